@@ -1,0 +1,78 @@
+/**
+ * Every error fanout creates is a `FanoutError` with a stable `code`. The brand is a
+ * `Symbol.for` key, so `isFanoutError` works even when two copies of fanout are installed.
+ */
+
+const brand = Symbol.for('fanout.error')
+
+export type FanoutErrorCode =
+  | 'FANOUT_INVALID_OPTION'
+  | 'FANOUT_TASK_FAILED'
+  | 'FANOUT_TIMEOUT'
+  | 'FANOUT_DEADLINE'
+  | 'FANOUT_CYCLE'
+  | 'FANOUT_UNKNOWN_TASK'
+  | 'FANOUT_DEPENDENCY_FAILED'
+  | 'FANOUT_SKIPPED'
+  | 'FANOUT_ABORTED'
+
+export class FanoutError extends Error {
+  readonly code: FanoutErrorCode
+  constructor(code: FanoutErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = 'FanoutError'
+    Object.defineProperty(this, brand, { value: true })
+  }
+}
+
+/** True for any error created by fanout (any installed copy), optionally with the given code. */
+export function isFanoutError(error: unknown, code?: FanoutErrorCode): error is FanoutError {
+  if (typeof error !== 'object' || error === null || !(brand in error)) return false
+  return code === undefined || (error as { code?: unknown }).code === code
+}
+
+/** An option failed validation. Thrown at construction, before anything runs. */
+export class InvalidOptionError extends FanoutError {
+  constructor(message: string) {
+    super('FANOUT_INVALID_OPTION', message)
+    this.name = 'InvalidOptionError'
+  }
+}
+
+/** A per-attempt or per-task time limit elapsed. The call's signal was aborted with this error. */
+export class TimeoutError extends FanoutError {
+  readonly timeoutMs: number
+  constructor(message: string, timeoutMs: number, code: 'FANOUT_TIMEOUT' | 'FANOUT_DEADLINE' = 'FANOUT_TIMEOUT') {
+    super(code, message)
+    this.name = 'TimeoutError'
+    this.timeoutMs = timeoutMs
+  }
+}
+
+/** The overall deadline passed. A `TimeoutError` whose code is `FANOUT_DEADLINE`. */
+export class DeadlineError extends TimeoutError {
+  constructor(message: string, timeoutMs: number) {
+    super(message, timeoutMs, 'FANOUT_DEADLINE')
+    this.name = 'DeadlineError'
+  }
+}
+
+/** The work was cancelled because something else failed or exited first. */
+export class AbortedError extends FanoutError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FANOUT_ABORTED', message, options)
+    this.name = 'AbortedError'
+  }
+}
+
+/** Short, single-line description of an unknown thrown value, for messages. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`
+  if (typeof error === 'string') return error
+  try {
+    return String(error)
+  } catch {
+    return Object.prototype.toString.call(error)
+  }
+}

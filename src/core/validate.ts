@@ -1,0 +1,97 @@
+/**
+ * Construction-time validation. Messages say which option, what was received, the valid range,
+ * and how to fix it: a typo or a unit mistake should cost one read of the error, not a debugging
+ * session.
+ */
+import { InvalidOptionError } from './errors.js'
+
+/** Renders a received value for a message without throwing on exotic inputs. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
+  if (Array.isArray(value)) return `an array of length ${value.length}`
+  return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`
+}
+
+export interface DurationRule {
+  /** Smallest allowed value in ms, inclusive. Default 1: 0 never silently means "no limit". */
+  readonly min?: number
+  readonly max?: number
+  readonly allowInfinity?: boolean
+}
+
+/** A duration in milliseconds: a finite number within [min, max]. */
+export function checkDuration(where: string, name: string, value: unknown, rule: DurationRule = {}): number {
+  const min = rule.min ?? 1
+  const max = rule.max ?? Number.MAX_SAFE_INTEGER
+  const inf = rule.allowInfinity === true
+  const range = `${min}–${max === Number.MAX_SAFE_INTEGER ? 'Number.MAX_SAFE_INTEGER' : max} ms${inf ? ' or Infinity' : ''}`
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new InvalidOptionError(
+      `${where}: \`${name}\` must be a number of milliseconds (${range}), got ${show(value)}.` +
+        (typeof value === 'string' ? ' Pass a number, e.g. 500, not a string.' : ''),
+    )
+  }
+  if (value === Infinity && inf) return value
+  if (value < min || value > max || !Number.isFinite(value)) {
+    const hint = value === 0 ? ' 0 does not mean "no limit": omit the option instead.' : ''
+    throw new InvalidOptionError(`${where}: \`${name}\` must be within ${range}, got ${show(value)}.${hint}`)
+  }
+  return value
+}
+
+/** Rejects keys that are not in `known`, suggesting the closest known key. */
+export function checkKnownKeys(where: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue
+    const guess = closest(key, known)
+    throw new InvalidOptionError(
+      `${where}: unknown option \`${key}\`.` +
+        (guess !== undefined ? ` Did you mean \`${guess}\`?` : '') +
+        ` Known options: ${known.map((k) => `\`${k}\``).join(', ')}.`,
+    )
+  }
+}
+
+/** The closest candidate by edit distance, if it is close enough to be a plausible typo. */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase())
+    if (d < bestDistance) {
+      bestDistance = d
+      best = candidate
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined
+}
+
+function editDistance(a: string, b: string): number {
+  // Damerau (optimal string alignment): a swapped pair like `retires`/`retries` costs 1.
+  const rows = a.length + 1
+  const cols = b.length + 1
+  const d: number[] = new Array<number>(rows * cols).fill(0)
+  for (let i = 0; i < rows; i++) d[i * cols] = i
+  for (let j = 0; j < cols; j++) d[j] = j
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let v = Math.min(d[(i - 1) * cols + j]! + 1, d[i * cols + j - 1]! + 1, d[(i - 1) * cols + j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[(i - 2) * cols + j - 2]! + 1)
+      d[i * cols + j] = v
+    }
+  }
+  return d[rows * cols - 1]!
+}
+
+/** Takes a snapshot of a plain options object: later mutation by the caller has no effect. */
+export function snapshot<T extends object>(where: string, options: T | undefined): Partial<T> {
+  if (options === undefined) return {}
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidOptionError(`${where}: options must be a plain object, got ${show(options)}.`)
+  }
+  return { ...options }
+}

@@ -1,0 +1,510 @@
+/**
+ * Executing a flow. Every task whose gates and `after` tasks are done is called at once; a task
+ * that reads `$.x` waits for `x` alone. The engine keeps a wait-for graph (reads, gates, `after`)
+ * and checks each new read edge, so a cycle fails the run instead of hanging it.
+ *
+ * Invariants:
+ * - a task's function is called at most once per run, never before its gates and `after` tasks
+ *   have succeeded, and never after the run has ended;
+ * - once the run has ended nothing it owns is left behind: no timer, no listener on the caller's
+ *   signal, no pending promise a task could still be waiting on;
+ * - a result that arrives after the end is ignored, and no rejection goes unhandled.
+ */
+import type { Call, Policy } from '../core/call.js'
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
+import { AbortedError, DeadlineError } from '../core/errors.js'
+import { noopRecorder, type Recorder, type TraceEvent } from '../core/trace.js'
+import { closest } from '../core/validate.js'
+import { CycleError, DependencyError, FlowError, SkippedError, UnknownTaskError, type TaskFailure } from './errors.js'
+import { criticalPath, type FlowTrace, type TaskTrace, type TaskWait } from './trace.js'
+import { FlowExit, type RunOptions, type TaskContext } from './types.js'
+
+export interface TaskDef {
+  readonly name: string
+  readonly index: number
+  readonly gate: boolean
+  readonly fn: (deps: object, ctx: TaskContext<unknown, unknown>) => unknown
+  readonly after: readonly number[]
+  readonly timeout: number | undefined
+  readonly policies: readonly Policy[]
+  readonly pipeline: Policy | undefined
+  readonly hasFallback: boolean
+  readonly fallback: unknown
+}
+
+export interface CompiledFlow {
+  readonly name: string
+  readonly clock: Clock | undefined
+  readonly defs: readonly TaskDef[]
+  readonly index: ReadonlyMap<string, number>
+  readonly gates: number
+  /** Per task, its function wrapped in its policies (see `compileCall`). */
+  readonly calls: readonly Call<unknown, EngineContext>[]
+}
+
+type Mode = 'run' | 'settle'
+
+const WAITING = 0
+const RUNNING = 1
+const FULFILLED = 2
+const REJECTED = 3
+const SKIPPED = 4
+
+/** Thrown by `ctx.exit()` to unwind the exiting task; never seen outside the engine. */
+const EXIT = Symbol('fanout.exit')
+/** Where the engine hides `$` in the context, so policies that copy the context carry it along. */
+const DEPS = Symbol('fanout.deps')
+
+const noop = (): void => {}
+
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(noop)
+  return promise
+}
+
+interface Deferred {
+  readonly promise: Promise<unknown>
+  resolve(value: unknown): void
+  reject(error: unknown): void
+}
+
+function deferred(): Deferred {
+  let resolve!: (value: unknown) => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<unknown>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  // Marked handled: a task may read `$.x` without awaiting it; x failing must not crash the process.
+  promise.catch(noop)
+  return { promise, resolve, reject }
+}
+
+class Task {
+  state = WAITING
+  value: unknown = undefined
+  error: unknown = undefined
+  fellBack = false
+  result: Deferred | undefined = undefined
+  /** `after` tasks not yet done. */
+  prerequisites: number
+  /** Tasks whose `after` names this one. */
+  dependents: Task[] | undefined = undefined
+  /** Tasks this one has read while they were pending: its out-edges in the wait-for graph. */
+  reading: Task[] | undefined = undefined
+  startedAt = -1
+  endedAt = -1
+  waits: MutableWait[] | undefined = undefined
+  waitedBy: MutableWait[] | undefined = undefined
+  constructor(readonly def: TaskDef) {
+    this.prerequisites = def.after.length
+  }
+}
+
+interface MutableWait {
+  on: string
+  kind: 'read'
+  from: number
+  to: number
+}
+
+export function runFlow(flow: CompiledFlow, input: unknown, options: RunOptions, mode: Mode): Promise<unknown> {
+  const signal = options.signal
+  if (signal?.aborted) return Promise.reject(signal.reason)
+  const clock = options.clock ?? flow.clock ?? systemClock
+  const startedAt = clock.now()
+  let deadlineAt = options.deadlineAt ?? Infinity
+  if (options.deadline !== undefined) deadlineAt = Math.min(deadlineAt, startedAt + options.deadline)
+  if (deadlineAt <= startedAt) {
+    return Promise.reject(new DeadlineError(`Flow "${flow.name}": the deadline had already passed when the run started`, 0))
+  }
+  return new FlowRun(flow, input, options, mode, clock, startedAt, deadlineAt).promise
+}
+
+class FlowRun {
+  readonly promise: Promise<unknown>
+  #resolve: (value: unknown) => void = noop
+  #reject: (error: unknown) => void = noop
+  readonly #controller = new AbortController()
+  readonly #tasks: Task[]
+  readonly #proxies: object[]
+  readonly #failures: TaskFailure[] = []
+  readonly #events: TraceEvent[] | undefined
+  readonly #recorder: Recorder
+  #remaining: number
+  #gatesLeft: number
+  #ended = false
+  /** Set once a task reads a later task: from then on each new read edge is checked for a cycle. */
+  #backEdges = false
+  #timer: TimerHandle | undefined
+  #detachSignal: (() => void) | undefined
+
+  constructor(
+    readonly flow: CompiledFlow,
+    readonly input: unknown,
+    readonly options: RunOptions,
+    readonly mode: Mode,
+    readonly clock: Clock,
+    readonly startedAt: number,
+    readonly deadlineAt: number,
+  ) {
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve
+      this.#reject = reject
+    })
+    const defs = flow.defs
+    this.#tasks = new Array<Task>(defs.length)
+    this.#proxies = new Array<object>(defs.length)
+    for (let i = 0; i < defs.length; i++) this.#tasks[i] = new Task(defs[i]!)
+    for (const task of this.#tasks) {
+      for (const i of task.def.after) (this.#tasks[i]!.dependents ??= []).push(task)
+    }
+    this.#remaining = defs.length
+    this.#gatesLeft = flow.gates
+    const tracing = options.onTrace !== undefined
+    this.#events = tracing ? [] : undefined
+    this.#recorder = tracing ? { enabled: true, emit: (event) => this.#events!.push(event) } : noopRecorder
+
+    const external = options.signal
+    if (external !== undefined) {
+      const onAbort = (): void => this.#end('rejected', external.reason, external.reason)
+      external.addEventListener('abort', onAbort, { once: true })
+      this.#detachSignal = () => external.removeEventListener('abort', onAbort)
+    }
+    if (deadlineAt !== Infinity) {
+      const ms = deadlineAt - startedAt
+      this.#timer = clock.setTimeout(() => {
+        this.#timer = undefined
+        const error = new DeadlineError(`Flow "${flow.name}" missed its deadline of ${Math.round(ms)} ms`, ms)
+        this.#end('rejected', error, error)
+      }, ms)
+    }
+    if (defs.length === 0) {
+      this.#end('fulfilled', undefined, undefined)
+      return
+    }
+    for (const task of this.#tasks) {
+      if (this.#ended) break
+      if (this.#ready(task)) this.#start(task)
+    }
+  }
+
+  #ready(task: Task): boolean {
+    return task.state === WAITING && task.prerequisites === 0 && (task.def.gate || this.#gatesLeft === 0)
+  }
+
+  #now(): number {
+    return this.clock.now() - this.startedAt
+  }
+
+  #start(task: Task): void {
+    task.state = RUNNING
+    if (this.#events !== undefined) task.startedAt = this.#now()
+    const def = task.def
+    const ctx = {
+      signal: this.#controller.signal,
+      deadlineAt: this.deadlineAt,
+      attempt: 1,
+      task: def.name,
+      clock: this.clock,
+      trace: this.#recorder,
+      input: this.input,
+      exit: (value: unknown): never => this.#exit(task, value),
+      [DEPS]: this.#deps(task),
+    }
+    let pending: Promise<unknown>
+    try {
+      pending = this.flow.calls[def.index]!(ctx)
+    } catch (error) {
+      // A policy that throws synchronously is treated like one that rejects.
+      pending = Promise.reject(error)
+    }
+    pending.then(
+      (value) => this.#settle(task, true, value),
+      (error: unknown) => this.#settle(task, false, error),
+    )
+  }
+
+  /** `$` for one task: a proxy, so reads are attributed to the reader and unknown names fail clearly. */
+  #deps(reader: Task): object {
+    const index = this.flow.index
+    return new Proxy(Object.create(null) as object, {
+      get: (_, key) => {
+        if (typeof key !== 'string') return undefined
+        const i = index.get(key)
+        if (i === undefined) {
+          // `await $` looks for `then`; answer like a plain object would.
+          if (key === 'then') return undefined
+          throw this.#unknown(reader, key)
+        }
+        return this.#read(reader, this.#tasks[i]!)
+      },
+      has: (_, key) => typeof key === 'string' && index.has(key),
+      ownKeys: () => [...index.keys()],
+      getOwnPropertyDescriptor: (_, key) =>
+        typeof key === 'string' && index.has(key) ? { configurable: true, enumerable: true, get: () => this.#read(reader, this.#tasks[index.get(key)!]!) } : undefined,
+      set: () => false,
+    })
+  }
+
+  #unknown(reader: Task, key: string): UnknownTaskError {
+    const guess = closest(key, this.flow.index.keys())
+    return new UnknownTaskError(
+      `Flow "${this.flow.name}": task "${reader.def.name}" read $.${key}, but the flow has no task "${key}".` +
+        (guess !== undefined ? ` Did you mean $.${guess}?` : ` Its tasks are: ${[...this.flow.index.keys()].map((k) => `"${k}"`).join(', ')}.`),
+      key,
+    )
+  }
+
+  #read(reader: Task, target: Task): Promise<unknown> {
+    switch (target.state) {
+      case FULFILLED:
+        return Promise.resolve(target.value)
+      case REJECTED:
+      case SKIPPED:
+        return handled(Promise.reject(new DependencyError(target.def.name, target.error)))
+    }
+    if (this.#ended) return handled(Promise.reject(this.#controller.signal.reason))
+    if (reader !== target && target.def.index > reader.def.index) this.#backEdges = true
+    if (reader === target || this.#backEdges) {
+      const cycle = this.#findCycle(reader, target)
+      if (cycle !== undefined) {
+        const error = new CycleError(this.flow.name, cycle)
+        if (this.mode === 'run') this.#end('rejected', error, new AbortedError(error.message, { cause: error }))
+        return handled(Promise.reject(error))
+      }
+    }
+    ;(reader.reading ??= []).push(target)
+    if (this.#events !== undefined) {
+      const wait: MutableWait = { on: target.def.name, kind: 'read', from: this.#now(), to: -1 }
+      ;(reader.waits ??= []).push(wait)
+      ;(target.waitedBy ??= []).push(wait)
+    }
+    return (target.result ??= deferred()).promise
+  }
+
+  /**
+   * Would `reader` waiting for `target` close a cycle? Searches the wait-for graph from `target`
+   * for a path back to `reader`: a waiting task waits for its pending gates and `after` tasks, a
+   * running one for the pending tasks it has read. Returns the cycle as names, reader first.
+   */
+  #findCycle(reader: Task, target: Task): string[] | undefined {
+    if (reader === target) return [reader.def.name, reader.def.name]
+    const parent = new Map<Task, Task>()
+    const stack: Task[] = [target]
+    parent.set(target, reader)
+    while (stack.length > 0) {
+      const node = stack.pop()!
+      for (const next of this.#waitsFor(node)) {
+        if (next === reader) {
+          const path = [reader.def.name]
+          const chain: string[] = []
+          for (let n: Task | undefined = node; n !== undefined && n !== reader; n = parent.get(n)) chain.push(n.def.name)
+          path.push(...chain.reverse(), reader.def.name)
+          return path
+        }
+        if (!parent.has(next)) {
+          parent.set(next, node)
+          stack.push(next)
+        }
+      }
+    }
+    return undefined
+  }
+
+  *#waitsFor(node: Task): Generator<Task> {
+    if (node.state === WAITING) {
+      if (!node.def.gate && this.#gatesLeft > 0) {
+        for (const t of this.#tasks) {
+          if (!t.def.gate) break
+          if (t.state === WAITING || t.state === RUNNING) yield t
+        }
+      }
+      for (const i of node.def.after) {
+        const t = this.#tasks[i]!
+        if (t.state === WAITING || t.state === RUNNING) yield t
+      }
+    } else if (node.state === RUNNING && node.reading !== undefined) {
+      for (const t of node.reading) if (t.state === WAITING || t.state === RUNNING) yield t
+    }
+  }
+
+  #exit(task: Task, value: unknown): never {
+    if (!this.#ended && task.state === RUNNING) {
+      task.state = FULFILLED
+      task.value = value
+      if (this.#events !== undefined) task.endedAt = this.#now()
+      const exit = new FlowExit(task.def.name, value)
+      this.#end('exited', exit, new AbortedError(`Flow "${this.flow.name}" was ended early by task "${task.def.name}"`))
+    }
+    throw EXIT
+  }
+
+  #settle(task: Task, ok: boolean, outcome: unknown): void {
+    if (this.#ended || task.state !== RUNNING) return
+    if (this.#events !== undefined) task.endedAt = this.#now()
+    let value = outcome
+    if (!ok) {
+      const error = outcome
+      if (task.def.hasFallback) {
+        this.#failures.push({ task: task.def.name, error })
+        try {
+          const fallback = task.def.fallback
+          value = typeof fallback === 'function' ? (fallback as (e: unknown) => unknown)(error) : fallback
+          task.fellBack = true
+          task.error = error
+        } catch (fallbackError) {
+          this.#fail(task, fallbackError)
+          return
+        }
+      } else {
+        this.#failures.push({ task: task.def.name, error })
+        this.#fail(task, error)
+        return
+      }
+    }
+    task.state = FULFILLED
+    task.value = value
+    this.#finishWaits(task)
+    task.result?.resolve(value)
+    this.#remaining--
+    if (task.def.gate && --this.#gatesLeft === 0) {
+      for (const t of this.#tasks) {
+        if (this.#ended) return
+        if (this.#ready(t)) this.#start(t)
+      }
+    }
+    if (task.dependents !== undefined) {
+      for (const t of task.dependents) {
+        if (this.#ended) return
+        t.prerequisites--
+        if (this.#ready(t)) this.#start(t)
+      }
+    }
+    this.#maybeDone()
+  }
+
+  #fail(task: Task, error: unknown): void {
+    task.state = REJECTED
+    task.error = error
+    this.#finishWaits(task)
+    if (this.mode === 'run') {
+      const failure = new FlowError(this.flow.name, task.def.name, error, this.#failures.slice(), task.def.gate)
+      this.#end('rejected', failure, new AbortedError(`Flow "${this.flow.name}" was aborted: task "${task.def.name}" failed`, { cause: failure }))
+      return
+    }
+    task.result?.reject(new DependencyError(task.def.name, error))
+    this.#remaining--
+    // settle(): what waits for a failed task is skipped, transitively.
+    const blocked: Task[] = task.def.gate ? this.#tasks.filter((t) => !t.def.gate && t.state === WAITING) : []
+    if (task.dependents !== undefined) blocked.push(...task.dependents)
+    while (blocked.length > 0) {
+      const t = blocked.pop()!
+      if (t.state !== WAITING) continue
+      t.state = SKIPPED
+      t.error = new SkippedError(t.def.name, task.def.name, error)
+      t.result?.reject(new DependencyError(t.def.name, t.error))
+      this.#remaining--
+      if (t.dependents !== undefined) blocked.push(...t.dependents)
+    }
+    this.#maybeDone()
+  }
+
+  #finishWaits(task: Task): void {
+    if (task.waitedBy === undefined) return
+    const now = this.#now()
+    for (const wait of task.waitedBy) wait.to = now
+  }
+
+  #maybeDone(): void {
+    if (this.#remaining === 0 && !this.#ended) this.#end('fulfilled', undefined, undefined)
+  }
+
+  /**
+   * Ends the run exactly once: releases the deadline timer and the caller's signal, aborts what
+   * still runs, settles every promise a task might still await, then resolves or rejects.
+   */
+  #end(status: 'fulfilled' | 'rejected' | 'exited', payload: unknown, abortReason: unknown): void {
+    if (this.#ended) return
+    this.#ended = true
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer)
+    this.#detachSignal?.()
+    if (status !== 'fulfilled') this.#controller.abort(abortReason)
+    for (const task of this.#tasks) {
+      if (task.state === WAITING || task.state === RUNNING) task.result?.reject(abortReason)
+    }
+    const resolve = this.#resolve
+    const reject = this.#reject
+    let result: unknown = payload
+    if (status === 'fulfilled') result = this.mode === 'run' ? this.#values() : this.#outcomes()
+    if (this.options.onTrace !== undefined) {
+      try {
+        this.options.onTrace(this.#trace(status))
+      } catch (error) {
+        reject(error)
+        return
+      }
+    }
+    if (status === 'rejected') reject(payload)
+    else resolve(result)
+  }
+
+  #values(): Record<string, unknown> {
+    // fromEntries defines properties, so a task named "__proto__" cannot replace the prototype.
+    return Object.fromEntries(this.#tasks.map((t) => [t.def.name, t.value]))
+  }
+
+  #outcomes(): Record<string, unknown> {
+    return Object.fromEntries(
+      this.#tasks.map((t) => [
+        t.def.name,
+        t.state === FULFILLED ? { status: 'fulfilled', value: t.value } : { status: 'rejected', reason: t.error },
+      ]),
+    )
+  }
+
+  #trace(status: FlowTrace['status']): FlowTrace {
+    const end = this.#now()
+    const gates = this.#tasks.filter((t) => t.def.gate)
+    const tasks: TaskTrace[] = this.#tasks.map((t) => {
+      const waits: TaskWait[] = []
+      if (t.startedAt >= 0 || t.state === WAITING) {
+        if (!t.def.gate) for (const g of gates) if (g.endedAt > 0) waits.push({ on: g.def.name, kind: 'gate', from: 0, to: g.endedAt })
+        for (const i of t.def.after) {
+          const dep = this.#tasks[i]!
+          if (dep.endedAt > 0) waits.push({ on: dep.def.name, kind: 'after', from: 0, to: dep.endedAt })
+        }
+      }
+      for (const w of t.waits ?? []) waits.push({ on: w.on, kind: w.kind, from: w.from, to: w.to < 0 ? end : w.to })
+      const state =
+        t.state === FULFILLED ? (t.fellBack ? 'fallback' : 'fulfilled') : t.state === REJECTED ? 'rejected' : t.state === RUNNING ? 'aborted' : 'skipped'
+      const started = t.startedAt >= 0 ? t.startedAt : undefined
+      const trace: TaskTrace = {
+        name: t.def.name,
+        gate: t.def.gate,
+        status: state,
+        startedAt: started,
+        endedAt: started === undefined ? undefined : t.endedAt >= 0 ? t.endedAt : end,
+        waits,
+        ...(t.error !== undefined ? { error: t.error } : {}),
+      }
+      return trace
+    })
+    return { flow: this.flow.name, status, duration: end, tasks, criticalPath: criticalPath(tasks), events: this.#events ?? [] }
+  }
+}
+
+type EngineContext = TaskContext<unknown, unknown> & { readonly [DEPS]: object }
+
+/** The task's function behind its policies. A synchronous throw becomes a rejection. */
+export function compileCall(def: TaskDef): Call<unknown, EngineContext> {
+  const fn = def.fn
+  const call = (ctx: EngineContext): Promise<unknown> => {
+    try {
+      return Promise.resolve(fn(ctx[DEPS], ctx))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+  return def.pipeline === undefined ? call : def.pipeline.wrap(call)
+}

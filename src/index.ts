@@ -1,0 +1,34 @@
+/** fanout: make many outbound calls fast and safe. The public surface, curated. */
+export { flow, Flow, type FlowOptions } from './flow/define.js'
+export {
+  FlowExit,
+  isExit,
+  type Deps,
+  type TaskContext,
+  type TaskFn,
+  type TaskOptions,
+  type OptionalTaskOptions,
+  type RunOptions,
+  type RunResult,
+  type RunArgs,
+  type Outcome,
+  type Outcomes,
+  type SettleResult,
+  type FlowDescription,
+  type TaskDescription,
+} from './flow/types.js'
+export { FlowError, CycleError, UnknownTaskError, DependencyError, SkippedError, type TaskFailure } from './flow/errors.js'
+export { criticalPath, type FlowTrace, type TaskTrace, type TaskWait, type TaskStatus, type WaitKind } from './flow/trace.js'
+export { pipe, type Call, type CallContext, type Policy, type Pipeline } from './core/call.js'
+export { systemClock, sleep, type Clock, type TimerHandle } from './core/clock.js'
+export {
+  FanoutError,
+  isFanoutError,
+  InvalidOptionError,
+  TimeoutError,
+  DeadlineError,
+  AbortedError,
+  type FanoutErrorCode,
+} from './core/errors.js'
+export { noopRecorder, type Recorder, type TraceEvent, type TimeoutFiredEvent } from './core/trace.js'
+export { timeout } from './policies/timeout.js'
