@@ -204,6 +204,8 @@ export class Flow<R = Empty, Input = void, Exit = never> {
     // Sugar compiles to the one canonical pipeline; the per-task timeout is innermost, so it
     // measures the task's own run time.
     if (timeout !== undefined) policies.push(timeoutPolicy(timeout))
+    // Nested pipelines are flattened so describe() lists every layer.
+    const layers = pipe(...policies).policies
     const hasFallback = 'fallback' in options
     const def: TaskDef = {
       name,
@@ -212,8 +214,8 @@ export class Flow<R = Empty, Input = void, Exit = never> {
       fn: fn as TaskDef['fn'],
       after,
       timeout,
-      policies,
-      pipeline: policies.length > 0 ? pipe(...policies) : undefined,
+      policies: layers,
+      pipeline: layers.length > 0 ? pipe(...layers) : undefined,
       hasFallback,
       fallback: hasFallback ? options.fallback : undefined,
     }

@@ -33,7 +33,7 @@ describe('flows: parallelism and dependencies', () => {
     const f = flow()
       .task('a', () => 1)
       .task('b', async ($) => (await $.a) + 1)
-      .task('c', ($) => ({ then: (resolve: (v: number) => void) => void $.b.then((b) => resolve(b * 10)) }))
+      .task('c', ($) => ({ then: (resolve: (v: number) => void) => void $.b.then((b) => resolve(b * 10)) }) as unknown as PromiseLike<number>)
     await expect(f.run()).resolves.toEqual({ a: 1, b: 2, c: 20 })
   })
 

@@ -75,7 +75,7 @@ function deferred(): Deferred {
     resolve = res
     reject = rej
   })
-  // Marked handled: a task may read `$.x` without awaiting it; x failing must not crash the process.
+  // Marked handled: a task may read `$.x` without awaiting it; x failing must not be reported as unhandled.
   promise.catch(noop)
   return { promise, resolve, reject }
 }

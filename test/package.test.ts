@@ -1,0 +1,90 @@
+/**
+ * Packaging: the core stays runtime-neutral, the exports map points at files the build really
+ * produces, and the public surface changes only through a reviewed diff of the snapshot below.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, string | null | { types: string; default: string }>
+  dependencies?: Record<string, string>
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) return sources(path)
+    return name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.test-d.ts') ? [path] : []
+  })
+}
+
+describe('package', () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'fanout-build-'))
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }))
+
+  it('has no runtime dependencies', () => {
+    expect(pkg.dependencies ?? {}).toEqual({})
+  })
+
+  it('keeps the core runtime-neutral: no node:* import, no package import, no process or AbortSignal.timeout', () => {
+    const core = ['core', 'flow', 'policies', 'render'].flatMap((d) => (existsSync(join(root, 'src', d)) ? sources(join(root, 'src', d)) : []))
+    core.push(join(root, 'src', 'index.ts'))
+    expect(core.length).toBeGreaterThan(5)
+    for (const file of core) {
+      const text = readFileSync(file, 'utf8')
+      const imports = [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]!)
+      for (const spec of imports) expect(spec.startsWith('.'), `${file} imports ${spec}`).toBe(true)
+      expect(/\bprocess\.\w+\(|\bprocess\.env/.test(text), `${file} uses process`).toBe(false)
+      expect(text.includes('AbortSignal.timeout('), `${file} uses AbortSignal.timeout, which fake timers cannot drive`).toBe(false)
+    }
+  })
+
+  it('builds, and every export entry points at a built file with typings', () => {
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir], {
+      stdio: 'pipe',
+    })
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (target === null || typeof target === 'string') continue
+      for (const file of [target.types, target.default]) {
+        expect(existsSync(join(outDir, file.replace(/^\.\/dist\//, ''))), `${subpath} → ${file}`).toBe(true)
+      }
+    }
+  }, 120_000)
+
+  it('exposes exactly the reviewed public surface, from source and from the build', async () => {
+    const fromSource = Object.keys(await import('../src/index.js')).sort()
+    expect(fromSource).toMatchInlineSnapshot(`
+      [
+        "AbortedError",
+        "CycleError",
+        "DeadlineError",
+        "DependencyError",
+        "FanoutError",
+        "Flow",
+        "FlowError",
+        "FlowExit",
+        "InvalidOptionError",
+        "SkippedError",
+        "TimeoutError",
+        "UnknownTaskError",
+        "criticalPath",
+        "flow",
+        "isExit",
+        "isFanoutError",
+        "noopRecorder",
+        "pipe",
+        "renderWaterfall",
+        "sleep",
+        "systemClock",
+        "timeout",
+      ]
+    `)
+    const built = join(outDir, 'index.js')
+    if (existsSync(built)) expect(Object.keys(await import(pathToFileURL(built).href)).sort()).toEqual(fromSource)
+  })
+})
