@@ -19,6 +19,7 @@ export {
 } from './flow/types.js'
 export { FlowError, CycleError, UnknownTaskError, DependencyError, SkippedError, type TaskFailure } from './flow/errors.js'
 export { criticalPath, type FlowTrace, type TaskTrace, type TaskWait, type TaskStatus, type WaitKind } from './flow/trace.js'
+export { renderWaterfall, type WaterfallOptions } from './render/waterfall.js'
 export { pipe, type Call, type CallContext, type Policy, type Pipeline } from './core/call.js'
 export { systemClock, sleep, type Clock, type TimerHandle } from './core/clock.js'
 export {

@@ -382,3 +382,39 @@ describe('flows: trace', () => {
     expect(trace!.tasks.map((t) => t.status)).toEqual(['rejected', 'aborted', 'skipped'])
   })
 })
+
+describe('flows: trace edge cases', () => {
+  it('the critical path of a failed run ends at the failure, not at a task cut off by it', async () => {
+    useFakeTime()
+    let trace: FlowTrace | undefined
+    const f = flow()
+      .gate('auth', () => after(10, 1))
+      .task('user', () => after(30, 'u'))
+      .task('balance', () => failAfter(50, new Error('down')))
+      .task('access', async ($, { signal }) => ((await $.user), after(100, true, signal)))
+    await settle(f.run(undefined, { onTrace: (t) => (trace = t) }))
+    expect(trace!.criticalPath).toEqual(['auth', 'balance'])
+  })
+
+  it('settle(): a read of a task that gets skipped closes when it is skipped', async () => {
+    useFakeTime()
+    let trace: FlowTrace | undefined
+    const f = flow()
+      .task('bad', () => failAfter(10, new Error('x')))
+      .task('blocked', () => 1, { after: ['bad'] })
+      .task('reader', async ($) => $.blocked.catch(() => after(50, 0)))
+    await settle(f.settle(undefined, { onTrace: (t) => (trace = t) }))
+    expect(trace!.tasks[2]!.waits).toEqual([{ on: 'blocked', kind: 'read', from: 0, to: 10 }])
+  })
+
+  it('a gate that ends at time 0 still appears among the waits and on the critical path', async () => {
+    useFakeTime()
+    let trace: FlowTrace | undefined
+    const f = flow()
+      .gate('auth', () => 'sync')
+      .task('a', () => after(10, 1))
+    await settle(f.run(undefined, { onTrace: (t) => (trace = t) }))
+    expect(trace!.tasks[1]!.waits).toEqual([{ on: 'auth', kind: 'gate', from: 0, to: 0 }])
+    expect(trace!.criticalPath).toEqual(['auth', 'a'])
+  })
+})

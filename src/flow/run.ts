@@ -403,6 +403,7 @@ class FlowRun {
       if (t.state !== WAITING) continue
       t.state = SKIPPED
       t.error = new SkippedError(t.def.name, task.def.name, error)
+      this.#finishWaits(t)
       t.result?.reject(new DependencyError(t.def.name, t.error))
       this.#remaining--
       if (t.dependents !== undefined) blocked.push(...t.dependents)
@@ -469,10 +470,10 @@ class FlowRun {
     const tasks: TaskTrace[] = this.#tasks.map((t) => {
       const waits: TaskWait[] = []
       if (t.startedAt >= 0 || t.state === WAITING) {
-        if (!t.def.gate) for (const g of gates) if (g.endedAt > 0) waits.push({ on: g.def.name, kind: 'gate', from: 0, to: g.endedAt })
+        if (!t.def.gate) for (const g of gates) if (g.endedAt >= 0) waits.push({ on: g.def.name, kind: 'gate', from: 0, to: g.endedAt })
         for (const i of t.def.after) {
           const dep = this.#tasks[i]!
-          if (dep.endedAt > 0) waits.push({ on: dep.def.name, kind: 'after', from: 0, to: dep.endedAt })
+          if (dep.endedAt >= 0) waits.push({ on: dep.def.name, kind: 'after', from: 0, to: dep.endedAt })
         }
       }
       for (const w of t.waits ?? []) waits.push({ on: w.on, kind: w.kind, from: w.from, to: w.to < 0 ? end : w.to })

@@ -57,8 +57,11 @@ export interface FlowTrace {
  */
 export function criticalPath(tasks: readonly TaskTrace[]): string[] {
   const byName = new Map(tasks.map((t) => [t.name, t]))
+  // Tasks cut off when the run ended did not determine its end: they only stopped with it.
+  // They are candidates only when nothing else ran (e.g. an external abort of a one-task run).
+  const finished = tasks.filter((t) => t.status !== 'aborted')
   let last: TaskTrace | undefined
-  for (const t of tasks) {
+  for (const t of finished.some((t) => t.endedAt !== undefined) ? finished : tasks) {
     if (t.endedAt !== undefined && t.startedAt !== undefined && (last === undefined || t.endedAt > (last.endedAt ?? -1))) last = t
   }
   const path: string[] = []

@@ -9,18 +9,18 @@ import { flow, FlowError, type Flow } from '../../src/index.js'
 import { after, now, settle, useFakeTime } from '../helpers/time.js'
 
 interface Node {
-  deps: number[]
+  deps: readonly number[]
   duration: number
   fails: 'no' | 'required' | 'optional'
 }
 
-const dagArb = fc
+const dagArb: fc.Arbitrary<Node[]> = fc
   .integer({ min: 1, max: 25 })
   .chain((n) =>
     fc.tuple(
       ...Array.from({ length: n }, (_, i) =>
         fc.record({
-          deps: i === 0 ? fc.constant([]) : fc.uniqueArray(fc.integer({ min: 0, max: i - 1 }), { maxLength: 3 }),
+          deps: i === 0 ? fc.constant<readonly number[]>([]) : fc.uniqueArray(fc.integer({ min: 0, max: i - 1 }), { maxLength: 3 }),
           duration: fc.integer({ min: 1, max: 50 }),
           fails: fc.constantFrom<Node['fails']>('no', 'no', 'no', 'required', 'optional'),
         }),
@@ -51,8 +51,9 @@ function build(nodes: readonly Node[], observed: { started: Map<number, number>;
       if (node.fails !== 'no') throw new Error(`t${i} failed`)
       return sum + 1
     }
-    const options = node.fails === 'optional' ? { fallback: -1 } : {}
-    f = f.task(`t${i}` as never, fn as never, options) as unknown as Flow<Record<string, number>>
+    f = (node.fails === 'optional' ? f.task(`t${i}` as never, fn as never, { fallback: -1 }) : f.task(`t${i}` as never, fn as never)) as unknown as Flow<
+      Record<string, number>
+    >
   })
   return f
 }
