@@ -54,6 +54,8 @@ const SKIPPED = 4
 const EXIT = Symbol('fanout.exit')
 /** Where the engine hides `$` in the context, so policies that copy the context carry it along. */
 const DEPS = Symbol('fanout.deps')
+/** Which task a `$` proxy belongs to. */
+const READER = Symbol('fanout.reader')
 
 const noop = (): void => {}
 
@@ -75,9 +77,16 @@ function deferred(): Deferred {
     resolve = res
     reject = rej
   })
-  // Marked handled: a task may read `$.x` without awaiting it; x failing must not be reported as unhandled.
-  promise.catch(noop)
-  return { promise, resolve, reject }
+  return {
+    promise,
+    resolve,
+    // Marked handled as it is rejected: a task may read `$.x` without awaiting it, and x failing
+    // must not be reported as an unhandled rejection.
+    reject: (error) => {
+      promise.catch(noop)
+      reject(error)
+    },
+  }
 }
 
 class Task {
@@ -138,6 +147,7 @@ class FlowRun {
   #backEdges = false
   #timer: TimerHandle | undefined
   #detachSignal: (() => void) | undefined
+  #handler: ProxyHandler<{ [READER]: Task }> | undefined
 
   constructor(
     readonly flow: CompiledFlow,
@@ -209,7 +219,7 @@ class FlowRun {
       clock: this.clock,
       trace: this.#recorder,
       input: this.input,
-      exit: (value: unknown): never => this.#exit(task, value),
+      exit: this.#exitFor(task),
       [DEPS]: this.#deps(task),
     }
     let pending: Promise<unknown>
@@ -226,26 +236,40 @@ class FlowRun {
   }
 
   /** `$` for one task: a proxy, so reads are attributed to the reader and unknown names fail clearly. */
+  /**
+   * `$` for one task: a proxy, so reads are attributed to the reader and unknown names fail
+   * clearly. The handler is shared by the whole run and the reader rides on the target, so a
+   * task costs one small object and one proxy, not a set of closures.
+   */
   #deps(reader: Task): object {
+    const target = Object.create(null) as { [READER]: Task }
+    target[READER] = reader
+    return new Proxy(target, (this.#handler ??= this.#makeHandler()))
+  }
+
+  #makeHandler(): ProxyHandler<{ [READER]: Task }> {
     const index = this.flow.index
-    return new Proxy(Object.create(null) as object, {
-      get: (_, key) => {
-        if (typeof key !== 'string') return undefined
-        const i = index.get(key)
-        if (i === undefined) {
-          // `await $` looks for `then`; answer like a plain object would.
-          if (key === 'then') return undefined
-          throw this.#unknown(reader, key)
-        }
-        return this.#read(reader, this.#tasks[i]!)
-      },
+    const tasks = this.#tasks
+    const read = (target: { [READER]: Task }, key: string | symbol): unknown => {
+      if (typeof key !== 'string') return undefined
+      const i = index.get(key)
+      if (i === undefined) {
+        // `await $` looks for `then`; answer like a plain object would.
+        if (key === 'then') return undefined
+        throw this.#unknown(target[READER], key)
+      }
+      return this.#read(target[READER], tasks[i]!)
+    }
+    return {
+      get: read,
       has: (_, key) => typeof key === 'string' && index.has(key),
       ownKeys: () => [...index.keys()],
-      getOwnPropertyDescriptor: (_, key) =>
-        typeof key === 'string' && index.has(key) ? { configurable: true, enumerable: true, get: () => this.#read(reader, this.#tasks[index.get(key)!]!) } : undefined,
+      getOwnPropertyDescriptor: (target, key) =>
+        typeof key === 'string' && index.has(key) ? { configurable: true, enumerable: true, get: () => read(target, key) } : undefined,
       set: () => false,
-    })
+    }
   }
+
 
   #unknown(reader: Task, key: string): UnknownTaskError {
     const guess = closest(key, this.flow.index.keys())
@@ -327,6 +351,10 @@ class FlowRun {
     } else if (node.state === RUNNING && node.reading !== undefined) {
       for (const t of node.reading) if (t.state === WAITING || t.state === RUNNING) yield t
     }
+  }
+
+  #exitFor(task: Task): (value: unknown) => never {
+    return (value) => this.#exit(task, value)
   }
 
   #exit(task: Task, value: unknown): never {
@@ -451,8 +479,13 @@ class FlowRun {
   }
 
   #values(): Record<string, unknown> {
-    // fromEntries defines properties, so a task named "__proto__" cannot replace the prototype.
-    return Object.fromEntries(this.#tasks.map((t) => [t.def.name, t.value]))
+    const values: Record<string, unknown> = {}
+    for (const t of this.#tasks) {
+      // Defined, not assigned, so a task named "__proto__" cannot replace the prototype.
+      if (t.def.name === '__proto__') Object.defineProperty(values, t.def.name, { value: t.value, enumerable: true, writable: true, configurable: true })
+      else values[t.def.name] = t.value
+    }
+    return values
   }
 
   #outcomes(): Record<string, unknown> {

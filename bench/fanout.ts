@@ -1,0 +1,9 @@
+/**
+ * Benchmarks measure fanout as users get it: the compiled package in dist/ (`npm run bench`
+ * builds it first), not the TypeScript source through tsx, whose esbuild transform adds a
+ * `keepNames` call to every function created at run time.
+ */
+import type * as Fanout from '../src/index.js'
+
+const entry = new URL('../dist/index.js', import.meta.url).href
+export const fanout = (await import(entry)) as typeof Fanout
