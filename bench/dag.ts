@@ -15,6 +15,7 @@ import { auto, type AsyncAutoTasks } from 'async'
 import { all } from 'better-all'
 import { fanout as fanoutPackage } from './fanout.js'
 import type { BenchContext, BenchReport, Benchmark, Measurement } from './harness.js'
+import { seededRandom } from '../src/core/random.js'
 
 const { flow } = fanoutPackage
 
@@ -41,17 +42,6 @@ interface Dag {
   readonly depth: readonly number[]
 }
 
-/** mulberry32: a tiny deterministic PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function makeDag(deps: readonly (readonly number[])[], ms: readonly number[]): Dag {
   const depth: number[] = []
@@ -61,7 +51,7 @@ function makeDag(deps: readonly (readonly number[])[], ms: readonly number[]): D
 
 /** Each task reads 0–3 distinct random earlier tasks and sleeps `minMs`–`maxMs` (integers). */
 function randomDag(size: number, seed: number, minMs: number, maxMs: number): Dag {
-  const rand = mulberry32(seed)
+  const rand = seededRandom(seed)
   const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1))
   const deps: number[][] = []
   const ms: number[] = []

@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { seededRandom } from '../../src/core/random.js'
 
 export const SERVICES = ['auth', 'user', 'settings', 'balance', 'access'] as const
 export type ServiceName = (typeof SERVICES)[number]
@@ -94,7 +95,7 @@ export async function startServices(options: ServiceOptions = {}): Promise<Servi
   const requests = Object.fromEntries(SERVICES.map((s) => [s, 0])) as Record<ServiceName, number>
   const latencies = Object.fromEntries(SERVICES.map((s) => [s, [] as number[]])) as Record<ServiceName, number[]>
   const cursor = Object.fromEntries(SERVICES.map((s) => [s, 0])) as Record<ServiceName, number>
-  const random = Object.fromEntries(SERVICES.map((s, i) => [s, mulberry32(seed * 1_000 + i)])) as Record<ServiceName, () => number>
+  const random = Object.fromEntries(SERVICES.map((s, i) => [s, seededRandom(seed * 1_000 + i)])) as Record<ServiceName, () => number>
 
   const nextLatency = (service: ServiceName): number => {
     const schedule = latencies[service]
@@ -190,14 +191,3 @@ async function closeAll(servers: readonly Server[]): Promise<void> {
   )
 }
 
-/** A small, fast, seedable PRNG (public domain); returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}

@@ -58,25 +58,33 @@ function build(nodes: readonly Node[], observed: { started: Map<number, number>;
   return f
 }
 
+/** Runs the generated DAG under fake time and reports what happened. */
+async function runGenerated(nodes: readonly Node[]) {
+  useFakeTime()
+  try {
+    const observed = { started: new Map<number, number>(), aborted: new Set<number>() }
+    const t0 = now()
+    const result = await settle(build(nodes, observed, () => t0).run())
+    const elapsed = now() - t0
+    // Let aborted tasks observe their abort before fake time is switched off.
+    await vi.advanceTimersByTimeAsync(0)
+    return { observed, result, elapsed }
+  } finally {
+    vi.useRealTimers()
+  }
+}
+
 describe('R8: generated DAGs', () => {
   it('R8: without failures each task starts when its last input is ready and the run takes the critical path', async () => {
     await fc.assert(
       fc.asyncProperty(dagArb, async (generated) => {
         const nodes = generated.map((n) => ({ ...n, fails: 'no' as const }))
-        useFakeTime()
-        try {
-          const observed = { started: new Map<number, number>(), aborted: new Set<number>() }
-          const t0 = now()
-          const f = build(nodes, observed, () => t0)
-          const result = await settle(f.run())
-          const { start, end } = schedule(nodes)
-          expect(result.ok).toBe(true)
-          nodes.forEach((_, i) => expect(observed.started.get(i)).toBe(start[i]))
-          expect(now() - t0).toBe(Math.max(...end))
-          expect(observed.aborted.size).toBe(0)
-        } finally {
-          vi.useRealTimers()
-        }
+        const { observed, result, elapsed } = await runGenerated(nodes)
+        const { start, end } = schedule(nodes)
+        expect(result.ok).toBe(true)
+        nodes.forEach((_, i) => expect(observed.started.get(i)).toBe(start[i]))
+        expect(elapsed).toBe(Math.max(...end))
+        expect(observed.aborted.size).toBe(0)
       }),
       { numRuns: 150 },
     )
@@ -85,44 +93,35 @@ describe('R8: generated DAGs', () => {
   it('R8: a required failure starts no dependant and aborts every running task; optional failures fall back', async () => {
     await fc.assert(
       fc.asyncProperty(dagArb, async (nodes) => {
-        useFakeTime()
-        try {
-          const observed = { started: new Map<number, number>(), aborted: new Set<number>() }
-          const t0 = now()
-          const f = build(nodes, observed, () => t0)
-          const result = await settle(f.run())
-          const { start, end } = schedule(nodes)
-          const required = nodes.map((n, i) => i).filter((i) => nodes[i]!.fails === 'required')
-          if (required.length === 0) {
-            expect(result.ok).toBe(true)
-            const values = (result as { value: Record<string, number> }).value
-            nodes.forEach((n, i) => {
-              if (n.fails === 'optional') expect(values[`t${i}`]).toBe(-1)
-            })
-            return
-          }
-          const failedAt = Math.min(...required.map((i) => end[i]!))
-          expect(result.ok).toBe(false)
-          const error = (result as { error: FlowError }).error
-          expect(error).toBeInstanceOf(FlowError)
-          expect(end[Number(error.task.slice(1))]).toBe(failedAt)
-          // Descendants of the failed task never started.
-          const descendants = new Set<number>([Number(error.task.slice(1))])
+        const { observed, result } = await runGenerated(nodes)
+        const { start, end } = schedule(nodes)
+        const required = nodes.map((n, i) => i).filter((i) => nodes[i]!.fails === 'required')
+        if (required.length === 0) {
+          expect(result.ok).toBe(true)
+          const values = (result as { value: Record<string, number> }).value
           nodes.forEach((n, i) => {
-            if (n.deps.some((d) => descendants.has(d))) descendants.add(i)
+            if (n.fails === 'optional') expect(values[`t${i}`]).toBe(-1)
           })
-          descendants.delete(Number(error.task.slice(1)))
-          for (const d of descendants) expect(observed.started.has(d)).toBe(false)
-          // Nothing started after the failure; whatever was running then was aborted.
-          for (const [i, at] of observed.started) {
-            expect(at).toBeLessThanOrEqual(failedAt)
-            if (at < failedAt && end[i]! > failedAt) expect(observed.aborted.has(i)).toBe(true)
-          }
-          expect(start.length).toBe(nodes.length)
-          await vi.advanceTimersByTimeAsync(0)
-        } finally {
-          vi.useRealTimers()
+          return
         }
+        const failedAt = Math.min(...required.map((i) => end[i]!))
+        expect(result.ok).toBe(false)
+        const error = (result as { error: FlowError }).error
+        expect(error).toBeInstanceOf(FlowError)
+        expect(end[Number(error.task.slice(1))]).toBe(failedAt)
+        // Descendants of the failed task never started.
+        const descendants = new Set<number>([Number(error.task.slice(1))])
+        nodes.forEach((n, i) => {
+          if (n.deps.some((d) => descendants.has(d))) descendants.add(i)
+        })
+        descendants.delete(Number(error.task.slice(1)))
+        for (const d of descendants) expect(observed.started.has(d)).toBe(false)
+        // Nothing started after the failure; whatever was running then was aborted.
+        for (const [i, at] of observed.started) {
+          expect(at).toBeLessThanOrEqual(failedAt)
+          if (at < failedAt && end[i]! > failedAt) expect(observed.aborted.has(i)).toBe(true)
+        }
+        expect(start.length).toBe(nodes.length)
       }),
       { numRuns: 150 },
     )
