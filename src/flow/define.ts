@@ -6,12 +6,11 @@
  * Builders are persistent: `.task()` returns a new flow and leaves the old one usable, so a shared
  * base flow can be extended differently by different routes.
  */
-import type { Policy } from '../core/call.js'
+import { pipe, type Policy } from '../core/call.js'
 import type { Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
 import { checkDuration, checkKnownKeys, closest, show, snapshot } from '../core/validate.js'
 import { timeout as timeoutPolicy } from '../policies/timeout.js'
-import { pipe } from '../core/call.js'
 import { compileCall, runFlow, type CompiledFlow, type TaskDef } from './run.js'
 import type {
   FlowDescription,
@@ -88,7 +87,6 @@ export class Flow<R = Empty, Input = void, Exit = never> {
     if (typeof group !== 'object' || group === null) {
       throw new InvalidOptionError(`flow "${this.name}": tasks() takes an object of task functions, got ${show(group)}.`)
     }
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     let next: Flow<Empty, Input, Exit> = this as unknown as Flow<Empty, Input, Exit>
     for (const [name, fn] of Object.entries(group)) next = next.#add(name, fn as AnyTaskFn, options, false)
     return next as unknown as Flow<AddGroup<R, G>, Input, Exit>

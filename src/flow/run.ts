@@ -136,7 +136,6 @@ class FlowRun {
   #reject: (error: unknown) => void = noop
   readonly #controller = new AbortController()
   readonly #tasks: Task[]
-  readonly #proxies: object[]
   readonly #failures: TaskFailure[] = []
   readonly #events: TraceEvent[] | undefined
   readonly #recorder: Recorder
@@ -164,7 +163,6 @@ class FlowRun {
     })
     const defs = flow.defs
     this.#tasks = new Array<Task>(defs.length)
-    this.#proxies = new Array<object>(defs.length)
     for (let i = 0; i < defs.length; i++) this.#tasks[i] = new Task(defs[i]!)
     for (const task of this.#tasks) {
       for (const i of task.def.after) (this.#tasks[i]!.dependents ??= []).push(task)
@@ -235,7 +233,6 @@ class FlowRun {
     )
   }
 
-  /** `$` for one task: a proxy, so reads are attributed to the reader and unknown names fail clearly. */
   /**
    * `$` for one task: a proxy, so reads are attributed to the reader and unknown names fail
    * clearly. The handler is shared by the whole run and the reader rides on the target, so a
