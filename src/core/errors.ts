@@ -15,6 +15,8 @@ export type FanoutErrorCode =
   | 'FANOUT_DEPENDENCY_FAILED'
   | 'FANOUT_SKIPPED'
   | 'FANOUT_ABORTED'
+  | 'FANOUT_RATE_LIMITED'
+  | 'FANOUT_CIRCUIT_OPEN'
 
 export class FanoutError extends Error {
   readonly code: FanoutErrorCode
@@ -74,5 +76,34 @@ export function describeError(error: unknown): string {
     return String(error)
   } catch {
     return Object.prototype.toString.call(error)
+  }
+}
+
+/**
+ * The upstream asked to wait longer than allowed (`maxRetryAfter` or the time left before the
+ * deadline), so the call failed at once instead of sleeping. `retryAfterMs` is the requested wait.
+ */
+export class RateLimitedError extends FanoutError {
+  readonly retryAfterMs: number
+  constructor(message: string, retryAfterMs: number, options?: { cause?: unknown }) {
+    super('FANOUT_RATE_LIMITED', message, options)
+    this.name = 'RateLimitedError'
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
+/** A circuit breaker is open: the call was not made. It will let a probe through at `retryAt`. */
+export class CircuitOpenError extends FanoutError {
+  readonly breaker: string
+  /** Time on the breaker's clock when it will next let a call through. */
+  readonly retryAt: number
+  /** Milliseconds from when this error was created until `retryAt`. */
+  readonly retryAfterMs: number
+  constructor(breaker: string, retryAt: number, retryAfterMs: number) {
+    super('FANOUT_CIRCUIT_OPEN', `Circuit "${breaker}" is open: calls are failing fast; it will let a trial call through in ${Math.ceil(retryAfterMs)} ms`)
+    this.name = 'CircuitOpenError'
+    this.breaker = breaker
+    this.retryAt = retryAt
+    this.retryAfterMs = retryAfterMs
   }
 }

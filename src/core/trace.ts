@@ -1,18 +1,79 @@
 /**
  * Events that policies report while a call runs. They are cheap to skip: emitters check
- * `recorder.enabled` first, so tracing costs nothing when nobody listens.
+ * `recorder.enabled` first, so tracing costs nothing when nobody listens. Events never carry
+ * request data, headers or error messages (which may hold credentials): only names, numbers
+ * and error codes or statuses.
  */
 
-/** A per-task or per-attempt time limit fired and aborted the call. */
-export interface TimeoutFiredEvent {
-  readonly type: 'timeout.fired'
+interface EventBase {
+  /** The task (or call) name from the context. */
   readonly task: string
+  /** Time on the context's clock. */
   readonly at: number
+}
+
+/** A per-task or per-attempt time limit fired and aborted the call. */
+export interface TimeoutFiredEvent extends EventBase {
+  readonly type: 'timeout.fired'
   readonly timeoutMs: number
 }
 
-/** Union of every event fanout emits; later policies add members. Events are named `noun.pastTense`. */
-export type TraceEvent = TimeoutFiredEvent
+/** An attempt is about to start (1 = the first try). */
+export interface AttemptStartedEvent extends EventBase {
+  readonly type: 'attempt.started'
+  readonly attempt: number
+}
+
+/** An attempt failed and another was scheduled after `delayMs`. */
+export interface RetryScheduledEvent extends EventBase {
+  readonly type: 'retry.scheduled'
+  /** The attempt that failed. */
+  readonly attempt: number
+  readonly delayMs: number
+  /** `retry-after`: the upstream asked for the wait; `backoff`: the backoff strategy chose it. */
+  readonly reason: 'backoff' | 'retry-after'
+  /** What failed: an HTTP status, an error code, or the error's name. */
+  readonly cause: string
+}
+
+/** A retry was wanted but the shared retry budget had no token left. */
+export interface RetryBudgetExhaustedEvent extends EventBase {
+  readonly type: 'retry.budgetExhausted'
+  readonly attempt: number
+}
+
+/** A circuit breaker changed state. */
+export interface CircuitChangedEvent extends EventBase {
+  readonly type: 'circuit.changed'
+  readonly breaker: string
+  readonly from: CircuitState
+  readonly to: CircuitState
+}
+
+export type CircuitState = 'closed' | 'open' | 'halfOpen'
+
+/** A hedged request started extra attempt number `hedge` (1 = the first hedge). */
+export interface HedgeFiredEvent extends EventBase {
+  readonly type: 'hedge.fired'
+  readonly hedge: number
+  readonly afterMs: number
+}
+
+/** Attempt `winner` of a hedged call delivered the result (0 = the primary). */
+export interface HedgeWonEvent extends EventBase {
+  readonly type: 'hedge.won'
+  readonly winner: number
+}
+
+/** Union of every event fanout emits. Events are named `noun.pastTense`. */
+export type TraceEvent =
+  | TimeoutFiredEvent
+  | AttemptStartedEvent
+  | RetryScheduledEvent
+  | RetryBudgetExhaustedEvent
+  | CircuitChangedEvent
+  | HedgeFiredEvent
+  | HedgeWonEvent
 
 export interface Recorder {
   /** False when nobody listens: emitters skip building the event. */

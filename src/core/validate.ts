@@ -95,3 +95,41 @@ export function snapshot<T extends object>(where: string, options: T | undefined
   }
   return { ...options }
 }
+
+export interface NumberRule {
+  readonly min: number
+  readonly max: number
+  /** Whole numbers only. */
+  readonly integer?: boolean
+  /** Allows the value `Infinity` even though `max` is finite. */
+  readonly allowInfinity?: boolean
+  /** Unit shown after the range, e.g. "ms". */
+  readonly unit?: string
+}
+
+/** A number within [min, max] (an integer if asked), or an error naming the option and the range. */
+export function checkNumber(where: string, name: string, value: unknown, rule: NumberRule): number {
+  const unit = rule.unit !== undefined ? ` ${rule.unit}` : ''
+  const kind = rule.integer === true ? 'an integer' : 'a number'
+  const range = `${kind} from ${rule.min} to ${rule.max}${unit}${rule.allowInfinity === true ? ' or Infinity' : ''}`
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new InvalidOptionError(`${where}: \`${name}\` must be ${range}, got ${show(value)}.` + (typeof value === 'string' ? ' Pass a number, not a string.' : ''))
+  }
+  if (value === Infinity && rule.allowInfinity === true) return value
+  if (value < rule.min || value > rule.max || (rule.integer === true && !Number.isInteger(value))) {
+    throw new InvalidOptionError(`${where}: \`${name}\` must be ${range}, got ${show(value)}.`)
+  }
+  return value
+}
+
+/** A function, or an error naming the option. */
+export function checkFunction<F>(where: string, name: string, value: unknown, shape: string): F {
+  if (typeof value !== 'function') throw new InvalidOptionError(`${where}: \`${name}\` must be a function ${shape}, got ${show(value)}.`)
+  return value as F
+}
+
+/** A boolean, or an error naming the option. */
+export function checkBoolean(where: string, name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidOptionError(`${where}: \`${name}\` must be true or false, got ${show(value)}.`)
+  return value
+}

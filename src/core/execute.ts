@@ -1,0 +1,90 @@
+/**
+ * Running a call outside a flow: builds the context (signal, deadline, clock, trace) that a flow
+ * would give a task, enforces the deadline, and releases its timer and listeners when done.
+ */
+import type { Call, CallContext } from './call.js'
+import { systemClock, type Clock } from './clock.js'
+import { DeadlineError, InvalidOptionError } from './errors.js'
+import { linkSignal } from './signals.js'
+import type { Recorder, TraceEvent } from './trace.js'
+import { noopRecorder } from './trace.js'
+import { checkDuration, checkFunction, checkKnownKeys, show, snapshot } from './validate.js'
+
+export interface ExecuteOptions {
+  /** Cancels the call; it rejects with `signal.reason`. */
+  readonly signal?: AbortSignal
+  /** Everything (every attempt, every wait) must finish within this many ms. */
+  readonly deadline?: number
+  /** Absolute deadline on `clock`, e.g. an outer call's `ctx.deadlineAt`. */
+  readonly deadlineAt?: number
+  readonly clock?: Clock
+  /** Name used in events and error messages. Default "call". */
+  readonly name?: string
+  /** Receives every event the policies emit (attempts, retries, circuit changes, hedges). */
+  readonly onEvent?: (event: TraceEvent) => void
+}
+
+const KNOWN = ['signal', 'deadline', 'deadlineAt', 'clock', 'name', 'onEvent'] as const
+
+/**
+ * Runs `call` with a fresh context.
+ *
+ * @example
+ * const getUser = pipe(retry(), timeout(500)).wrap(({ signal }) => fetch(url, { signal }).then((r) => r.json()))
+ * const user = await execute(getUser, { deadline: 2_000, signal: request.signal })
+ */
+export function execute<T>(call: Call<T>, options?: ExecuteOptions): Promise<T> {
+  const opts = snapshot('execute()', options)
+  checkKnownKeys('execute()', opts, KNOWN)
+  if (typeof call !== 'function') throw new InvalidOptionError(`execute(): expected a call (ctx) => Promise, got ${show(call)}.`)
+  const clock = opts.clock ?? systemClock
+  const name = opts.name ?? 'call'
+  const onEvent = opts.onEvent === undefined ? undefined : checkFunction<(event: TraceEvent) => void>('execute()', 'onEvent', opts.onEvent, '(event) => void')
+  const start = clock.now()
+  let deadlineAt = opts.deadlineAt ?? Infinity
+  if (opts.deadline !== undefined) deadlineAt = Math.min(deadlineAt, start + checkDuration('execute()', 'deadline', opts.deadline, { allowInfinity: true }))
+  if (opts.signal?.aborted) return Promise.reject(opts.signal.reason)
+  if (deadlineAt <= start) return Promise.reject(new DeadlineError(`"${name}": the deadline had already passed`, 0))
+
+  const link = linkSignal(opts.signal)
+  const trace: Recorder = onEvent === undefined ? noopRecorder : { enabled: true, emit: onEvent }
+  const ctx: CallContext = { signal: link.signal, deadlineAt, attempt: 1, task: name, clock, trace }
+  return new Promise<T>((resolve, reject) => {
+    let done = false
+    const finish = (): boolean => {
+      if (done) return false
+      done = true
+      if (timer !== undefined) clock.clearTimeout(timer)
+      link.signal.removeEventListener('abort', onAbort)
+      link.dispose()
+      return true
+    }
+    const onAbort = (): void => {
+      if (finish()) reject(link.signal.reason)
+    }
+    const timer =
+      deadlineAt === Infinity
+        ? undefined
+        : clock.setTimeout(() => {
+            const error = new DeadlineError(`"${name}" missed its deadline of ${Math.round(deadlineAt - start)} ms`, deadlineAt - start)
+            finish()
+            link.abort(error)
+            reject(error)
+          }, deadlineAt - start)
+    link.signal.addEventListener('abort', onAbort, { once: true })
+    let pending: Promise<T>
+    try {
+      pending = call(ctx)
+    } catch (error) {
+      pending = Promise.reject(error)
+    }
+    pending.then(
+      (value) => {
+        if (finish()) resolve(value)
+      },
+      (error: unknown) => {
+        if (finish()) reject(error)
+      },
+    )
+  })
+}
