@@ -29,7 +29,28 @@ export {
   TimeoutError,
   DeadlineError,
   AbortedError,
+  RateLimitedError,
+  CircuitOpenError,
   type FanoutErrorCode,
 } from './core/errors.js'
-export { noopRecorder, type Recorder, type TraceEvent, type TimeoutFiredEvent } from './core/trace.js'
+export {
+  noopRecorder,
+  type Recorder,
+  type TraceEvent,
+  type TimeoutFiredEvent,
+  type AttemptStartedEvent,
+  type RetryScheduledEvent,
+  type RetryBudgetExhaustedEvent,
+  type CircuitChangedEvent,
+  type CircuitState,
+  type HedgeFiredEvent,
+  type HedgeWonEvent,
+} from './core/trace.js'
 export { timeout } from './policies/timeout.js'
+export { retry, isRetriedError, type RetryOptions, type RetryInfo } from './policies/retry.js'
+export { retryBudget, type RetryBudget, type RetryBudgetOptions } from './policies/budget.js'
+export { backoffDelay, exponentialCeiling, BACKOFF_STRATEGIES, type BackoffStrategy, type BackoffParams } from './policies/backoff.js'
+export { parseRetryAfter, retryAfterOf } from './policies/retry-after.js'
+export { isRetryableError, statusOf, codeOf, RETRYABLE_STATUSES, TRANSIENT_ERROR_CODES } from './policies/classify.js'
+export { withFallback, type FallbackOptions } from './policies/fallback.js'
+export { execute, type ExecuteOptions } from './core/execute.js'

@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
 import { checkDuration, checkKnownKeys, closest, show, snapshot } from '../core/validate.js'
 import { timeout as timeoutPolicy } from '../policies/timeout.js'
+import { retry as retryPolicy } from '../policies/retry.js'
 import { compileCall, runFlow, type CompiledFlow, type TaskDef } from './run.js'
 import type {
   FlowDescription,
@@ -37,7 +38,7 @@ interface Node {
   readonly prev: Node | undefined
 }
 
-const TASK_OPTIONS = ['after', 'timeout', 'policies', 'fallback'] as const
+const TASK_OPTIONS = ['after', 'timeout', 'retry', 'policies', 'fallback'] as const
 const RUN_OPTIONS = ['signal', 'deadline', 'deadlineAt', 'clock', 'onTrace'] as const
 
 export class Flow<R = Empty, Input = void, Exit = never> {
@@ -199,8 +200,15 @@ export class Flow<R = Empty, Input = void, Exit = never> {
         policies.push(p as Policy)
       }
     }
-    // Sugar compiles to the one canonical pipeline; the per-task timeout is innermost, so it
-    // measures the task's own run time.
+    // Sugar compiles to the one canonical pipeline, after any explicit `policies`: retry, then
+    // the timeout innermost, so the timeout limits each attempt and a backoff wait is not
+    // charged to it (the run's deadline covers everything).
+    if (options.retry !== undefined && options.retry !== false) {
+      if (options.retry !== true && (typeof options.retry !== 'object' || options.retry === null)) {
+        throw new InvalidOptionError(`${where}: \`retry\` must be true, false or retry options, got ${show(options.retry)}.`)
+      }
+      policies.push(retryPolicy(options.retry === true ? {} : options.retry))
+    }
     if (timeout !== undefined) policies.push(timeoutPolicy(timeout))
     // Nested pipelines are flattened so describe() lists every layer.
     const layers = pipe(...policies).policies

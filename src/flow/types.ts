@@ -1,6 +1,7 @@
 /** Public types of flows: what a task receives and returns, and what a run resolves with. */
 import type { CallContext, Policy } from '../core/call.js'
 import type { Clock } from '../core/clock.js'
+import type { RetryOptions } from '../policies/retry.js'
 import type { FlowTrace } from './trace.js'
 
 /** `$`: every earlier task's result, as a promise. Awaiting one waits for that task only. */
@@ -24,7 +25,12 @@ export interface TaskOptions<Name extends PropertyKey = string> {
   readonly after?: readonly Name[]
   /** Time limit in ms for this task; on expiry its signal aborts and it fails with `TimeoutError`. */
   readonly timeout?: number
-  /** Policies wrapped around the task's function, first listed = outermost. */
+  /**
+   * Retries on transient failures (`true` for the defaults: 3 attempts, full jitter, Retry-After
+   * honoured, a retry budget per task definition). The `timeout` then applies to each attempt.
+   */
+  readonly retry?: boolean | RetryOptions
+  /** Policies wrapped around the task's function, first listed = outermost, outside `retry` and `timeout`. */
   readonly policies?: readonly Policy[]
 }
 

@@ -1,0 +1,162 @@
+/**
+ * `retry()`: makes more attempts when an attempt fails for a reason worth retrying.
+ *
+ * Invariants:
+ * - at most `maxAttempts` attempts in total, and none after the caller aborted or the deadline;
+ * - a wait never ends after the deadline: if the next attempt could not start in time, the call
+ *   fails now (with `RateLimitedError` when the upstream's Retry-After is what does not fit);
+ * - every wait is a finite, non-negative timer on `ctx.clock`, cleared at once on abort;
+ * - an error this policy gave up on is marked, so an enclosing `retry()` does not retry it
+ *   again (3 nested layers make 3 attempts, not 27). The mark is on the error object, so an
+ *   upstream must not rethrow one shared error instance for unrelated calls.
+ */
+import type { Call, CallContext, Policy } from '../core/call.js'
+import { sleep } from '../core/clock.js'
+import { DeadlineError, RateLimitedError } from '../core/errors.js'
+import { checkBoolean, checkDuration, checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
+import { InvalidOptionError } from '../core/errors.js'
+import { BACKOFF_STRATEGIES, backoffDelay, type BackoffStrategy } from './backoff.js'
+import { retryBudget, type RetryBudget } from './budget.js'
+import { failureLabel, isIdempotentError, isRetryableError } from './classify.js'
+import { retryAfterOf } from './retry-after.js'
+
+export interface RetryInfo {
+  /** The attempt that failed (1 = the first). */
+  readonly attempt: number
+}
+
+export interface RetryOptions {
+  /** Attempts in total, the first included. Default 3; 1 disables retrying. Integer 1–10. */
+  readonly maxAttempts?: number
+  /** Backoff strategy. Default `full` jitter. */
+  readonly backoff?: BackoffStrategy
+  /** Base delay in ms. Default 100. */
+  readonly baseDelay?: number
+  /** Largest backoff delay in ms. Default 20,000. */
+  readonly maxDelay?: number
+  /** Longest `Retry-After` to honour, in ms; a longer one fails fast. Default 60,000. */
+  readonly maxRetryAfter?: number
+  /**
+   * Whether a failure is worth another attempt. Default: transient network errors, attempt
+   * timeouts, 408/429/500/502/503/504 (see `isRetryableError`).
+   */
+  readonly shouldRetry?: (error: unknown, info: RetryInfo) => boolean
+  /**
+   * Whether repeating the call is safe. `false` never retries. Left unset, an error that names
+   * a non-idempotent HTTP method (POST, PATCH…) is not retried; `true` retries those too (say so
+   * only with an idempotency key or a naturally idempotent operation).
+   */
+  readonly idempotent?: boolean
+  /** Shared retry budget. Default: one budget per `retry()` instance; `false` for none. */
+  readonly budget?: RetryBudget | false
+  /** Uniform random source in [0, 1) for jitter. Default `Math.random`. */
+  readonly random?: () => number
+}
+
+const KNOWN = ['maxAttempts', 'backoff', 'baseDelay', 'maxDelay', 'maxRetryAfter', 'shouldRetry', 'idempotent', 'budget', 'random'] as const
+
+const GAVE_UP = Symbol.for('fanout.retry.gaveUp')
+
+/** True when an inner `retry()` already gave up on this error. */
+export function isRetriedError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && GAVE_UP in error
+}
+
+function markGaveUp(error: unknown): unknown {
+  if (typeof error === 'object' && error !== null && Object.isExtensible(error) && !(GAVE_UP in error)) {
+    Object.defineProperty(error, GAVE_UP, { value: true })
+  }
+  return error
+}
+
+/**
+ * @example
+ * const getUser = retry({ maxAttempts: 4 }).wrap(({ signal }) => api.user(id, { signal }))
+ * await execute(getUser, { deadline: 2_000 })
+ */
+export function retry(options?: RetryOptions): Policy {
+  const where = 'retry()'
+  const opts = snapshot(where, options)
+  checkKnownKeys(where, opts, KNOWN)
+  const maxAttempts = opts.maxAttempts === undefined ? 3 : checkNumber(where, 'maxAttempts', opts.maxAttempts, { min: 1, max: 10, integer: true })
+  const strategy = opts.backoff ?? 'full'
+  if (!BACKOFF_STRATEGIES.includes(strategy)) {
+    throw new InvalidOptionError(`${where}: \`backoff\` must be one of ${BACKOFF_STRATEGIES.map((s) => `"${s}"`).join(', ')}, got ${show(strategy)}.`)
+  }
+  const base = opts.baseDelay === undefined ? 100 : checkDuration(where, 'baseDelay', opts.baseDelay, { max: 3_600_000 })
+  const cap = opts.maxDelay === undefined ? 20_000 : checkDuration(where, 'maxDelay', opts.maxDelay, { max: 2_147_483_647 })
+  if (cap < base) throw new InvalidOptionError(`${where}: \`maxDelay\` (${cap} ms) must be at least \`baseDelay\` (${base} ms).`)
+  const maxRetryAfter = opts.maxRetryAfter === undefined ? 60_000 : checkDuration(where, 'maxRetryAfter', opts.maxRetryAfter, { min: 0, max: 2_147_483_647 })
+  const shouldRetry = opts.shouldRetry === undefined ? undefined : checkFunction<(error: unknown, info: RetryInfo) => boolean>(where, 'shouldRetry', opts.shouldRetry, '(error, { attempt }) => boolean')
+  const idempotent = opts.idempotent === undefined ? undefined : checkBoolean(where, 'idempotent', opts.idempotent)
+  const random = opts.random === undefined ? Math.random : checkFunction<() => number>(where, 'random', opts.random, '() => number in [0, 1)')
+  let budget: RetryBudget | undefined
+  if (opts.budget === undefined) budget = retryBudget()
+  else if (opts.budget !== false) {
+    const b = opts.budget as Partial<RetryBudget> | null
+    if (typeof b !== 'object' || b === null || typeof b.canRetry !== 'function' || typeof b.onFailure !== 'function' || typeof b.onSuccess !== 'function') {
+      throw new InvalidOptionError(`${where}: \`budget\` must be a retryBudget() or false, got ${show(opts.budget)}.`)
+    }
+    budget = opts.budget
+  }
+  const params = { base, cap, random }
+
+  const worthRetrying = (error: unknown, attempt: number): boolean => {
+    if (isRetriedError(error) || idempotent === false) return false
+    if (idempotent === undefined && isIdempotentError(error) === false) return false
+    return shouldRetry !== undefined ? shouldRetry(error, { attempt }) : isRetryableError(error)
+  }
+
+  return {
+    name: maxAttempts === 1 ? 'retry(off)' : `retry(${maxAttempts})`,
+    wrap<T, C extends CallContext>(next: Call<T, C>): Call<T, C> {
+      return async (ctx) => {
+        const { clock, trace } = ctx
+        let previous = base
+        for (let attempt = 1; ; attempt++) {
+          if (ctx.signal.aborted) throw ctx.signal.reason
+          if (attempt > 1 && clock.now() >= ctx.deadlineAt) throw new DeadlineError(`"${ctx.task}": no time left for attempt ${attempt}`, 0)
+          if (trace.enabled) trace.emit({ type: 'attempt.started', task: ctx.task, at: clock.now(), attempt })
+          try {
+            const value = await next(attempt === ctx.attempt ? ctx : { ...ctx, attempt })
+            budget?.onSuccess()
+            return value
+          } catch (error) {
+            // The caller leaving is not the upstream failing: no retry, no budget charge.
+            if (ctx.signal.aborted) throw error
+            budget?.onFailure()
+            if (attempt >= maxAttempts || !worthRetrying(error, attempt)) throw attempt > 1 ? markGaveUp(error) : error
+
+            let delay = backoffDelay(strategy, attempt - 1, previous, params)
+            let reason: 'backoff' | 'retry-after' = 'backoff'
+            const asked = retryAfterOf(error)
+            if (asked !== undefined) {
+              if (asked > maxRetryAfter) {
+                throw new RateLimitedError(`"${ctx.task}": the upstream asked to wait ${Math.ceil(asked)} ms, more than maxRetryAfter (${maxRetryAfter} ms)`, asked, { cause: error })
+              }
+              // Retry-After is a floor: jitter may only add to it.
+              if (asked >= delay) {
+                delay = asked
+                reason = 'retry-after'
+              }
+            }
+            const left = ctx.deadlineAt - clock.now()
+            if (delay >= left) {
+              if (reason === 'retry-after') {
+                throw new RateLimitedError(`"${ctx.task}": the upstream asked to wait ${Math.ceil(delay)} ms, but only ${Math.max(0, Math.floor(left))} ms are left before the deadline`, delay, { cause: error })
+              }
+              throw markGaveUp(error)
+            }
+            if (budget !== undefined && !budget.canRetry()) {
+              if (trace.enabled) trace.emit({ type: 'retry.budgetExhausted', task: ctx.task, at: clock.now(), attempt })
+              throw markGaveUp(error)
+            }
+            if (trace.enabled) trace.emit({ type: 'retry.scheduled', task: ctx.task, at: clock.now(), attempt, delayMs: delay, reason, cause: failureLabel(error) })
+            previous = delay
+            await sleep(clock, delay, ctx.signal)
+          }
+        }
+      }
+    },
+  }
+}
