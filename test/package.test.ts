@@ -78,6 +78,7 @@ describe('package', () => {
         "TimeoutError",
         "UnknownTaskError",
         "backoffDelay",
+        "circuitBreaker",
         "codeOf",
         "criticalPath",
         "execute",

@@ -38,7 +38,7 @@ interface Node {
   readonly prev: Node | undefined
 }
 
-const TASK_OPTIONS = ['after', 'timeout', 'retry', 'policies', 'fallback'] as const
+const TASK_OPTIONS = ['after', 'timeout', 'retry', 'circuitBreaker', 'policies', 'fallback'] as const
 const RUN_OPTIONS = ['signal', 'deadline', 'deadlineAt', 'clock', 'onTrace'] as const
 
 export class Flow<R = Empty, Input = void, Exit = never> {
@@ -200,14 +200,21 @@ export class Flow<R = Empty, Input = void, Exit = never> {
         policies.push(p as Policy)
       }
     }
-    // Sugar compiles to the one canonical pipeline, after any explicit `policies`: retry, then
-    // the timeout innermost, so the timeout limits each attempt and a backoff wait is not
+    // Sugar compiles to the one canonical pipeline, after any explicit `policies`: retry, the
+    // circuit breaker (each attempt counts), then the timeout innermost, so the timeout limits each attempt and a backoff wait is not
     // charged to it (the run's deadline covers everything).
     if (options.retry !== undefined && options.retry !== false) {
       if (options.retry !== true && (typeof options.retry !== 'object' || options.retry === null)) {
         throw new InvalidOptionError(`${where}: \`retry\` must be true, false or retry options, got ${show(options.retry)}.`)
       }
       policies.push(retryPolicy(options.retry === true ? {} : options.retry))
+    }
+    if (options.circuitBreaker !== undefined) {
+      const breaker = options.circuitBreaker as Partial<Policy> | null
+      if (typeof breaker !== 'object' || breaker === null || typeof breaker.wrap !== 'function') {
+        throw new InvalidOptionError(`${where}: \`circuitBreaker\` must be a circuitBreaker() (shared, so create it once), got ${show(options.circuitBreaker)}.`)
+      }
+      policies.push(options.circuitBreaker)
     }
     if (timeout !== undefined) policies.push(timeoutPolicy(timeout))
     // Nested pipelines are flattened so describe() lists every layer.

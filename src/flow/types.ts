@@ -30,6 +30,8 @@ export interface TaskOptions<Name extends PropertyKey = string> {
    * honoured, a retry budget per task definition). The `timeout` then applies to each attempt.
    */
   readonly retry?: boolean | RetryOptions
+  /** A shared `circuitBreaker()`; it sits inside `retry`, so every attempt counts. */
+  readonly circuitBreaker?: Policy
   /** Policies wrapped around the task's function, first listed = outermost, outside `retry` and `timeout`. */
   readonly policies?: readonly Policy[]
 }

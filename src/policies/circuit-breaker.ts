@@ -14,9 +14,10 @@
  *   timer: every transition happens during a call, on the time of that call's `ctx.clock`.
  */
 import type { Call, CallContext, Policy } from '../core/call.js'
-import { CircuitOpenError, InvalidOptionError } from '../core/errors.js'
+import { CircuitOpenError, InvalidOptionError, isFanoutError } from '../core/errors.js'
 import type { CircuitState } from '../core/trace.js'
 import { checkDuration, checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
+import { statusOf } from './classify.js'
 
 interface CommonOptions {
   /** Shown in the policy name, in `CircuitOpenError` and in `circuit.changed` events. Default "circuit". */
@@ -24,9 +25,10 @@ interface CommonOptions {
   /** Ms the breaker stays open before it lets a probe through. 1–86 400 000, default 30 000. */
   readonly halfOpenAfter?: number
   /**
-   * Whether an error counts against the upstream. Default: every error except one carrying a
-   * 4xx `status` or `statusCode` other than 408 and 429. Errors it rejects count as neither success
-   * nor failure. An error raised after the caller aborted is never counted, whatever this says.
+   * Whether an error counts against the upstream. Default: every error except a `DeadlineError`
+   * and one carrying a 4xx status (`status`, `statusCode` or `response.status`) other than 408 and 429. Errors it rejects
+   * count as neither success nor failure. An error raised after the caller aborted is never
+   * counted, whatever this says.
    */
   readonly isFailure?: (error: unknown) => boolean
 }
@@ -102,7 +104,8 @@ const BUCKETS = 10
  * try {
  *   await execute(charge)
  * } catch (error) {
- *   if (isFanoutError(error, 'FANOUT_CIRCUIT_OPEN')) console.log(`payments down, retry in ${error.retryAfterMs} ms`)
+ *   if (error instanceof CircuitOpenError) console.log(`payments down, retry in ${error.retryAfterMs} ms`)
+ *   throw error
  * }
  */
 export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreaker {
@@ -227,13 +230,15 @@ export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreaker 
 
 /**
  * The default `isFailure`: a client error (4xx other than 408 Request Timeout and 429 Too Many
- * Requests) says the request was wrong, not that the upstream is unhealthy.
+ * Requests) says the request was wrong, not that the upstream is unhealthy; a `DeadlineError`
+ * says the caller's overall time budget ran out (a `timeout()` inside the breaker throws one
+ * when the deadline, not its own limit, cut the call short), which is the caller's doing too.
  */
 function isUpstreamFailure(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return true
-  const e = error as { status?: unknown; statusCode?: unknown }
-  const status = typeof e.status === 'number' ? e.status : e.statusCode
-  if (typeof status !== 'number' || status < 400 || status > 499) return true
+  if (isFanoutError(error, 'FANOUT_DEADLINE')) return false
+  const status = statusOf(error)
+  if (status === undefined || status < 400 || status > 499) return true
   return status === 408 || status === 429
 }
 
