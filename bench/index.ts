@@ -2,4 +2,6 @@
  * The benchmark registry: one line per benchmark, each export a `Benchmark`. `npm run bench` runs
  * them in alphabetical order of these export names.
  */
+export { backoff } from './backoff.js'
 export { dag } from './dag.js'
+export { hedging } from './hedging.js'

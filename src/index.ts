@@ -53,5 +53,6 @@ export { backoffDelay, exponentialCeiling, BACKOFF_STRATEGIES, type BackoffStrat
 export { parseRetryAfter, retryAfterOf } from './policies/retry-after.js'
 export { isRetryableError, statusOf, codeOf, RETRYABLE_STATUSES, TRANSIENT_ERROR_CODES } from './policies/classify.js'
 export { withFallback, type FallbackOptions } from './policies/fallback.js'
+export { hedge, type HedgeOptions, type PercentileDelay } from './policies/hedge.js'
 export { circuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type ConsecutiveBreakerOptions, type RatioBreakerOptions, type CircuitBreakerStats } from './policies/circuit-breaker.js'
 export { execute, type ExecuteOptions } from './core/execute.js'

@@ -84,6 +84,7 @@ describe('package', () => {
         "execute",
         "exponentialCeiling",
         "flow",
+        "hedge",
         "isExit",
         "isFanoutError",
         "isRetriedError",

@@ -8,7 +8,7 @@ import { DeadlineError, InvalidOptionError } from './errors.js'
 import { linkSignal } from './signals.js'
 import type { Recorder, TraceEvent } from './trace.js'
 import { noopRecorder } from './trace.js'
-import { checkDuration, checkFunction, checkKnownKeys, show, snapshot } from './validate.js'
+import { checkClock, checkDuration, checkFunction, checkKnownKeys, show, snapshot } from './validate.js'
 
 export interface ExecuteOptions {
   /** Cancels the call; it rejects with `signal.reason`. */
@@ -37,6 +37,16 @@ export function execute<T>(call: Call<T>, options?: ExecuteOptions): Promise<T> 
   const opts = snapshot('execute()', options)
   checkKnownKeys('execute()', opts, KNOWN)
   if (typeof call !== 'function') throw new InvalidOptionError(`execute(): expected a call (ctx) => Promise, got ${show(call)}.`)
+  if (opts.signal !== undefined && !(typeof opts.signal === 'object' && opts.signal !== null && 'aborted' in opts.signal)) {
+    throw new InvalidOptionError(`execute(): \`signal\` must be an AbortSignal, got ${show(opts.signal)}.`)
+  }
+  if (opts.deadlineAt !== undefined && (typeof opts.deadlineAt !== 'number' || Number.isNaN(opts.deadlineAt))) {
+    throw new InvalidOptionError(`execute(): \`deadlineAt\` must be a time on the clock (a number), got ${show(opts.deadlineAt)}.`)
+  }
+  if (opts.clock !== undefined) checkClock('execute()', opts.clock)
+  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) {
+    throw new InvalidOptionError(`execute(): \`name\` must be a non-empty string, got ${show(opts.name)}.`)
+  }
   const clock = opts.clock ?? systemClock
   const name = opts.name ?? 'call'
   const onEvent = opts.onEvent === undefined ? undefined : checkFunction<(event: TraceEvent) => void>('execute()', 'onEvent', opts.onEvent, '(event) => void')

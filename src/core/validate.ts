@@ -133,3 +133,11 @@ export function checkBoolean(where: string, name: string, value: unknown): boole
   if (typeof value !== 'boolean') throw new InvalidOptionError(`${where}: \`${name}\` must be true or false, got ${show(value)}.`)
   return value
 }
+
+/** An object with now(), setTimeout() and clearTimeout(), or an error naming the option. */
+export function checkClock(where: string, clock: unknown): void {
+  const c = clock as { now?: unknown; setTimeout?: unknown; clearTimeout?: unknown } | null
+  if (typeof c !== 'object' || c === null || typeof c.now !== 'function' || typeof c.setTimeout !== 'function' || typeof c.clearTimeout !== 'function') {
+    throw new InvalidOptionError(`${where}: \`clock\` must have now(), setTimeout() and clearTimeout(), got ${show(clock)}.`)
+  }
+}

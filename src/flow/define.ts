@@ -9,9 +9,10 @@
 import { pipe, type Policy } from '../core/call.js'
 import type { Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
-import { checkDuration, checkKnownKeys, closest, show, snapshot } from '../core/validate.js'
+import { checkClock, checkDuration, checkKnownKeys, closest, show, snapshot } from '../core/validate.js'
 import { timeout as timeoutPolicy } from '../policies/timeout.js'
 import { retry as retryPolicy } from '../policies/retry.js'
+import { hedge as hedgePolicy } from '../policies/hedge.js'
 import { compileCall, runFlow, type CompiledFlow, type TaskDef } from './run.js'
 import type {
   FlowDescription,
@@ -38,7 +39,7 @@ interface Node {
   readonly prev: Node | undefined
 }
 
-const TASK_OPTIONS = ['after', 'timeout', 'retry', 'circuitBreaker', 'policies', 'fallback'] as const
+const TASK_OPTIONS = ['after', 'timeout', 'retry', 'circuitBreaker', 'hedge', 'policies', 'fallback'] as const
 const RUN_OPTIONS = ['signal', 'deadline', 'deadlineAt', 'clock', 'onTrace'] as const
 
 export class Flow<R = Empty, Input = void, Exit = never> {
@@ -201,7 +202,7 @@ export class Flow<R = Empty, Input = void, Exit = never> {
       }
     }
     // Sugar compiles to the one canonical pipeline, after any explicit `policies`: retry, the
-    // circuit breaker (each attempt counts), then the timeout innermost, so the timeout limits each attempt and a backoff wait is not
+    // circuit breaker (each attempt counts), hedging, then the timeout innermost, so the timeout limits each attempt and a backoff wait is not
     // charged to it (the run's deadline covers everything).
     if (options.retry !== undefined && options.retry !== false) {
       if (options.retry !== true && (typeof options.retry !== 'object' || options.retry === null)) {
@@ -216,6 +217,9 @@ export class Flow<R = Empty, Input = void, Exit = never> {
       }
       policies.push(options.circuitBreaker)
     }
+    // Hedging sits inside the breaker and outside the timeout: every hedged attempt gets its own
+    // time limit, and the pair counts once against the breaker.
+    if (options.hedge !== undefined) policies.push(hedgePolicy(options.hedge))
     if (timeout !== undefined) policies.push(timeoutPolicy(timeout))
     // Nested pipelines are flattened so describe() lists every layer.
     const layers = pipe(...policies).policies
@@ -264,12 +268,6 @@ export function flow<Input = void, Exit = never>(options: FlowOptions | string =
   return new Flow<Empty, Input, Exit>(opts.name ?? 'flow', opts.clock, undefined, 0)
 }
 
-function checkClock(where: string, clock: unknown): void {
-  const c = clock as Partial<Clock> | null
-  if (typeof c !== 'object' || c === null || typeof c.now !== 'function' || typeof c.setTimeout !== 'function' || typeof c.clearTimeout !== 'function') {
-    throw new InvalidOptionError(`${where}: \`clock\` must have now(), setTimeout() and clearTimeout(), got ${show(clock)}.`)
-  }
-}
 
 function checkRunOptions(name: string, raw: RunOptions | undefined): RunOptions {
   const where = `flow "${name}": run options`

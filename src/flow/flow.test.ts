@@ -418,3 +418,21 @@ describe('flows: trace edge cases', () => {
     expect(trace!.criticalPath).toEqual(['auth', 'a'])
   })
 })
+
+describe('flows: policy options compile to one canonical pipeline', () => {
+  it('orders explicit policies, retry, circuit breaker, hedge and timeout outermost first', async () => {
+    const { circuitBreaker, timeout } = await import('../index.js')
+    const breaker = circuitBreaker({ name: 'users' })
+    const f = flow().task('user', () => 1, {
+      policies: [timeout(5_000)],
+      retry: true,
+      circuitBreaker: breaker,
+      hedge: { idempotent: true, delay: 50 },
+      timeout: 200,
+    })
+    expect(f.describe().tasks[0]!.policies).toEqual(['timeout(5000)', 'retry(3)', 'circuitBreaker(users)', expect.stringMatching(/^hedge/), 'timeout(200)'])
+    await expect(f.run()).resolves.toEqual({ user: 1 })
+    expect(() => flow().task('a', () => 1, { hedge: {} as never })).toThrow(/idempotent/)
+    expect(() => flow().task('a', () => 1, { circuitBreaker: {} as never })).toThrow('`circuitBreaker` must be a circuitBreaker()')
+  })
+})

@@ -2,6 +2,7 @@
 import type { CallContext, Policy } from '../core/call.js'
 import type { Clock } from '../core/clock.js'
 import type { RetryOptions } from '../policies/retry.js'
+import type { HedgeOptions } from '../policies/hedge.js'
 import type { FlowTrace } from './trace.js'
 
 /** `$`: every earlier task's result, as a promise. Awaiting one waits for that task only. */
@@ -32,6 +33,8 @@ export interface TaskOptions<Name extends PropertyKey = string> {
   readonly retry?: boolean | RetryOptions
   /** A shared `circuitBreaker()`; it sits inside `retry`, so every attempt counts. */
   readonly circuitBreaker?: Policy
+  /** Hedged attempts for idempotent calls (see `hedge()`); each attempt gets the `timeout`. */
+  readonly hedge?: HedgeOptions
   /** Policies wrapped around the task's function, first listed = outermost, outside `retry` and `timeout`. */
   readonly policies?: readonly Policy[]
 }

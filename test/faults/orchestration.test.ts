@@ -271,7 +271,7 @@ describe('J, K, L: leaks, clocks and options', () => {
 
   it('L4: an unknown option gets a "did you mean"', () => {
     expect(() => flow('f').task('a', () => 1, { timout: 5 } as never)).toThrow(
-      'flow "f": task "a": unknown option `timout`. Did you mean `timeout`? Known options: `after`, `timeout`, `retry`, `circuitBreaker`, `policies`, `fallback`.',
+      'flow "f": task "a": unknown option `timout`. Did you mean `timeout`? Known options: `after`, `timeout`, `retry`, `circuitBreaker`, `hedge`, `policies`, `fallback`.',
     )
     expect(() => flow('f').gate('a', () => 1, { fallback: 5 } as never)).toThrow('flow "f": gate "a": unknown option `fallback`.')
     expect(() => flow({ nme: 'x' } as never)).toThrow('flow(): unknown option `nme`. Did you mean `name`?')
