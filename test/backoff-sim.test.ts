@@ -62,4 +62,14 @@ describe('backoff contention simulation', () => {
     expect(() => simulate({ clients: 0, strategy: 'full', seed: SEED, delay: backoffDelay })).toThrow(RangeError)
     expect(() => simulate({ clients: 2.5, strategy: 'full', seed: SEED, delay: backoffDelay })).toThrow(RangeError)
   })
+
+  it('C13/R21: 100 clients failing together: full jitter lands within ±10 % of ~800 calls and ~4.9 s, > 5× faster than plain exponential', () => {
+    const full = averaged('full', 100, SEED, 30, backoffDelay)
+    const exponential = averaged('exponential', 100, SEED, 10, backoffDelay)
+    expect(full.calls).toBeGreaterThan(720)
+    expect(full.calls).toBeLessThan(880)
+    expect(full.seconds).toBeGreaterThan(4.41)
+    expect(full.seconds).toBeLessThan(5.5)
+    expect(exponential.seconds / full.seconds).toBeGreaterThan(5)
+  })
 })
