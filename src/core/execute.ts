@@ -2,10 +2,10 @@
  * Running a call outside a flow: builds the context (signal, deadline, clock, trace) that a flow
  * would give a task, enforces the deadline, and releases its timer and listeners when done.
  */
-import type { Call, CallContext } from './call.js'
+import type { Call } from './call.js'
 import { systemClock, type Clock } from './clock.js'
 import { DeadlineError, InvalidOptionError } from './errors.js'
-import { linkSignal } from './signals.js'
+import { withTimeLimit } from './time-limit.js'
 import type { Recorder, TraceEvent } from './trace.js'
 import { noopRecorder } from './trace.js'
 import { checkClock, checkDuration, checkFunction, checkKnownKeys, show, snapshot } from './validate.js'
@@ -56,45 +56,13 @@ export function execute<T>(call: Call<T>, options?: ExecuteOptions): Promise<T> 
   if (opts.signal?.aborted) return Promise.reject(opts.signal.reason)
   if (deadlineAt <= start) return Promise.reject(new DeadlineError(`"${name}": the deadline had already passed`, 0))
 
-  const link = linkSignal(opts.signal)
   const trace: Recorder = onEvent === undefined ? noopRecorder : { enabled: true, emit: onEvent }
-  const ctx: CallContext = { signal: link.signal, deadlineAt, attempt: 1, task: name, clock, trace }
-  return new Promise<T>((resolve, reject) => {
-    let done = false
-    const finish = (): boolean => {
-      if (done) return false
-      done = true
-      if (timer !== undefined) clock.clearTimeout(timer)
-      link.signal.removeEventListener('abort', onAbort)
-      link.dispose()
-      return true
-    }
-    const onAbort = (): void => {
-      if (finish()) reject(link.signal.reason)
-    }
-    const timer =
-      deadlineAt === Infinity
-        ? undefined
-        : clock.setTimeout(() => {
-            const error = new DeadlineError(`"${name}" missed its deadline of ${Math.round(deadlineAt - start)} ms`, deadlineAt - start)
-            finish()
-            link.abort(error)
-            reject(error)
-          }, deadlineAt - start)
-    link.signal.addEventListener('abort', onAbort, { once: true })
-    let pending: Promise<T>
-    try {
-      pending = call(ctx)
-    } catch (error) {
-      pending = Promise.reject(error)
-    }
-    pending.then(
-      (value) => {
-        if (finish()) resolve(value)
-      },
-      (error: unknown) => {
-        if (finish()) reject(error)
-      },
-    )
-  })
+  const ms = deadlineAt - start
+  return withTimeLimit(
+    clock,
+    opts.signal,
+    ms,
+    () => new DeadlineError(`"${name}" missed its deadline of ${Math.round(ms)} ms`, ms),
+    (signal) => call({ signal, deadlineAt, attempt: 1, task: name, clock, trace }),
+  )
 }

@@ -5,7 +5,7 @@
  */
 import type { Call, CallContext, Policy } from '../core/call.js'
 import { TimeoutError, DeadlineError } from '../core/errors.js'
-import { linkSignal } from '../core/signals.js'
+import { withTimeLimit } from '../core/time-limit.js'
 import { checkDuration } from '../core/validate.js'
 
 export function timeout(ms: number): Policy {
@@ -30,42 +30,14 @@ export function withTimeout<T, C extends CallContext>(next: Call<T, C>, ctx: C, 
   if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason)
   if (budget <= 0) return Promise.reject(makeError())
 
-  const link = linkSignal(ctx.signal)
-  return new Promise<T>((resolve, reject) => {
-    let done = false
-    const finish = (): boolean => {
-      if (done) return false
-      done = true
-      ctx.clock.clearTimeout(timer)
-      link.dispose()
-      ctx.signal.removeEventListener('abort', onParentAbort)
-      return true
-    }
-    const onParentAbort = (): void => {
-      if (finish()) reject(ctx.signal.reason)
-    }
-    const timer = ctx.clock.setTimeout(() => {
-      if (done) return
-      const error = makeError()
+  return withTimeLimit(
+    ctx.clock,
+    ctx.signal,
+    budget,
+    () => {
       if (ctx.trace.enabled) ctx.trace.emit({ type: 'timeout.fired', task: ctx.task, at: ctx.clock.now(), timeoutMs: budget })
-      finish()
-      link.abort(error)
-      reject(error)
-    }, budget)
-    ctx.signal.addEventListener('abort', onParentAbort, { once: true })
-    let pending: Promise<T>
-    try {
-      pending = next({ ...ctx, signal: link.signal })
-    } catch (error) {
-      pending = Promise.reject(error)
-    }
-    pending.then(
-      (value) => {
-        if (finish()) resolve(value)
-      },
-      (error: unknown) => {
-        if (finish()) reject(error)
-      },
-    )
-  })
+      return makeError()
+    },
+    (signal) => next({ ...ctx, signal }),
+  )
 }

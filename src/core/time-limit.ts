@@ -1,0 +1,58 @@
+/**
+ * The one place that races work against a timer: the work gets a child signal; when the time
+ * is up the child is aborted with the timeout error and the promise rejects with it at once;
+ * when the parent aborts, the promise rejects with the parent's reason. Whichever happens first
+ * wins, and the timer and the listener on the parent are released on every path.
+ */
+import type { Clock, TimerHandle } from './clock.js'
+import { linkSignal } from './signals.js'
+
+export function withTimeLimit<T>(
+  clock: Clock,
+  parent: AbortSignal | undefined,
+  ms: number,
+  onTimeout: () => unknown,
+  start: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (parent?.aborted) return Promise.reject(parent.reason)
+  const link = linkSignal(parent)
+  return new Promise<T>((resolve, reject) => {
+    let done = false
+    let timer: TimerHandle | undefined
+    const finish = (): boolean => {
+      if (done) return false
+      done = true
+      if (timer !== undefined) clock.clearTimeout(timer)
+      link.dispose()
+      parent?.removeEventListener('abort', onParentAbort)
+      return true
+    }
+    const onParentAbort = (): void => {
+      if (finish()) reject(parent?.reason)
+    }
+    if (ms !== Infinity) {
+      timer = clock.setTimeout(() => {
+        if (done) return
+        const error = onTimeout()
+        finish()
+        link.abort(error)
+        reject(error)
+      }, ms)
+    }
+    parent?.addEventListener('abort', onParentAbort, { once: true })
+    let pending: Promise<T>
+    try {
+      pending = start(link.signal)
+    } catch (error) {
+      pending = Promise.reject(error)
+    }
+    pending.then(
+      (value) => {
+        if (finish()) resolve(value)
+      },
+      (error: unknown) => {
+        if (finish()) reject(error)
+      },
+    )
+  })
+}
