@@ -2,6 +2,7 @@
  * The only source of time in fanout. Every timer and every timestamp goes through a `Clock`,
  * so tests can drive time by hand and production code gets a monotonic clock.
  */
+import { onAbort } from './signals.js'
 
 /** An opaque handle returned by {@link Clock.setTimeout}. */
 export type TimerHandle = { readonly __timer: unique symbol } | object
@@ -69,14 +70,16 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
       reject(signal.reason)
       return
     }
-    const onAbort = (): void => {
-      clock.clearTimeout(timer)
-      reject(signal?.reason)
-    }
+    const unsubscribe =
+      signal === undefined
+        ? undefined
+        : onAbort(signal, () => {
+            clock.clearTimeout(timer)
+            reject(signal.reason)
+          })
     const timer = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
+      unsubscribe?.()
       resolve()
     }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
   })
 }

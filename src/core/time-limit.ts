@@ -5,7 +5,7 @@
  * wins, and the timer and the listener on the parent are released on every path.
  */
 import type { Clock, TimerHandle } from './clock.js'
-import { linkSignal } from './signals.js'
+import { linkSignal, onAbort } from './signals.js'
 
 export function withTimeLimit<T>(
   clock: Clock,
@@ -24,11 +24,8 @@ export function withTimeLimit<T>(
       done = true
       if (timer !== undefined) clock.clearTimeout(timer)
       link.dispose()
-      parent?.removeEventListener('abort', onParentAbort)
+      unsubscribe?.()
       return true
-    }
-    const onParentAbort = (): void => {
-      if (finish()) reject(parent?.reason)
     }
     if (ms !== Infinity) {
       timer = clock.setTimeout(() => {
@@ -39,7 +36,12 @@ export function withTimeLimit<T>(
         reject(error)
       }, ms)
     }
-    parent?.addEventListener('abort', onParentAbort, { once: true })
+    const unsubscribe =
+      parent === undefined
+        ? undefined
+        : onAbort(parent, () => {
+            if (finish()) reject(parent.reason)
+          })
     let pending: Promise<T>
     try {
       pending = start(link.signal)

@@ -13,6 +13,7 @@
 import type { Call, Policy } from '../core/call.js'
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError } from '../core/errors.js'
+import { onAbort } from '../core/signals.js'
 import { noopRecorder, type Recorder, type TraceEvent } from '../core/trace.js'
 import { closest } from '../core/validate.js'
 import { CycleError, DependencyError, FlowError, SkippedError, UnknownTaskError, type TaskFailure } from './errors.js'
@@ -175,9 +176,7 @@ class FlowRun {
 
     const external = options.signal
     if (external !== undefined) {
-      const onAbort = (): void => this.#end('rejected', external.reason, external.reason)
-      external.addEventListener('abort', onAbort, { once: true })
-      this.#detachSignal = () => external.removeEventListener('abort', onAbort)
+      this.#detachSignal = onAbort(external, () => this.#end('rejected', external.reason, external.reason))
     }
     if (deadlineAt !== Infinity) {
       const ms = deadlineAt - startedAt

@@ -26,4 +26,26 @@ describe('policies: leaks', () => {
     expect(net).toBe(0)
     expect(vi.getTimerCount()).toBe(0)
   })
+
+  it('J2: 50 parallel tasks with timeouts and retries on one request signal put one listener on it, never 50', async () => {
+    useFakeTime()
+    const { flow } = await import('../../src/index.js')
+    const controller = new AbortController()
+    const signal = controller.signal
+    let live = 0
+    let peak = 0
+    const add = signal.addEventListener.bind(signal)
+    const remove = signal.removeEventListener.bind(signal)
+    signal.addEventListener = ((...args: Parameters<typeof add>) => ((peak = Math.max(peak, ++live)), add(...args))) as typeof add
+    signal.removeEventListener = ((...args: Parameters<typeof remove>) => (live--, remove(...args))) as typeof remove
+    let f = flow('wide') as unknown as { task(name: string, fn: (d: unknown, c: { signal: AbortSignal }) => Promise<number>, o: object): typeof f; run(i: undefined, o: object): Promise<unknown> }
+    for (let i = 0; i < 50; i++) f = f.task(`t${i}`, (_, { signal: s }) => after(10, i, s), { timeout: 100, retry: true })
+    const result = await settle(f.run(undefined, { signal }))
+    expect(result.ok).toBe(true)
+    for (let i = 0; i < 50; i++) await settle(execute(timeout(100).wrap(({ signal: s }) => after(10, i, s)), { signal }))
+    const many = Promise.all(Array.from({ length: 50 }, (_, i) => execute(pipe(retry(), timeout(100)).wrap(({ signal: s }) => after(10, i, s)), { signal })))
+    await settle(many)
+    expect(peak).toBe(1)
+    expect(live).toBe(0)
+  })
 })
