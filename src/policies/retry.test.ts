@@ -304,4 +304,26 @@ describe('backoff and Retry-After properties', () => {
     expect(parseRetryAfter('1'.repeat(50_000))).toBeUndefined()
     expect(parseRetryAfter(`Mon, ${' '.repeat(50_000)}`)).toBeUndefined()
   })
+
+  it('R2/C14: attempts never exceed maxAttempts and nothing is left scheduled, over generated failure scripts', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(fc.constantFrom(503, 429, 500, 404, 0), { minLength: 1, maxLength: 12 }),
+        fc.constantFrom('full', 'equal', 'decorrelated', 'exponential', 'none' as const),
+        async (maxAttempts, statuses, backoff) => {
+          useFakeTime()
+          try {
+            const api = scripted(statuses.map((status) => (status === 0 ? { value: 'ok' } : { fail: () => httpError(status, status === 429 ? { 'retry-after': '1' } : {}) })))
+            await settle(execute(retry({ maxAttempts, backoff, budget: false }).wrap(api.call), { deadline: 600_000 }))
+            expect(api.calls).toBeLessThanOrEqual(maxAttempts)
+            expect(vi.getTimerCount()).toBe(0)
+          } finally {
+            vi.useRealTimers()
+          }
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
 })
