@@ -31,6 +31,7 @@ export {
   AbortedError,
   RateLimitedError,
   CircuitOpenError,
+  QueueFullError,
   type FanoutErrorCode,
 } from './core/errors.js'
 export {
@@ -54,5 +55,6 @@ export { parseRetryAfter, retryAfterOf } from './policies/retry-after.js'
 export { isRetryableError, statusOf, codeOf, RETRYABLE_STATUSES, TRANSIENT_ERROR_CODES } from './policies/classify.js'
 export { withFallback, type FallbackOptions } from './policies/fallback.js'
 export { hedge, type HedgeOptions, type PercentileDelay } from './policies/hedge.js'
+export { limit, type Limiter, type LimitOptions, type LimitRunOptions } from './policies/limit.js'
 export { circuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type ConsecutiveBreakerOptions, type RatioBreakerOptions, type CircuitBreakerStats } from './policies/circuit-breaker.js'
 export { execute, type ExecuteOptions } from './core/execute.js'

@@ -17,6 +17,7 @@ export type FanoutErrorCode =
   | 'FANOUT_ABORTED'
   | 'FANOUT_RATE_LIMITED'
   | 'FANOUT_CIRCUIT_OPEN'
+  | 'FANOUT_QUEUE_FULL'
 
 export class FanoutError extends Error {
   readonly code: FanoutErrorCode
@@ -105,5 +106,15 @@ export class CircuitOpenError extends FanoutError {
     this.breaker = breaker
     this.retryAt = retryAt
     this.retryAfterMs = retryAfterMs
+  }
+}
+
+/** A limiter's queue is at its bound: the call was rejected at once, never buffered. */
+export class QueueFullError extends FanoutError {
+  readonly maxQueue: number
+  constructor(message: string, maxQueue: number) {
+    super('FANOUT_QUEUE_FULL', message)
+    this.name = 'QueueFullError'
+    this.maxQueue = maxQueue
   }
 }

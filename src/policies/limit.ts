@@ -1,0 +1,384 @@
+/**
+ * `limit()`: a concurrency limiter (bulkhead) with a bounded queue, priorities with aging,
+ * per-key sub-limits and removal of aborted waiters.
+ *
+ * Invariants:
+ * - at most `concurrency` calls hold a slot, and at most `perKey` per key;
+ * - a slot is released only when the call it admitted has settled — never when a timer fires;
+ * - a waiter that aborts or runs out of time leaves the queue at once without taking a slot;
+ * - the queue never holds more than `maxQueue` waiters: one more is rejected at once;
+ * - per-key state exists only while a key has calls running or waiting, so the map of keys is
+ *   bounded by concurrency + maxQueue whatever the number of distinct keys.
+ */
+import type { Call, CallContext, Policy } from '../core/call.js'
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
+import { AbortedError, DeadlineError, InvalidOptionError, QueueFullError, TimeoutError } from '../core/errors.js'
+import { onAbort } from '../core/signals.js'
+import { checkDuration, checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
+import { FifoQueue, PriorityQueue, type Waiter, type WaitingQueue } from './waiting-queue.js'
+
+interface Pending extends Waiter {
+  readonly key: KeyState | undefined
+  /** Called with the slot already taken. */
+  grant(): void
+  fail(error: unknown): void
+  timer: TimerHandle | undefined
+  unsubscribe: (() => void) | undefined
+  clock: Clock | undefined
+}
+
+interface KeyState {
+  readonly name: string
+  active: number
+  readonly queue: WaitingQueue<Pending>
+}
+
+export interface WaitOptions {
+  readonly signal?: AbortSignal | undefined
+  /** Absolute time on `clock` after which the waiter gives up. */
+  readonly deadlineAt?: number
+  readonly clock?: Clock
+  readonly key?: string | undefined
+  readonly priority?: number | undefined
+  /** The error for running out of `deadlineAt` (default: a DeadlineError). */
+  readonly timeoutError?: (() => unknown) | undefined
+}
+
+/**
+ * The slot accounting shared by `limit()` and the p-limit drop-in. Not public: its methods trust
+ * their callers to release exactly what they acquired.
+ * @internal
+ */
+export class Slots {
+  concurrency: number
+  active = 0
+  pending = 0
+  #seq = 0
+  readonly #queue: WaitingQueue<Pending> | undefined
+  readonly #keys: Map<string, KeyState> | undefined
+  readonly #waitingKeys: Set<KeyState> | undefined
+  readonly #makeQueue: () => WaitingQueue<Pending>
+
+  constructor(
+    concurrency: number,
+    readonly maxQueue: number,
+    readonly perKey: number | undefined,
+    readonly prioritized: boolean,
+    readonly agingMs: number,
+    readonly name: string,
+  ) {
+    this.concurrency = concurrency
+    this.#makeQueue = prioritized ? () => new PriorityQueue<Pending>() : () => new FifoQueue<Pending>()
+    if (perKey === undefined) this.#queue = this.#makeQueue()
+    else {
+      this.#keys = new Map()
+      this.#waitingKeys = new Set()
+    }
+  }
+
+  #key(name: string | undefined): KeyState | undefined {
+    if (this.#keys === undefined) return undefined
+    const k = name ?? ''
+    let state = this.#keys.get(k)
+    if (state === undefined) {
+      state = { name: k, active: 0, queue: this.#makeQueue() }
+      this.#keys.set(k, state)
+    }
+    return state
+  }
+
+  #forget(state: KeyState | undefined): void {
+    if (state !== undefined && state.active === 0 && state.queue.size === 0) this.#keys?.delete(state.name)
+  }
+
+  /** Takes a slot now if one is free for this key. */
+  tryAcquire(key?: string): boolean {
+    if (this.active >= this.concurrency) return false
+    if (this.#keys === undefined) {
+      if (this.pending > 0) return false
+      this.active++
+      return true
+    }
+    const state = this.#key(key)!
+    if (state.active >= this.perKey! || state.queue.size > 0) {
+      this.#forget(state)
+      return false
+    }
+    state.active++
+    this.active++
+    return true
+  }
+
+  release(key?: string): void {
+    this.active--
+    if (this.#keys !== undefined) {
+      const state = this.#keys.get(key ?? '')
+      if (state !== undefined) {
+        state.active--
+        this.#forget(state)
+      }
+    }
+    this.pump()
+  }
+
+  /** Waits for a slot; resolves with the slot taken. Rejects with QueueFullError, the signal's reason or a time error. */
+  wait(options: WaitOptions): Promise<void> {
+    if (this.pending >= this.maxQueue) {
+      return Promise.reject(
+        new QueueFullError(
+          `Limiter "${this.name}": the queue is full (${this.active} running, ${this.pending} waiting, maxQueue ${this.maxQueue}); the call was rejected, not buffered`,
+          this.maxQueue,
+        ),
+      )
+    }
+    const signal = options.signal
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    const clock = options.clock
+    const now = clock !== undefined && this.prioritized ? clock.now() : 0
+    const priority = options.priority ?? 0
+    return new Promise<void>((resolve, reject) => {
+      const key = this.#key(options.key)
+      const waiter: Pending = {
+        rank: this.prioritized ? priority - now / this.agingMs : 0,
+        seq: this.#seq++,
+        live: true,
+        key,
+        grant: resolve,
+        fail: reject,
+        timer: undefined,
+        unsubscribe: undefined,
+        clock,
+      }
+      if (signal !== undefined) waiter.unsubscribe = onAbort(signal, () => this.#drop(waiter, signal.reason))
+      const deadlineAt = options.deadlineAt ?? Infinity
+      if (deadlineAt !== Infinity && clock !== undefined) {
+        const ms = deadlineAt - clock.now()
+        if (ms <= 0) {
+          waiter.unsubscribe?.()
+          reject(new DeadlineError(`Limiter "${this.name}": no time left to wait for a slot`, 0))
+          this.#forget(key)
+          return
+        }
+        waiter.timer = clock.setTimeout(() => {
+          waiter.timer = undefined
+          this.#drop(waiter, options.timeoutError?.() ?? new DeadlineError(`Limiter "${this.name}": the deadline passed while waiting for a slot (${this.active} running, ${this.pending} waiting)`, ms))
+        }, ms)
+      }
+      this.pending++
+      if (key === undefined) this.#queue!.push(waiter)
+      else {
+        key.queue.push(waiter)
+        this.#waitingKeys!.add(key)
+      }
+    })
+  }
+
+  #drop(waiter: Pending, error: unknown): void {
+    if (!waiter.live) return
+    this.#cleanup(waiter)
+    const key = waiter.key
+    if (key === undefined) this.#queue!.remove(waiter)
+    else {
+      key.queue.remove(waiter)
+      if (key.queue.size === 0) this.#waitingKeys!.delete(key)
+      this.#forget(key)
+    }
+    this.pending--
+    waiter.fail(error)
+  }
+
+  #cleanup(waiter: Pending): void {
+    if (waiter.timer !== undefined) waiter.clock!.clearTimeout(waiter.timer)
+    waiter.timer = undefined
+    waiter.unsubscribe?.()
+    waiter.unsubscribe = undefined
+  }
+
+  /** Grants free slots to waiters, best first. */
+  pump(): void {
+    while (this.active < this.concurrency && this.pending > 0) {
+      const waiter = this.#next()
+      if (waiter === undefined) return
+      this.pending--
+      this.active++
+      if (waiter.key !== undefined) waiter.key.active++
+      this.#cleanup(waiter)
+      waiter.grant()
+    }
+  }
+
+  #next(): Pending | undefined {
+    if (this.#queue !== undefined) return this.#queue.shift()
+    let best: KeyState | undefined
+    let bestHead: Pending | undefined
+    for (const state of this.#waitingKeys!) {
+      if (state.active >= this.perKey!) continue
+      const head = state.queue.peek()
+      if (head === undefined) continue
+      if (bestHead === undefined || head.rank > bestHead.rank || (head.rank === bestHead.rank && head.seq < bestHead.seq)) {
+        best = state
+        bestHead = head
+      }
+    }
+    if (best === undefined) return undefined
+    const waiter = best.queue.shift()!
+    if (best.queue.size === 0) this.#waitingKeys!.delete(best)
+    return waiter
+  }
+
+  /** Removes every waiter, rejecting it with `error` — or, with `settle` false, leaving its promise pending forever (p-limit's semantics). */
+  clear(error: unknown, settle = true): void {
+    const waiters = this.#queue !== undefined ? this.#queue.drain() : [...this.#waitingKeys!].flatMap((k) => k.queue.drain())
+    this.#waitingKeys?.clear()
+    for (const w of waiters) {
+      this.pending--
+      this.#cleanup(w)
+      this.#forget(w.key)
+      if (settle) w.fail(error)
+    }
+  }
+
+  get keyCount(): number {
+    return this.#keys?.size ?? 0
+  }
+}
+
+export interface LimitOptions {
+  /** Calls allowed to run at once. An integer ≥ 1 (or Infinity). Required. */
+  readonly concurrency: number
+  /** Waiting calls allowed; one more is rejected at once with `QueueFullError`. Default 10,000. */
+  readonly maxQueue?: number
+  /** Longest wait for a slot in ms (the deadline applies too); then the call fails with `TimeoutError`. */
+  readonly maxWait?: number
+  /** Calls allowed to run at once per key (e.g. per host); needs `key`. */
+  readonly perKey?: number
+  /** The key of a call, for `perKey` (e.g. the upstream host). */
+  readonly key?: (ctx: CallContext) => string
+  /** A call's priority (higher runs first; FIFO within a priority). Turns on the priority queue. */
+  readonly priority?: (ctx: CallContext) => number
+  /** Aging: each `agingMs` a call waits raises its priority by 1, so low priority still progresses. Default 1,000. */
+  readonly agingMs?: number
+  /** Shown in errors and `describe()`. */
+  readonly name?: string
+}
+
+export interface LimitRunOptions {
+  readonly signal?: AbortSignal
+  /** Highest priority first (needs a limiter created with `priority`). Default 0. */
+  readonly priority?: number
+  /** Key for `perKey`. */
+  readonly key?: string
+  /** Give up waiting after this many ms. */
+  readonly deadline?: number
+  readonly clock?: Clock
+}
+
+export interface Limiter extends Policy {
+  /** Runs `fn` when a slot is free; the slot is held until its result settles. */
+  run<T>(fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>, options?: LimitRunOptions): Promise<T>
+  /** Calls holding a slot. */
+  readonly activeCount: number
+  /** Calls waiting for one. */
+  readonly pendingCount: number
+  /** The limit; raising it starts waiting calls at once, lowering it lets running ones finish. */
+  concurrency: number
+  /** Rejects every waiting call (with an `AbortedError`, or `reason`). Running calls are unaffected. */
+  clearQueue(reason?: unknown): void
+}
+
+const KNOWN = ['concurrency', 'maxQueue', 'maxWait', 'perKey', 'key', 'priority', 'agingMs', 'name'] as const
+
+function checkConcurrency(where: string, name: string, value: unknown): number {
+  if (value === Infinity) return value
+  return checkNumber(where, name, value, { min: 1, max: 1_000_000, integer: true, allowInfinity: true })
+}
+
+/**
+ * @example
+ * const perHost = limit({ concurrency: 32, perKey: 6, key: (ctx) => ctx.task, maxQueue: 1_000 })
+ * const page = flow().task('user', getUser, { policies: [perHost] })
+ */
+export function limit(options: LimitOptions | number): Limiter {
+  const where = 'limit()'
+  const opts: Partial<LimitOptions> = typeof options === 'number' ? { concurrency: options } : snapshot(where, options)
+  checkKnownKeys(where, opts, KNOWN)
+  if (opts.concurrency === undefined) throw new InvalidOptionError(`${where}: \`concurrency\` is required (an integer ≥ 1), e.g. limit({ concurrency: 8 }).`)
+  const concurrency = checkConcurrency(where, 'concurrency', opts.concurrency)
+  const maxQueue = opts.maxQueue === undefined ? 10_000 : checkNumber(where, 'maxQueue', opts.maxQueue, { min: 0, max: 10_000_000, integer: true })
+  const maxWait = opts.maxWait === undefined ? undefined : checkDuration(where, 'maxWait', opts.maxWait)
+  const perKey = opts.perKey === undefined ? undefined : checkConcurrency(where, 'perKey', opts.perKey)
+  const keyOf = opts.key === undefined ? undefined : checkFunction<(ctx: CallContext) => string>(where, 'key', opts.key, '(ctx) => string')
+  if ((perKey === undefined) !== (keyOf === undefined)) {
+    throw new InvalidOptionError(`${where}: \`perKey\` and \`key\` go together: \`key\` says which key a call belongs to, \`perKey\` how many calls per key may run.`)
+  }
+  const priorityOf = opts.priority === undefined ? undefined : checkFunction<(ctx: CallContext) => number>(where, 'priority', opts.priority, '(ctx) => number')
+  const agingMs = opts.agingMs === undefined ? 1_000 : checkDuration(where, 'agingMs', opts.agingMs)
+  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) throw new InvalidOptionError(`${where}: \`name\` must be a non-empty string, got ${show(opts.name)}.`)
+  const name = opts.name ?? 'limit'
+  const slots = new Slots(concurrency, maxQueue, perKey, priorityOf !== undefined, agingMs, name)
+  const waitTimeout = maxWait === undefined ? undefined : () => new TimeoutError(`Limiter "${name}": waited ${maxWait} ms for a slot`, maxWait)
+
+  const hold = <T>(start: () => Promise<T>, key: string | undefined): Promise<T> => {
+    let pending: Promise<T>
+    try {
+      pending = start()
+    } catch (error) {
+      pending = Promise.reject(error)
+    }
+    const release = (): void => slots.release(key)
+    pending.then(release, release)
+    return pending
+  }
+
+  const acquire = <T>(start: () => Promise<T>, wait: WaitOptions & { timeoutError?: () => unknown }): Promise<T> => {
+    if (wait.signal?.aborted) return Promise.reject(wait.signal.reason)
+    if (slots.tryAcquire(wait.key)) return hold(start, wait.key)
+    // `.then` is attached here, in the caller's async context, so `start` runs in it too.
+    return slots.wait(wait).then(() => hold(start, wait.key))
+  }
+
+  const waitOptions = (clock: Clock, deadlineAt: number): number => (maxWait === undefined ? deadlineAt : Math.min(deadlineAt, clock.now() + maxWait))
+
+  return {
+    name: `limit(${concurrency}${perKey !== undefined ? `, ${perKey}/key` : ''})`,
+    wrap<T, C extends CallContext>(next: Call<T, C>): Call<T, C> {
+      return (ctx) =>
+        acquire(() => next(ctx), {
+          signal: ctx.signal,
+          clock: ctx.clock,
+          deadlineAt: waitOptions(ctx.clock, ctx.deadlineAt),
+          key: keyOf?.(ctx),
+          priority: priorityOf?.(ctx),
+          ...(waitTimeout !== undefined && maxWait! <= ctx.deadlineAt - ctx.clock.now() ? { timeoutError: waitTimeout } : {}),
+        })
+    },
+    run<T>(fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>, runOptions: LimitRunOptions = {}): Promise<T> {
+      const clock = runOptions.clock ?? systemClock
+      const deadlineAt = runOptions.deadline === undefined ? Infinity : clock.now() + runOptions.deadline
+      return acquire(() => Promise.resolve(fn(runOptions.signal)), {
+        signal: runOptions.signal,
+        clock,
+        deadlineAt: waitOptions(clock, deadlineAt),
+        key: runOptions.key,
+        priority: runOptions.priority,
+        ...(waitTimeout !== undefined && maxWait! <= deadlineAt - clock.now() ? { timeoutError: waitTimeout } : {}),
+      })
+    },
+    get activeCount() {
+      return slots.active
+    },
+    get pendingCount() {
+      return slots.pending
+    },
+    get concurrency() {
+      return slots.concurrency
+    },
+    set concurrency(value: number) {
+      slots.concurrency = checkConcurrency(where, 'concurrency', value)
+      slots.pump()
+    },
+    clearQueue(reason?: unknown) {
+      slots.clear(reason ?? new AbortedError(`Limiter "${name}": the queue was cleared`))
+    },
+  }
+}
