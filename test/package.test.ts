@@ -37,7 +37,7 @@ describe('package', () => {
     expect(core.length).toBeGreaterThan(5)
     for (const file of core) {
       const text = readFileSync(file, 'utf8')
-      const imports = [...text.matchAll(/^(?:import|export)[^\n]*? from '([^']+)'/gm)].map((m) => m[1]!)
+      const imports = [...text.matchAll(/^(?:import|export|\})[^\n]*? from '([^']+)'/gm)].map((m) => m[1]!)
       for (const spec of imports) expect(spec.startsWith('.'), `${file} imports ${spec}`).toBe(true)
       expect(/\bprocess\.\w+\(|\bprocess\.env/.test(text), `${file} uses process`).toBe(false)
       expect(text.includes('AbortSignal.timeout('), `${file} uses AbortSignal.timeout, which fake timers cannot drive`).toBe(false)
