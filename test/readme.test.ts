@@ -23,9 +23,13 @@ interface Check {
 
 function instrument(source: string, index: number): { code: string; checks: number } {
   let checks = 0
-  const src = relative(outDir, join(root, 'src', 'index.js')).replaceAll('\\', '/')
+  const rel = (file: string): string => {
+    const path = relative(outDir, join(root, 'src', file)).replaceAll('\\', '/')
+    return path.startsWith('.') ? path : `./${path}`
+  }
   const code = source
-    .replace(/from 'fanout'/g, `from '${src.startsWith('.') ? src : `./${src}`}'`)
+    .replace(/from 'fanout\/compat\/p-limit'/g, `from '${rel('compat/p-limit.js')}'`)
+    .replace(/from 'fanout'/g, `from '${rel('index.js')}'`)
     .split('\n')
     .map((line) => {
       const m = /^(\s*)console\.log\((.*)\)\s*\/\/\s*(.*)$/.exec(line)
