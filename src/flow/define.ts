@@ -9,7 +9,9 @@
 import { pipe, type Policy } from '../core/call.js'
 import type { Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
-import { checkClock, checkDuration, checkKnownKeys, closest, show, snapshot } from '../core/validate.js'
+import { checkClock, checkDuration, checkKnownKeys, checkNumber, closest, show, snapshot } from '../core/validate.js'
+import { slotsOf, type Limiter } from '../policies/limit.js'
+import { Learned } from './schedule.js'
 import { timeout as timeoutPolicy } from '../policies/timeout.js'
 import { retry as retryPolicy } from '../policies/retry.js'
 import { hedge as hedgePolicy } from '../policies/hedge.js'
@@ -45,6 +47,7 @@ const RUN_OPTIONS = ['signal', 'deadline', 'deadlineAt', 'clock', 'onTrace'] as 
 export class Flow<R = Empty, Input = void, Exit = never> {
   readonly name: string
   readonly #clock: Clock | undefined
+  readonly #limit: Limiter | number | undefined
   readonly #last: Node | undefined
   readonly #size: number
   #compiled: CompiledFlow | undefined
@@ -55,9 +58,10 @@ export class Flow<R = Empty, Input = void, Exit = never> {
   #byName: Map<string, TaskDef> | undefined
 
   /** @internal Use `flow()`. */
-  constructor(name: string, clock: Clock | undefined, last: Node | undefined, size: number, byName?: Map<string, TaskDef>) {
+  constructor(name: string, clock: Clock | undefined, limit: Limiter | number | undefined, last: Node | undefined, size: number, byName?: Map<string, TaskDef>) {
     this.name = name
     this.#clock = clock
+    this.#limit = limit
     this.#last = last
     this.#size = size
     this.#byName = byName
@@ -142,7 +146,17 @@ export class Flow<R = Empty, Input = void, Exit = never> {
       index.set(d.name, d.index)
       if (d.gate) gates++
     }
-    this.#compiled = { name: this.name, clock: this.#clock, defs, index, gates, calls: defs.map(compileCall) }
+    const limit = this.#limit === undefined || typeof this.#limit === 'number' ? this.#limit : slotsOf(this.#limit)
+    this.#compiled = {
+      name: this.name,
+      clock: this.#clock,
+      defs,
+      index,
+      gates,
+      calls: defs.map(compileCall),
+      limit,
+      learned: limit === undefined ? undefined : new Learned(defs),
+    }
     return this.#compiled
   }
 
@@ -238,7 +252,7 @@ export class Flow<R = Empty, Input = void, Exit = never> {
     }
     this.#byName = undefined
     byName.set(name, def)
-    return new Flow<Empty, Input, Exit>(this.name, this.#clock, { def, prev: this.#last }, this.#size + 1, byName)
+    return new Flow<Empty, Input, Exit>(this.name, this.#clock, this.#limit, { def, prev: this.#last }, this.#size + 1, byName)
   }
 }
 
@@ -247,6 +261,13 @@ export interface FlowOptions {
   readonly name?: string
   /** Default source of time for runs; tests pass a fake one. */
   readonly clock?: Clock
+  /**
+   * At most this many tasks of a run work at once (a number: per run; a `limit()` limiter: shared
+   * with everything else that uses it). A task gives its slot back while it waits for a result it
+   * read, and waiting tasks are ordered by their remaining critical path, learned from earlier
+   * runs (create the limiter with `priority: true` for a shared one to honour that order).
+   */
+  readonly limit?: Limiter | number
 }
 
 /**
@@ -260,12 +281,18 @@ export interface FlowOptions {
  */
 export function flow<Input = void, Exit = never>(options: FlowOptions | string = {}): Flow<Empty, Input, Exit> {
   const opts = typeof options === 'string' ? { name: options } : snapshot('flow()', options)
-  checkKnownKeys('flow()', opts, ['name', 'clock'])
+  checkKnownKeys('flow()', opts, ['name', 'clock', 'limit'])
   if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) {
     throw new InvalidOptionError(`flow(): \`name\` must be a non-empty string, got ${show(opts.name)}.`)
   }
   if (opts.clock !== undefined) checkClock('flow()', opts.clock)
-  return new Flow<Empty, Input, Exit>(opts.name ?? 'flow', opts.clock, undefined, 0)
+  let limit: Limiter | number | undefined
+  if (opts.limit !== undefined) {
+    if (typeof opts.limit === 'number') limit = checkNumber('flow()', 'limit', opts.limit, { min: 1, max: 1_000_000, integer: true })
+    else if (typeof opts.limit === 'object' && opts.limit !== null && slotsOf(opts.limit) !== undefined) limit = opts.limit
+    else throw new InvalidOptionError(`flow(): \`limit\` must be a number of tasks or a limit() limiter, got ${show(opts.limit)}.`)
+  }
+  return new Flow<Empty, Input, Exit>(opts.name ?? 'flow', opts.clock, limit, undefined, 0)
 }
 
 

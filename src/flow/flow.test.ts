@@ -436,3 +436,65 @@ describe('flows: policy options compile to one canonical pipeline', () => {
     expect(() => flow().task('a', () => 1, { circuitBreaker: {} as never })).toThrow('`circuitBreaker` must be a circuitBreaker()')
   })
 })
+
+describe('flows under a concurrency limit', () => {
+  const chainAndFillers = () =>
+    flow({ name: 'limited', limit: 2 })
+      .task('x', () => after(10, 'x'))
+      .task('y', () => after(10, 'y'))
+      .task('z', () => after(10, 'z'))
+      .task('a', () => after(10, 1))
+      .task('b', async ($) => (await $.a, after(10, 2)))
+      .task('c', async ($) => (await $.b, after(10, 3)))
+
+  it('never runs more than the limit at once, and a task waiting for a dependency holds no slot', async () => {
+    useFakeTime()
+    let running = 0
+    let peak = 0
+    const work = <T>(value: T) => {
+      running++
+      peak = Math.max(peak, running)
+      return after(10, value).finally(() => running--)
+    }
+    // limit 1, and the readers are declared before what they read: holding the slot while
+    // waiting would deadlock.
+    const f = flow({ limit: 1 })
+      .task('root', () => work(1))
+      .task('mid', async ($) => work((await $.root) + 1))
+      .task('leaf', async ($) => work((await $.mid) + 1))
+    const t0 = now()
+    expect(await settle(f.run())).toEqual({ ok: true, value: { root: 1, mid: 2, leaf: 3 } })
+    expect(peak).toBe(1)
+    expect(now() - t0).toBe(30)
+  })
+
+  it('orders waiting tasks by their remaining critical path, learned from earlier runs', async () => {
+    useFakeTime()
+    const f = chainAndFillers()
+    let t0 = now()
+    await settle(f.run())
+    // Cold: FIFO by declaration (x, y, z, then the chain a → b → c): 40 ms.
+    expect(now() - t0).toBe(40)
+    t0 = now()
+    await settle(f.run())
+    // Learned: a (30 ms of path left) goes first, so the chain overlaps the fillers: 30 ms.
+    expect(now() - t0).toBe(30)
+  })
+
+  it('shares a limiter with other users of it, and gives slots back when the run fails', async () => {
+    useFakeTime()
+    const { limit } = await import('../index.js')
+    const shared = limit({ concurrency: 2, priority: true })
+    const f = flow({ limit: shared })
+      .task('ok', () => after(10, 1))
+      .task('bad', () => failAfter(5, new Error('x')))
+      .task('slow', (_, { signal }) => after(100, 1, signal))
+    const result = await settle(f.run())
+    expect(result.ok).toBe(false)
+    await vi.advanceTimersByTimeAsync(200)
+    expect(shared.activeCount).toBe(0)
+    expect(shared.pendingCount).toBe(0)
+    expect(() => flow({ limit: 0 })).toThrow('flow(): `limit` must be an integer from 1 to 1000000, got 0.')
+    expect(() => flow({ limit: {} as never })).toThrow('flow(): `limit` must be a number of tasks or a limit() limiter, got an object (Object).')
+  })
+})

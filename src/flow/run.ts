@@ -18,6 +18,8 @@ import { noopRecorder, type Recorder, type TraceEvent } from '../core/trace.js'
 import { closest } from '../core/validate.js'
 import { CycleError, DependencyError, FlowError, SkippedError, UnknownTaskError, type TaskFailure } from './errors.js'
 import { criticalPath, type FlowTrace, type TaskTrace, type TaskWait } from './trace.js'
+import type { Learned } from './schedule.js'
+import { Slots } from '../policies/limit.js'
 import { FlowExit, type RunOptions, type TaskContext } from './types.js'
 
 export interface TaskDef {
@@ -41,9 +43,19 @@ export interface CompiledFlow {
   readonly gates: number
   /** Per task, its function wrapped in its policies (see `compileCall`). */
   readonly calls: readonly Call<unknown, EngineContext>[]
+  /** The flow-wide limit: a shared limiter's slots, or a number of slots per run. */
+  readonly limit: Slots | number | undefined
+  /** What earlier runs taught about run times and reads, for critical-path-first scheduling. */
+  readonly learned: Learned | undefined
 }
 
 type Mode = 'run' | 'settle'
+
+const SLOT_NONE = 0
+const SLOT_HELD = 1
+const SLOT_ACQUIRING = 2
+/** Acquiring, but the task settled meanwhile: release the slot as soon as it is granted. */
+const SLOT_ABANDONED = 3
 
 const WAITING = 0
 const RUNNING = 1
@@ -104,6 +116,13 @@ class Task {
   reading: Task[] | undefined = undefined
   startedAt = -1
   endedAt = -1
+  /** Under a flow limit: whether the task holds a slot (see SLOT_*). */
+  slot = SLOT_NONE
+  acquiring: Promise<void> | undefined = undefined
+  /** When the task last had everything it read (learning only). */
+  resumedAt = -1
+  /** Every task it read (learning only). */
+  read: number[] | undefined = undefined
   waits: MutableWait[] | undefined = undefined
   waitedBy: MutableWait[] | undefined = undefined
   constructor(readonly def: TaskDef) {
@@ -148,6 +167,15 @@ class FlowRun {
   #timer: TimerHandle | undefined
   #detachSignal: (() => void) | undefined
   #handler: ProxyHandler<{ [READER]: Task }> | undefined
+  /** Slots every task must hold while it runs (not while it waits for what it reads). */
+  readonly #slots: Slots | undefined
+  /** Times are taken for the trace or for learning. */
+  readonly #timing: boolean
+  /**
+   * Set while many tasks become ready at once (the run's start, gates opening): they queue for
+   * slots together and are granted best-first, instead of first-declared grabbing the free ones.
+   */
+  #batch = false
 
   constructor(
     readonly flow: CompiledFlow,
@@ -171,6 +199,12 @@ class FlowRun {
     this.#remaining = defs.length
     this.#gatesLeft = flow.gates
     const tracing = options.onTrace !== undefined
+    this.#timing = tracing || flow.learned !== undefined
+    this.#slots =
+      typeof flow.limit === 'number'
+        ? // Per-run slots: no cap beyond the tasks themselves, and no aging, which would blur the critical-path order.
+          new Slots(flow.limit, Number.MAX_SAFE_INTEGER, undefined, true, Number.MAX_SAFE_INTEGER, `flow "${flow.name}"`)
+        : flow.limit
     this.#events = tracing ? [] : undefined
     this.#recorder = tracing ? { enabled: true, emit: (event) => this.#events!.push(event) } : noopRecorder
 
@@ -190,10 +224,18 @@ class FlowRun {
       this.#end('fulfilled', undefined, undefined)
       return
     }
-    for (const task of this.#tasks) {
+    this.#startReady()
+  }
+
+  /** Starts every ready task; under a limit they compete for slots by remaining critical path. */
+  #startReady(): void {
+    this.#batch = this.#slots !== undefined
+    for (const t of this.#tasks) {
       if (this.#ended) break
-      if (this.#ready(task)) this.#start(task)
+      if (this.#ready(t)) this.#start(t)
     }
+    this.#batch = false
+    this.#slots?.pump()
   }
 
   #ready(task: Task): boolean {
@@ -206,7 +248,69 @@ class FlowRun {
 
   #start(task: Task): void {
     task.state = RUNNING
-    if (this.#events !== undefined) task.startedAt = this.#now()
+    const slots = this.#slots
+    if (slots === undefined || (!this.#batch && slots.tryAcquire())) {
+      if (slots !== undefined) task.slot = SLOT_HELD
+      this.#invoke(task)
+      return
+    }
+    task.slot = SLOT_ACQUIRING
+    slots.wait({ signal: this.#controller.signal, priority: this.#priority(task), clock: this.clock }).then(
+      () => {
+        task.slot = SLOT_HELD
+        if (this.#ended) this.#releaseSlot(task)
+        else this.#invoke(task)
+      },
+      () => {
+        // The run ended while the task waited for a slot; it was never called.
+        task.slot = SLOT_NONE
+      },
+    )
+  }
+
+  #priority(task: Task): number {
+    return this.flow.learned?.rank[task.def.index] ?? 0
+  }
+
+  #releaseSlot(task: Task): void {
+    if (task.slot === SLOT_HELD) {
+      task.slot = SLOT_NONE
+      this.#slots!.release()
+    } else if (task.slot === SLOT_ACQUIRING) task.slot = SLOT_ABANDONED
+  }
+
+  /**
+   * Takes the slot back after a read resolved, before the task continues. The run's signal
+   * cancels the wait; a task that settled in the meantime gives the slot straight back.
+   */
+  #resume(task: Task): Promise<void> {
+    const slots = this.#slots!
+    if (this.#ended || task.state !== RUNNING || task.slot === SLOT_HELD) return Promise.resolve()
+    if (task.slot === SLOT_ACQUIRING && task.acquiring !== undefined) return task.acquiring
+    if (slots.tryAcquire()) {
+      task.slot = SLOT_HELD
+      return Promise.resolve()
+    }
+    task.slot = SLOT_ACQUIRING
+    task.acquiring = slots.wait({ signal: this.#controller.signal, priority: this.#priority(task), clock: this.clock }).then(
+      () => {
+        task.acquiring = undefined
+        if (task.slot === SLOT_ABANDONED || this.#ended) {
+          task.slot = SLOT_HELD
+          this.#releaseSlot(task)
+        } else task.slot = SLOT_HELD
+      },
+      (error: unknown) => {
+        task.acquiring = undefined
+        task.slot = SLOT_NONE
+        throw error
+      },
+    )
+    return task.acquiring
+  }
+
+  #invoke(task: Task): void {
+    if (this.#timing) task.startedAt = this.#now()
     const def = task.def
     const ctx = {
       signal: this.#controller.signal,
@@ -226,9 +330,24 @@ class FlowRun {
       // A policy that throws synchronously is treated like one that rejects.
       pending = Promise.reject(error)
     }
+    if (this.#slots === undefined) {
+      pending.then(
+        (value) => this.#settle(task, true, value),
+        (error: unknown) => this.#settle(task, false, error),
+      )
+      return
+    }
+    // The slot goes back when the call settles, even after the run ended: a limiter shared
+    // with other runs must never count a call that is still running as gone.
     pending.then(
-      (value) => this.#settle(task, true, value),
-      (error: unknown) => this.#settle(task, false, error),
+      (value) => {
+        this.#releaseSlot(task)
+        this.#settle(task, true, value)
+      },
+      (error: unknown) => {
+        this.#releaseSlot(task)
+        this.#settle(task, false, error)
+      },
     )
   }
 
@@ -277,6 +396,7 @@ class FlowRun {
   }
 
   #read(reader: Task, target: Task): Promise<unknown> {
+    if (this.flow.learned !== undefined) (reader.read ??= []).push(target.def.index)
     switch (target.state) {
       case FULFILLED:
         return Promise.resolve(target.value)
@@ -300,7 +420,17 @@ class FlowRun {
       ;(reader.waits ??= []).push(wait)
       ;(target.waitedBy ??= []).push(wait)
     }
-    return (target.result ??= deferred()).promise
+    const result = (target.result ??= deferred()).promise
+    if (this.#slots === undefined || reader.state !== RUNNING) return result
+    // Waiting for a dependency is not work: give the slot to a task that can run, and take one
+    // back (critical path first) once the dependency is ready.
+    this.#releaseSlot(reader)
+    return result.then((value) =>
+      this.#resume(reader).then(() => {
+        if (this.#timing) reader.resumedAt = this.#now()
+        return value
+      }),
+    )
   }
 
   /**
@@ -357,7 +487,7 @@ class FlowRun {
     if (!this.#ended && task.state === RUNNING) {
       task.state = FULFILLED
       task.value = value
-      if (this.#events !== undefined) task.endedAt = this.#now()
+      if (this.#timing) task.endedAt = this.#now()
       const exit = new FlowExit(task.def.name, value)
       this.#end('exited', exit, new AbortedError(`Flow "${this.flow.name}" was ended early by task "${task.def.name}"`))
     }
@@ -366,7 +496,7 @@ class FlowRun {
 
   #settle(task: Task, ok: boolean, outcome: unknown): void {
     if (this.#ended || task.state !== RUNNING) return
-    if (this.#events !== undefined) task.endedAt = this.#now()
+    if (this.#timing) task.endedAt = this.#now()
     let value = outcome
     if (!ok) {
       const error = outcome
@@ -393,10 +523,8 @@ class FlowRun {
     task.result?.resolve(value)
     this.#remaining--
     if (task.def.gate && --this.#gatesLeft === 0) {
-      for (const t of this.#tasks) {
-        if (this.#ended) return
-        if (this.#ready(t)) this.#start(t)
-      }
+      this.#startReady()
+      if (this.#ended) return
     }
     if (task.dependents !== undefined) {
       for (const t of task.dependents) {
@@ -458,6 +586,7 @@ class FlowRun {
     for (const task of this.#tasks) {
       if (task.state === WAITING || task.state === RUNNING) task.result?.reject(abortReason)
     }
+    if (status === 'fulfilled' && this.flow.learned !== undefined) this.#learn(this.flow.learned)
     const resolve = this.#resolve
     const reject = this.#reject
     let result: unknown = payload
@@ -472,6 +601,14 @@ class FlowRun {
     }
     if (status === 'rejected') reject(payload)
     else resolve(result)
+  }
+
+  #learn(learned: Learned): void {
+    for (const t of this.#tasks) {
+      if (t.startedAt < 0 || t.endedAt < 0) continue
+      learned.observe(t.def.index, t.endedAt - Math.max(t.startedAt, t.resumedAt), t.read)
+    }
+    learned.update()
   }
 
   #values(): Record<string, unknown> {

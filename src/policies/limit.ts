@@ -254,8 +254,11 @@ export interface LimitOptions {
   readonly perKey?: number
   /** The key of a call, for `perKey` (e.g. the upstream host). */
   readonly key?: (ctx: CallContext) => string
-  /** A call's priority (higher runs first; FIFO within a priority). Turns on the priority queue. */
-  readonly priority?: (ctx: CallContext) => number
+  /**
+   * A call's priority (higher runs first; FIFO within a priority). `true` turns on the priority
+   * queue with priorities given by `run({ priority })` and by flows (critical path first).
+   */
+  readonly priority?: ((ctx: CallContext) => number) | true
   /** Aging: each `agingMs` a call waits raises its priority by 1, so low priority still progresses. Default 1,000. */
   readonly agingMs?: number
   /** Shown in errors and `describe()`. */
@@ -311,11 +314,12 @@ export function limit(options: LimitOptions | number): Limiter {
   if ((perKey === undefined) !== (keyOf === undefined)) {
     throw new InvalidOptionError(`${where}: \`perKey\` and \`key\` go together: \`key\` says which key a call belongs to, \`perKey\` how many calls per key may run.`)
   }
-  const priorityOf = opts.priority === undefined ? undefined : checkFunction<(ctx: CallContext) => number>(where, 'priority', opts.priority, '(ctx) => number')
+  const priorityOf =
+    opts.priority === undefined || opts.priority === true ? undefined : checkFunction<(ctx: CallContext) => number>(where, 'priority', opts.priority, '(ctx) => number or true')
   const agingMs = opts.agingMs === undefined ? 1_000 : checkDuration(where, 'agingMs', opts.agingMs)
   if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) throw new InvalidOptionError(`${where}: \`name\` must be a non-empty string, got ${show(opts.name)}.`)
   const name = opts.name ?? 'limit'
-  const slots = new Slots(concurrency, maxQueue, perKey, priorityOf !== undefined, agingMs, name)
+  const slots = new Slots(concurrency, maxQueue, perKey, opts.priority !== undefined, agingMs, name)
   const waitTimeout = maxWait === undefined ? undefined : () => new TimeoutError(`Limiter "${name}": waited ${maxWait} ms for a slot`, maxWait)
 
   const hold = <T>(start: () => Promise<T>, key: string | undefined): Promise<T> => {
@@ -380,5 +384,14 @@ export function limit(options: LimitOptions | number): Limiter {
     clearQueue(reason?: unknown) {
       slots.clear(reason ?? new AbortedError(`Limiter "${name}": the queue was cleared`))
     },
-  }
+    [SLOTS]: slots,
+  } as Limiter
+}
+
+/** Where a limiter keeps its slots, for flows that schedule their tasks through it. @internal */
+export const SLOTS = Symbol('fanout.limit.slots')
+
+/** The slot accounting behind a limiter (flows use it to release a slot while a task waits for a dependency). @internal */
+export function slotsOf(limiter: Limiter): Slots | undefined {
+  return (limiter as Limiter & { [SLOTS]?: Slots })[SLOTS]
 }
