@@ -46,6 +46,7 @@ export {
   type CircuitState,
   type HedgeFiredEvent,
   type HedgeWonEvent,
+  type LimitAdjustedEvent,
 } from './core/trace.js'
 export { timeout } from './policies/timeout.js'
 export { retry, isRetriedError, type RetryOptions, type RetryInfo } from './policies/retry.js'
@@ -56,5 +57,6 @@ export { isRetryableError, statusOf, codeOf, RETRYABLE_STATUSES, TRANSIENT_ERROR
 export { withFallback, type FallbackOptions } from './policies/fallback.js'
 export { hedge, type HedgeOptions, type PercentileDelay } from './policies/hedge.js'
 export { limit, type Limiter, type LimitOptions, type LimitRunOptions } from './policies/limit.js'
+export { adaptiveConcurrency, isOverloadError, type AdaptiveConcurrency, type AdaptiveConcurrencyOptions, type AdaptiveConcurrencyStats, type AimdOptions, type GradientOptions } from './policies/adaptive.js'
 export { circuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type ConsecutiveBreakerOptions, type RatioBreakerOptions, type CircuitBreakerStats } from './policies/circuit-breaker.js'
 export { execute, type ExecuteOptions } from './core/execute.js'

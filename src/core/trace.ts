@@ -74,6 +74,9 @@ export type TraceEvent =
   | CircuitChangedEvent
   | HedgeFiredEvent
   | HedgeWonEvent
+  | RateWaitedEvent
+  | RateAdjustedEvent
+  | LimitAdjustedEvent
 
 export interface Recorder {
   /** False when nobody listens: emitters skip building the event. */
@@ -82,3 +85,40 @@ export interface Recorder {
 }
 
 export const noopRecorder: Recorder = Object.freeze({ enabled: false, emit() {} })
+
+/** A rate limiter made a call wait `waitMs` before letting it through. */
+export interface RateWaitedEvent extends EventBase {
+  readonly type: 'rate.waited'
+  /** The limiter's name (never the key: keys may be derived from credentials). */
+  readonly limiter: string
+  readonly waitMs: number
+  /** The call's weight (1 unless the limiter's `weight` says otherwise). */
+  readonly weight: number
+}
+
+/** An adaptive rate limiter slowed down, or paused, because the upstream pushed back. */
+export interface RateAdjustedEvent extends EventBase {
+  readonly type: 'rate.adjusted'
+  readonly limiter: string
+  /** Share of the configured rate now allowed, in (0, 1]. */
+  readonly factor: number
+  /** For how long from `at` no call will be let through; 0 when the upstream named no time. */
+  readonly pauseMs: number
+  /** What the upstream said: `429`, `retry-after` or `ratelimit-remaining`. */
+  readonly cause: string
+}
+
+/** An adaptive concurrency policy moved its limiter's concurrency from `from` to `to`. */
+export interface LimitAdjustedEvent extends EventBase {
+  readonly type: 'limit.adjusted'
+  /** The `name` given to `adaptiveConcurrency()` (default "adaptive"). */
+  readonly limiter: string
+  readonly from: number
+  readonly to: number
+  /**
+   * `error`: an overload error (timeout, 408, 429, 5xx, network error) cut it; `latency`: a
+   * window of calls was slower than the threshold (gradient: than the long-term latency);
+   * `growth`: a window of fast, healthy calls that used the limit raised it.
+   */
+  readonly reason: 'error' | 'latency' | 'growth'
+}
