@@ -498,3 +498,52 @@ describe('flows under a concurrency limit', () => {
     expect(() => flow({ limit: {} as never })).toThrow('flow(): `limit` must be a number of tasks or a limit() limiter, got an object (Object).')
   })
 })
+
+describe('flows under a concurrency limit: reads of several results', () => {
+  it('a task reading several results with Promise.all holds no slot until all are ready (no deadlock)', async () => {
+    useFakeTime()
+    let running = 0
+    let peak = 0
+    const work = <T>(value: T) => {
+      running++
+      peak = Math.max(peak, running)
+      return after(10, value).finally(() => running--)
+    }
+    const f = flow({ limit: 2 })
+      .task('a', () => work(1))
+      .task('b', async ($) => work((await $.a) + 1))
+      .task('c', async ($) => work((await $.b) + 1))
+      .task('d', async ($) => {
+        const [a, c] = await Promise.all([$.a, $.c])
+        return work(a + c)
+      })
+      .task('e', async ($) => {
+        const [a, d] = await Promise.all([$.a, $.d])
+        return work(a + d)
+      })
+    expect(await settle(f.run())).toEqual({ ok: true, value: { a: 1, b: 2, c: 3, d: 4, e: 5 } })
+    expect(peak).toBeLessThanOrEqual(2)
+  })
+
+  it('settle(): a task that catches a failed read goes on with a slot', async () => {
+    useFakeTime()
+    let running = 0
+    let peak = 0
+    const f = flow({ limit: 1 })
+      .task('bad', () => failAfter(5, new Error('x')))
+      .task('tolerant', async ($) => {
+        await $.bad.catch(() => 0)
+        running++
+        peak = Math.max(peak, running)
+        return after(10, 'ok').finally(() => running--)
+      })
+      .task('other', async () => {
+        running++
+        peak = Math.max(peak, running)
+        return after(10, 'other').finally(() => running--)
+      })
+    const result = await settle(f.settle())
+    expect(result.ok).toBe(true)
+    expect(peak).toBe(1)
+  })
+})

@@ -123,6 +123,10 @@ class Task {
   resumedAt = -1
   /** Every task it read (learning only). */
   read: number[] | undefined = undefined
+  /** Under a limit: its reads of tasks that were pending and have not settled yet. */
+  pendingReads = 0
+  /** Resolves when `pendingReads` drops back to 0. */
+  allRead: Deferred | undefined = undefined
   waits: MutableWait[] | undefined = undefined
   waitedBy: MutableWait[] | undefined = undefined
   constructor(readonly def: TaskDef) {
@@ -423,13 +427,30 @@ class FlowRun {
     const result = (target.result ??= deferred()).promise
     if (this.#slots === undefined || reader.state !== RUNNING) return result
     // Waiting for a dependency is not work: give the slot to a task that can run, and take one
-    // back (critical path first) once the dependency is ready.
+    // back (critical path first) once the dependency is ready. The slot is taken back only
+    // once none of the task's reads is pending: resuming on the first of several
+    // (`Promise.all([$.a, $.b])`) would hold a slot while waiting for the others, and when every
+    // slot is held like that, what they wait for can never get one.
     this.#releaseSlot(reader)
-    return result.then((value) =>
-      this.#resume(reader).then(() => {
-        if (this.#timing) reader.resumedAt = this.#now()
-        return value
-      }),
+    reader.pendingReads++
+    const allRead = (reader.allRead ??= deferred())
+    const settled = (): void => {
+      if (--reader.pendingReads === 0) {
+        reader.allRead = undefined
+        allRead.resolve(undefined)
+      }
+    }
+    result.then(settled, settled)
+    const resume = (): Promise<void> =>
+      allRead.promise
+        .then(() => this.#resume(reader))
+        .then(() => {
+          if (this.#timing) reader.resumedAt = this.#now()
+        })
+    // A failed read (in settle()) takes the slot back too, for a task that catches it and goes on.
+    return result.then(
+      (value) => resume().then(() => value),
+      (error: unknown) => resume().then(() => Promise.reject(error)),
     )
   }
 
