@@ -4,4 +4,6 @@
  */
 export { backoff } from './backoff.js'
 export { dag } from './dag.js'
+export { dagLimited } from './dag-limited.js'
 export { hedging } from './hedging.js'
+export { limiter } from './limiter.js'

@@ -32,6 +32,8 @@ export {
   RateLimitedError,
   CircuitOpenError,
   QueueFullError,
+  RateLimitExceededError,
+  type RateLimitRejection,
   type FanoutErrorCode,
 } from './core/errors.js'
 export {
@@ -47,6 +49,8 @@ export {
   type HedgeFiredEvent,
   type HedgeWonEvent,
   type LimitAdjustedEvent,
+  type RateWaitedEvent,
+  type RateAdjustedEvent,
 } from './core/trace.js'
 export { timeout } from './policies/timeout.js'
 export { retry, isRetriedError, type RetryOptions, type RetryInfo } from './policies/retry.js'
@@ -57,6 +61,26 @@ export { isRetryableError, statusOf, codeOf, RETRYABLE_STATUSES, TRANSIENT_ERROR
 export { withFallback, type FallbackOptions } from './policies/fallback.js'
 export { hedge, type HedgeOptions, type PercentileDelay } from './policies/hedge.js'
 export { limit, type Limiter, type LimitOptions, type LimitRunOptions } from './policies/limit.js'
+export {
+  rateLimit,
+  RATE_LIMIT_ALGORITHMS,
+  type RateLimiter,
+  type RateLimitOptions,
+  type GcraRateLimitOptions,
+  type SlidingWindowRateLimitOptions,
+  type RateLimitAdaptiveOptions,
+  type RateLimiterStats,
+  type RateLimitAlgorithm,
+} from './policies/rate-limit.js'
+export {
+  memoryRateLimitStore,
+  type RateLimitStore,
+  type MemoryRateLimitStore,
+  type MemoryRateLimitStoreOptions,
+  type RateLimitParams,
+  type RateLimitReserveRequest,
+  type RateLimitReservation,
+} from './policies/rate-limit-store.js'
 export { adaptiveConcurrency, isOverloadError, type AdaptiveConcurrency, type AdaptiveConcurrencyOptions, type AdaptiveConcurrencyStats, type AimdOptions, type GradientOptions } from './policies/adaptive.js'
 export { circuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type ConsecutiveBreakerOptions, type RatioBreakerOptions, type CircuitBreakerStats } from './policies/circuit-breaker.js'
 export { execute, type ExecuteOptions } from './core/execute.js'

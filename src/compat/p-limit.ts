@@ -6,7 +6,7 @@
  * microtask, `map()` — and the async context of the caller (AsyncLocalStorage) is preserved.
  *
  * What differs: the queue is a ring buffer instead of linked nodes, and each call allocates far
- * less, so it is several times faster and lighter (see `npm run bench -- limiter`). The queue is
+ * less (see `npm run bench -- limiter` for where it stands against p-limit and the others). The queue is
  * bounded at 10 million waiting calls — far beyond any sane use, but not unbounded.
  */
 import { Slots } from '../policies/limit.js'

@@ -118,3 +118,23 @@ export class QueueFullError extends FanoutError {
     this.maxQueue = maxQueue
   }
 }
+
+/** Why a rate limiter refused a call instead of making it wait (a full queue is a `QueueFullError`). */
+export type RateLimitRejection = 'maxWait' | 'deadline' | 'weight' | 'maxKeys'
+
+/**
+ * A local rate limiter refused a call at once instead of making it wait: the wait it needed
+ * (`retryAfterMs`, `Infinity` when it could never be let through) did not fit `reason`.
+ * A `RateLimitedError`, so code that handles the upstream's 429s handles this too.
+ */
+export class RateLimitExceededError extends RateLimitedError {
+  /** The limiter's name. */
+  readonly limiter: string
+  readonly reason: RateLimitRejection
+  constructor(limiter: string, reason: RateLimitRejection, message: string, retryAfterMs: number) {
+    super(message, retryAfterMs)
+    this.name = 'RateLimitExceededError'
+    this.limiter = limiter
+    this.reason = reason
+  }
+}
