@@ -22,7 +22,7 @@ export interface Dag {
   readonly depth: readonly number[]
 }
 
-function makeDag(deps: readonly (readonly number[])[], ms: readonly number[]): Dag {
+export function makeDag(deps: readonly (readonly number[])[], ms: readonly number[]): Dag {
   const depth: number[] = []
   for (const d of deps) depth.push(d.reduce((max, j) => Math.max(max, depth[j]! + 1), 0))
   return { size: deps.length, names: deps.map((_, i) => `t${i}`), deps, ms, depth }

@@ -15,13 +15,10 @@ import { auto, type AsyncAutoTasks } from 'async'
 import { all } from 'better-all'
 import { fanout as fanoutPackage } from './fanout.js'
 import type { BenchContext, BenchReport, Benchmark, Measurement } from './harness.js'
-import { seededRandom } from '../src/core/random.js'
+import { body, check, criticalPathMs, makeDag, median, randomDag, CALLS, MAX_MS, MIN_MS, type Dag, type Run } from './dag-shape.js'
 
 const { flow } = fanoutPackage
 
-const CALLS = 200
-const MIN_MS = 5
-const MAX_MS = 50
 /** Makespan runs per contender, interleaved; sequential takes ~5.5 s a run, so it gets fewer. */
 const MAKESPAN_RUNS = 7
 const SEQUENTIAL_RUNS = 1
@@ -31,43 +28,6 @@ const OVERHEAD_RUNS = 7
 /** A contender whose first run takes longer than this is timed by that one run alone. */
 const SINGLE_RUN_MS = 1_000
 
-interface Dag {
-  readonly size: number
-  readonly names: readonly string[]
-  /** Per task, the earlier tasks it reads. */
-  readonly deps: readonly (readonly number[])[]
-  /** Per task, how long it sleeps after reading; 0 = not at all. */
-  readonly ms: readonly number[]
-  /** Per task, its result: its depth (0 for a task that reads nothing, else 1 + its deepest input). */
-  readonly depth: readonly number[]
-}
-
-
-function makeDag(deps: readonly (readonly number[])[], ms: readonly number[]): Dag {
-  const depth: number[] = []
-  for (const d of deps) depth.push(d.reduce((max, j) => Math.max(max, depth[j]! + 1), 0))
-  return { size: deps.length, names: deps.map((_, i) => `t${i}`), deps, ms, depth }
-}
-
-/** Each task reads 0–3 distinct random earlier tasks and sleeps `minMs`–`maxMs` (integers). */
-function randomDag(size: number, seed: number, minMs: number, maxMs: number): Dag {
-  const rand = seededRandom(seed)
-  const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1))
-  const deps: number[][] = []
-  const ms: number[] = []
-  for (let i = 0; i < size; i++) {
-    ms.push(maxMs > 0 ? int(minMs, maxMs) : 0)
-    const count = Math.min(i, int(0, 3))
-    const picked: number[] = []
-    while (picked.length < count) {
-      const j = int(0, i - 1)
-      if (!picked.includes(j)) picked.push(j)
-    }
-    deps.push(picked.sort((a, b) => a - b))
-  }
-  return makeDag(deps, ms)
-}
-
 /** Task i reads task i - 1. */
 function chainDag(size: number): Dag {
   return makeDag(
@@ -76,28 +36,7 @@ function chainDag(size: number): Dag {
   )
 }
 
-/** The longest path through the DAG, weighting each task by its sleep. */
-function criticalPathMs(dag: Dag): number {
-  const finish: number[] = []
-  for (let i = 0; i < dag.size; i++) finish.push(dag.ms[i]! + dag.deps[i]!.reduce((max, j) => Math.max(max, finish[j]!), 0))
-  return Math.max(...finish)
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** What every task does, whoever schedules it: await its inputs, then sleep, then return its depth. */
-async function body(dag: Dag, i: number, read: (j: number) => Promise<number> | number): Promise<number> {
-  const deps = dag.deps[i]!
-  let depth = 0
-  if (deps.length > 0) for (const v of await Promise.all(deps.map(read))) depth = Math.max(depth, v + 1)
-  const ms = dag.ms[i]!
-  if (ms > 0) await sleep(ms)
-  return depth
-}
-
 // --- contenders: each returns a function that runs the DAG once ----------------------------------
-
-type Run = () => Promise<ArrayLike<number> | Readonly<Record<string, number>>>
 
 /**
  * The flow builder's type grows by one task per `.task()`, which a loop cannot express; the loop
@@ -179,12 +118,6 @@ function ideal(dag: Dag): Run {
 
 // --- measuring ------------------------------------------------------------------------------------
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-
 /** Runs once and returns the wall time in ms; the result is checked after the clock stops. */
 async function timeRun(name: string, dag: Dag, run: Run): Promise<number> {
   const started = performance.now()
@@ -192,14 +125,6 @@ async function timeRun(name: string, dag: Dag, run: Run): Promise<number> {
   const elapsed = performance.now() - started
   check(name, dag, result)
   return elapsed
-}
-
-function check(name: string, dag: Dag, result: ArrayLike<number> | Readonly<Record<string, number>>): void {
-  const isArray = Array.isArray(result)
-  for (let i = 0; i < dag.size; i++) {
-    const got = isArray ? (result as ArrayLike<number>)[i] : (result as Readonly<Record<string, number>>)[dag.names[i]!]
-    if (got !== dag.depth[i]) throw new Error(`${name} computed ${dag.names[i]} = ${got}, expected ${dag.depth[i]}`)
-  }
 }
 
 async function makespan(ctx: BenchContext, out: Measurement[]): Promise<string[]> {

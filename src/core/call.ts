@@ -61,3 +61,16 @@ export function pipe(...policies: Policy[]): Pipeline {
 function isPipeline(policy: Policy): policy is Pipeline {
   return Array.isArray((policy as Partial<Pipeline>).policies)
 }
+
+/**
+ * Calls `fn` and always returns a promise: a synchronous throw becomes a rejection, so every
+ * layer has one failure path to handle (a policy that throws must not skip the release of a
+ * slot or the record of an outcome).
+ */
+export function invoke<T>(fn: () => T | PromiseLike<T>): Promise<T> {
+  try {
+    return Promise.resolve(fn())
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}

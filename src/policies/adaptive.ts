@@ -20,7 +20,7 @@
  * - memory is constant and no timer is set: adjustments happen when a call settles, on the time
  *   of that call's `ctx.clock`.
  */
-import type { Call, CallContext, Policy } from '../core/call.js'
+import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import { InvalidOptionError, isFanoutError } from '../core/errors.js'
 import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot } from '../core/validate.js'
 import { codeOf, statusOf, TRANSIENT_ERROR_CODES } from './classify.js'
@@ -290,12 +290,7 @@ export function adaptiveConcurrency(limiter: Limiter, options?: AdaptiveConcurre
         const startedAt = ctx.clock.now()
         const active = limiter.activeCount
         if (active > peak) peak = active
-        let pending: Promise<T>
-        try {
-          pending = Promise.resolve(next(ctx))
-        } catch (error) {
-          pending = Promise.reject(error)
-        }
+        const pending = invoke(() => next(ctx))
         return pending.then(
           (value) => {
             settle(ctx, startedUnder, startedAt, 'success')

@@ -13,7 +13,7 @@
  * - memory is constant (a counter, or a fixed ring of time buckets), and the breaker sets no
  *   timer: every transition happens during a call, on the time of that call's `ctx.clock`.
  */
-import type { Call, CallContext, Policy } from '../core/call.js'
+import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import { CircuitOpenError, InvalidOptionError, isFanoutError } from '../core/errors.js'
 import type { CircuitState } from '../core/trace.js'
 import { checkDuration, checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
@@ -195,12 +195,7 @@ export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreaker 
       return (ctx) => {
         const admitted = admit(ctx)
         if (typeof admitted !== 'number') return Promise.reject(admitted)
-        let pending: Promise<T>
-        try {
-          pending = Promise.resolve(next(ctx))
-        } catch (error) {
-          pending = Promise.reject(error)
-        }
+        const pending = invoke(() => next(ctx))
         return pending.then(
           (value) => {
             settle(ctx, admitted, 'success')

@@ -10,7 +10,7 @@
  * - per-key state exists only while a key has calls running or waiting, so the map of keys is
  *   bounded by concurrency + maxQueue whatever the number of distinct keys.
  */
-import type { Call, CallContext, Policy } from '../core/call.js'
+import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError, InvalidOptionError, QueueFullError, TimeoutError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
@@ -323,12 +323,7 @@ export function limit(options: LimitOptions | number): Limiter {
   const waitTimeout = maxWait === undefined ? undefined : () => new TimeoutError(`Limiter "${name}": waited ${maxWait} ms for a slot`, maxWait)
 
   const hold = <T>(start: () => Promise<T>, key: string | undefined): Promise<T> => {
-    let pending: Promise<T>
-    try {
-      pending = start()
-    } catch (error) {
-      pending = Promise.reject(error)
-    }
+    const pending = invoke(start)
     const release = (): void => slots.release(key)
     pending.then(release, release)
     return pending
