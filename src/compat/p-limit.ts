@@ -42,6 +42,14 @@ const settleNothing = (): void => {}
 
 type AnyFn = (...args: never[]) => unknown
 
+// One shared executor: `new Promise(capture)` hands its resolving functions over here instead of
+// to a closure allocated per call (the executor runs synchronously, so this cannot interleave).
+const captured: { resolve: ((value: unknown) => void) | undefined; reject: ((reason: unknown) => void) | undefined } = { resolve: undefined, reject: undefined }
+const capture = (resolve: (value: unknown) => void, reject: (reason: unknown) => void): void => {
+  captured.resolve = resolve
+  captured.reject = reject
+}
+
 export default function pLimit(options: number | Options): LimitFunction {
   let concurrency: unknown = options
   let rejectOnClear: unknown = false
@@ -133,13 +141,9 @@ export default function pLimit(options: number | Options): LimitFunction {
       // p-limit starts the function in a microtask, not synchronously.
       return Promise.resolve(job).then(handler)
     }
-    let grant!: (value: unknown) => void
-    let reject!: (reason: unknown) => void
-    const gate = new Promise<unknown>((res, rej) => {
-      grant = res
-      reject = rej
-    })
-    push(grant, reject, job)
+    const gate = new Promise<unknown>(capture)
+    push(captured.resolve!, captured.reject!, job)
+    captured.resolve = captured.reject = undefined
     return gate.then(handler)
   } as unknown as LimitFunction
 
