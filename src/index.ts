@@ -61,6 +61,7 @@ export { isRetryableError, statusOf, codeOf, RETRYABLE_STATUSES, TRANSIENT_ERROR
 export { withFallback, type FallbackOptions } from './policies/fallback.js'
 export { hedge, type HedgeOptions, type PercentileDelay } from './policies/hedge.js'
 export { limit, type Limiter, type LimitOptions, type LimitRunOptions } from './policies/limit.js'
+export { mapLimit, type MapLimitOptions } from './policies/map-limit.js'
 export {
   rateLimit,
   RATE_LIMIT_ALGORITHMS,

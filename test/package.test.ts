@@ -95,6 +95,7 @@ describe('package', () => {
         "isRetriedError",
         "isRetryableError",
         "limit",
+        "mapLimit",
         "memoryRateLimitStore",
         "noopRecorder",
         "parseRetryAfter",

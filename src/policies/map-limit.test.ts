@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest'
+import { mapLimit } from '../index.js'
+import { after, settle, useFakeTime } from '../../test/helpers/time.js'
+
+describe('mapLimit()', () => {
+  it('keeps input order and never exceeds the concurrency', async () => {
+    useFakeTime()
+    let running = 0
+    let peak = 0
+    const result = await settle(
+      mapLimit(
+        [30, 10, 20, 10, 5],
+        async (ms, i) => {
+          running++
+          peak = Math.max(peak, running)
+          await after(ms, null)
+          running--
+          return `${ms}@${i}`
+        },
+        { concurrency: 2 },
+      ),
+    )
+    expect(result).toEqual({ ok: true, value: ['30@0', '10@1', '20@2', '10@3', '5@4'] })
+    expect(peak).toBe(2)
+  })
+
+  it('pulls lazily from any iterable and handles empty input', async () => {
+    let pulled = 0
+    function* numbers() {
+      for (let i = 0; i < 5; i++) {
+        pulled++
+        yield i
+      }
+    }
+    await expect(mapLimit(numbers(), (n) => n * 2, { concurrency: 3 })).resolves.toEqual([0, 2, 4, 6, 8])
+    expect(pulled).toBe(5)
+    await expect(mapLimit([], (n: number) => n, { concurrency: 3 })).resolves.toEqual([])
+  })
+
+  it('fails fast: the first error aborts running calls and starts nothing more', async () => {
+    useFakeTime()
+    const started: number[] = []
+    const aborted: number[] = []
+    const result = await settle(
+      mapLimit(
+        [0, 1, 2, 3, 4, 5],
+        async (n, _, signal) => {
+          started.push(n)
+          signal.addEventListener('abort', () => aborted.push(n))
+          if (n === 1) return after(5, null).then(() => Promise.reject(new Error('item 1 failed')))
+          return after(50, n, signal)
+        },
+        { concurrency: 2 },
+      ),
+    )
+    expect((result as { error: Error }).error.message).toBe('item 1 failed')
+    expect(started).toEqual([0, 1])
+    expect(aborted).toEqual([0, 1])
+  })
+
+  it('stops on an external abort with its reason', async () => {
+    useFakeTime()
+    const controller = new AbortController()
+    const pending = mapLimit([1, 2, 3], (n, _, signal) => after(100, n, signal), { concurrency: 1, signal: controller.signal })
+    const reason = new Error('stop')
+    controller.abort(reason)
+    await expect(pending).rejects.toBe(reason)
+  })
+
+  it.each([
+    [{ concurrency: 0 }, '`concurrency` must be an integer from 1 to 1000000 or Infinity, got 0.'],
+    [{}, '`concurrency` is required (an integer ≥ 1).'],
+    [{ concurency: 2 }, 'unknown option `concurency`. Did you mean `concurrency`?'],
+  ])('L1/L4: mapLimit(…, %j) is rejected', async (options, message) => {
+    await expect(mapLimit([1], (n) => n, options as never)).rejects.toThrow(`mapLimit(): ${message}`)
+  })
+})

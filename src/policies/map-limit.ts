@@ -1,0 +1,84 @@
+/**
+ * `mapLimit(items, fn, { concurrency })`: maps an iterable with at most `concurrency` calls in
+ * flight, results in input order — the map style (p-map, async.mapLimit) as a pool of workers
+ * pulling the next item, so nothing waits in a queue and no promise exists per item before its
+ * turn: memory is O(concurrency) plus the results, however long the input.
+ *
+ * Fails fast: the first error aborts the signal given to the calls still running, no further
+ * item is started, and the returned promise rejects with that error. An external `signal`
+ * stops it the same way.
+ */
+import { InvalidOptionError } from '../core/errors.js'
+import { linkSignal } from '../core/signals.js'
+import { checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
+
+export interface MapLimitOptions {
+  /** Calls in flight at most. An integer ≥ 1 (or Infinity). Required. */
+  readonly concurrency: number
+  /** Stops the map: no new item starts, running calls see their signal abort. */
+  readonly signal?: AbortSignal
+}
+
+/**
+ * @example
+ * const users = await mapLimit(ids, (id, _, signal) => fetchUser(id, { signal }), { concurrency: 8 })
+ */
+export async function mapLimit<T, R>(
+  items: Iterable<T>,
+  fn: (item: T, index: number, signal: AbortSignal) => R | PromiseLike<R>,
+  options: MapLimitOptions,
+): Promise<R[]> {
+  const where = 'mapLimit()'
+  const opts = snapshot(where, options)
+  checkKnownKeys(where, opts, ['concurrency', 'signal'])
+  if (opts.concurrency === undefined) throw new InvalidOptionError(`${where}: \`concurrency\` is required (an integer ≥ 1).`)
+  const concurrency = opts.concurrency === Infinity ? Infinity : checkNumber(where, 'concurrency', opts.concurrency, { min: 1, max: 1_000_000, integer: true, allowInfinity: true })
+  checkFunction(where, 'fn', fn, '(item, index, signal) => value')
+  if (items === null || typeof (items as Partial<Iterable<T>>)[Symbol.iterator] !== 'function') {
+    throw new InvalidOptionError(`${where}: \`items\` must be iterable, got ${show(items)}.`)
+  }
+  if (opts.signal?.aborted) throw opts.signal.reason
+
+  const link = linkSignal(opts.signal)
+  const signal = link.signal
+  const iterator = items[Symbol.iterator]()
+  const results: R[] = []
+  let next = 0
+  let failed = false
+  let failure: unknown
+
+  const worker = async (): Promise<void> => {
+    while (!failed && !signal.aborted) {
+      const step = iterator.next()
+      if (step.done === true) return
+      const index = next++
+      try {
+        results[index] = await fn(step.value, index, signal)
+      } catch (error) {
+        if (!failed) {
+          failed = true
+          failure = error
+          link.abort(error)
+        }
+        return
+      }
+    }
+  }
+
+  try {
+    const workers: Promise<void>[] = []
+    // Workers start one at a time, each pulling its first item, so a short input starts only
+    // as many workers as it has items.
+    for (let w = 0; w < concurrency && !failed; w++) {
+      const started = next
+      workers.push(worker())
+      if (next === started) break
+    }
+    await Promise.all(workers)
+  } finally {
+    link.dispose()
+  }
+  if (failed) throw failure
+  if (signal.aborted) throw signal.reason
+  return results
+}
