@@ -147,18 +147,9 @@ export default function pLimit(options: number | Options): LimitFunction {
     return gate.then(handler)
   } as unknown as LimitFunction
 
-  const slotsView = {
-    get active() {
-      return active
-    },
-    get pending() {
-      return size
-    },
-  }
-
   Object.defineProperties(generator, {
-    activeCount: { get: () => slotsView.active },
-    pendingCount: { get: () => slotsView.pending },
+    activeCount: { get: () => active },
+    pendingCount: { get: () => size },
     clearQueue: {
       value() {
         // Without rejectOnClear, p-limit leaves discarded calls pending forever; so do we (their

@@ -232,8 +232,8 @@ describe('limit()', () => {
     const limiter = limit({ concurrency: 4, perKey: 1, key: (ctx) => ctx.task })
     for (let i = 0; i < 1_000; i++) await execute(limiter.wrap(async () => i), { name: `host-${i}.example` })
     expect(limiter.activeCount).toBe(0)
-    const { Slots } = await import('./limit.js')
-    expect(Slots).toBeDefined()
+    const { slotsOf } = await import('./limit.js')
+    expect(slotsOf(limiter)!.keyCount).toBe(0)
   })
 
   it.each([
