@@ -437,6 +437,20 @@ describe('flows: policy options compile to one canonical pipeline', () => {
   })
 })
 
+/** Work of 10 ms (fake time) that records how many pieces of work run at once. */
+function probe() {
+  let running = 0
+  let peak = 0
+  return {
+    work: <T>(value: T) => {
+      running++
+      peak = Math.max(peak, running)
+      return after(10, value).finally(() => running--)
+    },
+    peak: () => peak,
+  }
+}
+
 describe('flows under a concurrency limit', () => {
   const chainAndFillers = () =>
     flow({ name: 'limited', limit: 2 })
@@ -449,13 +463,7 @@ describe('flows under a concurrency limit', () => {
 
   it('never runs more than the limit at once, and a task waiting for a dependency holds no slot', async () => {
     useFakeTime()
-    let running = 0
-    let peak = 0
-    const work = <T>(value: T) => {
-      running++
-      peak = Math.max(peak, running)
-      return after(10, value).finally(() => running--)
-    }
+    const { work, peak: peakOf } = probe()
     // limit 1, and the readers are declared before what they read: holding the slot while
     // waiting would deadlock.
     const f = flow({ limit: 1 })
@@ -464,7 +472,7 @@ describe('flows under a concurrency limit', () => {
       .task('leaf', async ($) => work((await $.mid) + 1))
     const t0 = now()
     expect(await settle(f.run())).toEqual({ ok: true, value: { root: 1, mid: 2, leaf: 3 } })
-    expect(peak).toBe(1)
+    expect(peakOf()).toBe(1)
     expect(now() - t0).toBe(30)
   })
 
@@ -502,13 +510,7 @@ describe('flows under a concurrency limit', () => {
 describe('flows under a concurrency limit: reads of several results', () => {
   it('a task reading several results with Promise.all holds no slot until all are ready (no deadlock)', async () => {
     useFakeTime()
-    let running = 0
-    let peak = 0
-    const work = <T>(value: T) => {
-      running++
-      peak = Math.max(peak, running)
-      return after(10, value).finally(() => running--)
-    }
+    const { work, peak: peakOf } = probe()
     const f = flow({ limit: 2 })
       .task('a', () => work(1))
       .task('b', async ($) => work((await $.a) + 1))
@@ -522,7 +524,7 @@ describe('flows under a concurrency limit: reads of several results', () => {
         return work(a + d)
       })
     expect(await settle(f.run())).toEqual({ ok: true, value: { a: 1, b: 2, c: 3, d: 4, e: 5 } })
-    expect(peak).toBeLessThanOrEqual(2)
+    expect(peakOf()).toBeLessThanOrEqual(2)
   })
 
   it('settle(): a task that catches a failed read goes on with a slot', async () => {
