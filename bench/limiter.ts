@@ -116,6 +116,22 @@ const CONTENDERS: readonly Contender[] = [
     run: (items, c, work) => fanoutPLimit(c).map(items, work),
   },
   {
+    // Not a limiter: the floor of any push-style limiter that preserves the caller's async
+    // context without Node APIs — one pending gate promise per call with its reaction attached
+    // at call time, the caller's promise adopting the task's — with every gate opened at once.
+    name: 'context-floor',
+    noteOnly: true,
+    run: (items, _c, work) => {
+      const gates: ((value: unknown) => void)[] = []
+      const results = items.map((i) => {
+        const gate = new Promise<unknown>((resolve) => gates.push(resolve))
+        return gate.then(() => work(i))
+      })
+      for (const open of gates) open(undefined)
+      return Promise.all(results)
+    },
+  },
+  {
     // The alternative for map style: `limit()`'s `run` inside a hand-written pool of c loops.
     name: 'fanout-run-pool',
     noteOnly: true,
@@ -406,6 +422,8 @@ export const limiter: Benchmark = {
     const poolNs = CONCURRENCIES.map((c) => `${pool.get(c)!.toFixed(0)} ns at c${c}`).join(', ')
     const pmap = nsPerTask.get('fanout-plimit-map')!
     const pmapNs = CONCURRENCIES.map((c) => `${pmap.get(c)!.toFixed(0)} ns at c${c}`).join(', ')
+    const floor = nsPerTask.get('context-floor')!
+    const floorNs = CONCURRENCIES.map((c) => `${floor.get(c)!.toFixed(0)} ns`).join(' / ')
     return {
       measurements,
       notes: [
@@ -413,6 +431,7 @@ export const limiter: Benchmark = {
           `workload B: ${SLEEP_TASKS.toLocaleString('en-US')} tasks of ${SLEEP_MS} ms (setTimeout) at concurrency ${SLEEP_CONCURRENCY}, ideal ${IDEAL_MS} ms. ` +
           `Every run's results are checked outside the timed region.`,
         `The p-limit drop-in's own limit.map (p-limit semantics: every item a queued call): ${pmapNs}.`,
+        `context-floor (not a limiter: one pending gate promise per call with its reaction attached at call time, the least a push-style limiter needs to keep the caller's async context without Node APIs): ${floorNs} at c${CONCURRENCIES.join('/c')}.`,
         'fanout = the p-limit drop-in (dist/compat/p-limit.js), limit(() => work(i)) for every task up front; ' +
           'fanout-map = mapLimit(items, work, { concurrency }), fanout\'s map over an iterable.',
       ],
