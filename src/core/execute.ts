@@ -8,7 +8,7 @@ import { DeadlineError, InvalidOptionError } from './errors.js'
 import { withTimeLimit } from './time-limit.js'
 import type { Recorder, TraceEvent } from './trace.js'
 import { noopRecorder } from './trace.js'
-import { checkClock, checkDuration, checkFunction, checkKnownKeys, show, snapshot } from './validate.js'
+import { checkFunction, checkKnownKeys, checkName, checkTimeOptions, show, snapshot } from './validate.js'
 
 export interface ExecuteOptions {
   /** Cancels the call; it rejects with `signal.reason`. */
@@ -37,22 +37,13 @@ export function execute<T>(call: Call<T>, options?: ExecuteOptions): Promise<T> 
   const opts = snapshot('execute()', options)
   checkKnownKeys('execute()', opts, KNOWN)
   if (typeof call !== 'function') throw new InvalidOptionError(`execute(): expected a call (ctx) => Promise, got ${show(call)}.`)
-  if (opts.signal !== undefined && !(typeof opts.signal === 'object' && opts.signal !== null && 'aborted' in opts.signal)) {
-    throw new InvalidOptionError(`execute(): \`signal\` must be an AbortSignal, got ${show(opts.signal)}.`)
-  }
-  if (opts.deadlineAt !== undefined && (typeof opts.deadlineAt !== 'number' || Number.isNaN(opts.deadlineAt))) {
-    throw new InvalidOptionError(`execute(): \`deadlineAt\` must be a time on the clock (a number), got ${show(opts.deadlineAt)}.`)
-  }
-  if (opts.clock !== undefined) checkClock('execute()', opts.clock)
-  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) {
-    throw new InvalidOptionError(`execute(): \`name\` must be a non-empty string, got ${show(opts.name)}.`)
-  }
+  checkTimeOptions('execute()', opts)
   const clock = opts.clock ?? systemClock
-  const name = opts.name ?? 'call'
+  const name = opts.name === undefined ? 'call' : checkName('execute()', opts.name)
   const onEvent = opts.onEvent === undefined ? undefined : checkFunction<(event: TraceEvent) => void>('execute()', 'onEvent', opts.onEvent, '(event) => void')
   const start = clock.now()
   let deadlineAt = opts.deadlineAt ?? Infinity
-  if (opts.deadline !== undefined) deadlineAt = Math.min(deadlineAt, start + checkDuration('execute()', 'deadline', opts.deadline, { allowInfinity: true }))
+  if (opts.deadline !== undefined) deadlineAt = Math.min(deadlineAt, start + opts.deadline)
   if (opts.signal?.aborted) return Promise.reject(opts.signal.reason)
   if (deadlineAt <= start) return Promise.reject(new DeadlineError(`"${name}": the deadline had already passed`, 0))
 

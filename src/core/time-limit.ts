@@ -4,6 +4,7 @@
  * when the parent aborts, the promise rejects with the parent's reason. Whichever happens first
  * wins, and the timer and the listener on the parent are released on every path.
  */
+import { invoke } from './call.js'
 import type { Clock, TimerHandle } from './clock.js'
 import { linkSignal, onAbort } from './signals.js'
 
@@ -42,12 +43,7 @@ export function withTimeLimit<T>(
         : onAbort(parent, () => {
             if (finish()) reject(parent.reason)
           })
-    let pending: Promise<T>
-    try {
-      pending = start(link.signal)
-    } catch (error) {
-      pending = Promise.reject(error)
-    }
+    const pending = invoke(() => start(link.signal))
     pending.then(
       (value) => {
         if (finish()) resolve(value)

@@ -141,3 +141,25 @@ export function checkClock(where: string, clock: unknown): void {
     throw new InvalidOptionError(`${where}: \`clock\` must have now(), setTimeout() and clearTimeout(), got ${show(clock)}.`)
   }
 }
+
+/** An optional display name: a non-blank string, or an error naming the option. */
+export function checkName(where: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new InvalidOptionError(`${where}: \`name\` must be a non-empty string, got ${show(value)}.`)
+  return value
+}
+
+/**
+ * The options every entry point that starts work shares — `signal`, `deadline` (ms),
+ * `deadlineAt` (a time on the clock) and `clock` — checked the same way everywhere.
+ */
+export function checkTimeOptions(where: string, options: { signal?: unknown; deadline?: unknown; deadlineAt?: unknown; clock?: unknown }): void {
+  const { signal, deadline, deadlineAt, clock } = options
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) {
+    throw new InvalidOptionError(`${where}: \`signal\` must be an AbortSignal, got ${show(signal)}.`)
+  }
+  if (deadline !== undefined) checkDuration(where, 'deadline', deadline, { allowInfinity: true })
+  if (deadlineAt !== undefined && (typeof deadlineAt !== 'number' || Number.isNaN(deadlineAt))) {
+    throw new InvalidOptionError(`${where}: \`deadlineAt\` must be a time on the clock (a number), got ${show(deadlineAt)}.`)
+  }
+  if (clock !== undefined) checkClock(where, clock)
+}

@@ -9,7 +9,7 @@
 import { pipe, type Policy } from '../core/call.js'
 import type { Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
-import { checkClock, checkDuration, checkKnownKeys, checkNumber, closest, show, snapshot } from '../core/validate.js'
+import { checkClock, checkDuration, checkKnownKeys, checkName, checkNumber, checkTimeOptions, closest, show, snapshot } from '../core/validate.js'
 import { slotsOf, type Limiter } from '../policies/limit.js'
 import { Learned } from './schedule.js'
 import { timeout as timeoutPolicy } from '../policies/timeout.js'
@@ -282,9 +282,6 @@ export interface FlowOptions {
 export function flow<Input = void, Exit = never>(options: FlowOptions | string = {}): Flow<Empty, Input, Exit> {
   const opts = typeof options === 'string' ? { name: options } : snapshot('flow()', options)
   checkKnownKeys('flow()', opts, ['name', 'clock', 'limit'])
-  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) {
-    throw new InvalidOptionError(`flow(): \`name\` must be a non-empty string, got ${show(opts.name)}.`)
-  }
   if (opts.clock !== undefined) checkClock('flow()', opts.clock)
   let limit: Limiter | number | undefined
   if (opts.limit !== undefined) {
@@ -292,7 +289,7 @@ export function flow<Input = void, Exit = never>(options: FlowOptions | string =
     else if (typeof opts.limit === 'object' && opts.limit !== null && slotsOf(opts.limit) !== undefined) limit = opts.limit
     else throw new InvalidOptionError(`flow(): \`limit\` must be a number of tasks or a limit() limiter, got ${show(opts.limit)}.`)
   }
-  return new Flow<Empty, Input, Exit>(opts.name ?? 'flow', opts.clock, limit, undefined, 0)
+  return new Flow<Empty, Input, Exit>(opts.name === undefined ? 'flow' : checkName('flow()', opts.name), opts.clock, limit, undefined, 0)
 }
 
 
@@ -300,14 +297,7 @@ function checkRunOptions(name: string, raw: RunOptions | undefined): RunOptions 
   const where = `flow "${name}": run options`
   const options = snapshot(where, raw)
   checkKnownKeys(where, options, RUN_OPTIONS)
-  if (options.signal !== undefined && !(typeof options.signal === 'object' && options.signal !== null && 'aborted' in options.signal)) {
-    throw new InvalidOptionError(`${where}: \`signal\` must be an AbortSignal, got ${show(options.signal)}.`)
-  }
-  if (options.deadline !== undefined) checkDuration(where, 'deadline', options.deadline, { allowInfinity: true })
-  if (options.deadlineAt !== undefined && (typeof options.deadlineAt !== 'number' || Number.isNaN(options.deadlineAt))) {
-    throw new InvalidOptionError(`${where}: \`deadlineAt\` must be a time on the clock (a number), got ${show(options.deadlineAt)}.`)
-  }
-  if (options.clock !== undefined) checkClock(where, options.clock)
+  checkTimeOptions(where, options)
   if (options.onTrace !== undefined && typeof options.onTrace !== 'function') {
     throw new InvalidOptionError(`${where}: \`onTrace\` must be a function, got ${show(options.onTrace)}.`)
   }

@@ -22,7 +22,7 @@
  */
 import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import { InvalidOptionError, isFanoutError } from '../core/errors.js'
-import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot } from '../core/validate.js'
+import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot, checkName } from '../core/validate.js'
 import { codeOf, statusOf, TRANSIENT_ERROR_CODES } from './classify.js'
 import type { Limiter } from './limit.js'
 
@@ -174,7 +174,7 @@ export function adaptiveConcurrency(limiter: Limiter, options?: AdaptiveConcurre
   const backoffRatio = opts.backoffRatio === undefined ? 0.9 : checkBackoffRatio(opts.backoffRatio)
   const isOverload =
     opts.isOverload === undefined ? isOverloadError : checkFunction<(error: unknown) => boolean>(WHERE, 'isOverload', opts.isOverload, '(error) => boolean')
-  const name = opts.name === undefined ? 'adaptive' : checkName(opts.name)
+  const name = opts.name === undefined ? 'adaptive' : checkName(WHERE, opts.name)
 
   const clamp = (value: number): number => Math.min(max, Math.max(min, value))
   /** The limit before rounding (the gradient moves in fractions); `published` = floor(estimate). */
@@ -383,7 +383,3 @@ function checkBackoffRatio(value: unknown): number {
   return value
 }
 
-function checkName(value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new InvalidOptionError(`${WHERE}: \`name\` must be a non-empty string, got ${show(value)}.`)
-  return value
-}

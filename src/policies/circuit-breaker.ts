@@ -16,7 +16,7 @@
 import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import { CircuitOpenError, InvalidOptionError, isFanoutError } from '../core/errors.js'
 import type { CircuitState } from '../core/trace.js'
-import { checkDuration, checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
+import { checkDuration, checkFunction, checkKnownKeys, checkNumber, show, snapshot, checkName } from '../core/validate.js'
 import { statusOf } from './classify.js'
 
 interface CommonOptions {
@@ -111,7 +111,7 @@ const BUCKETS = 10
 export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreaker {
   const opts = snapshot(WHERE, options) as Partial<Record<(typeof KNOWN)[number], unknown>>
   checkKnownKeys(WHERE, opts, KNOWN)
-  const name = opts.name === undefined ? 'circuit' : checkName(opts.name)
+  const name = opts.name === undefined ? 'circuit' : checkName(WHERE, opts.name)
   if (opts.consecutive !== undefined && opts.ratio !== undefined) {
     throw new InvalidOptionError(
       `${WHERE}: \`consecutive\` and \`ratio\` are two different trip rules: pass one or the other, not both (got consecutive: ${show(opts.consecutive)}, ratio: ${show(opts.ratio)}).`,
@@ -237,12 +237,6 @@ function isUpstreamFailure(error: unknown): boolean {
   return status === 408 || status === 429
 }
 
-function checkName(value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new InvalidOptionError(`${WHERE}: \`name\` must be a non-empty string, got ${show(value)}.`)
-  }
-  return value
-}
 
 function checkRatio(value: unknown): number {
   const range = 'a number greater than 0 and at most 1 (the share of calls that failed: 0.5 = half)'

@@ -14,7 +14,7 @@
  * - nothing is left behind: the hedge timer is cleared and every child signal detached from
  *   `ctx.signal` on every path.
  */
-import type { Call, CallContext, Policy } from '../core/call.js'
+import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import type { Clock, TimerHandle } from '../core/clock.js'
 import { AbortedError, InvalidOptionError } from '../core/errors.js'
 import { linkSignal, onAbort, type LinkedSignal } from '../core/signals.js'
@@ -251,12 +251,7 @@ function hedged<T, C extends CallContext>(next: Call<T, C>, ctx: C, delay: Delay
       live[n] = link
       running++
       const attemptStartedAt = clock.now()
-      let pending: Promise<T>
-      try {
-        pending = next({ ...ctx, signal: link.signal, attempt: ctx.attempt + n })
-      } catch (error) {
-        pending = Promise.reject(error)
-      }
+      const pending = invoke(() => next({ ...ctx, signal: link.signal, attempt: ctx.attempt + n }))
       pending.then(
         (value) => {
           if (done) return

@@ -14,7 +14,7 @@ import { invoke, type Call, type CallContext, type Policy } from '../core/call.j
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError, InvalidOptionError, QueueFullError, TimeoutError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
-import { checkDuration, checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
+import { checkDuration, checkFunction, checkKnownKeys, checkName, checkNumber, snapshot } from '../core/validate.js'
 import { FifoQueue, PriorityQueue, type Waiter, type WaitingQueue } from './waiting-queue.js'
 
 interface Pending extends Waiter {
@@ -317,8 +317,7 @@ export function limit(options: LimitOptions | number): Limiter {
   const priorityOf =
     opts.priority === undefined || opts.priority === true ? undefined : checkFunction<(ctx: CallContext) => number>(where, 'priority', opts.priority, '(ctx) => number or true')
   const agingMs = opts.agingMs === undefined ? 1_000 : checkDuration(where, 'agingMs', opts.agingMs)
-  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) throw new InvalidOptionError(`${where}: \`name\` must be a non-empty string, got ${show(opts.name)}.`)
-  const name = opts.name ?? 'limit'
+  const name = opts.name === undefined ? 'limit' : checkName(where, opts.name)
   const slots = new Slots(concurrency, maxQueue, perKey, opts.priority !== undefined, agingMs, name)
   const waitTimeout = maxWait === undefined ? undefined : () => new TimeoutError(`Limiter "${name}": waited ${maxWait} ms for a slot`, maxWait)
 

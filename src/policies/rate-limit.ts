@@ -22,7 +22,7 @@ import type { Call, CallContext, Policy } from '../core/call.js'
 import type { TimerHandle } from '../core/clock.js'
 import { onAbort } from '../core/signals.js'
 import { InvalidOptionError, QueueFullError, RateLimitExceededError, isFanoutError, type RateLimitRejection } from '../core/errors.js'
-import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot } from '../core/validate.js'
+import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot, checkName } from '../core/validate.js'
 import { statusOf } from './classify.js'
 import { parseRetryAfter, retryAfterOf } from './retry-after.js'
 import { memoryRateLimitStore, type RateLimitParams, type RateLimitReservation, type RateLimitStore } from './rate-limit-store.js'
@@ -245,7 +245,7 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
     base = { limit: capacity, window }
     label = `${capacity}/${window}ms sliding`
   }
-  const name = opts.name === undefined ? label : checkName(opts.name)
+  const name = opts.name === undefined ? label : checkName(WHERE, opts.name)
   const weightOf = opts.weight === undefined ? undefined : checkFunction<(ctx: CallContext) => number>(WHERE, 'weight', opts.weight, '(ctx) => number')
   const keyOf = opts.key === undefined ? undefined : checkFunction<(ctx: CallContext) => string>(WHERE, 'key', opts.key, '(ctx) => string')
   const maxWait = opts.maxWait === undefined ? 30_000 : checkDuration(WHERE, 'maxWait', opts.maxWait, { min: 0, max: MAX_TIMER })
@@ -700,10 +700,6 @@ function checkWholePositive(name: string, value: unknown): number {
   return checkNumber(WHERE, name, value, { min: 1, max: 1_000_000, integer: true })
 }
 
-function checkName(value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new InvalidOptionError(`${WHERE}: \`name\` must be a non-empty string, got ${show(value)}.`)
-  return value
-}
 
 function checkAdaptive(value: unknown): Adaptive | undefined {
   if (value === undefined || value === true) return { decrease: 0.7, floor: 0.1, recovery: 30_000 }
