@@ -92,6 +92,52 @@ async function pool(items: readonly number[], concurrency: number, each: (i: num
   return out
 }
 
+/** See the `bare-floor` contender. */
+function bareLimit(concurrency: number): Submit {
+  let ring: unknown[] = new Array<unknown>(2 * 1024)
+  let head = 0
+  let size = 0
+  let active = 0
+  const release = (): void => {
+    active--
+    if (size === 0) return
+    active++
+    const at = head * 2
+    const resolve = ring[at] as (value: unknown) => void
+    const task = ring[at + 1] as () => Promise<number>
+    ring[at] = ring[at + 1] = undefined
+    head = (head + 1) % (ring.length / 2)
+    size--
+    const result = task()
+    resolve(result)
+    result.then(release, release)
+  }
+  let taken: ((value: unknown) => void) | undefined
+  const take = (resolve: (value: unknown) => void): void => {
+    taken = resolve
+  }
+  return (task) => {
+    if (active < concurrency && size === 0) {
+      active++
+      const result = task()
+      result.then(release, release)
+      return result
+    }
+    if (size === ring.length / 2) {
+      const next = new Array<unknown>(ring.length * 2)
+      for (let i = 0; i < size * 2; i++) next[i] = ring[(head * 2 + i) % ring.length]
+      ring = next
+      head = 0
+    }
+    const promise = new Promise<unknown>(take) as Promise<number>
+    const at = ((head + size) % (ring.length / 2)) * 2
+    ring[at] = taken
+    ring[at + 1] = task
+    size++
+    return promise
+  }
+}
+
 /** p-queue's, Bottleneck's and cockatiel's types are loose or overloaded; each is called through this one shape. */
 type Submit = (task: () => Promise<number>) => Promise<number>
 
@@ -130,6 +176,14 @@ const CONTENDERS: readonly Contender[] = [
       for (const open of gates) open(undefined)
       return Promise.all(results)
     },
+  },
+  {
+    // Not a limiter either: the least any push-style limiter does, with no async context kept at
+    // all — the caller's promise (`new Promise`), its resolve and the task in a flat ring, the task
+    // run straight from the release of the previous one and adopted by the caller's promise.
+    name: 'bare-floor',
+    noteOnly: true,
+    run: (items, c, work) => pushAll(items, bareLimit(c), work),
   },
   {
     // The alternative for map style: `limit()`'s `run` inside a hand-written pool of c loops.
@@ -273,6 +327,9 @@ async function heapRun(c: Contender, items: readonly number[], concurrency: numb
 }
 
 const tasksOf = (c: Contender): number => c.tasks ?? TASKS
+/** References measured for heap too, shown in notes. */
+const FLOORS = ['context-floor', 'bare-floor']
+const floorHeap = new Map<string, number>()
 
 async function workloadA(ctx: BenchContext, out: Measurement[], notes: string[]): Promise<Map<string, Map<number, number>>> {
   const inputs = new Map<number, number[]>()
@@ -309,10 +366,12 @@ async function workloadA(ctx: BenchContext, out: Measurement[], notes: string[])
   }
   ctx.progress(`workload A: heap at concurrency ${HEAP_CONCURRENCY}`)
   for (const c of CONTENDERS) {
-    if (c.noteOnly) continue
+    if (c.noteOnly && !FLOORS.includes(c.name)) continue
     const n = tasksOf(c)
     const bytes = await heapRun(c, inputs.get(n)!, HEAP_CONCURRENCY)
-    out.push({ contender: c.name, metric: `heap_mb_c${HEAP_CONCURRENCY}`, value: ((bytes * TASKS) / n) / 2 ** 20, unit: 'MB' })
+    const mb = ((bytes * TASKS) / n) / 2 ** 20
+    if (c.noteOnly) floorHeap.set(c.name, mb)
+    else out.push({ contender: c.name, metric: `heap_mb_c${HEAP_CONCURRENCY}`, value: mb, unit: 'MB' })
   }
   return nsPerTask
 }
@@ -424,6 +483,10 @@ export const limiter: Benchmark = {
     const pmapNs = CONCURRENCIES.map((c) => `${pmap.get(c)!.toFixed(0)} ns at c${c}`).join(', ')
     const floor = nsPerTask.get('context-floor')!
     const floorNs = CONCURRENCIES.map((c) => `${floor.get(c)!.toFixed(0)} ns`).join(' / ')
+    const bare = nsPerTask.get('bare-floor')!
+    const all = nsPerTask.get('promise-all')!
+    const bareNs = CONCURRENCIES.map((c) => `${bare.get(c)!.toFixed(0)} ns (${fmt(bare.get(c)! / all.get(c)!)} promise-all)`).join(' / ')
+    const heapOf = (name: string): string => (floorHeap.has(name) ? `, heap ${floorHeap.get(name)!.toFixed(1)} MB at c${HEAP_CONCURRENCY}` : '')
     return {
       measurements,
       notes: [
@@ -431,7 +494,9 @@ export const limiter: Benchmark = {
           `workload B: ${SLEEP_TASKS.toLocaleString('en-US')} tasks of ${SLEEP_MS} ms (setTimeout) at concurrency ${SLEEP_CONCURRENCY}, ideal ${IDEAL_MS} ms. ` +
           `Every run's results are checked outside the timed region.`,
         `The p-limit drop-in's own limit.map (p-limit semantics: every item a queued call): ${pmapNs}.`,
-        `context-floor (not a limiter: one pending gate promise per call with its reaction attached at call time, the least a push-style limiter needs to keep the caller's async context without Node APIs): ${floorNs} at c${CONCURRENCIES.join('/c')}.`,
+        `context-floor (not a limiter: one pending gate promise per call with its reaction attached at call time, the least a push-style limiter needs to keep the caller's async context without Node APIs): ${floorNs} at c${CONCURRENCIES.join('/c')}${heapOf('context-floor')}.`,
+        `bare-floor (the least any push-style limiter does, keeping no async context: the caller's promise, its resolve and the task in a flat ring): ${bareNs} at c${CONCURRENCIES.join('/c')}${heapOf('bare-floor')}. ` +
+          'The push-style bars (≤ 2× promise-all, ≤ half p-limit\'s heap) sit at or below this floor: the caller\'s promise that limit() must return, and Promise.all over those promises, cost about as much as the whole promise-all reference.',
         'fanout = the p-limit drop-in (dist/compat/p-limit.js), limit(() => work(i)) for every task up front; ' +
           'fanout-map = mapLimit(items, work, { concurrency }), fanout\'s map over an iterable.',
       ],

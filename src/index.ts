@@ -63,6 +63,14 @@ export { hedge, type HedgeOptions, type PercentileDelay } from './policies/hedge
 export { limit, type Limiter, type LimitOptions, type LimitRunOptions } from './policies/limit.js'
 export { mapLimit, type MapLimitOptions } from './policies/map-limit.js'
 export {
+  memoryConcurrencyStore,
+  type ConcurrencyAcquireRequest,
+  type ConcurrencyGrant,
+  type ConcurrencyPermit,
+  type ConcurrencyStore,
+  type MemoryConcurrencyStoreOptions,
+} from './policies/concurrency-store.js'
+export {
   rateLimit,
   RATE_LIMIT_ALGORITHMS,
   type RateLimiter,

@@ -96,6 +96,7 @@ describe('package', () => {
         "isRetryableError",
         "limit",
         "mapLimit",
+        "memoryConcurrencyStore",
         "memoryRateLimitStore",
         "noopRecorder",
         "parseRetryAfter",

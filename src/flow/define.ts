@@ -10,7 +10,7 @@ import { pipe, type Policy } from '../core/call.js'
 import type { Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
 import { checkClock, checkDuration, checkKnownKeys, checkName, checkNumber, checkTimeOptions, closest, show, snapshot } from '../core/validate.js'
-import { slotsOf, type Limiter } from '../policies/limit.js'
+import { SHARED, slotsOf, type Limiter } from '../policies/limit.js'
 import { Learned } from './schedule.js'
 import { timeout as timeoutPolicy } from '../policies/timeout.js'
 import { retry as retryPolicy } from '../policies/retry.js'
@@ -286,7 +286,11 @@ export function flow<Input = void, Exit = never>(options: FlowOptions | string =
   let limit: Limiter | number | undefined
   if (opts.limit !== undefined) {
     if (typeof opts.limit === 'number') limit = checkNumber('flow()', 'limit', opts.limit, { min: 1, max: 1_000_000, integer: true })
-    else if (typeof opts.limit === 'object' && opts.limit !== null && slotsOf(opts.limit) !== undefined) limit = opts.limit
+    else if (typeof opts.limit === 'object' && opts.limit !== null && (opts.limit as { [SHARED]?: boolean })[SHARED] === true) {
+      throw new InvalidOptionError(
+        'flow(): `limit` cannot be a limiter with a `store` (a flow schedules its tasks through local slots); give the flow a number or a local limit(), and put the shared limiter on the tasks that call the upstream: { policies: [sharedLimiter] }.',
+      )
+    } else if (typeof opts.limit === 'object' && opts.limit !== null && slotsOf(opts.limit) !== undefined) limit = opts.limit
     else throw new InvalidOptionError(`flow(): \`limit\` must be a number of tasks or a limit() limiter, got ${show(opts.limit)}.`)
   }
   return new Flow<Empty, Input, Exit>(opts.name === undefined ? 'flow' : checkName('flow()', opts.name), opts.clock, limit, undefined, 0)

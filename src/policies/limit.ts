@@ -8,13 +8,17 @@
  * - a waiter that aborts or runs out of time leaves the queue at once without taking a slot;
  * - the queue never holds more than `maxQueue` waiters: one more is rejected at once;
  * - per-key state exists only while a key has calls running or waiting, so the map of keys is
- *   bounded by concurrency + maxQueue whatever the number of distinct keys.
+ *   bounded by concurrency + maxQueue whatever the number of distinct keys;
+ * - with a `store`, a call also holds a permit from it (for the limiter's total and its key) while
+ *   it runs, so every limiter sharing the store's limit under one name stays within it together;
+ *   the local slot is taken first, so the local bounds above hold as well.
  */
 import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError, InvalidOptionError, QueueFullError, TimeoutError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { checkDuration, checkFunction, checkKnownKeys, checkName, checkNumber, snapshot } from '../core/validate.js'
+import type { ConcurrencyPermit, ConcurrencyStore } from './concurrency-store.js'
 import { FifoQueue, PriorityQueue, type Waiter, type WaitingQueue } from './waiting-queue.js'
 
 interface Pending extends Waiter {
@@ -261,8 +265,18 @@ export interface LimitOptions {
   readonly priority?: ((ctx: CallContext) => number) | true
   /** Aging: each `agingMs` a call waits raises its priority by 1, so low priority still progresses. Default 1,000. */
   readonly agingMs?: number
-  /** Shown in errors and `describe()`. */
+  /** Shown in errors and `describe()`; with a `store`, the name under which limiters share a limit. */
   readonly name?: string
+  /**
+   * Shares the limit: every limiter with this store and `name` stays within `concurrency` (and
+   * `perKey`) together — in one process with `memoryConcurrencyStore()`, across processes with a
+   * shared store. Each call takes a permit before it runs; the queue stays local.
+   */
+  readonly store?: ConcurrencyStore
+  /** With a `store`: a permit expires this long after it was last renewed (running calls renew it every third). Default 30,000 ms. */
+  readonly leaseMs?: number
+  /** With a `store`: the longest pause between two tries for a permit when the store does not announce releases. Default 1,000 ms. */
+  readonly storePollMs?: number
 }
 
 export interface LimitRunOptions {
@@ -289,7 +303,7 @@ export interface Limiter extends Policy {
   clearQueue(reason?: unknown): void
 }
 
-const KNOWN = ['concurrency', 'maxQueue', 'maxWait', 'perKey', 'key', 'priority', 'agingMs', 'name'] as const
+const KNOWN = ['concurrency', 'maxQueue', 'maxWait', 'perKey', 'key', 'priority', 'agingMs', 'name', 'store', 'leaseMs', 'storePollMs'] as const
 
 function checkConcurrency(where: string, name: string, value: unknown): number {
   if (value === Infinity) return value
@@ -318,21 +332,32 @@ export function limit(options: LimitOptions | number): Limiter {
     opts.priority === undefined || opts.priority === true ? undefined : checkFunction<(ctx: CallContext) => number>(where, 'priority', opts.priority, '(ctx) => number or true')
   const agingMs = opts.agingMs === undefined ? 1_000 : checkDuration(where, 'agingMs', opts.agingMs)
   const name = opts.name === undefined ? 'limit' : checkName(where, opts.name)
+  const store = opts.store === undefined ? undefined : checkStore(where, opts.store)
+  if (store !== undefined && opts.name === undefined) {
+    throw new InvalidOptionError(`${where}: a limiter with a \`store\` needs a \`name\`: limiters share a store's limit by name, e.g. limit({ concurrency: 8, store, name: 'payments-api' }).`)
+  }
+  const leaseMs = opts.leaseMs === undefined ? 30_000 : checkDuration(where, 'leaseMs', opts.leaseMs)
+  const storePollMs = opts.storePollMs === undefined ? 1_000 : checkDuration(where, 'storePollMs', opts.storePollMs)
   const slots = new Slots(concurrency, maxQueue, perKey, opts.priority !== undefined, agingMs, name)
   const waitTimeout = maxWait === undefined ? undefined : () => new TimeoutError(`Limiter "${name}": waited ${maxWait} ms for a slot`, maxWait)
+  const shared = store === undefined ? undefined : sharedPermits(store, name, leaseMs, storePollMs)
 
-  const hold = <T>(start: () => Promise<T>, key: string | undefined): Promise<T> => {
-    const pending = invoke(start)
+  const hold = <T>(start: () => Promise<T>, wait: WaitOptions): Promise<T> => {
+    const key = wait.key
     const release = (): void => slots.release(key)
+    if (shared !== undefined) {
+      return shared.run(shared.permitsFor(slots.concurrency, perKey, key), start, wait, release)
+    }
+    const pending = invoke(start)
     pending.then(release, release)
     return pending
   }
 
   const acquire = <T>(start: () => Promise<T>, wait: WaitOptions & { timeoutError?: () => unknown }): Promise<T> => {
     if (wait.signal?.aborted) return Promise.reject(wait.signal.reason)
-    if (slots.tryAcquire(wait.key)) return hold(start, wait.key)
+    if (slots.tryAcquire(wait.key)) return hold(start, wait)
     // `.then` is attached here, in the caller's async context, so `start` runs in it too.
-    return slots.wait(wait).then(() => hold(start, wait.key))
+    return slots.wait(wait).then(() => hold(start, wait))
   }
 
   const waitOptions = (clock: Clock, deadlineAt: number): number => (maxWait === undefined ? deadlineAt : Math.min(deadlineAt, clock.now() + maxWait))
@@ -379,8 +404,113 @@ export function limit(options: LimitOptions | number): Limiter {
       slots.clear(reason ?? new AbortedError(`Limiter "${name}": the queue was cleared`))
     },
     [SLOTS]: slots,
+    [SHARED]: store !== undefined,
   } as Limiter
 }
+
+function checkStore(where: string, store: unknown): ConcurrencyStore {
+  const s = store as Partial<ConcurrencyStore> | null
+  if (typeof s !== 'object' || s === null || typeof s.acquire !== 'function' || typeof s.renew !== 'function' || typeof s.release !== 'function') {
+    throw new InvalidOptionError(`${where}: \`store\` must be a ConcurrencyStore (acquire, renew and release), e.g. memoryConcurrencyStore().`)
+  }
+  return s as ConcurrencyStore
+}
+
+let instances = 0
+
+/** Taking, renewing and giving back a store's permits around a call. */
+function sharedPermits(store: ConcurrencyStore, name: string, leaseMs: number, pollMs: number) {
+  // Holder ids must be unique across every process sharing the store: a random instance part.
+  const instance = `${Math.random().toString(36).slice(2, 10)}.${(instances++).toString(36)}`
+  let seq = 0
+  const totalKey = JSON.stringify([name])
+
+  /** Resolves when a permit may have come free: a release under `key`, or `ms` passed. Rejects on abort or the deadline. */
+  const pause = (ms: number, key: string, wait: WaitOptions): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const clock = wait.clock ?? systemClock
+      const deadlineAt = wait.deadlineAt ?? Infinity
+      const left = deadlineAt - clock.now()
+      const outOfTime = left <= ms
+      let timer: TimerHandle | undefined
+      let unwatch: (() => void) | undefined
+      let unsubscribe: (() => void) | undefined
+      const done = (error?: unknown, failed = false): void => {
+        if (timer !== undefined) clock.clearTimeout(timer)
+        unwatch?.()
+        unsubscribe?.()
+        timer = unwatch = unsubscribe = undefined
+        if (failed) reject(error)
+        else resolve()
+      }
+      const timeUp = (): unknown => wait.timeoutError?.() ?? new DeadlineError(`Limiter "${name}": the deadline passed while waiting for a permit from the store`, Math.max(0, left))
+      if (left <= 0) return done(timeUp(), true)
+      timer = clock.setTimeout(() => (outOfTime ? done(timeUp(), true) : done()), outOfTime ? left : ms)
+      unwatch = store.watch?.(key, () => done())
+      if (wait.signal !== undefined) unsubscribe = onAbort(wait.signal, () => done(wait.signal!.reason, true))
+    })
+
+  const acquire = async (permits: readonly ConcurrencyPermit[], holder: string, wait: WaitOptions): Promise<void> => {
+    const clock = wait.clock ?? systemClock
+    for (;;) {
+      if (wait.signal?.aborted) throw wait.signal.reason
+      const grant = await store.acquire({ permits, holder, now: clock.now(), leaseMs })
+      if (grant.ok) return
+      // Watch the key that refused; the total when both may have.
+      await pause(Math.max(0, Math.min(grant.retryAfterMs, pollMs)), permits[permits.length - 1]!.key, wait)
+    }
+  }
+
+  return {
+    permitsFor(total: number, perKey: number | undefined, key: string | undefined): ConcurrencyPermit[] {
+      const permits: ConcurrencyPermit[] = [{ key: totalKey, limit: total }]
+      if (perKey !== undefined) permits.push({ key: JSON.stringify([name, key ?? '']), limit: perKey })
+      return permits
+    },
+    /** Runs `start` holding a permit; calls `done` once the permit is given back (or was never taken). */
+    async run<T>(permits: readonly ConcurrencyPermit[], start: () => Promise<T>, wait: WaitOptions, done: () => void): Promise<T> {
+      const holder = `${instance}.${(seq++).toString(36)}`
+      const keys = permits.map((p) => p.key)
+      const clock = wait.clock ?? systemClock
+      try {
+        await acquire(permits, holder, wait)
+      } catch (error) {
+        done()
+        throw error
+      }
+      // Renew every third of the lease while the call runs, so a long call keeps its permit.
+      let renewal: TimerHandle | undefined
+      const renew = (): void => {
+        renewal = clock.setTimeout(() => {
+          Promise.resolve(store.renew(keys, holder, clock.now(), leaseMs)).then(undefined, () => {})
+          renew()
+        }, leaseMs / 3)
+      }
+      if (leaseMs !== Infinity) renew()
+      const result = invoke(start)
+      const giveBack = (): void => {
+        if (renewal !== undefined) clock.clearTimeout(renewal)
+        renewal = undefined
+        // The local slot is freed once the store has the permit back (the next caller would be
+        // refused before), but the caller does not wait for that. A store that cannot be reached
+        // loses nothing: the lease runs out.
+        let released: void | PromiseLike<void>
+        try {
+          released = store.release(keys, holder, clock.now())
+        } catch {
+          released = undefined
+        }
+        if (released === undefined) done()
+        else Promise.resolve(released).then(done, done)
+      }
+      result.then(giveBack, giveBack)
+      return result
+    },
+  }
+}
+
+/** Whether a limiter takes permits from a store (flows cannot schedule through those). @internal */
+export const SHARED = Symbol('fanout.limit.shared')
 
 /** Where a limiter keeps its slots, for flows that schedule their tasks through it. @internal */
 export const SLOTS = Symbol('fanout.limit.slots')
