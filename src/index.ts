@@ -32,6 +32,7 @@ export {
   RateLimitedError,
   CircuitOpenError,
   QueueFullError,
+  NotFoundError,
   RateLimitExceededError,
   type RateLimitRejection,
   type FanoutErrorCode,
@@ -68,6 +69,7 @@ export {
   type ConcurrencyGrant,
   type ConcurrencyPermit,
   type ConcurrencyStore,
+  type MemoryConcurrencyStore,
   type MemoryConcurrencyStoreOptions,
 } from './policies/concurrency-store.js'
 export {

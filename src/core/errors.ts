@@ -18,6 +18,7 @@ export type FanoutErrorCode =
   | 'FANOUT_RATE_LIMITED'
   | 'FANOUT_CIRCUIT_OPEN'
   | 'FANOUT_QUEUE_FULL'
+  | 'FANOUT_NOT_FOUND'
 
 export class FanoutError extends Error {
   readonly code: FanoutErrorCode
@@ -136,5 +137,20 @@ export class RateLimitExceededError extends RateLimitedError {
     this.name = 'RateLimitExceededError'
     this.limiter = limiter
     this.reason = reason
+  }
+}
+
+/**
+ * A batch answered without the key a caller asked for (matched by id, never by position). Carries
+ * a 404 `status`, so fallbacks and negative caching treat it like the upstream's own not-found.
+ */
+export class NotFoundError extends FanoutError {
+  readonly status = 404
+  /** The key that was missing from the batch's answer. */
+  readonly key: unknown
+  constructor(message: string, key: unknown) {
+    super('FANOUT_NOT_FOUND', message)
+    this.name = 'NotFoundError'
+    this.key = key
   }
 }

@@ -53,13 +53,21 @@ export interface ConcurrencyStore {
   watch?(key: string, listener: () => void): () => void
 }
 
+/** The in-memory store answers synchronously. */
+export interface MemoryConcurrencyStore extends ConcurrencyStore {
+  acquire(request: ConcurrencyAcquireRequest): ConcurrencyGrant
+  renew(keys: readonly string[], holder: string, now: number, leaseMs: number): boolean
+  release(keys: readonly string[], holder: string, now: number): void
+  watch(key: string, listener: () => void): () => void
+}
+
 export interface MemoryConcurrencyStoreOptions {
   /** Keys holding permits at once; an acquire that needs one more is refused. Default 10,000. */
   readonly maxKeys?: number
 }
 
 /** An in-process store: one limit shared by several limiters (e.g. two queues with different priorities in front of one upstream). */
-export function memoryConcurrencyStore(options: MemoryConcurrencyStoreOptions = {}): ConcurrencyStore {
+export function memoryConcurrencyStore(options: MemoryConcurrencyStoreOptions = {}): MemoryConcurrencyStore {
   const where = 'memoryConcurrencyStore()'
   const opts = snapshot(where, options)
   checkKnownKeys(where, opts, ['maxKeys'])
