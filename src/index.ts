@@ -63,6 +63,8 @@ export { withFallback, type FallbackOptions } from './policies/fallback.js'
 export { hedge, type HedgeOptions, type PercentileDelay } from './policies/hedge.js'
 export { limit, type Limiter, type LimitOptions, type LimitRunOptions } from './policies/limit.js'
 export { mapLimit, type MapLimitOptions } from './policies/map-limit.js'
+export { Loader, loader, type BatchAnswer, type BatchContext, type BatchFunction, type LoaderBatchEvent, type LoaderOptions, type LoadOptions } from './batch/loader.js'
+export { requestScoped } from './batch/request-scoped.js'
 export {
   memoryConcurrencyStore,
   type ConcurrencyAcquireRequest,
