@@ -65,6 +65,20 @@ export { limit, type Limiter, type LimitOptions, type LimitRunOptions } from './
 export { mapLimit, type MapLimitOptions } from './policies/map-limit.js'
 export { Loader, loader, type BatchAnswer, type BatchContext, type BatchFunction, type LoaderBatchEvent, type LoaderOptions, type LoadOptions } from './batch/loader.js'
 export { requestScoped } from './batch/request-scoped.js'
+export { cacheKey } from './cache/key.js'
+export { singleFlight, type SingleFlight, type SingleFlightRunOptions } from './cache/single-flight.js'
+export {
+  cached,
+  CachedError,
+  type Cached,
+  type CachedOptions,
+  type CachedCallOptions,
+  type CachedContext,
+  type CachedResult,
+  type CacheStatus,
+  type NegativeCacheOptions,
+} from './cache/cached.js'
+export { type CacheStore, type CacheEntry, type CacheValueEntry, type CacheErrorEntry } from './cache/store.js'
 export {
   memoryConcurrencyStore,
   type ConcurrencyAcquireRequest,

@@ -32,7 +32,7 @@ describe('package', () => {
   })
 
   it('keeps the core runtime-neutral: no node:* import, no package import, no process or AbortSignal.timeout', () => {
-    const core = ['core', 'flow', 'policies', 'render', 'compat'].flatMap((d) => (existsSync(join(root, 'src', d)) ? sources(join(root, 'src', d)) : []))
+    const core = ['core', 'flow', 'policies', 'render', 'compat', 'cache', 'batch'].flatMap((d) => (existsSync(join(root, 'src', d)) ? sources(join(root, 'src', d)) : []))
     core.push(join(root, 'src', 'index.ts'))
     expect(core.length).toBeGreaterThan(5)
     for (const file of core) {

@@ -29,6 +29,8 @@ function instrument(source: string, index: number): { code: string; checks: numb
   }
   const code = source
     .replace(/from 'fanout\/compat\/p-limit'/g, `from '${rel('compat/p-limit.js')}'`)
+    .replace(/from 'fanout\/compat\/dataloader'/g, `from '${rel('compat/dataloader.js')}'`)
+    .replace(/from 'fanout\/cache'/g, `from '${rel('stores/cache.js')}'`)
     .replace(/from 'fanout'/g, `from '${rel('index.js')}'`)
     .split('\n')
     .map((line) => {
