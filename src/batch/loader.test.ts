@@ -358,6 +358,53 @@ describe('Loader', () => {
     expect(() => loadersFor(null as never)).toThrow(/request object/)
   })
 
+  it('a full batch with a `wait` window goes at once and its callers get their values', async () => {
+    useFakeTime()
+    const users = loader(async (ids: readonly number[]) => new Map(ids.map((id) => [id, id])), { wait: 10, maxBatchSize: 1 })
+    expect(await settle(Promise.all([users.load(1), users.load(2, { signal: new AbortController().signal })]))).toEqual({ ok: true, value: [1, 2] })
+    vi.useRealTimers()
+  })
+
+  it('an `id` function that throws fails the batch instead of leaving its callers hanging', async () => {
+    const users = loader(async (ids: readonly number[]) => ids.map((id) => ({ id })), {
+      id: (item) => {
+        if (item.id === 2) throw new Error('item without id')
+        return item.id
+      },
+    })
+    const results = await Promise.allSettled([users.load(1), users.load(2)])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    expect(users.cacheSize).toBe(0)
+  })
+
+  it('an `onBatch` observer that throws changes nothing for the callers', async () => {
+    const users = loader(async (ids: readonly number[]) => new Map(ids.map((id) => [id, id])), {
+      onBatch: () => {
+        throw new Error('observer bug')
+      },
+    })
+    expect(await users.load(1)).toBe(1)
+  })
+
+  it('a load after every caller left a sent batch starts afresh instead of joining the abort', async () => {
+    useFakeTime()
+    const calls: number[][] = []
+    const users = loader(async (ids: readonly number[], ctx: BatchContext) => {
+      calls.push([...ids])
+      await after(50, undefined, ctx.signal)
+      return new Map(ids.map((id) => [id, id]))
+    })
+    const controller = new AbortController()
+    const leaving = users.load(1, { signal: controller.signal })
+    await vi.advanceTimersByTimeAsync(1)
+    controller.abort(new Error('left'))
+    const fresh = users.load(1) // at once: the sent batch is still settling its abort
+    await expect(leaving).rejects.toThrow('left')
+    expect(await settle(fresh)).toEqual({ ok: true, value: 1 })
+    expect(calls).toEqual([[1], [1]])
+    vi.useRealTimers()
+  })
+
   describe('types', () => {
     it('infers keys, values and ids', () => {
       const users = loader(async (ids: readonly number[]) => ids.map((id) => ({ id, name: '' })), { id: (u) => u.id })

@@ -91,29 +91,47 @@ const KNOWN = ['name', 'maxBatchSize', 'maxBatchCost', 'cost', 'wait', 'schedule
 /** One pending batch: parallel arrays rather than an object per key (the hot path). */
 class Batch<K, V, Id> {
   readonly keys: K[] = []
-  readonly ids: Id[] = []
-  readonly resolves: ((value: V) => void)[] = []
-  readonly rejects: ((reason: unknown) => void)[] = []
-  readonly entries: (Entry<V> | undefined)[] = []
-  /** Without the memo: id → index, so a key asked twice in one batch is asked once (G4). */
-  index: Map<Id, number> | undefined
+  /** The ids of `keys` — the very same array when keys are their own ids. */
+  readonly ids: Id[]
+  resolves: ((value: V) => void)[] = []
+  rejects: ((reason: unknown) => void)[] = []
+  /** Without the memo: id → entry, so a key asked twice in one batch is asked once (G4). */
+  index: Map<Id, Entry<V>> | undefined
   cost = 0
   closed = false
   dispatched = false
+  /** Delivered or failed: its entries are plain memoized promises now. */
+  settled = false
+  /** Every caller left after it was sent: its answer will be an abort, so nobody joins it. */
+  abandoned = false
   /** A caller without a signal waits on it: it can never be abandoned. */
   pinned = false
   /** Callers with a signal still waiting. */
   interest = 0
+  /** Made only when the batch function reads `ctx.signal` (most never abort anything). */
   controller: AbortController | undefined
   timer: TimerHandle | undefined
-  constructor(readonly scope: string | undefined) {}
+  constructor(
+    readonly scope: string | undefined,
+    keysAreIds: boolean,
+  ) {
+    this.ids = keysAreIds ? (this.keys as unknown as Id[]) : []
+  }
 }
 
-/** A memoized key: its promise, and its batch while that is pending (callers join it). */
-interface Entry<V> {
-  readonly promise: Promise<V>
-  batch: Batch<unknown, V, unknown> | undefined
+/**
+ * A memoized key whose batch may still be abandoned (every caller so far has a signal): a later
+ * hit must know that batch, to pin it or to start afresh. Keys of a pinned batch — the common
+ * case — are memoized as the bare promise: one allocation less per key.
+ */
+class Pending<V> {
+  constructor(
+    readonly promise: Promise<V>,
+    readonly batch: Batch<unknown, V, unknown>,
+  ) {}
 }
+
+type Entry<V> = Promise<V> | Pending<V>
 
 // One shared executor instead of a closure per load (it runs synchronously).
 let capturedResolve: ((value: never) => void) | undefined
@@ -138,8 +156,11 @@ export class Loader<K, V, Id = K> {
   readonly #maxCacheSize: number
   readonly #onBatch: ((event: LoaderBatchEvent) => void) | undefined
   readonly #clock: Clock
-  /** Memo per scope (`undefined`: unscoped), in insertion order for eviction. */
-  readonly #memos = new Map<string | undefined, Map<Id, Entry<V>>>()
+  /** `load(key)` with nothing else to do: memo on, keys are ids, no cost. */
+  readonly #plain: boolean
+  /** The unscoped memo, and one per scope; insertion order is eviction order. */
+  #root = new Map<Id, Entry<V>>()
+  readonly #scoped = new Map<string, Map<Id, Entry<V>>>()
   #memoSize = 0
   /** The batch collecting loads, per scope. */
   #current: Batch<K, V, Id> | undefined
@@ -173,6 +194,7 @@ export class Loader<K, V, Id = K> {
     this.#onBatch = opts.onBatch === undefined ? undefined : checkFunction(where, 'onBatch', opts.onBatch, '(event) => void')
     if (opts.clock !== undefined) checkClock(where, opts.clock)
     this.#clock = opts.clock ?? systemClock
+    this.#plain = this.#cache && this.#keyOf === undefined && this.#costOf === undefined
   }
 
   /** The value for `key`, loaded in a batch with the other keys asked for meanwhile. */
@@ -180,36 +202,69 @@ export class Loader<K, V, Id = K> {
     if (key === null || key === undefined) {
       throw new TypeError(`Loader "${this.name}": load() needs a key, got ${String(key)}.`)
     }
+    if (options === undefined && this.#plain) {
+      // The common call, kept short: one memo lookup, and on a miss one insertion.
+      const id = key as unknown as Id
+      const hit = this.#root.get(id)
+      if (hit !== undefined) {
+        if (!(hit instanceof Pending)) return hit
+        const batch = hit.batch
+        if (batch.settled) return hit.promise
+        if (!batch.abandoned) {
+          batch.pinned = true
+          return hit.promise
+        }
+      }
+      let batch = this.#current
+      if (batch === undefined) batch = this.#collecting(undefined, key)
+      const promise = new Promise<V>(capture)
+      batch.keys.push(key)
+      batch.resolves.push(capturedResolve as (value: V) => void)
+      batch.rejects.push(capturedReject!)
+      capturedResolve = capturedReject = undefined
+      batch.pinned = true
+      this.#root.set(id, promise)
+      if (++this.#memoSize > this.#maxCacheSize) this.#evictOldest()
+      if (batch.keys.length >= this.#maxBatchSize) this.#close(batch)
+      return promise
+    }
     const scope = options?.scope
     const signal = options?.signal
     if (signal?.aborted) return Promise.reject(signal.reason)
     const id = this.#keyOf === undefined ? (key as unknown as Id) : this.#keyOf(key)
     let memo: Map<Id, Entry<V>> | undefined
     if (this.#cache) {
-      memo = this.#memos.get(scope)
+      memo = scope === undefined ? this.#root : this.#scoped.get(scope)
       const hit = memo?.get(id)
-      if (hit !== undefined) return this.#join(hit.promise, hit.batch as Batch<K, V, Id> | undefined, signal)
+      if (hit !== undefined) {
+        if (!(hit instanceof Pending)) return this.#join(hit, undefined, signal)
+        if (!hit.batch.abandoned) return this.#join(hit.promise, hit.batch as Batch<K, V, Id>, signal)
+      }
     }
+    return this.#miss(key, id, scope, memo, signal)
+  }
+
+  /** Adds `key` to the collecting batch (or joins it there when asked already). */
+  #miss(key: K, id: Id, scope: string | undefined, memo: Map<Id, Entry<V>> | undefined, signal: AbortSignal | undefined): Promise<V> {
     const batch = this.#collecting(scope, key)
-    let promise: Promise<V>
     if (batch.index !== undefined) {
-      const at = batch.index.get(id)
-      if (at !== undefined) return this.#join(batch.entries[at]!.promise, batch, signal)
+      const asked = batch.index.get(id)
+      if (asked !== undefined) return this.#join(asked instanceof Pending ? asked.promise : asked, batch, signal)
     }
-    promise = new Promise<V>(capture)
-    const i = batch.keys.length
+    const promise = new Promise<V>(capture)
     batch.keys.push(key)
-    batch.ids.push(id)
+    if (batch.ids !== (batch.keys as unknown)) batch.ids.push(id)
     batch.resolves.push(capturedResolve as (value: V) => void)
     batch.rejects.push(capturedReject!)
     capturedResolve = capturedReject = undefined
-    const entry: Entry<V> = { promise, batch: batch as Batch<unknown, V, unknown> }
-    batch.entries.push(entry)
+    const entry: Entry<V> = signal === undefined || batch.pinned ? promise : new Pending(promise, batch as Batch<unknown, V, unknown>)
     if (this.#cache) this.#remember(scope, memo, id, entry)
-    else (batch.index ??= new Map()).set(id, i)
+    else (batch.index ??= new Map()).set(id, entry)
     if (this.#costOf !== undefined) batch.cost += this.#costOf(key)
+    // Join before a full batch may be sent at once (with `wait`): the caller counts as waiting.
+    const joined = signal === undefined && batch.pinned ? promise : this.#join(promise, batch, signal)
     if (batch.keys.length >= this.#maxBatchSize) this.#close(batch)
-    return this.#join(promise, batch, signal)
+    return joined
   }
 
   /** Like DataLoader's: every key's value, or its Error in its place. */
@@ -219,11 +274,12 @@ export class Loader<K, V, Id = K> {
 
   /** Forgets `key`'s memoized value (the next load asks again). */
   clear(key: K, options?: { readonly scope?: string }): this {
-    const memo = this.#memos.get(options?.scope)
+    const scope = options?.scope
+    const memo = scope === undefined ? this.#root : this.#scoped.get(scope)
     const id = this.#keyOf === undefined ? (key as unknown as Id) : this.#keyOf(key)
     if (memo?.delete(id) === true) {
       this.#memoSize--
-      if (memo.size === 0) this.#memos.delete(options?.scope)
+      if (scope !== undefined && memo.size === 0) this.#scoped.delete(scope)
     }
     return this
   }
@@ -231,27 +287,29 @@ export class Loader<K, V, Id = K> {
   /** Forgets every memoized value (of one scope, when given). */
   clearAll(options?: { readonly scope?: string }): this {
     if (options !== undefined && 'scope' in options) {
-      const memo = this.#memos.get(options.scope)
+      const scope = options.scope
+      const memo = scope === undefined ? this.#root : this.#scoped.get(scope)
       if (memo !== undefined) {
         this.#memoSize -= memo.size
-        this.#memos.delete(options.scope)
+        if (scope === undefined) this.#root = new Map()
+        else this.#scoped.delete(scope)
       }
     } else {
-      this.#memos.clear()
+      this.#root = new Map()
+      this.#scoped.clear()
       this.#memoSize = 0
     }
     return this
   }
 
-  /** Memoizes a value (or an Error) for `key` unless one is there already. */
+  /** Memoizes a value for `key` unless one is there already. Errors are not memoized. */
   prime(key: K, value: V | Error, options?: { readonly scope?: string }): this {
-    if (!this.#cache) return this
+    if (!this.#cache || value instanceof Error) return this
     const scope = options?.scope
     const id = this.#keyOf === undefined ? (key as unknown as Id) : this.#keyOf(key)
-    const memo = this.#memos.get(scope)
+    const memo = scope === undefined ? this.#root : this.#scoped.get(scope)
     if (memo?.has(id) === true) return this
-    if (value instanceof Error) return this // failures are not memoized
-    this.#remember(scope, memo, id, { promise: Promise.resolve(value), batch: undefined })
+    this.#remember(scope, memo, id, Promise.resolve(value))
     return this
   }
 
@@ -261,36 +319,46 @@ export class Loader<K, V, Id = K> {
   }
 
   #remember(scope: string | undefined, memo: Map<Id, Entry<V>> | undefined, id: Id, entry: Entry<V>): void {
-    if (memo === undefined) this.#memos.set(scope, (memo = new Map()))
+    if (memo === undefined) this.#scoped.set(scope!, (memo = new Map()))
     memo.set(id, entry)
-    this.#memoSize++
-    while (this.#memoSize > this.#maxCacheSize) this.#evictOldest()
+    if (++this.#memoSize > this.#maxCacheSize) this.#evictOldest()
   }
 
+  /** The oldest entry of the unscoped memo, else of the scope memoized first. */
   #evictOldest(): void {
-    for (const [scope, memo] of this.#memos) {
-      for (const id of memo.keys()) {
-        memo.delete(id)
-        this.#memoSize--
-        break
-      }
-      if (memo.size === 0) this.#memos.delete(scope)
-      return
+    let scope: string | undefined
+    let memo: Map<Id, Entry<V>> | undefined = this.#root
+    if (memo.size === 0) {
+      const first = this.#scoped.entries().next()
+      if (first.done === true) return
+      ;[scope, memo] = first.value
     }
+    const oldest = memo.keys().next()
+    if (oldest.done === true) return
+    memo.delete(oldest.value)
+    this.#memoSize--
+    if (scope !== undefined && memo.size === 0) this.#scoped.delete(scope)
   }
 
-  #forget(scope: string | undefined, id: Id, entry: Entry<V> | undefined): void {
-    const memo = this.#memos.get(scope)
-    if (memo !== undefined && entry !== undefined && memo.get(id) === entry) {
+  /**
+   * Forgets `id` after its load failed, unless its memo entry is another batch's (a bare promise
+   * cannot say whose it is: forgetting one that a reload after `clear` put there costs a refetch).
+   */
+  #forget(batch: Batch<K, V, Id>, id: Id): void {
+    const scope = batch.scope
+    const memo = scope === undefined ? this.#root : this.#scoped.get(scope)
+    if (memo === undefined) return
+    const entry = memo.get(id)
+    if (entry !== undefined && (!(entry instanceof Pending) || entry.batch === (batch as Batch<unknown, V, unknown>))) {
       memo.delete(id)
       this.#memoSize--
-      if (memo.size === 0) this.#memos.delete(scope)
+      if (scope !== undefined && memo.size === 0) this.#scoped.delete(scope)
     }
   }
 
   /** The caller's view of a key's promise: the promise itself, or one it can leave with its signal. */
   #join(promise: Promise<V>, batch: Batch<K, V, Id> | undefined, signal: AbortSignal | undefined): Promise<V> {
-    if (batch === undefined || batch.controller?.signal.aborted === true) return promise
+    if (batch === undefined || batch.settled) return promise
     if (signal === undefined) {
       batch.pinned = true
       return promise
@@ -322,8 +390,10 @@ export class Loader<K, V, Id = K> {
   #leave(batch: Batch<K, V, Id>, reason: unknown): void {
     batch.interest--
     if (batch.interest > 0 || batch.pinned) return
-    if (batch.dispatched) batch.controller?.abort(reason)
-    // Not dispatched yet: #dispatch sees nobody waits and skips the call.
+    // Not sent yet: #dispatch sees nobody waits and skips the call.
+    if (!batch.dispatched || batch.settled) return
+    batch.abandoned = true
+    batch.controller?.abort(reason)
   }
 
   /** The batch collecting `scope`'s loads, opened (and its dispatch scheduled) when needed. */
@@ -334,7 +404,7 @@ export class Loader<K, V, Id = K> {
       batch = undefined
     }
     if (batch !== undefined) return batch
-    const fresh = new Batch<K, V, Id>(scope)
+    const fresh = new Batch<K, V, Id>(scope, this.#keyOf === undefined)
     if (scope === undefined) this.#current = fresh
     else this.#currentScoped.set(scope, fresh)
     const dispatch = (): void => this.#dispatch(fresh)
@@ -369,24 +439,36 @@ export class Loader<K, V, Id = K> {
       this.#fail(batch, new AbortedError(`Loader "${this.name}": every caller of the batch left before it was sent`))
       return
     }
-    const controller = (batch.controller = new AbortController())
-    const ctx: BatchContext = { signal: controller.signal, scope: batch.scope }
-    const startedAt = this.#clock.now()
+    const ctx: BatchContext = {
+      get signal() {
+        return (batch.controller ??= new AbortController()).signal
+      },
+      scope: batch.scope,
+    }
+    const startedAt = this.#onBatch === undefined ? 0 : this.#clock.now()
     const call = (): BatchAnswer<V, Id> | PromiseLike<BatchAnswer<V, Id>> => this.#batchFn(batch.keys, ctx)
     let answer: Promise<BatchAnswer<V, Id>>
     try {
-      answer = this.#limiter === undefined ? Promise.resolve(call()) : this.#limiter.run(call, { signal: controller.signal })
+      answer = this.#limiter === undefined ? Promise.resolve(call()) : this.#limiter.run(call, { signal: ctx.signal })
     } catch (error) {
       answer = Promise.reject(error)
     }
     answer.then(
       (result) => {
-        const outcome = this.#deliver(batch, result)
+        let outcome: LoaderBatchEvent['outcome']
+        try {
+          outcome = this.#deliver(batch, result)
+        } catch (error) {
+          // A throwing `id` function, say: the keys not yet settled fail with it.
+          this.#fail(batch, error)
+          outcome = 'rejected'
+        }
         this.#report(batch, outcome, startedAt)
       },
       (error: unknown) => {
-        this.#fail(batch, controller.signal.aborted ? controller.signal.reason : error)
-        this.#report(batch, controller.signal.aborted ? 'aborted' : 'rejected', startedAt)
+        const aborted = batch.controller?.signal.aborted === true
+        this.#fail(batch, aborted ? batch.controller!.signal.reason : error)
+        this.#report(batch, aborted ? 'aborted' : 'rejected', startedAt)
       },
     )
   }
@@ -394,51 +476,61 @@ export class Loader<K, V, Id = K> {
   #report(batch: Batch<K, V, Id>, outcome: LoaderBatchEvent['outcome'], startedAt: number): void {
     if (this.#onBatch === undefined) return
     const at = this.#clock.now()
-    this.#onBatch({ loader: this.name, size: batch.keys.length, scoped: batch.scope !== undefined, outcome, startedAt, durationMs: at - startedAt })
+    try {
+      this.#onBatch({ loader: this.name, size: batch.keys.length, scoped: batch.scope !== undefined, outcome, startedAt, durationMs: at - startedAt })
+    } catch {
+      // An observer's bug must not become an unhandled rejection in the loader.
+    }
   }
 
-  /** Every key of the batch fails with `error` (G2); nothing of it stays memoized. */
+  /** Every key of the batch not yet settled fails with `error` (G2); nothing of it stays memoized. */
   #fail(batch: Batch<K, V, Id>, error: unknown): void {
-    for (let i = 0; i < batch.keys.length; i++) {
-      const entry = batch.entries[i]
-      if (entry !== undefined) {
-        entry.batch = undefined
-        this.#forget(batch.scope, batch.ids[i]!, entry)
-      }
-      batch.rejects[i]!(error)
+    const rejects = batch.rejects
+    for (let i = 0; i < rejects.length; i++) {
+      if (this.#cache) this.#forget(batch, batch.ids[i]!)
+      rejects[i]!(error) // a no-op for a key already settled
     }
     this.#release(batch)
   }
 
   #deliver(batch: Batch<K, V, Id>, answer: BatchAnswer<V, Id>): 'fulfilled' | 'rejected' {
-    const lookup = this.#lookup(answer)
-    if (typeof lookup === 'string') {
-      this.#fail(batch, new TypeError(`Loader "${this.name}": ${lookup}`))
-      return 'rejected'
-    }
-    for (let i = 0; i < batch.keys.length; i++) {
-      const id = batch.ids[i]!
-      const entry = batch.entries[i]
-      if (entry !== undefined) entry.batch = undefined
-      const value = lookup(id)
-      if (value === MISSING || value instanceof Error) {
-        this.#forget(batch.scope, id, entry)
-        batch.rejects[i]!(value === MISSING ? new NotFoundError(`Loader "${this.name}": the batch answer has no item for a requested key`, batch.keys[i]) : value)
-      } else batch.resolves[i]!(value)
+    const ids = batch.ids
+    const resolves = batch.resolves
+    if (answer instanceof Map) {
+      // The common answer, read directly.
+      const map = answer as ReadonlyMap<Id, V | Error>
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!
+        const value = map.get(id)
+        if (value instanceof Error) this.#reject(batch, i, value)
+        else if (value === undefined && !map.has(id)) this.#reject(batch, i, undefined)
+        else resolves[i]!(value as V)
+      }
+    } else {
+      const lookup = this.#lookup(answer as Exclude<BatchAnswer<V, Id>, ReadonlyMap<Id, V | Error>>)
+      if (typeof lookup === 'string') {
+        this.#fail(batch, new TypeError(`Loader "${this.name}": ${lookup}`))
+        return 'rejected'
+      }
+      for (let i = 0; i < ids.length; i++) {
+        const value = lookup(ids[i]!)
+        if (value === MISSING) this.#reject(batch, i, undefined)
+        else if (value instanceof Error) this.#reject(batch, i, value)
+        else resolves[i]!(value)
+      }
     }
     this.#release(batch)
     return 'fulfilled'
   }
 
+  /** Fails key `i` with `error`, or with NotFoundError when the answer had nothing for it. */
+  #reject(batch: Batch<K, V, Id>, i: number, error: Error | undefined): void {
+    if (this.#cache) this.#forget(batch, batch.ids[i]!)
+    batch.rejects[i]!(error ?? new NotFoundError(`Loader "${this.name}": the batch answer has no item for a requested key`, batch.keys[i]))
+  }
+
   /** A function from id to value (or MISSING) over the answer, or what is wrong with it. */
-  #lookup(answer: BatchAnswer<V, Id>): ((id: Id) => V | Error | typeof MISSING) | string {
-    if (answer instanceof Map) {
-      const map = answer as ReadonlyMap<Id, V | Error>
-      return (id) => {
-        const value = map.get(id)
-        return value === undefined && !map.has(id) ? MISSING : value!
-      }
-    }
+  #lookup(answer: Exclude<BatchAnswer<V, Id>, ReadonlyMap<Id, V | Error>>): ((id: Id) => V | Error | typeof MISSING) | string {
     if (answer !== null && typeof answer === 'object' && typeof (answer as Iterable<V>)[Symbol.iterator] === 'function') {
       const idOf = this.#idOf
       if (idOf === undefined) {
@@ -460,10 +552,10 @@ export class Loader<K, V, Id = K> {
   }
 
   #release(batch: Batch<K, V, Id>): void {
-    // Drop references so a settled batch holds nothing (its callers hold their promises).
-    batch.resolves.length = 0
-    batch.rejects.length = 0
-    batch.entries.length = 0
+    // Its entries are plain memoized promises from now on; drop what settled them.
+    batch.settled = true
+    batch.resolves = []
+    batch.rejects = []
     batch.index = undefined
     batch.controller = undefined
   }
