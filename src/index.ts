@@ -65,6 +65,10 @@ export { limit, type Limiter, type LimitOptions, type LimitRunOptions } from './
 export { mapLimit, type MapLimitOptions } from './policies/map-limit.js'
 export { Loader, loader, type BatchAnswer, type BatchContext, type BatchFunction, type LoaderBatchEvent, type LoaderOptions, type LoadOptions } from './batch/loader.js'
 export { requestScoped } from './batch/request-scoped.js'
+export { parseLinkHeader, formatLinkHeader, nextLink, type LinkEntry, type LinkInput, type NextLinkOptions, type HeadersLike, type ResponseLike } from './http/link.js'
+export { paginate, pages, collectPages, PaginationError, type PaginateOptions, type PagesOptions, type PageContext, type PaginationFailure } from './http/paginate.js'
+export { withFields, type WithFieldsOptions, type FieldSelection, type FieldList } from './http/fields.js'
+export { batchEndpoint, idsParam, UrlTooLongError, type BatchEndpointOptions, type IdsParamOptions, type EndpointId } from './http/batch-endpoint.js'
 export { cacheKey } from './cache/key.js'
 export { singleFlight, type SingleFlight, type SingleFlightRunOptions } from './cache/single-flight.js'
 export {

@@ -34,6 +34,8 @@ describe('package', () => {
   it('keeps the core runtime-neutral: no node:* import, no package import, no process or AbortSignal.timeout', () => {
     const core = ['core', 'flow', 'policies', 'render', 'compat', 'cache', 'batch'].flatMap((d) => (existsSync(join(root, 'src', d)) ? sources(join(root, 'src', d)) : []))
     core.push(join(root, 'src', 'index.ts'))
+    // The runtime-neutral helpers of fanout/http (the client itself is Node-only, on undici).
+    for (const name of ['link', 'paginate', 'fields', 'batch-endpoint']) core.push(join(root, 'src', 'http', `${name}.ts`))
     expect(core.length).toBeGreaterThan(5)
     for (const file of core) {
       const text = readFileSync(file, 'utf8')
@@ -74,6 +76,7 @@ describe('package', () => {
         "InvalidOptionError",
         "Loader",
         "NotFoundError",
+        "PaginationError",
         "QueueFullError",
         "RATE_LIMIT_ALGORITHMS",
         "RETRYABLE_STATUSES",
@@ -83,17 +86,22 @@ describe('package', () => {
         "TRANSIENT_ERROR_CODES",
         "TimeoutError",
         "UnknownTaskError",
+        "UrlTooLongError",
         "adaptiveConcurrency",
         "backoffDelay",
+        "batchEndpoint",
         "cacheKey",
         "cached",
         "circuitBreaker",
         "codeOf",
+        "collectPages",
         "criticalPath",
         "execute",
         "exponentialCeiling",
         "flow",
+        "formatLinkHeader",
         "hedge",
+        "idsParam",
         "isExit",
         "isFanoutError",
         "isOverloadError",
@@ -104,7 +112,11 @@ describe('package', () => {
         "mapLimit",
         "memoryConcurrencyStore",
         "memoryRateLimitStore",
+        "nextLink",
         "noopRecorder",
+        "pages",
+        "paginate",
+        "parseLinkHeader",
         "parseRetryAfter",
         "pipe",
         "rateLimit",
@@ -119,6 +131,7 @@ describe('package', () => {
         "systemClock",
         "timeout",
         "withFallback",
+        "withFields",
       ]
     `)
     const built = join(outDir, 'index.js')

@@ -19,6 +19,8 @@ export type FanoutErrorCode =
   | 'FANOUT_CIRCUIT_OPEN'
   | 'FANOUT_QUEUE_FULL'
   | 'FANOUT_NOT_FOUND'
+  | 'FANOUT_PAGINATION'
+  | 'FANOUT_URL_TOO_LONG'
 
 export class FanoutError extends Error {
   readonly code: FanoutErrorCode
