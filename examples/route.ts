@@ -15,7 +15,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { flow, renderWaterfall, type FlowTrace } from '../src/index.js'
-import { traced, type TraceRecorder } from './lib/record.js'
+import { traced, type TraceRecorder } from '../src/demo/record.js'
 import { DEMO_TOKEN, SERVICES, startServices, TYPICAL_LATENCY, type ServiceName, type ServiceOptions, type ServiceUrls } from './lib/services.js'
 
 export { DEMO_TOKEN }

@@ -7,7 +7,7 @@
  * call every later call waits for, `after: [...]` for the calls whose completion the code awaited
  * before making this one.
  */
-import { criticalPath, type FlowTrace, type TaskStatus, type TaskTrace, type TaskWait } from '../../src/index.js'
+import { criticalPath, type FlowTrace, type TaskStatus, type TaskTrace, type TaskWait } from '../index.js'
 
 export interface StepOptions {
   /** Every later non-gate step waits for this one (like a flow's gate). */

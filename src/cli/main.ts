@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+/**
+ * The `fanout` command: `fanout demo` (the product-page demo) and `fanout --help`.
+ * Argument parsing is node:util's parseArgs; every bad value gets a message saying what to pass.
+ */
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { runDemo } from '../demo/demo.js'
+
+const HELP = `Usage: fanout <command> [options]
+
+Commands:
+  demo      load a simulated product page three ways (sequential awaits, naive Promise.all,
+            a fanout flow) and compare latency, upstream calls, 429s and errors
+
+Run "fanout <command> --help" for a command's options.`
+
+const DEMO_HELP = `Usage: fanout demo [options]
+
+Starts six simulated upstreams on 127.0.0.1 (no servers needed) and loads a product page
+three ways, printing one waterfall per way and a summary table.
+
+Options:
+  --loads <n>          page loads per way (1–10000, default 100)
+  --concurrency <n>    page loads in progress at once (1–256, default 8)
+  --failure-rate <x>   share of upstream answers that are a 5xx (0–0.5, default 0.02)
+  --seed <n>           seed of the latencies, failures and visitors (default 1)
+  --no-color           plain output (colour is on for a terminal unless NO_COLOR is set)
+  -h, --help           this help`
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+function number(name: string, raw: string | undefined, min: number, max: number, integer: boolean, fallback: number): number {
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}".`)
+  }
+  return value
+}
+
+export async function main(argv: readonly string[], io: { out: (line: string) => void; err: (line: string) => void; isTTY: boolean; env: Record<string, string | undefined> }): Promise<number> {
+  const [command, ...rest] = argv
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    io.out(HELP)
+    return command === undefined ? 1 : 0
+  }
+  try {
+    if (command === 'demo') {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          loads: { type: 'string' },
+          concurrency: { type: 'string' },
+          'failure-rate': { type: 'string' },
+          seed: { type: 'string' },
+          'no-color': { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        },
+        strict: true,
+        allowPositionals: false,
+      })
+      if (values.help === true) {
+        io.out(DEMO_HELP)
+        return 0
+      }
+      const color = values['no-color'] !== true && io.isTTY && io.env.NO_COLOR === undefined
+      let statusShown = false
+      await runDemo({
+        loads: number('loads', values.loads, 1, 10_000, true, 100),
+        concurrency: number('concurrency', values.concurrency, 1, 256, true, 8),
+        failureRate: number('failure-rate', values['failure-rate'], 0, 0.5, false, 0.02),
+        seed: number('seed', values.seed, 0, 2 ** 31 - 1, true, 1),
+        color,
+        print: io.out,
+        // A status line that rewrites itself, on a terminal only (logs stay clean).
+        progress: io.isTTY
+          ? (text) => {
+              if (text === undefined) {
+                if (statusShown) io.err('\r\x1b[2K')
+                statusShown = false
+                return
+              }
+              statusShown = true
+              io.err(`\r\x1b[2K${text}`)
+            }
+          : undefined,
+      })
+      return 0
+    }
+    throw new UsageError(`unknown command "${command}".\n\n${HELP}`)
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
+      io.err(`fanout: ${(error as Error).message}`)
+      return 2
+    }
+    throw error
+  }
+}
+
+// Run when executed directly (the `fanout` bin, or `tsx src/cli/main.ts`), not when imported by tests.
+function isEntry(): boolean {
+  const invoked = process.argv[1]
+  if (invoked === undefined) return false
+  try {
+    return realpathSync(invoked) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+}
+if (isEntry()) {
+  main(process.argv.slice(2), {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (text) => process.stderr.write(text.endsWith('\x1b[2K') || text.startsWith('\r') ? text : `${text}\n`),
+    isTTY: process.stdout.isTTY === true && process.stderr.isTTY === true,
+    env: process.env,
+  }).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (error: unknown) => {
+      process.stderr.write(`fanout: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+      process.exitCode = 1
+    },
+  )
+}

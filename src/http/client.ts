@@ -1,0 +1,382 @@
+/**
+ * `createHttpClient()`: an HTTP client on undici for the calls an application makes to other
+ * services — keep-alive pools per origin, transparent decoding under a hard size limit, deadlines
+ * and cancellation at every phase, redirects checked hop by hop, and an SSRF guard on by default.
+ *
+ * Pools: one undici `Pool` per origin in a map bounded by `maxOrigins`; the least recently used
+ * is closed (gracefully: requests on it finish) when a new origin needs room, so attacker-chosen
+ * host names cannot grow it (I16). undici's `Agent` is not used: it refuses new origins past its
+ * `maxOrigins` instead of evicting, and keeps a pool per origin that still has sockets open.
+ *
+ * Time: the deadline and a request's own connect limit run on `clock`; the per-phase limits are
+ * undici's own timers (coarse: about 0.5 s resolution), which no Clock can drive.
+ */
+import { Pool, buildConnector, type Dispatcher } from 'undici'
+import type { TimerHandle } from '../core/clock.js'
+import { AbortedError, InvalidOptionError } from '../core/errors.js'
+import { onAbort } from '../core/signals.js'
+import { show } from '../core/validate.js'
+import type { LimitRunOptions } from '../policies/limit.js'
+import { parseRetryAfter } from '../policies/retry-after.js'
+import { HttpError, HttpTimeoutError, InvalidJsonError, RedirectError, SsrfBlockedError } from './errors.js'
+import { Exchange, type ExchangeLimits, type ExchangeResult } from './exchange.js'
+import { parseClientOptions, parseRequestOptions, parseUrl, checkScheme, type ClientConfig, type HttpClientOptions, type HttpRequestOptions, type RequestConfig } from './options.js'
+import { redactUrl, withoutCredentials } from './redact.js'
+import { hopKey, nextHop, REDIRECT_STATUSES, type Hop } from './redirect.js'
+import type { SsrfVerdict } from './ssrf.js'
+
+export interface HttpResponse {
+  readonly status: number
+  /** Lower-case names; a repeated header's values joined with ", ". As received (a decoded body keeps its content-encoding header). */
+  readonly headers: Readonly<Record<string, string>>
+  /** The final URL, redacted (no userinfo, no secret query values, no fragment). */
+  readonly url: string
+  /** Redirects followed. */
+  readonly redirects: number
+  /** The body, decoded. */
+  readonly body: Uint8Array
+  /** The body as UTF-8 (a leading BOM removed). */
+  text(): string
+  /** The body parsed as JSON; `InvalidJsonError` if it is not JSON (B9). */
+  json<T = unknown>(): T
+}
+
+export interface HttpClient {
+  /** Any status resolves; network failures, timeouts, size and SSRF refusals reject. */
+  request(url: string | URL, options?: HttpRequestOptions): Promise<HttpResponse>
+  /** Like `request`, but a status outside 2xx rejects with `HttpError`. */
+  get(url: string | URL, options?: HttpRequestOptions): Promise<HttpResponse>
+  /** `accept: application/json`; a status outside 2xx rejects with `HttpError`, a body that is not JSON with `InvalidJsonError`. */
+  json<T = unknown>(url: string | URL, options?: HttpRequestOptions): Promise<T>
+  /** Closes every pool once its requests are done; later requests reject with `AbortedError`. Idempotent. */
+  close(): Promise<void>
+}
+
+/** undici's (and Node's) default; a larger header block fails with ResponseTooLargeError (I15). */
+const MAX_HEADER_SIZE = 16 * 1024
+
+type Mode = 'any' | 'ok' | 'json'
+
+class Response implements HttpResponse {
+  readonly #url: URL
+  readonly #method: string
+  #redacted: string | undefined
+
+  constructor(
+    readonly status: number,
+    readonly headers: Readonly<Record<string, string>>,
+    url: URL,
+    readonly redirects: number,
+    readonly body: Buffer,
+    method: string,
+  ) {
+    this.#url = url
+    this.#method = method
+  }
+
+  get url(): string {
+    return (this.#redacted ??= redactUrl(this.#url))
+  }
+
+  text(): string {
+    const text = this.body.toString('utf8')
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  }
+
+  json<T = unknown>(): T {
+    const text = this.text()
+    try {
+      return JSON.parse(text) as T
+    } catch (error) {
+      const position = error instanceof Error ? /at position (\d+)/.exec(error.message)?.[1] : undefined
+      throw new InvalidJsonError({
+        status: this.status,
+        method: this.#method,
+        url: this.url,
+        contentType: this.headers['content-type'],
+        bytes: this.body.length,
+        position: position !== undefined ? Number(position) : undefined,
+      })
+    }
+  }
+
+  toJSON(): object {
+    return { status: this.status, headers: this.headers, url: this.url, redirects: this.redirects, bytes: this.body.length }
+  }
+}
+
+/** The wait a response asks for: Retry-After on any status, RateLimit-Reset (delta seconds) on a 429. */
+function retryAfterFrom(status: number, headers: Readonly<Record<string, string>>): number | undefined {
+  const asked = parseRetryAfter(headers['retry-after'])
+  if (asked !== undefined || status !== 429) return asked
+  const reset = headers['ratelimit-reset'] ?? /(?:^|[;,\s])reset=(\d{1,10})(?:$|[;,\s])/.exec(headers['ratelimit'] ?? '')?.[1]
+  return reset !== undefined && /^\d{1,10}$/.test(reset.trim()) ? Number(reset.trim()) * 1000 : undefined
+}
+
+/** Userinfo as typed: percent-decoded, or as is when it is not valid percent-encoding. */
+function decodeUserinfo(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}
+
+interface OriginState {
+  /** Undefined when the origin is an IP literal (or a localhost name) the guard refuses. */
+  readonly pool: Pool | undefined
+  readonly refused: SsrfVerdict | undefined
+}
+
+/** Cancellation of one request across its hops: the caller's signal and the deadline. */
+interface Run {
+  current: Exchange | undefined
+  failure: unknown
+  settled: boolean
+}
+
+export function createHttpClient(options?: HttpClientOptions): HttpClient {
+  const config: ClientConfig = parseClientOptions(options)
+  const { clock, limit, ssrf } = config
+
+  const lookup = ssrf !== undefined ? ssrf.lookup(config.lookup) : config.lookup
+  const connector = buildConnector({ timeout: config.connectTimeout, ...(lookup !== undefined ? { lookup } : {}) })
+  const poolOptions: Pool.Options = {
+    connections: config.connections,
+    connect: connector,
+    headersTimeout: config.headersTimeout,
+    bodyTimeout: config.bodyTimeout,
+    maxHeaderSize: MAX_HEADER_SIZE,
+    // The body limit is ours (counted after decoding); undici's, on raw bytes, stays off.
+    maxResponseSize: -1,
+  }
+  const defaultLimits: ExchangeLimits = {
+    maxResponseSize: config.maxResponseSize,
+    connectTimeout: config.connectTimeout,
+    headersTimeout: config.headersTimeout,
+    bodyTimeout: config.bodyTimeout,
+    maxHeaderSize: MAX_HEADER_SIZE,
+  }
+  const redirectRules = { maxRedirects: config.maxRedirects, credentialHeaders: config.credentialHeaders }
+
+  const origins = new Map<string, OriginState>()
+  let recent: OriginState | undefined
+  const closing = new Set<Promise<void>>()
+  let closed: Promise<void> | undefined
+
+  const retire = (pool: Pool): void => {
+    const done: Promise<void> = pool.close().then(
+      () => void closing.delete(done),
+      () => void closing.delete(done),
+    )
+    closing.add(done)
+  }
+
+  const originOf = (url: URL): OriginState => {
+    const key = url.origin
+    const known = origins.get(key)
+    if (known !== undefined) {
+      // Most recently used last, so the first entry is the one to evict.
+      if (known !== recent) {
+        origins.delete(key)
+        origins.set(key, known)
+        recent = known
+      }
+      return known
+    }
+    const refused = ssrf?.checkHostname(url.hostname)
+    const state: OriginState = { pool: refused === undefined ? new Pool(key, poolOptions) : undefined, refused }
+    if (origins.size >= config.maxOrigins) {
+      const [oldestKey, oldest] = origins.entries().next().value as [string, OriginState]
+      origins.delete(oldestKey)
+      if (oldest.pool !== undefined) retire(oldest.pool)
+    }
+    origins.set(key, state)
+    recent = state
+    return state
+  }
+
+  const toUrl = (where: string, input: string | URL, request: RequestConfig): URL => {
+    let url: URL
+    if (typeof input === 'string') url = parseUrl(where, 'url', input, config.base)
+    else if (input instanceof URL) {
+      checkScheme(where, 'url', input)
+      url = new URL(input.href)
+    } else throw new InvalidOptionError(`${where}: \`url\` must be a string or a URL, got ${show(input)}.`)
+    if (request.query !== undefined) url.search = url.search.length > 1 ? `${url.search}&${request.query}` : `?${request.query}`
+    return url
+  }
+
+  /** The first hop: userinfo in the URL becomes basic auth (unless authorization is set) and leaves the URL. */
+  const firstHop = (url: URL, request: RequestConfig): Hop => {
+    let headers = request.headers
+    if (url.username !== '' || url.password !== '') {
+      if (headers.authorization === undefined) {
+        const copy: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, headers)
+        copy.authorization = `Basic ${Buffer.from(`${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`).toString('base64')}`
+        headers = copy
+      }
+      url.username = ''
+      url.password = ''
+    }
+    url.hash = ''
+    return { url, method: request.method, headers, body: request.body }
+  }
+
+  const limitsOf = (request: RequestConfig): ExchangeLimits =>
+    request.maxResponseSize === config.maxResponseSize && request.headersTimeout === undefined && request.bodyTimeout === undefined && request.connectTimeout === undefined
+      ? defaultLimits
+      : {
+          maxResponseSize: request.maxResponseSize,
+          connectTimeout: Math.min(request.connectTimeout ?? Infinity, config.connectTimeout),
+          headersTimeout: request.headersTimeout ?? config.headersTimeout,
+          bodyTimeout: request.bodyTimeout ?? config.bodyTimeout,
+          maxHeaderSize: MAX_HEADER_SIZE,
+        }
+
+  /** One hop on the wire. */
+  const send = (hop: Hop, request: RequestConfig, limits: ExchangeLimits, run: Run | undefined): Promise<ExchangeResult> => {
+    if (run !== undefined && run.failure !== undefined) return Promise.reject(run.failure)
+    if (closed !== undefined) return Promise.reject(new AbortedError(`${hop.method} ${redactUrl(hop.url)}: the HTTP client is closed`))
+    const origin = originOf(hop.url)
+    if (origin.refused !== undefined) return Promise.reject(new SsrfBlockedError(origin.refused, hop.url.hostname, redactUrl(hop.url)))
+    const exchange = new Exchange(hop, limits)
+    if (run !== undefined) run.current = exchange
+    if (request.connectTimeout !== undefined) exchange.limitConnect(clock, request.connectTimeout)
+    // Every field undici reads is set here, so nothing is inherited from a polluted prototype,
+    // and every request has the same shape.
+    const dispatch: Dispatcher.DispatchOptions = {
+      path: hop.url.pathname + hop.url.search,
+      method: hop.method,
+      headers: hop.headers,
+      body: hop.body ?? null,
+      headersTimeout: request.headersTimeout ?? null,
+      bodyTimeout: request.bodyTimeout ?? null,
+      upgrade: null,
+    }
+    origin.pool!.dispatch(dispatch, exchange)
+    return exchange.promise
+  }
+
+  /** One hop through the limiter, keyed by the hop's origin (for `perKey`). */
+  const sendLimited = (hop: Hop, request: RequestConfig, limits: ExchangeLimits, run: Run | undefined): Promise<ExchangeResult> => {
+    if (limit === undefined) return send(hop, request, limits, run)
+    const wait: LimitRunOptions = Object.create(null) as LimitRunOptions
+    Object.assign(wait, { key: hop.url.origin, clock })
+    if (request.signal !== undefined) Object.assign(wait, { signal: request.signal })
+    if (request.deadlineAt !== Infinity) Object.assign(wait, { deadline: Math.max(1, request.deadlineAt - clock.now()) })
+    return limit.run(() => send(hop, request, limits, run), wait)
+  }
+
+  const follow = async (first: Hop, request: RequestConfig, mode: Mode, run: Run | undefined): Promise<unknown> => {
+    const limits = limitsOf(request)
+    let hop = first
+    let redirects = 0
+    let visited: Set<string> | undefined
+    for (;;) {
+      const result = await sendLimited(hop, request, limits, run)
+      const location = result.headers.location
+      if (request.redirect !== 'manual' && location !== undefined && REDIRECT_STATUSES.has(result.status)) {
+        if (request.redirect === 'error') {
+          throw new RedirectError('not-allowed', `responded ${result.status} (a redirect) and redirect is 'error'`, {
+            method: hop.method,
+            url: redactUrl(hop.url),
+            location: '',
+            redirects,
+          })
+        }
+        visited ??= new Set([hopKey(hop)])
+        hop = nextHop(hop, result.status, location, redirects, visited, redirectRules)
+        redirects++
+        continue
+      }
+      const response = new Response(result.status, result.headers, hop.url, redirects, result.body, hop.method)
+      if (mode === 'any') return response
+      if (result.status < 200 || result.status > 299) {
+        throw new HttpError({
+          status: result.status,
+          headers: withoutCredentials(result.headers, config.credentialHeaders),
+          retryAfterMs: retryAfterFrom(result.status, result.headers),
+          method: hop.method,
+          url: response.url,
+          body: result.body,
+        })
+      }
+      return mode === 'json' ? response.json() : response
+    }
+  }
+
+  /** The deadline error, naming the hop and the phase the request was in. */
+  const deadlineError = (first: Hop, run: Run, budget: number): HttpTimeoutError => {
+    const hop = run.current?.hop ?? first
+    return new HttpTimeoutError(run.current?.phase ?? 'connect', budget, hop.method, redactUrl(hop.url), 'deadline')
+  }
+
+  const start = (where: string, input: string | URL, options: HttpRequestOptions | undefined, mode: Mode): Promise<unknown> => {
+    let request: RequestConfig
+    let first: Hop
+    try {
+      request = parseRequestOptions(where, options, config, mode === 'json')
+      first = firstHop(toUrl(where, input, request), request)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const { signal, deadlineAt } = request
+    if (signal === undefined && deadlineAt === Infinity) return follow(first, request, mode, undefined)
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    const now = clock.now()
+    if (deadlineAt <= now) return Promise.reject(new HttpTimeoutError('connect', 0, first.method, redactUrl(first.url), 'deadline'))
+
+    return new Promise((resolve, reject) => {
+      const run: Run = { current: undefined, failure: undefined, settled: false }
+      let timer: TimerHandle | undefined
+      let unsubscribe: (() => void) | undefined
+      const release = (): void => {
+        run.settled = true
+        if (timer !== undefined) clock.clearTimeout(timer)
+        unsubscribe?.()
+      }
+      const cancel = (error: unknown): void => {
+        if (run.settled) return
+        run.failure = error
+        release()
+        run.current?.abort(error)
+        reject(error)
+      }
+      if (deadlineAt !== Infinity) {
+        const budget = deadlineAt - now
+        timer = clock.setTimeout(() => {
+          timer = undefined
+          cancel(deadlineError(first, run, budget))
+        }, budget)
+      }
+      if (signal !== undefined) unsubscribe = onAbort(signal, () => cancel(signal.reason))
+      follow(first, request, mode, run).then(
+        (value) => {
+          if (run.settled) return
+          release()
+          resolve(value)
+        },
+        (error: unknown) => {
+          if (run.settled) return
+          release()
+          reject(error)
+        },
+      )
+    })
+  }
+
+  return {
+    request: (url, options) => start('client.request()', url, options, 'any') as Promise<HttpResponse>,
+    get: (url, options) => start('client.get()', url, options, 'ok') as Promise<HttpResponse>,
+    json: <T>(url: string | URL, options?: HttpRequestOptions) => start('client.json()', url, options, 'json') as Promise<T>,
+    close(): Promise<void> {
+      if (closed !== undefined) return closed
+      for (const state of origins.values()) if (state.pool !== undefined) retire(state.pool)
+      origins.clear()
+      recent = undefined
+      closed = Promise.all([...closing]).then(() => undefined)
+      return closed
+    },
+  }
+}

@@ -1,0 +1,413 @@
+/**
+ * Reading the client's and each request's options. Only own properties are read (a polluted
+ * `Object.prototype` changes nothing, I10), unknown names get a "did you mean", every value is
+ * checked with a message that names it, and header names and values are checked before anything
+ * is sent (no CR, LF or other control character, I12).
+ */
+import type { LookupFunction } from 'node:net'
+import { constants as bufferConstants } from 'node:buffer'
+import { systemClock, type Clock } from '../core/clock.js'
+import { InvalidOptionError } from '../core/errors.js'
+import { checkClock, checkDuration, checkFunction, checkNumber, closest, show } from '../core/validate.js'
+import type { Limiter } from '../policies/limit.js'
+import { CREDENTIAL_HEADERS } from './redact.js'
+import { parseSsrfOptions, type SsrfGuard, type SsrfOptions } from './ssrf.js'
+
+export interface HttpTimeouts {
+  /** ms to establish a connection (TCP and TLS). Default 10,000. */
+  readonly connect?: number
+  /** ms from sending the request to the end of the response headers. Default 30,000. */
+  readonly headers?: number
+  /** ms the body may go without data (an inactivity limit: use a deadline for a total). Default 30,000. */
+  readonly body?: number
+}
+
+export interface HttpClientOptions {
+  /** Relative URLs resolve against it (its path is kept: a missing trailing slash is added). */
+  readonly baseUrl?: string
+  /** Sent with every request (a request's own headers override them by name). */
+  readonly headers?: Readonly<Record<string, string>>
+  /** Keep-alive connections per origin. Default 64. */
+  readonly connections?: number
+  /** A fanout `limit()` every request (every redirect hop) runs through, keyed by origin for `perKey`. */
+  readonly limit?: Limiter
+  readonly timeouts?: HttpTimeouts
+  /** Largest body in bytes, counted after decoding. Default 10 MiB; always finite. */
+  readonly maxResponseSize?: number
+  /** Default 5. */
+  readonly maxRedirects?: number
+  /** More request headers to strip on a cross-origin redirect, besides authorization, cookie and proxy-authorization. */
+  readonly credentialHeaders?: readonly string[]
+  /**
+   * The SSRF guard (on by default: only public unicast addresses). `allow` opens rules by name
+   * (`'loopback'`, `'private'`, `'link-local'`) or CIDRs; `deny` adds CIDRs. `false` turns the
+   * guard off — dangerous wherever a URL or a redirect can be influenced by someone else.
+   */
+  readonly ssrf?: SsrfOptions | false
+  /** Origins with a connection pool at once (least recently used ones are closed). Default 256. */
+  readonly maxOrigins?: number
+  /** The resolver, with node:dns `lookup`'s signature. */
+  readonly lookup?: LookupFunction
+  readonly clock?: Clock
+}
+
+export type QueryValue = string | number | boolean | undefined | readonly (string | number | boolean)[]
+
+export interface HttpRequestOptions {
+  /** Default GET. */
+  readonly method?: string
+  readonly headers?: Readonly<Record<string, string>>
+  /** Appended to the URL's query (undefined values are left out, arrays repeat the key). */
+  readonly query?: Readonly<Record<string, QueryValue>>
+  readonly body?: string | Uint8Array
+  /** Serialised as the body, with `content-type: application/json` unless one is given. */
+  readonly json?: unknown
+  readonly signal?: AbortSignal
+  /** ms from now for the whole request: every redirect, the limiter's queue, headers and body. */
+  readonly deadline?: number
+  /** The same as an absolute time on the client's clock (a flow task passes `ctx.deadlineAt`). */
+  readonly deadlineAt?: number
+  /** Per-request phase limits. A request's `connect` also bounds waiting for a free connection. */
+  readonly timeouts?: HttpTimeouts
+  readonly maxResponseSize?: number
+  /** Default 'follow'. */
+  readonly redirect?: 'follow' | 'error' | 'manual'
+}
+
+export interface ClientConfig {
+  readonly base: URL | undefined
+  /** Default headers plus accept-encoding; shared, never mutated. */
+  readonly headers: Readonly<Record<string, string>>
+  /** The same with `accept: application/json`, for `json()`. */
+  readonly jsonHeaders: Readonly<Record<string, string>>
+  readonly connections: number
+  readonly limit: Limiter | undefined
+  readonly connectTimeout: number
+  readonly headersTimeout: number
+  readonly bodyTimeout: number
+  readonly maxResponseSize: number
+  readonly maxRedirects: number
+  readonly credentialHeaders: ReadonlySet<string>
+  readonly ssrf: SsrfGuard | undefined
+  readonly maxOrigins: number
+  readonly lookup: LookupFunction | undefined
+  readonly clock: Clock
+}
+
+export interface RequestConfig {
+  method: string
+  headers: Readonly<Record<string, string>>
+  body: string | Uint8Array | undefined
+  signal: AbortSignal | undefined
+  deadlineAt: number
+  connectTimeout: number | undefined
+  headersTimeout: number | undefined
+  bodyTimeout: number | undefined
+  maxResponseSize: number
+  redirect: 'follow' | 'error' | 'manual'
+  query: string | undefined
+}
+
+const CLIENT_KEYS = [
+  'baseUrl',
+  'headers',
+  'connections',
+  'limit',
+  'timeouts',
+  'maxResponseSize',
+  'maxRedirects',
+  'credentialHeaders',
+  'ssrf',
+  'maxOrigins',
+  'lookup',
+  'clock',
+] as const
+const REQUEST_KEYS = ['method', 'headers', 'query', 'body', 'json', 'signal', 'deadline', 'deadlineAt', 'timeouts', 'maxResponseSize', 'redirect'] as const
+const TIMEOUT_KEYS = ['connect', 'headers', 'body'] as const
+const REDIRECT_MODES = ['follow', 'error', 'manual'] as const
+
+export const ACCEPT_ENCODING = 'br, gzip, deflate'
+const MAX_TIMER = 2_147_483_647
+const MAX_BODY = bufferConstants.MAX_LENGTH
+
+function unknownKey(where: string, key: string, known: readonly string[], prefix = ''): never {
+  const guess = closest(key, known)
+  throw new InvalidOptionError(
+    `${where}: unknown option \`${prefix}${key}\`.` +
+      (guess !== undefined ? ` Did you mean \`${prefix}${guess}\`?` : '') +
+      ` Known options: ${known.map((k) => `\`${prefix}${k}\``).join(', ')}.`,
+  )
+}
+
+function checkPlainObject(where: string, name: string, value: unknown, shape: string): object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionError(`${where}: \`${name}\` must be ${shape}, got ${show(value)}.`)
+  }
+  return value
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+// What undici itself accepts in a header value: tab, visible ASCII and obs-text.
+const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+
+/** Copies `headers` into `into` under lower-case names, checking each; the message never shows a value. */
+function mergeHeaders(where: string, name: string, headers: unknown, into: Record<string, string>): void {
+  const record = checkPlainObject(where, name, headers, 'an object of header names to string values') as Record<string, unknown>
+  for (const key of Object.keys(record)) {
+    const value = record[key]
+    if (!TOKEN.test(key)) throw new InvalidOptionError(`${where}: \`${name}\` has an invalid header name ${show(key)}: use letters, digits and !#$%&'*+-.^_\`|~ only.`)
+    if (typeof value !== 'string') {
+      throw new InvalidOptionError(`${where}: header ${show(key)} must be a string, got ${show(value)}. Convert numbers with String(); leave out headers you do not send.`)
+    }
+    if (BAD_HEADER_VALUE.test(value)) {
+      throw new InvalidOptionError(`${where}: header ${show(key)} has a CR, LF, NUL or other control character in its value; it was not sent (header injection).`)
+    }
+    into[key.toLowerCase()] = value
+  }
+}
+
+function checkTimeouts(where: string, name: string, value: unknown): { connect?: number; headers?: number; body?: number } {
+  const record = checkPlainObject(where, name, value, '{ connect?, headers?, body? } in ms') as Record<string, unknown>
+  // Null prototype: an absent limit must read as undefined even when Object.prototype is polluted (I10).
+  const out: { connect?: number; headers?: number; body?: number } = Object.create(null) as object
+  for (const key of Object.keys(record)) {
+    if (!(TIMEOUT_KEYS as readonly string[]).includes(key)) unknownKey(where, key, TIMEOUT_KEYS, `${name}.`)
+    const v = record[key]
+    if (v === undefined) continue
+    out[key as 'connect'] = checkDuration(where, `${name}.${key}`, v, { max: MAX_TIMER })
+  }
+  return out
+}
+
+function checkMaxResponseSize(where: string, value: unknown): number {
+  if (value === Infinity) {
+    throw new InvalidOptionError(
+      `${where}: \`maxResponseSize\` must be finite: an unbounded body lets one response exhaust memory (B7, B8). Pass a number of bytes, e.g. 100 * 1024 * 1024.`,
+    )
+  }
+  return checkNumber(where, 'maxResponseSize', value, { min: 0, max: MAX_BODY, integer: true, unit: 'bytes' })
+}
+
+export function parseClientOptions(options: HttpClientOptions | undefined): ClientConfig {
+  const where = 'createHttpClient()'
+  const o = (options === undefined ? {} : checkPlainObject(where, 'options', options, 'a plain object')) as Record<string, unknown>
+  const got: Partial<Record<(typeof CLIENT_KEYS)[number], unknown>> = Object.create(null) as Record<string, unknown>
+  for (const key of Object.keys(o)) {
+    if (!(CLIENT_KEYS as readonly string[]).includes(key)) unknownKey(where, key, CLIENT_KEYS)
+    got[key as (typeof CLIENT_KEYS)[number]] = o[key]
+  }
+
+  let base: URL | undefined
+  if (got.baseUrl !== undefined) {
+    const raw = got.baseUrl
+    if (typeof raw !== 'string') throw new InvalidOptionError(`${where}: \`baseUrl\` must be an absolute http(s) URL string, got ${show(raw)}.`)
+    base = parseUrl(where, 'baseUrl', raw, undefined)
+    if (base.search !== '' || base.hash !== '') throw new InvalidOptionError(`${where}: \`baseUrl\` must not have a query or fragment.`)
+    if (base.username !== '' || base.password !== '') {
+      throw new InvalidOptionError(`${where}: \`baseUrl\` must not carry credentials; send them in \`headers\` (e.g. authorization).`)
+    }
+    if (!base.pathname.endsWith('/')) base.pathname += '/'
+  }
+
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>
+  headers['accept-encoding'] = ACCEPT_ENCODING
+  if (got.headers !== undefined) mergeHeaders(where, 'headers', got.headers, headers)
+  const jsonHeaders: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, headers)
+  jsonHeaders.accept ??= 'application/json'
+
+  const connections = got.connections === undefined ? 64 : checkNumber(where, 'connections', got.connections, { min: 1, max: 65_536, integer: true })
+  let limit: Limiter | undefined
+  if (got.limit !== undefined) {
+    const l = got.limit as Partial<Limiter> | null
+    if (typeof l !== 'object' || l === null || typeof l.run !== 'function') {
+      throw new InvalidOptionError(`${where}: \`limit\` must be a limiter from limit(), e.g. limit({ concurrency: 32, perKey: 8, key: (ctx) => ctx.task }), got ${show(got.limit)}.`)
+    }
+    limit = l as Limiter
+  }
+  const timeouts = got.timeouts === undefined ? checkTimeouts(where, 'timeouts', {}) : checkTimeouts(where, 'timeouts', got.timeouts)
+  const maxResponseSize = got.maxResponseSize === undefined ? 10 * 1024 * 1024 : checkMaxResponseSize(where, got.maxResponseSize)
+  const maxRedirects = got.maxRedirects === undefined ? 5 : checkNumber(where, 'maxRedirects', got.maxRedirects, { min: 0, max: 20, integer: true })
+
+  const credentialHeaders = new Set(CREDENTIAL_HEADERS)
+  if (got.credentialHeaders !== undefined) {
+    if (!Array.isArray(got.credentialHeaders)) throw new InvalidOptionError(`${where}: \`credentialHeaders\` must be an array of header names, got ${show(got.credentialHeaders)}.`)
+    for (const name of got.credentialHeaders as unknown[]) {
+      if (typeof name !== 'string' || !TOKEN.test(name)) throw new InvalidOptionError(`${where}: \`credentialHeaders\` must hold header names, got ${show(name)}.`)
+      credentialHeaders.add(name.toLowerCase())
+    }
+  }
+  const ssrf = parseSsrfOptions(where, got.ssrf)
+  const maxOrigins = got.maxOrigins === undefined ? 256 : checkNumber(where, 'maxOrigins', got.maxOrigins, { min: 1, max: 1_000_000, integer: true })
+  const lookup = got.lookup === undefined ? undefined : checkFunction<LookupFunction>(where, 'lookup', got.lookup, '(hostname, options, callback) like node:dns lookup')
+  if (got.clock !== undefined) checkClock(where, got.clock)
+  const clock = (got.clock as Clock | undefined) ?? systemClock
+
+  return {
+    base,
+    headers,
+    jsonHeaders,
+    connections,
+    limit,
+    connectTimeout: timeouts.connect ?? 10_000,
+    headersTimeout: timeouts.headers ?? 30_000,
+    bodyTimeout: timeouts.body ?? 30_000,
+    maxResponseSize,
+    maxRedirects,
+    credentialHeaders,
+    ssrf,
+    maxOrigins,
+    lookup,
+    clock,
+  }
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/
+
+/** An absolute http(s) URL; CR, LF and other control characters are refused, not silently dropped as WHATWG URL would (I12, I13). */
+export function parseUrl(where: string, name: string, input: string, base: URL | undefined): URL {
+  if (CONTROL.test(input)) throw new InvalidOptionError(`${where}: \`${name}\` contains a CR, LF or other control character; it was not requested (header injection).`)
+  let url: URL
+  try {
+    url = new URL(input, base)
+  } catch {
+    throw new InvalidOptionError(
+      base === undefined && !/^[a-z][a-z0-9+.-]*:/i.test(input)
+        ? `${where}: \`${name}\` is a relative URL and the client has no \`baseUrl\`.`
+        : `${where}: \`${name}\` is not a valid URL.`,
+    )
+  }
+  checkScheme(where, name, url)
+  return url
+}
+
+export function checkScheme(where: string, name: string, url: URL): void {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidOptionError(`${where}: \`${name}\` must be an http: or https: URL, got a ${url.protocol} URL.`)
+  }
+}
+
+const METHODS: Readonly<Record<string, string>> = Object.assign(Object.create(null) as Record<string, string>, {
+  get: 'GET',
+  head: 'HEAD',
+  post: 'POST',
+  put: 'PUT',
+  delete: 'DELETE',
+  options: 'OPTIONS',
+  patch: 'PATCH',
+})
+const FORBIDDEN_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRACK'])
+
+/** The request's options merged over the client's. `jsonMode`: the json() shortcut (accept: application/json). */
+export function parseRequestOptions(where: string, options: HttpRequestOptions | undefined, config: ClientConfig, jsonMode: boolean): RequestConfig {
+  const defaults = jsonMode ? config.jsonHeaders : config.headers
+  const out: RequestConfig = {
+    method: 'GET',
+    headers: defaults,
+    body: undefined,
+    signal: undefined,
+    deadlineAt: Infinity,
+    connectTimeout: undefined,
+    headersTimeout: undefined,
+    bodyTimeout: undefined,
+    maxResponseSize: config.maxResponseSize,
+    redirect: 'follow',
+    query: undefined,
+  }
+  if (options === undefined) return out
+  const o = checkPlainObject(where, 'options', options, 'a plain object') as Record<string, unknown>
+  let json: { value: unknown } | undefined
+  let deadline: number | undefined
+  let own: Record<string, string> | undefined
+  for (const key of Object.keys(o)) {
+    const value = o[key]
+    if (value === undefined) continue
+    switch (key) {
+      case 'method': {
+        if (typeof value !== 'string' || !TOKEN.test(value)) throw new InvalidOptionError(`${where}: \`method\` must be an HTTP method such as 'GET' or 'POST', got ${show(value)}.`)
+        const method = METHODS[value.toLowerCase()] ?? value
+        if (FORBIDDEN_METHODS.has(method.toUpperCase())) throw new InvalidOptionError(`${where}: \`method\` ${show(value)} is not supported.`)
+        out.method = method
+        break
+      }
+      case 'headers':
+        own = Object.assign(Object.create(null) as Record<string, string>, defaults)
+        mergeHeaders(where, 'headers', value, own)
+        break
+      case 'query':
+        out.query = encodeQuery(where, value)
+        break
+      case 'body':
+        if (typeof value !== 'string' && !(value instanceof Uint8Array)) throw new InvalidOptionError(`${where}: \`body\` must be a string or a Uint8Array, got ${show(value)}. Use \`json\` for objects.`)
+        out.body = value
+        break
+      case 'json':
+        json = { value }
+        break
+      case 'signal':
+        if (typeof value !== 'object' || value === null || !('aborted' in value)) throw new InvalidOptionError(`${where}: \`signal\` must be an AbortSignal, got ${show(value)}.`)
+        out.signal = value as AbortSignal
+        break
+      case 'deadline':
+        deadline = checkDuration(where, 'deadline', value, { allowInfinity: true })
+        break
+      case 'deadlineAt':
+        if (typeof value !== 'number' || Number.isNaN(value)) throw new InvalidOptionError(`${where}: \`deadlineAt\` must be a time on the client's clock (a number), got ${show(value)}.`)
+        out.deadlineAt = Math.min(out.deadlineAt, value)
+        break
+      case 'timeouts': {
+        const t = checkTimeouts(where, 'timeouts', value)
+        if (t.connect !== undefined) out.connectTimeout = t.connect
+        if (t.headers !== undefined) out.headersTimeout = t.headers
+        if (t.body !== undefined) out.bodyTimeout = t.body
+        break
+      }
+      case 'maxResponseSize':
+        out.maxResponseSize = checkMaxResponseSize(where, value)
+        break
+      case 'redirect':
+        if (!(REDIRECT_MODES as readonly unknown[]).includes(value)) throw new InvalidOptionError(`${where}: \`redirect\` must be 'follow', 'error' or 'manual', got ${show(value)}.`)
+        out.redirect = value as RequestConfig['redirect']
+        break
+      default:
+        unknownKey(where, key, REQUEST_KEYS)
+    }
+  }
+  if (json !== undefined) {
+    if (out.body !== undefined) throw new InvalidOptionError(`${where}: pass \`body\` or \`json\`, not both.`)
+    let text: string | undefined
+    try {
+      text = JSON.stringify(json.value)
+    } catch (error) {
+      throw new InvalidOptionError(`${where}: \`json\` could not be serialised: ${error instanceof Error ? error.message : String(error)}.`)
+    }
+    if (text === undefined) throw new InvalidOptionError(`${where}: \`json\` must be a JSON value, got ${show(json.value)}.`)
+    out.body = text
+    if (own === undefined || own['content-type'] === undefined) {
+      own ??= Object.assign(Object.create(null) as Record<string, string>, defaults)
+      own['content-type'] = 'application/json'
+    }
+  }
+  if (own !== undefined) out.headers = own
+  if (deadline !== undefined && deadline !== Infinity) out.deadlineAt = Math.min(out.deadlineAt, config.clock.now() + deadline)
+  return out
+}
+
+function encodeQuery(where: string, value: unknown): string | undefined {
+  const record = checkPlainObject(where, 'query', value, 'an object of names to strings, numbers, booleans or arrays of them') as Record<string, unknown>
+  const parts: string[] = []
+  const one = (key: string, v: unknown): void => {
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) {
+      parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(v))}`)
+    } else {
+      throw new InvalidOptionError(`${where}: query parameter ${show(key)} must be a string, a finite number or a boolean (or an array of them), got ${show(v)}.`)
+    }
+  }
+  for (const key of Object.keys(record)) {
+    const v = record[key]
+    if (v === undefined) continue
+    if (Array.isArray(v)) for (const item of v as unknown[]) one(key, item)
+    else one(key, v)
+  }
+  return parts.length === 0 ? undefined : parts.join('&')
+}
