@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { runDemo } from '../demo/demo.js'
+import type { runDemo as RunDemo } from '../demo/demo.js'
 
 const HELP = `Usage: fanout <command> [options]
 
@@ -28,6 +28,19 @@ Options:
   --seed <n>           seed of the latencies, failures and visitors (default 1)
   --no-color           plain output (colour is on for a terminal unless NO_COLOR is set)
   -h, --help           this help`
+
+/** The demo needs fanout's optional peers (undici for fanout/http, lru-cache for fanout/cache). */
+async function loadDemo(): Promise<typeof RunDemo> {
+  try {
+    return (await import('../demo/demo.js')).runDemo
+  } catch (error) {
+    const missing = /Cannot find (?:package|module) '([^']+)'/.exec(String((error as Error).message))?.[1]
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && missing !== undefined && !missing.startsWith('.') && !missing.startsWith('/')) {
+      throw new UsageError(`the demo needs the optional peer dependencies undici and lru-cache (missing: ${missing}). Install them: npm install undici@7 lru-cache@11`)
+    }
+    throw error
+  }
+}
 
 export class UsageError extends Error {
   override readonly name = 'UsageError'
@@ -68,6 +81,7 @@ export async function main(argv: readonly string[], io: { out: (line: string) =>
         return 0
       }
       const color = values['no-color'] !== true && io.isTTY && io.env.NO_COLOR === undefined
+      const runDemo = await loadDemo()
       let statusShown = false
       await runDemo({
         loads: number('loads', values.loads, 1, 10_000, true, 100),
