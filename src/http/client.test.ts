@@ -242,6 +242,22 @@ describe('fanout/http: requests and responses', () => {
     await expect(client().get('/relative')).rejects.toThrow(/relative URL and the client has no `baseUrl`/)
   })
 
+  it('I9: default credential headers go to the baseUrl origin only, never to an absolute URL elsewhere', async () => {
+    const home = await serve((_req, res, seen) => echo(res, seen))
+    const elsewhere = await serve((_req, res, seen) => echo(res, seen))
+    const c = client({ baseUrl: home.url('/'), headers: { authorization: 'Bearer canary-default', 'x-api-key': 'canary-key', 'x-trace': 't1' }, credentialHeaders: ['x-api-key'] })
+    const atHome = await c.json<Seen>('me')
+    expect(atHome.headers.authorization).toBe('Bearer canary-default')
+    expect(atHome.headers['x-api-key']).toBe('canary-key')
+    const away = await c.json<Seen>(elsewhere.url('/me'))
+    expect(away.headers.authorization).toBeUndefined()
+    expect(away.headers['x-api-key']).toBeUndefined()
+    expect(away.headers['x-trace']).toBe('t1')
+    // A request that sets its own credentials for another origin keeps them.
+    const explicit = await c.json<Seen>(elsewhere.url('/me'), { headers: { authorization: 'Bearer for-elsewhere' } })
+    expect(explicit.headers.authorization).toBe('Bearer for-elsewhere')
+  })
+
   it('json() sends accept: application/json; text() drops a BOM; HEAD and 204 have empty bodies', async () => {
     const up = await serve((req, res, seen) => {
       if (req.url === '/bom') return res.end('\uFEFFhello')

@@ -21,7 +21,7 @@ import { parseRetryAfter } from '../policies/retry-after.js'
 import { HttpError, HttpTimeoutError, InvalidJsonError, RedirectError, SsrfBlockedError } from './errors.js'
 import { Exchange, type ExchangeLimits, type ExchangeResult } from './exchange.js'
 import { parseClientOptions, parseRequestOptions, parseUrl, checkScheme, type ClientConfig, type HttpClientOptions, type HttpRequestOptions, type RequestConfig } from './options.js'
-import { redactUrl, withoutCredentials } from './redact.js'
+import { CREDENTIAL_HEADERS, redactUrl, withoutCredentials } from './redact.js'
 import { hopKey, nextHop, REDIRECT_STATUSES, type Hop } from './redirect.js'
 import type { SsrfVerdict } from './ssrf.js'
 
@@ -210,6 +210,8 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   /** The first hop: userinfo in the URL becomes basic auth (unless authorization is set) and leaves the URL. */
   const firstHop = (url: URL, request: RequestConfig): Hop => {
     let headers = request.headers
+    // Default credentials belong to the baseUrl's origin: an absolute URL elsewhere does not get them.
+    if (config.base !== undefined && url.origin !== config.base.origin) headers = withoutDefaultCredentials(headers, config.headers, config.credentialHeaders)
     if (url.username !== '' || url.password !== '') {
       if (headers.authorization === undefined) {
         const copy: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, headers)
@@ -379,4 +381,15 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
       return closed
     },
   }
+}
+
+/** `headers` without the credential headers it got from the client's defaults (same name, same value). */
+function withoutDefaultCredentials(headers: Readonly<Record<string, string>>, defaults: Readonly<Record<string, string>>, extra: ReadonlySet<string>): Readonly<Record<string, string>> {
+  let out: Record<string, string> | undefined
+  for (const name of Object.keys(defaults)) {
+    if (!(CREDENTIAL_HEADERS.includes(name) || extra.has(name)) || headers[name] !== defaults[name]) continue
+    out ??= Object.assign(Object.create(null) as Record<string, string>, headers)
+    delete out[name]
+  }
+  return out ?? headers
 }
