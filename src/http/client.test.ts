@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Clock, TimerHandle } from '../core/clock.js'
 import { AbortedError, InvalidOptionError, isFanoutError } from '../core/errors.js'
 import { execute } from '../core/execute.js'
-import { codeOf, isRetryableError, statusOf, TRANSIENT_ERROR_CODES } from '../policies/classify.js'
+import { codeOf, isIdempotentError, isRetryableError, statusOf, TRANSIENT_ERROR_CODES } from '../policies/classify.js'
 import { limit } from '../policies/limit.js'
 import { retryAfterOf } from '../policies/retry-after.js'
 import { retry } from '../policies/retry.js'
@@ -399,6 +399,15 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     const get = retry({ baseDelay: 1, maxDelay: 5 }).wrap(({ signal }) => c.get(up.url(), { signal }))
     expect((await execute(get)).text()).toBe('whole')
     expect(calls).toBe(2)
+
+    // The same failure on a POST: the error names the method, so retry() does not repeat a
+    // request that may have reached the server.
+    calls = 0
+    const post = retry({ baseDelay: 1, maxDelay: 5 }).wrap(({ signal }) => c.request(up.url(), { method: 'POST', body: 'order', signal }))
+    const error2 = await failure(execute(post))
+    expect((error2 as { method?: string }).method).toBe('POST')
+    expect(isIdempotentError(error2)).toBe(false)
+    expect(calls).toBe(1)
   })
 
   it('B6: a body shorter than its content-length, or a truncated chunked body, is an error', async () => {

@@ -200,7 +200,11 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
       case 'UND_ERR_HEADERS_OVERFLOW':
         return new ResponseTooLargeError('headers', this.limits.maxHeaderSize, this.hop.method, url(), '', { cause: error })
       default:
-        return error instanceof SsrfBlockedError ? ssrfErrorFor(error, url()) : error
+        if (error instanceof SsrfBlockedError) return ssrfErrorFor(error, url())
+        // A network error keeps its code (retry() classifies it) and learns the request's method,
+        // so retry() does not repeat a POST that may have reached the server.
+        if (typeof code === 'string' && !('method' in error)) Object.defineProperty(error, 'method', { value: this.hop.method, enumerable: false, configurable: true })
+        return error
     }
   }
 }
