@@ -21,10 +21,10 @@ import { Effect } from 'effect'
 import pLimit from 'p-limit'
 import pMap from 'p-map'
 import PQueue from 'p-queue'
-import { runInNewContext } from 'node:vm'
-import { setFlagsFromString } from 'node:v8'
 import type * as FanoutPLimit from '../src/compat/p-limit.js'
 import type { BenchContext, BenchReport, Benchmark, Measurement } from './harness.js'
+import { median } from './dag-shape.js'
+import { gc, requireGc } from './gc.js'
 
 /** fanout's p-limit drop-in, compiled (see `fanout.ts` for why dist/ and not src/). */
 const fanoutPLimit = ((await import(new URL('../dist/compat/p-limit.js', import.meta.url).href)) as typeof FanoutPLimit).default
@@ -261,25 +261,7 @@ const sleepWork: Work = async (i) => {
   return i
 }
 
-/** `global.gc` when node runs with --expose-gc; otherwise V8's flag set at run time and `gc` taken from a fresh context. */
-function findGc(): (() => void) | undefined {
-  const exposed = (globalThis as { gc?: unknown }).gc
-  if (typeof exposed === 'function') return exposed as () => void
-  try {
-    setFlagsFromString('--expose-gc')
-    const gc = runInNewContext('gc') as unknown
-    return typeof gc === 'function' ? (gc as () => void) : undefined
-  } catch {
-    return undefined
-  }
-}
-const gc = findGc()
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
 
@@ -305,7 +287,7 @@ async function timeRun(c: Contender, items: readonly number[], concurrency: numb
  * results still held). Live memory, not garbage; the same for every contender.
  */
 async function heapRun(c: Contender, items: readonly number[], concurrency: number): Promise<number> {
-  if (gc === undefined) throw new Error('heapRun needs gc')
+  const gc = requireGc()
   const probe = items.length >> 1
   // Let the previous run's last jobs finish first, so nothing of it is still held when the base is read.
   await new Promise((resolve) => setImmediate(resolve))

@@ -29,12 +29,12 @@
  */
 import DataLoader from 'dataloader'
 import { Effect, Exit, Request, RequestResolver } from 'effect'
-import { runInNewContext } from 'node:vm'
-import { setFlagsFromString } from 'node:v8'
 import type * as FanoutDataLoader from '../src/compat/dataloader.js'
 import { seededRandom } from '../src/core/random.js'
 import { fanout } from './fanout.js'
 import type { BenchContext, BenchReport, Benchmark, Measurement } from './harness.js'
+import { median } from './dag-shape.js'
+import { gc, requireGc } from './gc.js'
 
 /** fanout's DataLoader drop-in, compiled (see `fanout.ts` for why dist/ and not src/). */
 const CompatDataLoader = ((await import(new URL('../dist/compat/dataloader.js', import.meta.url).href)) as typeof FanoutDataLoader).default
@@ -183,25 +183,7 @@ const CONTENDERS: readonly Contender[] = [
 type Shape = 'tick' | 'rounds'
 const SHAPES: readonly Shape[] = ['tick', 'rounds']
 
-/** `global.gc` when node runs with --expose-gc; otherwise V8's flag set at run time and `gc` taken from a fresh context. */
-function findGc(): (() => void) | undefined {
-  const exposed = (globalThis as { gc?: unknown }).gc
-  if (typeof exposed === 'function') return exposed as () => void
-  try {
-    setFlagsFromString('--expose-gc')
-    const gc = runInNewContext('gc') as unknown
-    return typeof gc === 'function' ? (gc as () => void) : undefined
-  } catch {
-    return undefined
-  }
-}
-const gc = findGc()
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 
 /** 100,000 loads over 10,000 keys: each key 10 times, shuffled with the seed. */
 function makeKeys(seed: number): Int32Array {
@@ -265,7 +247,7 @@ async function timeRun(c: Contender, shape: Shape, keys: Int32Array): Promise<{ 
  * start of the (first) batch call, and when the run resolves (its results still held).
  */
 async function heapRun(c: Contender, keys: Int32Array): Promise<number> {
-  if (gc === undefined) throw new Error('heapRun needs gc')
+  const gc = requireGc()
   // Let the previous run's last jobs finish first, so nothing of it is still held when the base is read.
   await new Promise((resolve) => setImmediate(resolve))
   gc()

@@ -1,0 +1,27 @@
+/**
+ * A way to force a full garbage collection in benchmarks that measure live heap: `global.gc`
+ * when node runs with --expose-gc; otherwise V8's flag set at run time and `gc` taken from a
+ * fresh context. `undefined` when neither works (heap metrics are then skipped, with a note).
+ */
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+
+function findGc(): (() => void) | undefined {
+  const exposed = (globalThis as { gc?: unknown }).gc
+  if (typeof exposed === 'function') return exposed as () => void
+  try {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as unknown
+    return typeof gc === 'function' ? (gc as () => void) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export const gc = findGc()
+
+/** `gc`, or an error for a measurement that cannot run without it. */
+export function requireGc(): () => void {
+  if (gc === undefined) throw new Error('this measurement needs a way to force a garbage collection (run node with --expose-gc)')
+  return gc
+}
