@@ -32,6 +32,7 @@ function instrument(source: string, index: number): { code: string; checks: numb
     .replace(/from 'fanout\/compat\/dataloader'/g, `from '${rel('compat/dataloader.js')}'`)
     .replace(/from 'fanout\/cache'/g, `from '${rel('stores/cache.js')}'`)
     .replace(/from 'fanout\/http'/g, `from '${rel('http/index.js')}'`)
+    .replace(/from 'fanout\/eslint'/g, `from '${rel('eslint/index.js')}'`)
     .replace(/from 'fanout'/g, `from '${rel('index.js')}'`)
     .split('\n')
     .map((line) => {

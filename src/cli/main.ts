@@ -13,6 +13,8 @@ const HELP = `Usage: fanout <command> [options]
 Commands:
   demo      load a simulated product page three ways (sequential awaits, naive Promise.all,
             a fanout flow) and compare latency, upstream calls, 429s and errors
+  lint      find waterfalls (independent awaits run one after another) and auth checks run in
+            parallel with the data they guard; --fix applies the safe rewrites
 
 Run "fanout <command> --help" for a command's options.`
 
@@ -55,7 +57,10 @@ function number(name: string, raw: string | undefined, min: number, max: number,
   return value
 }
 
-export async function main(argv: readonly string[], io: { out: (line: string) => void; err: (line: string) => void; isTTY: boolean; env: Record<string, string | undefined> }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: { out: (line: string) => void; err: (line: string) => void; isTTY: boolean; env: Record<string, string | undefined>; cwd?: string },
+): Promise<number> {
   const [command, ...rest] = argv
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     io.out(HELP)
@@ -104,6 +109,10 @@ export async function main(argv: readonly string[], io: { out: (line: string) =>
           : undefined,
       })
       return 0
+    }
+    if (command === 'lint') {
+      const { runLint } = await import('./lint.js')
+      return await runLint(rest, { out: io.out, err: io.err, cwd: io.cwd ?? process.cwd(), isTTY: io.isTTY, env: io.env })
     }
     throw new UsageError(`unknown command "${command}".\n\n${HELP}`)
   } catch (error) {

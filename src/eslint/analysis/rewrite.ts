@@ -1,0 +1,143 @@
+/**
+ * The `Promise.all` rewrite of one group: `const [a, b] = await Promise.all([f(), g()])`, keeping
+ * `const`/`let`, destructuring patterns, type annotations (as a tuple annotation), comments (moved
+ * onto their element), and per-call `.catch(...)`. `autoFixable` is true only for the proven-safe
+ * shape: adjacent single declarations of one kind, each `= await <call>`, nothing between.
+ * Everything else becomes a suggestion, with the list of behaviour changes it implies.
+ */
+import type { Group, Member } from './groups.js'
+import { rangeOf, type AnyNode } from './node.js'
+
+export interface Rewrite {
+  readonly range: [number, number]
+  readonly text: string
+  readonly autoFixable: boolean
+  /** What could change if the suggestion is applied. */
+  readonly changes: string[]
+}
+
+export interface SourceView {
+  readonly text: string
+  /** All comments, in order, with ranges. */
+  readonly comments: readonly AnyNode[]
+}
+
+function annotationOf(pattern: AnyNode): AnyNode | null {
+  const a = pattern['typeAnnotation']
+  return a && typeof a === 'object' ? (a as AnyNode) : null
+}
+
+function patternText(pattern: AnyNode, text: string): string {
+  const [s, e] = rangeOf(pattern)
+  const ann = annotationOf(pattern)
+  const end = ann ? rangeOf(ann)[0] : e
+  let out = text.slice(s, end).trimEnd()
+  // `{ x }: T` has no `?`, but an optional marker on an identifier binding cannot occur in `const`.
+  if (out.endsWith('?')) out = out.slice(0, -1)
+  return out
+}
+
+function annotationText(pattern: AnyNode, text: string): string {
+  const ann = annotationOf(pattern)
+  if (!ann) return ''
+  const inner = ann['typeAnnotation'] as AnyNode | undefined
+  return inner ? text.slice(...rangeOf(inner)) : text.slice(...rangeOf(ann)).replace(/^\s*:\s*/, '')
+}
+
+function within(r: [number, number], outer: [number, number]): boolean {
+  return r[0] >= outer[0] && r[1] <= outer[1]
+}
+
+function lineStartOf(text: string, pos: number): number {
+  return text.lastIndexOf('\n', pos - 1) + 1
+}
+
+function commentText(c: AnyNode): string {
+  return c.type === 'Line' ? `//${c['value'] as string}` : `/*${c['value'] as string}*/`
+}
+
+function tempName(text: string, i: number): string {
+  let name = `result${i + 1}`
+  while (new RegExp(`\\b${name}\\b`).test(text)) name = `_${name}`
+  return name
+}
+
+export function buildRewrite(group: Group, src: SourceView): Rewrite {
+  const { members, between } = group
+  const text = src.text
+  const first = members[0]!
+  const last = members[members.length - 1]!
+  const range: [number, number] = [rangeOf(first.stmt)[0], rangeOf(last.stmt)[1]]
+  const kind = first.kind
+  const annotated = members.filter((m) => annotationOf(m.pattern) !== null).length
+  const allAnnotated = annotated === members.length
+  const noneAnnotated = annotated === 0
+  const inSlot = (m: Member): boolean =>
+    m.direct && m.kind === kind && (allAnnotated || (noneAnnotated && annotationOf(m.pattern) === null)) && !m.wrapped
+  const autoFixable = between.length === 0 && members.every(inSlot) && (allAnnotated || noneAnnotated)
+
+  // Comments outside every kept text go to the member they belong to (same statement, trailing on
+  // its last line, or the next member).
+  const kept: [number, number][] = [
+    ...members.map((m) => rangeOf(m.await['argument'] as AnyNode)),
+    ...members.filter((m) => !inSlot(m)).map((m) => rangeOf(m.stmt)),
+    ...members.filter(inSlot).map((m) => [rangeOf(m.pattern)[0], annotationOf(m.pattern) ? rangeOf(annotationOf(m.pattern)!)[0] : rangeOf(m.pattern)[1]] as [number, number]),
+    ...between.map(rangeOf),
+  ]
+  const owned = new Map<Member, string[]>(members.map((m) => [m, []]))
+  const trailing = new Map<Member, string[]>(members.map((m) => [m, []]))
+  for (const c of src.comments) {
+    const r = rangeOf(c)
+    if (!within(r, range) || kept.some((k) => within(r, k))) continue
+    let owner = members.find((m) => within(r, rangeOf(m.stmt)))
+    if (!owner) {
+      const prev = [...members].reverse().find((m) => rangeOf(m.stmt)[1] <= r[0])
+      if (prev && !text.slice(rangeOf(prev.stmt)[1], r[0]).includes('\n') && c.type === 'Line') {
+        trailing.get(prev)!.push(commentText(c))
+        continue
+      }
+    }
+    owner ??= members.find((m) => rangeOf(m.stmt)[0] >= r[1]) ?? last
+    owned.get(owner)!.push(commentText(c))
+  }
+
+  const indent = /^[ \t]*/.exec(text.slice(lineStartOf(text, range[0]), range[0]))![0]
+  const inner = `${indent}  `
+  const semi = text.slice(...rangeOf(first.stmt)).trimEnd().endsWith(';') ? ';' : ''
+  const slots: string[] = []
+  const elements: string[] = []
+  const temps = new Map<Member, string>()
+  members.forEach((m, i) => {
+    if (inSlot(m)) {
+      slots.push(patternText(m.pattern, text))
+    } else {
+      const t = tempName(text, i)
+      temps.set(m, t)
+      slots.push(t)
+    }
+    for (const c of owned.get(m)!) elements.push(`${inner}${c}`)
+    const tail = trailing.get(m)!
+    elements.push(`${inner}${text.slice(...rangeOf(m.await['argument'] as AnyNode))},${tail.length > 0 ? ` ${tail.join(' ')}` : ''}`)
+  })
+  const tuple = allAnnotated ? `: [${members.map((m) => annotationText(m.pattern, text)).join(', ')}]` : ''
+  const lines = [`${kind} [${slots.join(', ')}]${tuple} = await Promise.all([`, ...elements, `${indent}])${semi}`]
+  // Statements that follow the Promise.all, in their original order.
+  const ordered = [...members.map((m) => m.stmt), ...between].sort((a, b) => rangeOf(a)[0] - rangeOf(b)[0])
+  for (const stmt of ordered) {
+    const m = members.find((x) => x.stmt === stmt)
+    if (m && !temps.has(m)) continue
+    if (m) {
+      const [as, ae] = rangeOf(m.await)
+      const [ss, se] = rangeOf(stmt)
+      lines.push(`${indent}${text.slice(ss, as)}${temps.get(m)!}${text.slice(ae, se)}`)
+    } else {
+      lines.push(`${indent}${text.slice(...rangeOf(stmt))}`)
+    }
+  }
+
+  const changes = ['if one call rejects, the others still run (their side effects are no longer skipped), and the first rejection in time, not in program order, is thrown']
+  if (between.length > 0) changes.push('the statements between the awaits run after all of the calls have settled')
+  const wrapped = members.filter((m) => m.wrapped)
+  if (wrapped.length > 0) changes.push('the code around each nested await (e.g. parsing) runs after all of the calls have settled')
+  return { range, text: lines.join('\n'), autoFixable, changes }
+}

@@ -1,0 +1,41 @@
+/**
+ * `fanout/eslint`: rules that find waterfalls (independent awaits run one after another) and the
+ * opposite danger (data fetched in parallel with the auth check that guards it). ESLint 9+ flat
+ * config; JS, TS, JSX and TSX through typescript-eslint's parser; type information is used when
+ * the project provides it, never required.
+ *
+ * @example
+ * // eslint.config.js
+ * import fanout from 'fanout/eslint'
+ * export default [fanout.configs.recommended]
+ */
+import type { ESLint, Linter, Rule } from 'eslint'
+import { noAwaitInLoopIndependent } from './rules/no-await-in-loop-independent.js'
+import { noParallelAuth } from './rules/no-parallel-auth.js'
+import { noSequentialAwait } from './rules/no-sequential-await.js'
+
+export const rules: Record<string, Rule.RuleModule> = {
+  'no-sequential-await': noSequentialAwait,
+  'no-parallel-auth': noParallelAuth,
+  'no-await-in-loop-independent': noAwaitInLoopIndependent,
+}
+
+const plugin: ESLint.Plugin & { configs: { recommended: Linter.Config } } = {
+  meta: { name: 'fanout', version: '0.1.0' },
+  rules,
+  configs: { recommended: {} as Linter.Config },
+}
+
+/** The rules at their recommended levels: waterfalls and loops warn, auth in parallel with data is an error. */
+plugin.configs.recommended = {
+  name: 'fanout/recommended',
+  plugins: { fanout: plugin },
+  rules: {
+    'fanout/no-sequential-await': 'warn',
+    'fanout/no-parallel-auth': 'error',
+    'fanout/no-await-in-loop-independent': 'warn',
+  },
+}
+
+export { noAwaitInLoopIndependent, noParallelAuth, noSequentialAwait }
+export default plugin

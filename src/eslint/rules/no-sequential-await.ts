@@ -1,0 +1,122 @@
+/**
+ * `fanout/no-sequential-await`: independent awaits in one async function that run one after
+ * another (a waterfall). Reports one group per finding, on its first await, with what each call
+ * waits for and the estimated saving. Auto-fixes only the proven-safe shape (adjacent
+ * `const|let x = await read()` declarations); everything else gets a suggestion that says what
+ * would change. Gates (auth, validation, `*OrThrow`, guards), writes, transactions, loops and
+ * unknown calls are never reordered.
+ */
+import type { Rule } from 'eslint'
+import { isTransactionCallback } from '../analysis/classify.js'
+import { findGroups, type Group, type Member } from '../analysis/groups.js'
+import { FUNCTION_TYPES, LOOP_TYPES, rangeOf, type AnyNode } from '../analysis/node.js'
+import { buildRewrite } from '../analysis/rewrite.js'
+
+export interface NoSequentialAwaitOptions {
+  /** Regular expressions matched against callee text (`cache\\.`, `^getConfig$`): such calls are never grouped. */
+  readonly ignore?: readonly string[]
+  /** Minimum estimated saving, in network/database round trips, for a group to be reported (default 1). */
+  readonly minSaving?: number
+  /** Report groups of cheap request-scoped reads (`headers()`, `request.json()`, `params`) at low priority (default true). */
+  readonly reportRequestApis?: boolean
+}
+
+function label(m: Member, text: (n: AnyNode) => string): string {
+  const raw = m.op.call ? `${text(m.op.call['callee'] as AnyNode)}()` : text(m.op.element)
+  const flat = raw.replace(/\s+/g, ' ')
+  return flat.length > 48 ? `${flat.slice(0, 45)}...` : flat
+}
+
+function describeWaits(group: Group, text: (n: AnyNode) => string): string {
+  const names = group.members.map((m) => `\`${label(m, text)}\``)
+  return names
+    .slice(1)
+    .map((n, i) => `${n} waits for ${names.slice(0, i + 1).join(', ')}`)
+    .join('; ')
+}
+
+export const noSequentialAwait: Rule.RuleModule = {
+  meta: {
+    type: 'suggestion',
+    fixable: 'code',
+    hasSuggestions: true,
+    docs: {
+      description: 'Start independent awaited calls together with Promise.all instead of one after another',
+      recommended: true,
+    },
+    schema: [
+      {
+        type: 'object',
+        properties: {
+          ignore: { type: 'array', items: { type: 'string' }, uniqueItems: true },
+          minSaving: { type: 'integer', minimum: 0 },
+          reportRequestApis: { type: 'boolean' },
+        },
+        additionalProperties: false,
+      },
+    ],
+    messages: {
+      sequential:
+        '{{count}} independent awaits run one after another: {{waits}}. Promise.all would save about {{saving}} round trip(s).',
+      sequentialRequestApis:
+        'Low priority: {{count}} independent awaits of cheap request-scoped APIs run one after another: {{waits}}. Promise.all starts them together.',
+      suggestPromiseAll: 'Run them with Promise.all. What changes: {{changes}}.',
+    },
+  },
+  create(context) {
+    const options = (context.options[0] ?? {}) as NoSequentialAwaitOptions
+    const minSaving = options.minSaving ?? 1
+    const reportRequestApis = options.reportRequestApis ?? true
+    const ignore = (options.ignore ?? []).map((p) => new RegExp(p))
+    const sourceCode = context.sourceCode
+    const text = (n: AnyNode): string => sourceCode.text.slice(...rangeOf(n))
+    const keys = sourceCode.visitorKeys as Readonly<Record<string, readonly string[] | undefined>>
+    let comments: AnyNode[] | null = null
+
+    function analysable(block: AnyNode): boolean {
+      let n = block.parent ?? null
+      while (n) {
+        if (LOOP_TYPES.has(n.type)) return false
+        if (FUNCTION_TYPES.has(n.type)) return n['async'] === true && !isTransactionCallback(n)
+        if (n.type === 'StaticBlock' || n.type === 'Program' || n.type === 'ClassBody') return false
+        n = n.parent ?? null
+      }
+      return false
+    }
+
+    function check(block: AnyNode): void {
+      if (!analysable(block)) return
+      const groups = findGroups(block['body'] as AnyNode[], { keys, ignore, text })
+      for (const group of groups) {
+        const network = group.members.filter((m) => m.op.effect === 'read').length
+        const saving = Math.max(0, network - 1)
+        let messageId: 'sequential' | 'sequentialRequestApis'
+        if (network >= 2) {
+          if (saving < minSaving) continue
+          messageId = 'sequential'
+        } else {
+          if (!reportRequestApis) continue
+          messageId = 'sequentialRequestApis'
+        }
+        comments ??= sourceCode.getAllComments() as unknown as AnyNode[]
+        const rewrite = buildRewrite(group, { text: sourceCode.text, comments })
+        const fix = (fixer: Rule.RuleFixer): Rule.Fix => fixer.replaceTextRange(rewrite.range, rewrite.text)
+        const first = group.members[0]!
+        context.report({
+          node: first.await as never,
+          messageId,
+          data: { count: String(group.members.length), waits: describeWaits(group, text), saving: String(saving) },
+          ...(rewrite.autoFixable
+            ? { fix }
+            : { suggest: [{ messageId: 'suggestPromiseAll', data: { changes: rewrite.changes.join('; ') }, fix }] }),
+        })
+      }
+    }
+
+    return {
+      BlockStatement(node) {
+        check(node as unknown as AnyNode)
+      },
+    }
+  },
+}

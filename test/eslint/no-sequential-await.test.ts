@@ -1,0 +1,158 @@
+/**
+ * `fanout/no-sequential-await` against its corpus (test/eslint/corpus/sequential, one realistic module per
+ * case with a `// expect:` header), its options, and the fix oracle: every auto-fix must type-check,
+ * behave the same against recording fakes, and actually overlap the calls it groups.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { noSequentialAwait } from '../../src/eslint/rules/no-sequential-await.js'
+import { applyFix, compareRuns, lint, typecheck, type RuleUnderTest } from './fix-oracle.js'
+
+const RULE: RuleUnderTest = { name: 'no-sequential-await', rule: noSequentialAwait }
+const DIR = fileURLToPath(new URL('./corpus/sequential/', import.meta.url))
+
+interface Expectation {
+  readonly reports: number
+  readonly kind: 'fix' | 'suggestion' | 'none' | 'any'
+}
+
+function expectation(source: string, file: string): Expectation {
+  const header = /^\/\/ expect: (.+)$/m.exec(source)?.[1]
+  if (!header) throw new Error(`${file}: no "// expect:" header`)
+  if (/^none$/.test(header)) return { reports: 0, kind: 'none' }
+  const count = /(\d+) reports?/.exec(header)
+  const kind = /\bfix\b/.test(header) ? 'fix' : /suggestion only/.test(header) ? 'suggestion' : 'any'
+  return { reports: count ? Number(count[1]) : 1, kind }
+}
+
+const corpus = readdirSync(DIR)
+  .filter((f) => f.endsWith('.ts'))
+  .sort()
+  .map((file) => {
+    const source = readFileSync(join(DIR, file), 'utf8')
+    return { file, source, expect: expectation(source, file) }
+  })
+
+describe('no-sequential-await corpus', () => {
+  it('has at least 50 cases, positives and negatives', () => {
+    expect(corpus.length).toBeGreaterThanOrEqual(50)
+    expect(corpus.filter((c) => c.expect.kind === 'none').length).toBeGreaterThanOrEqual(20)
+    expect(corpus.filter((c) => c.expect.kind === 'fix').length).toBeGreaterThanOrEqual(15)
+  })
+
+  it.each(corpus.map((c) => [c.file, c] as const))('%s', (_file, c) => {
+    const messages = lint(c.source, RULE, c.file)
+    const summary = messages.map((m) => `${m.line}: ${m.message}`)
+    expect(messages.length, summary.join('\n')).toBe(c.expect.reports)
+    for (const m of messages) {
+      expect(m.ruleId).toBe('fanout/no-sequential-await')
+      if (c.expect.kind === 'fix') expect(m.fix, `${m.line}: ${m.message}`).toBeDefined()
+      if (c.expect.kind === 'suggestion') {
+        expect(m.fix).toBeUndefined()
+        expect(m.suggestions?.length).toBe(1)
+        expect(m.suggestions?.[0]?.desc).toMatch(/What changes: if one call rejects, the others still run/)
+      }
+    }
+  })
+})
+
+describe('no-sequential-await fix oracle', () => {
+  const fixable = corpus.filter((c) => c.expect.kind === 'fix')
+  const fixed = Object.fromEntries(fixable.map((c) => [c.file, applyFix(c.source, RULE, c.file).output]))
+
+  it('every fix leaves no report behind and type-checks (strict, in-memory program)', () => {
+    for (const c of fixable) {
+      expect(fixed[c.file], c.file).not.toBe(c.source)
+      expect(fixed[c.file], c.file).toMatch(/await Promise\.all\(\[/)
+      expect(lint(fixed[c.file]!, RULE, c.file), c.file).toEqual([])
+    }
+    const originals = typecheck(Object.fromEntries(fixable.map((c) => [`original-${c.file}`, c.source])))
+    expect(Object.values(originals).flat()).toEqual([])
+    const diagnostics = typecheck(fixed)
+    expect(Object.values(diagnostics).flat()).toEqual([])
+  })
+
+  it.each(fixable.map((c) => [c.file, c] as const))('%s: same results and calls, and the calls overlap', async (_file, c) => {
+    const { problems, parallelised } = await compareRuns(c.source, fixed[c.file]!)
+    expect(problems).toEqual([])
+    expect(parallelised.length, `${c.file}: no function overlaps more calls after the fix`).toBeGreaterThan(0)
+  })
+
+  it('the oracle notices a wrong fix', async () => {
+    const original = `export async function f(api: any) { const a = await api.getA(1); const b = await api.getB(a); return b }`
+    const wrong = `export async function f(api: any) { const [a, b] = await Promise.all([api.getA(1), api.getB(2)]); return b }`
+    const { problems } = await compareRuns(original, wrong)
+    expect(problems.length).toBeGreaterThan(0)
+    const types = typecheck({ 'bad.ts': `export async function f(): Promise<number> { return 'x' }` })
+    expect(types['bad.ts']!.length).toBeGreaterThan(0)
+  })
+})
+
+describe('no-sequential-await output', () => {
+  const seed = readFileSync(join(DIR, 'seed-parallel-data-fetching.ts'), 'utf8')
+
+  it('reports once per group, on the first await, with what each call waits for and the saving', () => {
+    const [m] = lint(seed, RULE)
+    expect(m?.line).toBe(10)
+    expect(m?.message).toBe(
+      '3 independent awaits run one after another: `api.fetchSettings()` waits for `api.fetchUser()`; ' +
+        '`api.fetchBalance()` waits for `api.fetchUser()`, `api.fetchSettings()`. Promise.all would save about 2 round trip(s).',
+    )
+  })
+
+  it('rewrites to one Promise.all keeping patterns, annotations and comments', () => {
+    expect(applyFix(seed, RULE).output).toContain(
+      [
+        '  const [user, settings, balance] = await Promise.all([',
+        '    api.fetchUser(userId),',
+        '    api.fetchSettings(companyId),',
+        '    api.fetchBalance(userId, companyId),',
+        '  ]);',
+      ].join('\n'),
+    )
+    const annotated = readFileSync(join(DIR, 'type-annotations.ts'), 'utf8')
+    expect(applyFix(annotated, RULE).output).toContain('const [customer, invoices]: [Customer, readonly Invoice[]] = await Promise.all([')
+    const commented = readFileSync(join(DIR, 'comments-preserved.ts'), 'utf8')
+    expect(applyFix(commented, RULE).output).toContain(
+      ['  // the page body', '  const [page, nav] = await Promise.all([', '    cms.getPage(slug), // slow: 120 ms', '    /* the menu, cached upstream */', '    cms.getNavigation(locale),', '  ])'].join('\n'),
+    )
+  })
+
+  it('reports request-scoped APIs at low priority, or not at all with reportRequestApis: false', () => {
+    const source = readFileSync(join(DIR, 'seed-headers-body.ts'), 'utf8')
+    expect(lint(source, RULE)[0]?.message).toMatch(/^Low priority: 2 independent awaits of cheap request-scoped APIs/)
+    expect(lint(source, { ...RULE, options: [{ reportRequestApis: false }] })).toEqual([])
+  })
+
+  it('minSaving drops groups that save fewer round trips', () => {
+    expect(lint(seed, { ...RULE, options: [{ minSaving: 2 }] })).toHaveLength(1)
+    expect(lint(seed, { ...RULE, options: [{ minSaving: 3 }] })).toEqual([])
+  })
+
+  it('ignore keeps matching calls out of any group', () => {
+    expect(lint(seed, { ...RULE, options: [{ ignore: ['fetchSettings$'] }] })).toEqual([])
+    expect(lint(seed, { ...RULE, options: [{ ignore: ['fetchBalance$'] }] })).toHaveLength(1)
+  })
+
+  it('a suggestion keeps what cannot go in the array pattern as a statement after it', () => {
+    const source = readFileSync(join(DIR, 'nested-json-parse.ts'), 'utf8')
+    const [m] = lint(source, RULE)
+    expect(m?.suggestions?.[0]?.fix.text).toBe(
+      [
+        'const [result1, user] = await Promise.all([',
+        '    req.text(),',
+        '    users.getUser(id),',
+        '  ])',
+        '  const body = JSON.parse(result1) as { note: string }',
+      ].join('\n'),
+    )
+  })
+
+  it('stays linear on a large function', () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => `  const v${i} = await api.getItem${i % 7}(id${i % 3})\n  if (!v${i}) return null`)
+    const source = `export async function big(api: any, id0: string, id1: string, id2: string) {\n${lines.join('\n')}\n  return 1\n}\n`
+    expect(lint(source, RULE)).toEqual([])
+  })
+})
