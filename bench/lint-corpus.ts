@@ -8,6 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { seededRandom as random } from '../src/core/random.js'
 
 export interface Corpus {
   readonly dir: string
@@ -17,18 +18,6 @@ export interface Corpus {
   readonly lines: number
   /** Handlers written as a waterfall of independent awaits (what no-sequential-await should find). */
   readonly waterfalls: number
-}
-
-/** mulberry32: a small seeded PRNG. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const ENTITIES = ['user', 'order', 'invoice', 'product', 'cart', 'payment', 'shipment', 'review', 'coupon', 'account', 'team', 'project', 'ticket', 'message', 'notification', 'report', 'warehouse', 'supplier', 'subscription', 'plan'] as const
