@@ -181,6 +181,16 @@ describe('fanout lint', () => {
     expect(json.report.files).toEqual([])
   })
 
+  it('skips test files (sequential awaits there are usually deliberate) unless --include-tests', async () => {
+    const root = project({ 'src/total.ts': CLEAN, 'src/page.test.ts': WATERFALL, 'src/__tests__/page.ts': WATERFALL, 'src/page.spec.tsx': WATERFALL })
+    const skipped = await lint(root)
+    expect(skipped.code).toBe(0)
+    expect(skipped.out).toBe('✔ no findings in 1 file checked')
+    const included = await lintJson(root, ['--include-tests'])
+    expect(included.code).toBe(1)
+    expect(included.report.files.length).toBe(3)
+  })
+
   it('lints only the paths given (files and folders), relative to the working directory', async () => {
     const root = typical()
     expect((await lint(root, ['src/total.ts'])).code).toBe(0)
