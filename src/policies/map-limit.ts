@@ -9,7 +9,7 @@
  * stops it the same way.
  */
 import { InvalidOptionError } from '../core/errors.js'
-import { linkSignal } from '../core/signals.js'
+import { linkSignal, onAbort } from '../core/signals.js'
 import { checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
 
 export interface MapLimitOptions {
@@ -41,19 +41,33 @@ export async function mapLimit<T, R>(
 
   const link = linkSignal(opts.signal)
   const signal = link.signal
-  const iterator = items[Symbol.iterator]()
-  const results: R[] = []
+  // The hot loop reads plain variables: `stopped` mirrors the signal (set by its abort event),
+  // and an array is indexed directly instead of through an iterator's step objects.
+  let stopped = signal.aborted
+  const unsubscribe = onAbort(signal, () => {
+    stopped = true
+  })
+  const array = Array.isArray(items) ? (items as readonly T[]) : undefined
+  const iterator = array === undefined ? items[Symbol.iterator]() : undefined
+  const results: R[] = array === undefined ? [] : new Array<R>(array.length)
   let next = 0
   let failed = false
   let failure: unknown
 
   const worker = async (): Promise<void> => {
-    while (!failed && !signal.aborted) {
-      const step = iterator.next()
-      if (step.done === true) return
+    while (!stopped) {
+      let value: T
+      if (array !== undefined) {
+        if (next >= array.length) return
+        value = array[next]!
+      } else {
+        const step = iterator!.next()
+        if (step.done === true) return
+        value = step.value
+      }
       const index = next++
       try {
-        results[index] = await fn(step.value, index, signal)
+        results[index] = await fn(value, index, signal)
       } catch (error) {
         if (!failed) {
           failed = true
@@ -76,6 +90,7 @@ export async function mapLimit<T, R>(
     }
     await Promise.all(workers)
   } finally {
+    unsubscribe()
     link.dispose()
   }
   if (failed) throw failure
