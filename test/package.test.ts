@@ -137,4 +137,61 @@ describe('package', () => {
     const built = join(outDir, 'index.js')
     if (existsSync(built)) expect(Object.keys(await import(pathToFileURL(built).href)).sort()).toEqual(fromSource)
   })
+
+  it('the subpath entries expose exactly their reviewed surfaces', async () => {
+    const surface = async (path: string): Promise<string[]> => Object.keys((await import(path)) as object).sort()
+    expect({
+      cache: await surface('../src/stores/cache.js'),
+      http: await surface('../src/http/index.js'),
+      eslint: await surface('../src/eslint/index.js'),
+      pLimit: await surface('../src/compat/p-limit.js'),
+      dataloader: await surface('../src/compat/dataloader.js'),
+    }).toMatchInlineSnapshot(`
+      {
+        "cache": [
+          "CACHE_ENTRY_FORMAT",
+          "CachedError",
+          "MAX_CACHE_TTL",
+          "cacheKey",
+          "cached",
+          "memoryCacheStore",
+          "singleFlight",
+        ],
+        "dataloader": [
+          "default",
+        ],
+        "eslint": [
+          "default",
+          "noAwaitInLoopIndependent",
+          "noParallelAuth",
+          "noSequentialAwait",
+          "rules",
+        ],
+        "http": [
+          "HttpError",
+          "HttpTimeoutError",
+          "InvalidJsonError",
+          "PaginationError",
+          "RedirectError",
+          "ResponseTooLargeError",
+          "SsrfBlockedError",
+          "UrlTooLongError",
+          "batchEndpoint",
+          "collectPages",
+          "createHttpClient",
+          "formatLinkHeader",
+          "idsParam",
+          "nextLink",
+          "pages",
+          "paginate",
+          "parseLinkHeader",
+          "withFields",
+        ],
+        "pLimit": [
+          "default",
+          "limitFunction",
+        ],
+      }
+    `)
+  })
 })
