@@ -204,6 +204,28 @@ describe('cached()', () => {
     })
   })
 
+  describe('timeout', () => {
+    it('bounds a call to fn: its signal aborts, callers get a TimeoutError, and the key is free again', async () => {
+      useFakeTime()
+      const o = origin((_: string, signal, n) => (n === 1 ? after(10_000, 'never', signal) : after(10, 'v2', signal)))
+      const c = cached(o.fn, { store: memory(), ttl: 1_000, scope: 'shared', timeout: 100 })
+      const outcome = await settle(c('k'))
+      expect(outcome.ok).toBe(false)
+      expect((outcome as { error: unknown }).error).toBeInstanceOf(TimeoutError)
+      expect(o.signals[0]!.aborted).toBe(true)
+      expect(await settle(c('k'))).toEqual({ ok: true, value: 'v2' })
+    })
+
+    it('with staleIfError, a refresh that times out serves the stale value', async () => {
+      useFakeTime()
+      const o = origin((_: string, signal, n) => (n === 1 ? 'v1' : after(10_000, 'late', signal)))
+      const c = cached(o.fn, { store: memory(), ttl: 100, staleIfError: 10_000, scope: 'shared', timeout: 50 })
+      await settle(c('k'))
+      await vi.advanceTimersByTimeAsync(200)
+      expect(await settle(c.entry('k'))).toEqual({ ok: true, value: { value: 'v1', status: 'stale-if-error' } })
+    })
+  })
+
   describe('F10: stale-if-error', () => {
     function setup(failures: unknown[]) {
       const o = origin((_: string, signal, n) => (n === 1 ? after(10, 'v1', signal) : failAfter(10, failures[n - 2], signal)))

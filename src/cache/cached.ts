@@ -81,6 +81,12 @@ export interface CachedOptions<K> {
   readonly clock?: Clock
   /** Ms a store get or set may take before it is skipped. 1–60 000, default 250. */
   readonly storeTimeout?: number
+  /**
+   * Ms a call to `fn` may take: then its signal aborts and it fails with a `TimeoutError` (which
+   * stale-if-error covers). A call shared by several callers holds its key until it settles, so
+   * give `fn` a bound here or inside it. Default: none.
+   */
+  readonly timeout?: number
 }
 
 export interface Cached<K, V> {
@@ -112,7 +118,7 @@ export class CachedError extends Error {
 /** Longest lifetime or window: a year. Longer asks are capped, so nothing is cached for ever. */
 export const MAX_CACHE_TTL = 365 * 24 * 60 * 60 * 1000
 
-const KNOWN = ['store', 'ttl', 'scope', 'staleWhileRevalidate', 'staleIfError', 'negative', 'version', 'key', 'name', 'clock', 'storeTimeout']
+const KNOWN = ['store', 'ttl', 'scope', 'staleWhileRevalidate', 'staleIfError', 'negative', 'version', 'key', 'name', 'clock', 'storeTimeout', 'timeout']
 const STALE_IF_ERROR_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504])
 const BYPASS = Symbol('bypass')
 
@@ -122,7 +128,11 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
     throw new InvalidOptionError(`${where}: the first argument must be the function that fetches a value, (key, { signal }) => value, got ${show(fn)}.`)
   }
   const o = parseOptions(where, options)
-  const { store, ttl, swr, sie, clock, storeTimeout, version } = o
+  const { store, ttl, swr, sie, clock, storeTimeout, version, timeout } = o
+  const callFn = (key: K, signal: AbortSignal): Promise<V> =>
+    timeout === undefined
+      ? Promise.resolve(fn(key, { signal }))
+      : withTimeLimit(clock, signal, timeout, () => new TimeoutError(`cached("${o.name}"): the call to fn took longer than ${timeout} ms`, timeout), (bounded) => Promise.resolve(fn(key, { signal: bounded })))
   const prefix = `${o.name}:`
   const flights = singleFlight()
 
@@ -183,7 +193,7 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
   const fetchAndStore = async (storeKey: string, key: K, signal: AbortSignal): Promise<V> => {
     let value: V
     try {
-      value = await fn(key, { signal })
+      value = await callFn(key, signal)
     } catch (error) {
       const negative = o.negative
       if (negative !== undefined && !signal.aborted && remembers(negative, error)) {
@@ -271,6 +281,7 @@ interface Parsed<K> {
   readonly name: string
   readonly clock: Clock
   readonly storeTimeout: number
+  readonly timeout: number | undefined
 }
 
 function parseOptions<K>(where: string, options: CachedOptions<K>): Parsed<K> {
@@ -316,6 +327,7 @@ function parseOptions<K>(where: string, options: CachedOptions<K>): Parsed<K> {
     name: opts.name === undefined ? 'cached' : checkName(where, opts.name),
     clock: opts.clock ?? systemClock,
     storeTimeout: opts.storeTimeout === undefined ? 250 : checkDuration(where, 'storeTimeout', opts.storeTimeout, { max: 60_000 }),
+    timeout: opts.timeout === undefined ? undefined : checkDuration(where, 'timeout', opts.timeout),
   }
 }
 
