@@ -527,6 +527,38 @@ describe('flows under a concurrency limit: reads of several results', () => {
     expect(peakOf()).toBeLessThanOrEqual(2)
   })
 
+  it('a task that reads a result early and awaits it later keeps its slot while it works in between', async () => {
+    useFakeTime()
+    const { work, peak: peakOf } = probe()
+    const f = flow({ limit: 2 })
+      .task('slow', () => after(50, 1))
+      .task('early', async ($) => {
+        const later = $.slow // read now, awaited after some work of its own
+        await work(0)
+        await work(0)
+        return (await later) + 1
+      })
+      .task('x', () => work(3))
+      .task('y', () => work(4))
+      .task('z', () => work(5))
+    expect(await settle(f.run())).toEqual({ ok: true, value: { slow: 1, early: 2, x: 3, y: 4, z: 5 } })
+    // `slow` holds one slot for 50 ms; the probe's work must never exceed the other one.
+    expect(peakOf()).toBe(1)
+  })
+
+  it('a read that is never awaited gives no slot away', async () => {
+    useFakeTime()
+    const { work, peak: peakOf } = probe()
+    const f = flow({ limit: 1 })
+      .task('a', () => work(1))
+      .task('b', async ($) => {
+        void $.a // a read without a wait: still working, still holding the slot
+        return work(2)
+      })
+    expect(await settle(f.run())).toEqual({ ok: true, value: { a: 1, b: 2 } })
+    expect(peakOf()).toBe(1)
+  })
+
   it('settle(): a task that catches a failed read goes on with a slot', async () => {
     useFakeTime()
     let running = 0

@@ -77,6 +77,30 @@ function handled<T>(promise: Promise<T>): Promise<T> {
   return promise
 }
 
+/**
+ * A read of a pending task under a flow limit: a promise that calls `wait` on its first `then`
+ * (what `await`, `Promise.all` and `.catch` all go through) and settles as what `wait` returns.
+ * Its own state is never used; derived promises are plain ones.
+ */
+class PendingRead<T> extends Promise<T> {
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise
+  }
+  #wait: (() => Promise<T>) | undefined
+  #waited: Promise<T> | undefined
+  constructor(wait: () => Promise<T>) {
+    super(noop)
+    this.#wait = wait
+  }
+  override then<A = T, B = never>(onFulfilled?: ((value: T) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    if (this.#waited === undefined) {
+      this.#waited = this.#wait!()
+      this.#wait = undefined
+    }
+    return this.#waited.then(onFulfilled, onRejected)
+  }
+}
+
 interface Deferred {
   readonly promise: Promise<unknown>
   resolve(value: unknown): void
@@ -426,6 +450,15 @@ class FlowRun {
     }
     const result = (target.result ??= deferred()).promise
     if (this.#slots === undefined || reader.state !== RUNNING) return result
+    // The slot is given away when the task starts waiting (the first `then`, which `await` and
+    // `Promise.all` call), not when it reads: a task that reads `$.x` early and awaits it later
+    // is working meanwhile and keeps its slot.
+    return new PendingRead(() => this.#waitFor(reader, result))
+  }
+
+  /** The reader waits for `result`: its slot goes to a task that can run, and comes back after. */
+  #waitFor(reader: Task, result: Promise<unknown>): Promise<unknown> {
+    if (reader.state !== RUNNING) return result
     // Waiting for a dependency is not work: give the slot to a task that can run, and take one
     // back (critical path first) once the dependency is ready. The slot is taken back only
     // once none of the task's reads is pending: resuming on the first of several
