@@ -181,6 +181,28 @@ describe('fanout lint', () => {
     expect(json.report.files).toEqual([])
   })
 
+  it('ranks the findings with the largest estimated savings first, across files', async () => {
+    const THREE = `export async function dashboard(id: string, companyId: string) {
+  const user = await fetchUser(id)
+  const settings = await fetchSettings(companyId)
+  const orders = await fetchOrders(id)
+  return { user, settings, orders }
+}
+
+declare function fetchUser(id: string): Promise<{ name: string }>
+declare function fetchSettings(id: string): Promise<{ theme: string }>
+declare function fetchOrders(id: string): Promise<string[]>
+`
+    const root = project({ 'src/a-small.ts': WATERFALL, 'src/b-large.ts': THREE })
+    const { code, out } = await lint(root)
+    expect(code).toBe(1)
+    const lines = out.split('\n')
+    const at = lines.indexOf('Largest estimated savings first:')
+    expect(at).toBeGreaterThan(-1)
+    expect(lines[at + 1]).toMatch(/^ {2}src\/b-large\.ts:2 {2}2 round trips$/)
+    expect(lines[at + 2]).toMatch(/^ {2}src\/a-small\.ts:\d+ {2}1 round trip$/)
+  })
+
   it('skips test files (sequential awaits there are usually deliberate) unless --include-tests', async () => {
     const root = project({ 'src/total.ts': CLEAN, 'src/page.test.ts': WATERFALL, 'src/__tests__/page.ts': WATERFALL, 'src/page.spec.tsx': WATERFALL })
     const skipped = await lint(root)

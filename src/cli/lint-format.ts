@@ -188,8 +188,27 @@ export function formatText(results: readonly FileResult[], filesChecked: number,
     }
     if (left.length === 0) out.push('')
   }
+  out.push(...ranking(results, s))
   out.push(summaryLine(totals(results, filesChecked), s))
   return out
+}
+
+/** How much a finding's fix would save, for ranking: its round trips (or ms ÷ 100), 0 when unknown. */
+function savingWeight(f: Finding): number {
+  const m = /^~?(\d+(?:\.\d+)?)\s*(ms|round trips?)$/.exec(f.estimatedSaving ?? '')
+  if (m === null) return 0
+  return m[2] === 'ms' ? Number(m[1]) / 100 : Number(m[1])
+}
+
+/** The findings worth fixing first — the largest estimated savings, across files — when there are several. */
+function ranking(results: readonly FileResult[], s: Style): string[] {
+  const ranked = results
+    .flatMap((file) => remaining(file).map((f) => ({ file, f, weight: savingWeight(f) })))
+    .filter((r) => r.weight > 0)
+    .sort((a, b) => b.weight - a.weight || a.file.path.localeCompare(b.file.path) || a.f.line - b.f.line)
+  if (ranked.length < 2) return []
+  const top = ranked.slice(0, 5)
+  return [s.bold('Largest estimated savings first:'), ...top.map((r) => `  ${r.file.path}:${r.f.line}  ${s.cyan(r.f.estimatedSaving!)}`), '']
 }
 
 export function summaryLine(t: Totals, s: Style): string {
