@@ -21,7 +21,27 @@ function findGc(): (() => void) | undefined {
 export const gc = findGc()
 
 /** `gc`, or an error for a measurement that cannot run without it. */
-export function requireGc(): () => void {
+function requireGc(): () => void {
   if (gc === undefined) throw new Error('this measurement needs a way to force a garbage collection (run node with --expose-gc)')
   return gc
+}
+
+/**
+ * Live heap during one run: the base is read after a full collection, once the previous run's
+ * last jobs have finished (so nothing of it is counted); `sample()` collects and records the heap
+ * above the base; `peak()` is the largest sample.
+ */
+export async function heapProbe(): Promise<{ sample(): void; peak(): number }> {
+  const collect = requireGc()
+  await new Promise((resolve) => setImmediate(resolve))
+  collect()
+  const base = process.memoryUsage().heapUsed
+  let peak = 0
+  return {
+    sample() {
+      collect()
+      peak = Math.max(peak, process.memoryUsage().heapUsed - base)
+    },
+    peak: () => peak,
+  }
 }

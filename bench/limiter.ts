@@ -24,7 +24,7 @@ import PQueue from 'p-queue'
 import type * as FanoutPLimit from '../src/compat/p-limit.js'
 import type { BenchContext, BenchReport, Benchmark, Measurement } from './harness.js'
 import { median } from './dag-shape.js'
-import { gc, requireGc } from './gc.js'
+import { gc, heapProbe } from './gc.js'
 
 /** fanout's p-limit drop-in, compiled (see `fanout.ts` for why dist/ and not src/). */
 const fanoutPLimit = ((await import(new URL('../dist/compat/p-limit.js', import.meta.url).href)) as typeof FanoutPLimit).default
@@ -287,17 +287,9 @@ async function timeRun(c: Contender, items: readonly number[], concurrency: numb
  * results still held). Live memory, not garbage; the same for every contender.
  */
 async function heapRun(c: Contender, items: readonly number[], concurrency: number): Promise<number> {
-  const gc = requireGc()
   const probe = items.length >> 1
-  // Let the previous run's last jobs finish first, so nothing of it is still held when the base is read.
-  await new Promise((resolve) => setImmediate(resolve))
-  gc()
-  const base = process.memoryUsage().heapUsed
-  let peak = 0
-  const sample = (): void => {
-    gc()
-    peak = Math.max(peak, process.memoryUsage().heapUsed - base)
-  }
+  const heap = await heapProbe()
+  const sample = heap.sample
   const body: Work = async (i) => {
     if (i === probe) sample()
     return i
@@ -307,7 +299,7 @@ async function heapRun(c: Contender, items: readonly number[], concurrency: numb
   const result = await pending
   sample()
   check(c.name, items.length, result)
-  return peak
+  return heap.peak()
 }
 
 const tasksOf = (c: Contender): number => c.tasks ?? TASKS

@@ -34,7 +34,7 @@ import { seededRandom } from '../src/core/random.js'
 import { fanout } from './fanout.js'
 import type { BenchContext, BenchReport, Benchmark, Measurement } from './harness.js'
 import { median } from './dag-shape.js'
-import { gc, requireGc } from './gc.js'
+import { gc, heapProbe } from './gc.js'
 
 /** fanout's DataLoader drop-in, compiled (see `fanout.ts` for why dist/ and not src/). */
 const CompatDataLoader = ((await import(new URL('../dist/compat/dataloader.js', import.meta.url).href)) as typeof FanoutDataLoader).default
@@ -247,16 +247,8 @@ async function timeRun(c: Contender, shape: Shape, keys: Int32Array): Promise<{ 
  * start of the (first) batch call, and when the run resolves (its results still held).
  */
 async function heapRun(c: Contender, keys: Int32Array): Promise<number> {
-  const gc = requireGc()
-  // Let the previous run's last jobs finish first, so nothing of it is still held when the base is read.
-  await new Promise((resolve) => setImmediate(resolve))
-  gc()
-  const base = process.memoryUsage().heapUsed
-  let peak = 0
-  const sample = (): void => {
-    gc()
-    peak = Math.max(peak, process.memoryUsage().heapUsed - base)
-  }
+  const heap = await heapProbe()
+  const sample = heap.sample
   const up = newUpstream()
   let probed = false
   up.probe = () => {
@@ -268,7 +260,7 @@ async function heapRun(c: Contender, keys: Int32Array): Promise<number> {
   const result = await runTick(loader, keys, sample)
   sample()
   check(`${c.name} (heap)`, keys, result)
-  return peak
+  return heap.peak()
 }
 
 /** 10,000 concurrent loads of one key: the upstream calls and keys sent. */
