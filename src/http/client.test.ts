@@ -4,7 +4,9 @@
  * and assert on error types and codes, never on durations; deadlines and timer hygiene are also
  * checked with a hand-driven clock.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
+import { readFileSync } from 'node:fs'
+import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import net, { createServer as createNetServer, type AddressInfo, type LookupFunction, type Socket } from 'node:net'
 import { inspect } from 'node:util'
 import { brotliCompressSync, constants as zlib, deflateRawSync, deflateSync, gzipSync } from 'node:zlib'
@@ -764,6 +766,46 @@ describe('fanout/http: redirects (I5, I6)', () => {
     }
     const same = (await c.get(a.url('/same'))).json<Seen>()
     expect(same.headers).toMatchObject(secrets)
+  })
+
+  it('I5, I6 on the wire: an http → https redirect (a scheme change) drops credentials; https → http is refused; tls.ca trusts a private CA', async () => {
+    const fixtures = new URL('../../test/fixtures/tls/', import.meta.url)
+    const cert = readFileSync(new URL('cert.pem', fixtures), 'utf8')
+    const key = readFileSync(new URL('key.pem', fixtures), 'utf8')
+    const tlsSeen: IncomingHttpHeaders[] = []
+    let downgradeTo = ''
+    const secure = createHttpsServer({ cert, key }, (req, res) => {
+      tlsSeen.push(req.headers)
+      if (req.url === '/down') {
+        res.writeHead(302, { location: downgradeTo })
+        return res.end()
+      }
+      res.end('secure')
+    })
+    const secureUp = await listen(secure, track(secure))
+    const secureOrigin = `https://127.0.0.1:${secureUp.port}`
+    const plain = await serve((_req, res) => {
+      res.writeHead(302, { location: `${secureOrigin}/landing` })
+      res.end()
+    })
+    downgradeTo = plain.url('/plain')
+    const c = client({ tls: { ca: cert }, headers: { authorization: 'Bearer canary-scheme', cookie: 'sid=canary' } })
+    const moved = await c.get(plain.url('/start'))
+    expect(moved.text()).toBe('secure')
+    expect(moved.redirects).toBe(1)
+    // The https origin differs from the http one by scheme (and port): no credential crossed.
+    expect(tlsSeen[0]!.authorization).toBeUndefined()
+    expect(tlsSeen[0]!.cookie).toBeUndefined()
+    expect(plain.seen[0]!.headers.authorization).toBe('Bearer canary-scheme')
+    // https → http is a downgrade: refused, nothing sent to the plain origin.
+    const before = plain.seen.length
+    const error = await failure(c.get(`${secureOrigin}/down`))
+    expect(error).toBeInstanceOf(RedirectError)
+    expect(plain.seen.length).toBe(before)
+    // Without the private CA the certificate is not trusted: a TLS error, never a silent success.
+    const untrusted = client()
+    await expect(untrusted.get(`${secureOrigin}/landing`)).rejects.toThrow()
+    expect(() => createHttpClient({ tls: { rejectUnauthorized: false } as never })).toThrow(/cannot be turned off/)
   })
 
   it('I5: credentials in Location are dropped; the body goes on 303 and on a cross-origin 307, stays on a same-origin 307', async () => {

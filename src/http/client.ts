@@ -140,7 +140,11 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   const { clock, limit, ssrf } = config
 
   const lookup = ssrf !== undefined ? ssrf.lookup(config.lookup) : config.lookup
-  const connector = buildConnector({ timeout: config.connectTimeout, ...(lookup !== undefined ? { lookup } : {}) })
+  const connector = buildConnector({
+    timeout: config.connectTimeout,
+    ...(lookup !== undefined ? { lookup } : {}),
+    ...(config.tls as buildConnector.BuildOptions | undefined),
+  })
   const poolOptions: Pool.Options = {
     connections: config.connections,
     connect: connector,

@@ -1,7 +1,7 @@
 /// <reference types="node" />
 /** `fanout/http`: an HTTP client on undici (an optional peer dependency). */
 export { createHttpClient, type HttpClient, type HttpResponse } from './client.js'
-export type { HttpClientOptions, HttpRequestOptions, HttpTimeouts, QueryValue } from './options.js'
+export type { HttpClientOptions, HttpRequestOptions, HttpTimeouts, HttpTlsOptions, PemInput, QueryValue } from './options.js'
 export type { SsrfOptions } from './ssrf.js'
 export {
   HttpError,

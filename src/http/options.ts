@@ -48,7 +48,20 @@ export interface HttpClientOptions {
   readonly maxOrigins?: number
   /** The resolver, with node:dns `lookup`'s signature. */
   readonly lookup?: LookupFunction
+  /** TLS for https origins: a private CA (`ca`), a client certificate (`cert`, `key`). Certificates are always verified. */
+  readonly tls?: HttpTlsOptions
   readonly clock?: Clock
+}
+
+/** PEM strings or bytes, as node:tls takes them. */
+export type PemInput = string | Uint8Array | readonly (string | Uint8Array)[]
+
+export interface HttpTlsOptions {
+  /** Certificate authorities to trust instead of Node's bundled ones (an internal CA). */
+  readonly ca?: PemInput
+  /** A client certificate, with its `key`, for mutual TLS. */
+  readonly cert?: PemInput
+  readonly key?: PemInput
 }
 
 export type QueryValue = string | number | boolean | undefined | readonly (string | number | boolean)[]
@@ -91,6 +104,7 @@ export interface ClientConfig {
   readonly ssrf: SsrfGuard | undefined
   readonly maxOrigins: number
   readonly lookup: LookupFunction | undefined
+  readonly tls: HttpTlsOptions | undefined
   readonly clock: Clock
 }
 
@@ -120,6 +134,7 @@ const CLIENT_KEYS = [
   'ssrf',
   'maxOrigins',
   'lookup',
+  'tls',
   'clock',
 ] as const
 const REQUEST_KEYS = ['method', 'headers', 'query', 'body', 'json', 'signal', 'deadline', 'deadlineAt', 'timeouts', 'maxResponseSize', 'redirect'] as const
@@ -241,6 +256,7 @@ export function parseClientOptions(options: HttpClientOptions | undefined): Clie
   const lookup = got.lookup === undefined ? undefined : checkFunction<LookupFunction>(where, 'lookup', got.lookup, '(hostname, options, callback) like node:dns lookup')
   if (got.clock !== undefined) checkClock(where, got.clock)
   const clock = (got.clock as Clock | undefined) ?? systemClock
+  const tls = got.tls === undefined ? undefined : checkTls(where, got.tls)
 
   return {
     base,
@@ -257,8 +273,29 @@ export function parseClientOptions(options: HttpClientOptions | undefined): Clie
     ssrf,
     maxOrigins,
     lookup,
+    tls,
     clock,
   }
+}
+
+const TLS_KEYS = ['ca', 'cert', 'key'] as const
+
+/** Own properties only, each PEM text or bytes (or a list of them); no option turns verification off. */
+function checkTls(where: string, value: unknown): HttpTlsOptions {
+  const record = checkPlainObject(where, 'tls', value, 'an object with ca, cert and key') as Record<string, unknown>
+  const out: Record<string, PemInput> = {}
+  for (const key of Object.keys(record)) {
+    const v = record[key]
+    if (v === undefined) continue
+    if (!(TLS_KEYS as readonly string[]).includes(key)) {
+      throw new InvalidOptionError(`${where}: \`tls.${key}\` is not an option (known: ${TLS_KEYS.join(', ')}). Certificate verification cannot be turned off; trust a private CA with \`tls.ca\` instead.`)
+    }
+    const pem = (x: unknown): boolean => typeof x === 'string' || x instanceof Uint8Array
+    if (!(pem(v) || (Array.isArray(v) && v.length > 0 && v.every(pem)))) throw new InvalidOptionError(`${where}: \`tls.${key}\` must be PEM text or bytes (or a list of them), got ${show(v)}.`)
+    out[key] = v as PemInput
+  }
+  if ((out.cert === undefined) !== (out.key === undefined)) throw new InvalidOptionError(`${where}: \`tls.cert\` and \`tls.key\` go together (a client certificate and its private key).`)
+  return out
 }
 
 // eslint-disable-next-line no-control-regex
