@@ -4,29 +4,16 @@
  * uses, the names a pattern binds, and glob-style name patterns.
  */
 import type * as ESTree from 'estree'
+import { children as childNodes, unwrapTs, type AnyNode } from './analysis/node.js'
 
 /** Any ESTree node, with the `parent` link ESLint adds while traversing. */
 export type Node = ESTree.Node & { parent?: Node | null }
 
-/** The keys never followed when walking a subtree (links back up, or position data). */
-const SKIP_KEYS = new Set(['parent', 'loc', 'range', 'tokens', 'comments', 'typeAnnotation', 'returnType', 'typeParameters', 'typeArguments'])
-
-function isNode(value: unknown): value is Node {
-  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string'
-}
-
 /** The child nodes of `node`, in source order (type annotations skipped). */
 export function children(node: Node): Node[] {
-  const out: Node[] = []
-  for (const key of Object.keys(node)) {
-    if (SKIP_KEYS.has(key)) continue
-    const value = (node as unknown as Record<string, unknown>)[key]
-    if (Array.isArray(value)) {
-      for (const item of value) if (isNode(item)) out.push(item)
-    } else if (isNode(value)) out.push(value)
-  }
-  return out
+  return childNodes(node as unknown as AnyNode, NO_VISITOR_KEYS) as unknown as Node[]
 }
+const NO_VISITOR_KEYS: Readonly<Record<string, readonly string[] | undefined>> = {}
 
 /**
  * Visits `node` and its descendants depth-first. The visitor returns `false` to skip a node's
@@ -49,15 +36,9 @@ export function isFunction(node: Node): node is ESTree.Function & Node {
   return node.type === 'FunctionDeclaration' || node.type === 'FunctionExpression' || node.type === 'ArrowFunctionExpression'
 }
 
-/** Removes wrappers that do not change the value: parentheses are already gone; TS casts, `!`, `satisfies`, optional chains. */
+/** Removes wrappers that do not change the value: TS casts, `!`, `satisfies`, optional chains. */
 export function unwrap(node: Node): Node {
-  let current: Node = node
-  for (;;) {
-    const type = current.type as string
-    if (type === 'TSAsExpression' || type === 'TSNonNullExpression' || type === 'TSSatisfiesExpression' || type === 'TSTypeAssertion' || type === 'ChainExpression') {
-      current = (current as unknown as { expression: Node }).expression
-    } else return current
-  }
+  return unwrapTs(node as unknown as AnyNode) as unknown as Node
 }
 
 /** The call inside `await call()`, `call()`, `(call() as T)`; otherwise undefined. */

@@ -9,8 +9,8 @@ export interface AnyNode {
   [key: string]: unknown
 }
 
-/** Keys that hold types, never runtime values: skipped when collecting reads. */
-const TYPE_KEYS = new Set(['typeAnnotation', 'typeArguments', 'typeParameters', 'returnType', 'parent'])
+/** Keys never followed: types (never runtime values), the link back up, and position and token data. */
+const TYPE_KEYS = new Set(['typeAnnotation', 'typeArguments', 'typeParameters', 'returnType', 'parent', 'loc', 'range', 'tokens', 'comments'])
 
 export function isNode(value: unknown): value is AnyNode {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string'
