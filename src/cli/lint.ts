@@ -14,6 +14,7 @@ import type { ESLint, Linter as LinterType, Rule } from 'eslint'
 import type IgnoreFactory from 'ignore'
 import { displayPath, EXTENSIONS, findFiles, PathError } from './lint-files.js'
 import { formatJson, formatText, remaining, type FileResult, type Finding, type Severity } from './lint-format.js'
+import { missingPackage, UsageError } from './usage.js'
 
 export interface LintIo {
   /** Writes one line (or block) to stdout. */
@@ -62,10 +63,6 @@ const PEERS = {
   ignore: 'ignore@7',
 } as const
 
-class UsageError extends Error {
-  override readonly name = 'UsageError'
-}
-
 export interface Peers {
   readonly Linter: typeof LinterType
   readonly parser: LinterType.Parser
@@ -73,11 +70,6 @@ export interface Peers {
   readonly plugin: ESLint.Plugin & { configs: { recommended: LinterType.Config } }
 }
 
-const notFound = (error: unknown): string | undefined => {
-  if ((error as { code?: string } | null)?.code !== 'ERR_MODULE_NOT_FOUND') return undefined
-  const name = /Cannot find (?:package|module) '([^']+)'/.exec(String((error as Error).message))?.[1]
-  return name === undefined || name.startsWith('.') || name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name) ? undefined : name
-}
 
 async function loadPeers(importPeer: (specifier: string) => Promise<unknown>, loadPlugin: () => Promise<Peers['plugin']>): Promise<Peers> {
   const names = Object.keys(PEERS) as (keyof typeof PEERS)[]
@@ -85,7 +77,7 @@ async function loadPeers(importPeer: (specifier: string) => Promise<unknown>, lo
   const missing: (keyof typeof PEERS)[] = []
   settled.forEach((result, i) => {
     if (result.status === 'rejected') {
-      if (notFound(result.reason) === undefined) throw result.reason
+      if (missingPackage(result.reason) === undefined) throw result.reason
       missing.push(names[i]!)
     }
   })
@@ -100,7 +92,7 @@ async function loadPeers(importPeer: (specifier: string) => Promise<unknown>, lo
   try {
     plugin = await loadPlugin()
   } catch (error) {
-    const name = notFound(error)
+    const name = missingPackage(error)
     if (name === undefined) throw error
     throw new UsageError(`fanout's ESLint rules need the package ${name}, not installed here. Install it: npm install --save-dev ${name}`)
   }

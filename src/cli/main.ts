@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { runDemo as RunDemo } from '../demo/demo.js'
+import { missingPackage, UsageError } from './usage.js'
 
 const HELP = `Usage: fanout <command> [options]
 
@@ -36,17 +37,14 @@ async function loadDemo(): Promise<typeof RunDemo> {
   try {
     return (await import('../demo/demo.js')).runDemo
   } catch (error) {
-    const missing = /Cannot find (?:package|module) '([^']+)'/.exec(String((error as Error).message))?.[1]
-    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && missing !== undefined && !missing.startsWith('.') && !missing.startsWith('/')) {
+    const missing = missingPackage(error)
+    if (missing !== undefined) {
       throw new UsageError(`the demo needs the optional peer dependencies undici and lru-cache (missing: ${missing}). Install them: npm install undici@7 lru-cache@11`)
     }
     throw error
   }
 }
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError'
-}
 
 function number(name: string, raw: string | undefined, min: number, max: number, integer: boolean, fallback: number): number {
   if (raw === undefined) return fallback
