@@ -216,7 +216,7 @@ export class Loader<K, V, Id = K> {
         }
       }
       let batch = this.#current
-      if (batch === undefined) batch = this.#collecting(undefined, key)
+      if (batch === undefined) batch = this.#collecting(undefined, 0)
       const promise = new Promise<V>(capture)
       batch.keys.push(key)
       batch.resolves.push(capturedResolve as (value: V) => void)
@@ -246,7 +246,9 @@ export class Loader<K, V, Id = K> {
 
   /** Adds `key` to the collecting batch (or joins it there when asked already). */
   #miss(key: K, id: Id, scope: string | undefined, memo: Map<Id, Entry<V>> | undefined, signal: AbortSignal | undefined): Promise<V> {
-    const batch = this.#collecting(scope, key)
+    // A key's cost, computed once: it decides the batch and then counts in it.
+    const cost = this.#costOf === undefined ? 0 : this.#costOf(key)
+    const batch = this.#collecting(scope, cost)
     if (batch.index !== undefined) {
       const asked = batch.index.get(id)
       if (asked !== undefined) return this.#join(asked instanceof Pending ? asked.promise : asked, batch, signal)
@@ -260,7 +262,7 @@ export class Loader<K, V, Id = K> {
     const entry: Entry<V> = signal === undefined || batch.pinned ? promise : new Pending(promise, batch as Batch<unknown, V, unknown>)
     if (this.#cache) this.#remember(scope, memo, id, entry)
     else (batch.index ??= new Map()).set(id, entry)
-    if (this.#costOf !== undefined) batch.cost += this.#costOf(key)
+    batch.cost += cost
     // Join before a full batch may be sent at once (with `wait`): the caller counts as waiting.
     const joined = signal === undefined && batch.pinned ? promise : this.#join(promise, batch, signal)
     if (batch.keys.length >= this.#maxBatchSize) this.#close(batch)
@@ -397,9 +399,9 @@ export class Loader<K, V, Id = K> {
   }
 
   /** The batch collecting `scope`'s loads, opened (and its dispatch scheduled) when needed. */
-  #collecting(scope: string | undefined, key: K): Batch<K, V, Id> {
+  #collecting(scope: string | undefined, cost: number): Batch<K, V, Id> {
     let batch = scope === undefined ? this.#current : this.#currentScoped.get(scope)
-    if (batch !== undefined && this.#costOf !== undefined && batch.keys.length > 0 && batch.cost + this.#costOf(key) > this.#maxBatchCost) {
+    if (batch !== undefined && batch.keys.length > 0 && batch.cost + cost > this.#maxBatchCost) {
       this.#close(batch)
       batch = undefined
     }
