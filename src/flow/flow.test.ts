@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { flow, FlowExit, isExit, FlowError, CycleError, UnknownTaskError, DependencyError, SkippedError, isFanoutError, type FlowTrace } from '../index.js'
 import { after, failAfter, now, settle, useFakeTime } from '../../test/helpers/time.js'
+import type { Clock } from '../core/clock.js'
 
 describe('flows: parallelism and dependencies', () => {
   it('starts independent tasks together and each dependant the moment its inputs are ready', async () => {
@@ -339,6 +340,25 @@ describe('flows: abort, deadline and timeout', () => {
     await settle(f.run(undefined, { deadline: 200 }))
     expect(now() - t0).toBe(200)
     expect(reason).toMatchObject({ code: 'FANOUT_DEADLINE' })
+  })
+
+  it('the run reports its deadline whichever timer fires first (task time limit or run deadline)', async () => {
+    useFakeTime()
+    // The run's own deadline timer is the first one scheduled; firing it 1 ms late lets the
+    // task's time limit (capped by the same deadline) fire first, as a busy event loop can.
+    let first = true
+    const lateRunTimer: Clock = {
+      now: () => Date.now(),
+      setTimeout: (fn, ms) => setTimeout(fn, first ? ((first = false), ms + 1) : ms),
+      clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    }
+    const required = flow().task('a', (_, { signal }) => after(1_000, 1, signal), { timeout: 500 })
+    const result = await settle(required.run(undefined, { deadline: 50, clock: lateRunTimer }))
+    expect((result as { error: Error }).error).toMatchObject({ name: 'DeadlineError', code: 'FANOUT_DEADLINE' })
+    first = true
+    const optional = flow().task('a', (_, { signal }) => after(1_000, 1, signal), { timeout: 500, fallback: 0 })
+    const result2 = await settle(optional.run(undefined, { deadline: 50, clock: lateRunTimer }))
+    expect((result2 as { error: Error }).error).toMatchObject({ code: 'FANOUT_DEADLINE' })
   })
 
   it('validates run options', () => {

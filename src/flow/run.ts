@@ -244,8 +244,7 @@ class FlowRun {
       const ms = deadlineAt - startedAt
       this.#timer = clock.setTimeout(() => {
         this.#timer = undefined
-        const error = new DeadlineError(`Flow "${flow.name}" missed its deadline of ${Math.round(ms)} ms`, ms)
-        this.#end('rejected', error, error)
+        this.#missDeadline()
       }, ms)
     }
     if (defs.length === 0) {
@@ -554,6 +553,12 @@ class FlowRun {
     let value = outcome
     if (!ok) {
       const error = outcome
+      // A task's time limit is capped by the run's deadline, so its timer and the run's can fire
+      // in either order: once the deadline has passed, the run reports it whichever fired first.
+      if (error instanceof DeadlineError && this.clock.now() >= this.deadlineAt) {
+        this.#missDeadline()
+        return
+      }
       if (task.def.hasFallback) {
         this.#failures.push({ task: task.def.name, error })
         try {
@@ -615,6 +620,12 @@ class FlowRun {
       if (t.dependents !== undefined) blocked.push(...t.dependents)
     }
     this.#maybeDone()
+  }
+
+  #missDeadline(): void {
+    const ms = this.deadlineAt - this.startedAt
+    const error = new DeadlineError(`Flow "${this.flow.name}" missed its deadline of ${Math.round(ms)} ms`, ms)
+    this.#end('rejected', error, error)
   }
 
   #finishWaits(task: Task): void {
