@@ -361,6 +361,32 @@ describe('flows: abort, deadline and timeout', () => {
     expect((result2 as { error: Error }).error).toMatchObject({ code: 'FANOUT_DEADLINE' })
   })
 
+  it('each task has its own signal, so many tasks listening to it trip no MaxListenersExceededWarning', async () => {
+    useFakeTime()
+    const warnings: Error[] = []
+    const onWarning = (w: Error): void => void warnings.push(w)
+    process.on('warning', onWarning)
+    try {
+      const signals: AbortSignal[] = []
+      let f = flow('wide') as unknown as { task(n: string, fn: (...a: never[]) => unknown): typeof f; run(): Promise<unknown> }
+      for (let i = 0; i < 30; i++) {
+        f = f.task(`t${i}`, ((_: unknown, { signal }: { signal: AbortSignal }) => {
+          signals.push(signal)
+          signal.addEventListener('abort', () => {})
+          return i === 29 ? failAfter(10, new Error('boom')) : after(100, i, signal)
+        }) as never)
+      }
+      await settle(f.run())
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([])
+      expect(new Set(signals).size).toBe(30)
+      // Every task's signal still follows the run: the failure aborted all of them with its reason.
+      expect(signals.every((s) => s.aborted)).toBe(true)
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
   it('validates run options', () => {
     const f = flow('v').task('a', () => 1)
     expect(() => f.run(undefined, { deadline: -1 })).toThrow('flow "v": run options: `deadline` must be within 1–Number.MAX_SAFE_INTEGER ms or Infinity, got -1.')

@@ -13,7 +13,7 @@
 import type { Call, Policy } from '../core/call.js'
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError } from '../core/errors.js'
-import { onAbort } from '../core/signals.js'
+import { linkSignal, onAbort } from '../core/signals.js'
 import { noopRecorder, type Recorder, type TraceEvent } from '../core/trace.js'
 import { closest } from '../core/validate.js'
 import { CycleError, DependencyError, FlowError, SkippedError, UnknownTaskError, type TaskFailure } from './errors.js'
@@ -153,6 +153,8 @@ class Task {
   allRead: Deferred | undefined = undefined
   waits: MutableWait[] | undefined = undefined
   waitedBy: MutableWait[] | undefined = undefined
+  /** The task's own signal, made when the task first reads `ctx.signal`. */
+  signal: AbortSignal | undefined = undefined
   constructor(readonly def: TaskDef) {
     this.prerequisites = def.after.length
   }
@@ -339,8 +341,11 @@ class FlowRun {
   #invoke(task: Task): void {
     if (this.#timing) task.startedAt = this.#now()
     const def = task.def
+    const run = this
     const ctx = {
-      signal: this.#controller.signal,
+      get signal(): AbortSignal {
+        return (task.signal ??= run.#signalFor())
+      },
       deadlineAt: this.deadlineAt,
       attempt: 1,
       task: def.name,
@@ -376,6 +381,18 @@ class FlowRun {
         this.#settle(task, false, error)
       },
     )
+  }
+
+  /**
+   * Each task gets a signal of its own that follows the run's, instead of the run's itself: a
+   * flow of a dozen tasks each passing its signal to `fetch` would otherwise put a dozen listeners
+   * on one signal and trip Node's MaxListenersExceededWarning. The run's signal keeps one listener
+   * for all of them (`linkSignal` shares it), and a task that never reads its signal costs nothing.
+   * The link is never undone: work a task left running is still cancelled when the run fails.
+   */
+  #signalFor(): AbortSignal {
+    const run = this.#controller.signal
+    return run.aborted ? run : linkSignal(run).signal
   }
 
   /**
