@@ -58,6 +58,34 @@ describe('mapLimit()', () => {
     expect(aborted).toEqual([0, 1])
   })
 
+  it('a wide map whose calls all listen to their signal trips no MaxListenersExceededWarning', async () => {
+    useFakeTime()
+    const warnings: Error[] = []
+    const onWarning = (w: Error): void => void warnings.push(w)
+    process.on('warning', onWarning)
+    try {
+      const failure = new Error('item 40 failed')
+      const signals: AbortSignal[] = []
+      const run = mapLimit(
+        Array.from({ length: 50 }, (_, i) => i),
+        (i, _, signal) => {
+          signals.push(signal)
+          return i === 40 ? Promise.reject(failure) : after(10, i, signal)
+        },
+        { concurrency: 32 },
+      )
+      expect(await settle(run)).toEqual({ ok: false, error: failure })
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([])
+      // The calls still running when item 40 failed saw their signal abort with its error.
+      const running = signals.filter((s) => s.aborted)
+      expect(running.length).toBeGreaterThan(0)
+      expect(running.every((s) => s.reason === failure)).toBe(true)
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+
   it('stops on an external abort with its reason', async () => {
     useFakeTime()
     const controller = new AbortController()

@@ -54,7 +54,11 @@ export async function mapLimit<T, R>(
   let failed = false
   let failure: unknown
 
+  // Each worker hands its calls a signal of its own (following the map's): calls passing it to
+  // `fetch` then add one listener per worker's signal, not `concurrency` of them to one signal,
+  // which would trip Node's MaxListenersExceededWarning above 10.
   const worker = async (): Promise<void> => {
+    let own: AbortSignal | undefined
     while (!stopped) {
       let value: T
       if (array !== undefined) {
@@ -67,7 +71,7 @@ export async function mapLimit<T, R>(
       }
       const index = next++
       try {
-        results[index] = await fn(value, index, signal)
+        results[index] = await fn(value, index, (own ??= linkSignal(signal).signal))
       } catch (error) {
         if (!failed) {
           failed = true
