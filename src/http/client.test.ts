@@ -340,6 +340,61 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     expect(isRetryableError(error)).toBe(true)
   })
 
+  it('B4: a connection that never completes (black-holed SYN) → the connect timeout fires, transient; the deadline caps it', async () => {
+    // A resolver that never answers stands in for a SYN that is dropped: either way the socket
+    // never connects, and only the connect phase's own limit can end the wait.
+    let asked = 0
+    const lookup: LookupFunction = () => void asked++
+    const c = client({ lookup, timeouts: { connect: 150 } })
+    const error = await failure(c.get('http://black-hole.test/'))
+    expect(error).toBeInstanceOf(HttpTimeoutError)
+    expect(error).toMatchObject({ phase: 'connect', code: 'FANOUT_TIMEOUT', timeoutMs: 150 })
+    expect(isRetryableError(error)).toBe(true)
+    expect(asked).toBe(1)
+    // A deadline shorter than the connect limit wins: the connect timeout is never above it.
+    const capped = await failure(client({ lookup }).get('http://black-hole.test/', { deadline: 100 }))
+    expect(capped).toBeInstanceOf(HttpTimeoutError)
+    expect(capped).toMatchObject({ phase: 'connect', code: 'FANOUT_DEADLINE' })
+  })
+
+  it('B12: a pooled keep-alive socket the server closed while idle is not reused; a request that reached a dying socket fails retryably', async () => {
+    // Each connection answers requests with keep-alive; `closeIdle` ends it from the server side
+    // soon after the first answer (an idle timeout), `dropSecond` destroys it on the second request.
+    let mode: 'closeIdle' | 'dropSecond' = 'closeIdle'
+    const server = createNetServer((socket) => {
+      let buffered = ''
+      let answered = 0
+      socket.on('error', () => {})
+      socket.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('latin1')
+        while (buffered.includes('\r\n\r\n')) {
+          buffered = buffered.slice(buffered.indexOf('\r\n\r\n') + 4)
+          if (++answered === 2 && mode === 'dropSecond') return void socket.destroy()
+          socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\nkeep-alive: timeout=60\r\n\r\nok')
+          if (mode === 'closeIdle') setTimeout(() => socket.end(), 20)
+        }
+      })
+    })
+    const up = await listen(server, track(server))
+    const c = client()
+    expect((await c.get(up.url('/1'))).text()).toBe('ok')
+    await waitFor(() => up.open === 0, 'the server to close the idle connection')
+    // The closed socket is dropped from the pool: the next request dials a new one and succeeds.
+    expect((await c.get(up.url('/2'))).text()).toBe('ok')
+    expect(up.accepted).toBe(2)
+
+    mode = 'dropSecond'
+    const d = client({ connections: 1 })
+    expect((await d.get(up.url('/3'))).text()).toBe('ok')
+    const error = await failure(d.get(up.url('/4')))
+    expect(error).not.toBeInstanceOf(HttpError)
+    expect(isRetryableError(error)).toBe(true)
+    // The request reached the server, so nothing retries it behind the caller's back: retry()
+    // decides, here with a fresh connection.
+    const get = retry({ baseDelay: 1, maxDelay: 5 }).wrap(({ signal }) => d.get(up.url('/5'), { signal }))
+    expect((await execute(get)).text()).toBe('ok')
+  })
+
   it('B2: body never ends → HttpTimeoutError in the body phase; the socket is destroyed, not reused', async () => {
     const up = await serve((_req, res) => {
       res.writeHead(200, { 'content-length': '100' })
