@@ -159,6 +159,65 @@ describe('cached()', () => {
     expect(o.calls).toHaveLength(2)
   })
 
+  describe('F2: responses that must not be stored', () => {
+    type Res = { status: number; headers: Record<string, string | string[]>; body: string }
+    const res = (headers: Record<string, string | string[]>, body = 'b'): Res => ({ status: 200, headers, body })
+
+    it('F2: a shared cache never stores a response that sets a cookie or says private or no-store, yet its callers get it', async () => {
+      useFakeTime()
+      for (const headers of [{ 'set-cookie': 'sid=alice-session' }, { 'Set-Cookie': ['a=1', 'b=2'] }, { 'cache-control': 'private, max-age=60' }, { 'Cache-Control': 'max-age=60, no-store' }]) {
+        const s = mapStore()
+        const o = origin((_: string, signal) => after(10, res(headers), signal))
+        const page = cached(o.fn, { store: s.store, ttl: 60_000, scope: 'shared' })
+        // Concurrent callers still share the one call and all get the response.
+        const both = await settle(Promise.all([page('/home'), page('/home')]))
+        expect(both).toEqual({ ok: true, value: [res(headers), res(headers)] })
+        expect(s.map.size).toBe(0)
+        await settle(page('/home'))
+        expect(o.calls).toEqual(['/home', '/home'])
+      }
+    })
+
+    it('F2: a scoped (per-user) cache may keep private responses and cookies, never no-store; values without headers are stored', async () => {
+      useFakeTime()
+      const s = mapStore()
+      const o = origin((k: { user: string; path: string }) => (k.path === '/nostore' ? res({ 'cache-control': 'no-store' }) : k.path === '/plain' ? { ok: true } : res({ 'cache-control': 'private', 'set-cookie': 'x=1' })))
+      const mine = cached(o.fn, { store: s.store, ttl: 60_000, scope: (k) => k.user, key: (k) => [k.path] })
+      await mine({ user: 'alice', path: '/account' })
+      await mine({ user: 'alice', path: '/nostore' })
+      await mine({ user: 'alice', path: '/plain' })
+      expect(s.map.size).toBe(2)
+      expect(await mine.entry({ user: 'alice', path: '/account' })).toMatchObject({ status: 'hit' })
+      expect(await mine.entry({ user: 'alice', path: '/nostore' })).toMatchObject({ status: 'miss' })
+    })
+
+    it('F2: Headers objects are read too; a refresh that turns no-store deletes the old entry; `storable` overrides the default', async () => {
+      useFakeTime()
+      const s = mapStore()
+      let cacheControl = 'max-age=60'
+      const o = origin(() => ({ headers: new Headers({ 'cache-control': cacheControl }), body: 'x' }))
+      const page = cached(o.fn, { store: s.store, ttl: 100, staleWhileRevalidate: 1_000, scope: 'shared' })
+      await page('/a')
+      expect(s.map.size).toBe(1)
+      cacheControl = 'no-store'
+      await vi.advanceTimersByTimeAsync(150)
+      expect((await page.entry('/a')).status).toBe('stale') // served, and the refresh answers no-store…
+      await vi.advanceTimersByTimeAsync(0)
+      expect(s.map.size).toBe(0) // …so the stale entry is gone, not served again
+      expect((await page.entry('/a')).status).toBe('miss')
+
+      const t = mapStore()
+      const only = cached((n: number) => ({ n, headers: { 'set-cookie': 'public=1' } }), { store: t.store, ttl: 100, scope: 'shared', storable: (v) => v.n > 0 })
+      await only(1)
+      await only(-1)
+      expect(t.map.size).toBe(1)
+      const broken = cached((n: number) => n, { store: t.store, name: 'broken', ttl: 100, scope: 'shared', storable: () => { throw new Error('bug') } })
+      expect(await broken(5)).toBe(5)
+      expect(t.map.size).toBe(1)
+      expect(() => cached((n: number) => n, { store: t.store, ttl: 1, scope: 'shared', storable: true as never })).toThrow(/`storable` must be a function/)
+    })
+  })
+
   describe('F9: stale-while-revalidate', () => {
     it('F9: serves stale at once and refreshes exactly once under 1,000 concurrent gets', async () => {
       useFakeTime()
@@ -545,6 +604,17 @@ describe('cached()', () => {
       expectTypeOf(users).returns.toEqualTypeOf<Promise<{ id: string; aborted: boolean }>>()
       expectTypeOf(users.entry).returns.toEqualTypeOf<Promise<CachedResult<{ id: string; aborted: boolean }>>>()
       expectTypeOf(users.delete).returns.toEqualTypeOf<Promise<void>>()
+
+      const judged = cached(async (id: string) => ({ id, fresh: true }), {
+        store: memory(),
+        ttl: 1,
+        scope: 'shared',
+        storable: (value) => {
+          expectTypeOf(value).toEqualTypeOf<{ id: string; fresh: boolean }>()
+          return value.fresh
+        },
+      })
+      expectTypeOf(judged).toEqualTypeOf<Cached<string, { id: string; fresh: boolean }>>()
 
       const sync = cached((n: number) => n > 0, { store: memory(), ttl: 1, scope: 'shared' })
       expectTypeOf(sync).toEqualTypeOf<Cached<number, boolean>>()

@@ -14,6 +14,8 @@
  *   background; a failed refresh keeps the stale value;
  * - within `staleIfError` a stale value replaces only a transient failure (500, 502, 503, 504 or
  *   a network error), never a 4xx or anything else;
+ * - a value that must not be kept (`storable`; by default an HTTP-shaped value marked no-store,
+ *   or private or setting a cookie in a shared cache) reaches its callers and is not stored;
  * - an error is cached only when `negative` says so (404 and 410 by default), as its status and
  *   code, never its message;
  * - the store never fails a call: a get or set that throws or takes longer than `storeTimeout` is
@@ -28,6 +30,7 @@ import { withTimeLimit } from '../core/time-limit.js'
 import { codeOf, statusOf, TRANSIENT_ERROR_CODES } from '../policies/classify.js'
 import { cacheKey } from './key.js'
 import { singleFlight } from './single-flight.js'
+import { isStorable } from './storable.js'
 import { CACHE_ENTRY_FORMAT, readEntry, type CacheEntry, type CacheStore } from './store.js'
 
 /** How a value was served: fetched now, fresh from the cache, stale while a refresh runs, or stale because the refresh failed. */
@@ -55,7 +58,7 @@ export interface NegativeCacheOptions {
   readonly when?: (error: unknown) => boolean
 }
 
-export interface CachedOptions<K> {
+export interface CachedOptions<K, V = unknown> {
   /** Where entries live, e.g. `memoryCacheStore({ maxEntries: 10_000 })` from 'fanout/cache'. */
   readonly store: CacheStore
   /** Ms an entry is fresh. Values above 365 days are capped to it. */
@@ -70,6 +73,13 @@ export interface CachedOptions<K> {
   readonly staleWhileRevalidate?: number
   /** Ms after `ttl` during which a stale value is served when the refresh fails with a 5xx or a network error. */
   readonly staleIfError?: number
+  /**
+   * Whether a fetched value may be stored. One it refuses still reaches every caller waiting for
+   * it, and replaces nothing: the key's old entry is deleted. Default: a value shaped like an HTTP
+   * response (it has `headers`) is not stored when it says `Cache-Control: no-store`, nor — in a
+   * `'shared'` cache — when it says `private` or sets a cookie (F2). Other values are stored.
+   */
+  readonly storable?: (value: V) => boolean
   /** Cache some failures too (not-found answers, by default). Off unless given. */
   readonly negative?: NegativeCacheOptions
   /** Entries written under another version are misses (and are deleted): bump it when the value's shape changes. */
@@ -118,22 +128,32 @@ export class CachedError extends Error {
 /** Longest lifetime or window: a year. Longer asks are capped, so nothing is cached for ever. */
 export const MAX_CACHE_TTL = 365 * 24 * 60 * 60 * 1000
 
-const KNOWN = ['store', 'ttl', 'scope', 'staleWhileRevalidate', 'staleIfError', 'negative', 'version', 'key', 'name', 'clock', 'storeTimeout', 'timeout']
+const KNOWN = ['store', 'ttl', 'scope', 'staleWhileRevalidate', 'staleIfError', 'storable', 'negative', 'version', 'key', 'name', 'clock', 'storeTimeout', 'timeout']
 const STALE_IF_ERROR_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504])
 const BYPASS = Symbol('bypass')
 
-export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike<V>, options: CachedOptions<NoInfer<K>>): Cached<K, V> {
+export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike<V>, options: CachedOptions<NoInfer<K>, NoInfer<V>>): Cached<K, V> {
   const where = 'cached()'
   if (typeof fn !== 'function') {
     throw new InvalidOptionError(`${where}: the first argument must be the function that fetches a value, (key, { signal }) => value, got ${show(fn)}.`)
   }
-  const o = parseOptions(where, options)
+  const o = parseOptions<K, V>(where, options)
   const { store, ttl, swr, sie, clock, storeTimeout, version, timeout } = o
   const callFn = (key: K, signal: AbortSignal): Promise<V> =>
     timeout === undefined
       ? Promise.resolve(fn(key, { signal }))
       : withTimeLimit(clock, signal, timeout, () => new TimeoutError(`cached("${o.name}"): the call to fn took longer than ${timeout} ms`, timeout), (bounded) => Promise.resolve(fn(key, { signal: bounded })))
   const prefix = `${o.name}:`
+  const shared = o.scope === 'shared'
+  const storable = (value: V): boolean => {
+    if (o.storable === undefined) return isStorable(value, shared)
+    try {
+      return Boolean(o.storable(value))
+    } catch {
+      // A broken predicate must not fail the callers of a value fetched fine: just don't store it.
+      return false
+    }
+  }
   const flights = singleFlight()
 
   const keyOf = (key: K): string => {
@@ -202,6 +222,12 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
       }
       throw error
     }
+    if (!storable(value)) {
+      // Nothing is kept, and nothing older stands in for it: a key whose answers stopped being
+      // storable must not keep serving the last one that was.
+      drop(storeKey)
+      return value
+    }
     await write(storeKey, { ...times(clock.now(), ttl, swr, sie), kind: 'value', value }, ttl + Math.max(swr, sie))
     return value
   }
@@ -269,7 +295,7 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
   })
 }
 
-interface Parsed<K> {
+interface Parsed<K, V = unknown> {
   readonly store: CacheStore
   readonly ttl: number
   readonly swr: number
@@ -282,9 +308,10 @@ interface Parsed<K> {
   readonly clock: Clock
   readonly storeTimeout: number
   readonly timeout: number | undefined
+  readonly storable: ((value: V) => boolean) | undefined
 }
 
-function parseOptions<K>(where: string, options: CachedOptions<K>): Parsed<K> {
+function parseOptions<K, V>(where: string, options: CachedOptions<K, V>): Parsed<K, V> {
   if (options === undefined) {
     throw new InvalidOptionError(`${where}: options are required: at least \`store\`, \`ttl\` and \`scope\`, e.g. cached(fn, { store: memoryCacheStore({ maxEntries: 10_000 }), ttl: 60_000, scope: 'shared' }).`)
   }
@@ -328,6 +355,7 @@ function parseOptions<K>(where: string, options: CachedOptions<K>): Parsed<K> {
     clock: opts.clock ?? systemClock,
     storeTimeout: opts.storeTimeout === undefined ? 250 : checkDuration(where, 'storeTimeout', opts.storeTimeout, { max: 60_000 }),
     timeout: opts.timeout === undefined ? undefined : checkDuration(where, 'timeout', opts.timeout),
+    storable: opts.storable === undefined ? undefined : checkFunction<(value: V) => boolean>(where, 'storable', opts.storable, '(value) => boolean'),
   }
 }
 

@@ -1,0 +1,40 @@
+/**
+ * Whether a fetched value may be kept by a cache, judged by the HTTP headers it carries (when it
+ * is shaped like a response: an object whose `headers` is a `Headers` or a plain record).
+ *
+ * RFC 9111: `Cache-Control: no-store` is never stored by any cache (§5.2.2.5); `private` is never
+ * stored by a shared one (§5.2.2.7). A response that sets a cookie is left out of a shared cache
+ * too: the cookie is one user's session, and replaying it to another user hands them that session.
+ * A value without headers (parsed JSON, a number…) says nothing, and is storable.
+ */
+export function isStorable(value: unknown, shared: boolean): boolean {
+  if (typeof value !== 'object' || value === null) return true
+  const headers = (value as { headers?: unknown }).headers
+  if (typeof headers !== 'object' || headers === null) return true
+  const cacheControl = header(headers, 'cache-control')
+  if (cacheControl !== undefined) {
+    const directives = cacheControl.toLowerCase().split(',').map((d) => d.split('=', 1)[0]!.trim())
+    if (directives.includes('no-store')) return false
+    if (shared && directives.includes('private')) return false
+  }
+  return !(shared && header(headers, 'set-cookie') !== undefined)
+}
+
+/** A header's value from a `Headers` or from a record with names in any case; arrays are joined. */
+function header(headers: object, name: string): string | undefined {
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    try {
+      const value: unknown = (headers as { get(n: string): unknown }).get(name)
+      return typeof value === 'string' ? value : undefined
+    } catch {
+      return undefined
+    }
+  }
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== name) continue
+    if (typeof value === 'string') return value
+    if (Array.isArray(value)) return value.join(', ')
+    return value === undefined || value === null ? undefined : String(value)
+  }
+  return undefined
+}
