@@ -14,6 +14,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Clock, TimerHandle } from '../core/clock.js'
 import { AbortedError, InvalidOptionError, isFanoutError } from '../core/errors.js'
 import { execute } from '../core/execute.js'
+import { cached } from '../cache/cached.js'
+import type { CacheStore } from '../cache/store.js'
+import { memoryCacheStore } from '../stores/cache.js'
 import { codeOf, isIdempotentError, isRetryableError, statusOf, TRANSIENT_ERROR_CODES } from '../policies/classify.js'
 import { limit } from '../policies/limit.js'
 import { retryAfterOf } from '../policies/retry-after.js'
@@ -1044,6 +1047,28 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
     // The most recent origins still have their pools: reusing one opens no new socket.
     await c.get(`http://h36.evil.test:${up.port}/`)
     expect(up.accepted).toBe(40)
+  })
+})
+
+describe('fanout/http: de-duplication across users (I14)', () => {
+  it('I14: the same GET in flight for two users with different credentials is not coalesced; the same user’s is', async () => {
+    const up = await serve((req, res) => setTimeout(() => res.end(JSON.stringify({ caller: req.headers.authorization })), 30))
+    const c = client()
+    const tokens: Record<string, string> = { alice: 'Bearer alice-secret', bob: 'Bearer bob-secret' }
+    // The scope names the user, never the token: store and de-duplication keys hold no credential.
+    const keys: string[] = []
+    const store = memoryCacheStore({ maxEntries: 100 })
+    const spied: CacheStore = { get: (k) => (keys.push(k), store.get(k)), set: (k, e, ttl) => store.set(k, e, ttl), delete: (k) => store.delete(k) }
+    const me = cached((req: { user: string; path: string }, { signal }) => c.json<{ caller: string }>(up.url(req.path), { signal, headers: { authorization: tokens[req.user]! } }), {
+      store: spied,
+      ttl: 60_000,
+      scope: (req) => req.user,
+      key: (req) => [req.path],
+    })
+    const [a1, b, a2] = await Promise.all([me({ user: 'alice', path: '/me' }), me({ user: 'bob', path: '/me' }), me({ user: 'alice', path: '/me' })])
+    expect([a1.caller, b.caller, a2.caller]).toEqual(['Bearer alice-secret', 'Bearer bob-secret', 'Bearer alice-secret'])
+    expect(up.seen.map((r) => r.headers.authorization).sort()).toEqual(['Bearer alice-secret', 'Bearer bob-secret'])
+    expect(keys.some((k) => k.includes('secret'))).toBe(false)
   })
 })
 
