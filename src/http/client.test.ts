@@ -593,6 +593,31 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     expect(sleeps).toEqual([2_000])
   })
 
+  it('C15: redirects inside an attempt are not retries: two hops per attempt, two attempts', async () => {
+    let finals = 0
+    const up = await serve((req, res) => {
+      if (req.url === '/start') return res.writeHead(302, { location: '/middle' }).end()
+      if (req.url === '/middle') return res.writeHead(307, { location: '/end' }).end()
+      res.writeHead(++finals === 1 ? 503 : 200).end('done')
+    })
+    const c = client()
+    const attempts: number[] = []
+    const get = retry({ maxAttempts: 3, baseDelay: 1, maxDelay: 2 }).wrap(({ signal, attempt }) => (attempts.push(attempt), c.get(up.url('/start'), { signal })))
+    const res = await execute(get)
+    expect([res.text(), res.redirects]).toEqual(['done', 2])
+    expect(attempts).toEqual([1, 2])
+    expect(up.seen.map((r) => r.url)).toEqual(['/start', '/middle', '/end', '/start', '/middle', '/end'])
+  })
+
+  it('C8: a streaming request body is refused before anything is sent, so it can never be replayed by a retry', async () => {
+    const up = await serve((_req, res) => res.end())
+    const stream = new ReadableStream({ start: (controller) => controller.close() })
+    const error = await failure(client().request(up.url(), { method: 'POST', body: stream as never }))
+    expect(error).toBeInstanceOf(InvalidOptionError)
+    expect(error.message).toMatch(/`body` must be a string or a Uint8Array/)
+    expect(up.accepted).toBe(0)
+  })
+
   it('C1: RateLimit-Reset on a 429 gives retryAfterMs when there is no Retry-After', async () => {
     const up = await serve((req, res) => {
       res.writeHead(429, req.url === '/draft' ? { ratelimit: 'limit=10, remaining=0, reset=7' } : { 'ratelimit-reset': '3' })
