@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { Linter } from 'eslint'
 import * as tsParser from '@typescript-eslint/parser'
@@ -76,6 +80,48 @@ describe('fanout/no-parallel-auth details', () => {
     const flowCode = "flow('x').task('auth', () => verifyToken()).task('data', () => getData())"
     expect(lint(noParallelAuth, flowCode)).toHaveLength(1)
     expect(lint(noParallelAuth, flowCode, [{ checkFlows: false }])).toHaveLength(0)
+  })
+
+  it('with type information, a call returning a session type is a session whatever its name; without, the name decides', () => {
+    // A project with a tsconfig: the parser gets a real TypeScript program for the file.
+    const dir = mkdtempSync(join(tmpdir(), 'fanout-auth-types-'))
+    try {
+      const file = join(dir, 'route.ts')
+      const code = [
+        'interface AuthSession { userId: string }',
+        'declare function loadActor(): Promise<AuthSession>',
+        'declare function loadBanner(): Promise<{ text: string }>',
+        'declare function getOrders(userId: string): Promise<unknown[]>',
+        'export async function GET(userId: string) {',
+        '  const [actor, orders] = await Promise.all([loadActor(), getOrders(userId)])',
+        '  const [banner, more] = await Promise.all([loadBanner(), getOrders(userId)])',
+        '  return { actor, orders, banner, more }',
+        '}',
+      ].join('\n')
+      writeFileSync(file, code)
+      const program = ts.createProgram([file], { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, noEmit: true })
+      const linter = new Linter({ configType: 'flat', cwd: dir })
+      const typed = linter.verify(
+        code,
+        [
+          {
+            files: ['**/*.ts'],
+            languageOptions: { parser: tsParser as unknown as Linter.Parser, parserOptions: { programs: [program] } },
+            plugins: { fanout: { rules: { r: noParallelAuth } } },
+            rules: { 'fanout/r': 'error' },
+          },
+        ],
+        { filename: file },
+      )
+      expect(typed.filter((m) => m.fatal)).toEqual([])
+      // loadActor() resolves to an AuthSession: it is the session check the orders depend on.
+      expect(typed.map((m) => m.line)).toEqual([6])
+      expect(typed[0]!.message).toContain('`loadActor()`')
+      // The same code without types: neither name looks like auth, so nothing is reported.
+      expect(lint(noParallelAuth, code)).toEqual([])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('rejects unknown options', () => {
