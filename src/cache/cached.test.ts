@@ -550,6 +550,42 @@ describe('cached()', () => {
     expect(await c.entry('k')).toEqual({ value: 'k v2', status: 'miss' })
   })
 
+  it('delete() during a fetch of the key: the fetch’s older answer is not stored, and later calls do not join it', async () => {
+    useFakeTime()
+    let version = 1
+    // Each fetch reads the version when it starts, as a read racing a write upstream would.
+    const o = origin((id: string, signal) => after(100, `${id} v${version}`, signal))
+    const { map, store } = mapStore()
+    const c = cached(o.fn, { store, ttl: 60_000, scope: 'shared' })
+    const before = c('k')
+    await vi.advanceTimersByTimeAsync(10)
+    version = 2 // the data changes upstream…
+    await c.delete('k') // …and the writer invalidates
+    const afterDelete = c.entry('k')
+    await vi.advanceTimersByTimeAsync(100)
+    expect(await before).toBe('k v1') // asked before the change: gets the answer in flight
+    expect(await afterDelete).toEqual({ value: 'k v2', status: 'miss' }) // a fetch of its own
+    expect(o.calls).toEqual(['k', 'k'])
+    expect([...map.values()].map((e) => (e as { value: unknown }).value)).toEqual(['k v2'])
+    expect(await c.entry('k')).toEqual({ value: 'k v2', status: 'hit' })
+  })
+
+  it('delete() during a background refresh (stale-while-revalidate) keeps the refresh from writing', async () => {
+    useFakeTime()
+    let version = 1
+    const o = origin((id: string, signal) => after(50, `${id} v${version}`, signal))
+    const { map, store } = mapStore()
+    const c = cached(o.fn, { store, ttl: 100, staleWhileRevalidate: 10_000, scope: 'shared' })
+    await settle(c('k'))
+    await vi.advanceTimersByTimeAsync(150)
+    expect((await c.entry('k')).status).toBe('stale') // starts a refresh reading v1
+    version = 2
+    await c.delete('k')
+    await vi.advanceTimersByTimeAsync(100)
+    expect(map.size).toBe(0)
+    expect(await settle(c.entry('k'))).toEqual({ ok: true, value: { value: 'k v2', status: 'miss' } })
+  })
+
   it('names prefix store keys, and `key` picks the parts that identify a request', async () => {
     const { map, store } = mapStore()
     const o = origin((req: { id: number; traceId: string }) => req.id * 2)

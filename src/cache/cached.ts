@@ -21,6 +21,8 @@
  * - the store never fails a call: a get or set that throws or takes longer than `storeTimeout` is
  *   skipped (a miss, or an unsaved value), and an entry of another version or layout is a miss
  *   and is deleted;
+ * - `delete(key)` wins over a fetch of that key already in progress: the fetch's answer is not
+ *   stored and later calls do not join it (read-after-invalidate);
  * - every timer and listener is released on every path.
  */
 import { systemClock, type Clock } from '../core/clock.js'
@@ -104,7 +106,11 @@ export interface Cached<K, V> {
   (key: K, options?: CachedCallOptions): Promise<V>
   /** Like calling the cache, and says how the value was served. */
   entry(key: K, options?: CachedCallOptions): Promise<CachedResult<V>>
-  /** Removes the entry for `key` from the store. Rejects when the store fails or exceeds `storeTimeout`. */
+  /**
+   * Removes the entry for `key` from the store — after a write upstream, say. A fetch of `key`
+   * already in progress is not joined by later calls and does not store its answer, which may
+   * predate the change. Rejects when the store fails or exceeds `storeTimeout`.
+   */
   delete(key: K): Promise<void>
 }
 
@@ -155,6 +161,12 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
     }
   }
   const flights = singleFlight()
+  /**
+   * Per key with a fetch in progress: how many, and how often the key was deleted meanwhile. A
+   * fetch that started before a delete() must not write its (older) answer after it; the map
+   * holds only keys being fetched.
+   */
+  const fetching = new Map<string, { running: number; deletes: number }>()
 
   const keyOf = (key: K): string => {
     let scope = 'z' // cacheKey(null): no string scope encodes like this
@@ -211,17 +223,31 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
 
   /** The call to `fn` that a flight shares: its outcome is written to the store before callers hear of it. */
   const fetchAndStore = async (storeKey: string, key: K, signal: AbortSignal): Promise<V> => {
+    let state = fetching.get(storeKey)
+    if (state === undefined) fetching.set(storeKey, (state = { running: 0, deletes: 0 }))
+    state.running++
+    const deletesBefore = state.deletes
+    try {
+      return await fetchAndStoreOnce(storeKey, key, signal, () => state.deletes !== deletesBefore)
+    } finally {
+      if (--state.running === 0) fetching.delete(storeKey)
+    }
+  }
+
+  const fetchAndStoreOnce = async (storeKey: string, key: K, signal: AbortSignal, deleted: () => boolean): Promise<V> => {
     let value: V
     try {
       value = await callFn(key, signal)
     } catch (error) {
       const negative = o.negative
-      if (negative !== undefined && !signal.aborted && remembers(negative, error)) {
+      if (negative !== undefined && !signal.aborted && !deleted() && remembers(negative, error)) {
         const entry: CacheEntry = { ...times(clock.now(), negative.ttl, 0, 0), kind: 'error', status: statusOf(error) ?? null, code: codeOf(error) ?? null }
         await write(storeKey, entry, negative.ttl)
       }
       throw error
     }
+    // Deleted while it was fetched: the answer may predate the change that caused the delete.
+    if (deleted()) return value
     if (!storable(value)) {
       // Nothing is kept, and nothing older stands in for it: a key whose answers stopped being
       // storable must not keep serving the last one that was.
@@ -282,6 +308,11 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
     entry,
     async delete(key: K): Promise<void> {
       const storeKey = keyOf(key)
+      // A fetch in progress started before the change: it must neither be joined by later calls
+      // nor write its answer over the deletion.
+      flights.forget(storeKey)
+      const state = fetching.get(storeKey)
+      if (state !== undefined) state.deletes++
       const result = store.delete(storeKey)
       if (!isThenable(result)) return
       await withTimeLimit(

@@ -164,6 +164,21 @@ describe('singleFlight()', () => {
     expect(flights.size).toBe(0)
   })
 
+  it('forget(): the next call starts a new run; the forgotten one still settles for its callers', async () => {
+    useFakeTime()
+    const flights = singleFlight()
+    let runs = 0
+    const work = (signal: AbortSignal) => after(100, ++runs, signal)
+    const first = flights.run('k', work)
+    expect(flights.forget('k')).toBe(true)
+    expect(flights.size).toBe(0)
+    const second = flights.run('k', work)
+    const third = flights.run('k', work)
+    expect(await settle(Promise.all([first, second, third]))).toEqual({ ok: true, value: [1, 2, 2] })
+    expect(flights.size).toBe(0)
+    expect(flights.forget('k')).toBe(false)
+  })
+
   describe('J4: no leftover map entry, timer or listener on any path', () => {
     it('success, failure and abort', async () => {
       useFakeTime()

@@ -9,7 +9,8 @@
  *   has left, so the first caller giving up never fails the others;
  * - a caller whose signal aborts rejects at once with the signal's reason; the flight stays in the
  *   map while others wait, so nobody starts a duplicate;
- * - a flight that was aborted is never joined: the next call starts a new one;
+ * - a flight that was aborted, or forgotten (`forget`, after the data changed), is never joined:
+ *   the next call starts a new one; a forgotten flight still delivers to those already waiting;
  * - the map holds only flights in progress: an entry is removed when its work settles or when its
  *   last caller leaves, and no timer or listener outlives the flight or the caller.
  */
@@ -28,6 +29,12 @@ export interface SingleFlight {
    * flight's signal, which aborts once every caller waiting for it has left.
    */
   run<T>(key: string, work: (signal: AbortSignal) => T | PromiseLike<T>, options?: SingleFlightRunOptions): Promise<T>
+  /**
+   * Makes the next call under `key` start a new run instead of joining the one in progress (which
+   * still settles for the callers already waiting). For when the data changed: a call made after
+   * the change must not get an answer fetched before it. Returns whether a run was in progress.
+   */
+  forget(key: string): boolean
   /** Flights in progress (and in the map). */
   readonly size: number
 }
@@ -93,6 +100,9 @@ export function singleFlight(): SingleFlight {
         flight.waiters.add(waiter)
         if (signal !== undefined) waiter.unsubscribe = onAbort(signal, () => leave(key, flight, waiter, signal.reason))
       })
+    },
+    forget(key: string): boolean {
+      return flights.delete(key)
     },
     get size() {
       return flights.size
