@@ -117,6 +117,7 @@ describe('package', () => {
         "pages",
         "paginate",
         "parseLinkHeader",
+        "parseRateLimitHeader",
         "parseRetryAfter",
         "pipe",
         "rateLimit",

@@ -620,12 +620,13 @@ describe('fanout/http: slow or broken upstream (B)', () => {
 
   it('C1: RateLimit-Reset on a 429 gives retryAfterMs when there is no Retry-After', async () => {
     const up = await serve((req, res) => {
-      res.writeHead(429, req.url === '/draft' ? { ratelimit: 'limit=10, remaining=0, reset=7' } : { 'ratelimit-reset': '3' })
+      res.writeHead(429, req.url === '/draft' ? { ratelimit: 'limit=10, remaining=0, reset=7' } : req.url === '/draft8' ? { ratelimit: '"default";r=0;t=9' } : { 'ratelimit-reset': '3' })
       res.end()
     })
     const c = client()
     expect(((await failure(c.get(up.url()))) as HttpError).retryAfterMs).toBe(3_000)
     expect(((await failure(c.get(up.url('/draft')))) as HttpError).retryAfterMs).toBe(7_000)
+    expect(((await failure(c.get(up.url('/draft8')))) as HttpError).retryAfterMs).toBe(9_000)
   })
 })
 

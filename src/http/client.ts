@@ -17,7 +17,7 @@ import { AbortedError, InvalidOptionError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { show } from '../core/validate.js'
 import type { LimitRunOptions } from '../policies/limit.js'
-import { parseRetryAfter } from '../policies/retry-after.js'
+import { parseRateLimitHeader, parseRetryAfter } from '../policies/retry-after.js'
 import { HttpError, HttpTimeoutError, InvalidJsonError, RedirectError, SsrfBlockedError } from './errors.js'
 import { Exchange, type ExchangeLimits, type ExchangeResult } from './exchange.js'
 import { parseClientOptions, parseRequestOptions, parseUrl, checkScheme, type ClientConfig, type HttpClientOptions, type HttpRequestOptions, type RequestConfig } from './options.js'
@@ -105,12 +105,17 @@ class Response implements HttpResponse {
   }
 }
 
-/** The wait a response asks for: Retry-After on any status, RateLimit-Reset (delta seconds) on a 429. */
+/**
+ * The wait a response asks for: Retry-After on any status; on a 429 without it, the reset of
+ * `RateLimit-Reset` or of the combined `RateLimit` header (delta seconds).
+ */
 function retryAfterFrom(status: number, headers: Readonly<Record<string, string>>): number | undefined {
   const asked = parseRetryAfter(headers['retry-after'])
   if (asked !== undefined || status !== 429) return asked
-  const reset = headers['ratelimit-reset'] ?? /(?:^|[;,\s])reset=(\d{1,10})(?:$|[;,\s])/.exec(headers['ratelimit'] ?? '')?.[1]
-  return reset !== undefined && /^\d{1,10}$/.test(reset.trim()) ? Number(reset.trim()) * 1000 : undefined
+  const reset = headers['ratelimit-reset']?.trim()
+  if (reset !== undefined && /^\d{1,10}$/.test(reset)) return Number(reset) * 1000
+  const combined = parseRateLimitHeader(headers['ratelimit'])?.resetSeconds
+  return combined === undefined ? undefined : combined * 1000
 }
 
 /** Userinfo as typed: percent-decoded, or as is when it is not valid percent-encoding. */

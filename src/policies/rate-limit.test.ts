@@ -803,6 +803,21 @@ describe('rateLimit(): adaptive (D8)', () => {
     expect(github.limiter.stats()).toMatchObject({ pausedUntil: 5_000 })
   })
 
+  it('D8: the combined RateLimit header of the IETF drafts pauses too, in either form', async () => {
+    const older = rig({ rate: 10, per: 1_000 })
+    older.launch({ upstream: () => Promise.resolve({ status: 200, headers: { RateLimit: 'limit=100, remaining=0, reset=4' } }) })
+    await older.time.flush()
+    expect(older.limiter.stats()).toMatchObject({ pausedUntil: 4_000 })
+    const newer = rig({ rate: 10, per: 1_000 })
+    newer.launch({ upstream: () => Promise.resolve({ status: 200, headers: new Headers({ ratelimit: '"default";r=0;t=6', 'ratelimit-policy': '"default";q=100;w=60' }) }) })
+    await newer.time.flush()
+    expect(newer.limiter.stats()).toMatchObject({ pausedUntil: 6_000 })
+    const left = rig({ rate: 10, per: 1_000 })
+    left.launch({ upstream: () => Promise.resolve({ status: 200, headers: { ratelimit: '"default";r=3;t=6' } }) })
+    await left.time.flush()
+    expect(left.limiter.stats()).toEqual({ waiting: 0, rateFactor: 1 })
+  })
+
   it('D8: a resolved 429 (fetch does not throw) counts; a plain result is never searched for headers', async () => {
     const r = rig({ rate: 10, per: 1_000 })
     r.launch({ upstream: () => Promise.resolve({ status: 429, headers: new Headers({ 'retry-after': '1' }) }) })

@@ -24,7 +24,7 @@ import { onAbort } from '../core/signals.js'
 import { InvalidOptionError, QueueFullError, RateLimitExceededError, isFanoutError, type RateLimitRejection } from '../core/errors.js'
 import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot, checkName } from '../core/validate.js'
 import { statusOf } from './classify.js'
-import { parseRetryAfter, retryAfterOf } from './retry-after.js'
+import { parseRateLimitHeader, parseRetryAfter, retryAfterOf } from './retry-after.js'
 import { memoryRateLimitStore, type RateLimitParams, type RateLimitReservation, type RateLimitStore } from './rate-limit-store.js'
 
 export const RATE_LIMIT_ALGORITHMS = ['gcra', 'sliding-window'] as const
@@ -638,8 +638,15 @@ function readSignal(source: unknown, kind: SourceKind): UpstreamSignal | undefin
   }
 }
 
-/** Ms until the quota resets, when the headers say none remains (`RateLimit-*` or `X-RateLimit-*`). */
+/**
+ * Ms until the quota resets, when the headers say none remains: `RateLimit-Remaining` and
+ * `-Reset`, their `X-` forms, or the drafts' combined `RateLimit` header.
+ */
 function exhaustedUntil(headers: unknown): number | undefined {
+  const combined = parseRateLimitHeader(headerValue(headers, 'ratelimit'))
+  if (combined?.remaining !== undefined) {
+    return combined.remaining <= 0 && combined.resetSeconds !== undefined ? combined.resetSeconds * 1000 : undefined
+  }
   for (const prefix of ['ratelimit-', 'x-ratelimit-']) {
     const remaining = headerValue(headers, `${prefix}remaining`)
     if (remaining === undefined) continue

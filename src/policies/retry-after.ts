@@ -55,3 +55,36 @@ export function retryAfterOf(error: unknown, nowMs: number = Date.now()): number
   const raw = headerValue(e.headers, 'retry-after') ?? headerValue(typeof e.response === 'object' && e.response !== null ? e.response.headers : undefined, 'retry-after')
   return parseRetryAfter(raw, nowMs)
 }
+
+/** What a combined `RateLimit` header says: the quota left and the seconds until it resets. */
+export interface RateLimitHeader {
+  readonly remaining: number | undefined
+  readonly resetSeconds: number | undefined
+}
+
+/**
+ * Reads the combined `RateLimit` header of the IETF drafts, in either form:
+ * `limit=100, remaining=0, reset=7` (draft 07 and earlier) or the structured-field list
+ * `"default";r=0;t=7` (draft 08 on: `r` remaining, `t` seconds to reset; the first item counts).
+ * Parameters that are not whole numbers are ignored; so is a header over 512 characters.
+ * Linear-time: a single split, no backtracking pattern.
+ */
+export function parseRateLimitHeader(value: string | null | undefined): RateLimitHeader | undefined {
+  if (typeof value !== 'string' || value.length > 512) return undefined
+  let remaining: number | undefined
+  let resetSeconds: number | undefined
+  const structured = value.includes(';')
+  // Draft 08 lists one item per policy ("a";r=1;t=2, "b";r=0;t=9): the first is the one enforced here.
+  const parts = structured ? (value.split(',')[0] ?? '').split(';') : value.split(',')
+  for (const part of parts) {
+    const eq = part.indexOf('=')
+    if (eq < 0) continue
+    const name = part.slice(0, eq).trim().toLowerCase()
+    const text = part.slice(eq + 1).trim()
+    if (text.length === 0 || text.length > 10 || !isDigits(text)) continue
+    const n = Number(text)
+    if (name === 'remaining' || name === 'r') remaining ??= n
+    else if (name === 'reset' || name === 't') resetSeconds ??= n
+  }
+  return remaining === undefined && resetSeconds === undefined ? undefined : { remaining, resetSeconds }
+}

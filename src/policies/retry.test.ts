@@ -305,6 +305,29 @@ describe('backoff and Retry-After properties', () => {
     expect(parseRetryAfter(`Mon, ${' '.repeat(50_000)}`)).toBeUndefined()
   })
 
+  it('parseRateLimitHeader reads both draft forms of the combined RateLimit header, and ignores what is not a whole number', async () => {
+    const { parseRateLimitHeader } = await import('../index.js')
+    expect(parseRateLimitHeader('limit=100, remaining=0, reset=7')).toEqual({ remaining: 0, resetSeconds: 7 })
+    expect(parseRateLimitHeader('"default";r=0;t=30')).toEqual({ remaining: 0, resetSeconds: 30 })
+    // Several policies: the first item is the one that applies.
+    expect(parseRateLimitHeader('"burst";r=4;t=1, "daily";r=0;t=3600')).toEqual({ remaining: 4, resetSeconds: 1 })
+    expect(parseRateLimitHeader('limit=10, reset=5')).toEqual({ remaining: undefined, resetSeconds: 5 })
+    for (const odd of ['', 'limit=10', 'remaining=-1, reset=1.5', 'r=abc;t=', `remaining=0, reset=1${' '.repeat(600)}`, null, undefined]) {
+      const parsed = parseRateLimitHeader(odd)
+      expect(parsed?.resetSeconds === undefined || Number.isInteger(parsed.resetSeconds)).toBe(true)
+      expect(parsed?.remaining === undefined || parsed.remaining >= 0).toBe(true)
+    }
+    expect(parseRateLimitHeader('remaining=-1, reset=1.5')).toBeUndefined()
+    expect(parseRateLimitHeader('x'.repeat(50_000))).toBeUndefined()
+    fc.assert(
+      fc.property(fc.string({ maxLength: 600 }), (value) => {
+        const parsed = parseRateLimitHeader(value)
+        if (parsed === undefined) return
+        for (const n of [parsed.remaining, parsed.resetSeconds]) if (n !== undefined) expect(Number.isSafeInteger(n) && n >= 0).toBe(true)
+      }),
+    )
+  })
+
   it('R2/C14: attempts never exceed maxAttempts and nothing is left scheduled, over generated failure scripts', async () => {
     await fc.assert(
       fc.asyncProperty(
