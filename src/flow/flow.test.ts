@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { flow, FlowExit, isExit, FlowError, CycleError, UnknownTaskError, DependencyError, SkippedError, isFanoutError, type FlowTrace } from '../index.js'
 import { after, failAfter, now, settle, useFakeTime } from '../../test/helpers/time.js'
 import type { Clock } from '../core/clock.js'
+import { warningsDuring } from '../../test/helpers/warnings.js'
 
 describe('flows: parallelism and dependencies', () => {
   it('starts independent tasks together and each dependant the moment its inputs are ready', async () => {
@@ -363,11 +364,8 @@ describe('flows: abort, deadline and timeout', () => {
 
   it('each task has its own signal, so many tasks listening to it trip no MaxListenersExceededWarning', async () => {
     useFakeTime()
-    const warnings: Error[] = []
-    const onWarning = (w: Error): void => void warnings.push(w)
-    process.on('warning', onWarning)
-    try {
-      const signals: AbortSignal[] = []
+    const signals: AbortSignal[] = []
+    const warnings = await warningsDuring('MaxListenersExceededWarning', async () => {
       let f = flow('wide') as unknown as { task(n: string, fn: (...a: never[]) => unknown): typeof f; run(): Promise<unknown> }
       for (let i = 0; i < 30; i++) {
         f = f.task(`t${i}`, ((_: unknown, { signal }: { signal: AbortSignal }) => {
@@ -377,14 +375,11 @@ describe('flows: abort, deadline and timeout', () => {
         }) as never)
       }
       await settle(f.run())
-      await new Promise((resolve) => setImmediate(resolve))
-      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([])
-      expect(new Set(signals).size).toBe(30)
-      // Every task's signal still follows the run: the failure aborted all of them with its reason.
-      expect(signals.every((s) => s.aborted)).toBe(true)
-    } finally {
-      process.off('warning', onWarning)
-    }
+    })
+    expect(warnings).toEqual([])
+    expect(new Set(signals).size).toBe(30)
+    // Every task's signal still follows the run: the failure aborted all of them with its reason.
+    expect(signals.every((s) => s.aborted)).toBe(true)
   })
 
   it('validates run options', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { mapLimit } from '../index.js'
 import { after, settle, useFakeTime } from '../../test/helpers/time.js'
+import { warningsDuring } from '../../test/helpers/warnings.js'
 
 describe('mapLimit()', () => {
   it('keeps input order and never exceeds the concurrency', async () => {
@@ -60,12 +61,9 @@ describe('mapLimit()', () => {
 
   it('a wide map whose calls all listen to their signal trips no MaxListenersExceededWarning', async () => {
     useFakeTime()
-    const warnings: Error[] = []
-    const onWarning = (w: Error): void => void warnings.push(w)
-    process.on('warning', onWarning)
-    try {
-      const failure = new Error('item 40 failed')
-      const signals: AbortSignal[] = []
+    const failure = new Error('item 40 failed')
+    const signals: AbortSignal[] = []
+    const warnings = await warningsDuring('MaxListenersExceededWarning', async () => {
       const run = mapLimit(
         Array.from({ length: 50 }, (_, i) => i),
         (i, _, signal) => {
@@ -75,15 +73,12 @@ describe('mapLimit()', () => {
         { concurrency: 32 },
       )
       expect(await settle(run)).toEqual({ ok: false, error: failure })
-      await new Promise((resolve) => setImmediate(resolve))
-      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([])
-      // The calls still running when item 40 failed saw their signal abort with its error.
-      const running = signals.filter((s) => s.aborted)
-      expect(running.length).toBeGreaterThan(0)
-      expect(running.every((s) => s.reason === failure)).toBe(true)
-    } finally {
-      process.off('warning', onWarning)
-    }
+    })
+    expect(warnings).toEqual([])
+    // The calls still running when item 40 failed saw their signal abort with its error.
+    const running = signals.filter((s) => s.aborted)
+    expect(running.length).toBeGreaterThan(0)
+    expect(running.every((s) => s.reason === failure)).toBe(true)
   })
 
   it('stops on an external abort with its reason', async () => {
