@@ -99,6 +99,30 @@ describe('limit()', () => {
     expect(now() - t0).toBe(3_000)
   })
 
+  it('D2: keys take turns for the total limit: a key with a long queue does not delay another by its length', async () => {
+    useFakeTime()
+    const limiter = limit({ concurrency: 2, perKey: 2, key: (ctx) => ctx.task.split('#')[0]!, maxQueue: 100 })
+    const started: string[] = []
+    const call = (name: string) => execute(limiter.wrap(({ signal }) => (started.push(name), after(100, name, signal))), { name })
+    const busy = Array.from({ length: 10 }, (_, i) => call(`tenant-a#${i}`))
+    const quiet = [call('tenant-b#0'), call('tenant-b#1')]
+    await settle(Promise.all([...busy, ...quiet]))
+    // FIFO across keys would start tenant b after all ten of tenant a's calls (at 500 ms).
+    expect(started.slice(0, 6)).toEqual(['tenant-a#0', 'tenant-a#1', 'tenant-a#2', 'tenant-b#0', 'tenant-a#3', 'tenant-b#1'])
+    // Within a key, order is kept.
+    expect(started.filter((n) => n.startsWith('tenant-a'))).toEqual(Array.from({ length: 10 }, (_, i) => `tenant-a#${i}`))
+  })
+
+  it('D2: with priorities, the higher priority still goes first across keys; keys of equal priority take turns', async () => {
+    useFakeTime()
+    const limiter = limit({ concurrency: 1, perKey: 1, key: (ctx) => ctx.task.split('#')[0]!, priority: (ctx) => (ctx.task.endsWith('!') ? 1 : 0), maxQueue: 100 })
+    const started: string[] = []
+    const call = (name: string) => execute(limiter.wrap(({ signal }) => (started.push(name), after(10, name, signal))), { name })
+    const all = [call('a#0'), call('a#1'), call('a#2'), call('a#3'), call('b#0'), call('b#1'), call('c#0!')]
+    await settle(Promise.all(all))
+    expect(started).toEqual(['a#0', 'c#0!', 'a#1', 'b#0', 'a#2', 'b#1', 'a#3'])
+  })
+
   it('D3: aging lets low priority progress under steady high-priority traffic', async () => {
     useFakeTime()
     const limiter = limit({ concurrency: 1, priority: (ctx) => (ctx.task === 'low' ? 0 : 5), agingMs: 100 })

@@ -1,12 +1,14 @@
 /**
  * `limit()`: a concurrency limiter (bulkhead) with a bounded queue, priorities with aging,
- * per-key sub-limits and removal of aborted waiters.
+ * per-key sub-limits with keys taking turns, and removal of aborted waiters.
  *
  * Invariants:
  * - at most `concurrency` calls hold a slot, and at most `perKey` per key;
  * - a slot is released only when the call it admitted has settled — never when a timer fires;
  * - a waiter that aborts or runs out of time leaves the queue at once without taking a slot;
  * - the queue never holds more than `maxQueue` waiters: one more is rejected at once;
+ * - with keys, waiting keys are served in rotation (within a priority), and each key's own
+ *   waiters in order, so one busy key cannot hold back another by the length of its queue;
  * - per-key state exists only while a key has calls running or waiting, so the map of keys is
  *   bounded by concurrency + maxQueue whatever the number of distinct keys;
  * - with a `store`, a call also holds a permit from it (for the limiter's total and its key) while
@@ -212,22 +214,32 @@ export class Slots {
     }
   }
 
+  /**
+   * Keys take turns: among the keys that may run one more call, the one whose next call has the
+   * highest priority wins, and between equals the key served longest ago (`#waitingKeys` is kept
+   * in that order: a key served goes to the back). So a key with a thousand calls waiting does not
+   * delay one with a single call by a thousand turns when the total limit is what all wait for.
+   * With priorities, "equal" means the same aged priority in whole steps of `agingMs` (a rank is
+   * priority − arrival / agingMs, so exact ties would almost never happen).
+   */
   #next(): Pending | undefined {
     if (this.#queue !== undefined) return this.#queue.shift()
     let best: KeyState | undefined
-    let bestHead: Pending | undefined
+    let bestLevel = -Infinity
     for (const state of this.#waitingKeys!) {
       if (state.active >= this.perKey!) continue
       const head = state.queue.peek()
       if (head === undefined) continue
-      if (bestHead === undefined || head.rank > bestHead.rank || (head.rank === bestHead.rank && head.seq < bestHead.seq)) {
+      const level = this.prioritized ? Math.floor(head.rank) : 0
+      if (best === undefined || level > bestLevel) {
         best = state
-        bestHead = head
+        bestLevel = level
       }
     }
     if (best === undefined) return undefined
     const waiter = best.queue.shift()!
-    if (best.queue.size === 0) this.#waitingKeys!.delete(best)
+    this.#waitingKeys!.delete(best)
+    if (best.queue.size > 0) this.#waitingKeys!.add(best)
     return waiter
   }
 
