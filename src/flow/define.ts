@@ -249,6 +249,7 @@ export class Flow<R = Empty, Input = void, Exit = never> {
       pipeline: layers.length > 0 ? pipe(...layers) : undefined,
       hasFallback,
       fallback: hasFallback ? options.fallback : undefined,
+      readsContext: (fn as (...args: unknown[]) => unknown).length >= 2,
     }
     this.#byName = undefined
     byName.set(name, def)
