@@ -69,7 +69,6 @@ const SKIPPED = 4
 const EXIT = Symbol('fanout.exit')
 /** Where the engine hides `$` in the context, so policies that copy the context carry it along. */
 const DEPS = Symbol('fanout.deps')
-
 /** Which task a `$` proxy belongs to. */
 const READER = Symbol('fanout.reader')
 
