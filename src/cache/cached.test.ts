@@ -215,6 +215,11 @@ describe('cached()', () => {
       expect(await broken(5)).toBe(5)
       expect(t.map.size).toBe(1)
       expect(() => cached((n: number) => n, { store: t.store, ttl: 1, scope: 'shared', storable: true as never })).toThrow(/`storable` must be a function/)
+      // A value whose headers throw when read is handed over, not stored.
+      const hostile = { get headers(): never { throw new Error('no headers for you') } }
+      const odd = cached(() => hostile, { store: t.store, name: 'odd', ttl: 100, scope: 'shared' })
+      expect(await odd('x')).toBe(hostile)
+      expect(t.map.size).toBe(1)
     })
   })
 

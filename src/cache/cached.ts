@@ -152,11 +152,11 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
   const prefix = `${o.name}:`
   const shared = o.scope === 'shared'
   const storable = (value: V): boolean => {
-    if (o.storable === undefined) return isStorable(value, shared)
     try {
-      return Boolean(o.storable(value))
+      return o.storable === undefined ? isStorable(value, shared) : Boolean(o.storable(value))
     } catch {
-      // A broken predicate must not fail the callers of a value fetched fine: just don't store it.
+      // A broken predicate (or a value whose headers throw when read) must not fail the callers
+      // of a value fetched fine: just don't store it.
       return false
     }
   }
