@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { noSequentialAwait } from '../../src/eslint/rules/no-sequential-await.js'
-import { applyFix, compareRuns, lint, typecheck, type RuleUnderTest } from './fix-oracle.js'
+import { applyFix, compareRuns, importModule, lint, typecheck, type RuleUnderTest } from './fix-oracle.js'
 
 const RULE: RuleUnderTest = { name: 'no-sequential-await', rule: noSequentialAwait }
 const DIR = fileURLToPath(new URL('./corpus/sequential/', import.meta.url))
@@ -90,6 +90,26 @@ describe('no-sequential-await fix oracle', () => {
   })
 })
 
+describe('no-sequential-await suggestions', () => {
+  const suggested = corpus.filter((c) => c.expect.kind === 'suggestion')
+
+  it('every suggestion, applied, type-checks and leaves no report behind', () => {
+    expect(suggested.length).toBeGreaterThanOrEqual(5)
+    const applied: Record<string, string> = {}
+    for (const c of suggested) {
+      let code = c.source
+      // Apply the suggestions from the last report up, so earlier ranges stay valid.
+      for (const m of [...lint(code, RULE, c.file)].reverse()) {
+        const fix = m.suggestions![0]!.fix
+        code = code.slice(0, fix.range[0]) + fix.text + code.slice(fix.range[1])
+      }
+      expect(lint(code, RULE, c.file), c.file).toEqual([])
+      applied[c.file] = code
+    }
+    expect(typecheck(applied)).toEqual(Object.fromEntries(suggested.map((c) => [c.file, []])))
+  })
+})
+
 describe('no-sequential-await output', () => {
   const seed = readFileSync(join(DIR, 'seed-parallel-data-fetching.ts'), 'utf8')
 
@@ -148,6 +168,44 @@ describe('no-sequential-await output', () => {
         '  const body = JSON.parse(result1) as { note: string }',
       ].join('\n'),
     )
+  })
+
+  it('reads with their own try/catch fallback: the suggestion keeps each fallback on its call, type-checks, and behaves the same when any of them fails', async () => {
+    const source = readFileSync(join(DIR, 'catch-fallback-per-call.ts'), 'utf8')
+    const [m] = lint(source, RULE)
+    const fix = m!.suggestions![0]!.fix
+    expect(m!.fix).toBeUndefined()
+    expect(m!.suggestions![0]!.desc).toMatch(/no longer caught by its catch block/)
+    const fixed = source.slice(0, fix.range[0]) + fix.text + source.slice(fix.range[1])
+    expect(fix.text).toBe(
+      [
+        'const [result1, result2] = await Promise.all([',
+        '    api.getProfile(userId).catch((): Profile | null => null),',
+        "    api.getPreferences(userId).catch((error): Prefs => ({ theme: 'light' })),",
+        '  ]);',
+        '  profile = result1;',
+        '  let prefs: Prefs',
+        '  prefs = result2;',
+      ].join('\n'),
+    )
+    expect(Object.values(typecheck({ 'fixed.ts': fixed })).flat()).toEqual([])
+    expect(lint(fixed, RULE)).toEqual([])
+    const before = (await importModule(source))['accountPage'] as (api: unknown, id: string) => Promise<unknown>
+    const after = (await importModule(fixed))['accountPage'] as (api: unknown, id: string) => Promise<unknown>
+    for (const [profileFails, prefsFail] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      let running = 0
+      let most = 0
+      const call = <T>(fails: boolean, value: T) => {
+        most = Math.max(most, ++running)
+        return new Promise<T>((resolve, reject) => setTimeout(() => (running--, fails ? reject(new Error('503')) : resolve(value)), 1))
+      }
+      const api = { getProfile: () => call(profileFails, { name: 'Ada' }), getPreferences: () => call(prefsFail, { theme: 'dark' }) }
+      const expected = await before(api, 'u1')
+      expect(most).toBe(1)
+      most = 0
+      expect(await after(api, 'u1')).toEqual(expected)
+      expect(most).toBe(2)
+    }
   })
 
   it('stays linear on a large function', () => {

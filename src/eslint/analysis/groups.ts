@@ -25,6 +25,24 @@ export interface Member {
   readonly wrapped: boolean
   /** One of those calls is a gate (`schema.parse(await req.json())`): nothing may start before it passes. */
   readonly gateWrapped: boolean
+  /**
+   * `try { x = await read() } catch (e) { x = fallback }`: a call with its own fallback, assigned to
+   * a `let` of the same block. Its failure never stops what follows, so it may run beside the others.
+   */
+  readonly caught?: CaughtAssignment
+}
+
+export interface CaughtAssignment {
+  /** The variable both branches assign. */
+  readonly target: string
+  /** The catch clause's parameter (an identifier), if any. */
+  readonly param: AnyNode | null
+  /** The value the catch branch assigns. */
+  readonly fallback: AnyNode
+  /** The statement in the try block, `x = await read(…)` (its text says whether the code uses semicolons). */
+  readonly tried: AnyNode
+  /** The type annotation of the target's `let`, if any: it types the fallback as the assignment did. */
+  readonly type: AnyNode | null
 }
 
 export interface Group {
@@ -43,8 +61,12 @@ export interface GroupOptions {
 const MOVABLE = new Set(['read', 'request'])
 const LOGGERS = /^(console|logger|log)$/
 
-function asMember(stmt: AnyNode, opts: GroupOptions): Member | 'pure' | 'barrier' {
+/** The `let`s of one statement list, with their type annotations. */
+type Lets = ReadonlyMap<string, AnyNode | null>
+
+function asMember(stmt: AnyNode, opts: GroupOptions, lets: Lets): Member | 'pure' | 'barrier' {
   if (stmt.type === 'EmptyStatement') return 'pure'
+  if (stmt.type === 'TryStatement') return asCaughtMember(stmt, opts, lets) ?? 'barrier'
   if (stmt.type !== 'VariableDeclaration' && stmt.type !== 'ExpressionStatement') return 'barrier'
   const facts = statementFacts(stmt, opts.keys)
   if (facts.mutates) return 'barrier'
@@ -88,6 +110,58 @@ function asMember(stmt: AnyNode, opts: GroupOptions): Member | 'pure' | 'barrier
   }
 }
 
+/** The only statement of a block, if it is `target = <expression>`. */
+function soleAssignment(block: AnyNode): { stmt: AnyNode; left: AnyNode; target: string; value: AnyNode } | null {
+  const body = block['body'] as AnyNode[]
+  const stmt = body.length === 1 ? body[0]! : undefined
+  if (stmt?.type !== 'ExpressionStatement') return null
+  const e = unwrapTs(stmt['expression'] as AnyNode)
+  if (e.type !== 'AssignmentExpression' || e['operator'] !== '=') return null
+  const left = e['left'] as AnyNode
+  if (left.type !== 'Identifier') return null
+  return { stmt, left, target: left['name'] as string, value: e['right'] as AnyNode }
+}
+
+/**
+ * `try { x = await read(…) } catch (e) { x = fallback }` with nothing else in either branch and no
+ * `finally`; `x` a `let` of this block; the fallback runs no code (no call, await or assignment),
+ * so evaluating it later, inside `.catch`, changes nothing. A catch that returns, throws or logs
+ * is a gate or an effect, and stays where it is.
+ */
+function asCaughtMember(stmt: AnyNode, opts: GroupOptions, lets: Lets): Member | null {
+  const handler = stmt['handler'] as AnyNode | null
+  if (!handler || stmt['finalizer']) return null
+  const tried = soleAssignment(stmt['block'] as AnyNode)
+  const caught = soleAssignment(handler['body'] as AnyNode)
+  if (!tried || !caught || tried.target !== caught.target || !lets.has(tried.target)) return null
+  const param = (handler['param'] as AnyNode | null) ?? null
+  if (param && param.type !== 'Identifier') return null
+  const awaitNode = tried.value
+  if (awaitNode.type !== 'AwaitExpression') return null
+  const op = classifyAwaited(awaitNode['argument'] as AnyNode)
+  if (!op || !MOVABLE.has(op.effect)) return null
+  if (op.call && opts.ignore.some((re) => re.test(opts.text(op.call!['callee'] as AnyNode)))) return null
+  const argument = statementFacts(awaitNode['argument'] as AnyNode, opts.keys)
+  const fallback = statementFacts(caught.value, opts.keys)
+  if (argument.mutates || argument.awaits.length > 0 || fallback.mutates || fallback.awaits.length > 0 || fallback.calls.length > 0) return null
+  const reads = new Set([...argument.reads, ...[...fallback.reads].filter((n) => n !== (param?.['name'] as string | undefined))])
+  const facts: Facts = {
+    reads,
+    // The target is what later members must not read before it is assigned.
+    binds: new Set([tried.target]),
+    mutates: false,
+    awaits: [awaitNode],
+    calls: argument.calls,
+    memberRoots: new Set([...argument.memberRoots, ...fallback.memberRoots]),
+    exposes: argument.exposes,
+  }
+  return {
+    stmt, facts, op, await: awaitNode, kind: 'const', pattern: tried.left,
+    direct: true, wrapped: false, gateWrapped: false,
+    caught: { target: tried.target, param, fallback: caught.value, tried: tried.stmt, type: lets.get(tried.target) ?? null },
+  }
+}
+
 function isGateCall(call: AnyNode, opts: GroupOptions): boolean {
   if (call.type !== 'CallExpression') return false
   const callee = unwrapTs(call['callee'] as AnyNode)
@@ -114,6 +188,17 @@ function dependsOn(m: Member, members: readonly Member[], between: readonly Fact
 /** Find the groups (2+ members) in one statement list. */
 export function findGroups(statements: readonly AnyNode[], opts: GroupOptions): Group[] {
   const groups: Group[] = []
+  // `let`s of this list: the only targets a caught member may assign (its write moves after the group).
+  const lets = new Map<string, AnyNode | null>()
+  for (const stmt of statements) {
+    if (stmt.type !== 'VariableDeclaration' || stmt['kind'] !== 'let') continue
+    for (const d of stmt['declarations'] as AnyNode[]) {
+      const id = d['id'] as AnyNode
+      if (id.type !== 'Identifier') continue
+      const annotation = id['typeAnnotation'] as AnyNode | undefined
+      lets.set(id['name'] as string, (annotation?.['typeAnnotation'] as AnyNode | undefined) ?? null)
+    }
+  }
   let members: Member[] = []
   let between: AnyNode[] = []
   let betweenFacts: Facts[] = []
@@ -128,7 +213,7 @@ export function findGroups(statements: readonly AnyNode[], opts: GroupOptions): 
     pendingFacts = []
   }
   for (const stmt of statements) {
-    const m = asMember(stmt, opts)
+    const m = asMember(stmt, opts, lets)
     if (m === 'barrier') {
       close()
       continue

@@ -1,7 +1,8 @@
 /**
  * The `Promise.all` rewrite of one group: `const [a, b] = await Promise.all([f(), g()])`, keeping
  * `const`/`let`, destructuring patterns, type annotations (as a tuple annotation), comments (moved
- * onto their element), and per-call `.catch(...)`. `autoFixable` is true only for the proven-safe
+ * onto their element), and per-call `.catch(...)`; a read caught by its own try/catch becomes
+ * `read().catch((e): T => fallback)` and its variable is assigned after. `autoFixable` is true only for the proven-safe
  * shape: adjacent single declarations of one kind, each `= await <call>`, nothing between.
  * Everything else becomes a suggestion, with the list of behaviour changes it implies.
  */
@@ -62,6 +63,22 @@ function tempName(text: string, i: number): string {
   return name
 }
 
+/** What goes into the array: the awaited expression, with a caught member's fallback as `.catch`. */
+function elementText(m: Member, text: string): string {
+  const argument = m.await['argument'] as AnyNode
+  const own = text.slice(...rangeOf(argument))
+  if (!m.caught) return own
+  const plain = ['CallExpression', 'Identifier', 'MemberExpression'].includes(argument.type)
+  const param = m.caught.param ? text.slice(...rangeOf(m.caught.param)) : ''
+  const fallback = text.slice(...rangeOf(m.caught.fallback))
+  // An object literal after `=>` would read as a block; a sequence as two arguments.
+  const value = ['ObjectExpression', 'SequenceExpression'].includes(m.caught.fallback.type) ? `(${fallback})` : fallback
+  // The variable's declared type, as the return type: the fallback is checked (and its literals
+  // kept narrow) against it, as the assignment in the catch block was.
+  const returns = m.caught.type ? `: ${text.slice(...rangeOf(m.caught.type))}` : ''
+  return `${plain ? own : `(${own})`}.catch((${param})${returns} => ${value})`
+}
+
 export function buildRewrite(group: Group, src: SourceView): Rewrite {
   const { members, between } = group
   const text = src.text
@@ -72,15 +89,17 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
   const annotated = members.filter((m) => annotationOf(m.pattern) !== null).length
   const allAnnotated = annotated === members.length
   const noneAnnotated = annotated === 0
+  // A caught member (`try { x = await f() } catch { x = v }`) gets a temporary and is assigned after.
   const inSlot = (m: Member): boolean =>
-    m.direct && m.kind === kind && (allAnnotated || (noneAnnotated && annotationOf(m.pattern) === null)) && !m.wrapped
+    m.caught === undefined && m.direct && m.kind === kind && (allAnnotated || (noneAnnotated && annotationOf(m.pattern) === null)) && !m.wrapped
   const autoFixable = between.length === 0 && members.every(inSlot) && (allAnnotated || noneAnnotated)
 
   // Comments outside every kept text go to the member they belong to (same statement, trailing on
   // its last line, or the next member).
   const kept: [number, number][] = [
     ...members.map((m) => rangeOf(m.await['argument'] as AnyNode)),
-    ...members.filter((m) => !inSlot(m)).map((m) => rangeOf(m.stmt)),
+    ...members.filter((m) => !inSlot(m) && m.caught === undefined).map((m) => rangeOf(m.stmt)),
+    ...members.flatMap((m) => (m.caught ? [rangeOf(m.caught.fallback)] : [])),
     ...members.filter(inSlot).map((m) => [rangeOf(m.pattern)[0], annotationOf(m.pattern) ? rangeOf(annotationOf(m.pattern)!)[0] : rangeOf(m.pattern)[1]] as [number, number]),
     ...between.map(rangeOf),
   ]
@@ -103,7 +122,8 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
 
   const indent = /^[ \t]*/.exec(text.slice(lineStartOf(text, range[0]), range[0]))![0]
   const inner = `${indent}  `
-  const semi = text.slice(...rangeOf(first.stmt)).trimEnd().endsWith(';') ? ';' : ''
+  const statementText = (m: Member): string => text.slice(...rangeOf(m.caught ? m.caught.tried : m.stmt)).trimEnd()
+  const semi = statementText(first).endsWith(';') ? ';' : ''
   const slots: string[] = []
   const elements: string[] = []
   const temps = new Map<Member, string>()
@@ -117,7 +137,7 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
     }
     for (const c of owned.get(m)!) elements.push(`${inner}${c}`)
     const tail = trailing.get(m)!
-    elements.push(`${inner}${text.slice(...rangeOf(m.await['argument'] as AnyNode))},${tail.length > 0 ? ` ${tail.join(' ')}` : ''}`)
+    elements.push(`${inner}${elementText(m, text)},${tail.length > 0 ? ` ${tail.join(' ')}` : ''}`)
   })
   const tuple = allAnnotated ? `: [${members.map((m) => annotationText(m.pattern, text)).join(', ')}]` : ''
   const lines = [`${kind} [${slots.join(', ')}]${tuple} = await Promise.all([`, ...elements, `${indent}])${semi}`]
@@ -126,7 +146,9 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
   for (const stmt of ordered) {
     const m = members.find((x) => x.stmt === stmt)
     if (m && !temps.has(m)) continue
-    if (m) {
+    if (m?.caught) {
+      lines.push(`${indent}${m.caught.target} = ${temps.get(m)!}${semi}`)
+    } else if (m) {
       const [as, ae] = rangeOf(m.await)
       const [ss, se] = rangeOf(stmt)
       lines.push(`${indent}${text.slice(ss, as)}${temps.get(m)!}${text.slice(ae, se)}`)
@@ -139,5 +161,11 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
   if (between.length > 0) changes.push('the statements between the awaits run after all of the calls have settled')
   const wrapped = members.filter((m) => m.wrapped)
   if (wrapped.length > 0) changes.push('the code around each nested await (e.g. parsing) runs after all of the calls have settled')
+  if (members.some((m) => m.caught)) {
+    changes.push(
+      'a call that throws synchronously, before returning a promise, is no longer caught by its catch block',
+      'each variable is assigned after all of the calls have settled, its fallback when its own call rejected',
+    )
+  }
   return { range, text: lines.join('\n'), autoFixable, changes }
 }

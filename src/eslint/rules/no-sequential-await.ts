@@ -3,7 +3,8 @@
  * another (a waterfall). Reports one group per finding, on its first await, with what each call
  * waits for and the estimated saving. Auto-fixes only the proven-safe shape (adjacent
  * `const|let x = await read()` declarations); everything else gets a suggestion that says what
- * would change. Gates (auth, validation, `*OrThrow`, guards), writes, transactions, loops and
+ * would change — reads that each carry their own fallback (`try { x = await read() } catch
+ * { x = value }`) included, their fallbacks moved onto the calls as `.catch`. Gates (auth, validation, `*OrThrow`, guards), writes, transactions, loops and
  * unknown calls are never reordered.
  */
 import type { Rule } from 'eslint'
