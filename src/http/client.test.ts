@@ -17,6 +17,7 @@ import { execute } from '../core/execute.js'
 import { cached } from '../cache/cached.js'
 import type { CacheStore } from '../cache/store.js'
 import { memoryCacheStore } from '../stores/cache.js'
+import { parseProxyOptions, proxyFor } from './proxy.js'
 import { codeOf, isIdempotentError, isRetryableError, statusOf, TRANSIENT_ERROR_CODES } from '../policies/classify.js'
 import { limit } from '../policies/limit.js'
 import { retryAfterOf } from '../policies/retry-after.js'
@@ -1095,6 +1096,128 @@ describe('fanout/http: de-duplication across users (I14)', () => {
     expect([a1.caller, b.caller, a2.caller]).toEqual(['Bearer alice-secret', 'Bearer bob-secret', 'Bearer alice-secret'])
     expect(up.seen.map((r) => r.headers.authorization).sort()).toEqual(['Bearer alice-secret', 'Bearer bob-secret'])
     expect(keys.some((k) => k.includes('secret'))).toBe(false)
+  })
+})
+
+/** A forward proxy on loopback that tunnels CONNECT requests; `resolve` maps names it is asked for. */
+async function serveProxy(options: { refuse?: number; resolve?: Record<string, string> } = {}) {
+  const connects: string[] = []
+  const auth: (string | undefined)[] = []
+  const server = createHttpServer((_req, res) => res.writeHead(405).end())
+  const t = track(server)
+  server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    connects.push(req.url!)
+    auth.push(req.headers['proxy-authorization'])
+    client.on('error', () => {})
+    if (options.refuse !== undefined) return void client.end(`HTTP/1.1 ${options.refuse} Forbidden\r\n\r\n`)
+    const at = req.url!.lastIndexOf(':')
+    const host = req.url!.slice(0, at)
+    const upstream = net.connect(Number(req.url!.slice(at + 1)), options.resolve?.[host] ?? host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      if (head.length > 0) upstream.write(head)
+      upstream.pipe(client)
+      client.pipe(upstream)
+    })
+    t.sockets.push(upstream)
+    upstream.on('error', () => client.destroy())
+  })
+  const up = await listen(server, t)
+  return { port: up.port, url: up.origin, connects, auth, get open() { return up.open } }
+}
+
+describe('fanout/http: proxies', () => {
+  it('tunnels http: and https: targets through the proxy; the proxy URL’s credentials go to the proxy only', async () => {
+    const up = await serve((_req, res) => res.end('plain'))
+    const proxy = await serveProxy()
+    const c = client({ proxy: `http://ops:p%40ss@127.0.0.1:${proxy.port}` })
+    expect((await c.get(up.url('/a'), { headers: { authorization: 'Bearer t' } })).text()).toBe('plain')
+    expect(proxy.connects).toEqual([`127.0.0.1:${up.port}`])
+    expect(proxy.auth).toEqual([`Basic ${Buffer.from('ops:p@ss').toString('base64')}`])
+    expect(up.seen[0]!.headers['proxy-authorization']).toBeUndefined()
+    expect(up.seen[0]!.headers.authorization).toBe('Bearer t')
+
+    const fixtures = new URL('../../test/fixtures/tls/', import.meta.url)
+    const cert = readFileSync(new URL('cert.pem', fixtures), 'utf8')
+    const key = readFileSync(new URL('key.pem', fixtures), 'utf8')
+    const secure = createHttpsServer({ cert, key }, (_req, res) => res.end('secret'))
+    const s = await listen(secure, track(secure))
+    const d = client({ proxy: { https: proxy.url }, tls: { ca: cert } })
+    expect((await d.get(`https://127.0.0.1:${s.port}/`)).text()).toBe('secret')
+    // TLS ran end to end through the tunnel: the proxy saw only the CONNECT.
+    expect(proxy.connects.at(-1)).toBe(`127.0.0.1:${s.port}`)
+    // http: targets are not proxied by { https } alone.
+    await d.get(up.url('/direct'))
+    expect(proxy.connects).toHaveLength(2)
+  })
+
+  it('noProxy hosts (names with their subdomains, addresses, ports, *) go direct', async () => {
+    const up = await serve((_req, res) => res.end('ok'))
+    const proxy = await serveProxy()
+    await client({ proxy: { http: proxy.url, noProxy: ['127.0.0.1'] } }).get(up.url())
+    await client({ proxy: { http: proxy.url, noProxy: `example.com, 127.0.0.1:${up.port}` } }).get(up.url())
+    await client({ proxy: { http: proxy.url, noProxy: '*' } }).get(up.url())
+    expect(proxy.connects).toEqual([])
+    await client({ proxy: { http: proxy.url, noProxy: '127.0.0.1:1' } }).get(up.url())
+    expect(proxy.connects).toHaveLength(1)
+
+    const config = parseProxyOptions('t', { http: 'http://p:3128', noProxy: ['.internal.corp', '*.svc', 'db', '[::1]:8080'] }, {})!
+    const via = (u: string): boolean => proxyFor(config, new URL(u)) !== undefined
+    expect([via('http://api.internal.corp/'), via('http://internal.corp/'), via('http://x.svc/'), via('http://db/'), via('http://db.x/')]).toEqual([false, false, false, false, true])
+    expect([via('http://[::1]:8080/'), via('http://[::1]:8081/'), via('http://notinternal.corp/')]).toEqual([false, true, true])
+  })
+
+  it('I3 through a proxy: a name is resolved and checked here first; a refused target never reaches the proxy; a name only the proxy can resolve is left to it', async () => {
+    const up = await serve((_req, res) => res.end('ok'))
+    const proxy = await serveProxy({ resolve: { 'only-the-proxy.test': '127.0.0.1', 'api.test': '127.0.0.1' } })
+    const answers: Record<string, string> = { 'metadata.test': '169.254.169.254', 'api.test': '127.0.0.1' }
+    const lookup: LookupFunction = (host, _options, callback) =>
+      answers[host] === undefined
+        ? callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }), [])
+        : callback(null, [{ address: answers[host]!, family: 4 }])
+    const c = client({ proxy: proxy.url, lookup })
+    const blocked = await failure(c.get('http://metadata.test/latest/meta-data'))
+    expect(blocked).toBeInstanceOf(SsrfBlockedError)
+    expect(blocked).toMatchObject({ rule: 'metadata', address: '169.254.169.254', url: 'http://metadata.test/latest/meta-data' })
+    expect(await failure(c.get('http://169.254.169.254/'))).toMatchObject({ rule: 'metadata' })
+    expect(await failure(c.get('http://[::ffff:a9fe:a9fe]/'))).toBeInstanceOf(SsrfBlockedError)
+    expect(proxy.connects).toEqual([])
+    expect((await c.get(`http://api.test:${up.port}/`)).text()).toBe('ok')
+    expect((await c.get(`http://only-the-proxy.test:${up.port}/`)).text()).toBe('ok')
+    expect(proxy.connects).toEqual([`api.test:${up.port}`, `only-the-proxy.test:${up.port}`])
+
+    // A resolver that never answers fails the hop in the connect phase instead of hanging.
+    const stuck = client({ proxy: proxy.url, lookup: () => {}, timeouts: { connect: 100 } })
+    expect(await failure(stuck.get('http://slow-dns.test/'))).toMatchObject({ phase: 'connect', code: 'FANOUT_TIMEOUT' })
+  })
+
+  it('a proxy refusing the tunnel fails the request with its status; close() closes the proxy connections', async () => {
+    const up = await serve((_req, res) => res.end('ok'))
+    const refusing = await serveProxy({ refuse: 403 })
+    const error = await failure(client({ proxy: refusing.url }).get(up.url()))
+    expect(error).not.toBeInstanceOf(HttpError)
+    expect(error.message).toMatch(/403/)
+    expect(up.accepted).toBe(0)
+
+    const proxy = await serveProxy()
+    const c = createHttpClient({ proxy: proxy.url, ssrf: { allow: ['loopback'] } })
+    await c.get(up.url())
+    await c.close()
+    await waitFor(() => proxy.open === 0, 'the proxy connections to close')
+  })
+
+  it('L: proxy options are checked at construction; proxy: env reads HTTP(S)_PROXY and NO_PROXY', () => {
+    expect(() => createHttpClient({ proxy: 'socks5://127.0.0.1:1080' })).toThrow(/http: or https: proxy URL, got socks5: \(SOCKS proxies are not supported\)/)
+    expect(() => createHttpClient({ proxy: 'http://proxy.corp:3128/path' })).toThrow(/only the proxy's scheme, host and port/)
+    expect(() => createHttpClient({ proxy: { htps: 'http://p:1' } as never })).toThrow(/unknown option `proxy.htps`. Did you mean `proxy.https`\?/)
+    expect(() => createHttpClient({ proxy: {} })).toThrow(/names no proxy/)
+    expect(() => createHttpClient({ proxy: 42 as never })).toThrow(/`proxy` must be a proxy URL/)
+    expect(() => createHttpClient({ proxy: 'http://user:secret@[bad' })).toThrow(/is not a URL: "http:\/\/\*\*\*@\[bad"/)
+    const env = { HTTP_PROXY: 'proxy.corp:3128', https_proxy: 'http://secure.corp:3129', HTTPS_PROXY: 'http://ignored:1', NO_PROXY: 'localhost,.svc' }
+    const config = parseProxyOptions('t', 'env', env)!
+    expect([config.http?.href, config.https?.href]).toEqual(['http://proxy.corp:3128/', 'http://secure.corp:3129/'])
+    expect(proxyFor(config, new URL('http://a.svc/'))).toBeUndefined()
+    expect(parseProxyOptions('t', 'env', {})).toBeUndefined()
+    expect(parseProxyOptions('t', 'env', { NO_PROXY: '*', HTTP_PROXY: 'http://p:1' })!.noProxy).toBe('*')
   })
 })
 

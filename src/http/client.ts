@@ -11,18 +11,20 @@
  * Time: the deadline and a request's own connect limit run on `clock`; the per-phase limits are
  * undici's own timers (coarse: about 0.5 s resolution), which no Clock can drive.
  */
-import { Pool, buildConnector, type Dispatcher } from 'undici'
+import type { LookupFunction } from 'node:net'
+import { Pool, ProxyAgent, buildConnector, type Dispatcher } from 'undici'
 import type { TimerHandle } from '../core/clock.js'
 import { AbortedError, InvalidOptionError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { show } from '../core/validate.js'
 import type { LimitRunOptions } from '../policies/limit.js'
 import { parseRateLimitHeader, parseRetryAfter } from '../policies/retry-after.js'
-import { HttpError, HttpTimeoutError, InvalidJsonError, RedirectError, SsrfBlockedError } from './errors.js'
+import { HttpError, HttpTimeoutError, InvalidJsonError, RedirectError, SsrfBlockedError, ssrfErrorFor } from './errors.js'
 import { Exchange, type ExchangeLimits, type ExchangeResult } from './exchange.js'
 import { parseClientOptions, parseRequestOptions, parseUrl, checkScheme, type ClientConfig, type HttpClientOptions, type HttpRequestOptions, type RequestConfig } from './options.js'
 import { CREDENTIAL_HEADERS, redactUrl, withoutCredentials } from './redact.js'
 import { hopKey, nextHop, REDIRECT_STATUSES, type Hop } from './redirect.js'
+import { proxyFor } from './proxy.js'
 import type { SsrfVerdict } from './ssrf.js'
 
 export interface HttpResponse {
@@ -128,8 +130,10 @@ function decodeUserinfo(text: string): string {
 }
 
 interface OriginState {
-  /** Undefined when the origin is an IP literal (or a localhost name) the guard refuses. */
+  /** Undefined when the origin is an IP literal (or a localhost name) the guard refuses, or is proxied. */
   readonly pool: Pool | undefined
+  /** The proxy this origin's requests are tunnelled through. */
+  readonly proxy: ProxyAgent | undefined
   readonly refused: SsrfVerdict | undefined
 }
 
@@ -144,7 +148,8 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   const config: ClientConfig = parseClientOptions(options)
   const { clock, limit, ssrf } = config
 
-  const lookup = ssrf !== undefined ? ssrf.lookup(config.lookup) : config.lookup
+  const guardedLookup = ssrf !== undefined ? ssrf.lookup(config.lookup) : undefined
+  const lookup = guardedLookup ?? config.lookup
   const connector = buildConnector({
     timeout: config.connectTimeout,
     ...(lookup !== undefined ? { lookup } : {}),
@@ -167,6 +172,29 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     maxHeaderSize: MAX_HEADER_SIZE,
   }
   const redirectRules = { maxRedirects: config.maxRedirects, credentialHeaders: config.credentialHeaders }
+
+  /** One agent per proxy, shared by the origins it serves (undici keeps a pool per origin inside it). */
+  const proxies = new Map<string, ProxyAgent>()
+  const proxyAgent = (proxy: URL): ProxyAgent => {
+    let agent = proxies.get(proxy.href)
+    if (agent === undefined) {
+      const tls = { ...(config.tls as buildConnector.BuildOptions | undefined), timeout: config.connectTimeout }
+      agent = new ProxyAgent({
+        uri: proxy.href,
+        connections: config.connections,
+        headersTimeout: config.headersTimeout,
+        bodyTimeout: config.bodyTimeout,
+        maxHeaderSize: MAX_HEADER_SIZE,
+        maxResponseSize: -1,
+        // Tunnel every target, http: too, so the proxy relays bytes and never rewrites a request.
+        proxyTunnel: true,
+        requestTls: tls,
+        proxyTls: tls,
+      } as ProxyAgent.Options)
+      proxies.set(proxy.href, agent)
+    }
+    return agent
+  }
 
   const origins = new Map<string, OriginState>()
   let recent: OriginState | undefined
@@ -194,7 +222,12 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
       return known
     }
     const refused = ssrf?.checkHostname(url.hostname)
-    const state: OriginState = { pool: refused === undefined ? new Pool(key, poolOptions) : undefined, refused }
+    const via = refused === undefined && config.proxy !== undefined ? proxyFor(config.proxy, url) : undefined
+    const state: OriginState = {
+      pool: refused === undefined && via === undefined ? new Pool(key, poolOptions) : undefined,
+      proxy: via === undefined ? undefined : proxyAgent(via),
+      refused,
+    }
     if (origins.size >= config.maxOrigins) {
       const [oldestKey, oldest] = origins.entries().next().value as [string, OriginState]
       origins.delete(oldestKey)
@@ -251,6 +284,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     if (closed !== undefined) return Promise.reject(new AbortedError(`${hop.method} ${redactUrl(hop.url)}: the HTTP client is closed`))
     const origin = originOf(hop.url)
     if (origin.refused !== undefined) return Promise.reject(new SsrfBlockedError(origin.refused, hop.url.hostname, redactUrl(hop.url)))
+    if (origin.proxy !== undefined) return sendProxied(origin.proxy, hop, request, limits, run)
     const exchange = new Exchange(hop, limits)
     if (run !== undefined) run.current = exchange
     if (request.connectTimeout !== undefined) exchange.limitConnect(clock, request.connectTimeout)
@@ -266,6 +300,50 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
       upgrade: null,
     }
     origin.pool!.dispatch(dispatch, exchange)
+    return exchange.promise
+  }
+
+  /**
+   * Resolves `hostname` with the guarded resolver: the refusal when an answer is refused, undefined
+   * when every answer may be dialled or the name does not resolve here, `'timeout'` when the
+   * resolver does not answer within `ms` (as a direct connection would time out).
+   */
+  const checkName = (guarded: LookupFunction, hostname: string, ms: number): Promise<SsrfBlockedError | 'timeout' | undefined> =>
+    new Promise((resolve) => {
+      const timer = clock.setTimeout(() => resolve('timeout'), ms)
+      guarded(hostname, { all: true }, (error) => {
+        clock.clearTimeout(timer)
+        resolve(error instanceof SsrfBlockedError ? error : undefined)
+      })
+    })
+
+  /**
+   * A hop through a proxy. The proxy resolves the name and dials, so the guard cannot check the
+   * socket's address; it resolves the name itself first and refuses the hop when any answer is
+   * refused. A name this host cannot resolve (split-horizon DNS, where only the proxy can) is left
+   * to the proxy and its egress rules.
+   */
+  const sendProxied = async (agent: ProxyAgent, hop: Hop, request: RequestConfig, limits: ExchangeLimits, run: Run | undefined): Promise<ExchangeResult> => {
+    if (guardedLookup !== undefined && !isIpLiteral(hop.url.hostname)) {
+      const verdict = await checkName(guardedLookup, hop.url.hostname, limits.connectTimeout)
+      if (run !== undefined && run.failure !== undefined) throw run.failure
+      if (verdict === 'timeout') throw new HttpTimeoutError('connect', limits.connectTimeout, hop.method, redactUrl(hop.url), 'timeout')
+      if (verdict !== undefined) throw ssrfErrorFor(verdict, redactUrl(hop.url))
+    }
+    const exchange = new Exchange(hop, limits)
+    if (run !== undefined) run.current = exchange
+    if (request.connectTimeout !== undefined) exchange.limitConnect(clock, request.connectTimeout)
+    const dispatch: Dispatcher.DispatchOptions = {
+      origin: hop.url.origin,
+      path: hop.url.pathname + hop.url.search,
+      method: hop.method,
+      headers: hop.headers,
+      body: hop.body ?? null,
+      headersTimeout: request.headersTimeout ?? null,
+      bodyTimeout: request.bodyTimeout ?? null,
+      upgrade: null,
+    }
+    agent.dispatch(dispatch, exchange)
     return exchange.promise
   }
 
@@ -384,6 +462,14 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     close(): Promise<void> {
       if (closed !== undefined) return closed
       for (const state of origins.values()) if (state.pool !== undefined) retire(state.pool)
+      for (const agent of proxies.values()) {
+        const done: Promise<void> = agent.close().then(
+          () => void closing.delete(done),
+          () => void closing.delete(done),
+        )
+        closing.add(done)
+      }
+      proxies.clear()
       origins.clear()
       recent = undefined
       closed = Promise.all([...closing]).then(() => undefined)
@@ -391,6 +477,11 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     },
   }
 }
+
+function isIpLiteral(hostname: string): boolean {
+  return hostname.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)
+}
+
 
 /** `headers` without the credential headers it got from the client's defaults (same name, same value). */
 function withoutDefaultCredentials(headers: Readonly<Record<string, string>>, defaults: Readonly<Record<string, string>>, extra: ReadonlySet<string>): Readonly<Record<string, string>> {

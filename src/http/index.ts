@@ -3,6 +3,7 @@
 export { createHttpClient, type HttpClient, type HttpResponse } from './client.js'
 export type { HttpClientOptions, HttpRequestOptions, HttpTimeouts, HttpTlsOptions, PemInput, QueryValue } from './options.js'
 export type { SsrfOptions } from './ssrf.js'
+export type { HttpProxyOptions } from './proxy.js'
 export {
   HttpError,
   HttpTimeoutError,

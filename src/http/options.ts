@@ -11,6 +11,7 @@ import { InvalidOptionError } from '../core/errors.js'
 import { checkClock, checkDuration, checkFunction, checkNumber, closest, show } from '../core/validate.js'
 import type { Limiter } from '../policies/limit.js'
 import { CREDENTIAL_HEADERS } from './redact.js'
+import { parseProxyOptions, type HttpProxyOptions, type ProxyConfig } from './proxy.js'
 import { parseSsrfOptions, type SsrfGuard, type SsrfOptions } from './ssrf.js'
 
 export interface HttpTimeouts {
@@ -50,6 +51,12 @@ export interface HttpClientOptions {
   readonly lookup?: LookupFunction
   /** TLS for https origins: a private CA (`ca`), a client certificate (`cert`, `key`). Certificates are always verified. */
   readonly tls?: HttpTlsOptions
+  /**
+   * An outbound proxy: a URL (`http://user:pass@proxy.corp:3128`) for every target,
+   * `{ http?, https?, noProxy? }`, or `'env'` to read `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY`.
+   * Requests are tunnelled with CONNECT (TLS stays end to end). Default: none.
+   */
+  readonly proxy?: string | URL | HttpProxyOptions | 'env' | false
   readonly clock?: Clock
 }
 
@@ -105,6 +112,7 @@ export interface ClientConfig {
   readonly maxOrigins: number
   readonly lookup: LookupFunction | undefined
   readonly tls: HttpTlsOptions | undefined
+  readonly proxy: ProxyConfig | undefined
   readonly clock: Clock
 }
 
@@ -135,6 +143,7 @@ const CLIENT_KEYS = [
   'maxOrigins',
   'lookup',
   'tls',
+  'proxy',
   'clock',
 ] as const
 const REQUEST_KEYS = ['method', 'headers', 'query', 'body', 'json', 'signal', 'deadline', 'deadlineAt', 'timeouts', 'maxResponseSize', 'redirect'] as const
@@ -257,6 +266,7 @@ export function parseClientOptions(options: HttpClientOptions | undefined): Clie
   if (got.clock !== undefined) checkClock(where, got.clock)
   const clock = (got.clock as Clock | undefined) ?? systemClock
   const tls = got.tls === undefined ? undefined : checkTls(where, got.tls)
+  const proxy = parseProxyOptions(where, got.proxy, process.env)
 
   return {
     base,
@@ -274,6 +284,7 @@ export function parseClientOptions(options: HttpClientOptions | undefined): Clie
     maxOrigins,
     lookup,
     tls,
+    proxy,
     clock,
   }
 }
