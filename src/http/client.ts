@@ -201,8 +201,8 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   const closing = new Set<Promise<void>>()
   let closed: Promise<void> | undefined
 
-  const retire = (pool: Pool): void => {
-    const done: Promise<void> = pool.close().then(
+  const retire = (dispatcher: Pool | ProxyAgent): void => {
+    const done: Promise<void> = dispatcher.close().then(
       () => void closing.delete(done),
       () => void closing.delete(done),
     )
@@ -285,12 +285,18 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     const origin = originOf(hop.url)
     if (origin.refused !== undefined) return Promise.reject(new SsrfBlockedError(origin.refused, hop.url.hostname, redactUrl(hop.url)))
     if (origin.proxy !== undefined) return sendProxied(origin.proxy, hop, request, limits, run)
+    return dispatchHop(origin.pool!, hop, request, limits, run)
+  }
+
+  /** Starts the exchange of one hop on `dispatcher`: the origin's pool, or a proxy's agent. */
+  const dispatchHop = (dispatcher: Dispatcher, hop: Hop, request: RequestConfig, limits: ExchangeLimits, run: Run | undefined): Promise<ExchangeResult> => {
     const exchange = new Exchange(hop, limits)
     if (run !== undefined) run.current = exchange
     if (request.connectTimeout !== undefined) exchange.limitConnect(clock, request.connectTimeout)
     // Every field undici reads is set here, so nothing is inherited from a polluted prototype,
-    // and every request has the same shape.
+    // and every request has the same shape (a pool ignores `origin`; an agent routes by it).
     const dispatch: Dispatcher.DispatchOptions = {
+      origin: hop.url.origin,
       path: hop.url.pathname + hop.url.search,
       method: hop.method,
       headers: hop.headers,
@@ -299,7 +305,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
       bodyTimeout: request.bodyTimeout ?? null,
       upgrade: null,
     }
-    origin.pool!.dispatch(dispatch, exchange)
+    dispatcher.dispatch(dispatch, exchange)
     return exchange.promise
   }
 
@@ -330,21 +336,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
       if (verdict === 'timeout') throw new HttpTimeoutError('connect', limits.connectTimeout, hop.method, redactUrl(hop.url), 'timeout')
       if (verdict !== undefined) throw ssrfErrorFor(verdict, redactUrl(hop.url))
     }
-    const exchange = new Exchange(hop, limits)
-    if (run !== undefined) run.current = exchange
-    if (request.connectTimeout !== undefined) exchange.limitConnect(clock, request.connectTimeout)
-    const dispatch: Dispatcher.DispatchOptions = {
-      origin: hop.url.origin,
-      path: hop.url.pathname + hop.url.search,
-      method: hop.method,
-      headers: hop.headers,
-      body: hop.body ?? null,
-      headersTimeout: request.headersTimeout ?? null,
-      bodyTimeout: request.bodyTimeout ?? null,
-      upgrade: null,
-    }
-    agent.dispatch(dispatch, exchange)
-    return exchange.promise
+    return dispatchHop(agent, hop, request, limits, run)
   }
 
   /** One hop through the limiter, keyed by the hop's origin (for `perKey`). */
@@ -462,13 +454,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     close(): Promise<void> {
       if (closed !== undefined) return closed
       for (const state of origins.values()) if (state.pool !== undefined) retire(state.pool)
-      for (const agent of proxies.values()) {
-        const done: Promise<void> = agent.close().then(
-          () => void closing.delete(done),
-          () => void closing.delete(done),
-        )
-        closing.add(done)
-      }
+      for (const agent of proxies.values()) retire(agent)
       proxies.clear()
       origins.clear()
       recent = undefined
@@ -478,10 +464,10 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   }
 }
 
+/** A URL hostname that is an address (WHATWG URLs normalise every IPv4 spelling to dotted decimal). */
 function isIpLiteral(hostname: string): boolean {
   return hostname.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)
 }
-
 
 /** `headers` without the credential headers it got from the client's defaults (same name, same value). */
 function withoutDefaultCredentials(headers: Readonly<Record<string, string>>, defaults: Readonly<Record<string, string>>, extra: ReadonlySet<string>): Readonly<Record<string, string>> {
