@@ -730,6 +730,37 @@ describe('fanout/http: cancellation, limits and lifecycle', () => {
     expect([limiter.activeCount, limiter.pendingCount]).toEqual([0, 0])
   })
 
+  it('J1: 600 requests mixing success, timeouts and aborts, then close(): sockets and timers back to their baseline', async () => {
+    const up = await serve((req, res) => {
+      if (req.url === '/slow') setTimeout(() => res.end('late'), 200).unref()
+      else res.end('ok')
+    })
+    const count = (): Record<string, number> => {
+      const out: Record<string, number> = {}
+      for (const r of process.getActiveResourcesInfo()) if (r === 'TCPSocketWrap' || r === 'Timeout') out[r] = (out[r] ?? 0) + 1
+      return out
+    }
+    const baseline = count()
+    const c = createHttpClient({ ssrf: { allow: ['loopback'] }, connections: 16 })
+    const outcomes = await Promise.all(
+      Array.from({ length: 600 }, (_, i) => {
+        if (i % 3 === 0) return c.get(up.url('/ok')).then(() => 'ok', () => 'failed')
+        if (i % 3 === 1) return c.get(up.url('/slow'), { deadline: 20 }).then(() => 'ok', (e: unknown) => (isFanoutError(e, 'FANOUT_DEADLINE') ? 'deadline' : 'failed'))
+        const controller = new AbortController()
+        setTimeout(() => controller.abort(new Error('left')), 5)
+        return c.get(up.url('/slow'), { signal: controller.signal }).then(() => 'ok', (e: unknown) => ((e as Error).message === 'left' ? 'aborted' : 'failed'))
+      }),
+    )
+    expect(new Set(outcomes)).toEqual(new Set(['ok', 'deadline', 'aborted']))
+    await c.close()
+    const settled = (): boolean => {
+      const now = count()
+      return (now['TCPSocketWrap'] ?? 0) <= (baseline['TCPSocketWrap'] ?? 0) && (now['Timeout'] ?? 0) <= (baseline['Timeout'] ?? 0)
+    }
+    // Within 2 s: undici would close idle keep-alive sockets by itself after 4 s, which would hide a close() that does nothing.
+    await waitFor(settled, `sockets and timers to return to ${JSON.stringify(baseline)} (now ${JSON.stringify(count())})`, 2_000)
+  })
+
   it('J5: close() is idempotent and later requests reject with AbortedError', async () => {
     const up = await serve((_req, res) => res.end('ok'))
     const c = createHttpClient({ ssrf: { allow: ['loopback'] } })
