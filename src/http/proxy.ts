@@ -23,7 +23,7 @@ export interface HttpProxyOptions {
 export interface ProxyConfig {
   readonly http: URL | undefined
   readonly https: URL | undefined
-  /** Undefined: every host is proxied; `'*'`: none is. */
+  /** The hosts that go direct (none when empty); `'*'`: every host does. */
   readonly noProxy: readonly NoProxyRule[] | '*'
 }
 
