@@ -1248,6 +1248,7 @@ describe('fanout/http: proxies', () => {
     expect([config.http?.href, config.https?.href]).toEqual(['http://proxy.corp:3128/', 'http://secure.corp:3129/'])
     expect(proxyFor(config, new URL('http://a.svc/'))).toBeUndefined()
     expect(parseProxyOptions('t', 'env', {})).toBeUndefined()
+    expect(parseProxyOptions('t', 'env', { HTTP_PROXY: 'http://only-http:1' })!.https?.href).toBe('http://only-http:1/')
     expect(parseProxyOptions('t', 'env', { NO_PROXY: '*', HTTP_PROXY: 'http://p:1' })!.noProxy).toBe('*')
   })
 })

@@ -2,7 +2,8 @@
  * Outbound proxies: which proxy a request goes through, by the target's scheme, and which hosts go
  * direct (`noProxy`). Read from the client's `proxy` option, or from the environment
  * (`proxy: 'env'`: `http_proxy`/`HTTP_PROXY`, `https_proxy`/`HTTPS_PROXY`, `no_proxy`/`NO_PROXY`,
- * lower case first, as undici's EnvHttpProxyAgent reads them).
+ * lower case first, as undici's EnvHttpProxyAgent reads them; https: targets use the http proxy
+ * when no https one is set).
  *
  * `noProxy` entries, as curl and undici take them: `*` (nothing is proxied), a host name that
  * matches itself and its subdomains (`example.com`, `.example.com` and `*.example.com` alike), an
@@ -43,9 +44,11 @@ export function parseProxyOptions(where: string, value: unknown, env: Readonly<R
     const http = pick('http_proxy', 'HTTP_PROXY')
     const https = pick('https_proxy', 'HTTPS_PROXY')
     if (http === undefined && https === undefined) return undefined
+    const httpUrl = http === undefined ? undefined : proxyUrl(where, 'http_proxy', http)
     return {
-      http: http === undefined ? undefined : proxyUrl(where, 'http_proxy', http),
-      https: https === undefined ? undefined : proxyUrl(where, 'https_proxy', https),
+      http: httpUrl,
+      // As undici's EnvHttpProxyAgent: without an https proxy, https: targets use the http one.
+      https: https === undefined ? httpUrl : proxyUrl(where, 'https_proxy', https),
       noProxy: noProxyRules(where, 'no_proxy', pick('no_proxy', 'NO_PROXY') ?? ''),
     }
   }
