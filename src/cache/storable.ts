@@ -7,34 +7,17 @@
  * too: the cookie is one user's session, and replaying it to another user hands them that session.
  * A value without headers (parsed JSON, a number…) says nothing, and is storable.
  */
+import { headerValue } from '../core/headers.js'
+
 export function isStorable(value: unknown, shared: boolean): boolean {
   if (typeof value !== 'object' || value === null) return true
   const headers = (value as { headers?: unknown }).headers
   if (typeof headers !== 'object' || headers === null) return true
-  const cacheControl = header(headers, 'cache-control')
+  const cacheControl = headerValue(headers, 'cache-control')
   if (cacheControl !== undefined) {
     const directives = cacheControl.toLowerCase().split(',').map((d) => d.split('=', 1)[0]!.trim())
     if (directives.includes('no-store')) return false
     if (shared && directives.includes('private')) return false
   }
-  return !(shared && header(headers, 'set-cookie') !== undefined)
-}
-
-/** A header's value from a `Headers` or from a record with names in any case; arrays are joined. */
-function header(headers: object, name: string): string | undefined {
-  if (typeof (headers as { get?: unknown }).get === 'function') {
-    try {
-      const value: unknown = (headers as { get(n: string): unknown }).get(name)
-      return typeof value === 'string' ? value : undefined
-    } catch {
-      return undefined
-    }
-  }
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== name) continue
-    if (typeof value === 'string') return value
-    if (Array.isArray(value)) return value.join(', ')
-    return value === undefined || value === null ? undefined : String(value)
-  }
-  return undefined
+  return !(shared && headerValue(headers, 'set-cookie') !== undefined)
 }

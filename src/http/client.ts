@@ -11,9 +11,10 @@
  * Time: the deadline and a request's own connect limit run on `clock`; the per-phase limits are
  * undici's own timers (coarse: about 0.5 s resolution), which no Clock can drive.
  */
-import type { LookupFunction } from 'node:net'
+import { isIP, type LookupFunction } from 'node:net'
 import { Pool, ProxyAgent, buildConnector, type Dispatcher } from 'undici'
 import type { TimerHandle } from '../core/clock.js'
+import { withTimeLimit } from '../core/time-limit.js'
 import { AbortedError, InvalidOptionError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { show } from '../core/validate.js'
@@ -310,31 +311,23 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   }
 
   /**
-   * Resolves `hostname` with the guarded resolver: the refusal when an answer is refused, undefined
-   * when every answer may be dialled or the name does not resolve here, `'timeout'` when the
-   * resolver does not answer within `ms` (as a direct connection would time out).
-   */
-  const checkName = (guarded: LookupFunction, hostname: string, ms: number): Promise<SsrfBlockedError | 'timeout' | undefined> =>
-    new Promise((resolve) => {
-      const timer = clock.setTimeout(() => resolve('timeout'), ms)
-      guarded(hostname, { all: true }, (error) => {
-        clock.clearTimeout(timer)
-        resolve(error instanceof SsrfBlockedError ? error : undefined)
-      })
-    })
-
-  /**
    * A hop through a proxy. The proxy resolves the name and dials, so the guard cannot check the
    * socket's address; it resolves the name itself first and refuses the hop when any answer is
    * refused. A name this host cannot resolve (split-horizon DNS, where only the proxy can) is left
    * to the proxy and its egress rules.
    */
   const sendProxied = async (agent: ProxyAgent, hop: Hop, request: RequestConfig, limits: ExchangeLimits, run: Run | undefined): Promise<ExchangeResult> => {
-    if (guardedLookup !== undefined && !isIpLiteral(hop.url.hostname)) {
-      const verdict = await checkName(guardedLookup, hop.url.hostname, limits.connectTimeout)
+    if (guardedLookup !== undefined && isIP(hop.url.hostname.replace(/^\[|\]$/g, '')) === 0) {
+      // A resolver that does not answer fails the hop as a connection that does not complete would.
+      const refused = await withTimeLimit(
+        clock,
+        undefined,
+        limits.connectTimeout,
+        () => new HttpTimeoutError('connect', limits.connectTimeout, hop.method, redactUrl(hop.url), 'timeout'),
+        () => refusalOf(guardedLookup, hop.url.hostname),
+      )
       if (run !== undefined && run.failure !== undefined) throw run.failure
-      if (verdict === 'timeout') throw new HttpTimeoutError('connect', limits.connectTimeout, hop.method, redactUrl(hop.url), 'timeout')
-      if (verdict !== undefined) throw ssrfErrorFor(verdict, redactUrl(hop.url))
+      if (refused !== undefined) throw ssrfErrorFor(refused, redactUrl(hop.url))
     }
     return dispatchHop(agent, hop, request, limits, run)
   }
@@ -464,9 +457,9 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   }
 }
 
-/** A URL hostname that is an address (WHATWG URLs normalise every IPv4 spelling to dotted decimal). */
-function isIpLiteral(hostname: string): boolean {
-  return hostname.startsWith('[') || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname)
+/** The guard's refusal of some address `hostname` resolves to; undefined when every answer may be dialled or it does not resolve here. */
+function refusalOf(guarded: LookupFunction, hostname: string): Promise<SsrfBlockedError | undefined> {
+  return new Promise((resolve) => guarded(hostname, { all: true }, (error) => resolve(error instanceof SsrfBlockedError ? error : undefined)))
 }
 
 /** `headers` without the credential headers it got from the client's defaults (same name, same value). */

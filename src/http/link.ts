@@ -11,6 +11,7 @@
  * malformed parameter drops that parameter, a segment that does not start with `<` is skipped up
  * to the next comma.
  */
+import { headerValue } from '../core/headers.js'
 import { InvalidOptionError } from '../core/errors.js'
 import { checkKnownKeys, show, snapshot } from '../core/validate.js'
 import { PaginationError } from './paginate.js'
@@ -219,23 +220,6 @@ function isResponse(from: HeadersLike | ResponseLike): from is ResponseLike {
   if (typeof (from as { get?: unknown }).get === 'function') return false
   const headers = (from as { headers?: unknown }).headers
   return typeof headers === 'object' && headers !== null
-}
-
-/** A header's value from a `Headers` object or a record with keys in any case; arrays joined. */
-function headerValue(headers: HeadersLike, name: string): string | undefined {
-  if (typeof (headers as { get?: unknown }).get === 'function') {
-    const v = (headers as { get(name: string): string | null }).get(name)
-    return typeof v === 'string' ? v : undefined
-  }
-  const record = headers as Readonly<Record<string, unknown>>
-  const values: string[] = []
-  for (const key of Object.keys(record)) {
-    if (key.toLowerCase() !== name) continue
-    const v = record[key]
-    if (typeof v === 'string') values.push(v)
-    else if (Array.isArray(v)) for (const item of v) if (typeof item === 'string') values.push(item)
-  }
-  return values.length > 0 ? values.join(', ') : undefined
 }
 
 function skipOws(s: string, i: number): number {

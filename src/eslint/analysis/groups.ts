@@ -185,10 +185,9 @@ function dependsOn(m: Member, members: readonly Member[], between: readonly Fact
   return false
 }
 
-/** Find the groups (2+ members) in one statement list. */
-export function findGroups(statements: readonly AnyNode[], opts: GroupOptions): Group[] {
-  const groups: Group[] = []
-  // `let`s of this list: the only targets a caught member may assign (its write moves after the group).
+const NO_LETS: Lets = new Map()
+
+function letsOf(statements: readonly AnyNode[]): Lets {
   const lets = new Map<string, AnyNode | null>()
   for (const stmt of statements) {
     if (stmt.type !== 'VariableDeclaration' || stmt['kind'] !== 'let') continue
@@ -199,6 +198,15 @@ export function findGroups(statements: readonly AnyNode[], opts: GroupOptions): 
       lets.set(id['name'] as string, (annotation?.['typeAnnotation'] as AnyNode | undefined) ?? null)
     }
   }
+  return lets
+}
+
+/** Find the groups (2+ members) in one statement list. */
+export function findGroups(statements: readonly AnyNode[], opts: GroupOptions): Group[] {
+  const groups: Group[] = []
+  // `let`s of this list: the only targets a caught member may assign (its write moves after the
+  // group). Collected only for a list that has a `try`: most blocks never need them.
+  const lets = statements.some((stmt) => stmt.type === 'TryStatement') ? letsOf(statements) : NO_LETS
   let members: Member[] = []
   let between: AnyNode[] = []
   let betweenFacts: Facts[] = []
