@@ -27,7 +27,8 @@ export const TRANSIENT_ERROR_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_CLOSED',
 ])
 
-const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+/** Methods RFC 9110 defines as idempotent: repeating one has the effect of sending it once. */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 /** The HTTP status an error carries (`status`, `statusCode` or `response.status`), if any. */
 export function statusOf(error: unknown): number | undefined {
@@ -48,9 +49,16 @@ export function codeOf(error: unknown): string | undefined {
   return undefined
 }
 
-/** Whether the request behind an error may be repeated safely, when the error says which method it used. */
+/**
+ * Whether the request behind an error may be repeated safely: its own `idempotent` flag when it
+ * has one (fanout/http sets it from the original method, an `Idempotency-Key` header or the
+ * caller's say-so, so a POST answered 303 and failing as a GET is still a POST), else the method
+ * it names.
+ */
 export function isIdempotentError(error: unknown): boolean | undefined {
   if (typeof error !== 'object' || error === null) return undefined
+  const flag = (error as { idempotent?: unknown }).idempotent
+  if (typeof flag === 'boolean') return flag
   const method = (error as { method?: unknown }).method
   return typeof method === 'string' ? IDEMPOTENT_METHODS.has(method.toUpperCase()) : undefined
 }
