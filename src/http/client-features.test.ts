@@ -384,10 +384,10 @@ async function bigBody(total: number, coding?: 'gzip' | 'chunked'): Promise<Upst
   return Object.defineProperty(up, 'written', { get: () => written }) as Upstream & { readonly written: number }
 }
 
-async function readAll(body: ReadableStream<Uint8Array>): Promise<{ bytes: number; chunks: number }> {
+async function readAll(body: AsyncIterable<Uint8Array>): Promise<{ bytes: number; chunks: number }> {
   let bytes = 0
   let chunks = 0
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     bytes += chunk.byteLength
     chunks++
   }
@@ -418,7 +418,7 @@ describe('fanout/http: streamed response bodies', () => {
     let received = 0
     const error = await failure(
       (async () => {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) received += chunk.byteLength
+        for await (const chunk of res.body) received += chunk.byteLength
       })(),
     )
     expect(error).toBeInstanceOf(ResponseTooLargeError)
@@ -453,7 +453,7 @@ describe('fanout/http: streamed response bodies', () => {
     await waitFor(() => up.sockets[0]!.destroyed, 'the aborted socket to close')
 
     const cancelled = await c.stream(up.url('/cancel'))
-    for await (const chunk of cancelled.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of cancelled.body) {
       expect(chunk.byteLength).toBeGreaterThan(0)
       break // leaving the loop cancels the stream
     }
@@ -518,6 +518,18 @@ describe('fanout/http: streamed response bodies', () => {
     const error = await failure(readAll(res.body))
     expect(error).toBeInstanceOf(HttpTimeoutError)
     expect(error).toMatchObject({ phase: 'body', code: 'FANOUT_TIMEOUT' })
+  })
+
+  it('B2: a slow reader does not trip the body timeout — the pause is the reader’s, not the upstream’s', async () => {
+    const up = await bigBody(8 * 1024 * 1024)
+    const res = await client({ timeouts: { body: 100 }, maxResponseSize: 16 * 1024 * 1024 }).stream(up.url())
+    const reader = res.body.getReader()
+    await reader.read()
+    // Long enough for the queue to fill, the socket to be paused, and an unpaused timer to fire thrice.
+    await new Promise((resolve) => setTimeout(resolve, 350))
+    let bytes = 0
+    for (let r = await reader.read(); !r.done; r = await reader.read()) bytes += r.value.byteLength
+    expect(bytes).toBeGreaterThan(7 * 1024 * 1024)
   })
 
   it('a status outside 2xx rejects with HttpError (its body read); a 503 is retried before the stream is handed out; POST streams work', async () => {

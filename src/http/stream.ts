@@ -91,14 +91,15 @@ export interface HttpStreamResponse {
   readonly url: string
   readonly redirects: number
   /**
-   * The decoded body as it arrives (`for await (const chunk of response.body)` works). Read it to
-   * the end or cancel it: until then the request holds its connection (and its `limit` slot).
+   * The decoded body as it arrives (`for await (const chunk of response.body)` works, whatever
+   * the project's libs say). Read it to the end or cancel it: until then the request holds its
+   * connection (and its `limit` slot).
    */
-  readonly body: ReadableStream<Uint8Array>
+  readonly body: ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>
 }
 
 export class StreamResponse implements HttpStreamResponse {
-  readonly body: ReadableStream<Uint8Array>
+  readonly body: ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>
   readonly #url: URL
   readonly #settled: Promise<void>
   #redacted: string | undefined
@@ -111,7 +112,8 @@ export class StreamResponse implements HttpStreamResponse {
     stream: BodyStream,
   ) {
     this.#url = url
-    this.body = stream.readable
+    // Node's ReadableStream is async-iterable; the DOM lib's type says so only with DOM.AsyncIterable.
+    this.body = stream.readable as ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>
     this.#settled = stream.settled
   }
 
