@@ -240,17 +240,30 @@ describe('the default retry budget', () => {
     expect(budget.canRetry(httpError(503, `${A}/x`))).toBe(true)
   })
 
-  it('failures not worth retrying (404, 400) are not charged; a success after an outage refills', async () => {
+  it('failures not worth retrying (404) are not charged; after an outage, 6 successes reopen the bucket', async () => {
     useFakeTime()
     const budget = retryBudget()
     const policy = retry({ budget })
     const missing = upstream(A, 1, 11, () => httpError(404))
     await run(policy, missing.call, 500)
     expect([missing.attempts, budget.tokens]).toEqual([500, 100])
-    for (let i = 0; i < 60; i++) budget.onFailure(httpError(503))
+    // However long the outage, the bucket keeps 45 of its 100 tokens: 6 successes reopen it.
+    for (let i = 0; i < 1_000; i++) budget.onFailure(httpError(503))
+    expect(budget.tokens).toBe(45)
+    for (let i = 0; i < 5; i++) budget.onSuccess({ url: `${A}/x` })
     expect(budget.canRetry(httpError(503))).toBe(false)
-    for (let i = 0; i < 11; i++) budget.onSuccess({ url: `${A}/x` })
+    budget.onSuccess({ url: `${A}/x` })
     expect(budget.canRetry(httpError(503))).toBe(true)
+  })
+
+  it('after an outage, 200 calls at 30 % random 503s through the same retry() lose only a few retries to the budget', async () => {
+    useFakeTime()
+    const policy = retry({ maxAttempts: 4, random: seededRandom(12) })
+    await run(policy, upstream(A, 1, 13).call, 1_000)
+    const after = await run(policy, upstream(A, 0.3, 14).call, 200)
+    // The bucket starts at 45 and gains ~0.57 a call: the first ~10 calls' failures are not retried.
+    expect(refused(after)).toBeGreaterThan(0)
+    expect(refused(after)).toBeLessThanOrEqual(10)
   })
 
   it('RetryBudgetError: code, attempts, the upstream error as cause, its status and Retry-After, and a message naming the budget', async () => {

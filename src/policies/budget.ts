@@ -13,6 +13,10 @@
  * back (`Retry-After`) costs `retryAfterCost` (a quarter): the wait is the server's own pacing,
  * yet an outage answered with Retry-After still stops retrying (after ~200 such failures).
  *
+ * A drained bucket holds at least `maxTokens` × 0.45 (gRPC's goes down to 0): ~5 successes more
+ * than failures reopen it, so retries come back soon after an outage ends instead of after ~50
+ * successes, while a mostly-down upstream (60 %+ failing) still gets almost none.
+ *
  * No time-based floor (Finagle's minRetriesPerSec): it would make the retries allowed in an
  * outage grow with its duration instead of staying a fixed number.
  *
@@ -67,6 +71,7 @@ export function retryBudget(options?: RetryBudgetOptions): RetryBudget {
   const perOrigin = opts.perOrigin === undefined ? true : checkBoolean(where, 'perOrigin', opts.perOrigin)
   const maxOrigins = opts.maxOrigins === undefined ? 100 : checkNumber(where, 'maxOrigins', opts.maxOrigins, { min: 1, max: 10_000, integer: true })
   const threshold = maxTokens / 2
+  const floor = threshold - maxTokens / 20
 
   // Tokens refunded to every bucket at once (successes that name no origin): added to a bucket
   // lazily, when it is next read, so such a success costs O(1) however many origins are tracked.
@@ -107,7 +112,7 @@ export function retryBudget(options?: RetryBudgetOptions): RetryBudget {
         named.set(key, bucket)
       }
       const cost = retryAfterOf(error) !== undefined ? retryAfterCost : 1
-      bucket.tokens = Math.max(0, level(bucket) - cost)
+      bucket.tokens = Math.max(floor, level(bucket) - cost)
     },
     onSuccess(value, failure) {
       const key = keyOf(value) ?? (failure !== undefined ? keyOf(failure) : undefined)

@@ -40,7 +40,8 @@ export interface RetryOptions {
   readonly maxRetryAfter?: number
   /**
    * Whether a failure is worth another attempt. Default: transient network errors, attempt
-   * timeouts, 408/429/500/502/503/504 (see `isRetryableError`).
+   * timeouts, 408/429/500/502/503/504 (see `isRetryableError`). Only these failures are
+   * charged to the retry budget.
    */
   readonly shouldRetry?: (error: unknown, info: RetryInfo) => boolean
   /**
