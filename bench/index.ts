@@ -3,6 +3,7 @@
  * them in alphabetical order of these export names.
  */
 export { backoff } from './backoff.js'
+export { budget } from './budget.js'
 export { dag } from './dag.js'
 export { dagLimited } from './dag-limited.js'
 export { hedging } from './hedging.js'

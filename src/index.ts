@@ -30,6 +30,7 @@ export {
   DeadlineError,
   AbortedError,
   RateLimitedError,
+  RetryBudgetError,
   CircuitOpenError,
   QueueFullError,
   NotFoundError,

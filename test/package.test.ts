@@ -95,6 +95,7 @@ describe('package', () => {
         "RETRYABLE_STATUSES",
         "RateLimitExceededError",
         "RateLimitedError",
+        "RetryBudgetError",
         "SkippedError",
         "TRANSIENT_ERROR_CODES",
         "TimeoutError",

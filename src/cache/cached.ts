@@ -431,6 +431,8 @@ function remembers(negative: NonNullable<Parsed<unknown>['negative']>, error: un
  * as far as the caller can tell).
  */
 function isTransient(error: unknown): boolean {
+  // retry() stopped by its budget: judge the upstream's own last error.
+  if (isFanoutError(error, 'FANOUT_RETRY_BUDGET')) return isTransient(error.cause)
   const status = statusOf(error)
   if (status !== undefined) return STALE_IF_ERROR_STATUSES.has(status)
   if (isFanoutError(error, 'FANOUT_TIMEOUT')) return true

@@ -16,6 +16,7 @@ export type FanoutErrorCode =
   | 'FANOUT_SKIPPED'
   | 'FANOUT_ABORTED'
   | 'FANOUT_RATE_LIMITED'
+  | 'FANOUT_RETRY_BUDGET'
   | 'FANOUT_CIRCUIT_OPEN'
   | 'FANOUT_QUEUE_FULL'
   | 'FANOUT_NOT_FOUND'
@@ -93,6 +94,25 @@ export class RateLimitedError extends FanoutError {
     super('FANOUT_RATE_LIMITED', message, options)
     this.name = 'RateLimitedError'
     this.retryAfterMs = retryAfterMs
+  }
+}
+
+/**
+ * `retry()` would have retried, but the retry budget said no: too many recent attempts to this
+ * upstream failed. `cause` is the upstream's last error; its `status` and `retryAfterMs` are
+ * copied here, so code that reads `err.status` still sees the 503.
+ */
+export class RetryBudgetError extends FanoutError {
+  /** Attempts made before the budget stopped the call. */
+  readonly attempts: number
+  readonly status: number | undefined
+  readonly retryAfterMs: number | undefined
+  constructor(message: string, cause: unknown, init: { attempts: number; status: number | undefined; retryAfterMs: number | undefined }) {
+    super('FANOUT_RETRY_BUDGET', message, { cause })
+    this.name = 'RetryBudgetError'
+    this.attempts = init.attempts
+    this.status = init.status
+    this.retryAfterMs = init.retryAfterMs
   }
 }
 

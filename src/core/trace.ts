@@ -36,7 +36,7 @@ export interface RetryScheduledEvent extends EventBase {
   readonly cause: string
 }
 
-/** A retry was wanted but the shared retry budget had no token left. */
+/** A retry was wanted but the retry budget refused it; the call fails with `RetryBudgetError`. */
 export interface RetryBudgetExhaustedEvent extends EventBase {
   readonly type: 'retry.budgetExhausted'
   readonly attempt: number

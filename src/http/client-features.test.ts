@@ -7,7 +7,7 @@ import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Clock } from '../core/clock.js'
-import { AbortedError, InvalidOptionError, RateLimitedError } from '../core/errors.js'
+import { AbortedError, InvalidOptionError, RateLimitedError, RetryBudgetError } from '../core/errors.js'
 import { execute } from '../core/execute.js'
 import type { TraceEvent } from '../core/trace.js'
 import { flow } from '../flow/define.js'
@@ -98,9 +98,8 @@ describe('fanout/http: the retry option', () => {
   it('C6: GET, HEAD, PUT and DELETE answered 503 are retried by default — 3 attempts, numbered in the events', async () => {
     const clock = skippingClock()
     const events: TraceEvent[] = []
+    const c = client({ clock, onEvent: (e) => events.push(e) })
     for (const method of ['get', 'head', 'put', 'delete'] as const) {
-      // A client each: one client's retry budget would rightly stop retrying after a few failures.
-      const c = client({ clock, onEvent: (e) => events.push(e) })
       const up = await flaky(2)
       const res = await c[method](up.url('/thing'))
       expect([res.status, up.calls]).toEqual([200, 3])
@@ -234,6 +233,22 @@ describe('fanout/http: the retry option', () => {
     controller.abort(reason)
     expect(await pending).toBe(reason)
     expect([up.calls, clock.pending]).toEqual([1, 0])
+  })
+
+  it('C10: an origin in an outage stops being retried (RetryBudgetError); another origin of the same client still is', async () => {
+    const c = client({ clock: skippingClock() })
+    const down = await flaky(Number.MAX_SAFE_INTEGER)
+    let last: unknown
+    for (let i = 0; i < 60; i++) last = await c.get(down.url()).catch((error: unknown) => error)
+    expect(last).toBeInstanceOf(RetryBudgetError)
+    expect(last).toMatchObject({ attempts: 1, status: 503, cause: { status: 503 } })
+    // ~50 failed attempts are retried, then one attempt per call: far from 60 × 3.
+    expect(down.calls).toBeLessThan(60 + 60)
+    // request() hands the last response back, whatever stopped the retries.
+    expect((await c.request(down.url())).status).toBe(503)
+    const other = await flaky(1)
+    expect((await c.get(other.url())).text()).toBe('ok')
+    expect(other.calls).toBe(2)
   })
 
   it('C11: a retry() wrapped around the client does not multiply its attempts (3, not 9)', async () => {

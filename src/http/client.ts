@@ -20,7 +20,7 @@ import { Pool, ProxyAgent, buildConnector, type Dispatcher } from 'undici'
 import type { CallContext } from '../core/call.js'
 import type { TimerHandle } from '../core/clock.js'
 import { withTimeLimit } from '../core/time-limit.js'
-import { AbortedError, InvalidOptionError, RateLimitedError } from '../core/errors.js'
+import { AbortedError, InvalidOptionError, RateLimitedError, RetryBudgetError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { show } from '../core/validate.js'
 import type { LimitRunOptions } from '../policies/limit.js'
@@ -470,9 +470,14 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   }
   const retrying = wrapperCache<AttemptContext>(attempt)
 
-  /** What request() resolves with once its retries gave up on a status: the last response. */
+  /**
+   * What request() resolves with once its retries gave up on a status: the last response, also
+   * when a Retry-After that does not fit or the retry budget is why (the error's cause).
+   */
   const lastResponse = (error: unknown): HttpResponse => {
-    const response = typeof error === 'object' && error !== null ? (lastResponses.get(error) ?? (error instanceof RateLimitedError ? lastResponses.get(error.cause as object) : undefined)) : undefined
+    if (typeof error !== 'object' || error === null) throw error
+    const stopped = error instanceof RateLimitedError || error instanceof RetryBudgetError
+    const response = lastResponses.get(error) ?? (stopped && typeof error.cause === 'object' && error.cause !== null ? lastResponses.get(error.cause) : undefined)
     if (response === undefined) throw error
     return response
   }

@@ -326,6 +326,8 @@ export function adaptiveConcurrency(limiter: Limiter, options?: AdaptiveConcurre
  * time ran out), not an open circuit or a full queue (no request was made).
  */
 export function isOverloadError(error: unknown): boolean {
+  // retry() stopped by its budget: judge the upstream's own last error.
+  if (isFanoutError(error, 'FANOUT_RETRY_BUDGET')) return isOverloadError(error.cause)
   if (isFanoutError(error)) return isFanoutError(error, 'FANOUT_TIMEOUT') || isFanoutError(error, 'FANOUT_RATE_LIMITED')
   const status = statusOf(error)
   if (status !== undefined) return status === 408 || status === 429 || status >= 500

@@ -582,7 +582,9 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
           value = await next(ctx)
         } catch (error) {
           // The caller leaving says nothing about the upstream; neither do fanout's own errors.
-          if (!ctx.signal.aborted && !isFanoutError(error)) learn(ctx, key, generation, error, 'error')
+          // A retry() stopped by its budget carries the upstream's last error, which does tell.
+          const upstream = isFanoutError(error, 'FANOUT_RETRY_BUDGET') ? error.cause : error
+          if (!ctx.signal.aborted && !isFanoutError(upstream)) learn(ctx, key, generation, upstream, 'error')
           throw error
         }
         learn(ctx, key, generation, value, 'value')

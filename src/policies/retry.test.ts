@@ -8,6 +8,7 @@ import {
   retryBudget,
   timeout,
   RateLimitedError,
+  RetryBudgetError,
   isRetriedError,
   type Call,
   type TraceEvent,
@@ -175,14 +176,17 @@ describe('retry()', () => {
     for (const start of api.starts) expect(start - t0).toBeLessThan(500)
   })
 
-  it('C10: under a total outage the default budget keeps attempts per call ≤ 1.2 over 1,000 calls', async () => {
+  it('C10: under a total outage the default budget keeps attempts per call ≤ 1.2 over 1,000 calls, and says it stopped them', async () => {
     useFakeTime()
     const api = scripted([{ fail: () => httpError(503) }])
     const events: TraceEvent[] = []
     const policy = retry()
-    for (let i = 0; i < 1_000; i++) await settle(execute(policy.wrap(api.call), { onEvent: (e) => events.push(e) }))
+    let last: unknown
+    for (let i = 0; i < 1_000; i++) last = (await settle(execute(policy.wrap(api.call), { onEvent: (e) => events.push(e) })) as { error: unknown }).error
     expect(api.calls / 1_000).toBeLessThanOrEqual(1.2)
     expect(events.some((e) => e.type === 'retry.budgetExhausted')).toBe(true)
+    expect(last).toBeInstanceOf(RetryBudgetError)
+    expect(last).toMatchObject({ code: 'FANOUT_RETRY_BUDGET', attempts: 1, status: 503 })
     // Without a budget it would be maxAttempts per call.
     const unbudgeted = scripted([{ fail: () => httpError(503) }])
     const free = retry({ budget: false })
@@ -225,7 +229,7 @@ describe('retry()', () => {
     await vi.advanceTimersByTimeAsync(10)
     controller.abort(new Error('gone'))
     await expect(pending).rejects.toThrow('gone')
-    expect(budget.tokens).toBe(10)
+    expect(budget.tokens).toBe(100)
     expect(api.calls).toBe(1)
   })
 

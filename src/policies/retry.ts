@@ -6,18 +6,20 @@
  * - a wait never ends after the deadline: if the next attempt could not start in time, the call
  *   fails now (with `RateLimitedError` when the upstream's Retry-After is what does not fit);
  * - every wait is a finite, non-negative timer on `ctx.clock`, cleared at once on abort;
+ * - when the retry budget is why no retry is made, the call fails with `RetryBudgetError`
+ *   (`cause`: the upstream's last error), never silently with that error;
  * - an error this policy gave up on is marked, so an enclosing `retry()` does not retry it
  *   again (3 nested layers make 3 attempts, not 27). The mark is on the error object, so an
  *   upstream must not rethrow one shared error instance for unrelated calls.
  */
 import type { Call, CallContext, Policy } from '../core/call.js'
 import { sleep } from '../core/clock.js'
-import { DeadlineError, RateLimitedError } from '../core/errors.js'
+import { DeadlineError, RateLimitedError, RetryBudgetError } from '../core/errors.js'
 import { checkBoolean, checkDuration, checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
 import { InvalidOptionError } from '../core/errors.js'
 import { BACKOFF_STRATEGIES, backoffDelay, type BackoffStrategy } from './backoff.js'
 import { retryBudget, type RetryBudget } from './budget.js'
-import { failureLabel, isIdempotentError, isRetryableError } from './classify.js'
+import { failureLabel, isIdempotentError, isRetryableError, statusOf } from './classify.js'
 import { retryAfterOf } from './retry-after.js'
 
 export interface RetryInfo {
@@ -38,7 +40,8 @@ export interface RetryOptions {
   readonly maxRetryAfter?: number
   /**
    * Whether a failure is worth another attempt. Default: transient network errors, attempt
-   * timeouts, 408/429/500/502/503/504 (see `isRetryableError`).
+   * timeouts, 408/429/500/502/503/504 (see `isRetryableError`). Only these failures are
+   * charged to the retry budget.
    */
   readonly shouldRetry?: (error: unknown, info: RetryInfo) => boolean
   /**
@@ -47,7 +50,10 @@ export interface RetryOptions {
    * only with an idempotency key or a naturally idempotent operation).
    */
   readonly idempotent?: boolean
-  /** Shared retry budget. Default: one budget per `retry()` instance; `false` for none. */
+  /**
+   * Retry budget. Default: a `retryBudget()` of this `retry()`'s own (per origin: 100 tokens, a
+   * success gives one back); pass one to share it among policies, or `false` for none.
+   */
   readonly budget?: RetryBudget | false
   /** Uniform random source in [0, 1) for jitter. Default `Math.random`. */
   readonly random?: () => number
@@ -67,6 +73,15 @@ function markGaveUp(error: unknown): unknown {
     Object.defineProperty(error, GAVE_UP, { value: true })
   }
   return error
+}
+
+function budgetError(task: string, attempts: number, error: unknown): RetryBudgetError {
+  const made = attempts === 1 ? '1 attempt' : `${attempts} attempts`
+  return new RetryBudgetError(
+    `"${task}": not retried: the retry budget is spent (too many recent attempts to this upstream failed); gave up after ${made}, the last failing with ${failureLabel(error)}`,
+    error,
+    { attempts, status: statusOf(error), retryAfterMs: retryAfterOf(error) },
+  )
 }
 
 /**
@@ -101,10 +116,12 @@ export function retry(options?: RetryOptions): Policy {
   }
   const params = { base, cap, random }
 
-  const worthRetrying = (error: unknown, attempt: number): boolean => {
+  /** Whether the failure is of a kind worth retrying: only those are charged to the budget. */
+  const retryable = (error: unknown, attempt: number): boolean => (shouldRetry !== undefined ? shouldRetry(error, { attempt }) : isRetryableError(error))
+  /** Whether this policy may repeat the request at all. */
+  const mayRepeat = (error: unknown): boolean => {
     if (isRetriedError(error) || idempotent === false) return false
-    if (idempotent === undefined && isIdempotentError(error) === false) return false
-    return shouldRetry !== undefined ? shouldRetry(error, { attempt }) : isRetryableError(error)
+    return idempotent !== undefined || isIdempotentError(error) !== false
   }
 
   return {
@@ -113,19 +130,24 @@ export function retry(options?: RetryOptions): Policy {
       return async (ctx) => {
         const { clock, trace } = ctx
         let previous = base
+        // This call's last failure, so a success that names no origin refunds the one that failed.
+        let failure: unknown
         for (let attempt = 1; ; attempt++) {
           if (ctx.signal.aborted) throw ctx.signal.reason
           if (attempt > 1 && clock.now() >= ctx.deadlineAt) throw new DeadlineError(`"${ctx.task}": no time left for attempt ${attempt}`, 0)
           if (trace.enabled) trace.emit({ type: 'attempt.started', task: ctx.task, at: clock.now(), attempt })
           try {
             const value = await next(attempt === ctx.attempt ? ctx : { ...ctx, attempt })
-            budget?.onSuccess()
+            budget?.onSuccess(value, failure)
             return value
           } catch (error) {
             // The caller leaving is not the upstream failing: no retry, no budget charge.
             if (ctx.signal.aborted) throw error
-            budget?.onFailure()
-            if (attempt >= maxAttempts || !worthRetrying(error, attempt)) throw attempt > 1 ? markGaveUp(error) : error
+            // A 404 or a bad request says nothing about the upstream's health: not charged.
+            const worth = retryable(error, attempt)
+            if (worth) budget?.onFailure(error)
+            failure = error
+            if (attempt >= maxAttempts || !worth || !mayRepeat(error)) throw attempt > 1 ? markGaveUp(error) : error
 
             let delay = backoffDelay(strategy, attempt - 1, previous, params)
             let reason: 'backoff' | 'retry-after' = 'backoff'
@@ -147,9 +169,9 @@ export function retry(options?: RetryOptions): Policy {
               }
               throw markGaveUp(error)
             }
-            if (budget !== undefined && !budget.canRetry()) {
+            if (budget !== undefined && !budget.canRetry(error)) {
               if (trace.enabled) trace.emit({ type: 'retry.budgetExhausted', task: ctx.task, at: clock.now(), attempt })
-              throw markGaveUp(error)
+              throw markGaveUp(budgetError(ctx.task, attempt, error))
             }
             if (trace.enabled) trace.emit({ type: 'retry.scheduled', task: ctx.task, at: clock.now(), attempt, delayMs: delay, reason, cause: failureLabel(error) })
             previous = delay
