@@ -13,7 +13,7 @@ import type { Call, CallContext, Policy } from '../core/call.js'
 import { InvalidOptionError, isFanoutError } from '../core/errors.js'
 import { noopRecorder, type Recorder, type TraceEvent } from '../core/trace.js'
 import { show } from '../core/validate.js'
-import { IDEMPOTENT_METHODS } from '../policies/classify.js'
+import { isIdempotentMethod } from '../policies/classify.js'
 import { retry, type RetryOptions } from '../policies/retry.js'
 
 /**
@@ -50,7 +50,7 @@ export function parseRetry(where: string, value: unknown): Policy | false {
 
 /** Whether repeating a request is safe: the caller's word, else an `Idempotency-Key`, else the method. */
 export function isIdempotentRequest(method: string, headers: Readonly<Record<string, string>>, explicit: boolean | undefined): boolean {
-  return explicit ?? (IDEMPOTENT_METHODS.has(method) || headers['idempotency-key'] !== undefined)
+  return explicit ?? (isIdempotentMethod(method) || headers['idempotency-key'] !== undefined)
 }
 
 /**

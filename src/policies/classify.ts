@@ -27,8 +27,7 @@ export const TRANSIENT_ERROR_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_CLOSED',
 ])
 
-/** Methods RFC 9110 defines as idempotent: repeating one has the effect of sending it once. */
-export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 /** The HTTP status an error carries (`status`, `statusCode` or `response.status`), if any. */
 export function statusOf(error: unknown): number | undefined {
@@ -60,7 +59,12 @@ export function isIdempotentError(error: unknown): boolean | undefined {
   const flag = (error as { idempotent?: unknown }).idempotent
   if (typeof flag === 'boolean') return flag
   const method = (error as { method?: unknown }).method
-  return typeof method === 'string' ? IDEMPOTENT_METHODS.has(method.toUpperCase()) : undefined
+  return typeof method === 'string' ? isIdempotentMethod(method) : undefined
+}
+
+/** Whether RFC 9110 defines `method` as idempotent: sending it twice has the effect of sending it once. */
+export function isIdempotentMethod(method: string): boolean {
+  return IDEMPOTENT_METHODS.has(method.toUpperCase())
 }
 
 /** A short, credential-free label for what failed: a status, a code or the error's name. */
