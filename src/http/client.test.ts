@@ -27,6 +27,8 @@ import {
   HttpError,
   HttpTimeoutError,
   InvalidJsonError,
+  NetworkError,
+  ProtocolError,
   RedirectError,
   ResponseTooLargeError,
   SsrfBlockedError,
@@ -311,8 +313,9 @@ describe('fanout/http: requests and responses', () => {
       res.end(gzipSync('hello').subarray(0, 12))
     })
     const error = await failure(client().get(up.url()))
-    expect(error).not.toBeInstanceOf(HttpError)
-    expect(codeOf(error)).toMatch(/^Z_/)
+    expect(error).toBeInstanceOf(ProtocolError)
+    expect(error).toMatchObject({ code: 'FANOUT_HTTP_PROTOCOL', causeCode: expect.stringMatching(/^Z_/) as unknown, method: 'GET' })
+    expect(isRetryableError(error)).toBe(false)
   })
 
   it('get() and json() reject a status outside 2xx with HttpError; request() resolves it', async () => {
@@ -391,7 +394,8 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     const d = client({ connections: 1 })
     expect((await d.get(up.url('/3'))).text()).toBe('ok')
     const error = await failure(d.get(up.url('/4')))
-    expect(error).not.toBeInstanceOf(HttpError)
+    expect(error).toBeInstanceOf(NetworkError)
+    expect(TRANSIENT_ERROR_CODES.has((error as NetworkError).causeCode!)).toBe(true)
     expect(isRetryableError(error)).toBe(true)
     // The request reached the server, so nothing retries it behind the caller's back: retry()
     // decides, here with a fresh connection.
@@ -452,8 +456,8 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     })
     const c = client()
     const error = await failure(c.get(up.url()))
-    expect(error).not.toBeInstanceOf(HttpError)
-    expect(TRANSIENT_ERROR_CODES.has(codeOf(error)!)).toBe(true)
+    expect(error).toBeInstanceOf(NetworkError)
+    expect(error).toMatchObject({ code: 'FANOUT_NETWORK', causeCode: expect.stringMatching(/^(ECONNRESET|UND_ERR_SOCKET)$/) as unknown })
     expect(isRetryableError(error)).toBe(true)
 
     calls = 0
@@ -473,10 +477,15 @@ describe('fanout/http: slow or broken upstream (B)', () => {
 
   it('B6: a body shorter than its content-length, or a truncated chunked body, is an error', async () => {
     const short = await serveRaw((socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort'))
-    expect(await failure(client().get(short.url()))).toBeInstanceOf(Error)
+    expect(await failure(client().get(short.url()))).toBeInstanceOf(NetworkError)
     const chunked = await serveRaw((socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n'))
     const error = await failure(client().get(chunked.url()))
     expect(TRANSIENT_ERROR_CODES.has(codeOf(error)!)).toBe(true)
+    // Not HTTP at all: a ProtocolError, not retried (the same server would answer the same).
+    const garbage = await serveRaw((socket) => socket.end('NOT HTTP\r\n\r\n'))
+    const broken = await failure(client().get(garbage.url()))
+    expect(broken).toBeInstanceOf(ProtocolError)
+    expect(isRetryableError(broken)).toBe(false)
   })
 
   it('B7: an endless body is cut at maxResponseSize with ResponseTooLargeError; the socket is destroyed', async () => {
@@ -546,18 +555,21 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     expect(() => res.json()).toThrow(InvalidJsonError)
   })
 
-  it('B10: DNS failures pass through with their code and are transient; so does a refused connection', async () => {
+  it('B10: DNS failures are a NetworkError with the original as cause, and transient; so is a refused connection', async () => {
     const notFound = Object.assign(new Error('getaddrinfo ENOTFOUND api.test'), { code: 'ENOTFOUND' })
     const lookup: LookupFunction = (_host, _options, callback) => callback(notFound, '', 0)
     const error = await failure(client({ lookup }).get('http://api.test/'))
-    expect(error).toBe(notFound)
+    expect(error).toBeInstanceOf(NetworkError)
+    expect(error).toMatchObject({ code: 'FANOUT_NETWORK', causeCode: 'ENOTFOUND', method: 'GET', url: 'http://api.test/' })
+    expect(error.cause).toBe(notFound)
     expect(isRetryableError(error)).toBe(true)
 
     const gone = await serve(() => {})
     const port = gone.port
     await cleanups.pop()!()
     const refused = await failure(client().get(`http://127.0.0.1:${port}/`))
-    expect(codeOf(refused)).toBe('ECONNREFUSED')
+    expect(refused).toMatchObject({ code: 'FANOUT_NETWORK', causeCode: 'ECONNREFUSED' })
+    expect(isFanoutError(refused)).toBe(true)
     expect(isRetryableError(refused)).toBe(true)
   })
 
@@ -1026,12 +1038,13 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
       'RedirectError',
       'SsrfBlockedError',
       'InvalidJsonError',
-      expect.any(String),
+      'NetworkError',
       'HttpTimeoutError',
       'HttpTimeoutError',
       'InvalidOptionError',
       'SsrfBlockedError',
     ])
+    expect(errors.filter((e) => !isFanoutError(e))).toEqual([])
     for (const error of errors) {
       const captured = [error.message, error.stack, JSON.stringify(error), inspect(error, { depth: 6 }), String(error)].join('\n')
       expect(captured.includes(CANARY), `${error.name}: ${captured}`).toBe(false)
@@ -1225,7 +1238,7 @@ describe('fanout/http: proxies', () => {
     const up = await serve((_req, res) => res.end('ok'))
     const refusing = await serveProxy({ refuse: 403 })
     const error = await failure(client({ proxy: refusing.url }).get(up.url()))
-    expect(error).not.toBeInstanceOf(HttpError)
+    expect(error).toBeInstanceOf(ProtocolError)
     expect(error.message).toMatch(/403/)
     expect(up.accepted).toBe(0)
 

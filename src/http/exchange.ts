@@ -11,7 +11,7 @@
 import type { Dispatcher } from 'undici'
 import type { Clock, TimerHandle } from '../core/clock.js'
 import { codingOf, Decoder, type DecodeSink } from './decode.js'
-import { HttpTimeoutError, ResponseTooLargeError, SsrfBlockedError, ssrfErrorFor, type HttpPhase } from './errors.js'
+import { exchangeError, HttpTimeoutError, ResponseTooLargeError, SsrfBlockedError, ssrfErrorFor, type HttpPhase } from './errors.js'
 import { redactUrl } from './redact.js'
 import type { Hop } from './redirect.js'
 
@@ -136,7 +136,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
   }
 
   decodeFailed(error: Error): void {
-    this.fail(error)
+    this.fail(exchangeError(error, this.hop.method, redactUrl(this.hop.url)))
   }
 
   drained(): void {
@@ -186,7 +186,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
     return new ResponseTooLargeError('body', this.limits.maxResponseSize, this.hop.method, redactUrl(this.hop.url), detail)
   }
 
-  /** undici's errors, in this request's terms; network errors pass through with their `code`. */
+  /** undici's and Node's errors, in this request's terms: always a fanout error, the original as `cause`. */
   private translate(error: Error): unknown {
     const code = (error as { code?: unknown }).code
     const url = (): string => redactUrl(this.hop.url)
@@ -201,10 +201,9 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
         return new ResponseTooLargeError('headers', this.limits.maxHeaderSize, this.hop.method, url(), '', { cause: error })
       default:
         if (error instanceof SsrfBlockedError) return ssrfErrorFor(error, url())
-        // A network error keeps its code (retry() classifies it) and learns the request's method,
-        // so retry() does not repeat a POST that may have reached the server.
-        if (typeof code === 'string' && !('method' in error)) Object.defineProperty(error, 'method', { value: this.hop.method, enumerable: false, configurable: true })
-        return error
+        // Everything else (a refused or broken connection, TLS, a malformed response) is wrapped,
+        // with the method so retry() does not repeat a POST that may have reached the server.
+        return exchangeError(error, this.hop.method, url())
     }
   }
 }

@@ -21,9 +21,9 @@
  *   of that call's `ctx.clock`.
  */
 import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
-import { InvalidOptionError, isFanoutError } from '../core/errors.js'
+import { InvalidOptionError } from '../core/errors.js'
 import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot, checkName } from '../core/validate.js'
-import { codeOf, statusOf, TRANSIENT_ERROR_CODES } from './classify.js'
+import { codeOf, isOwnDecision, statusOf, TRANSIENT_ERROR_CODES } from './classify.js'
 import type { Limiter } from './limit.js'
 
 interface CommonOptions {
@@ -326,7 +326,7 @@ export function adaptiveConcurrency(limiter: Limiter, options?: AdaptiveConcurre
  * time ran out), not an open circuit or a full queue (no request was made).
  */
 export function isOverloadError(error: unknown): boolean {
-  if (isFanoutError(error)) return isFanoutError(error, 'FANOUT_TIMEOUT') || isFanoutError(error, 'FANOUT_RATE_LIMITED')
+  if (isOwnDecision(error)) return error.code === 'FANOUT_TIMEOUT' || error.code === 'FANOUT_RATE_LIMITED'
   const status = statusOf(error)
   if (status !== undefined) return status === 408 || status === 429 || status >= 500
   const code = codeOf(error)

@@ -21,9 +21,9 @@
 import type { Call, CallContext, Policy } from '../core/call.js'
 import type { TimerHandle } from '../core/clock.js'
 import { onAbort } from '../core/signals.js'
-import { InvalidOptionError, QueueFullError, RateLimitExceededError, isFanoutError, type RateLimitRejection } from '../core/errors.js'
+import { InvalidOptionError, QueueFullError, RateLimitExceededError, type RateLimitRejection } from '../core/errors.js'
 import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot, checkName } from '../core/validate.js'
-import { statusOf } from './classify.js'
+import { isOwnDecision, statusOf } from './classify.js'
 import { parseRateLimitHeader, parseRetryAfter, retryAfterOf } from './retry-after.js'
 import { memoryRateLimitStore, type RateLimitParams, type RateLimitReservation, type RateLimitStore } from './rate-limit-store.js'
 
@@ -581,8 +581,9 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
         try {
           value = await next(ctx)
         } catch (error) {
-          // The caller leaving says nothing about the upstream; neither do fanout's own errors.
-          if (!ctx.signal.aborted && !isFanoutError(error)) learn(ctx, key, generation, error, 'error')
+          // The caller leaving says nothing about the upstream; neither do fanout's own decisions
+          // (an HttpError's 429 is the upstream's answer, and is learnt from).
+          if (!ctx.signal.aborted && !isOwnDecision(error)) learn(ctx, key, generation, error, 'error')
           throw error
         }
         learn(ctx, key, generation, value, 'value')
