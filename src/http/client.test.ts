@@ -158,8 +158,8 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection')
 }
 
-/** A clock driven by hand: `advance(ms)` runs what is due; `pending` counts live timers. */
-function manualClock(): Clock & { advance(ms: number): void; readonly pending: number } {
+/** A clock driven by hand: `advance(ms)` runs what is due; `pending` counts live timers, `nextAt` is the earliest one's time. */
+function manualClock(): Clock & { advance(ms: number): void; readonly pending: number; readonly nextAt: number } {
   let now = 0
   const timers = new Map<object, { at: number; fn: () => void }>()
   return {
@@ -182,6 +182,9 @@ function manualClock(): Clock & { advance(ms: number): void; readonly pending: n
     },
     get pending() {
       return timers.size
+    },
+    get nextAt() {
+      return Math.min(...[...timers.values()].map((timer) => timer.at))
     },
   }
 }
@@ -347,6 +350,44 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     expect(isRetryableError(error)).toBe(true)
   })
 
+  it('B1: the headers limit runs on the client clock: it fires at exactly its value, not before, and destroys the socket', async () => {
+    const clock = manualClock()
+    let arrived = false
+    const up = await serveRaw(() => (arrived = true))
+    let settled = false
+    const pending = failure(client({ clock, timeouts: { headers: 800 } }).get(up.url())).finally(() => (settled = true))
+    // The request reached the server, so it was handed to its socket (the headers phase began) at time 0.
+    await waitFor(() => arrived, 'the request to reach the server')
+    clock.advance(799)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(settled).toBe(false)
+    clock.advance(1)
+    const error = await pending
+    expect(error).toBeInstanceOf(HttpTimeoutError)
+    expect(error).toMatchObject({ phase: 'headers', code: 'FANOUT_TIMEOUT', timeoutMs: 800 })
+    expect(error.message).toBe(`GET ${up.url()}: no response headers within 800 ms of sending the request (timeouts.headers)`)
+    expect(clock.pending).toBe(0)
+    await waitFor(() => up.sockets[0]!.destroyed, 'the socket to be destroyed')
+  })
+
+  it('B2: the body limit runs on the client clock: it fires at exactly its value after the last data', async () => {
+    const clock = manualClock()
+    const up = await serveRaw((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial'))
+    let settled = false
+    const pending = failure(client({ clock, timeouts: { headers: 30_000, body: 300 } }).get(up.url())).finally(() => (settled = true))
+    // The body limit, shorter than what is left of the headers limit, takes over the one timer when the headers arrive.
+    await waitFor(() => clock.nextAt === 300, 'the headers to arrive')
+    clock.advance(299)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(settled).toBe(false)
+    clock.advance(1)
+    const error = await pending
+    expect(error).toMatchObject({ phase: 'body', code: 'FANOUT_TIMEOUT', timeoutMs: 300 })
+    expect(error.message).toMatch(/the response body stalled: no data for 300 ms \(timeouts\.body\)$/)
+    expect(clock.pending).toBe(0)
+    await waitFor(() => up.sockets[0]!.destroyed, 'the socket to be destroyed')
+  })
+
   it('B4: a connection that never completes (black-holed SYN) → the connect timeout fires, transient; the deadline caps it', async () => {
     // A resolver that never answers stands in for a SYN that is dropped: either way the socket
     // never connects, and only the connect phase's own limit can end the wait.
@@ -362,6 +403,24 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     const capped = await failure(client({ lookup }).get('http://black-hole.test/', { deadline: 100 }))
     expect(capped).toBeInstanceOf(HttpTimeoutError)
     expect(capped).toMatchObject({ phase: 'connect', code: 'FANOUT_DEADLINE' })
+  })
+
+  it('B4: the connect limit runs on the client clock, DNS lookup included: it fires at exactly its value', async () => {
+    const clock = manualClock()
+    let asked = 0
+    const c = client({ clock, lookup: () => void asked++, timeouts: { connect: 150 } })
+    let settled = false
+    const pending = failure(c.get('http://black-hole.test/')).finally(() => (settled = true))
+    await waitFor(() => asked === 1, 'the connector to ask for the address')
+    clock.advance(149)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(settled).toBe(false)
+    clock.advance(1)
+    const error = await pending
+    expect(error).toBeInstanceOf(HttpTimeoutError)
+    expect(error).toMatchObject({ phase: 'connect', code: 'FANOUT_TIMEOUT', timeoutMs: 150 })
+    expect(error.message).toBe('GET http://black-hole.test/: could not connect within 150 ms (timeouts.connect)')
+    expect(clock.pending).toBe(0)
   })
 
   it('B12: a pooled keep-alive socket the server closed while idle is not reused; a request that reached a dying socket fails retryably', async () => {
@@ -439,7 +498,7 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     const pending = failure(c.get(up.url(), { deadline: 1_000 }))
     await waitFor(() => wrote, 'the server to start the body')
     clock.advance(999)
-    expect(clock.pending).toBe(1)
+    expect(clock.pending).toBe(2) // the deadline, and the phase limits' one timer
     clock.advance(1)
     const error = await pending
     expect(error).toBeInstanceOf(HttpTimeoutError)
