@@ -564,6 +564,35 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     await waitFor(() => up.socketOf.get('/')!.destroyed, 'the server to see the socket closed')
   })
 
+  it('B7, R15: the default maxResponseSize is finite — 10 MiB, as documented: exactly 10 MiB is read, one byte more is refused', async () => {
+    const limit = 10 * 1024 * 1024
+    const documented = /^\| `maxResponseSize` \| (\d+) MiB \|/m.exec(readFileSync(new URL('../../README.md', import.meta.url), 'utf8'))?.[1]
+    expect(Number(documented) * 1024 * 1024).toBe(limit)
+    const chunk = Buffer.alloc(64 * 1024, 'a')
+    const up = await serve((req, res) => {
+      const size = req.url === '/over' || req.url === '/over-declared' ? limit + 1 : limit
+      // Streamed without a content-length, so every byte is counted; or declared up front.
+      res.writeHead(200, req.url === '/over-declared' ? { 'content-length': String(size) } : {})
+      let left = size
+      const pump = (): void => {
+        while (left > 0 && !res.destroyed) {
+          const n = Math.min(left, chunk.length)
+          left -= n
+          if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump)
+        }
+        if (!res.destroyed) res.end()
+      }
+      pump()
+    })
+    const c = client() // the default maxResponseSize
+    expect((await c.get(up.url('/exact'))).body.length).toBe(limit)
+    for (const path of ['/over', '/over-declared']) {
+      const error = await failure(c.get(up.url(path)))
+      expect(error).toBeInstanceOf(ResponseTooLargeError)
+      expect(error).toMatchObject({ part: 'body', limit, code: 'FANOUT_HTTP_TOO_LARGE' })
+    }
+  })
+
   it('B7: a content-length over the limit fails at the headers; a per-request limit applies', async () => {
     const up = await serve((_req, res) => {
       res.writeHead(200, { 'content-length': String(50 * 1024 * 1024) })
@@ -1154,6 +1183,46 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
       expect(error.message).toMatch(/must be an http: or https: URL/)
     }
     expect(await failure(c.get(new URL('file:///etc/passwd')))).toBeInstanceOf(InvalidOptionError)
+  })
+
+  it('I13: port 0 is refused before anything is dialled — in a URL, a baseUrl, a proxy and a redirect’s Location', async () => {
+    const up = await serve((req, res) => res.writeHead(302, { location: req.url === '/ipv6' ? 'http://[::1]:0/' : 'http://127.0.0.1:0/next' }).end())
+    let asked = 0
+    const c = client({ lookup: (_host, _options, callback) => (asked++, callback(new Error('no lookup expected'), '', 0)) })
+    for (const url of ['http://127.0.0.1:0/', 'http://api.example:0/items', 'https://api.example:00/', new URL('http://api.example:0/')]) {
+      const error = await failure(c.get(url))
+      expect(error).toBeInstanceOf(InvalidOptionError)
+      expect(error.message).toBe('client.get(): `url` has port 0, which cannot be dialled; give the port the server listens on.')
+    }
+    expect(() => createHttpClient({ baseUrl: 'http://api.example:0/' })).toThrow(/`baseUrl` has port 0/)
+    expect(() => createHttpClient({ proxy: 'http://proxy.example:0' })).toThrow(/`proxy` has port 0/)
+    for (const path of ['/', '/ipv6']) {
+      const redirect = await failure(c.get(up.url(path)))
+      expect(redirect).toBeInstanceOf(RedirectError)
+      expect(redirect).toMatchObject({ reason: 'invalid-location', code: 'FANOUT_HTTP_REDIRECT' })
+      expect(redirect.message).toMatch(/a Location on port 0, which cannot be dialled$/)
+    }
+    expect(asked).toBe(0) // no name was resolved, so nothing was dialled
+    expect(up.seen.map((r) => r.url)).toEqual(['/', '/ipv6']) // only the redirecting hops
+  })
+
+  it('an error’s message shows at most 200 characters of the URL; its url property keeps all of it, redacted', async () => {
+    const up = await serveRaw((socket) => socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n'))
+    const c = client()
+    const long = `${up.url('/')}${'a'.repeat(1024 * 1024)}?token=CANARY`
+    const error = await failure(c.get(long))
+    expect(error).toBeInstanceOf(HttpError)
+    const url = (error as HttpError).url
+    expect(url).toBe(long.replace('CANARY', 'REDACTED'))
+    expect(error.message).toBe(`GET ${url.slice(0, 199)}… responded 404 Not Found`)
+    // The same for a network failure: the connection to a closed port is refused.
+    const gone = await serve(() => {})
+    const port = gone.port
+    await cleanups.pop()!()
+    const refused = await failure(c.get(`http://127.0.0.1:${port}/${'b'.repeat(1024 * 1024)}`))
+    expect(refused).toBeInstanceOf(NetworkError)
+    expect(refused.message.length).toBeLessThan(400)
+    expect((refused as NetworkError).url.length).toBeGreaterThan(1024 * 1024)
   })
 
   it('I15: response headers over 16 KiB fail with a clear ResponseTooLargeError', async () => {

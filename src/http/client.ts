@@ -20,7 +20,7 @@ import { onAbort } from '../core/signals.js'
 import { show } from '../core/validate.js'
 import type { LimitRunOptions } from '../policies/limit.js'
 import { parseRateLimitHeader, parseRetryAfter } from '../policies/retry-after.js'
-import { HttpError, HttpTimeoutError, InvalidJsonError, RedirectError, SsrfBlockedError, ssrfErrorFor } from './errors.js'
+import { HttpError, HttpTimeoutError, InvalidJsonError, RedirectError, SsrfBlockedError, ssrfErrorFor, urlInMessage } from './errors.js'
 import { Exchange, type ExchangeLimits, type ExchangeResult } from './exchange.js'
 import { parseClientOptions, parseRequestOptions, parseUrl, checkScheme, type ClientConfig, type HttpClientOptions, type HttpRequestOptions, type RequestConfig } from './options.js'
 import { CREDENTIAL_HEADERS, redactUrl, withoutCredentials } from './redact.js'
@@ -288,7 +288,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   /** One hop on the wire. */
   const send = (hop: Hop, request: RequestConfig, limits: ExchangeLimits, run: Run | undefined): Promise<ExchangeResult> => {
     if (run !== undefined && run.failure !== undefined) return Promise.reject(run.failure)
-    if (closed !== undefined) return Promise.reject(new AbortedError(`${hop.method} ${redactUrl(hop.url)}: the HTTP client is closed`))
+    if (closed !== undefined) return Promise.reject(new AbortedError(`${hop.method} ${urlInMessage(redactUrl(hop.url))}: the HTTP client is closed`))
     const origin = originOf(hop.url)
     if (origin.refused !== undefined) return Promise.reject(new SsrfBlockedError(origin.refused, hop.url.hostname, redactUrl(hop.url)))
     if (origin.proxy !== undefined) return sendProxied(origin.proxy, hop, request, limits, run)

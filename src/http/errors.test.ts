@@ -168,6 +168,26 @@ describe('fanout/http errors: FanoutErrors, classified as before', () => {
     }
   })
 
+  it('a message shows at most 200 characters of a URL, however long; the url property keeps it whole', () => {
+    const huge = `https://api.example/${'a'.repeat(1024 * 1024)}`
+    const verdict = parseSsrfOptions('test', undefined)!.checkHostname('169.254.169.254')!
+    const errors: Array<Error & { url: string }> = [
+      new HttpError({ status: 503, headers: {}, retryAfterMs: undefined, method: 'GET', url: huge, body: bytes }),
+      new ResponseTooLargeError('body', 1024, 'GET', huge, ''),
+      new RedirectError('loop', 'redirect loop', { method: 'GET', url: huge, location: huge, redirects: 1 }),
+      new SsrfBlockedError(verdict, `${'a'.repeat(1024 * 1024)}.example`, huge),
+      new InvalidJsonError({ status: 200, method: 'GET', url: huge, contentType: undefined, bytes: 3, position: 1 }),
+      new HttpTimeoutError('headers', 800, 'GET', huge, 'timeout'),
+      new NetworkError('GET', huge, networkCause('ECONNRESET')),
+      new ProtocolError('GET', huge, networkCause('HPE_INVALID_CONSTANT')),
+    ]
+    for (const error of errors) {
+      expect(error.message.length, error.name).toBeLessThan(1_000)
+      expect(error.message, error.name).toContain(`${huge.slice(0, 199)}…`)
+      expect(error.url, error.name).toBe(huge)
+    }
+  })
+
   it('a POST that failed on the network is not repeated by retry(): the error names its method', () => {
     const error = exchangeError(networkCause('ECONNRESET'), 'POST', URL_)
     expect(error).toBeInstanceOf(NetworkError)

@@ -14,6 +14,14 @@ import { FanoutError, isFanoutError, TimeoutError } from '../core/errors.js'
 import { TRANSIENT_ERROR_CODES } from '../policies/classify.js'
 import type { SsrfVerdict } from './ssrf.js'
 
+/** The longest URL a message repeats in full; the error's `url` property keeps all of it. */
+export const MAX_URL_IN_MESSAGE = 200
+
+/** A (redacted) URL as a message shows it: cut to `MAX_URL_IN_MESSAGE` characters, so a huge URL cannot make a huge message. */
+export function urlInMessage(url: string): string {
+  return url.length <= MAX_URL_IN_MESSAGE ? url : `${url.slice(0, MAX_URL_IN_MESSAGE - 1)}…`
+}
+
 export type HttpErrorCode =
   | 'FANOUT_HTTP_STATUS'
   | 'FANOUT_HTTP_TOO_LARGE'
@@ -39,7 +47,7 @@ export class HttpError extends FanoutError {
 
   constructor(init: { status: number; headers: Readonly<Record<string, string>>; retryAfterMs: number | undefined; method: string; url: string; body: Uint8Array }) {
     const reason = STATUS_CODES[init.status]
-    super('FANOUT_HTTP_STATUS', `${init.method} ${init.url} responded ${init.status}${reason !== undefined ? ` ${reason}` : ''}`)
+    super('FANOUT_HTTP_STATUS', `${init.method} ${urlInMessage(init.url)} responded ${init.status}${reason !== undefined ? ` ${reason}` : ''}`)
     this.name = 'HttpError'
     this.status = init.status
     this.headers = init.headers
@@ -64,8 +72,8 @@ export class ResponseTooLargeError extends FanoutError {
     super(
       'FANOUT_HTTP_TOO_LARGE',
       part === 'body'
-        ? `${method} ${url}: the response body exceeded maxResponseSize (${limit} bytes${detail}); the request was aborted`
-        : `${method} ${url}: the response headers exceeded ${limit} bytes (maxHeaderSize); the request was aborted`,
+        ? `${method} ${urlInMessage(url)}: the response body exceeded maxResponseSize (${limit} bytes${detail}); the request was aborted`
+        : `${method} ${urlInMessage(url)}: the response headers exceeded ${limit} bytes (maxHeaderSize); the request was aborted`,
       options,
     )
     this.name = 'ResponseTooLargeError'
@@ -104,7 +112,7 @@ export class HttpTimeoutError extends TimeoutError {
           : phase === 'headers'
             ? `no response headers within ${timeoutMs} ms of sending the request (timeouts.headers)`
             : `the response body stalled: no data for ${timeoutMs} ms (timeouts.body)`
-    super(`${method} ${url}: ${what}`, timeoutMs, kind === 'deadline' ? 'FANOUT_DEADLINE' : 'FANOUT_TIMEOUT')
+    super(`${method} ${urlInMessage(url)}: ${what}`, timeoutMs, kind === 'deadline' ? 'FANOUT_DEADLINE' : 'FANOUT_TIMEOUT')
     this.name = 'HttpTimeoutError'
     this.phase = phase
     this.method = method
@@ -126,8 +134,8 @@ export class SsrfBlockedError extends FanoutError {
 
   constructor(verdict: SsrfVerdict, hostname: string, url = '') {
     const embedded = verdict.embedded !== undefined ? ` (it embeds ${verdict.embedded})` : ''
-    const target = url !== '' ? url : hostname
-    const via = hostname === verdict.address || `[${verdict.address}]` === hostname ? '' : ` resolved from ${hostname}`
+    const target = urlInMessage(url !== '' ? url : hostname)
+    const via = hostname === verdict.address || `[${verdict.address}]` === hostname ? '' : ` resolved from ${urlInMessage(hostname)}`
     super('FANOUT_HTTP_SSRF', `SSRF guard blocked ${target}: ${verdict.address}${via}${embedded} is ${verdict.description} (rule "${verdict.rule}"). ${verdict.hint}`)
     this.name = 'SsrfBlockedError'
     this.rule = verdict.rule
@@ -161,7 +169,7 @@ export class RedirectError extends FanoutError {
   readonly redirects: number
 
   constructor(reason: RedirectFailure, message: string, init: { method: string; url: string; location: string; redirects: number }) {
-    super('FANOUT_HTTP_REDIRECT', `${init.method} ${init.url}: ${message}`)
+    super('FANOUT_HTTP_REDIRECT', `${init.method} ${urlInMessage(init.url)}: ${message}`)
     this.name = 'RedirectError'
     this.reason = reason
     this.method = init.method
@@ -184,7 +192,7 @@ export class InvalidJsonError extends FanoutError {
   constructor(init: { status: number; method: string; url: string; contentType: string | undefined; bytes: number; position: number | undefined }) {
     // The parser's own message quotes the body, which may hold secrets: only its position is kept.
     const at = init.position !== undefined ? ` at position ${init.position}` : ''
-    super('FANOUT_HTTP_INVALID_JSON', `${init.method} ${init.url}: the response body (${init.bytes} bytes, status ${init.status}, content-type ${init.contentType ?? 'none'}) is not valid JSON${at}`)
+    super('FANOUT_HTTP_INVALID_JSON', `${init.method} ${urlInMessage(init.url)}: the response body (${init.bytes} bytes, status ${init.status}, content-type ${init.contentType ?? 'none'}) is not valid JSON${at}`)
     this.name = 'InvalidJsonError'
     this.status = init.status
     this.method = init.method
@@ -219,7 +227,7 @@ export class NetworkError extends FanoutError {
 
   constructor(method: string, url: string, cause: Error) {
     const causeCode = codeOfCause(cause)
-    super('FANOUT_NETWORK', `${method} ${url}: the connection failed (${causeText(cause, causeCode)})`, { cause })
+    super('FANOUT_NETWORK', `${method} ${urlInMessage(url)}: the connection failed (${causeText(cause, causeCode)})`, { cause })
     this.name = 'NetworkError'
     this.causeCode = causeCode
     this.method = method
@@ -243,7 +251,7 @@ export class ProtocolError extends FanoutError {
 
   constructor(method: string, url: string, cause: Error) {
     const causeCode = codeOfCause(cause)
-    super('FANOUT_HTTP_PROTOCOL', `${method} ${url}: the exchange failed (${causeText(cause, causeCode)})`, { cause })
+    super('FANOUT_HTTP_PROTOCOL', `${method} ${urlInMessage(url)}: the exchange failed (${causeText(cause, causeCode)})`, { cause })
     this.name = 'ProtocolError'
     this.causeCode = causeCode
     this.method = method
