@@ -1,8 +1,7 @@
 /**
- * fanout/http against real loopback servers (127.0.0.1, port 0). undici's own timers cannot be
- * driven by fake time, so the phase-timeout cases use real sockets with short limits (≤ 600 ms)
- * and assert on error types and codes, never on durations; deadlines and timer hygiene are also
- * checked with a hand-driven clock.
+ * fanout/http against real loopback servers (127.0.0.1, port 0). Deadlines and phase limits run
+ * on the client's clock: their timing is checked with a hand-driven clock, never the wall clock;
+ * a few cases also run short real limits (≤ 600 ms) and assert on error types and codes only.
  */
 import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
