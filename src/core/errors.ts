@@ -22,6 +22,13 @@ export type FanoutErrorCode =
   | 'FANOUT_NOT_FOUND'
   | 'FANOUT_PAGINATION'
   | 'FANOUT_URL_TOO_LONG'
+  | 'FANOUT_HTTP_STATUS'
+  | 'FANOUT_HTTP_TOO_LARGE'
+  | 'FANOUT_HTTP_SSRF'
+  | 'FANOUT_HTTP_REDIRECT'
+  | 'FANOUT_HTTP_INVALID_JSON'
+  | 'FANOUT_HTTP_PROTOCOL'
+  | 'FANOUT_NETWORK'
 
 export class FanoutError extends Error {
   readonly code: FanoutErrorCode

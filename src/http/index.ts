@@ -8,6 +8,8 @@ export {
   HttpError,
   HttpTimeoutError,
   InvalidJsonError,
+  NetworkError,
+  ProtocolError,
   RedirectError,
   ResponseTooLargeError,
   SsrfBlockedError,

@@ -333,6 +333,8 @@ export function checkScheme(where: string, name: string, url: URL): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidOptionError(`${where}: \`${name}\` must be an http: or https: URL, got a ${url.protocol} URL.`)
   }
+  // No server listens on port 0: dialling it can only fail, or reach whatever the OS makes of it.
+  if (url.port === '0') throw new InvalidOptionError(`${where}: \`${name}\` has port 0, which cannot be dialled; give the port the server listens on.`)
 }
 
 const METHODS: Readonly<Record<string, string>> = Object.assign(Object.create(null) as Record<string, string>, {

@@ -95,6 +95,7 @@ function proxyUrl(where: string, name: string, value: string | URL): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidOptionError(`${where}: \`${name}\` must be an http: or https: proxy URL, got ${url.protocol} (SOCKS proxies are not supported).`)
   }
+  if (url.port === '0') throw new InvalidOptionError(`${where}: \`${name}\` has port 0, which cannot be dialled; give the port the proxy listens on.`)
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
     throw new InvalidOptionError(`${where}: \`${name}\` must name only the proxy's scheme, host and port (and credentials), got a path or query.`)
   }

@@ -21,9 +21,9 @@
 import type { Call, CallContext, Policy } from '../core/call.js'
 import type { TimerHandle } from '../core/clock.js'
 import { onAbort } from '../core/signals.js'
-import { InvalidOptionError, QueueFullError, RateLimitExceededError, isFanoutError, type RateLimitRejection } from '../core/errors.js'
+import { InvalidOptionError, isFanoutError, QueueFullError, RateLimitExceededError, type RateLimitRejection } from '../core/errors.js'
 import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot, checkName } from '../core/validate.js'
-import { statusOf } from './classify.js'
+import { isOwnDecision, statusOf } from './classify.js'
 import { parseRateLimitHeader, parseRetryAfter, retryAfterOf } from './retry-after.js'
 import { memoryRateLimitStore, type RateLimitParams, type RateLimitReservation, type RateLimitStore } from './rate-limit-store.js'
 
@@ -581,10 +581,11 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
         try {
           value = await next(ctx)
         } catch (error) {
-          // The caller leaving says nothing about the upstream; neither do fanout's own errors.
-          // A retry() stopped by its budget carries the upstream's last error, which does tell.
+          // The caller leaving says nothing about the upstream; neither do fanout's own decisions
+          // (an HttpError's 429 is the upstream's answer, and is learnt from). A retry() stopped by
+          // its budget carries the upstream's last error, which does tell.
           const upstream = isFanoutError(error, 'FANOUT_RETRY_BUDGET') ? error.cause : error
-          if (!ctx.signal.aborted && !isFanoutError(upstream)) learn(ctx, key, generation, upstream, 'error')
+          if (!ctx.signal.aborted && !isOwnDecision(upstream)) learn(ctx, key, generation, upstream, 'error')
           throw error
         }
         learn(ctx, key, generation, value, 'value')
