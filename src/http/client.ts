@@ -26,6 +26,7 @@ import { parseClientOptions, parseRequestOptions, parseUrl, checkScheme, type Cl
 import { CREDENTIAL_HEADERS, redactUrl, withoutCredentials } from './redact.js'
 import { hopKey, nextHop, REDIRECT_STATUSES, type Hop } from './redirect.js'
 import { proxyFor } from './proxy.js'
+import { UNSET_DISPATCH_OPTIONS, UNSET_SOCKET_OPTIONS } from './unset.js'
 import type { SsrfVerdict } from './ssrf.js'
 
 export interface HttpResponse {
@@ -152,6 +153,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   const guardedLookup = ssrf !== undefined ? ssrf.lookup(config.lookup) : undefined
   const lookup = guardedLookup ?? config.lookup
   const connector = buildConnector({
+    ...UNSET_SOCKET_OPTIONS,
     timeout: config.connectTimeout,
     ...(lookup !== undefined ? { lookup } : {}),
     ...(config.tls as buildConnector.BuildOptions | undefined),
@@ -179,7 +181,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   const proxyAgent = (proxy: URL): ProxyAgent => {
     let agent = proxies.get(proxy.href)
     if (agent === undefined) {
-      const tls = { ...(config.tls as buildConnector.BuildOptions | undefined), timeout: config.connectTimeout }
+      const tls = { ...UNSET_SOCKET_OPTIONS, ...(config.tls as buildConnector.BuildOptions | undefined), timeout: config.connectTimeout }
       agent = new ProxyAgent({
         uri: proxy.href,
         connections: config.connections,
@@ -297,6 +299,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     // Every field undici reads is set here, so nothing is inherited from a polluted prototype,
     // and every request has the same shape (a pool ignores `origin`; an agent routes by it).
     const dispatch: Dispatcher.DispatchOptions = {
+      ...UNSET_DISPATCH_OPTIONS,
       origin: hop.url.origin,
       path: hop.url.pathname + hop.url.search,
       method: hop.method,

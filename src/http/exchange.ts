@@ -10,6 +10,7 @@
  */
 import type { Dispatcher } from 'undici'
 import type { Clock, TimerHandle } from '../core/clock.js'
+import { hasField } from '../core/own.js'
 import { codingOf, Decoder, type DecodeSink } from './decode.js'
 import { HttpTimeoutError, ResponseTooLargeError, SsrfBlockedError, ssrfErrorFor, type HttpPhase } from './errors.js'
 import { redactUrl } from './redact.js'
@@ -203,7 +204,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
         if (error instanceof SsrfBlockedError) return ssrfErrorFor(error, url())
         // A network error keeps its code (retry() classifies it) and learns the request's method,
         // so retry() does not repeat a POST that may have reached the server.
-        if (typeof code === 'string' && !('method' in error)) Object.defineProperty(error, 'method', { value: this.hop.method, enumerable: false, configurable: true })
+        if (typeof code === 'string' && !hasField(error, 'method')) Object.defineProperty(error, 'method', { value: this.hop.method, enumerable: false, configurable: true })
         return error
     }
   }
