@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
+import { isDeepStrictEqual } from 'node:util'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import {
   adaptiveConcurrency,
@@ -843,6 +844,13 @@ describe('I10: prototype pollution', () => {
       const { clean, polluted, touched } = await probe(scenario)
       expect(touched, 'hostile functions called').toEqual([])
       expect(polluted).toEqual(clean)
+      // Each name alone too: one hostile value failing early must not hide another.
+      const leaking: string[] = []
+      for (const key of Object.keys(HOSTILE)) {
+        const alone = await probe(scenario, { [key]: HOSTILE[key] })
+        if (alone.touched.length > 0 || !isDeepStrictEqual(alone.polluted, alone.clean)) leaking.push(key)
+      }
+      expect(leaking, 'options read from Object.prototype').toEqual([])
     })
   }
 
