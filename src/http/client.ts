@@ -27,6 +27,7 @@ import { CREDENTIAL_HEADERS, redactUrl, withoutCredentials } from './redact.js'
 import { hopKey, nextHop, REDIRECT_STATUSES, type Hop } from './redirect.js'
 import { connectOnClock } from './phase-timers.js'
 import { proxyFor } from './proxy.js'
+import { UNSET_DISPATCH_OPTIONS, UNSET_SOCKET_OPTIONS } from './unset.js'
 import type { SsrfVerdict } from './ssrf.js'
 
 export interface HttpResponse {
@@ -154,6 +155,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   const lookup = guardedLookup ?? config.lookup
   const connector = connectOnClock(
     buildConnector({
+      ...UNSET_SOCKET_OPTIONS,
       timeout: 0,
       ...(lookup !== undefined ? { lookup } : {}),
       ...(config.tls as buildConnector.BuildOptions | undefined),
@@ -185,7 +187,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   const proxyAgent = (proxy: URL): ProxyAgent => {
     let agent = proxies.get(proxy.href)
     if (agent === undefined) {
-      const tls = { ...(config.tls as buildConnector.BuildOptions | undefined), timeout: config.connectTimeout }
+      const tls = { ...UNSET_SOCKET_OPTIONS, ...(config.tls as buildConnector.BuildOptions | undefined), timeout: config.connectTimeout }
       agent = new ProxyAgent({
         uri: proxy.href,
         connections: config.connections,
@@ -303,6 +305,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     // Every field undici reads is set here, so nothing is inherited from a polluted prototype,
     // and every request has the same shape (a pool ignores `origin`; an agent routes by it).
     const dispatch: Dispatcher.DispatchOptions = {
+      ...UNSET_DISPATCH_OPTIONS,
       origin: hop.url.origin,
       path: hop.url.pathname + hop.url.search,
       method: hop.method,

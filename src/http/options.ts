@@ -294,7 +294,7 @@ const TLS_KEYS = ['ca', 'cert', 'key'] as const
 /** Own properties only, each PEM text or bytes (or a list of them); no option turns verification off. */
 function checkTls(where: string, value: unknown): HttpTlsOptions {
   const record = checkPlainObject(where, 'tls', value, 'an object with ca, cert and key') as Record<string, unknown>
-  const out: Record<string, PemInput> = {}
+  const out: Record<string, PemInput> = Object.create(null) as Record<string, PemInput>
   for (const key of Object.keys(record)) {
     const v = record[key]
     if (v === undefined) continue

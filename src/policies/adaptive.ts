@@ -22,6 +22,7 @@
  */
 import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import { InvalidOptionError, isFanoutError } from '../core/errors.js'
+import { field } from '../core/own.js'
 import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot, checkName } from '../core/validate.js'
 import { codeOf, isOwnDecision, statusOf, TRANSIENT_ERROR_CODES } from './classify.js'
 import type { Limiter } from './limit.js'
@@ -333,7 +334,7 @@ export function isOverloadError(error: unknown): boolean {
   if (status !== undefined) return status === 408 || status === 429 || status >= 500
   const code = codeOf(error)
   if (code !== undefined && TRANSIENT_ERROR_CODES.has(code)) return true
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'TimeoutError'
+  return typeof error === 'object' && error !== null && field(error, 'name') === 'TimeoutError'
 }
 
 function checkLimiter(limiter: unknown): void {

@@ -14,6 +14,7 @@
  *   `TRANSIENT_ERROR_CODES`, next to Node's and undici's own codes).
  */
 import { isFanoutError, type FanoutError } from '../core/errors.js'
+import { field } from '../core/own.js'
 
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
 
@@ -59,8 +60,9 @@ const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS
 /** The HTTP status an error carries (`status`, `statusCode` or `response.status`), if any. */
 export function statusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined
-  const e = error as { status?: unknown; statusCode?: unknown; response?: { status?: unknown } }
-  for (const v of [e.status, e.statusCode, typeof e.response === 'object' && e.response !== null ? e.response.status : undefined]) {
+  // Fields of the error or its class, never of a polluted Object.prototype (I10).
+  const response = field(error, 'response')
+  for (const v of [field(error, 'status'), field(error, 'statusCode'), typeof response === 'object' && response !== null ? field(response, 'status') : undefined]) {
     if (typeof v === 'number' && Number.isInteger(v) && v >= 100 && v <= 599) return v
   }
   return undefined
@@ -68,8 +70,8 @@ export function statusOf(error: unknown): number | undefined {
 
 /** The error's `code`, or its `cause`'s (fetch wraps network errors in a TypeError with a cause). */
 export function codeOf(error: unknown): string | undefined {
-  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = field(e, 'cause'), depth++) {
+    const code = field(e, 'code')
     if (typeof code === 'string') return code
   }
   return undefined
@@ -78,7 +80,7 @@ export function codeOf(error: unknown): string | undefined {
 /** Whether the request behind an error may be repeated safely, when the error says which method it used. */
 export function isIdempotentError(error: unknown): boolean | undefined {
   if (typeof error !== 'object' || error === null) return undefined
-  const method = (error as { method?: unknown }).method
+  const method = field(error, 'method')
   return typeof method === 'string' ? IDEMPOTENT_METHODS.has(method.toUpperCase()) : undefined
 }
 
