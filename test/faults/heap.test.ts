@@ -53,7 +53,7 @@ const median = (values: readonly number[]): number => {
 }
 
 /** Growth per round over the last three quarters of the rounds: the median slope between rounds at most `maxLag` apart. */
-export function trendPerRound(heap: readonly number[], maxLag = MAX_LAG): number {
+function trendPerRound(heap: readonly number[], maxLag = MAX_LAG): number {
   const y = heap.slice(Math.floor(heap.length / 4))
   const slopes: number[] = []
   for (let i = 0; i < y.length; i++) for (let j = i + 1; j <= Math.min(i + maxLag, y.length - 1); j++) slopes.push((y[j]! - y[i]!) / (j - i))
