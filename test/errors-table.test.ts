@@ -51,6 +51,7 @@ const cause = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }
 /** Instances of each class, one per code it can carry. */
 const samples: Record<string, () => AnyFanoutError[]> = {
   InvalidOptionError: () => [new core.InvalidOptionError('bad')],
+  InvalidArgumentError: () => [new core.InvalidArgumentError('deep')],
   FlowError: () => [new core.FlowError('f', 't', new Error('x'), [], false)],
   CycleError: () => [new core.CycleError('f', ['a', 'b'])],
   UnknownTaskError: () => [new core.UnknownTaskError('unknown', 'x')],

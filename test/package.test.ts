@@ -73,6 +73,7 @@ describe('package', () => {
         "Flow",
         "FlowError",
         "FlowExit",
+        "InvalidArgumentError",
         "InvalidOptionError",
         "Loader",
         "NotFoundError",

@@ -7,6 +7,7 @@ const brand = Symbol.for('fanout.error')
 
 export type FanoutErrorCode =
   | 'FANOUT_INVALID_OPTION'
+  | 'FANOUT_INVALID_ARGUMENT'
   | 'FANOUT_TASK_FAILED'
   | 'FANOUT_TIMEOUT'
   | 'FANOUT_DEADLINE'
@@ -51,6 +52,17 @@ export class InvalidOptionError extends FanoutError {
   constructor(message: string) {
     super('FANOUT_INVALID_OPTION', message)
     this.name = 'InvalidOptionError'
+  }
+}
+
+/**
+ * A call's argument is beyond a documented limit (e.g. a `cacheKey()` part nested deeper than
+ * 100 levels): refused at once with the limit named, before any work or a stack overflow.
+ */
+export class InvalidArgumentError extends FanoutError {
+  constructor(message: string) {
+    super('FANOUT_INVALID_ARGUMENT', message)
+    this.name = 'InvalidArgumentError'
   }
 }
 
