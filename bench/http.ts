@@ -19,13 +19,14 @@
  * Each run is 64 async loops pulling the next index; a request's latency is from its call to its
  * parsed body. 1 warm-up run per contender, then 7 interleaved measured runs; medians of the
  * runs' req/s, p50 and p99. Every run's results (request i answers with id i) are checked after
- * the clock stops.
+ * the clock stops. Then how exactly the headers and body limits fire (`phase-timeouts.ts`).
  */
 import { Agent as NodeAgent, createServer, get as nodeGet, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Pool, request as undiciRequest } from 'undici'
 import type * as FanoutHttp from '../src/http/index.js'
 import type { BenchContext, BenchReport, Benchmark, Measurement } from './harness.js'
+import { PHASE_TIMEOUT_METRICS, phaseTimeoutBar, phaseTimeouts } from './phase-timeouts.js'
 
 /** fanout/http, compiled (see `fanout.ts` for why dist/ and not src/). */
 const { createHttpClient } = (await import(new URL('../dist/http/index.js', import.meta.url).href)) as typeof FanoutHttp
@@ -201,6 +202,9 @@ export const http: Benchmark = {
       measurements.push({ contender: c.name, metric: 'p50_ms', value: median(p50.get(c.name)!), unit: 'ms' })
       measurements.push({ contender: c.name, metric: 'p99_ms', value: median(p99.get(c.name)!), unit: 'ms' })
     }
+    const timeouts = await phaseTimeouts(createHttpClient, (line) => ctx.progress(line))
+    measurements.push(...timeouts)
+    const timeoutBar = phaseTimeoutBar(timeouts)
     const rate = (name: string): number => median(rates.get(name)!)
     const vsPool = rate('fanout') / rate('undici-pool')
     const vsFetch = rate('fanout') / rate('fetch')
@@ -220,6 +224,11 @@ export const http: Benchmark = {
             `bar "fanout ≥ 0.95× undici-pool req/s": ${verdict(vsPool >= 0.95)} (${vsPool.toFixed(2)}×).`,
             `bar "fanout ≥ 1.5× fetch req/s": ${verdict(vsFetch >= 1.5)} (${vsFetch.toFixed(2)}×).`,
           ],
+        },
+        {
+          title: 'Phase timeouts: ms from the call to the rejection for a headers or body limit of 300 / 800 ms (min and max of 20 concurrent requests)',
+          metrics: PHASE_TIMEOUT_METRICS,
+          notes: [`bar "every limit fires within max(25 ms, 5 %) after its value, never before": ${verdict(timeoutBar.met)}${timeoutBar.met ? '' : ` (${timeoutBar.detail})`}.`],
         },
       ],
     }

@@ -26,6 +26,7 @@ export {
   FanoutError,
   isFanoutError,
   InvalidOptionError,
+  InvalidArgumentError,
   TimeoutError,
   DeadlineError,
   AbortedError,

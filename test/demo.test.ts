@@ -6,7 +6,22 @@
  */
 import { describe, expect, it } from 'vitest'
 import { main } from '../src/cli/main.js'
-import { runDemo } from '../src/demo/demo.js'
+import { formatReport, runDemo, type WayReport } from '../src/demo/demo.js'
+
+const way = (name: string, p50: number, surfaced: number): WayReport => ({
+  way: name,
+  loads: 20,
+  p50,
+  p95: p50,
+  p99: p50,
+  upstreamCalls: 100,
+  throttled: 0,
+  upstreamErrors: 10,
+  surfaced,
+  absorbed: 0,
+  typical: undefined,
+})
+const FORMAT = { loads: 20, concurrency: 4, failureRate: 0.5, seed: 1, color: false, width: 40 }
 
 describe('fanout demo', () => {
   it('loads the page three ways and reports each', async () => {
@@ -35,6 +50,20 @@ describe('fanout demo', () => {
     expect(fanout!.absorbed).toBeGreaterThan(0)
   }, 60_000)
 
+  it('--failure-rate 0.5: a way whose every load failed has no p50, and the summary says so instead of NaN×', async () => {
+    const lines = formatReport({ ways: [way('sequential', Number.NaN, 20), way('naive Promise.all', 240, 12), way('fanout', 80, 3)], seconds: 1 }, FORMAT)
+    const summary = lines.find((l) => l.startsWith('fanout: '))!
+    expect(summary).toMatch(/^fanout: p50 not comparable with sequential \(all 20 of its loads failed\) and p50 3\.0× faster than naive Promise\.all; /)
+    const allFailed = formatReport({ ways: [way('sequential', 400, 0), way('naive Promise.all', 240, 0), way('fanout', Number.NaN, 20)], seconds: 1 }, FORMAT)
+    expect(allFailed.find((l) => l.startsWith('fanout: '))).toMatch(/^fanout: p50 not comparable with sequential \(all 20 of fanout's loads failed\) and p50 not comparable/)
+    const slower = formatReport({ ways: [way('sequential', 40, 0), way('naive Promise.all', 240, 0), way('fanout', 80, 0)], seconds: 1 }, FORMAT)
+    expect(slower.find((l) => l.startsWith('fanout: '))).toMatch(/^fanout: p50 2\.0× slower than sequential and p50 3\.0× faster than naive Promise\.all; /)
+    // End to end at the highest failure rate the command accepts: no NaN anywhere in the report.
+    const printed: string[] = []
+    await runDemo({ loads: 12, concurrency: 6, latencyScale: 0.2, failureRate: 0.5, seed: 2, print: (l) => printed.push(l) })
+    expect(printed.join('\n')).not.toContain('NaN')
+  }, 60_000)
+
   it('the command line: --help, and clear errors for bad options', async () => {
     const out: string[] = []
     const err: string[] = []
@@ -44,9 +73,25 @@ describe('fanout demo', () => {
     expect(await main(['--help'], io)).toBe(0)
     expect(await main(['demo', '--loads', '0'], io)).toBe(2)
     expect(err.at(-1)).toMatch(/--loads must be an integer from 1 to 10000, got "0"/)
-    expect(await main(['demo', '--louds', '5'], io)).toBe(2)
-    expect(err.at(-1)).toMatch(/louds/)
     expect(await main(['deploy'], io)).toBe(2)
     expect(err.at(-1)).toMatch(/unknown command "deploy"/)
+  })
+
+  it('demo flag errors read like lint\'s: one line naming the flag, a did-you-mean or the valid range, the help hint, exit 2', async () => {
+    const cases: [string[], string][] = [
+      [['--louds', '5'], 'unknown option "--louds". Did you mean "--loads"?'],
+      [['--failure-rate', '0.6'], '--failure-rate must be a number from 0 to 0.5, got "0.6".'],
+      [['--concurrency', '2.5'], '--concurrency must be an integer from 1 to 256, got "2.5".'],
+      [['--seed'], '--seed needs a value.'],
+      [['--loads', '-5'], '--loads needs a value (a value starting with "-" is written --loads=-…).'],
+      [['--no-color=yes'], '--no-color takes no value.'],
+      [['fast'], 'unexpected argument "fast": this command takes options only.'],
+    ]
+    for (const [argv, message] of cases) {
+      const out: string[] = []
+      const err: string[] = []
+      const code = await main(['demo', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false, env: {} })
+      expect({ argv, code, out, err }).toEqual({ argv, code: 2, out: [], err: [`fanout demo: ${message} Run "fanout demo --help" for the options.`] })
+    }
   })
 })

@@ -294,6 +294,7 @@ declare function fetchOrders(id: string): Promise<string[]>
     const root = project({ 'a.ts': CLEAN, 'notes.md': '# hi\n' })
     const cases: [string[], RegExp][] = [
       [['--frobnicate'], /unknown option "--frobnicate"/],
+      [['--formt', 'json'], /unknown option "--formt"\. Did you mean "--format"\?/],
       [['missing-dir'], /no such file or directory: missing-dir/],
       [['notes.md'], /notes\.md is not a JavaScript or TypeScript file/],
       [['--format', 'xml'], /--format must be text or json, got "xml"/],

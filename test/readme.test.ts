@@ -1,7 +1,9 @@
 /**
  * Runs every ```ts block of README.md as a module, importing `fanout` from the source. A line
- * `console.log(…) // expected` is checked: what it prints (whitespace collapsed) must be where
- * the comment starts, so the documented output cannot drift from the real one.
+ * `console.log(…) // expected` is checked: what it prints must be the whole comment, or the whole
+ * comment up to a ` — ` that starts an explanation, so the documented output cannot drift from
+ * the real one. Whitespace runs compare as one space: util.format wraps long values over lines
+ * that the README writes on one.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
@@ -15,6 +17,13 @@ const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!)
 const outDir = join(root, 'test', '.readme')
 
 const collapse = (text: string): string => text.replace(/\s+/g, ' ').trim()
+
+/** The whole printed value is the documented one, alone or followed by ` — explanation`. */
+export function matchesDocumented(printed: string, documented: string): boolean {
+  const out = collapse(printed)
+  const doc = collapse(documented)
+  return out.length > 0 && (doc === out || doc.startsWith(`${out} — `))
+}
 
 interface Check {
   expected: string
@@ -45,6 +54,24 @@ function instrument(source: string, index: number): { code: string; checks: numb
   return { code: `// Generated from README.md block ${index}; do not edit.\n${code}\nexport {}\n`, checks }
 }
 
+describe('the README output check', () => {
+  it('compares the whole printed value: 5 does not pass for a documented 50, nor 50 for 5', () => {
+    expect(matchesDocumented('5', '50')).toBe(false)
+    expect(matchesDocumented('50', '5')).toBe(false)
+    expect(matchesDocumented('true', 'true true')).toBe(false)
+    expect(matchesDocumented('[ 1, 2 ]', '[ 1, 2, 3 ]')).toBe(false)
+    expect(matchesDocumented('', '')).toBe(false)
+  })
+
+  it('accepts the exact value, a trailing explanation after " — ", and line wrapping', () => {
+    expect(matchesDocumented('50', '50')).toBe(true)
+    expect(matchesDocumented('50 ', ' 50')).toBe(true)
+    expect(matchesDocumented('5', '5 — the burst')).toBe(true)
+    expect(matchesDocumented('5', '5— the burst')).toBe(false)
+    expect(matchesDocumented(format({ a: 'x'.repeat(40), b: 'y'.repeat(40) }), `{ a: '${'x'.repeat(40)}', b: '${'y'.repeat(40)}' }`)).toBe(true)
+  })
+})
+
 describe('README examples', () => {
   it('has examples', () => {
     expect(blocks.length).toBeGreaterThan(5)
@@ -69,8 +96,7 @@ describe('README examples', () => {
       }
       expect(seen).toHaveLength(checks)
       for (const { expected, printed } of seen) {
-        expect(collapse(printed).length).toBeGreaterThan(0)
-        expect(collapse(expected).startsWith(collapse(printed)), `printed ${JSON.stringify(printed)}, README says ${JSON.stringify(expected)}`).toBe(true)
+        expect(matchesDocumented(printed, expected), `printed ${JSON.stringify(printed)}, README says ${JSON.stringify(expected)}`).toBe(true)
       }
     })
   })

@@ -16,6 +16,7 @@
  */
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, InvalidOptionError, NotFoundError } from '../core/errors.js'
+import { own } from '../core/own.js'
 import { onAbort } from '../core/signals.js'
 import { checkClock, checkFunction, checkKnownKeys, checkName, checkNumber, checkDuration, show, snapshot } from '../core/validate.js'
 import { limit as makeLimit, type Limiter } from '../policies/limit.js'
@@ -228,8 +229,7 @@ export class Loader<K, V, Id = K> {
       if (batch.keys.length >= this.#maxBatchSize) this.#close(batch)
       return promise
     }
-    const scope = options?.scope
-    const signal = options?.signal
+    const { scope, signal } = own(options)
     if (signal?.aborted) return Promise.reject(signal.reason)
     const id = this.#keyOf === undefined ? (key as unknown as Id) : this.#keyOf(key)
     let memo: Map<Id, Entry<V>> | undefined
@@ -276,7 +276,7 @@ export class Loader<K, V, Id = K> {
 
   /** Forgets `key`'s memoized value (the next load asks again). */
   clear(key: K, options?: { readonly scope?: string }): this {
-    const scope = options?.scope
+    const scope = own(options).scope
     const memo = scope === undefined ? this.#root : this.#scoped.get(scope)
     const id = this.#keyOf === undefined ? (key as unknown as Id) : this.#keyOf(key)
     if (memo?.delete(id) === true) {
@@ -288,8 +288,9 @@ export class Loader<K, V, Id = K> {
 
   /** Forgets every memoized value (of one scope, when given). */
   clearAll(options?: { readonly scope?: string }): this {
-    if (options !== undefined && 'scope' in options) {
-      const scope = options.scope
+    const opts = own(options)
+    if ('scope' in opts) {
+      const scope = opts.scope
       const memo = scope === undefined ? this.#root : this.#scoped.get(scope)
       if (memo !== undefined) {
         this.#memoSize -= memo.size

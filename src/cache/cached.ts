@@ -27,6 +27,7 @@
  */
 import { systemClock, type Clock } from '../core/clock.js'
 import { InvalidOptionError, isFanoutError, TimeoutError } from '../core/errors.js'
+import { own } from '../core/own.js'
 import { checkClock, checkDuration, checkFunction, checkKnownKeys, checkName, show, snapshot } from '../core/validate.js'
 import { withTimeLimit } from '../core/time-limit.js'
 import { codeOf, statusOf, TRANSIENT_ERROR_CODES } from '../policies/classify.js'
@@ -302,7 +303,7 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
     return 'expired'
   }
 
-  const entry = (key: K, options?: CachedCallOptions): Promise<CachedResult<V>> => lookup(key, options?.signal)
+  const entry = (key: K, options?: CachedCallOptions): Promise<CachedResult<V>> => lookup(key, own(options).signal)
   const call = (key: K, options?: CachedCallOptions): Promise<V> => entry(key, options).then((r) => r.value)
   return Object.assign(call, {
     entry,
@@ -394,7 +395,7 @@ function parseNegative(where: string, value: unknown): Parsed<unknown>['negative
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidOptionError(`${where}: \`negative\` must be an object { ttl, when? }, got ${show(value)}.`)
   }
-  const opts = { ...(value as Partial<NegativeCacheOptions>) }
+  const opts = snapshot(`${where} negative`, value as NegativeCacheOptions)
   checkKnownKeys(`${where} negative`, opts, ['ttl', 'when'])
   const when = opts.when === undefined ? undefined : checkFunction<(error: unknown) => boolean>(where, 'negative.when', opts.when, '(error) => boolean')
   return { ttl: lifetime(where, 'negative.ttl', opts.ttl), when }

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { cacheKey } from './key.js'
+import { isFanoutError, InvalidArgumentError } from '../core/errors.js'
+import { cacheKey, MAX_KEY_DEPTH } from './key.js'
 
 /**
  * An independent model of key equality: a canonical tree of tags and strings, compared through
@@ -261,6 +262,42 @@ describe('cacheKey()', () => {
       const map = new Map<string, unknown>()
       map.set('me', map)
       expect(() => cacheKey(map)).toThrow(/in a Map entry.*cycle/)
+    })
+
+    it('F3: a part nested 10,000 deep is refused with a FanoutError naming the depth limit, not a stack overflow', () => {
+      const nest = (depth: number, wrap: (inner: unknown) => unknown): unknown => {
+        let value: unknown = 1
+        for (let i = 0; i < depth; i++) value = wrap(value)
+        return value
+      }
+      const wraps: Record<string, (inner: unknown) => unknown> = {
+        array: (inner) => [inner],
+        object: (inner) => ({ next: inner }),
+        map: (inner) => new Map([['k', inner]]),
+        set: (inner) => new Set([inner]),
+      }
+      for (const [kind, wrap] of Object.entries(wraps)) {
+        let thrown: unknown
+        try {
+          cacheKey('user', nest(10_000, wrap))
+        } catch (error) {
+          thrown = error
+        }
+        expect(thrown, kind).toBeInstanceOf(InvalidArgumentError)
+        expect(isFanoutError(thrown, 'FANOUT_INVALID_ARGUMENT'), kind).toBe(true)
+        expect((thrown as Error).message, kind).toMatch(/^cacheKey\(\): parts\[1\].*… nests arrays, objects, Maps or Sets more than 100 levels deep, the most a cache key may have\./)
+      }
+      expect(() => cacheKey(nest(10_000, wraps.object!))).toThrow('cacheKey(): parts[0].next.next.next… nests')
+    })
+
+    it('the depth limit is exact: 100 levels encode, 101 do not', () => {
+      expect(MAX_KEY_DEPTH).toBe(100)
+      let value: unknown = 'leaf'
+      for (let i = 0; i < MAX_KEY_DEPTH; i++) value = [value]
+      expect(cacheKey(value)).toBe('a1:'.repeat(MAX_KEY_DEPTH) + 's4:leaf')
+      expect(() => cacheKey([value])).toThrow(InvalidArgumentError)
+      // Depth counts nesting, not size: a wide, shallow part is fine.
+      expect(cacheKey(Array.from({ length: 10_000 }, (_, i) => ({ i })))).toMatch(/^a10000:/)
     })
 
     it('functions', () => {

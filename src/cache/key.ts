@@ -14,7 +14,19 @@
  * What cannot be encoded faithfully is refused with a TypeError naming the offending part and how
  * to fix it, rather than silently collapsed: BigInt, symbols, functions, cycles and class
  * instances other than Date, Map, Set and Array.
+ *
+ * Containers nest at most `MAX_KEY_DEPTH` levels: deeper input is refused with an
+ * `InvalidArgumentError` naming the limit, not a stack overflow half-way through the encoding.
  */
+import { InvalidArgumentError } from '../core/errors.js'
+
+/**
+ * Arrays, objects, Maps and Sets inside each other, at most. What identifies a request is a few
+ * levels deep; 100 (MongoDB's limit for a document's nesting) leaves room for generated query
+ * objects while the recursion stays far from the stack limit whatever the caller's own depth,
+ * and the cycle check (a scan of the containers above) stays cheap.
+ */
+export const MAX_KEY_DEPTH = 100
 
 type PathStep = string | number | { readonly in: 'map' | 'set' }
 
@@ -73,6 +85,7 @@ function encodeObject(value: object, walk: Walk): string {
   if (walk.stack.includes(value)) {
     throw refuse(walk, 'a reference back to an object that contains it (a cycle)', 'A cache key must be a finite tree: pass only the fields that identify the request.')
   }
+  if (walk.stack.length >= MAX_KEY_DEPTH) throw tooDeep(walk)
   walk.stack.push(value)
   let out: string
   if (Array.isArray(value)) out = encodeArray(value, walk)
@@ -143,6 +156,15 @@ function isPlainObject(value: object): boolean {
 
 function refuse(walk: Walk, found: string, fix: string): TypeError {
   return new TypeError(`cacheKey(): ${describePath(walk.path)} is ${found}, which cannot be part of a cache key. ${fix}`)
+}
+
+function tooDeep(walk: Walk): InvalidArgumentError {
+  // The full path would be 100 steps long: its first few say which part and where it goes deep.
+  const shown = walk.path.slice(0, 4)
+  return new InvalidArgumentError(
+    `cacheKey(): ${describePath(shown)}${walk.path.length > shown.length ? '…' : ''} nests arrays, objects, Maps or Sets more than ` +
+      `${MAX_KEY_DEPTH} levels deep, the most a cache key may have. Pass only the fields that identify the request.`,
+  )
 }
 
 function describePath(path: readonly PathStep[]): string {

@@ -16,6 +16,7 @@
  */
 import { invoke } from '../core/call.js'
 import { AbortedError } from '../core/errors.js'
+import { own } from '../core/own.js'
 import { onAbort } from '../core/signals.js'
 
 export interface SingleFlightRunOptions {
@@ -91,7 +92,7 @@ export function singleFlight(): SingleFlight {
       if (typeof work !== 'function') {
         return Promise.reject(new TypeError(`singleFlight().run(): the work must be a function (signal) => value, got ${typeof work}.`))
       }
-      const signal = options?.signal
+      const signal = own(options).signal
       if (signal?.aborted === true) return Promise.reject(signal.reason)
       return new Promise<T>((resolve, reject) => {
         const current = flights.get(key)

@@ -8,10 +8,11 @@
  * A value without headers (parsed JSON, a number…) says nothing, and is storable.
  */
 import { headerValue } from '../core/headers.js'
+import { field } from '../core/own.js'
 
 export function isStorable(value: unknown, shared: boolean): boolean {
   if (typeof value !== 'object' || value === null) return true
-  const headers = (value as { headers?: unknown }).headers
+  const headers = field(value, 'headers')
   if (typeof headers !== 'object' || headers === null) return true
   const cacheControl = headerValue(headers, 'cache-control')
   if (cacheControl !== undefined) {

@@ -12,6 +12,7 @@
  * wall-clock `clock` (e.g. `{ ...systemClock, now: Date.now }`), since the default monotonic clock
  * starts at 0 in every process.
  */
+import { own } from '../core/own.js'
 
 /** The entry layout this version of fanout reads and writes; any other is treated as a miss. */
 export const CACHE_ENTRY_FORMAT = 1
@@ -60,7 +61,8 @@ export interface CacheStore {
 /** The entry if `raw` has the layout of {@link CACHE_ENTRY_FORMAT}, otherwise `undefined`. */
 export function readEntry(raw: unknown): CacheEntry | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined
-  const e = raw as Partial<Record<keyof CacheValueEntry | keyof CacheErrorEntry, unknown>>
+  // Own properties only: an entry missing a field must not borrow one from Object.prototype (I10).
+  const e = own(raw) as Partial<Record<keyof CacheValueEntry | keyof CacheErrorEntry, unknown>>
   if (e.format !== CACHE_ENTRY_FORMAT) return undefined
   if (!(typeof e.version === 'string' || typeof e.version === 'number' || e.version === null)) return undefined
   for (const t of [e.storedAt, e.freshUntil, e.staleUntil, e.errorUntil]) if (typeof t !== 'number' || Number.isNaN(t)) return undefined

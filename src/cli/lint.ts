@@ -9,12 +9,11 @@
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { parse as parsePath } from 'node:path'
-import { parseArgs } from 'node:util'
 import type { ESLint, Linter as LinterType, Rule } from 'eslint'
 import type IgnoreFactory from 'ignore'
 import { displayPath, EXTENSIONS, findFiles, PathError } from './lint-files.js'
 import { formatJson, formatText, remaining, type FileResult, type Finding, type Severity } from './lint-format.js'
-import { missingPackage, UsageError } from './usage.js'
+import { missingPackage, parseCommandArgs, UsageError } from './usage.js'
 
 export interface LintIo {
   /** Writes one line (or block) to stdout. */
@@ -270,7 +269,7 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[], io: LintIo): Options {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: [...argv],
     options: {
       fix: { type: 'boolean' },
@@ -338,9 +337,7 @@ export async function runLint(argv: readonly string[], io: LintIo, deps: LintDep
     }
     return results.some((file) => remaining(file).length > 0) ? 1 : 0
   } catch (error) {
-    if (error instanceof UsageError || error instanceof PathError || (error as { code?: string } | null)?.code?.startsWith('ERR_PARSE_ARGS') === true) {
-      const unknownOption = /^Unknown option '([^']+)'/.exec((error as Error).message)?.[1]
-      if (unknownOption !== undefined) (error as Error).message = `unknown option "${unknownOption}".`
+    if (error instanceof UsageError || error instanceof PathError) {
       const hint = error instanceof PathError || /^lint needs|ESLint rules need/.test((error as Error).message) ? '' : ' Run "fanout lint --help" for the options.'
       io.err(`fanout lint: ${(error as Error).message}${hint}`)
       return 2

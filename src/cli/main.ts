@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 /**
- * The `fanout` command: `fanout demo` (the product-page demo) and `fanout --help`.
- * Argument parsing is node:util's parseArgs; every bad value gets a message saying what to pass.
+ * The `fanout` command: `fanout demo` (the product-page demo), `fanout lint`, `--help` and
+ * `--version`. Argument parsing is node:util's parseArgs (through `parseCommandArgs`); every bad
+ * value gets a message saying what to pass, and a usage error exits 2.
  */
-import { realpathSync } from 'node:fs'
+import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import type { runDemo as RunDemo } from '../demo/demo.js'
-import { missingPackage, UsageError } from './usage.js'
+import { closest } from '../core/validate.js'
+import { missingPackage, parseCommandArgs, UsageError } from './usage.js'
+
+const COMMANDS = ['demo', 'lint'] as const
 
 const HELP = `Usage: fanout <command> [options]
 
@@ -17,7 +20,17 @@ Commands:
   lint      find waterfalls (independent awaits run one after another) and auth checks run in
             parallel with the data they guard; --fix applies the safe rewrites
 
+Options:
+  -h, --help     this help
+  -v, --version  fanout's version
+
 Run "fanout <command> --help" for a command's options.`
+
+/** fanout's version, from its package.json: two levels up from both src/cli and dist/cli. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }
+  return String(pkg.version)
+}
 
 const DEMO_HELP = `Usage: fanout demo [options]
 
@@ -55,70 +68,92 @@ function number(name: string, raw: string | undefined, min: number, max: number,
   return value
 }
 
-export async function main(
-  argv: readonly string[],
-  io: { out: (line: string) => void; err: (line: string) => void; isTTY: boolean; env: Record<string, string | undefined>; cwd?: string },
-): Promise<number> {
+const DEMO_OPTIONS = {
+  loads: { type: 'string' },
+  concurrency: { type: 'string' },
+  'failure-rate': { type: 'string' },
+  seed: { type: 'string' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+interface Io {
+  out: (line: string) => void
+  err: (line: string) => void
+  isTTY: boolean
+  env: Record<string, string | undefined>
+  cwd?: string
+}
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    io.out(HELP)
-    return command === undefined ? 1 : 0
+  if (command === undefined) {
+    // No command is a usage error: the usage goes where errors go, and the exit code says so.
+    io.err(HELP)
+    return 2
   }
+  if (command === '-h' || command === '--help' || command === 'help') {
+    io.out(HELP)
+    return 0
+  }
+  if (command === '-v' || command === '--version') {
+    io.out(version())
+    return 0
+  }
+  if (command === 'demo') return demo(rest, io)
+  if (command === 'lint') {
+    const { runLint } = await import('./lint.js')
+    return await runLint(rest, { out: io.out, err: io.err, cwd: io.cwd ?? process.cwd(), isTTY: io.isTTY, env: io.env })
+  }
+  const guess = closest(command, command.startsWith('-') ? ['--help', '--version'] : COMMANDS)
+  io.err(
+    `fanout: unknown ${command.startsWith('-') ? 'option' : 'command'} "${command}".${guess === undefined ? '' : ` Did you mean "${guess}"?`}` +
+      ' Run "fanout --help" for the commands.',
+  )
+  return 2
+}
+
+/** `fanout demo`: exit 0, or 2 with a one-line message for a usage error (as `fanout lint` does). */
+async function demo(argv: readonly string[], io: Io): Promise<number> {
   try {
-    if (command === 'demo') {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          loads: { type: 'string' },
-          concurrency: { type: 'string' },
-          'failure-rate': { type: 'string' },
-          seed: { type: 'string' },
-          'no-color': { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-        allowPositionals: false,
-      })
-      if (values.help === true) {
-        io.out(DEMO_HELP)
-        return 0
-      }
-      const color = values['no-color'] !== true && io.isTTY && io.env.NO_COLOR === undefined
-      const runDemo = await loadDemo()
-      let statusShown = false
-      await runDemo({
-        loads: number('loads', values.loads, 1, 10_000, true, 100),
-        concurrency: number('concurrency', values.concurrency, 1, 256, true, 8),
-        failureRate: number('failure-rate', values['failure-rate'], 0, 0.5, false, 0.02),
-        seed: number('seed', values.seed, 0, 2 ** 31 - 1, true, 1),
-        color,
-        print: io.out,
-        // A status line that rewrites itself, on a terminal only (logs stay clean).
-        progress: io.isTTY
-          ? (text) => {
-              if (text === undefined) {
-                if (statusShown) io.err('\r\x1b[2K')
-                statusShown = false
-                return
-              }
-              statusShown = true
-              io.err(`\r\x1b[2K${text}`)
-            }
-          : undefined,
-      })
+    const { values } = parseCommandArgs({ args: [...argv], options: DEMO_OPTIONS, strict: true, allowPositionals: false })
+    if (values.help === true) {
+      io.out(DEMO_HELP)
       return 0
     }
-    if (command === 'lint') {
-      const { runLint } = await import('./lint.js')
-      return await runLint(rest, { out: io.out, err: io.err, cwd: io.cwd ?? process.cwd(), isTTY: io.isTTY, env: io.env })
+    // Every value is checked before the (slow) demo starts.
+    const settings = {
+      loads: number('loads', values.loads, 1, 10_000, true, 100),
+      concurrency: number('concurrency', values.concurrency, 1, 256, true, 8),
+      failureRate: number('failure-rate', values['failure-rate'], 0, 0.5, false, 0.02),
+      seed: number('seed', values.seed, 0, 2 ** 31 - 1, true, 1),
     }
-    throw new UsageError(`unknown command "${command}".\n\n${HELP}`)
+    const color = values['no-color'] !== true && io.isTTY && io.env.NO_COLOR === undefined
+    const runDemo = await loadDemo()
+    let statusShown = false
+    await runDemo({
+      ...settings,
+      color,
+      print: io.out,
+      // A status line that rewrites itself, on a terminal only (logs stay clean).
+      progress: io.isTTY
+        ? (text) => {
+            if (text === undefined) {
+              if (statusShown) io.err('\r\x1b[2K')
+              statusShown = false
+              return
+            }
+            statusShown = true
+            io.err(`\r\x1b[2K${text}`)
+          }
+        : undefined,
+    })
+    return 0
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
-      io.err(`fanout: ${(error as Error).message}`)
-      return 2
-    }
-    throw error
+    if (!(error instanceof UsageError)) throw error
+    const hint = /needs the optional peer/.test(error.message) ? '' : ' Run "fanout demo --help" for the options.'
+    io.err(`fanout demo: ${error.message}${hint}`)
+    return 2
   }
 }
 

@@ -23,6 +23,7 @@
  * LRU, for instance) for another policy.
  */
 import { afterTick } from '../batch/tick.js'
+import { hasField } from '../core/own.js'
 
 /** Keys memoized at most by the default cache map; the oldest go first. */
 const DEFAULT_CACHE_SIZE = 10_000
@@ -70,9 +71,9 @@ function isArrayLike(x: unknown): x is ArrayLike<unknown> {
 
 const CONTRACT = 'DataLoader must be constructed with a function which accepts Array<key> and returns Promise<Array<value>>, but '
 
-/** Options as DataLoader reads them: any value, property by property (`options && options.x`). */
+/** Options as DataLoader reads them: any value, property by property (`options && options.x`), own properties only (I10). */
 type Loose = Readonly<Record<string, unknown>> | null | undefined
-const read = (options: Loose, name: string): unknown => options && options[name]
+const read = (options: Loose, name: string): unknown => options && (Object.hasOwn(options, name) ? options[name] : undefined)
 
 /** `'' + value`, which is what DataLoader's messages do (not String(): it differs for some objects). */
 const concat = (value: unknown): string => '' + (value as string)
@@ -275,7 +276,7 @@ function validCacheMap(options: Loose): unknown {
   const cacheMap = read(options, 'cacheMap')
   if (cacheMap === undefined) return undefined
   if (cacheMap !== null) {
-    const missing = ['get', 'set', 'delete', 'clear'].filter((method) => cacheMap && typeof (cacheMap as Record<string, unknown>)[method] !== 'function')
+    const missing = ['get', 'set', 'delete', 'clear'].filter((method) => cacheMap && (!hasField(Object(cacheMap), method) || typeof (cacheMap as Record<string, unknown>)[method] !== 'function'))
     if (missing.length !== 0) throw new TypeError('Custom cacheMap missing methods: ' + missing.join(', '))
   }
   return cacheMap

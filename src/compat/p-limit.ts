@@ -10,6 +10,7 @@
  * `npm run bench -- limiter`); and the backlog is bounded: beyond 10 million waiting calls,
  * `limit()` throws a RangeError instead of growing.
  */
+import { own } from '../core/own.js'
 
 export interface LimitFunction {
   /** Calls currently running. */
@@ -53,7 +54,7 @@ const capture = (resolve: (value: unknown) => void, reject: (reason: unknown) =>
 export default function pLimit(options: number | Options): LimitFunction {
   let concurrency: unknown = options
   let rejectOnClear: unknown = false
-  if (typeof options === 'object' && options !== null) ({ concurrency, rejectOnClear = false } = options)
+  if (typeof options === 'object' && options !== null) ({ concurrency, rejectOnClear = false } = own(options))
   validateConcurrency(concurrency)
   if (typeof rejectOnClear !== 'boolean') throw new TypeError('Expected `rejectOnClear` to be a boolean')
   let limit: number = concurrency

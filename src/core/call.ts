@@ -4,6 +4,7 @@
  * call too, so the same policies work standalone and inside flows.
  */
 import type { Clock } from './clock.js'
+import { field } from './own.js'
 import type { Recorder } from './trace.js'
 
 /** What every layer receives. Layers pass a copy downwards (`{ ...ctx, signal }`), never mutate it. */
@@ -59,7 +60,7 @@ export function pipe(...policies: Policy[]): Pipeline {
 }
 
 function isPipeline(policy: Policy): policy is Pipeline {
-  return Array.isArray((policy as Partial<Pipeline>).policies)
+  return Array.isArray(field(policy, 'policies'))
 }
 
 /**

@@ -7,6 +7,7 @@ const brand = Symbol.for('fanout.error')
 
 export type FanoutErrorCode =
   | 'FANOUT_INVALID_OPTION'
+  | 'FANOUT_INVALID_ARGUMENT'
   | 'FANOUT_TASK_FAILED'
   | 'FANOUT_TIMEOUT'
   | 'FANOUT_DEADLINE'
@@ -22,6 +23,13 @@ export type FanoutErrorCode =
   | 'FANOUT_NOT_FOUND'
   | 'FANOUT_PAGINATION'
   | 'FANOUT_URL_TOO_LONG'
+  | 'FANOUT_HTTP_STATUS'
+  | 'FANOUT_HTTP_TOO_LARGE'
+  | 'FANOUT_HTTP_SSRF'
+  | 'FANOUT_HTTP_REDIRECT'
+  | 'FANOUT_HTTP_INVALID_JSON'
+  | 'FANOUT_HTTP_PROTOCOL'
+  | 'FANOUT_NETWORK'
 
 export class FanoutError extends Error {
   readonly code: FanoutErrorCode
@@ -44,6 +52,17 @@ export class InvalidOptionError extends FanoutError {
   constructor(message: string) {
     super('FANOUT_INVALID_OPTION', message)
     this.name = 'InvalidOptionError'
+  }
+}
+
+/**
+ * A call's argument is beyond a documented limit (e.g. a `cacheKey()` part nested deeper than
+ * 100 levels): refused at once with the limit named, before any work or a stack overflow.
+ */
+export class InvalidArgumentError extends FanoutError {
+  constructor(message: string) {
+    super('FANOUT_INVALID_ARGUMENT', message)
+    this.name = 'InvalidArgumentError'
   }
 }
 

@@ -3,9 +3,12 @@
  * plain record whose names may be in any case. Repeated values (an array, or keys differing only
  * in case) are joined with ", ", as HTTP joins repeated fields.
  */
+import { field } from './own.js'
+
 export function headerValue(headers: object, name: string): string | undefined {
-  if (typeof (headers as { get?: unknown }).get === 'function') {
-    const v: unknown = (headers as { get(name: string): unknown }).get(name)
+  const get = field(headers, 'get')
+  if (typeof get === 'function') {
+    const v: unknown = (get as (name: string) => unknown).call(headers, name)
     return typeof v === 'string' ? v : undefined
   }
   const record = headers as Readonly<Record<string, unknown>>

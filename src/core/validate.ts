@@ -4,6 +4,7 @@
  * session.
  */
 import { InvalidOptionError } from './errors.js'
+import { own } from './own.js'
 
 /** Renders a received value for a message without throwing on exotic inputs. */
 export function show(value: unknown): string {
@@ -23,7 +24,8 @@ export interface DurationRule {
 }
 
 /** A duration in milliseconds: a finite number within [min, max]. */
-export function checkDuration(where: string, name: string, value: unknown, rule: DurationRule = {}): number {
+export function checkDuration(where: string, name: string, value: unknown, rawRule?: DurationRule): number {
+  const rule = own(rawRule)
   const min = rule.min ?? 1
   const max = rule.max ?? Number.MAX_SAFE_INTEGER
   const inf = rule.allowInfinity === true
@@ -87,13 +89,16 @@ function editDistance(a: string, b: string): number {
   return d[rows * cols - 1]!
 }
 
-/** Takes a snapshot of a plain options object: later mutation by the caller has no effect. */
+/**
+ * Takes a snapshot of a plain options object: later mutation by the caller has no effect, and
+ * only its own properties count (see `own`).
+ */
 export function snapshot<T extends object>(where: string, options: T | undefined): Partial<T> {
-  if (options === undefined) return {}
+  if (options === undefined) return Object.create(null) as Partial<T>
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidOptionError(`${where}: options must be a plain object, got ${show(options)}.`)
   }
-  return { ...options }
+  return own(options)
 }
 
 export interface NumberRule {
@@ -108,7 +113,8 @@ export interface NumberRule {
 }
 
 /** A number within [min, max] (an integer if asked), or an error naming the option and the range. */
-export function checkNumber(where: string, name: string, value: unknown, rule: NumberRule): number {
+export function checkNumber(where: string, name: string, value: unknown, rawRule: NumberRule): number {
+  const rule = own(rawRule) as NumberRule
   const unit = rule.unit !== undefined ? ` ${rule.unit}` : ''
   const kind = rule.integer === true ? 'an integer' : 'a number'
   const range = `${kind} from ${rule.min} to ${rule.max}${unit}${rule.allowInfinity === true ? ' or Infinity' : ''}`

@@ -193,13 +193,24 @@ export function formatReport(report: DemoReport, o: FormatOptions): string[] {
   if (seq !== undefined && naive !== undefined && fan !== undefined) {
     lines.push('')
     lines.push(
-      `fanout: p50 ${(seq.p50 / fan.p50).toFixed(1)}× faster than sequential and ${(naive.p50 / fan.p50).toFixed(1)}× faster than naive Promise.all; ` +
+      `fanout: ${compareP50(fan, seq)} and ${compareP50(fan, naive)}; ` +
         `${fan.upstreamCalls} upstream calls vs ${naive.upstreamCalls} (batching and caching); ${fan.throttled} 429s received, ${fan.surfaced} page loads failed.`,
     )
   }
   lines.push('errors absorbed: failed upstream calls in page loads that still rendered (retried, or an optional part fell back); pages failed: loads whose error reached the visitor.')
   lines.push(`(${report.seconds.toFixed(1)} s in all)`)
   return lines
+}
+
+/**
+ * "p50 2.1× faster than sequential", or why there is no ratio: a way whose every load failed has
+ * no p50 (a ratio of it would print NaN×).
+ */
+export function compareP50(fan: WayReport, other: WayReport): string {
+  if (Number.isNaN(other.p50)) return `p50 not comparable with ${other.way} (all ${other.loads} of its loads failed)`
+  if (Number.isNaN(fan.p50)) return `p50 not comparable with ${other.way} (all ${fan.loads} of fanout's loads failed)`
+  const ratio = other.p50 / fan.p50
+  return ratio >= 1 ? `p50 ${ratio.toFixed(1)}× faster than ${other.way}` : `p50 ${(1 / ratio).toFixed(1)}× slower than ${other.way}`
 }
 
 const ms = (x: number): string => (Number.isNaN(x) ? '—' : `${x.toFixed(0)} ms`)

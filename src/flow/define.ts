@@ -281,7 +281,7 @@ export interface FlowOptions {
  *   .task('posts', async ($) => getPosts((await $.user).id))
  */
 export function flow<Input = void, Exit = never>(options: FlowOptions | string = {}): Flow<Empty, Input, Exit> {
-  const opts = typeof options === 'string' ? { name: options } : snapshot('flow()', options)
+  const opts = snapshot('flow()', typeof options === 'string' ? { name: options } : options)
   checkKnownKeys('flow()', opts, ['name', 'clock', 'limit'])
   if (opts.clock !== undefined) checkClock('flow()', opts.clock)
   let limit: Limiter | number | undefined

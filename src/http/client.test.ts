@@ -1,8 +1,7 @@
 /**
- * fanout/http against real loopback servers (127.0.0.1, port 0). undici's own timers cannot be
- * driven by fake time, so the phase-timeout cases use real sockets with short limits (≤ 600 ms)
- * and assert on error types and codes, never on durations; deadlines and timer hygiene are also
- * checked with a hand-driven clock.
+ * fanout/http against real loopback servers (127.0.0.1, port 0). Deadlines and phase limits run
+ * on the client's clock: their timing is checked with a hand-driven clock, never the wall clock;
+ * a few cases also run short real limits (≤ 600 ms) and assert on error types and codes only.
  */
 import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
@@ -27,6 +26,8 @@ import {
   HttpError,
   HttpTimeoutError,
   InvalidJsonError,
+  NetworkError,
+  ProtocolError,
   RedirectError,
   ResponseTooLargeError,
   SsrfBlockedError,
@@ -157,8 +158,8 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection')
 }
 
-/** A clock driven by hand: `advance(ms)` runs what is due; `pending` counts live timers. */
-function manualClock(): Clock & { advance(ms: number): void; readonly pending: number } {
+/** A clock driven by hand: `advance(ms)` runs what is due; `pending` counts live timers, `nextAt` is the earliest one's time. */
+function manualClock(): Clock & { advance(ms: number): void; readonly pending: number; readonly nextAt: number } {
   let now = 0
   const timers = new Map<object, { at: number; fn: () => void }>()
   return {
@@ -181,6 +182,9 @@ function manualClock(): Clock & { advance(ms: number): void; readonly pending: n
     },
     get pending() {
       return timers.size
+    },
+    get nextAt() {
+      return Math.min(...[...timers.values()].map((timer) => timer.at))
     },
   }
 }
@@ -312,8 +316,9 @@ describe('fanout/http: requests and responses', () => {
       res.end(gzipSync('hello').subarray(0, 12))
     })
     const error = await failure(client().get(up.url()))
-    expect(error).not.toBeInstanceOf(HttpError)
-    expect(codeOf(error)).toMatch(/^Z_/)
+    expect(error).toBeInstanceOf(ProtocolError)
+    expect(error).toMatchObject({ code: 'FANOUT_HTTP_PROTOCOL', causeCode: expect.stringMatching(/^Z_/) as unknown, method: 'GET' })
+    expect(isRetryableError(error)).toBe(false)
   })
 
   it('get() and json() reject a status outside 2xx with HttpError; request() resolves it', async () => {
@@ -345,6 +350,44 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     expect(isRetryableError(error)).toBe(true)
   })
 
+  it('B1: the headers limit runs on the client clock: it fires at exactly its value, not before, and destroys the socket', async () => {
+    const clock = manualClock()
+    let arrived = false
+    const up = await serveRaw(() => (arrived = true))
+    let settled = false
+    const pending = failure(client({ clock, timeouts: { headers: 800 } }).get(up.url())).finally(() => (settled = true))
+    // The request reached the server, so it was handed to its socket (the headers phase began) at time 0.
+    await waitFor(() => arrived, 'the request to reach the server')
+    clock.advance(799)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(settled).toBe(false)
+    clock.advance(1)
+    const error = await pending
+    expect(error).toBeInstanceOf(HttpTimeoutError)
+    expect(error).toMatchObject({ phase: 'headers', code: 'FANOUT_TIMEOUT', timeoutMs: 800 })
+    expect(error.message).toBe(`GET ${up.url()}: no response headers within 800 ms of sending the request (timeouts.headers)`)
+    expect(clock.pending).toBe(0)
+    await waitFor(() => up.sockets[0]!.destroyed, 'the socket to be destroyed')
+  })
+
+  it('B2: the body limit runs on the client clock: it fires at exactly its value after the last data', async () => {
+    const clock = manualClock()
+    const up = await serveRaw((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial'))
+    let settled = false
+    const pending = failure(client({ clock, timeouts: { headers: 30_000, body: 300 } }).get(up.url())).finally(() => (settled = true))
+    // The body limit, shorter than what is left of the headers limit, takes over the one timer when the headers arrive.
+    await waitFor(() => clock.nextAt === 300, 'the headers to arrive')
+    clock.advance(299)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(settled).toBe(false)
+    clock.advance(1)
+    const error = await pending
+    expect(error).toMatchObject({ phase: 'body', code: 'FANOUT_TIMEOUT', timeoutMs: 300 })
+    expect(error.message).toMatch(/the response body stalled: no data for 300 ms \(timeouts\.body\)$/)
+    expect(clock.pending).toBe(0)
+    await waitFor(() => up.sockets[0]!.destroyed, 'the socket to be destroyed')
+  })
+
   it('B4: a connection that never completes (black-holed SYN) → the connect timeout fires, transient; the deadline caps it', async () => {
     // A resolver that never answers stands in for a SYN that is dropped: either way the socket
     // never connects, and only the connect phase's own limit can end the wait.
@@ -360,6 +403,24 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     const capped = await failure(client({ lookup }).get('http://black-hole.test/', { deadline: 100 }))
     expect(capped).toBeInstanceOf(HttpTimeoutError)
     expect(capped).toMatchObject({ phase: 'connect', code: 'FANOUT_DEADLINE' })
+  })
+
+  it('B4: the connect limit runs on the client clock, DNS lookup included: it fires at exactly its value', async () => {
+    const clock = manualClock()
+    let asked = 0
+    const c = client({ clock, lookup: () => void asked++, timeouts: { connect: 150 } })
+    let settled = false
+    const pending = failure(c.get('http://black-hole.test/')).finally(() => (settled = true))
+    await waitFor(() => asked === 1, 'the connector to ask for the address')
+    clock.advance(149)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(settled).toBe(false)
+    clock.advance(1)
+    const error = await pending
+    expect(error).toBeInstanceOf(HttpTimeoutError)
+    expect(error).toMatchObject({ phase: 'connect', code: 'FANOUT_TIMEOUT', timeoutMs: 150 })
+    expect(error.message).toBe('GET http://black-hole.test/: could not connect within 150 ms (timeouts.connect)')
+    expect(clock.pending).toBe(0)
   })
 
   it('B12: a pooled keep-alive socket the server closed while idle is not reused; a request that reached a dying socket fails retryably', async () => {
@@ -392,7 +453,8 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     const d = client({ connections: 1 })
     expect((await d.get(up.url('/3'))).text()).toBe('ok')
     const error = await failure(d.get(up.url('/4')))
-    expect(error).not.toBeInstanceOf(HttpError)
+    expect(error).toBeInstanceOf(NetworkError)
+    expect(TRANSIENT_ERROR_CODES.has((error as NetworkError).causeCode!)).toBe(true)
     expect(isRetryableError(error)).toBe(true)
     // The request reached the server, so nothing retries it behind the caller's back: retry()
     // decides, here with a fresh connection.
@@ -436,7 +498,7 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     const pending = failure(c.get(up.url(), { deadline: 1_000 }))
     await waitFor(() => wrote, 'the server to start the body')
     clock.advance(999)
-    expect(clock.pending).toBe(1)
+    expect(clock.pending).toBe(2) // the deadline, and the phase limits' one timer
     clock.advance(1)
     const error = await pending
     expect(error).toBeInstanceOf(HttpTimeoutError)
@@ -453,8 +515,8 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     })
     const c = client()
     const error = await failure(c.get(up.url()))
-    expect(error).not.toBeInstanceOf(HttpError)
-    expect(TRANSIENT_ERROR_CODES.has(codeOf(error)!)).toBe(true)
+    expect(error).toBeInstanceOf(NetworkError)
+    expect(error).toMatchObject({ code: 'FANOUT_NETWORK', causeCode: expect.stringMatching(/^(ECONNRESET|UND_ERR_SOCKET)$/) as unknown })
     expect(isRetryableError(error)).toBe(true)
 
     calls = 0
@@ -474,10 +536,15 @@ describe('fanout/http: slow or broken upstream (B)', () => {
 
   it('B6: a body shorter than its content-length, or a truncated chunked body, is an error', async () => {
     const short = await serveRaw((socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort'))
-    expect(await failure(client().get(short.url()))).toBeInstanceOf(Error)
+    expect(await failure(client().get(short.url()))).toBeInstanceOf(NetworkError)
     const chunked = await serveRaw((socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n'))
     const error = await failure(client().get(chunked.url()))
     expect(TRANSIENT_ERROR_CODES.has(codeOf(error)!)).toBe(true)
+    // Not HTTP at all: a ProtocolError, not retried (the same server would answer the same).
+    const garbage = await serveRaw((socket) => socket.end('NOT HTTP\r\n\r\n'))
+    const broken = await failure(client().get(garbage.url()))
+    expect(broken).toBeInstanceOf(ProtocolError)
+    expect(isRetryableError(broken)).toBe(false)
   })
 
   it('B7: an endless body is cut at maxResponseSize with ResponseTooLargeError; the socket is destroyed', async () => {
@@ -495,6 +562,35 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     expect(error).toMatchObject({ part: 'body', limit: 256 * 1024, code: 'FANOUT_HTTP_TOO_LARGE' })
     expect(isRetryableError(error)).toBe(false)
     await waitFor(() => up.socketOf.get('/')!.destroyed, 'the server to see the socket closed')
+  })
+
+  it('B7, R15: the default maxResponseSize is finite — 10 MiB, as documented: exactly 10 MiB is read, one byte more is refused', async () => {
+    const limit = 10 * 1024 * 1024
+    const documented = /^\| `maxResponseSize` \| (\d+) MiB \|/m.exec(readFileSync(new URL('../../README.md', import.meta.url), 'utf8'))?.[1]
+    expect(Number(documented) * 1024 * 1024).toBe(limit)
+    const chunk = Buffer.alloc(64 * 1024, 'a')
+    const up = await serve((req, res) => {
+      const size = req.url === '/over' || req.url === '/over-declared' ? limit + 1 : limit
+      // Streamed without a content-length, so every byte is counted; or declared up front.
+      res.writeHead(200, req.url === '/over-declared' ? { 'content-length': String(size) } : {})
+      let left = size
+      const pump = (): void => {
+        while (left > 0 && !res.destroyed) {
+          const n = Math.min(left, chunk.length)
+          left -= n
+          if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump)
+        }
+        if (!res.destroyed) res.end()
+      }
+      pump()
+    })
+    const c = client() // the default maxResponseSize
+    expect((await c.get(up.url('/exact'))).body.length).toBe(limit)
+    for (const path of ['/over', '/over-declared']) {
+      const error = await failure(c.get(up.url(path)))
+      expect(error).toBeInstanceOf(ResponseTooLargeError)
+      expect(error).toMatchObject({ part: 'body', limit, code: 'FANOUT_HTTP_TOO_LARGE' })
+    }
   })
 
   it('B7: a content-length over the limit fails at the headers; a per-request limit applies', async () => {
@@ -547,18 +643,21 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     expect(() => res.json()).toThrow(InvalidJsonError)
   })
 
-  it('B10: DNS failures pass through with their code and are transient; so does a refused connection', async () => {
+  it('B10: DNS failures are a NetworkError with the original as cause, and transient; so is a refused connection', async () => {
     const notFound = Object.assign(new Error('getaddrinfo ENOTFOUND api.test'), { code: 'ENOTFOUND' })
     const lookup: LookupFunction = (_host, _options, callback) => callback(notFound, '', 0)
     const error = await failure(client({ lookup }).get('http://api.test/'))
-    expect(error).toBe(notFound)
+    expect(error).toBeInstanceOf(NetworkError)
+    expect(error).toMatchObject({ code: 'FANOUT_NETWORK', causeCode: 'ENOTFOUND', method: 'GET', url: 'http://api.test/' })
+    expect(error.cause).toBe(notFound)
     expect(isRetryableError(error)).toBe(true)
 
     const gone = await serve(() => {})
     const port = gone.port
     await cleanups.pop()!()
     const refused = await failure(client().get(`http://127.0.0.1:${port}/`))
-    expect(codeOf(refused)).toBe('ECONNREFUSED')
+    expect(refused).toMatchObject({ code: 'FANOUT_NETWORK', causeCode: 'ECONNREFUSED' })
+    expect(isFanoutError(refused)).toBe(true)
     expect(isRetryableError(refused)).toBe(true)
   })
 
@@ -1027,12 +1126,13 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
       'RedirectError',
       'SsrfBlockedError',
       'InvalidJsonError',
-      expect.any(String),
+      'NetworkError',
       'HttpTimeoutError',
       'HttpTimeoutError',
       'InvalidOptionError',
       'SsrfBlockedError',
     ])
+    expect(errors.filter((e) => !isFanoutError(e))).toEqual([])
     for (const error of errors) {
       const captured = [error.message, error.stack, JSON.stringify(error), inspect(error, { depth: 6 }), String(error)].join('\n')
       expect(captured.includes(CANARY), `${error.name}: ${captured}`).toBe(false)
@@ -1083,6 +1183,46 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
       expect(error.message).toMatch(/must be an http: or https: URL/)
     }
     expect(await failure(c.get(new URL('file:///etc/passwd')))).toBeInstanceOf(InvalidOptionError)
+  })
+
+  it('I13: port 0 is refused before anything is dialled — in a URL, a baseUrl, a proxy and a redirect’s Location', async () => {
+    const up = await serve((req, res) => res.writeHead(302, { location: req.url === '/ipv6' ? 'http://[::1]:0/' : 'http://127.0.0.1:0/next' }).end())
+    let asked = 0
+    const c = client({ lookup: (_host, _options, callback) => (asked++, callback(new Error('no lookup expected'), '', 0)) })
+    for (const url of ['http://127.0.0.1:0/', 'http://api.example:0/items', 'https://api.example:00/', new URL('http://api.example:0/')]) {
+      const error = await failure(c.get(url))
+      expect(error).toBeInstanceOf(InvalidOptionError)
+      expect(error.message).toBe('client.get(): `url` has port 0, which cannot be dialled; give the port the server listens on.')
+    }
+    expect(() => createHttpClient({ baseUrl: 'http://api.example:0/' })).toThrow(/`baseUrl` has port 0/)
+    expect(() => createHttpClient({ proxy: 'http://proxy.example:0' })).toThrow(/`proxy` has port 0/)
+    for (const path of ['/', '/ipv6']) {
+      const redirect = await failure(c.get(up.url(path)))
+      expect(redirect).toBeInstanceOf(RedirectError)
+      expect(redirect).toMatchObject({ reason: 'invalid-location', code: 'FANOUT_HTTP_REDIRECT' })
+      expect(redirect.message).toMatch(/a Location on port 0, which cannot be dialled$/)
+    }
+    expect(asked).toBe(0) // no name was resolved, so nothing was dialled
+    expect(up.seen.map((r) => r.url)).toEqual(['/', '/ipv6']) // only the redirecting hops
+  })
+
+  it('an error’s message shows at most 200 characters of the URL; its url property keeps all of it, redacted', async () => {
+    const up = await serveRaw((socket) => socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n'))
+    const c = client()
+    const long = `${up.url('/')}${'a'.repeat(1024 * 1024)}?token=CANARY`
+    const error = await failure(c.get(long))
+    expect(error).toBeInstanceOf(HttpError)
+    const url = (error as HttpError).url
+    expect(url).toBe(long.replace('CANARY', 'REDACTED'))
+    expect(error.message).toBe(`GET ${url.slice(0, 199)}… responded 404 Not Found`)
+    // The same for a network failure: the connection to a closed port is refused.
+    const gone = await serve(() => {})
+    const port = gone.port
+    await cleanups.pop()!()
+    const refused = await failure(c.get(`http://127.0.0.1:${port}/${'b'.repeat(1024 * 1024)}`))
+    expect(refused).toBeInstanceOf(NetworkError)
+    expect(refused.message.length).toBeLessThan(400)
+    expect((refused as NetworkError).url.length).toBeGreaterThan(1024 * 1024)
   })
 
   it('I15: response headers over 16 KiB fail with a clear ResponseTooLargeError', async () => {
@@ -1226,7 +1366,7 @@ describe('fanout/http: proxies', () => {
     const up = await serve((_req, res) => res.end('ok'))
     const refusing = await serveProxy({ refuse: 403 })
     const error = await failure(client({ proxy: refusing.url }).get(up.url()))
-    expect(error).not.toBeInstanceOf(HttpError)
+    expect(error).toBeInstanceOf(ProtocolError)
     expect(error.message).toMatch(/403/)
     expect(up.accepted).toBe(0)
 

@@ -8,8 +8,8 @@
  * host names cannot grow it (I16). undici's `Agent` is not used: it refuses new origins past its
  * `maxOrigins` instead of evicting, and keeps a pool per origin that still has sockets open.
  *
- * Time: the deadline and a request's own connect limit run on `clock`; the per-phase limits are
- * undici's own timers (coarse: about 0.5 s resolution), which no Clock can drive.
+ * Time: the deadline and the phase limits (connect, headers, body) run on `clock`
+ * (`phase-timers.ts`); undici's own timers, coarse and out of any Clock's reach, are off.
  *
  * A request is one or more attempts (`retry`, see client-retry.ts); an attempt runs the
  * `beforeRequest` hooks, then its hops. The deadline and the caller's signal span every attempt,
@@ -25,14 +25,16 @@ import { onAbort } from '../core/signals.js'
 import { show } from '../core/validate.js'
 import type { LimitRunOptions } from '../policies/limit.js'
 import { parseRateLimitHeader, parseRetryAfter } from '../policies/retry-after.js'
-import { HttpError, HttpTimeoutError, InvalidJsonError, RedirectError, SsrfBlockedError, ssrfErrorFor } from './errors.js'
+import { HttpError, HttpTimeoutError, InvalidJsonError, RedirectError, SsrfBlockedError, ssrfErrorFor, urlInMessage } from './errors.js'
 import { isIdempotentRequest, markIdempotent, NEVER_ABORTED, recorderOf, wrapperCache } from './client-retry.js'
 import { Exchange, type ExchangeLimits, type ExchangeResult } from './exchange.js'
 import { runHooks } from './hooks.js'
 import { parseClientOptions, parseRequestOptions, parseUrl, checkScheme, type ClientConfig, type HttpClientOptions, type HttpRequestOptions, type RequestConfig } from './options.js'
 import { CREDENTIAL_HEADERS, redactUrl, withoutCredentials } from './redact.js'
 import { hopKey, nextHop, REDIRECT_STATUSES, type Hop } from './redirect.js'
+import { connectOnClock } from './phase-timers.js'
 import { proxyFor } from './proxy.js'
+import { UNSET_DISPATCH_OPTIONS, UNSET_SOCKET_OPTIONS } from './unset.js'
 import type { SsrfVerdict } from './ssrf.js'
 import { StreamResponse, type HttpStreamResponse } from './stream.js'
 
@@ -211,16 +213,22 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
 
   const guardedLookup = ssrf !== undefined ? ssrf.lookup(config.lookup) : undefined
   const lookup = guardedLookup ?? config.lookup
-  const connector = buildConnector({
-    timeout: config.connectTimeout,
-    ...(lookup !== undefined ? { lookup } : {}),
-    ...(config.tls as buildConnector.BuildOptions | undefined),
-  })
+  const connector = connectOnClock(
+    buildConnector({
+      ...UNSET_SOCKET_OPTIONS,
+      timeout: 0,
+      ...(lookup !== undefined ? { lookup } : {}),
+      ...(config.tls as buildConnector.BuildOptions | undefined),
+    }),
+    clock,
+    config.connectTimeout,
+  )
   const poolOptions: Pool.Options = {
     connections: config.connections,
     connect: connector,
-    headersTimeout: config.headersTimeout,
-    bodyTimeout: config.bodyTimeout,
+    // 0: off. The phase limits are ours, on the clock (exchange.ts).
+    headersTimeout: 0,
+    bodyTimeout: 0,
     maxHeaderSize: MAX_HEADER_SIZE,
     // The body limit is ours (counted after decoding); undici's, on raw bytes, stays off.
     maxResponseSize: -1,
@@ -239,12 +247,12 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   const proxyAgent = (proxy: URL): ProxyAgent => {
     let agent = proxies.get(proxy.href)
     if (agent === undefined) {
-      const tls = { ...(config.tls as buildConnector.BuildOptions | undefined), timeout: config.connectTimeout }
+      const tls = { ...UNSET_SOCKET_OPTIONS, ...(config.tls as buildConnector.BuildOptions | undefined), timeout: config.connectTimeout }
       agent = new ProxyAgent({
         uri: proxy.href,
         connections: config.connections,
-        headersTimeout: config.headersTimeout,
-        bodyTimeout: config.bodyTimeout,
+        headersTimeout: 0,
+        bodyTimeout: 0,
         maxHeaderSize: MAX_HEADER_SIZE,
         maxResponseSize: -1,
         // Tunnel every target, http: too, so the proxy relays bytes and never rewrites a request.
@@ -342,7 +350,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   /** One hop on the wire. */
   const send = (hop: Hop, request: RequestConfig, limits: ExchangeLimits, run: Run | undefined): Promise<ExchangeResult> => {
     if (run !== undefined && run.failure !== undefined) return Promise.reject(run.failure)
-    if (closed !== undefined) return Promise.reject(new AbortedError(`${hop.method} ${redactUrl(hop.url)}: the HTTP client is closed`))
+    if (closed !== undefined) return Promise.reject(new AbortedError(`${hop.method} ${urlInMessage(redactUrl(hop.url))}: the HTTP client is closed`))
     const origin = originOf(hop.url)
     if (origin.refused !== undefined) return Promise.reject(new SsrfBlockedError(origin.refused, hop.url.hostname, redactUrl(hop.url)))
     if (origin.proxy !== undefined) return sendProxied(origin.proxy, hop, request, limits, run)
@@ -351,19 +359,20 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
 
   /** Starts the exchange of one hop on `dispatcher`: the origin's pool, or a proxy's agent. */
   const dispatchHop = (dispatcher: Dispatcher, hop: Hop, request: RequestConfig, limits: ExchangeLimits, run: Run | undefined): Promise<ExchangeResult> => {
-    const exchange = new Exchange(hop, limits, request.stream)
+    const exchange = new Exchange(hop, limits, clock, request.stream)
     if (run !== undefined) run.current = exchange
-    if (request.connectTimeout !== undefined) exchange.limitConnect(clock, request.connectTimeout)
+    if (request.connectTimeout !== undefined) exchange.limitConnect(request.connectTimeout)
     // Every field undici reads is set here, so nothing is inherited from a polluted prototype,
     // and every request has the same shape (a pool ignores `origin`; an agent routes by it).
     const dispatch: Dispatcher.DispatchOptions = {
+      ...UNSET_DISPATCH_OPTIONS,
       origin: hop.url.origin,
       path: hop.url.pathname + hop.url.search,
       method: hop.method,
       headers: hop.headers,
       body: hop.body ?? null,
-      headersTimeout: request.headersTimeout ?? null,
-      bodyTimeout: request.bodyTimeout ?? null,
+      headersTimeout: 0,
+      bodyTimeout: 0,
       upgrade: null,
     }
     dispatcher.dispatch(dispatch, exchange)

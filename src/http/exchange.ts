@@ -5,17 +5,23 @@
  * either passes the limit. Chunks are kept as they come and concatenated once at the end.
  *
  * Phases: `connect` until undici hands the request to a connected socket, `headers` until the
- * response headers arrive, `body` after. A failure from outside (the caller's signal, the
- * deadline, a request's own connect limit) goes through `abort()` at any phase.
+ * response headers arrive, `body` after. Their limits run on the client's clock (`PhaseTimer`):
+ * a request's own connect limit, the headers limit from that hand-over to the final response
+ * headers (restarted by a 1xx, as undici does), and the body limit as an inactivity limit, restarted
+ * by every chunk. A failure from outside (the caller's signal, the deadline) goes through
+ * `abort()` at any phase.
  *
  * Streaming (`client.stream()`): a 2xx response resolves at its headers with a `BodyStream` the
  * chunks then go to, counted and limited the same way; other statuses are buffered as usual.
+ * While the stream's reader holds the body back, the inactivity limit is off: the reader's pace
+ * is not the upstream's silence.
  */
 import type { Dispatcher } from 'undici'
-import type { Clock, TimerHandle } from '../core/clock.js'
+import type { Clock } from '../core/clock.js'
 import { AbortedError } from '../core/errors.js'
 import { codingOf, Decoder, type DecodeSink } from './decode.js'
-import { HttpTimeoutError, ResponseTooLargeError, SsrfBlockedError, ssrfErrorFor, type HttpPhase } from './errors.js'
+import { exchangeError, HttpTimeoutError, ResponseTooLargeError, SsrfBlockedError, ssrfErrorFor, type HttpPhase } from './errors.js'
+import { PhaseTimer } from './phase-timers.js'
 import { redactUrl } from './redact.js'
 import type { Hop } from './redirect.js'
 import { BodyStream } from './stream.js'
@@ -28,7 +34,7 @@ export interface ExchangeResult {
   readonly stream?: BodyStream
 }
 
-/** The limits one exchange runs under (ms for the timeouts, as undici applies them). */
+/** The limits one exchange runs under (ms for the timeouts). */
 export interface ExchangeLimits {
   readonly maxResponseSize: number
   readonly connectTimeout: number
@@ -59,14 +65,15 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
   private size = 0
   private raw = 0
   private decoder: Decoder | undefined = undefined
-  private timer: TimerHandle | undefined = undefined
-  private clock: Clock | undefined = undefined
+  private readonly timer: PhaseTimer
+  private connectLimit = Infinity
   private stream: BodyStream | undefined = undefined
   private held = 0
 
   constructor(
     readonly hop: Hop,
     readonly limits: ExchangeLimits,
+    clock: Clock,
     /** Hand a 2xx body out as a stream instead of buffering it. */
     readonly streaming = false,
   ) {
@@ -74,15 +81,13 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
       this.resolve = resolve
       this.reject = reject
     })
+    this.timer = new PhaseTimer(clock, () => this.expired())
   }
 
   /** Fails the exchange if it has no connection within `ms` (a request's own `timeouts.connect`, which also covers waiting for a free connection). */
-  limitConnect(clock: Clock, ms: number): void {
-    this.clock = clock
-    this.timer = clock.setTimeout(() => {
-      this.timer = undefined
-      this.abort(new HttpTimeoutError('connect', ms, this.hop.method, redactUrl(this.hop.url), 'timeout'))
-    }, ms)
+  limitConnect(ms: number): void {
+    this.connectLimit = ms
+    if (this.phase === 'connect') this.timer.start(ms)
   }
 
   /** Fails the exchange now with `error` and aborts the request on the wire, whatever its phase. */
@@ -101,12 +106,17 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
     }
     this.controller = controller
     this.phase = 'headers'
-    this.clearTimer()
+    this.timer.start(this.limits.headersTimeout)
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: RawHeaders): void {
-    if (this.done || statusCode < 200) return
+    if (this.done) return
+    if (statusCode < 200) {
+      this.timer.start(this.limits.headersTimeout)
+      return
+    }
     this.phase = 'body'
+    this.timer.start(this.limits.bodyTimeout)
     this.status = statusCode
     const flat = flatten(headers)
     this.headers = flat
@@ -129,6 +139,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.done) return
+    this.timer.touch(this.limits.bodyTimeout)
     this.raw += chunk.length
     if (this.raw > this.limits.maxResponseSize) {
       this.fail(this.tooLarge(this.decoder !== undefined ? `, before decoding ${this.decoder.coding}` : ''))
@@ -159,7 +170,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
   }
 
   decodeFailed(error: Error): void {
-    this.fail(error)
+    this.fail(exchangeError(error, this.hop.method, redactUrl(this.hop.url)))
   }
 
   drained(): void {
@@ -169,12 +180,17 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
   private hold(reason: number): void {
     if (this.held === 0) this.controller?.pause()
     this.held |= reason
+    if (reason === READER_FULL) this.timer.stop()
   }
 
   private release(reason: number): void {
     if ((this.held & reason) === 0) return
     this.held &= ~reason
-    if (this.held === 0 && !this.done) this.controller?.resume()
+    if (this.done) return
+    // Waiting for the decoder or the reader is not the upstream's silence: the inactivity limit restarts.
+    if (reason === READER_FULL) this.timer.start(this.limits.bodyTimeout)
+    else this.timer.touch(this.limits.bodyTimeout)
+    if (this.held === 0) this.controller?.resume()
   }
 
   private keep(chunk: Buffer): void {
@@ -189,7 +205,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
 
   private finish(): void {
     this.done = true
-    this.clearTimer()
+    this.timer.stop()
     if (this.stream !== undefined) {
       this.stream.end()
       return
@@ -208,25 +224,24 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
   private settleError(error: unknown): void {
     this.done = true
     this.failure = error instanceof Error ? error : new Error(String(error))
-    this.clearTimer()
+    this.timer.stop()
     this.decoder?.destroy()
     this.chunks = []
     this.stream?.fail(error)
     this.reject(error)
   }
 
-  private clearTimer(): void {
-    if (this.timer !== undefined) {
-      this.clock!.clearTimeout(this.timer)
-      this.timer = undefined
-    }
+  /** The current phase's limit ran out. */
+  private expired(): void {
+    const limit = this.phase === 'connect' ? this.connectLimit : this.phase === 'headers' ? this.limits.headersTimeout : this.limits.bodyTimeout
+    this.abort(new HttpTimeoutError(this.phase, limit, this.hop.method, redactUrl(this.hop.url), 'timeout'))
   }
 
   private tooLarge(detail: string): ResponseTooLargeError {
     return new ResponseTooLargeError('body', this.limits.maxResponseSize, this.hop.method, redactUrl(this.hop.url), detail)
   }
 
-  /** undici's errors, in this request's terms; network errors pass through with their `code`. */
+  /** undici's and Node's errors, in this request's terms: always a fanout error, the original as `cause`. */
   private translate(error: Error): unknown {
     const code = (error as { code?: unknown }).code
     const url = (): string => redactUrl(this.hop.url)
@@ -241,10 +256,9 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
         return new ResponseTooLargeError('headers', this.limits.maxHeaderSize, this.hop.method, url(), '', { cause: error })
       default:
         if (error instanceof SsrfBlockedError) return ssrfErrorFor(error, url())
-        // A network error keeps its code (retry() classifies it) and learns the request's method,
-        // so retry() does not repeat a POST that may have reached the server.
-        if (typeof code === 'string' && !('method' in error)) Object.defineProperty(error, 'method', { value: this.hop.method, enumerable: false, configurable: true })
-        return error
+        // Everything else (a refused or broken connection, TLS, a malformed response) is wrapped,
+        // with the method so retry() does not repeat a POST that may have reached the server.
+        return exchangeError(error, this.hop.method, url())
     }
   }
 }

@@ -11,6 +11,8 @@ export {
   HttpError,
   HttpTimeoutError,
   InvalidJsonError,
+  NetworkError,
+  ProtocolError,
   RedirectError,
   ResponseTooLargeError,
   SsrfBlockedError,

@@ -13,6 +13,7 @@
  */
 import { headerValue } from '../core/headers.js'
 import { InvalidOptionError } from '../core/errors.js'
+import { field, own } from '../core/own.js'
 import { checkKnownKeys, show, snapshot } from '../core/validate.js'
 import { PaginationError } from './paginate.js'
 
@@ -126,7 +127,8 @@ export interface LinkInput {
 export function formatLinkHeader(links: Iterable<LinkInput>): string {
   const where = 'formatLinkHeader()'
   const parts: string[] = []
-  for (const link of links) {
+  for (const given of links) {
+    const link = own(given)
     const uri: unknown = link.uri
     if (typeof uri !== 'string' || /[\u0000-\u001f\u007f<>]/.test(uri)) {
       throw new InvalidOptionError(`${where}: a link's \`uri\` must be a string without \`<\`, \`>\` or control characters, got ${show(uri)}. Percent-encode them.`)
@@ -189,7 +191,8 @@ export function nextLink(from: HeadersLike | ResponseLike, options?: NextLinkOpt
   if (header === undefined) return undefined
   const found = parseLinkHeader(header).find((entry) => entry.rel.includes(wanted))
   if (found === undefined) return undefined
-  const baseText = opts.base !== undefined ? String(opts.base) : response?.url !== undefined && response.url !== '' ? response.url : undefined
+  const url = response === undefined ? undefined : field(response, 'url')
+  const baseText = opts.base !== undefined ? String(opts.base) : typeof url === 'string' && url !== '' ? url : undefined
   let base: URL | undefined
   if (baseText !== undefined) {
     try {
@@ -217,8 +220,8 @@ export function nextLink(from: HeadersLike | ResponseLike, options?: NextLinkOpt
 }
 
 function isResponse(from: HeadersLike | ResponseLike): from is ResponseLike {
-  if (typeof (from as { get?: unknown }).get === 'function') return false
-  const headers = (from as { headers?: unknown }).headers
+  if (typeof field(from, 'get') === 'function') return false
+  const headers = field(from, 'headers')
   return typeof headers === 'object' && headers !== null
 }
 

@@ -332,7 +332,7 @@ const TLS_KEYS = ['ca', 'cert', 'key'] as const
 /** Own properties only, each PEM text or bytes (or a list of them); no option turns verification off. */
 function checkTls(where: string, value: unknown): HttpTlsOptions {
   const record = checkPlainObject(where, 'tls', value, 'an object with ca, cert and key') as Record<string, unknown>
-  const out: Record<string, PemInput> = {}
+  const out: Record<string, PemInput> = Object.create(null) as Record<string, PemInput>
   for (const key of Object.keys(record)) {
     const v = record[key]
     if (v === undefined) continue
@@ -371,6 +371,8 @@ export function checkScheme(where: string, name: string, url: URL): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidOptionError(`${where}: \`${name}\` must be an http: or https: URL, got a ${url.protocol} URL.`)
   }
+  // No server listens on port 0: dialling it can only fail, or reach whatever the OS makes of it.
+  if (url.port === '0') throw new InvalidOptionError(`${where}: \`${name}\` has port 0, which cannot be dialled; give the port the server listens on.`)
 }
 
 const METHODS: Readonly<Record<string, string>> = Object.assign(Object.create(null) as Record<string, string>, {

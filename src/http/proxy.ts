@@ -10,6 +10,7 @@
  * IP address that matches itself, each with an optional `:port` that must match too.
  */
 import { InvalidOptionError } from '../core/errors.js'
+import { own } from '../core/own.js'
 import { closest, show } from '../core/validate.js'
 
 export interface HttpProxyOptions {
@@ -40,7 +41,8 @@ const PROXY_KEYS = ['http', 'https', 'noProxy'] as const
 export function parseProxyOptions(where: string, value: unknown, env: Readonly<Record<string, string | undefined>>): ProxyConfig | undefined {
   if (value === undefined || value === false) return undefined
   if (value === 'env') {
-    const pick = (...names: string[]): string | undefined => names.map((n) => env[n]).find((v) => v !== undefined && v.trim() !== '')
+    // Own variables only: a polluted Object.prototype.HTTP_PROXY must not route requests through it (I10).
+    const pick = (...names: string[]): string | undefined => names.map((n) => (Object.hasOwn(env, n) ? env[n] : undefined)).find((v) => v !== undefined && v.trim() !== '')
     const http = pick('http_proxy', 'HTTP_PROXY')
     const https = pick('https_proxy', 'HTTPS_PROXY')
     if (http === undefined && https === undefined) return undefined
@@ -59,7 +61,7 @@ export function parseProxyOptions(where: string, value: unknown, env: Readonly<R
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidOptionError(`${where}: \`proxy\` must be a proxy URL, { http?, https?, noProxy? }, 'env' or false, got ${show(value)}.`)
   }
-  const record = value as Record<string, unknown>
+  const record = own(value as Record<string, unknown>)
   for (const key of Object.keys(record)) {
     if ((PROXY_KEYS as readonly string[]).includes(key)) continue
     const guess = closest(key, PROXY_KEYS)
@@ -95,6 +97,7 @@ function proxyUrl(where: string, name: string, value: string | URL): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidOptionError(`${where}: \`${name}\` must be an http: or https: proxy URL, got ${url.protocol} (SOCKS proxies are not supported).`)
   }
+  if (url.port === '0') throw new InvalidOptionError(`${where}: \`${name}\` has port 0, which cannot be dialled; give the port the proxy listens on.`)
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
     throw new InvalidOptionError(`${where}: \`${name}\` must name only the proxy's scheme, host and port (and credentials), got a path or query.`)
   }

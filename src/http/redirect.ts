@@ -11,7 +11,7 @@
  * - https → http, a scheme other than http(s), a loop or more than `maxRedirects` fail with a
  *   `RedirectError`.
  */
-import { RedirectError } from './errors.js'
+import { RedirectError, urlInMessage } from './errors.js'
 import { redactUrl } from './redact.js'
 
 /** One request on the wire. `headers` has lower-case names and a null prototype; it is never mutated once sent. */
@@ -58,8 +58,9 @@ export function nextHop(from: Hop, status: number, location: string, redirects: 
   if (to.protocol !== 'http:' && to.protocol !== 'https:') {
     fail('scheme', `redirected to a ${to.protocol} URL; only http: and https: are followed`)
   }
+  if (to.port === '0') fail('invalid-location', `responded ${status} with a Location on port 0, which cannot be dialled`, to)
   if (from.url.protocol === 'https:' && to.protocol === 'http:') {
-    fail('downgrade', `redirected from https to http (${redactUrl(to)}); downgrades are refused (use redirect: 'manual' to inspect it)`, to)
+    fail('downgrade', `redirected from https to http (${urlInMessage(redactUrl(to))}); downgrades are refused (use redirect: 'manual' to inspect it)`, to)
   }
   if (redirects >= rules.maxRedirects) {
     fail('too-many', `more than maxRedirects (${rules.maxRedirects}) redirects`, to)
@@ -93,7 +94,7 @@ export function nextHop(from: Hop, status: number, location: string, redirects: 
   }
   const hop: Hop = { url: to, method, headers, body }
   const key = hopKey(hop)
-  if (visited.has(key)) fail('loop', `redirect loop: ${method} ${redactUrl(to)} was already requested`, to)
+  if (visited.has(key)) fail('loop', `redirect loop: ${method} ${urlInMessage(redactUrl(to))} was already requested`, to)
   visited.add(key)
   return hop
 }

@@ -22,8 +22,9 @@
  */
 import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import { InvalidOptionError, isFanoutError } from '../core/errors.js'
+import { field } from '../core/own.js'
 import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot, checkName } from '../core/validate.js'
-import { codeOf, statusOf, TRANSIENT_ERROR_CODES } from './classify.js'
+import { codeOf, isOwnDecision, statusOf, TRANSIENT_ERROR_CODES } from './classify.js'
 import type { Limiter } from './limit.js'
 
 interface CommonOptions {
@@ -328,12 +329,12 @@ export function adaptiveConcurrency(limiter: Limiter, options?: AdaptiveConcurre
 export function isOverloadError(error: unknown): boolean {
   // retry() stopped by its budget: judge the upstream's own last error.
   if (isFanoutError(error, 'FANOUT_RETRY_BUDGET')) return isOverloadError(error.cause)
-  if (isFanoutError(error)) return isFanoutError(error, 'FANOUT_TIMEOUT') || isFanoutError(error, 'FANOUT_RATE_LIMITED')
+  if (isOwnDecision(error)) return error.code === 'FANOUT_TIMEOUT' || error.code === 'FANOUT_RATE_LIMITED'
   const status = statusOf(error)
   if (status !== undefined) return status === 408 || status === 429 || status >= 500
   const code = codeOf(error)
   if (code !== undefined && TRANSIENT_ERROR_CODES.has(code)) return true
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'TimeoutError'
+  return typeof error === 'object' && error !== null && field(error, 'name') === 'TimeoutError'
 }
 
 function checkLimiter(limiter: unknown): void {

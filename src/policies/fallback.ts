@@ -5,6 +5,7 @@
  * same and also records the error in the trace.
  */
 import type { Call, CallContext } from '../core/call.js'
+import { own } from '../core/own.js'
 import { checkFunction } from '../core/validate.js'
 
 export interface FallbackOptions {
@@ -19,11 +20,12 @@ export interface FallbackOptions {
 export function withFallback<T, F, C extends CallContext = CallContext>(
   call: Call<T, C>,
   fallback: (error: unknown, ctx: C) => F | PromiseLike<F>,
-  options: FallbackOptions = {},
+  options?: FallbackOptions,
 ): Call<T | F, C> {
   checkFunction('withFallback()', 'call', call, '(ctx) => Promise')
   checkFunction('withFallback()', 'fallback', fallback, '(error, ctx) => value')
-  const when = options.when === undefined ? undefined : checkFunction<(error: unknown) => boolean>('withFallback()', 'when', options.when, '(error) => boolean')
+  const opts = own(options)
+  const when = opts.when === undefined ? undefined : checkFunction<(error: unknown) => boolean>('withFallback()', 'when', opts.when, '(error) => boolean')
   return async (ctx) => {
     try {
       return await call(ctx)

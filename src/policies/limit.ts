@@ -19,6 +19,7 @@ import { invoke, type Call, type CallContext, type Policy } from '../core/call.j
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError, InvalidOptionError, QueueFullError, TimeoutError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
+import { own } from '../core/own.js'
 import { checkDuration, checkFunction, checkKnownKeys, checkName, checkNumber, snapshot } from '../core/validate.js'
 import type { ConcurrencyStore } from './concurrency-store.js'
 import { sharedPermits } from './shared-permits.js'
@@ -129,7 +130,8 @@ export class Slots {
   }
 
   /** Waits for a slot; resolves with the slot taken. Rejects with QueueFullError, the signal's reason or a time error. */
-  wait(options: WaitOptions): Promise<void> {
+  wait(waitOptions: WaitOptions): Promise<void> {
+    const options = own(waitOptions)
     if (this.pending >= this.maxQueue) {
       return Promise.reject(
         new QueueFullError(
@@ -330,7 +332,7 @@ function checkConcurrency(where: string, name: string, value: unknown): number {
  */
 export function limit(options: LimitOptions | number): Limiter {
   const where = 'limit()'
-  const opts: Partial<LimitOptions> = typeof options === 'number' ? { concurrency: options } : snapshot(where, options)
+  const opts: Partial<LimitOptions> = snapshot(where, typeof options === 'number' ? { concurrency: options } : options)
   checkKnownKeys(where, opts, KNOWN)
   if (opts.concurrency === undefined) throw new InvalidOptionError(`${where}: \`concurrency\` is required (an integer ≥ 1), e.g. limit({ concurrency: 8 }).`)
   const concurrency = checkConcurrency(where, 'concurrency', opts.concurrency)
@@ -366,7 +368,7 @@ export function limit(options: LimitOptions | number): Limiter {
     return pending
   }
 
-  const acquire = <T>(start: () => Promise<T>, wait: WaitOptions & { timeoutError?: () => unknown }): Promise<T> => {
+  const acquire = <T>(start: () => Promise<T>, wait: WaitOptions): Promise<T> => {
     if (wait.signal?.aborted) return Promise.reject(wait.signal.reason)
     if (slots.tryAcquire(wait.key)) return hold(start, wait)
     // `.then` is attached here, in the caller's async context, so `start` runs in it too.
@@ -385,10 +387,11 @@ export function limit(options: LimitOptions | number): Limiter {
           deadlineAt: waitOptions(ctx.clock, ctx.deadlineAt),
           key: keyOf?.(ctx),
           priority: priorityOf?.(ctx),
-          ...(waitTimeout !== undefined && maxWait! <= ctx.deadlineAt - ctx.clock.now() ? { timeoutError: waitTimeout } : {}),
+          timeoutError: waitTimeout !== undefined && maxWait! <= ctx.deadlineAt - ctx.clock.now() ? waitTimeout : undefined,
         })
     },
-    run<T>(fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>, runOptions: LimitRunOptions = {}): Promise<T> {
+    run<T>(fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>, options?: LimitRunOptions): Promise<T> {
+      const runOptions = own(options)
       const clock = runOptions.clock ?? systemClock
       const deadlineAt = runOptions.deadline === undefined ? Infinity : clock.now() + runOptions.deadline
       return acquire(() => Promise.resolve(fn(runOptions.signal)), {
@@ -397,7 +400,7 @@ export function limit(options: LimitOptions | number): Limiter {
         deadlineAt: waitOptions(clock, deadlineAt),
         key: runOptions.key,
         priority: runOptions.priority,
-        ...(waitTimeout !== undefined && maxWait! <= deadlineAt - clock.now() ? { timeoutError: waitTimeout } : {}),
+        timeoutError: waitTimeout !== undefined && maxWait! <= deadlineAt - clock.now() ? waitTimeout : undefined,
       })
     },
     get activeCount() {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { mapLimit } from '../index.js'
+import { MAX_MAP_CONCURRENCY } from './map-limit.js'
 import { after, settle, useFakeTime } from '../../test/helpers/time.js'
 import { warningsDuring } from '../../test/helpers/warnings.js'
 
@@ -81,6 +82,29 @@ describe('mapLimit()', () => {
     expect(running.every((s) => s.reason === failure)).toBe(true)
   })
 
+  it('concurrency: Infinity runs at most MAX_MAP_CONCURRENCY calls at once, like the largest finite value', async () => {
+    // Three times the cap: one worker per item would hold 30,000 calls at once.
+    const items = new Array<number>(3 * MAX_MAP_CONCURRENCY).fill(1)
+    let running = 0
+    let peak = 0
+    let done = 0
+    await mapLimit(
+      items,
+      async () => {
+        if (++running > peak) peak = running
+        await null
+        running--
+        done++
+      },
+      { concurrency: Infinity },
+    )
+    expect({ peak, done }).toEqual({ peak: MAX_MAP_CONCURRENCY, done: items.length })
+    // A short input still starts only as many calls as it has items.
+    peak = 0
+    await mapLimit([1, 2, 3], async () => ((peak = Math.max(peak, ++running)), await null, running--), { concurrency: Infinity })
+    expect(peak).toBe(3)
+  })
+
   it('stops on an external abort with its reason', async () => {
     useFakeTime()
     const controller = new AbortController()
@@ -91,7 +115,8 @@ describe('mapLimit()', () => {
   })
 
   it.each([
-    [{ concurrency: 0 }, '`concurrency` must be an integer from 1 to 1000000 or Infinity, got 0.'],
+    [{ concurrency: 0 }, '`concurrency` must be an integer from 1 to 10000 or Infinity, got 0.'],
+    [{ concurrency: 10_001 }, '`concurrency` must be an integer from 1 to 10000 or Infinity, got 10001.'],
     [{}, '`concurrency` is required (an integer ≥ 1).'],
     [{ concurency: 2 }, 'unknown option `concurency`. Did you mean `concurrency`?'],
   ])('L1/L4: mapLimit(…, %j) is rejected', async (options, message) => {

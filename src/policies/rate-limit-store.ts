@@ -153,6 +153,9 @@ export function memoryRateLimitStore(options?: MemoryRateLimitStoreOptions): Mem
   /** Insertion order is recency order: the first key is the least recently used. */
   const states = new Map<string, State>()
 
+  /** An own property only: a polluted Object.prototype must not make every key look full (I10). */
+  const isFull = (state: State | { full: number }): state is { full: number } => Object.hasOwn(state, 'full')
+
   /** Finds or creates the key's state, making it the most recently used; undefined when full. */
   const acquire = (key: string, params: RateLimitParams, now: number): State | { full: number } => {
     const found = states.get(key)
@@ -186,7 +189,7 @@ export function memoryRateLimitStore(options?: MemoryRateLimitStoreOptions): Mem
     reserve(key, request) {
       const { cost, now, maxWaitMs, notBefore, params } = request
       const state = acquire(key, params, now)
-      if ('full' in state) return { ok: false, waitMs: state.full, reason: 'full' }
+      if (isFull(state)) return { ok: false, waitMs: state.full, reason: 'full' }
       if (state.kind === 'gcra' && params.algorithm === 'gcra') {
         const span = cost * params.interval
         // The bucket is full at `tat - tolerance`; a pause empties it at `notBefore`.

@@ -22,8 +22,9 @@ import type { Call, CallContext, Policy } from '../core/call.js'
 import type { TimerHandle } from '../core/clock.js'
 import { onAbort } from '../core/signals.js'
 import { InvalidOptionError, QueueFullError, RateLimitExceededError, isFanoutError, type RateLimitRejection } from '../core/errors.js'
+import { field, hasField } from '../core/own.js'
 import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot, checkName } from '../core/validate.js'
-import { statusOf } from './classify.js'
+import { isOwnDecision, statusOf } from './classify.js'
 import { parseRateLimitHeader, parseRetryAfter, retryAfterOf } from './retry-after.js'
 import { memoryRateLimitStore, type RateLimitParams, type RateLimitReservation, type RateLimitStore } from './rate-limit-store.js'
 
@@ -254,8 +255,10 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
   const adaptive = checkAdaptive(opts.adaptive)
   const store = opts.store === undefined ? memoryRateLimitStore({ maxKeys }) : checkStore(opts.store)
 
+  // Own properties only: an `interval` on a polluted Object.prototype must not turn a window into gcra (I10).
+  const isGcra = (b: typeof base): b is { interval: number; tolerance: number } => Object.hasOwn(b, 'interval')
   const paramsAt = (factor: number): RateLimitParams =>
-    'interval' in base
+    isGcra(base)
       ? { algorithm: 'gcra', interval: base.interval / factor, tolerance: base.tolerance }
       : { algorithm: 'sliding-window', limit: base.limit, window: base.window / factor }
 
@@ -267,7 +270,7 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
   /** The slowdown generation each call was let through under, for `observe()`. */
   const admittedUnder = new WeakMap<CallContext, number>()
   /** A store that answers at once lets queued callers move when one leaves or the upstream pushes back. */
-  const synchronous = store.synchronous === true
+  const synchronous = field(store, 'synchronous') === true
 
   const keyFor = (ctx: CallContext): string => {
     if (keyOf === undefined) return name
@@ -581,10 +584,11 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
         try {
           value = await next(ctx)
         } catch (error) {
-          // The caller leaving says nothing about the upstream; neither do fanout's own errors.
-          // A retry() stopped by its budget carries the upstream's last error, which does tell.
+          // The caller leaving says nothing about the upstream; neither do fanout's own decisions
+          // (an HttpError's 429 is the upstream's answer, and is learnt from). A retry() stopped by
+          // its budget carries the upstream's last error, which does tell.
           const upstream = isFanoutError(error, 'FANOUT_RETRY_BUDGET') ? error.cause : error
-          if (!ctx.signal.aborted && !isFanoutError(upstream)) learn(ctx, key, generation, upstream, 'error')
+          if (!ctx.signal.aborted && !isOwnDecision(upstream)) learn(ctx, key, generation, upstream, 'error')
           throw error
         }
         learn(ctx, key, generation, value, 'value')
@@ -614,12 +618,12 @@ interface UpstreamSignal {
 function readSignal(source: unknown, kind: SourceKind): UpstreamSignal | undefined {
   try {
     if (typeof source !== 'object' || source === null) return undefined
-    const s = source as { status?: unknown; headers?: unknown; response?: { headers?: unknown } }
-    const isResponse = kind === 'error' || 'headers' in s || 'status' in s
+    const isResponse = kind === 'error' || hasField(source, 'headers') || hasField(source, 'status')
     if (!isResponse && kind === 'value') return undefined
     const isError = kind === 'error'
     const status = isResponse ? statusOf(source) : undefined
-    const headers = !isResponse ? source : s.headers !== undefined ? s.headers : typeof s.response === 'object' && s.response !== null ? s.response.headers : undefined
+    const response = field(source, 'response')
+    const headers = !isResponse ? source : field(source, 'headers') ?? (typeof response === 'object' && response !== null ? field(response, 'headers') : undefined)
     const throttled = status === 429
     let pauseMs = 0
     let cause = throttled ? '429' : ''
@@ -666,9 +670,9 @@ function exhaustedUntil(headers: unknown): number | undefined {
 /** A header from a `Headers`-like object (`get`) or a plain record (any case; first of an array). */
 function headerValue(headers: unknown, name: string): string | undefined {
   if (typeof headers !== 'object' || headers === null) return undefined
-  const source = headers as { get?: unknown }
-  if (typeof source.get === 'function') {
-    const v: unknown = (source.get as (name: string) => unknown).call(headers, name)
+  const get = field(headers, 'get')
+  if (typeof get === 'function') {
+    const v: unknown = (get as (name: string) => unknown).call(headers, name)
     return typeof v === 'string' ? v : undefined
   }
   for (const key of Object.keys(headers)) {

@@ -4,6 +4,7 @@
  * is ignored and the normal backoff applies; a huge value comes back as is (possibly Infinity)
  * so the caller fails fast instead of sleeping. Linear-time: no regular expression backtracks.
  */
+import { field } from '../core/own.js'
 
 /** Milliseconds to wait, or undefined when the header is absent or not a valid value. */
 export function parseRetryAfter(value: string | null | undefined, nowMs: number = Date.now()): number | undefined {
@@ -31,8 +32,9 @@ type HeaderSource = { get(name: string): string | null } | Record<string, unknow
 function headerValue(headers: unknown, name: string): string | undefined {
   if (typeof headers !== 'object' || headers === null) return undefined
   const source = headers as HeaderSource
-  if (typeof source.get === 'function') {
-    const v = (source as { get(name: string): string | null }).get(name)
+  const get = field(source, 'get')
+  if (typeof get === 'function') {
+    const v: unknown = (get as (name: string) => unknown).call(source, name)
     return typeof v === 'string' ? v : undefined
   }
   for (const key of Object.keys(source)) {
@@ -50,9 +52,11 @@ function headerValue(headers: unknown, name: string): string | undefined {
  */
 export function retryAfterOf(error: unknown, nowMs: number = Date.now()): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined
-  const e = error as { retryAfterMs?: unknown; headers?: unknown; response?: { headers?: unknown } }
-  if (typeof e.retryAfterMs === 'number') return e.retryAfterMs >= 0 && !Number.isNaN(e.retryAfterMs) ? e.retryAfterMs : undefined
-  const raw = headerValue(e.headers, 'retry-after') ?? headerValue(typeof e.response === 'object' && e.response !== null ? e.response.headers : undefined, 'retry-after')
+  // Fields of the error or its class, never of a polluted Object.prototype (I10).
+  const retryAfterMs = field(error, 'retryAfterMs')
+  if (typeof retryAfterMs === 'number') return retryAfterMs >= 0 && !Number.isNaN(retryAfterMs) ? retryAfterMs : undefined
+  const response = field(error, 'response')
+  const raw = headerValue(field(error, 'headers'), 'retry-after') ?? headerValue(typeof response === 'object' && response !== null ? field(response, 'headers') : undefined, 'retry-after')
   return parseRetryAfter(raw, nowMs)
 }
 

@@ -7,6 +7,7 @@
 import { invoke } from '../core/call.js'
 import { systemClock, type TimerHandle } from '../core/clock.js'
 import { DeadlineError } from '../core/errors.js'
+import { hasField } from '../core/own.js'
 import { onAbort } from '../core/signals.js'
 import type { ConcurrencyPermit, ConcurrencyStore } from './concurrency-store.js'
 import type { WaitOptions } from './limit.js'
@@ -41,7 +42,7 @@ export function sharedPermits(store: ConcurrencyStore, name: string, leaseMs: nu
       const timeUp = (): unknown => wait.timeoutError?.() ?? new DeadlineError(`Limiter "${name}": the deadline passed while waiting for a permit from the store`, Math.max(0, left))
       if (left <= 0) return done(timeUp(), true)
       timer = clock.setTimeout(() => (outOfTime ? done(timeUp(), true) : done()), outOfTime ? left : ms)
-      unwatch = store.watch?.(key, () => done())
+      unwatch = hasField(store, 'watch') ? store.watch?.(key, () => done()) : undefined
       if (wait.signal !== undefined) unsubscribe = onAbort(wait.signal, () => done(wait.signal!.reason, true))
     })
 

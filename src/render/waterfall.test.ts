@@ -36,14 +36,14 @@ describe('renderWaterfall', () => {
     expect('\n' + renderWaterfall(representative)).toMatchInlineSnapshot(`
       "
       checkout · rejected · 130 ms total · critical path 130 ms: auth → balance
-                  0        20       40        60       80       100      120 ms
+                  0        20       40        60       80       100      120 ms               ran  waited
                   ┬────────┬────────┬─────────┬────────┬────────┬────────┬────
-      * auth      ██████████████████                                            fulfilled   40 ms
-        user      ░░░░░░░░░░░░░░░░░░████████████████████████████                fulfilled   60 ms
-        settings  ░░░░░░░░░░░░░░░░░░██████████████                              fulfilled   30 ms
-      * balance   ░░░░░░░░░░░░░░░░░░××××××××××××××××××××××××××××××××××××××××××  rejected    90 ms
-        recs      ░░░░░░░░░░░░░░░░░░×                                           fallback   0.2 ms
-        access    ░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░╌╌╌╌╌╌╌╌╌╌╌╌╌╌  aborted     90 ms
+      * auth      ██████████████████                                            fulfilled   40 ms    0 ms
+        user      ░░░░░░░░░░░░░░░░░░████████████████████████████                fulfilled   60 ms   40 ms
+        settings  ░░░░░░░░░░░░░░░░░░██████████████                              fulfilled   30 ms   40 ms
+      * balance   ░░░░░░░░░░░░░░░░░░××××××××××××××××××××××××××××××××××××××××××  rejected    90 ms   40 ms
+        recs      ░░░░░░░░░░░░░░░░░░×                                           fallback   0.2 ms   40 ms
+        access    ░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░╌╌╌╌╌╌╌╌╌╌╌╌╌╌  aborted     30 ms  100 ms
         audit                                                                   skipped
       ░ waiting  █ running  × failed  ╌ cut off (aborted)  * critical path"
     `)
@@ -54,14 +54,14 @@ describe('renderWaterfall', () => {
     expect('\n' + out).toMatchInlineSnapshot(`
       "
       checkout · rejected · 130 ms total · critical path 130 ms: auth → balance
-                  0              100 ms
+                  0              100 ms               ran  waited
                   ┬──────────────┬────
-      * auth      ██████                fulfilled   40 ms
-        user      ░░░░░░█████████       fulfilled   60 ms
-        settings  ░░░░░░█████           fulfilled   30 ms
-      * balance   ░░░░░░××××××××××××××  rejected    90 ms
-        recs      ░░░░░░×               fallback   0.2 ms
-        access    ░░░░░░░░░░░░░░░╌╌╌╌╌  aborted     90 ms
+      * auth      ██████                fulfilled   40 ms    0 ms
+        user      ░░░░░░█████████       fulfilled   60 ms   40 ms
+        settings  ░░░░░░█████           fulfilled   30 ms   40 ms
+      * balance   ░░░░░░××××××××××××××  rejected    90 ms   40 ms
+        recs      ░░░░░░×               fallback   0.2 ms   40 ms
+        access    ░░░░░░░░░░░░░░░╌╌╌╌╌  aborted     30 ms  100 ms
         audit                           skipped
       ░ waiting  █ running  × failed  ╌ cut off (aborted)  * critical path"
     `)
@@ -90,11 +90,11 @@ describe('renderWaterfall', () => {
     expect('\n' + renderWaterfall(zero, { width: 10 })).toMatchInlineSnapshot(`
       "
       instant · fulfilled · 0 ms total · critical path 0 ms: auth
-              0 ms
+              0 ms                    ran  waited
               ┬─────────
-      * auth  █           fulfilled  0 ms
-        a     █           fulfilled  0 ms
-        b     ×           fallback   0 ms
+      * auth  █           fulfilled  0 ms    0 ms
+        a     █           fulfilled  0 ms    0 ms
+        b     ×           fallback   0 ms    0 ms
       ░ waiting  █ running  × failed  ╌ cut off (aborted)  * critical path"
     `)
   })
@@ -102,8 +102,23 @@ describe('renderWaterfall', () => {
   it('gives a task too short for a column one glyph at the end of the axis too', () => {
     const late = trace('late', 'fulfilled', 1000, [task('slow', 'fulfilled', 0, 999.9), task('blip', 'fulfilled', 999.9, 1000)])
     const rows = renderWaterfall(late, { width: 10 }).split('\n')
-    expect(rows[3]).toBe('  slow  ██████████  fulfilled  1000 ms')
-    expect(rows[4]).toBe('* blip           █  fulfilled   0.1 ms')
+    expect(rows[3]).toBe('  slow  ██████████  fulfilled  1000 ms    0 ms')
+    expect(rows[4]).toBe('* blip           █  fulfilled   0.1 ms    0 ms')
+  })
+
+  it('says which time is waiting: `ran` is the solid part of a bar, `waited` the light part, together the whole bar', () => {
+    // `report` waits 20 ms for a gate, starts, awaits `$.data` for 50 ms of its 80, and works 30 ms.
+    const t = trace('split', 'fulfilled', 100, [
+      task('auth', 'fulfilled', 0, 20, [], true),
+      task('data', 'fulfilled', 20, 70, [gate(20)]),
+      task('report', 'fulfilled', 20, 100, [gate(20), { on: 'data', kind: 'read', from: 20, to: 70 }]),
+    ])
+    const rows = renderWaterfall(t, { width: 10 }).split('\n')
+    expect(rows[1]).toMatch(/ran {2}waited$/)
+    expect(rows[5]).toBe('* report  ░░░░░░░███  fulfilled  30 ms   70 ms')
+    // Each number sits under its header.
+    expect(rows[1]!.indexOf('waited') + 'waited'.length).toBe(rows[5]!.length)
+    expect(rows[1]!.indexOf('ran') + 'ran'.length).toBe(rows[5]!.indexOf('30 ms') + '30 ms'.length)
   })
 
   it('cuts very long names and keeps every bar on the same axis', () => {
@@ -113,10 +128,10 @@ describe('renderWaterfall', () => {
     expect('\n' + out).toMatchInlineSnapshot(`
       "
       names · fulfilled · 100 ms total · critical path 100 ms: a → fetch-the-recommendatio…
-                                  0         50 ms
+                                  0         50 ms                    ran  waited
                                   ┬─────────┬─────────
-      * a                         ██████████            fulfilled  50 ms
-      * fetch-the-recommendatio…  ░░░░░░░░░░██████████  fulfilled  50 ms
+      * a                         ██████████            fulfilled  50 ms    0 ms
+      * fetch-the-recommendatio…  ░░░░░░░░░░██████████  fulfilled  50 ms   50 ms
       ░ waiting  █ running  × failed  ╌ cut off (aborted)  * critical path"
     `)
     const rows = out.split('\n').slice(3, 5)

@@ -9,13 +9,13 @@
  * reads `$.user` (so it waits, light, inside its run until `user` is done):
  *
  *     route · fulfilled · 150 ms total · critical path 150 ms: auth → user → access
- *                 0         50        100 ms
+ *                 0         50        100 ms                 ran  waited
  *                 ┬─────────┬─────────┬─────────
- *     * auth      ████████                        fulfilled   40 ms
- *     * user      ░░░░░░░░████████████            fulfilled   60 ms
- *       settings  ░░░░░░░░██████                  fulfilled   30 ms
- *       balance   ░░░░░░░░██████████████████      fulfilled   90 ms
- *     * access    ░░░░░░░░░░░░░░░░░░░░██████████  fulfilled  110 ms
+ *     * auth      ████████                        fulfilled  40 ms    0 ms
+ *     * user      ░░░░░░░░████████████            fulfilled  60 ms   40 ms
+ *       settings  ░░░░░░░░██████                  fulfilled  30 ms   40 ms
+ *       balance   ░░░░░░░░██████████████████      fulfilled  90 ms   40 ms
+ *     * access    ░░░░░░░░░░░░░░░░░░░░██████████  fulfilled  50 ms  100 ms
  *     ░ waiting  █ running  × failed  ╌ cut off (aborted)  * critical path
  */
 import { InvalidOptionError } from '../core/errors.js'
@@ -41,6 +41,9 @@ const MAX_WIDTH = 1000
 const NAME_MAX = 24
 /** Fewest columns between two ticks of the axis. */
 const MIN_TICK_GAP = 8
+/** Headers of the two times: the solid part of a bar and the light part. */
+const RAN = 'ran'
+const WAITED = 'waited'
 
 const GLYPH = {
   wait: '░',
@@ -77,8 +80,10 @@ const STATUS_STYLE: Record<TaskStatus, Style> = {
  * waited (light: from when it began waiting, which is the run's start for gated and `after`
  * tasks, until it started; and, inside its run, the time it spent awaiting `$.x`), the time it
  * ran (solid; `×` if it failed, `╌` if the run ended while it was still running), a `*` if it is on
- * the critical path, its status and its duration (`endedAt - startedAt`). A task that started
- * always gets at least one glyph, however short it was. Skipped tasks have no bar.
+ * the critical path, its status, and two times under a header: `ran`, the solid part (its own
+ * work), and `waited`, the light part (before its start and awaiting `$.x`) — together the whole
+ * bar, so a slow task is never confused with one that waited. A task that started always gets at
+ * least one glyph, however short it was. Skipped tasks have no bar.
  *
  * "critical path" in the title is the time the critical-path tasks spent working: the sum of their
  * durations less the time they spent awaiting other tasks' results.
@@ -98,8 +103,11 @@ export function renderWaterfall(trace: FlowTrace, options?: WaterfallOptions): s
   const names = tasks.map((t) => fitName(t.name))
   const nameWidth = Math.max(0, ...names.map((n) => n.length))
   const indent = ' '.repeat(2 + nameWidth + 2)
-  const durations = tasks.map((t) => (t.startedAt === undefined ? '' : `${ms(runEnd(t, span) - finite(t.startedAt))} ms`))
-  const durationWidth = Math.max(0, ...durations.map((d) => d.length))
+  const ran = tasks.map((t) => (t.startedAt === undefined ? '' : `${ms(busy(t, span))} ms`))
+  const waited = tasks.map((t) => (t.startedAt === undefined ? '' : `${ms(waitedFor(t, span))} ms`))
+  const started = tasks.some((t) => t.startedAt !== undefined)
+  const ranWidth = Math.max(RAN.length, ...ran.map((d) => d.length))
+  const waitedWidth = Math.max(WAITED.length, ...waited.map((d) => d.length))
   const statusWidth = Math.max(0, ...tasks.map((t) => t.status.length))
 
   const lines: string[] = []
@@ -120,6 +128,8 @@ export function renderWaterfall(trace: FlowTrace, options?: WaterfallOptions): s
   for (let c = 0; c < width; c++) ruler += ticks.some((tick) => tick.col === c) ? '┬' : '─'
   // axisTicks spaces the ticks so that each label ends before the next one begins.
   for (const [i, tick] of ticks.entries()) labels = labels.padEnd(tick.col) + (i === ticks.length - 1 ? `${tick.label} ms` : tick.label)
+  // The times' header sits on the labels' line, over its columns (the last label may run past the axis).
+  if (started) labels = labels.padEnd(Math.max(labels.length + 2, width + 2 + statusWidth + 2)) + `${RAN.padStart(ranWidth)}  ${WAITED.padStart(waitedWidth)}`
   lines.push(paint(indent + labels, 'dim'))
   lines.push(indent + paint(ruler, 'dim'))
 
@@ -135,7 +145,7 @@ export function renderWaterfall(trace: FlowTrace, options?: WaterfallOptions): s
     }
     const bar = paintBar(cells(task, span, width, col), task.status, paint)
     const status = paint(task.status, STATUS_STYLE[task.status]) + ' '.repeat(statusWidth - task.status.length)
-    lines.push(`${mark} ${label}  ${bar}  ${status}  ${durations[i]!.padStart(durationWidth)}`)
+    lines.push(`${mark} ${label}  ${bar}  ${status}  ${ran[i]!.padStart(ranWidth)}  ${waited[i]!.padStart(waitedWidth)}`)
   }
 
   lines.push(
@@ -274,6 +284,13 @@ function busy(task: TaskTrace, span: number): number {
     reach = b
   }
   return Math.max(0, end - start - waited)
+}
+
+/** The light part of the bar: from the first wait that began before the start to the end, less the work. */
+function waitedFor(task: TaskTrace, span: number): number {
+  let from = finite(task.startedAt ?? 0)
+  for (const w of task.waits) if (finite(w.from) < from) from = finite(w.from)
+  return Math.max(0, runEnd(task, span) - from - busy(task, span))
 }
 
 function runEnd(task: TaskTrace, span: number): number {

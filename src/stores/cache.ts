@@ -9,6 +9,7 @@
 import { LRUCache } from 'lru-cache'
 import { systemClock, type Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
+import { own } from '../core/own.js'
 import { checkClock, checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
 import type { CacheEntry, CacheStore } from '../cache/store.js'
 
@@ -71,17 +72,20 @@ export function memoryCacheStore(options: MemoryCacheStoreOptions): MemoryCacheS
 
   // One of max and maxSize is set (checked above); the options type cannot see that. Expiry is
   // kept here rather than with lru-cache's ttl: its ttl reads a start time of 0 as "none", which
-  // an injected clock may well return.
-  const lru = new LRUCache<string, Held>({
-    ...(maxEntries !== undefined ? { max: maxEntries } : {}),
-    ...(maxBytes !== undefined ? { maxSize: maxBytes } : {}),
-    ...(maxEntrySize !== undefined ? { maxEntrySize } : {}),
-    ...(sizeOf !== undefined ? { sizeCalculation: (held: Held) => measure(sizeOf, held.entry) } : {}),
-  } as LRUCache.Options<string, Held, unknown>)
+  // an injected clock may well return. lru-cache reads its options (and each call's) as plain
+  // properties: it gets null-prototype ones, so a polluted Object.prototype adds none (I10).
+  const lru = new LRUCache<string, Held>(
+    own({
+      ...(maxEntries !== undefined ? { max: maxEntries } : {}),
+      ...(maxBytes !== undefined ? { maxSize: maxBytes } : {}),
+      ...(maxEntrySize !== undefined ? { maxEntrySize } : {}),
+      ...(sizeOf !== undefined ? { sizeCalculation: (held: Held) => measure(sizeOf, held.entry) } : {}),
+    }) as LRUCache.Options<string, Held, unknown>,
+  )
 
   return {
     get(key) {
-      const held = lru.get(key)
+      const held = lru.get(key, noOptions())
       if (held === undefined) return undefined
       // Past the ttl it was given: reclaimed on read, like lru-cache's own lazy expiry.
       if (!(clock.now() < held.until)) {
@@ -91,7 +95,7 @@ export function memoryCacheStore(options: MemoryCacheStoreOptions): MemoryCacheS
       return held.entry
     },
     set(key, entry, ttlMs) {
-      lru.set(key, { entry, until: clock.now() + ttlMs })
+      lru.set(key, { entry, until: clock.now() + ttlMs }, noOptions())
     },
     delete(key) {
       lru.delete(key)
@@ -102,6 +106,9 @@ export function memoryCacheStore(options: MemoryCacheStoreOptions): MemoryCacheS
     clear: () => lru.clear(),
   }
 }
+
+/** A fresh empty options object for a lru-cache call (it writes `status` into it). */
+const noOptions = (): object => Object.create(null) as object
 
 interface Held {
   readonly entry: CacheEntry

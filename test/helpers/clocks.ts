@@ -33,29 +33,40 @@ export function manualClock(): Clock & { advance(ms: number): void; readonly pen
 }
 
 /**
- * Every wait is skipped: a timer fires on the next turn of the event loop and moves the clock on
- * by its delay, so `waits` records what a backoff or a Retry-After asked for without waiting it.
- * For code whose only timers are such waits (no deadline racing them).
+ * Short waits are skipped: a timer under `below` ms (default 10 s: a backoff, a Retry-After) fires
+ * on the next turn of the event loop and moves the clock on by its delay, so `waits` records what
+ * was asked for without waiting it. Longer ones (the HTTP client's phase limits, 10 s and up) run
+ * in real time, and are normally cleared long before. The clock follows real time too.
  */
-export function skippingClock(): Clock & { readonly waits: readonly number[]; readonly pending: number } {
-  let now = 0
+export function skippingClock(options: { below?: number } = {}): Clock & { readonly waits: readonly number[]; readonly pending: number } {
+  const below = options.below ?? 10_000
+  let skipped = 0
   const waits: number[] = []
-  const live = new Set<NodeJS.Immediate>()
+  const live = new Map<object, () => void>()
   return {
-    now: () => now,
+    now: () => performance.now() + skipped,
     setTimeout(fn, ms) {
-      waits.push(ms)
-      const handle = setImmediate(() => {
-        live.delete(handle)
-        now += ms
-        fn()
-      })
-      live.add(handle)
-      return handle
+      const handle = {}
+      if (ms < below) {
+        waits.push(ms)
+        const immediate = setImmediate(() => {
+          live.delete(handle)
+          skipped += ms
+          fn()
+        })
+        live.set(handle, () => clearImmediate(immediate))
+      } else {
+        const timer = setTimeout(() => {
+          live.delete(handle)
+          fn()
+        }, ms)
+        live.set(handle, () => clearTimeout(timer))
+      }
+      return handle as TimerHandle
     },
     clearTimeout(handle) {
-      live.delete(handle as NodeJS.Immediate)
-      clearImmediate(handle as NodeJS.Immediate)
+      live.get(handle)?.()
+      live.delete(handle)
     },
     waits,
     get pending() {

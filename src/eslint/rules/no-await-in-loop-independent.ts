@@ -19,6 +19,7 @@
  * otherwise.
  */
 import type { Rule } from 'eslint'
+import { own } from '../../core/own.js'
 import type * as ESTree from 'estree'
 import { calleeSegments, isFunction, nameMatcher, patternNames, propertyName, unwrap, walk, type Node } from '../rule-utils.js'
 
@@ -93,7 +94,7 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
   },
 
   create(context) {
-    const options = (context.options[0] ?? {}) as NoAwaitInLoopIndependentOptions
+    const options = own(context.options[0] as NoAwaitInLoopIndependentOptions | undefined)
     const smallLength = options.smallLength ?? 8
     const concurrency = options.concurrency ?? 8
     const isRead = nameMatcher([...(options.readPatterns ?? DEFAULT_READ_PATTERNS), ...(options.extraReadPatterns ?? [])])

@@ -15,6 +15,7 @@
  *   arguments read ids, tokens, the request), named like private data, or a mutation.
  */
 import type { Rule } from 'eslint'
+import { own } from '../../core/own.js'
 import type * as ESTree from 'estree'
 import {
   DEFAULT_GATE_PATTERNS,
@@ -134,7 +135,7 @@ export const noParallelAuth: Rule.RuleModule = {
   },
 
   create(context) {
-    const options = (context.options[0] ?? {}) as NoParallelAuthOptions
+    const options = own(context.options[0] as NoParallelAuthOptions | undefined)
     const isGate = segmentMatcher([...(options.gatePatterns ?? DEFAULT_GATE_PATTERNS), ...(options.extraGatePatterns ?? [])])
     const isSession = segmentMatcher([...(options.sessionPatterns ?? DEFAULT_SESSION_PATTERNS), ...(options.extraSessionPatterns ?? [])])
     const isPublic = segmentMatcher([...(options.publicPatterns ?? DEFAULT_PUBLIC_PATTERNS), ...(options.extraPublicPatterns ?? [])])

@@ -8,6 +8,7 @@
  * unknown calls are never reordered.
  */
 import type { Rule } from 'eslint'
+import { own } from '../../core/own.js'
 import { isTransactionCallback } from '../analysis/classify.js'
 import { findGroups, type Group, type Member } from '../analysis/groups.js'
 import { FUNCTION_TYPES, LOOP_TYPES, rangeOf, type AnyNode } from '../analysis/node.js'
@@ -65,7 +66,7 @@ export const noSequentialAwait: Rule.RuleModule = {
     },
   },
   create(context) {
-    const options = (context.options[0] ?? {}) as NoSequentialAwaitOptions
+    const options = own(context.options[0] as NoSequentialAwaitOptions | undefined)
     const minSaving = options.minSaving ?? 1
     const reportRequestApis = options.reportRequestApis ?? true
     const ignore = (options.ignore ?? []).map((p) => new RegExp(p))
