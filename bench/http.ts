@@ -6,7 +6,10 @@
  * JSON. Contenders:
  *
  * - `fanout`: `createHttpClient({ ssrf: { allow: ['loopback'] } })` from the built dist,
- *   `(await client.get(url)).json()` (64 keep-alive connections per origin, its default);
+ *   `(await client.get(url)).json()` (64 keep-alive connections per origin, its default; every
+ *   GET goes through its default `retry()`, which never fires here);
+ * - `fanout-no-retry`: the same with `retry: false`, so the retry wrapper's cost shows;
+ * - `fanout-stream`: `client.stream(url)`, the body read with `for await` and parsed;
  * - `fetch`: Node's global `fetch`, `(await fetch(url)).json()`;
  * - `undici-pool`: `undici.request(url, { dispatcher: new Pool(origin, { connections: 64 }) })`,
  *   then `body.json()` — undici's own fast path, the floor fanout builds on;
@@ -47,6 +50,7 @@ interface Contender {
 
 function contenders(origin: string): Contender[] {
   const fanout = createHttpClient({ ssrf: { allow: ['loopback'] }, connections: CONCURRENCY })
+  const bare = createHttpClient({ ssrf: { allow: ['loopback'] }, connections: CONCURRENCY, retry: false })
   const pool = new Pool(origin, { connections: CONCURRENCY })
   const agent = new NodeAgent({ keepAlive: true, maxSockets: CONCURRENCY })
   const url = (i: number): string => `${origin}/item?id=${i}`
@@ -55,6 +59,21 @@ function contenders(origin: string): Contender[] {
       name: 'fanout',
       get: async (i) => (await fanout.get(url(i))).json<Item>(),
       close: () => fanout.close(),
+    },
+    {
+      name: 'fanout-no-retry',
+      get: async (i) => (await bare.get(url(i))).json<Item>(),
+      close: () => bare.close(),
+    },
+    {
+      name: 'fanout-stream',
+      get: async (i) => {
+        const res = await fanout.stream(url(i))
+        const chunks: Uint8Array[] = []
+        for await (const chunk of res.body) chunks.push(chunk)
+        return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Item
+      },
+      close: async () => {},
     },
     {
       name: 'fetch',

@@ -2,15 +2,15 @@
  * Packaging: the core stays runtime-neutral, the exports map points at files the build really
  * produces, and the public surface changes only through a reviewed diff of the snapshot below.
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  type?: string
   exports: Record<string, string | null | { types: string; default: string }>
   dependencies?: Record<string, string>
 }
@@ -24,7 +24,8 @@ function sources(dir: string): string[] {
 }
 
 describe('package', () => {
-  const outDir = mkdtempSync(join(tmpdir(), 'fanout-build-'))
+  // Under node_modules, so the built subpaths resolve their peers (undici, eslint…) from the project.
+  const outDir = mkdtempSync(join(root, 'node_modules', '.fanout-build-'))
   afterAll(() => rmSync(outDir, { recursive: true, force: true }))
 
   it('has no runtime dependencies', () => {
@@ -57,6 +58,18 @@ describe('package', () => {
       }
     }
   }, 120_000)
+
+  // What the README promises CommonJS users: on a Node that can require() ES modules (20.19+,
+  // 22.12+), every entry loads with require(), which fails on a top-level await anywhere in its graph.
+  it.runIf((process.features as { require_module?: boolean }).require_module === true)('is ESM-only, and require() loads every entry, without a warning', () => {
+    expect(pkg.type).toBe('module')
+    const entries = Object.values(pkg.exports).flatMap((target) => (target !== null && typeof target === 'object' ? [join(outDir, target.default.replace(/^\.\/dist\//, ''))] : []))
+    expect(entries.length).toBeGreaterThan(3)
+    const script = `for (const file of ${JSON.stringify(entries)}) if (Object.keys(require(file)).length === 0) throw new Error('nothing exported by ' + file)`
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+    expect(run.stderr).toBe('')
+    expect(run.status).toBe(0)
+  })
 
   it('exposes exactly the reviewed public surface, from source and from the build', async () => {
     const fromSource = Object.keys(await import('../src/index.js')).sort()

@@ -63,8 +63,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const print = options.print ?? (() => {})
   const started = performance.now()
   const upstreams = await startUpstreams({ seed, failureRate: options.failureRate ?? 0.02, latencyScale: options.latencyScale ?? 1 })
-  // One client for every way (the same keep-alive pools): only the orchestration differs.
-  const client = createHttpClient({ ssrf: { allow: ['loopback'] }, connections: 32 })
+  // One client for every way (the same keep-alive pools): only the orchestration differs, so the
+  // client itself does not retry — the fanout way's retries are its policies'.
+  const client = createHttpClient({ ssrf: { allow: ['loopback'] }, connections: 32, retry: false })
   const http = countingFailures(client)
   const reports: WayReport[] = []
   try {

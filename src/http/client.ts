@@ -10,18 +10,25 @@
  *
  * Time: the deadline and the phase limits (connect, headers, body) run on `clock`
  * (`phase-timers.ts`); undici's own timers, coarse and out of any Clock's reach, are off.
+ *
+ * A request is one or more attempts (`retry`, see client-retry.ts); an attempt runs the
+ * `beforeRequest` hooks, then its hops. The deadline and the caller's signal span every attempt,
+ * and, for `stream()`, the body until its reader is done with it.
  */
 import { isIP, type LookupFunction } from 'node:net'
 import { Pool, ProxyAgent, buildConnector, type Dispatcher } from 'undici'
+import type { CallContext } from '../core/call.js'
 import type { TimerHandle } from '../core/clock.js'
 import { withTimeLimit } from '../core/time-limit.js'
-import { AbortedError, InvalidOptionError } from '../core/errors.js'
+import { AbortedError, InvalidOptionError, RateLimitedError, RetryBudgetError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { show } from '../core/validate.js'
 import type { LimitRunOptions } from '../policies/limit.js'
 import { parseRateLimitHeader, parseRetryAfter } from '../policies/retry-after.js'
 import { HttpError, HttpTimeoutError, InvalidJsonError, RedirectError, SsrfBlockedError, ssrfErrorFor, urlInMessage } from './errors.js'
+import { isIdempotentRequest, markIdempotent, NEVER_ABORTED, recorderOf, wrapperCache } from './client-retry.js'
 import { Exchange, type ExchangeLimits, type ExchangeResult } from './exchange.js'
+import { runHooks } from './hooks.js'
 import { parseClientOptions, parseRequestOptions, parseUrl, checkScheme, type ClientConfig, type HttpClientOptions, type HttpRequestOptions, type RequestConfig } from './options.js'
 import { CREDENTIAL_HEADERS, redactUrl, withoutCredentials } from './redact.js'
 import { hopKey, nextHop, REDIRECT_STATUSES, type Hop } from './redirect.js'
@@ -29,6 +36,7 @@ import { connectOnClock } from './phase-timers.js'
 import { proxyFor } from './proxy.js'
 import { UNSET_DISPATCH_OPTIONS, UNSET_SOCKET_OPTIONS } from './unset.js'
 import type { SsrfVerdict } from './ssrf.js'
+import { StreamResponse, type HttpStreamResponse } from './stream.js'
 
 export interface HttpResponse {
   readonly status: number
@@ -46,13 +54,38 @@ export interface HttpResponse {
   json<T = unknown>(): T
 }
 
+/** Options of `get()` and `head()`: no method (it is the helper's), no body. */
+export type HttpGetOptions = Omit<HttpRequestOptions, 'method' | 'body' | 'json'>
+/** Options of `post()`, `put()`, `patch()` and `delete()`: the method is the helper's. */
+export type HttpSendOptions = Omit<HttpRequestOptions, 'method'>
+
 export interface HttpClient {
-  /** Any status resolves; network failures, timeouts, size and SSRF refusals reject. */
+  /**
+   * Any status resolves (after retries, the last response); network failures, timeouts, size
+   * and SSRF refusals reject.
+   */
   request(url: string | URL, options?: HttpRequestOptions): Promise<HttpResponse>
-  /** Like `request`, but a status outside 2xx rejects with `HttpError`. */
-  get(url: string | URL, options?: HttpRequestOptions): Promise<HttpResponse>
+  /** A GET; a status outside 2xx rejects with `HttpError`. */
+  get(url: string | URL, options?: HttpGetOptions): Promise<HttpResponse>
+  /** A HEAD; a status outside 2xx rejects with `HttpError`. */
+  head(url: string | URL, options?: HttpGetOptions): Promise<HttpResponse>
+  /** A POST (`json` or `body`); a status outside 2xx rejects with `HttpError`. Not retried unless idempotent (see `retry`). */
+  post(url: string | URL, options?: HttpSendOptions): Promise<HttpResponse>
+  /** A PUT; a status outside 2xx rejects with `HttpError`. */
+  put(url: string | URL, options?: HttpSendOptions): Promise<HttpResponse>
+  /** A PATCH; a status outside 2xx rejects with `HttpError`. Not retried unless idempotent (see `retry`). */
+  patch(url: string | URL, options?: HttpSendOptions): Promise<HttpResponse>
+  /** A DELETE; a status outside 2xx rejects with `HttpError`. */
+  delete(url: string | URL, options?: HttpSendOptions): Promise<HttpResponse>
   /** `accept: application/json`; a status outside 2xx rejects with `HttpError`, a body that is not JSON with `InvalidJsonError`. */
   json<T = unknown>(url: string | URL, options?: HttpRequestOptions): Promise<T>
+  /**
+   * Resolves at the response headers with the body as a stream (any method). A status outside
+   * 2xx rejects with `HttpError` (its body read, within the size limit). Retries happen only
+   * before the stream is handed out; the size limit, body timeout, deadline and signal apply
+   * while it is read.
+   */
+  stream(url: string | URL, options?: HttpRequestOptions): Promise<HttpStreamResponse>
   /** Closes every pool once its requests are done; later requests reject with `AbortedError`. Idempotent. */
   close(): Promise<void>
 }
@@ -60,7 +93,7 @@ export interface HttpClient {
 /** undici's (and Node's) default; a larger header block fails with ResponseTooLargeError (I15). */
 const MAX_HEADER_SIZE = 16 * 1024
 
-type Mode = 'any' | 'ok' | 'json'
+type Mode = 'any' | 'ok' | 'json' | 'stream'
 
 class Response implements HttpResponse {
   readonly #url: URL
@@ -108,6 +141,18 @@ class Response implements HttpResponse {
   toJSON(): object {
     return { status: this.status, headers: this.headers, url: this.url, redirects: this.redirects, bytes: this.body.length }
   }
+
+  /** The `HttpError` for this response's status; its headers without the credential ones. */
+  toError(credentialHeaders: ReadonlySet<string>): HttpError {
+    return new HttpError({
+      status: this.status,
+      headers: withoutCredentials(this.headers, credentialHeaders),
+      retryAfterMs: retryAfterFrom(this.status, this.headers),
+      method: this.#method,
+      url: this.url,
+      body: this.body,
+    })
+  }
 }
 
 /**
@@ -140,11 +185,26 @@ interface OriginState {
   readonly refused: SsrfVerdict | undefined
 }
 
-/** Cancellation of one request across its hops: the caller's signal and the deadline. */
+/** Cancellation of one request across its attempts and hops: the caller's signal and the deadline. */
 interface Run {
   current: Exchange | undefined
   failure: unknown
   settled: boolean
+}
+
+/** One request, as each of its attempts needs it. */
+interface Job {
+  readonly where: string
+  readonly first: Hop
+  readonly request: RequestConfig
+  readonly mode: Mode
+  readonly run: Run | undefined
+  /** A retry policy runs the attempts: request() turns a status ≥ 400 into a failed attempt. */
+  readonly retrying: boolean
+}
+
+interface AttemptContext extends CallContext {
+  readonly job: Job
 }
 
 export function createHttpClient(options?: HttpClientOptions): HttpClient {
@@ -299,7 +359,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
 
   /** Starts the exchange of one hop on `dispatcher`: the origin's pool, or a proxy's agent. */
   const dispatchHop = (dispatcher: Dispatcher, hop: Hop, request: RequestConfig, limits: ExchangeLimits, run: Run | undefined): Promise<ExchangeResult> => {
-    const exchange = new Exchange(hop, limits, clock)
+    const exchange = new Exchange(hop, limits, clock, request.stream)
     if (run !== undefined) run.current = exchange
     if (request.connectTimeout !== undefined) exchange.limitConnect(request.connectTimeout)
     // Every field undici reads is set here, so nothing is inherited from a polluted prototype,
@@ -348,7 +408,20 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     Object.assign(wait, { key: hop.url.origin, clock })
     if (request.signal !== undefined) Object.assign(wait, { signal: request.signal })
     if (request.deadlineAt !== Infinity) Object.assign(wait, { deadline: Math.max(1, request.deadlineAt - clock.now()) })
-    return limit.run(() => send(hop, request, limits, run), wait)
+    if (!request.stream) return limit.run(() => send(hop, request, limits, run), wait)
+    // A streamed body keeps its slot until it is read to the end (or fails, or is cancelled).
+    return new Promise<ExchangeResult>((resolve, reject) => {
+      limit
+        .run(
+          () =>
+            send(hop, request, limits, run).then((result) => {
+              resolve(result)
+              return result.stream?.settled
+            }),
+          wait,
+        )
+        .catch(reject)
+    })
   }
 
   const follow = async (first: Hop, request: RequestConfig, mode: Mode, run: Run | undefined): Promise<unknown> => {
@@ -373,20 +446,68 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
         redirects++
         continue
       }
+      if (result.stream !== undefined) return new StreamResponse(result.status, result.headers, hop.url, redirects, result.stream)
       const response = new Response(result.status, result.headers, hop.url, redirects, result.body, hop.method)
       if (mode === 'any') return response
-      if (result.status < 200 || result.status > 299) {
-        throw new HttpError({
-          status: result.status,
-          headers: withoutCredentials(result.headers, config.credentialHeaders),
-          retryAfterMs: retryAfterFrom(result.status, result.headers),
-          method: hop.method,
-          url: response.url,
-          body: result.body,
-        })
-      }
+      if (result.status < 200 || result.status > 299) throw response.toError(config.credentialHeaders)
       return mode === 'json' ? response.json() : response
     }
+  }
+
+  /** Responses request() hands back when its retries give up on their status. */
+  const lastResponses = new WeakMap<object, HttpResponse>()
+
+  /** One attempt: the hooks, then the hops. Its error says whether the request may be repeated. */
+  const attempt = async (ctx: AttemptContext): Promise<unknown> => {
+    const { where, first, request, mode, run, retrying } = ctx.job
+    let hop = first
+    try {
+      if (config.hooks.length > 0) {
+        hop = await runHooks(where, config.hooks, first, ctx.attempt)
+        if (run !== undefined && run.failure !== undefined) throw run.failure
+      }
+      const value = await follow(hop, request, mode, run)
+      if (retrying && mode === 'any' && (value as Response).status >= 400) {
+        const error = (value as Response).toError(config.credentialHeaders)
+        lastResponses.set(error, value as Response)
+        throw error
+      }
+      return value
+    } catch (error) {
+      throw markIdempotent(error, isIdempotentRequest(first.method, hop.headers, request.idempotent), request.signal?.reason)
+    }
+  }
+  const retrying = wrapperCache<AttemptContext>(attempt)
+
+  /**
+   * What request() resolves with once its retries gave up on a status: the last response, also
+   * when a Retry-After that does not fit or the retry budget is why (the error's cause).
+   */
+  const lastResponse = (error: unknown): HttpResponse => {
+    if (typeof error !== 'object' || error === null) throw error
+    const stopped = error instanceof RateLimitedError || error instanceof RetryBudgetError
+    const response = lastResponses.get(error) ?? (stopped && typeof error.cause === 'object' && error.cause !== null ? lastResponses.get(error.cause) : undefined)
+    if (response === undefined) throw error
+    return response
+  }
+
+  /** The request's attempts, through the retry policy when there is one. */
+  const attempts = (where: string, first: Hop, request: RequestConfig, mode: Mode, run: Run | undefined): Promise<unknown> => {
+    const policy = request.retry === undefined ? config.retry : request.retry === false ? undefined : request.retry
+    const job: Job = { where, first, request, mode, run, retrying: policy !== undefined }
+    const ctx: AttemptContext = {
+      signal: request.signal ?? NEVER_ABORTED,
+      deadlineAt: request.deadlineAt,
+      attempt: 1,
+      // The origin, not the path: paths can carry ids and tokens.
+      task: `${first.method} ${first.url.origin}`,
+      clock,
+      trace: recorderOf(config.onEvent, request.trace),
+      job,
+    }
+    if (policy === undefined) return attempt(ctx)
+    const pending = retrying(policy)(ctx)
+    return mode === 'any' ? pending.catch(lastResponse) : pending
   }
 
   /** The deadline error, naming the hop and the phase the request was in. */
@@ -395,17 +516,18 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     return new HttpTimeoutError(run.current?.phase ?? 'connect', budget, hop.method, redactUrl(hop.url), 'deadline')
   }
 
-  const start = (where: string, input: string | URL, options: HttpRequestOptions | undefined, mode: Mode): Promise<unknown> => {
+  const start = (where: string, input: string | URL, options: HttpRequestOptions | undefined, mode: Mode, method?: string): Promise<unknown> => {
     let request: RequestConfig
     let first: Hop
     try {
-      request = parseRequestOptions(where, options, config, mode === 'json')
+      request = parseRequestOptions(where, options, config, mode === 'json', method)
       first = firstHop(toUrl(where, input, request), request)
     } catch (error) {
       return Promise.reject(error)
     }
+    request.stream = mode === 'stream'
     const { signal, deadlineAt } = request
-    if (signal === undefined && deadlineAt === Infinity) return follow(first, request, mode, undefined)
+    if (signal === undefined && deadlineAt === Infinity) return attempts(where, first, request, mode, undefined)
     if (signal?.aborted) return Promise.reject(signal.reason)
     const now = clock.now()
     if (deadlineAt <= now) return Promise.reject(new HttpTimeoutError('connect', 0, first.method, redactUrl(first.url), 'deadline'))
@@ -434,10 +556,15 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
         }, budget)
       }
       if (signal !== undefined) unsubscribe = onAbort(signal, () => cancel(signal.reason))
-      follow(first, request, mode, run).then(
+      attempts(where, first, request, mode, run).then(
         (value) => {
           if (run.settled) return
-          release()
+          if (value instanceof StreamResponse) {
+            // The deadline and the signal go on covering the body until its reader is done.
+            void StreamResponse.settled(value).then(() => {
+              if (!run.settled) release()
+            })
+          } else release()
           resolve(value)
         },
         (error: unknown) => {
@@ -451,8 +578,14 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
 
   return {
     request: (url, options) => start('client.request()', url, options, 'any') as Promise<HttpResponse>,
-    get: (url, options) => start('client.get()', url, options, 'ok') as Promise<HttpResponse>,
+    get: (url, options) => start('client.get()', url, options, 'ok', 'GET') as Promise<HttpResponse>,
+    head: (url, options) => start('client.head()', url, options, 'ok', 'HEAD') as Promise<HttpResponse>,
+    post: (url, options) => start('client.post()', url, options, 'ok', 'POST') as Promise<HttpResponse>,
+    put: (url, options) => start('client.put()', url, options, 'ok', 'PUT') as Promise<HttpResponse>,
+    patch: (url, options) => start('client.patch()', url, options, 'ok', 'PATCH') as Promise<HttpResponse>,
+    delete: (url, options) => start('client.delete()', url, options, 'ok', 'DELETE') as Promise<HttpResponse>,
     json: <T>(url: string | URL, options?: HttpRequestOptions) => start('client.json()', url, options, 'json') as Promise<T>,
+    stream: (url, options) => start('client.stream()', url, options, 'stream') as Promise<HttpStreamResponse>,
     close(): Promise<void> {
       if (closed !== undefined) return closed
       for (const state of origins.values()) if (state.pool !== undefined) retire(state.pool)

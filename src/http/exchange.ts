@@ -10,19 +10,28 @@
  * headers (restarted by a 1xx, as undici does), and the body limit as an inactivity limit, restarted
  * by every chunk. A failure from outside (the caller's signal, the deadline) goes through
  * `abort()` at any phase.
+ *
+ * Streaming (`client.stream()`): a 2xx response resolves at its headers with a `BodyStream` the
+ * chunks then go to, counted and limited the same way; other statuses are buffered as usual.
+ * While the stream's reader holds the body back, the inactivity limit is off: the reader's pace
+ * is not the upstream's silence.
  */
 import type { Dispatcher } from 'undici'
 import type { Clock } from '../core/clock.js'
+import { AbortedError } from '../core/errors.js'
 import { codingOf, Decoder, type DecodeSink } from './decode.js'
 import { exchangeError, HttpTimeoutError, ResponseTooLargeError, SsrfBlockedError, ssrfErrorFor, type HttpPhase } from './errors.js'
 import { PhaseTimer } from './phase-timers.js'
 import { redactUrl } from './redact.js'
 import type { Hop } from './redirect.js'
+import { BodyStream } from './stream.js'
 
 export interface ExchangeResult {
   readonly status: number
   readonly headers: Readonly<Record<string, string>>
   readonly body: Buffer
+  /** A streamed body (the exchange was told to stream, and the status is 2xx); `body` is then empty. */
+  readonly stream?: BodyStream
 }
 
 /** The limits one exchange runs under (ms for the timeouts). */
@@ -35,6 +44,10 @@ export interface ExchangeLimits {
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/** Why the request is paused: the decoder's input is full, or a stream's reader is (both must clear). */
+const DECODER_FULL = 1
+const READER_FULL = 2
 
 type RawHeaders = Record<string, string | string[] | undefined>
 
@@ -54,11 +67,15 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
   private decoder: Decoder | undefined = undefined
   private readonly timer: PhaseTimer
   private connectLimit = Infinity
+  private stream: BodyStream | undefined = undefined
+  private held = 0
 
   constructor(
     readonly hop: Hop,
     readonly limits: ExchangeLimits,
     clock: Clock,
+    /** Hand a 2xx body out as a stream instead of buffering it. */
+    readonly streaming = false,
   ) {
     this.promise = new Promise<ExchangeResult>((resolve, reject) => {
       this.resolve = resolve
@@ -110,6 +127,14 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
     }
     const coding = codingOf(flat['content-encoding'])
     if (coding) this.decoder = new Decoder(coding, this)
+    if (this.streaming && statusCode <= 299) {
+      this.stream = new BodyStream({
+        hold: () => this.hold(READER_FULL),
+        release: () => this.release(READER_FULL),
+        cancel: () => this.abort(new AbortedError(`${this.hop.method} ${redactUrl(this.hop.url)}: the response body was cancelled by its reader`)),
+      })
+      this.resolve({ status: statusCode, headers: flat, body: EMPTY, stream: this.stream })
+    }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -121,7 +146,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
       return
     }
     if (this.decoder === undefined) this.keep(chunk)
-    else if (!this.decoder.write(chunk)) controller.pause()
+    else if (!this.decoder.write(chunk)) this.hold(DECODER_FULL)
   }
 
   onResponseEnd(): void {
@@ -149,9 +174,23 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
   }
 
   drained(): void {
-    // Waiting for the decoder is not the upstream's silence: the inactivity limit restarts.
-    if (!this.done) this.timer.touch(this.limits.bodyTimeout)
-    this.controller?.resume()
+    this.release(DECODER_FULL)
+  }
+
+  private hold(reason: number): void {
+    if (this.held === 0) this.controller?.pause()
+    this.held |= reason
+    if (reason === READER_FULL) this.timer.stop()
+  }
+
+  private release(reason: number): void {
+    if ((this.held & reason) === 0) return
+    this.held &= ~reason
+    if (this.done) return
+    // Waiting for the decoder or the reader is not the upstream's silence: the inactivity limit restarts.
+    if (reason === READER_FULL) this.timer.start(this.limits.bodyTimeout)
+    else this.timer.touch(this.limits.bodyTimeout)
+    if (this.held === 0) this.controller?.resume()
   }
 
   private keep(chunk: Buffer): void {
@@ -160,12 +199,17 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
       this.fail(this.tooLarge(this.decoder !== undefined ? `, counted after decoding ${this.decoder.coding}` : ''))
       return
     }
-    this.chunks.push(chunk)
+    if (this.stream !== undefined) this.stream.push(chunk)
+    else this.chunks.push(chunk)
   }
 
   private finish(): void {
     this.done = true
     this.timer.stop()
+    if (this.stream !== undefined) {
+      this.stream.end()
+      return
+    }
     const chunks = this.chunks
     const body = chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.size)
     this.chunks = []
@@ -183,6 +227,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
     this.timer.stop()
     this.decoder?.destroy()
     this.chunks = []
+    this.stream?.fail(error)
     this.reject(error)
   }
 

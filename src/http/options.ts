@@ -6,10 +6,14 @@
  */
 import type { LookupFunction } from 'node:net'
 import { constants as bufferConstants } from 'node:buffer'
+import type { Policy } from '../core/call.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
 import { checkClock, checkDuration, checkFunction, checkNumber, closest, show } from '../core/validate.js'
+import type { Recorder, TraceEvent } from '../core/trace.js'
 import type { Limiter } from '../policies/limit.js'
+import { parseRetry, type HttpRetry, type RetryChoice } from './client-retry.js'
+import { parseHooks, type BeforeRequestHook } from './hooks.js'
 import { CREDENTIAL_HEADERS } from './redact.js'
 import { parseProxyOptions, type HttpProxyOptions, type ProxyConfig } from './proxy.js'
 import { parseSsrfOptions, type SsrfGuard, type SsrfOptions } from './ssrf.js'
@@ -57,6 +61,16 @@ export interface HttpClientOptions {
    * Requests are tunnelled with CONNECT (TLS stays end to end). Default: none.
    */
   readonly proxy?: string | URL | HttpProxyOptions | 'env' | false
+  /**
+   * Retries around each attempt, with fanout's `retry()`. Default: 3 attempts for GET, HEAD,
+   * OPTIONS, PUT and DELETE, and for any request with an `Idempotency-Key` header or
+   * `idempotent: true`; POST and PATCH are sent once. See the README's table.
+   */
+  readonly retry?: HttpRetry
+  /** Run before each attempt (not each redirect hop), in order: add headers such as `authorization`. */
+  readonly beforeRequest?: BeforeRequestHook | readonly BeforeRequestHook[]
+  /** Receives every request's retry events (`attempt.started`, `retry.scheduled`, `retry.budgetExhausted`). */
+  readonly onEvent?: (event: TraceEvent) => void
   readonly clock?: Clock
 }
 
@@ -92,6 +106,12 @@ export interface HttpRequestOptions {
   readonly maxResponseSize?: number
   /** Default 'follow'. */
   readonly redirect?: 'follow' | 'error' | 'manual'
+  /** This request's retries, overriding the client's `retry`. */
+  readonly retry?: HttpRetry
+  /** Whether repeating this request is safe, whatever its method (default: by method, or an `Idempotency-Key` header). */
+  readonly idempotent?: boolean
+  /** Where this request's retry events go as well, e.g. a flow task's `ctx.trace`. */
+  readonly trace?: Recorder
 }
 
 export interface ClientConfig {
@@ -113,6 +133,10 @@ export interface ClientConfig {
   readonly lookup: LookupFunction | undefined
   readonly tls: HttpTlsOptions | undefined
   readonly proxy: ProxyConfig | undefined
+  /** The default retry policy (one per client, so its budget is shared by its requests); undefined for none. */
+  readonly retry: Policy | undefined
+  readonly hooks: readonly BeforeRequestHook[]
+  readonly onEvent: ((event: TraceEvent) => void) | undefined
   readonly clock: Clock
 }
 
@@ -128,6 +152,11 @@ export interface RequestConfig {
   maxResponseSize: number
   redirect: 'follow' | 'error' | 'manual'
   query: string | undefined
+  retry: RetryChoice
+  idempotent: boolean | undefined
+  trace: Recorder | undefined
+  /** Set by `client.stream()`: a 2xx body is handed out as a stream. */
+  stream: boolean
 }
 
 const CLIENT_KEYS = [
@@ -144,9 +173,12 @@ const CLIENT_KEYS = [
   'lookup',
   'tls',
   'proxy',
+  'retry',
+  'beforeRequest',
+  'onEvent',
   'clock',
 ] as const
-const REQUEST_KEYS = ['method', 'headers', 'query', 'body', 'json', 'signal', 'deadline', 'deadlineAt', 'timeouts', 'maxResponseSize', 'redirect'] as const
+const REQUEST_KEYS = ['method', 'headers', 'query', 'body', 'json', 'signal', 'deadline', 'deadlineAt', 'timeouts', 'maxResponseSize', 'redirect', 'retry', 'idempotent', 'trace'] as const
 const TIMEOUT_KEYS = ['connect', 'headers', 'body'] as const
 const REDIRECT_MODES = ['follow', 'error', 'manual'] as const
 
@@ -175,7 +207,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/
 
 /** Copies `headers` into `into` under lower-case names, checking each; the message never shows a value. */
-function mergeHeaders(where: string, name: string, headers: unknown, into: Record<string, string>): void {
+export function mergeHeaders(where: string, name: string, headers: unknown, into: Record<string, string>): void {
   const record = checkPlainObject(where, name, headers, 'an object of header names to string values') as Record<string, unknown>
   for (const key of Object.keys(record)) {
     const value = record[key]
@@ -267,6 +299,9 @@ export function parseClientOptions(options: HttpClientOptions | undefined): Clie
   const clock = (got.clock as Clock | undefined) ?? systemClock
   const tls = got.tls === undefined ? undefined : checkTls(where, got.tls)
   const proxy = parseProxyOptions(where, got.proxy, process.env)
+  const retry = got.retry === undefined ? parseRetry(where, true) : parseRetry(where, got.retry)
+  const hooks = got.beforeRequest === undefined ? [] : parseHooks(where, got.beforeRequest)
+  const onEvent = got.onEvent === undefined ? undefined : checkFunction<(event: TraceEvent) => void>(where, 'onEvent', got.onEvent, '(event) => void')
 
   return {
     base,
@@ -285,6 +320,9 @@ export function parseClientOptions(options: HttpClientOptions | undefined): Clie
     lookup,
     tls,
     proxy,
+    retry: retry === false ? undefined : retry,
+    hooks,
+    onEvent,
     clock,
   }
 }
@@ -348,11 +386,15 @@ const METHODS: Readonly<Record<string, string>> = Object.assign(Object.create(nu
 })
 const FORBIDDEN_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRACK'])
 
-/** The request's options merged over the client's. `jsonMode`: the json() shortcut (accept: application/json). */
-export function parseRequestOptions(where: string, options: HttpRequestOptions | undefined, config: ClientConfig, jsonMode: boolean): RequestConfig {
+/**
+ * The request's options merged over the client's. `jsonMode`: the json() shortcut (accept:
+ * application/json). `fixed`: the method a helper such as `post()` sends; a `method` option that
+ * says otherwise is refused, as is a body on GET and HEAD.
+ */
+export function parseRequestOptions(where: string, options: HttpRequestOptions | undefined, config: ClientConfig, jsonMode: boolean, fixed?: string): RequestConfig {
   const defaults = jsonMode ? config.jsonHeaders : config.headers
   const out: RequestConfig = {
-    method: 'GET',
+    method: fixed ?? 'GET',
     headers: defaults,
     body: undefined,
     signal: undefined,
@@ -363,6 +405,10 @@ export function parseRequestOptions(where: string, options: HttpRequestOptions |
     maxResponseSize: config.maxResponseSize,
     redirect: 'follow',
     query: undefined,
+    retry: undefined,
+    idempotent: undefined,
+    trace: undefined,
+    stream: false,
   }
   if (options === undefined) return out
   const o = checkPlainObject(where, 'options', options, 'a plain object') as Record<string, unknown>
@@ -377,6 +423,9 @@ export function parseRequestOptions(where: string, options: HttpRequestOptions |
         if (typeof value !== 'string' || !TOKEN.test(value)) throw new InvalidOptionError(`${where}: \`method\` must be an HTTP method such as 'GET' or 'POST', got ${show(value)}.`)
         const method = METHODS[value.toLowerCase()] ?? value
         if (FORBIDDEN_METHODS.has(method.toUpperCase())) throw new InvalidOptionError(`${where}: \`method\` ${show(value)} is not supported.`)
+        if (fixed !== undefined && method !== fixed) {
+          throw new InvalidOptionError(`${where}: sends ${fixed}, but \`method\` is ${show(value)}. Use client.request(url, { method: ${show(value)} }) for another method.`)
+        }
         out.method = method
         break
       }
@@ -419,9 +468,27 @@ export function parseRequestOptions(where: string, options: HttpRequestOptions |
         if (!(REDIRECT_MODES as readonly unknown[]).includes(value)) throw new InvalidOptionError(`${where}: \`redirect\` must be 'follow', 'error' or 'manual', got ${show(value)}.`)
         out.redirect = value as RequestConfig['redirect']
         break
+      case 'retry':
+        out.retry = parseRetry(where, value)
+        break
+      case 'idempotent':
+        if (typeof value !== 'boolean') throw new InvalidOptionError(`${where}: \`idempotent\` must be a boolean, got ${show(value)}.`)
+        out.idempotent = value
+        break
+      case 'trace': {
+        const t = value as Partial<Recorder> | null
+        if (typeof t !== 'object' || t === null || typeof t.emit !== 'function' || typeof t.enabled !== 'boolean') {
+          throw new InvalidOptionError(`${where}: \`trace\` must be a Recorder ({ enabled, emit }), such as a flow task's ctx.trace, got ${show(value)}.`)
+        }
+        out.trace = t as Recorder
+        break
+      }
       default:
         unknownKey(where, key, REQUEST_KEYS)
     }
+  }
+  if ((fixed === 'GET' || fixed === 'HEAD') && (out.body !== undefined || json !== undefined)) {
+    throw new InvalidOptionError(`${where}: a ${fixed} request has no body; use client.request(url, { method: '${fixed}', body }) if your API really expects one.`)
   }
   if (json !== undefined) {
     if (out.body !== undefined) throw new InvalidOptionError(`${where}: pass \`body\` or \`json\`, not both.`)

@@ -77,11 +77,23 @@ export function codeOf(error: unknown): string | undefined {
   return undefined
 }
 
-/** Whether the request behind an error may be repeated safely, when the error says which method it used. */
+/**
+ * Whether the request behind an error may be repeated safely: its own `idempotent` flag when it
+ * has one (fanout/http sets it from the original method, an `Idempotency-Key` header or the
+ * caller's say-so, so a POST answered 303 and failing as a GET is still a POST), else the method
+ * it names.
+ */
 export function isIdempotentError(error: unknown): boolean | undefined {
   if (typeof error !== 'object' || error === null) return undefined
+  const flag = field(error, 'idempotent')
+  if (typeof flag === 'boolean') return flag
   const method = field(error, 'method')
-  return typeof method === 'string' ? IDEMPOTENT_METHODS.has(method.toUpperCase()) : undefined
+  return typeof method === 'string' ? isIdempotentMethod(method) : undefined
+}
+
+/** Whether RFC 9110 defines `method` as idempotent: sending it twice has the effect of sending it once. */
+export function isIdempotentMethod(method: string): boolean {
+  return IDEMPOTENT_METHODS.has(method.toUpperCase())
 }
 
 /** A short, credential-free label for what failed: a status, a code (a wrapped error's own) or the error's name. */

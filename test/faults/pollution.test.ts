@@ -286,6 +286,8 @@ const HOSTILE: Readonly<Record<string, unknown>> = {
   body: 'polluted',
   json: { polluted: true },
   redirect: 'error',
+  beforeRequest: spy('beforeRequest', undefined),
+  trace: { enabled: true, emit: spy('trace.emit', undefined) },
   connect: 1,
   allow: ['loopback', 'private'],
   deny: ['0.0.0.0/0'],
