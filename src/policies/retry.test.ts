@@ -10,6 +10,7 @@ import {
   RateLimitedError,
   RetryBudgetError,
   isRetriedError,
+  isFanoutError,
   type Call,
   type TraceEvent,
 } from '../index.js'
@@ -209,6 +210,43 @@ describe('retry()', () => {
     const result = await settle(execute(nested))
     expect(api.calls).toBe(3)
     expect(isRetriedError((result as { error: unknown }).error)).toBe(true)
+  })
+
+  it('C11: an inner retry(3) inside retry({ maxAttempts: 4 }) counts against the outer layer: one more round, 6 attempts at most, not 12', async () => {
+    useFakeTime()
+    const api = scripted([{ fail: () => httpError(503) }])
+    const nested = pipe(retry({ maxAttempts: 4, budget: false }), retry({ maxAttempts: 3, budget: false })).wrap(api.call)
+    await settle(execute(nested))
+    expect(api.calls).toBe(6)
+    // The outer layer sees the inner's attempts: with 4 to spare and the inner making 4, none more.
+    const api4 = scripted([{ fail: () => httpError(503) }])
+    await settle(execute(pipe(retry({ maxAttempts: 4, budget: false }), retry({ maxAttempts: 4, budget: false })).wrap(api4.call)))
+    expect(api4.calls).toBe(4)
+  })
+
+  it('C11: an inner layer that succeeds on its second round is not retried further; a 404 behind an inner layer is not retried by the outer one', async () => {
+    useFakeTime()
+    const api = scripted([{ fail: () => httpError(503) }, { fail: () => httpError(503) }, { fail: () => httpError(503) }, { value: 'ok' }])
+    const result = await settle(execute(pipe(retry({ maxAttempts: 4, budget: false }), retry({ maxAttempts: 3, budget: false })).wrap(api.call)))
+    expect(result).toEqual({ ok: true, value: 'ok' })
+    expect(api.calls).toBe(4)
+    const notFound = scripted([{ fail: () => httpError(503) }, { fail: () => httpError(404) }])
+    await settle(execute(pipe(retry({ maxAttempts: 4, budget: false }), retry({ maxAttempts: 3, budget: false })).wrap(notFound.call)))
+    expect(notFound.calls).toBe(2)
+  })
+
+  it('C11: an error an older copy marked as given up (a mark without a count) is not retried, nor one an inner budget stopped', async () => {
+    useFakeTime()
+    const old = scripted([{ fail: () => Object.defineProperty(httpError(503), Symbol.for('fanout.retry.gaveUp'), { value: true }) }])
+    await settle(execute(retry({ budget: false }).wrap(old.call)))
+    expect(old.calls).toBe(1)
+    const spent = retryBudget({ maxTokens: 2 })
+    spent.onFailure()
+    spent.onFailure()
+    const api = scripted([{ fail: () => httpError(503) }])
+    const result = await settle(execute(pipe(retry({ budget: false, shouldRetry: () => true }), retry({ budget: spent })).wrap(api.call)))
+    expect(api.calls).toBe(1)
+    expect(isFanoutError((result as { error: unknown }).error, 'FANOUT_RETRY_BUDGET')).toBe(true)
   })
 
   it('C14: a retry never fires after the call settled or was aborted', async () => {

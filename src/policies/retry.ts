@@ -2,21 +2,24 @@
  * `retry()`: makes more attempts when an attempt fails for a reason worth retrying.
  *
  * Invariants:
- * - at most `maxAttempts` attempts in total, and none after the caller aborted or the deadline;
+ * - at most `maxAttempts` calls of what it wraps (fewer when layers inside it retried too, see
+ *   below), and none after the caller aborted or the deadline;
  * - a wait never ends after the deadline: if the next attempt could not start in time, the call
  *   fails now (with `RateLimitedError` when the upstream's Retry-After is what does not fit);
  * - every wait is a finite, non-negative timer on `ctx.clock`, cleared at once on abort;
  * - when the retry budget is why no retry is made, the call fails with `RetryBudgetError`
  *   (`cause`: the upstream's last error), never silently with that error;
- * - an error this policy gave up on is marked, so an enclosing `retry()` does not retry it
- *   again (3 nested layers make 3 attempts, not 27). The mark is on the error object, so an
- *   upstream must not rethrow one shared error instance for unrelated calls.
+ * - an error this policy gave up on is marked with the attempts made for it, and an enclosing
+ *   `retry()` counts them against its own `maxAttempts`: 3 nested layers of 3 make 3 attempts,
+ *   not 27, and a client's own 3 attempts inside a `retry({ maxAttempts: 4 })` are followed by
+ *   at most one more round (≤ 6), so the outer layer's promise of 4 attempts is kept. The mark is
+ *   on the error object, so an upstream must not rethrow one shared error instance for unrelated
+ *   calls.
  */
 import type { Call, CallContext, Policy } from '../core/call.js'
 import { sleep } from '../core/clock.js'
-import { DeadlineError, RateLimitedError, RetryBudgetError } from '../core/errors.js'
+import { DeadlineError, InvalidOptionError, isFanoutError, RateLimitedError, RetryBudgetError } from '../core/errors.js'
 import { checkBoolean, checkDuration, checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
-import { InvalidOptionError } from '../core/errors.js'
 import { BACKOFF_STRATEGIES, backoffDelay, type BackoffStrategy } from './backoff.js'
 import { retryBudget, type RetryBudget } from './budget.js'
 import { failureLabel, isIdempotentError, isRetryableError, statusOf } from './classify.js'
@@ -65,12 +68,26 @@ const GAVE_UP = Symbol.for('fanout.retry.gaveUp')
 
 /** True when an inner `retry()` already gave up on this error. */
 export function isRetriedError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && GAVE_UP in error
+  return typeof error === 'object' && error !== null && Object.getOwnPropertyDescriptor(error, GAVE_UP) !== undefined
 }
 
-function markGaveUp(error: unknown): unknown {
-  if (typeof error === 'object' && error !== null && Object.isExtensible(error) && !(GAVE_UP in error)) {
-    Object.defineProperty(error, GAVE_UP, { value: true })
+/**
+ * Upstream attempts behind this error: what the `retry()` layers inside made before giving up on
+ * it, or 1. A mark from an older copy of fanout (`true`) carries no count: nothing more is tried.
+ */
+function attemptsBehind(error: unknown): number {
+  if (typeof error !== 'object' || error === null) return 1
+  const mark = Object.getOwnPropertyDescriptor(error, GAVE_UP)?.value as unknown
+  if (mark === undefined) return 1
+  return typeof mark === 'number' ? mark : Infinity
+}
+
+/** Records on the error that `made` upstream attempts were made for it, for an enclosing `retry()`. */
+function markGaveUp(error: unknown, made: number): unknown {
+  if (typeof error !== 'object' || error === null) return error
+  const mark = Object.getOwnPropertyDescriptor(error, GAVE_UP)
+  if (mark === undefined ? Object.isExtensible(error) : mark.configurable === true) {
+    Object.defineProperty(error, GAVE_UP, { value: made, configurable: true })
   }
   return error
 }
@@ -120,7 +137,8 @@ export function retry(options?: RetryOptions): Policy {
   const retryable = (error: unknown, attempt: number): boolean => (shouldRetry !== undefined ? shouldRetry(error, { attempt }) : isRetryableError(error))
   /** Whether this policy may repeat the request at all. */
   const mayRepeat = (error: unknown): boolean => {
-    if (isRetriedError(error) || idempotent === false) return false
+    // An inner layer stopped by its budget speaks for the upstream's health: not overruled here.
+    if (idempotent === false || isFanoutError(error, 'FANOUT_RETRY_BUDGET')) return false
     return idempotent !== undefined || isIdempotentError(error) !== false
   }
 
@@ -132,7 +150,11 @@ export function retry(options?: RetryOptions): Policy {
         let previous = base
         // This call's last failure, so a success that names no origin refunds the one that failed.
         let failure: unknown
-        for (let attempt = 1; ; attempt++) {
+        // Upstream attempts made so far, those of `retry()` layers inside included: nested layers
+        // share one count instead of multiplying (an inner 3 inside an outer 4 makes at most 6).
+        let made = 0
+        for (;;) {
+          const attempt = made + 1
           if (ctx.signal.aborted) throw ctx.signal.reason
           if (attempt > 1 && clock.now() >= ctx.deadlineAt) throw new DeadlineError(`"${ctx.task}": no time left for attempt ${attempt}`, 0)
           if (trace.enabled) trace.emit({ type: 'attempt.started', task: ctx.task, at: clock.now(), attempt })
@@ -143,13 +165,14 @@ export function retry(options?: RetryOptions): Policy {
           } catch (error) {
             // The caller leaving is not the upstream failing: no retry, no budget charge.
             if (ctx.signal.aborted) throw error
+            made += attemptsBehind(error)
             // A 404 or a bad request says nothing about the upstream's health: not charged.
             const worth = retryable(error, attempt)
             if (worth) budget?.onFailure(error)
             failure = error
-            if (attempt >= maxAttempts || !worth || !mayRepeat(error)) throw attempt > 1 ? markGaveUp(error) : error
+            if (made >= maxAttempts || !worth || !mayRepeat(error)) throw made > 1 ? markGaveUp(error, made) : error
 
-            let delay = backoffDelay(strategy, attempt - 1, previous, params)
+            let delay = backoffDelay(strategy, made - 1, previous, params)
             let reason: 'backoff' | 'retry-after' = 'backoff'
             const asked = retryAfterOf(error)
             if (asked !== undefined) {
@@ -167,11 +190,11 @@ export function retry(options?: RetryOptions): Policy {
               if (reason === 'retry-after') {
                 throw new RateLimitedError(`"${ctx.task}": the upstream asked to wait ${Math.ceil(delay)} ms, but only ${Math.max(0, Math.floor(left))} ms are left before the deadline`, delay, { cause: error })
               }
-              throw markGaveUp(error)
+              throw markGaveUp(error, made)
             }
             if (budget !== undefined && !budget.canRetry(error)) {
               if (trace.enabled) trace.emit({ type: 'retry.budgetExhausted', task: ctx.task, at: clock.now(), attempt })
-              throw markGaveUp(budgetError(ctx.task, attempt, error))
+              throw markGaveUp(budgetError(ctx.task, made, error), made)
             }
             if (trace.enabled) trace.emit({ type: 'retry.scheduled', task: ctx.task, at: clock.now(), attempt, delayMs: delay, reason, cause: failureLabel(error) })
             previous = delay
