@@ -11,6 +11,7 @@ import { inspect } from 'node:util'
 import { brotliCompressSync, constants as zlib, deflateRawSync, deflateSync, gzipSync } from 'node:zlib'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Clock, TimerHandle } from '../core/clock.js'
+import { manualClock } from '../../test/helpers/clocks.js'
 import { AbortedError, InvalidOptionError, isFanoutError } from '../core/errors.js'
 import { execute } from '../core/execute.js'
 import { cached } from '../cache/cached.js'
@@ -156,37 +157,6 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
     return error as Error
   }
   throw new Error('expected a rejection')
-}
-
-/** A clock driven by hand: `advance(ms)` runs what is due; `pending` counts live timers, `nextAt` is the earliest one's time. */
-function manualClock(): Clock & { advance(ms: number): void; readonly pending: number; readonly nextAt: number } {
-  let now = 0
-  const timers = new Map<object, { at: number; fn: () => void }>()
-  return {
-    now: () => now,
-    setTimeout(fn, ms) {
-      const handle = {}
-      timers.set(handle, { at: now + ms, fn })
-      return handle as TimerHandle
-    },
-    clearTimeout(handle) {
-      timers.delete(handle)
-    },
-    advance(ms) {
-      now += ms
-      for (const [handle, timer] of [...timers]) {
-        if (timer.at > now || !timers.has(handle)) continue
-        timers.delete(handle)
-        timer.fn()
-      }
-    },
-    get pending() {
-      return timers.size
-    },
-    get nextAt() {
-      return Math.min(...[...timers.values()].map((timer) => timer.at))
-    },
-  }
 }
 
 /** A signal whose listener count can be read (cockatiel #81's technique). */

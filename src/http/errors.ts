@@ -10,7 +10,7 @@
  * final, and an `HttpTimeoutError` as a fanout time limit (retried) or deadline (not).
  */
 import { STATUS_CODES } from 'node:http'
-import { FanoutError, isFanoutError, TimeoutError } from '../core/errors.js'
+import { FanoutError, isFanoutError, TimeoutError, type FanoutErrorCode } from '../core/errors.js'
 import { TRANSIENT_ERROR_CODES } from '../policies/classify.js'
 import type { SsrfVerdict } from './ssrf.js'
 
@@ -22,14 +22,8 @@ export function urlInMessage(url: string): string {
   return url.length <= MAX_URL_IN_MESSAGE ? url : `${url.slice(0, MAX_URL_IN_MESSAGE - 1)}…`
 }
 
-export type HttpErrorCode =
-  | 'FANOUT_HTTP_STATUS'
-  | 'FANOUT_HTTP_TOO_LARGE'
-  | 'FANOUT_HTTP_SSRF'
-  | 'FANOUT_HTTP_REDIRECT'
-  | 'FANOUT_HTTP_INVALID_JSON'
-  | 'FANOUT_HTTP_PROTOCOL'
-  | 'FANOUT_NETWORK'
+/** The codes of the errors that report what an upstream or the network did (all in `FanoutErrorCode`). */
+export type HttpErrorCode = Extract<FanoutErrorCode, `FANOUT_HTTP_${string}` | 'FANOUT_NETWORK'>
 
 /** A response with a status the caller did not accept (`get()` and `json()`: anything but 2xx). */
 export class HttpError extends FanoutError {

@@ -4,8 +4,8 @@
  */
 import type { Clock, TimerHandle } from '../../src/core/clock.js'
 
-/** Driven by hand: `advance(ms)` runs what is due; `pending` counts live timers. */
-export function manualClock(): Clock & { advance(ms: number): void; readonly pending: number } {
+/** Driven by hand: `advance(ms)` runs what is due; `pending` counts live timers, `nextAt` is the earliest one's time. */
+export function manualClock(): Clock & { advance(ms: number): void; readonly pending: number; readonly nextAt: number } {
   let now = 0
   const timers = new Map<object, { at: number; fn: () => void }>()
   return {
@@ -28,6 +28,9 @@ export function manualClock(): Clock & { advance(ms: number): void; readonly pen
     },
     get pending() {
       return timers.size
+    },
+    get nextAt() {
+      return Math.min(...[...timers.values()].map((timer) => timer.at))
     },
   }
 }
