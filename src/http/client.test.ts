@@ -10,7 +10,7 @@ import net, { createServer as createNetServer, type AddressInfo, type LookupFunc
 import { inspect } from 'node:util'
 import { brotliCompressSync, constants as zlib, deflateRawSync, deflateSync, gzipSync } from 'node:zlib'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Clock, TimerHandle } from '../core/clock.js'
+import type { Clock } from '../core/clock.js'
 import { manualClock } from '../../test/helpers/clocks.js'
 import { AbortedError, InvalidOptionError, isFanoutError } from '../core/errors.js'
 import { execute } from '../core/execute.js'
