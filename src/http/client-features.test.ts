@@ -223,6 +223,36 @@ describe('fanout/http: the retry option', () => {
     expect((await client({ clock }).request(limited.url(), { deadline: 1_000 })).status).toBe(429)
   })
 
+  it('B1, B2: the client does not retry its own headers and body limits — one request, then the error; a retry rule of the caller’s own still may', async () => {
+    const clock = manualClock()
+    /** Moves the clock on in 100 ms steps, letting I/O run between them, until `pending` settles. */
+    const drive = async (pending: Promise<Error>): Promise<Error> => {
+      let settled: Error | undefined
+      void pending.then((e) => (settled = e))
+      while (settled === undefined) {
+        clock.advance(100)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      return settled
+    }
+    const silent = await serve(() => {})
+    const events: TraceEvent[] = []
+    const c = client({ clock, timeouts: { headers: 300 }, onEvent: (e) => events.push(e) })
+    expect(await drive(failure(c.get(silent.url())))).toMatchObject({ phase: 'headers', code: 'FANOUT_TIMEOUT' })
+    expect(silent.seen).toHaveLength(1)
+    expect(attemptsOf(events)).toEqual([1])
+
+    const stalled = await serve((_req, res) => res.writeHead(200).write('first'))
+    expect(await drive(failure(client({ clock, timeouts: { body: 300 } }).get(stalled.url())))).toMatchObject({ phase: 'body', code: 'FANOUT_TIMEOUT' })
+    expect(stalled.seen).toHaveLength(1)
+
+    const again = await serve(() => {})
+    const own = client({ clock, timeouts: { headers: 300 }, retry: { maxAttempts: 2, baseDelay: 1, maxDelay: 1, shouldRetry: () => true } })
+    expect(await drive(failure(own.get(again.url())))).toMatchObject({ phase: 'headers' })
+    expect(again.seen).toHaveLength(2)
+    expect(clock.pending).toBe(0)
+  })
+
   it('A5: aborting during the backoff rejects with the reason at once: no further attempt, no timer left', async () => {
     const clock = manualClock()
     const up = await flaky(5)

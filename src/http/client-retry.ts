@@ -12,9 +12,11 @@
 import type { Call, CallContext, Policy } from '../core/call.js'
 import { InvalidOptionError, isFanoutError } from '../core/errors.js'
 import { noopRecorder, type Recorder, type TraceEvent } from '../core/trace.js'
+import { own } from '../core/own.js'
 import { show } from '../core/validate.js'
-import { isIdempotentMethod } from '../policies/classify.js'
+import { isIdempotentMethod, isRetryableError } from '../policies/classify.js'
 import { retry, type RetryOptions } from '../policies/retry.js'
+import { HttpTimeoutError } from './errors.js'
 
 /**
  * `true` (or leaving it out): `retry()`'s defaults; a number: attempts in total, the first
@@ -26,20 +28,33 @@ export type HttpRetry = boolean | number | RetryOptions | Policy
 /** A request's own choice: a policy, `false` for none, or undefined for the client's. */
 export type RetryChoice = Policy | false | undefined
 
+/**
+ * The client's own rule: `retry()`'s default, except the headers and body limits. Those fire when
+ * the caller said to stop waiting for a server that already has the request: repeating it would
+ * make the caller wait a multiple of the limit it set, and add load where the upstream is already
+ * slow (ky does not retry its timeouts either). A connect limit is retried: nothing was sent.
+ * A `retry()` of the caller's own, or `retry: { shouldRetry }`, decides otherwise if it wants.
+ */
+export function clientShouldRetry(error: unknown): boolean {
+  if (error instanceof HttpTimeoutError && error.phase !== 'connect') return false
+  return isRetryableError(error)
+}
+
 /** Parses a `retry` option that was given (`undefined` is the caller's "not given"). */
 export function parseRetry(where: string, value: unknown): Policy | false {
   if (value === false) return false
-  if (value === true) return retry()
+  if (value === true) return retry({ shouldRetry: clientShouldRetry })
   if (typeof value === 'number') {
     if (!Number.isInteger(value) || value < 1 || value > 10) {
       throw new InvalidOptionError(`${where}: \`retry\` as a number is the attempts in total, the first included: an integer from 1 to 10, got ${show(value)}. Use false for none.`)
     }
-    return value === 1 ? false : retry({ maxAttempts: value })
+    return value === 1 ? false : retry({ maxAttempts: value, shouldRetry: clientShouldRetry })
   }
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     if (typeof (value as Partial<Policy>).wrap === 'function') return value as Policy
     try {
-      return retry(value as RetryOptions)
+      const options = own(value as RetryOptions)
+      return retry(options.shouldRetry === undefined ? { ...options, shouldRetry: clientShouldRetry } : options)
     } catch (error) {
       if (isFanoutError(error, 'FANOUT_INVALID_OPTION')) throw new InvalidOptionError(`${where}: in \`retry\`, ${error.message}`)
       throw error
