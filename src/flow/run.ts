@@ -10,7 +10,7 @@
  *   signal, no pending promise a task could still be waiting on;
  * - a result that arrives after the end is ignored, and no rejection goes unhandled.
  */
-import type { Call, Policy } from '../core/call.js'
+import type { Call } from '../core/call.js'
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError } from '../core/errors.js'
 import { linkSignal, onAbort } from '../core/signals.js'
@@ -21,21 +21,9 @@ import { criticalPath, type FlowTrace, type TaskTrace, type TaskWait } from './t
 import type { Learned } from './schedule.js'
 import { Slots } from '../policies/limit.js'
 import { FlowExit, type RunOptions, type TaskContext } from './types.js'
+import type { TaskDef } from './task-def.js'
 
-export interface TaskDef {
-  readonly name: string
-  readonly index: number
-  readonly gate: boolean
-  readonly fn: (deps: object, ctx: TaskContext<unknown, unknown>) => unknown
-  readonly after: readonly number[]
-  readonly timeout: number | undefined
-  readonly policies: readonly Policy[]
-  readonly pipeline: Policy | undefined
-  readonly hasFallback: boolean
-  readonly fallback: unknown
-  /** The function declares its context parameter, `($, ctx) => …`: it gets a signal of its own. */
-  readonly readsContext: boolean
-}
+export type { TaskDef }
 
 export interface CompiledFlow {
   readonly name: string

@@ -9,7 +9,7 @@
  * the set of tasks seen reading each task. Before anything is learned every rank is 0 and the
  * order is FIFO.
  */
-import type { TaskDef } from './run.js'
+import type { TaskDef } from './task-def.js'
 
 /** Weight of the newest sample in the run-time average. */
 const ALPHA = 0.3

@@ -12,7 +12,7 @@
 import { STATUS_CODES } from 'node:http'
 import { FanoutError, isFanoutError, TimeoutError, type FanoutErrorCode } from '../core/errors.js'
 import { TRANSIENT_ERROR_CODES } from '../policies/classify.js'
-import type { SsrfVerdict } from './ssrf.js'
+import type { SsrfVerdict } from './ssrf-verdict.js'
 
 /** The longest URL a message repeats in full; the error's `url` property keeps all of it. */
 export const MAX_URL_IN_MESSAGE = 200

@@ -9,7 +9,7 @@
  */
 import { InvalidOptionError } from '../core/errors.js'
 import { show } from '../core/validate.js'
-import { mergeHeaders } from './options.js'
+import { mergeHeaders } from './header-check.js'
 import type { Hop } from './redirect.js'
 
 /** What a `beforeRequest` hook sees of the request, and may change (`headers` only). */

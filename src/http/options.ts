@@ -14,6 +14,7 @@ import type { Recorder, TraceEvent } from '../core/trace.js'
 import type { Limiter } from '../policies/limit.js'
 import { parseRetry, type HttpRetry, type RetryChoice } from './client-retry.js'
 import { parseHooks, type BeforeRequestHook } from './hooks.js'
+import { checkPlainObject, mergeHeaders, TOKEN } from './header-check.js'
 import { CREDENTIAL_HEADERS } from './redact.js'
 import { parseProxyOptions, type HttpProxyOptions, type ProxyConfig } from './proxy.js'
 import { parseSsrfOptions, type SsrfGuard, type SsrfOptions } from './ssrf.js'
@@ -193,33 +194,6 @@ function unknownKey(where: string, key: string, known: readonly string[], prefix
       (guess !== undefined ? ` Did you mean \`${prefix}${guess}\`?` : '') +
       ` Known options: ${known.map((k) => `\`${prefix}${k}\``).join(', ')}.`,
   )
-}
-
-function checkPlainObject(where: string, name: string, value: unknown, shape: string): object {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidOptionError(`${where}: \`${name}\` must be ${shape}, got ${show(value)}.`)
-  }
-  return value
-}
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-// What undici itself accepts in a header value: tab, visible ASCII and obs-text.
-const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/
-
-/** Copies `headers` into `into` under lower-case names, checking each; the message never shows a value. */
-export function mergeHeaders(where: string, name: string, headers: unknown, into: Record<string, string>): void {
-  const record = checkPlainObject(where, name, headers, 'an object of header names to string values') as Record<string, unknown>
-  for (const key of Object.keys(record)) {
-    const value = record[key]
-    if (!TOKEN.test(key)) throw new InvalidOptionError(`${where}: \`${name}\` has an invalid header name ${show(key)}: use letters, digits and !#$%&'*+-.^_\`|~ only.`)
-    if (typeof value !== 'string') {
-      throw new InvalidOptionError(`${where}: header ${show(key)} must be a string, got ${show(value)}. Convert numbers with String(); leave out headers you do not send.`)
-    }
-    if (BAD_HEADER_VALUE.test(value)) {
-      throw new InvalidOptionError(`${where}: header ${show(key)} has a CR, LF, NUL or other control character in its value; it was not sent (header injection).`)
-    }
-    into[key.toLowerCase()] = value
-  }
 }
 
 function checkTimeouts(where: string, name: string, value: unknown): { connect?: number; headers?: number; body?: number } {

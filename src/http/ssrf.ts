@@ -13,16 +13,9 @@ import { BlockList, isIP, isIPv4, type LookupFunction } from 'node:net'
 import { InvalidOptionError } from '../core/errors.js'
 import { closest, show } from '../core/validate.js'
 import { SsrfBlockedError } from './errors.js'
+import type { SsrfVerdict } from './ssrf-verdict.js'
 
-export interface SsrfVerdict {
-  readonly rule: string
-  readonly address: string
-  /** The IPv4 address an IPv6 address carries, when that is what was judged. */
-  readonly embedded: string | undefined
-  readonly description: string
-  /** How to open it, for the error message. */
-  readonly hint: string
-}
+export type { SsrfVerdict }
 
 /** The built-in rules that `allow` may open by name. */
 export const ALLOWABLE_RULES = ['loopback', 'private', 'link-local'] as const

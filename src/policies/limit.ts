@@ -24,6 +24,9 @@ import { checkDuration, checkFunction, checkKnownKeys, checkName, checkNumber, s
 import type { ConcurrencyStore } from './concurrency-store.js'
 import { sharedPermits } from './shared-permits.js'
 import { FifoQueue, PriorityQueue, type Waiter, type WaitingQueue } from './waiting-queue.js'
+import type { WaitOptions } from './wait-options.js'
+
+export type { WaitOptions }
 
 interface Pending extends Waiter {
   readonly key: KeyState | undefined
@@ -39,17 +42,6 @@ interface KeyState {
   readonly name: string
   active: number
   readonly queue: WaitingQueue<Pending>
-}
-
-export interface WaitOptions {
-  readonly signal?: AbortSignal | undefined
-  /** Absolute time on `clock` after which the waiter gives up. */
-  readonly deadlineAt?: number
-  readonly clock?: Clock
-  readonly key?: string | undefined
-  readonly priority?: number | undefined
-  /** The error for running out of `deadlineAt` (default: a DeadlineError). */
-  readonly timeoutError?: (() => unknown) | undefined
 }
 
 /**

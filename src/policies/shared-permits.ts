@@ -10,7 +10,7 @@ import { DeadlineError } from '../core/errors.js'
 import { hasField } from '../core/own.js'
 import { onAbort } from '../core/signals.js'
 import type { ConcurrencyPermit, ConcurrencyStore } from './concurrency-store.js'
-import type { WaitOptions } from './limit.js'
+import type { WaitOptions } from './wait-options.js'
 
 let instances = 0
 

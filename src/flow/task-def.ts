@@ -1,0 +1,21 @@
+/**
+ * A task as the engine keeps it, compiled from the builder's definition. Its own module so the
+ * scheduler can name it without importing the engine that imports the scheduler.
+ */
+import type { Policy } from '../core/call.js'
+import type { TaskContext } from './types.js'
+
+export interface TaskDef {
+  readonly name: string
+  readonly index: number
+  readonly gate: boolean
+  readonly fn: (deps: object, ctx: TaskContext<unknown, unknown>) => unknown
+  readonly after: readonly number[]
+  readonly timeout: number | undefined
+  readonly policies: readonly Policy[]
+  readonly pipeline: Policy | undefined
+  readonly hasFallback: boolean
+  readonly fallback: unknown
+  /** The function declares its context parameter, `($, ctx) => …`: it gets a signal of its own. */
+  readonly readsContext: boolean
+}
