@@ -3,7 +3,7 @@
  * produces, and the public surface changes only through a reviewed diff of the snapshot below.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -58,6 +58,25 @@ describe('package', () => {
       }
     }
   }, 120_000)
+
+  // What `npm pack` would publish, from a copy holding this build as dist/: the licence and the
+  // README go with it, no source map points at sources that are not shipped, no test is shipped.
+  it('packs the licence, the README and the build, and no source maps or tests', () => {
+    const stage = mkdtempSync(join(root, 'node_modules', '.fanout-pack-'))
+    try {
+      for (const file of ['package.json', 'README.md', 'LICENSE']) cpSync(join(root, file), join(stage, file))
+      cpSync(outDir, join(stage, 'dist'), { recursive: true })
+      const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: stage, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      const files = (JSON.parse(out) as [{ files: { path: string }[] }])[0].files.map((f) => f.path)
+      expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']))
+      expect(files.filter((f) => f.endsWith('.map'))).toEqual([])
+      expect(files.filter((f) => /\.test(-d)?\./.test(f))).toEqual([])
+      expect(files.filter((f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(f))).toEqual([])
+      expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License/)
+    } finally {
+      rmSync(stage, { recursive: true, force: true })
+    }
+  }, 60_000)
 
   // What the README promises CommonJS users: on a Node that can require() ES modules (20.19+,
   // 22.12+), every entry loads with require(), which fails on a top-level await anywhere in its graph.
