@@ -24,149 +24,28 @@ import { AbortedError, InvalidOptionError, RateLimitedError, RetryBudgetError } 
 import { onAbort } from '../core/signals.js'
 import { show } from '../core/validate.js'
 import type { LimitRunOptions } from '../policies/limit.js'
-import { parseRateLimitHeader, parseRetryAfter } from '../policies/retry-after.js'
-import { HttpError, HttpTimeoutError, InvalidJsonError, RedirectError, SsrfBlockedError, ssrfErrorFor, urlInMessage } from './errors.js'
+import { HttpTimeoutError, RedirectError, SsrfBlockedError, ssrfErrorFor, urlInMessage } from './errors.js'
 import { isIdempotentRequest, markIdempotent, NEVER_ABORTED, recorderOf, wrapperCache } from './client-retry.js'
 import { Exchange, type ExchangeLimits, type ExchangeResult } from './exchange.js'
 import { runHooks } from './hooks.js'
-import { parseClientOptions, parseRequestOptions, parseUrl, checkScheme, type ClientConfig, type HttpClientOptions, type HttpRequestOptions, type RequestConfig } from './options.js'
-import { CREDENTIAL_HEADERS, redactUrl, withoutCredentials } from './redact.js'
+import { checkScheme, parseUrl } from './url.js'
+import { parseClientOptions, parseRequestOptions, type ClientConfig, type HttpClientOptions, type HttpRequestOptions, type RequestConfig } from './options.js'
+import { CREDENTIAL_HEADERS, redactUrl } from './redact.js'
 import { hopKey, nextHop, REDIRECT_STATUSES, type Hop } from './redirect.js'
 import { connectOnClock } from './phase-timers.js'
 import { proxyFor } from './proxy.js'
 import { UNSET_DISPATCH_OPTIONS, UNSET_SOCKET_OPTIONS } from './unset.js'
 import type { SsrfVerdict } from './ssrf.js'
 import { StreamResponse, type HttpStreamResponse } from './stream.js'
+import type { HttpClient, HttpGetOptions, HttpSendOptions } from './client-types.js'
+import { Response, type HttpResponse } from './response.js'
 
-export interface HttpResponse {
-  readonly status: number
-  /** Lower-case names; a repeated header's values joined with ", ". As received (a decoded body keeps its content-encoding header). */
-  readonly headers: Readonly<Record<string, string>>
-  /** The final URL, redacted (no userinfo, no secret query values, no fragment). */
-  readonly url: string
-  /** Redirects followed. */
-  readonly redirects: number
-  /** The body, decoded. */
-  readonly body: Uint8Array
-  /** The body as UTF-8 (a leading BOM removed). */
-  text(): string
-  /** The body parsed as JSON; `InvalidJsonError` if it is not JSON (B9). */
-  json<T = unknown>(): T
-}
-
-/** Options of `get()` and `head()`: no method (it is the helper's), no body. */
-export type HttpGetOptions = Omit<HttpRequestOptions, 'method' | 'body' | 'json'>
-/** Options of `post()`, `put()`, `patch()` and `delete()`: the method is the helper's. */
-export type HttpSendOptions = Omit<HttpRequestOptions, 'method'>
-
-export interface HttpClient {
-  /**
-   * Any status resolves (after retries, the last response); network failures, timeouts, size
-   * and SSRF refusals reject.
-   */
-  request(url: string | URL, options?: HttpRequestOptions): Promise<HttpResponse>
-  /** A GET; a status outside 2xx rejects with `HttpError`. */
-  get(url: string | URL, options?: HttpGetOptions): Promise<HttpResponse>
-  /** A HEAD; a status outside 2xx rejects with `HttpError`. */
-  head(url: string | URL, options?: HttpGetOptions): Promise<HttpResponse>
-  /** A POST (`json` or `body`); a status outside 2xx rejects with `HttpError`. Not retried unless idempotent (see `retry`). */
-  post(url: string | URL, options?: HttpSendOptions): Promise<HttpResponse>
-  /** A PUT; a status outside 2xx rejects with `HttpError`. */
-  put(url: string | URL, options?: HttpSendOptions): Promise<HttpResponse>
-  /** A PATCH; a status outside 2xx rejects with `HttpError`. Not retried unless idempotent (see `retry`). */
-  patch(url: string | URL, options?: HttpSendOptions): Promise<HttpResponse>
-  /** A DELETE; a status outside 2xx rejects with `HttpError`. */
-  delete(url: string | URL, options?: HttpSendOptions): Promise<HttpResponse>
-  /** `accept: application/json`; a status outside 2xx rejects with `HttpError`, a body that is not JSON with `InvalidJsonError`. */
-  json<T = unknown>(url: string | URL, options?: HttpRequestOptions): Promise<T>
-  /**
-   * Resolves at the response headers with the body as a stream (any method). A status outside
-   * 2xx rejects with `HttpError` (its body read, within the size limit). Retries happen only
-   * before the stream is handed out; the size limit, body timeout, deadline and signal apply
-   * while it is read.
-   */
-  stream(url: string | URL, options?: HttpRequestOptions): Promise<HttpStreamResponse>
-  /** Closes every pool once its requests are done; later requests reject with `AbortedError`. Idempotent. */
-  close(): Promise<void>
-}
+export type { HttpClient, HttpGetOptions, HttpSendOptions, HttpResponse }
 
 /** undici's (and Node's) default; a larger header block fails with ResponseTooLargeError (I15). */
 const MAX_HEADER_SIZE = 16 * 1024
 
 type Mode = 'any' | 'ok' | 'json' | 'stream'
-
-class Response implements HttpResponse {
-  readonly #url: URL
-  readonly #method: string
-  #redacted: string | undefined
-
-  constructor(
-    readonly status: number,
-    readonly headers: Readonly<Record<string, string>>,
-    url: URL,
-    readonly redirects: number,
-    readonly body: Buffer,
-    method: string,
-  ) {
-    this.#url = url
-    this.#method = method
-  }
-
-  get url(): string {
-    return (this.#redacted ??= redactUrl(this.#url))
-  }
-
-  text(): string {
-    const text = this.body.toString('utf8')
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
-  }
-
-  json<T = unknown>(): T {
-    const text = this.text()
-    try {
-      return JSON.parse(text) as T
-    } catch (error) {
-      const position = error instanceof Error ? /at position (\d+)/.exec(error.message)?.[1] : undefined
-      throw new InvalidJsonError({
-        status: this.status,
-        method: this.#method,
-        url: this.url,
-        contentType: this.headers['content-type'],
-        bytes: this.body.length,
-        position: position !== undefined ? Number(position) : undefined,
-      })
-    }
-  }
-
-  toJSON(): object {
-    return { status: this.status, headers: this.headers, url: this.url, redirects: this.redirects, bytes: this.body.length }
-  }
-
-  /** The `HttpError` for this response's status; its headers without the credential ones. */
-  toError(credentialHeaders: ReadonlySet<string>): HttpError {
-    return new HttpError({
-      status: this.status,
-      headers: withoutCredentials(this.headers, credentialHeaders),
-      retryAfterMs: retryAfterFrom(this.status, this.headers),
-      method: this.#method,
-      url: this.url,
-      body: this.body,
-    })
-  }
-}
-
-/**
- * The wait a response asks for: Retry-After on any status; on a 429 without it, the reset of
- * `RateLimit-Reset` or of the combined `RateLimit` header (delta seconds).
- */
-function retryAfterFrom(status: number, headers: Readonly<Record<string, string>>): number | undefined {
-  const asked = parseRetryAfter(headers['retry-after'])
-  if (asked !== undefined || status !== 429) return asked
-  const reset = headers['ratelimit-reset']?.trim()
-  if (reset !== undefined && /^\d{1,10}$/.test(reset)) return Number(reset) * 1000
-  const combined = parseRateLimitHeader(headers['ratelimit'])?.resetSeconds
-  return combined === undefined ? undefined : combined * 1000
-}
 
 /** Userinfo as typed: percent-decoded, or as is when it is not valid percent-encoding. */
 function decodeUserinfo(text: string): string {

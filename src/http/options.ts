@@ -15,6 +15,7 @@ import type { Limiter } from '../policies/limit.js'
 import { parseRetry, type HttpRetry, type RetryChoice } from './client-retry.js'
 import { parseHooks, type BeforeRequestHook } from './hooks.js'
 import { checkPlainObject, mergeHeaders, TOKEN } from './header-check.js'
+import { parseUrl } from './url.js'
 import { CREDENTIAL_HEADERS } from './redact.js'
 import { parseProxyOptions, type HttpProxyOptions, type ProxyConfig } from './proxy.js'
 import { parseSsrfOptions, type SsrfGuard, type SsrfOptions } from './ssrf.js'
@@ -319,34 +320,6 @@ function checkTls(where: string, value: unknown): HttpTlsOptions {
   }
   if ((out.cert === undefined) !== (out.key === undefined)) throw new InvalidOptionError(`${where}: \`tls.cert\` and \`tls.key\` go together (a client certificate and its private key).`)
   return out
-}
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/
-
-/** An absolute http(s) URL; CR, LF and other control characters are refused, not silently dropped as WHATWG URL would (I12, I13). */
-export function parseUrl(where: string, name: string, input: string, base: URL | undefined): URL {
-  if (CONTROL.test(input)) throw new InvalidOptionError(`${where}: \`${name}\` contains a CR, LF or other control character; it was not requested (header injection).`)
-  let url: URL
-  try {
-    url = new URL(input, base)
-  } catch {
-    throw new InvalidOptionError(
-      base === undefined && !/^[a-z][a-z0-9+.-]*:/i.test(input)
-        ? `${where}: \`${name}\` is a relative URL and the client has no \`baseUrl\`.`
-        : `${where}: \`${name}\` is not a valid URL.`,
-    )
-  }
-  checkScheme(where, name, url)
-  return url
-}
-
-export function checkScheme(where: string, name: string, url: URL): void {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidOptionError(`${where}: \`${name}\` must be an http: or https: URL, got a ${url.protocol} URL.`)
-  }
-  // No server listens on port 0: dialling it can only fail, or reach whatever the OS makes of it.
-  if (url.port === '0') throw new InvalidOptionError(`${where}: \`${name}\` has port 0, which cannot be dialled; give the port the server listens on.`)
 }
 
 const METHODS: Readonly<Record<string, string>> = Object.assign(Object.create(null) as Record<string, string>, {

@@ -12,7 +12,7 @@
  * The type is the global `ReadableStream` (Node's own, or the DOM's when the caller's project
  * has that lib), so `new Response(body)` and `for await` type-check wherever they work.
  */
-import { redactUrl } from './redact.js'
+import { ResponseHead } from './response.js'
 
 /** What the stream asks of the request it reads from. */
 export interface BodySource {
@@ -98,20 +98,12 @@ export interface HttpStreamResponse {
   readonly body: ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>
 }
 
-export class StreamResponse implements HttpStreamResponse {
+export class StreamResponse extends ResponseHead implements HttpStreamResponse {
   readonly body: ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>
-  readonly #url: URL
   readonly #settled: Promise<void>
-  #redacted: string | undefined
 
-  constructor(
-    readonly status: number,
-    readonly headers: Readonly<Record<string, string>>,
-    url: URL,
-    readonly redirects: number,
-    stream: BodyStream,
-  ) {
-    this.#url = url
+  constructor(status: number, headers: Readonly<Record<string, string>>, url: URL, redirects: number, stream: BodyStream) {
+    super(status, headers, url, redirects)
     // Node's ReadableStream is async-iterable; the DOM lib's type says so only with DOM.AsyncIterable.
     this.body = stream.readable as ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>
     this.#settled = stream.settled
@@ -120,13 +112,5 @@ export class StreamResponse implements HttpStreamResponse {
   /** When the body ended, failed or was cancelled (the request's timers and listeners go then). */
   static settled(response: StreamResponse): Promise<void> {
     return response.#settled
-  }
-
-  get url(): string {
-    return (this.#redacted ??= redactUrl(this.#url))
-  }
-
-  toJSON(): object {
-    return { status: this.status, headers: this.headers, url: this.url, redirects: this.redirects }
   }
 }
