@@ -21,118 +21,12 @@ import { onAbort } from '../core/signals.js'
 import { checkClock, checkFunction, checkKnownKeys, checkName, checkNumber, checkDuration, show, snapshot } from '../core/validate.js'
 import { limit as makeLimit, type Limiter } from '../policies/limit.js'
 import { afterTick } from './tick.js'
+import { Batch, Pending, type Entry } from './batch.js'
+import type { BatchAnswer, BatchContext, BatchFunction, LoaderBatchEvent, LoaderOptions, LoadOptions } from './loader-types.js'
 
-export interface BatchContext {
-  /** Aborted when every caller waiting on this batch has left (or the loader's batch was cancelled). */
-  readonly signal: AbortSignal
-  /** The scope the batch's loads were made in (`undefined` for unscoped loads). */
-  readonly scope: string | undefined
-}
-
-/**
- * What a batch function may answer: a Map from id to value (or Error, failing that key), a plain
- * object keyed by id, or — when the loader has an `id` option — the items in any order.
- */
-export type BatchAnswer<V, Id> = ReadonlyMap<Id, V | Error> | Iterable<V> | Readonly<Record<string, V | Error>>
-
-export type BatchFunction<K, V, Id> = (keys: readonly K[], ctx: BatchContext) => BatchAnswer<V, Id> | PromiseLike<BatchAnswer<V, Id>>
-
-export interface LoaderBatchEvent {
-  readonly loader: string
-  /** Keys in the batch (distinct). */
-  readonly size: number
-  /** Whether its loads carried a scope (the scope itself is not reported: it may name a user). */
-  readonly scoped: boolean
-  readonly outcome: 'fulfilled' | 'rejected' | 'aborted'
-  /** When the batch function was called, on the loader's clock. */
-  readonly startedAt: number
-  readonly durationMs: number
-}
-
-export interface LoaderOptions<K, V, Id> {
-  /** Shown in errors and batch events. Default 'loader'. */
-  readonly name?: string
-  /** Keys per batch call at most; a fuller batch closes and a new one starts. Default Infinity. */
-  readonly maxBatchSize?: number
-  /**
-   * With `cost`: the most a batch may cost — e.g. the room left in a GET URL for the ids, so no
-   * batch gets a 414. A key that alone costs more goes in a batch of its own.
-   */
-  readonly maxBatchCost?: number
-  /** What a key adds to a batch's cost, e.g. `(id) => encodeURIComponent(id).length + 1`. */
-  readonly cost?: (key: K) => number
-  /** Collect loads for this many ms before calling (0: one tick, as DataLoader). */
-  readonly wait?: number
-  /** Decides when a batch is dispatched instead (DataLoader's `batchScheduleFn`). */
-  readonly schedule?: (dispatch: () => void) => void
-  /** Batch calls running at once: a number, or a shared `limit()` limiter. Default: no limit. */
-  readonly concurrency?: number | Limiter
-  /** The id of a key, to match the answer and memoize (default: the key itself). Must be a primitive or a stable reference. */
-  readonly key?: (key: K) => Id
-  /** The id of an item of a list answer; needed when the batch function returns a list. */
-  readonly id?: (item: V) => Id
-  /** Memoize one promise per key for the loader's lifetime. Default true. */
-  readonly cache?: boolean
-  /** Keys memoized at most (the oldest go first). Default 10,000. */
-  readonly maxCacheSize?: number
-  /** Called once per batch when it settles. */
-  readonly onBatch?: (event: LoaderBatchEvent) => void
-  readonly clock?: Clock
-}
-
-export interface LoadOptions {
-  /** Leaving: the load rejects with the signal's reason at once; others are unaffected. */
-  readonly signal?: AbortSignal
-  /** Loads of different scopes never share a batch or a memoized value. */
-  readonly scope?: string
-}
+export type { BatchAnswer, BatchContext, BatchFunction, LoaderBatchEvent, LoaderOptions, LoadOptions }
 
 const KNOWN = ['name', 'maxBatchSize', 'maxBatchCost', 'cost', 'wait', 'schedule', 'concurrency', 'key', 'id', 'cache', 'maxCacheSize', 'onBatch', 'clock'] as const
-
-/** One pending batch: parallel arrays rather than an object per key (the hot path). */
-class Batch<K, V, Id> {
-  readonly keys: K[] = []
-  /** The ids of `keys` — the very same array when keys are their own ids. */
-  readonly ids: Id[]
-  resolves: ((value: V) => void)[] = []
-  rejects: ((reason: unknown) => void)[] = []
-  /** Without the memo: id → entry, so a key asked twice in one batch is asked once (G4). */
-  index: Map<Id, Entry<V>> | undefined
-  cost = 0
-  closed = false
-  dispatched = false
-  /** Delivered or failed: its entries are plain memoized promises now. */
-  settled = false
-  /** Every caller left after it was sent: its answer will be an abort, so nobody joins it. */
-  abandoned = false
-  /** A caller without a signal waits on it: it can never be abandoned. */
-  pinned = false
-  /** Callers with a signal still waiting. */
-  interest = 0
-  /** Made only when the batch function reads `ctx.signal` (most never abort anything). */
-  controller: AbortController | undefined
-  timer: TimerHandle | undefined
-  constructor(
-    readonly scope: string | undefined,
-    keysAreIds: boolean,
-  ) {
-    this.ids = keysAreIds ? (this.keys as unknown as Id[]) : []
-  }
-}
-
-/**
- * A memoized key whose batch may still be abandoned (every caller so far has a signal): a later
- * hit must know that batch, to pin it or to start afresh. Keys of a pinned batch — the common
- * case — are memoized as the bare promise: one allocation less per key.
- */
-class Pending<V> {
-  constructor(
-    readonly promise: Promise<V>,
-    readonly batch: Batch<unknown, V, unknown>,
-  ) {}
-}
-
-type Entry<V> = Promise<V> | Pending<V>
 
 // One shared executor instead of a closure per load (it runs synchronously).
 let capturedResolve: ((value: never) => void) | undefined
