@@ -10,150 +10,32 @@
  *   signal, no pending promise a task could still be waiting on;
  * - a result that arrives after the end is ignored, and no rejection goes unhandled.
  */
-import type { Call } from '../core/call.js'
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError } from '../core/errors.js'
-import { linkSignal, onAbort } from '../core/signals.js'
+import { onAbort } from '../core/signals.js'
 import { noopRecorder, type Recorder, type TraceEvent } from '../core/trace.js'
 import { closest } from '../core/validate.js'
 import { CycleError, DependencyError, FlowError, SkippedError, UnknownTaskError, type TaskFailure } from './errors.js'
-import { criticalPath, type FlowTrace, type TaskTrace, type TaskWait } from './trace.js'
-import type { Learned } from './schedule.js'
 import { Slots } from '../policies/limit.js'
-import { FlowExit, type RunOptions, type TaskContext } from './types.js'
+import { FlowExit, type RunOptions } from './types.js'
 import type { TaskDef } from './task-def.js'
+import { compileCall, DEPS, type CompiledFlow } from './compiled.js'
+import { deferred, handled, noop, PendingRead } from './deferred.js'
+import { FULFILLED, REJECTED, RUNNING, SKIPPED, SLOT_ABANDONED, SLOT_ACQUIRING, SLOT_HELD, SLOT_NONE, Task, WAITING, type MutableWait } from './task.js'
+import { findCycle } from './cycle.js'
+import { taskSignal } from './task-signal.js'
+import { flowTrace, learn, outcomes, values } from './outcome.js'
 
-export type { TaskDef }
-
-export interface CompiledFlow {
-  readonly name: string
-  readonly clock: Clock | undefined
-  readonly defs: readonly TaskDef[]
-  readonly index: ReadonlyMap<string, number>
-  readonly gates: number
-  /** Per task, its function wrapped in its policies (see `compileCall`). */
-  readonly calls: readonly Call<unknown, EngineContext>[]
-  /** The flow-wide limit: a shared limiter's slots, or a number of slots per run. */
-  readonly limit: Slots | number | undefined
-  /** What earlier runs taught about run times and reads, for critical-path-first scheduling. */
-  readonly learned: Learned | undefined
-}
+// Re-exported so define.ts keeps importing the engine's surface from one place.
+export type { TaskDef, CompiledFlow }
+export { compileCall }
 
 type Mode = 'run' | 'settle'
 
-const SLOT_NONE = 0
-const SLOT_HELD = 1
-const SLOT_ACQUIRING = 2
-/** Acquiring, but the task settled meanwhile: release the slot as soon as it is granted. */
-const SLOT_ABANDONED = 3
-
-const WAITING = 0
-const RUNNING = 1
-const FULFILLED = 2
-const REJECTED = 3
-const SKIPPED = 4
-
 /** Thrown by `ctx.exit()` to unwind the exiting task; never seen outside the engine. */
 const EXIT = Symbol('fanout.exit')
-/** Where the engine hides `$` in the context, so policies that copy the context carry it along. */
-const DEPS = Symbol('fanout.deps')
 /** Which task a `$` proxy belongs to. */
 const READER = Symbol('fanout.reader')
-
-const noop = (): void => {}
-
-function handled<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(noop)
-  return promise
-}
-
-/**
- * A read of a pending task under a flow limit: a promise that calls `wait` on its first `then`
- * (what `await`, `Promise.all` and `.catch` all go through) and settles as what `wait` returns.
- * Its own state is never used; derived promises are plain ones.
- */
-class PendingRead<T> extends Promise<T> {
-  static override get [Symbol.species](): PromiseConstructor {
-    return Promise
-  }
-  #wait: (() => Promise<T>) | undefined
-  #waited: Promise<T> | undefined
-  constructor(wait: () => Promise<T>) {
-    super(noop)
-    this.#wait = wait
-  }
-  override then<A = T, B = never>(onFulfilled?: ((value: T) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
-    if (this.#waited === undefined) {
-      this.#waited = this.#wait!()
-      this.#wait = undefined
-    }
-    return this.#waited.then(onFulfilled, onRejected)
-  }
-}
-
-interface Deferred {
-  readonly promise: Promise<unknown>
-  resolve(value: unknown): void
-  reject(error: unknown): void
-}
-
-function deferred(): Deferred {
-  let resolve!: (value: unknown) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<unknown>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return {
-    promise,
-    resolve,
-    // Marked handled as it is rejected: a task may read `$.x` without awaiting it, and x failing
-    // must not be reported as an unhandled rejection.
-    reject: (error) => {
-      promise.catch(noop)
-      reject(error)
-    },
-  }
-}
-
-class Task {
-  state = WAITING
-  value: unknown = undefined
-  error: unknown = undefined
-  fellBack = false
-  result: Deferred | undefined = undefined
-  /** `after` tasks not yet done. */
-  prerequisites: number
-  /** Tasks whose `after` names this one. */
-  dependents: Task[] | undefined = undefined
-  /** Tasks this one has read while they were pending: its out-edges in the wait-for graph. */
-  reading: Task[] | undefined = undefined
-  startedAt = -1
-  endedAt = -1
-  /** Under a flow limit: whether the task holds a slot (see SLOT_*). */
-  slot = SLOT_NONE
-  acquiring: Promise<void> | undefined = undefined
-  /** When the task last had everything it read (learning only). */
-  resumedAt = -1
-  /** Every task it read (learning only). */
-  read: number[] | undefined = undefined
-  /** Under a limit: its reads of tasks that were pending and have not settled yet. */
-  pendingReads = 0
-  /** Resolves when `pendingReads` drops back to 0. */
-  allRead: Deferred | undefined = undefined
-  waits: MutableWait[] | undefined = undefined
-  waitedBy: MutableWait[] | undefined = undefined
-  constructor(readonly def: TaskDef) {
-    this.prerequisites = def.after.length
-  }
-}
-
-interface MutableWait {
-  on: string
-  kind: 'read'
-  from: number
-  to: number
-}
 
 export function runFlow(flow: CompiledFlow, input: unknown, options: RunOptions, mode: Mode): Promise<unknown> {
   const signal = options.signal
@@ -330,7 +212,7 @@ class FlowRun {
     if (this.#timing) task.startedAt = this.#now()
     const def = task.def
     const ctx = {
-      signal: def.readsContext ? this.#signalFor() : this.#controller.signal,
+      signal: def.readsContext ? taskSignal(this.#controller.signal) : this.#controller.signal,
       deadlineAt: this.deadlineAt,
       attempt: 1,
       task: def.name,
@@ -369,21 +251,6 @@ class FlowRun {
   }
 
   /**
-   * A task whose function takes its context, `($, { signal }) => …`, gets a signal of its own
-   * that follows the run's, instead of the run's itself: a flow of a dozen tasks each passing its
-   * signal to `fetch` would otherwise put a dozen listeners on one signal and trip Node's
-   * MaxListenersExceededWarning. The run's signal keeps one listener for all of them (`linkSignal`
-   * shares it). A task that does not declare the parameter gets the run's signal (nothing to
-   * allocate; the zero-latency overhead benchmark doubled when every task paid for a signal or an
-   * accessor). The link is never undone: work a task left running is still cancelled when the
-   * run fails.
-   */
-  #signalFor(): AbortSignal {
-    const run = this.#controller.signal
-    return run.aborted ? run : linkSignal(run).signal
-  }
-
-  /**
    * `$` for one task: a proxy, so reads are attributed to the reader and unknown names fail
    * clearly. The handler is shared by the whole run and the reader rides on the target, so a
    * task costs one small object and one proxy, not a set of closures.
@@ -417,7 +284,6 @@ class FlowRun {
     }
   }
 
-
   #unknown(reader: Task, key: string): UnknownTaskError {
     const guess = closest(key, this.flow.index.keys())
     return new UnknownTaskError(
@@ -439,7 +305,7 @@ class FlowRun {
     if (this.#ended) return handled(Promise.reject(this.#controller.signal.reason))
     if (reader !== target && target.def.index > reader.def.index) this.#backEdges = true
     if (reader === target || this.#backEdges) {
-      const cycle = this.#findCycle(reader, target)
+      const cycle = findCycle(this.#tasks, this.#gatesLeft, reader, target)
       if (cycle !== undefined) {
         const error = new CycleError(this.flow.name, cycle)
         if (this.mode === 'run') this.#end('rejected', error, new AbortedError(error.message, { cause: error }))
@@ -489,52 +355,6 @@ class FlowRun {
       (value) => resume().then(() => value),
       (error: unknown) => resume().then(() => Promise.reject(error)),
     )
-  }
-
-  /**
-   * Would `reader` waiting for `target` close a cycle? Searches the wait-for graph from `target`
-   * for a path back to `reader`: a waiting task waits for its pending gates and `after` tasks, a
-   * running one for the pending tasks it has read. Returns the cycle as names, reader first.
-   */
-  #findCycle(reader: Task, target: Task): string[] | undefined {
-    if (reader === target) return [reader.def.name, reader.def.name]
-    const parent = new Map<Task, Task>()
-    const stack: Task[] = [target]
-    parent.set(target, reader)
-    while (stack.length > 0) {
-      const node = stack.pop()!
-      for (const next of this.#waitsFor(node)) {
-        if (next === reader) {
-          const path = [reader.def.name]
-          const chain: string[] = []
-          for (let n: Task | undefined = node; n !== undefined && n !== reader; n = parent.get(n)) chain.push(n.def.name)
-          path.push(...chain.reverse(), reader.def.name)
-          return path
-        }
-        if (!parent.has(next)) {
-          parent.set(next, node)
-          stack.push(next)
-        }
-      }
-    }
-    return undefined
-  }
-
-  *#waitsFor(node: Task): Generator<Task> {
-    if (node.state === WAITING) {
-      if (!node.def.gate && this.#gatesLeft > 0) {
-        for (const t of this.#tasks) {
-          if (!t.def.gate) break
-          if (t.state === WAITING || t.state === RUNNING) yield t
-        }
-      }
-      for (const i of node.def.after) {
-        const t = this.#tasks[i]!
-        if (t.state === WAITING || t.state === RUNNING) yield t
-      }
-    } else if (node.state === RUNNING && node.reading !== undefined) {
-      for (const t of node.reading) if (t.state === WAITING || t.state === RUNNING) yield t
-    }
   }
 
   #exitFor(task: Task): (value: unknown) => never {
@@ -656,14 +476,14 @@ class FlowRun {
     for (const task of this.#tasks) {
       if (task.state === WAITING || task.state === RUNNING) task.result?.reject(abortReason)
     }
-    if (status === 'fulfilled' && this.flow.learned !== undefined) this.#learn(this.flow.learned)
+    if (status === 'fulfilled' && this.flow.learned !== undefined) learn(this.#tasks, this.flow.learned)
     const resolve = this.#resolve
     const reject = this.#reject
     let result: unknown = payload
-    if (status === 'fulfilled') result = this.mode === 'run' ? this.#values() : this.#outcomes()
+    if (status === 'fulfilled') result = this.mode === 'run' ? values(this.#tasks) : outcomes(this.#tasks)
     if (this.options.onTrace !== undefined) {
       try {
-        this.options.onTrace(this.#trace(status))
+        this.options.onTrace(flowTrace(this.flow.name, this.#tasks, this.#events, status, this.#now()))
       } catch (error) {
         reject(error)
         return
@@ -673,75 +493,4 @@ class FlowRun {
     else resolve(result)
   }
 
-  #learn(learned: Learned): void {
-    for (const t of this.#tasks) {
-      if (t.startedAt < 0 || t.endedAt < 0) continue
-      learned.observe(t.def.index, t.endedAt - Math.max(t.startedAt, t.resumedAt), t.read)
-    }
-    learned.update()
-  }
-
-  #values(): Record<string, unknown> {
-    const values: Record<string, unknown> = {}
-    for (const t of this.#tasks) {
-      // Defined, not assigned, so a task named "__proto__" cannot replace the prototype.
-      if (t.def.name === '__proto__') Object.defineProperty(values, t.def.name, { value: t.value, enumerable: true, writable: true, configurable: true })
-      else values[t.def.name] = t.value
-    }
-    return values
-  }
-
-  #outcomes(): Record<string, unknown> {
-    return Object.fromEntries(
-      this.#tasks.map((t) => [
-        t.def.name,
-        t.state === FULFILLED ? { status: 'fulfilled', value: t.value } : { status: 'rejected', reason: t.error },
-      ]),
-    )
-  }
-
-  #trace(status: FlowTrace['status']): FlowTrace {
-    const end = this.#now()
-    const gates = this.#tasks.filter((t) => t.def.gate)
-    const tasks: TaskTrace[] = this.#tasks.map((t) => {
-      const waits: TaskWait[] = []
-      if (t.startedAt >= 0 || t.state === WAITING) {
-        if (!t.def.gate) for (const g of gates) if (g.endedAt >= 0) waits.push({ on: g.def.name, kind: 'gate', from: 0, to: g.endedAt })
-        for (const i of t.def.after) {
-          const dep = this.#tasks[i]!
-          if (dep.endedAt >= 0) waits.push({ on: dep.def.name, kind: 'after', from: 0, to: dep.endedAt })
-        }
-      }
-      for (const w of t.waits ?? []) waits.push({ on: w.on, kind: w.kind, from: w.from, to: w.to < 0 ? end : w.to })
-      const state =
-        t.state === FULFILLED ? (t.fellBack ? 'fallback' : 'fulfilled') : t.state === REJECTED ? 'rejected' : t.state === RUNNING ? 'aborted' : 'skipped'
-      const started = t.startedAt >= 0 ? t.startedAt : undefined
-      const trace: TaskTrace = {
-        name: t.def.name,
-        gate: t.def.gate,
-        status: state,
-        startedAt: started,
-        endedAt: started === undefined ? undefined : t.endedAt >= 0 ? t.endedAt : end,
-        waits,
-        ...(t.error !== undefined ? { error: t.error } : {}),
-      }
-      return trace
-    })
-    return { flow: this.flow.name, status, duration: end, tasks, criticalPath: criticalPath(tasks), events: this.#events ?? [] }
-  }
-}
-
-type EngineContext = TaskContext<unknown, unknown> & { readonly [DEPS]: object }
-
-/** The task's function behind its policies. A synchronous throw becomes a rejection. */
-export function compileCall(def: TaskDef): Call<unknown, EngineContext> {
-  const fn = def.fn
-  const call = (ctx: EngineContext): Promise<unknown> => {
-    try {
-      return Promise.resolve(fn(ctx[DEPS], ctx))
-    } catch (error) {
-      return Promise.reject(error)
-    }
-  }
-  return def.pipeline === undefined ? call : def.pipeline.wrap(call)
 }
