@@ -56,12 +56,23 @@ export const STUDY = {
 } as const
 
 /** The contenders, in table order. */
-export const STRATEGIES: readonly BackoffStrategy[] = ['none', 'exponential', 'equal', 'full', 'decorrelated']
+export const STRATEGIES: readonly BackoffStrategy[] = [
+  'none',
+  'exponential',
+  'equal',
+  'full',
+  'decorrelated',
+]
 const SIZES = [10, 50, 100] as const
 /** Runs averaged per (strategy, N), as in the study; across seeds the N=100 means then move by about ±1–2%. */
 const RUNS = 100
 
-export type DelayFn = (strategy: BackoffStrategy, n: number, previous: number, params: BackoffParams) => number
+export type DelayFn = (
+  strategy: BackoffStrategy,
+  n: number,
+  previous: number,
+  params: BackoffParams,
+) => number
 
 export interface SimOptions {
   readonly clients: number
@@ -155,7 +166,8 @@ export function simulate(options: SimOptions): SimResult {
   const cap = options.cap ?? STUDY.cap
   const mean = options.netMeanMs ?? STUDY.netMeanMs
   const sd = options.netSdMs ?? STUDY.netSdMs
-  if (!Number.isSafeInteger(clients) || clients < 1) throw new RangeError(`clients must be a positive integer, got ${clients}`)
+  if (!Number.isSafeInteger(clients) || clients < 1)
+    throw new RangeError(`clients must be a positive integer, got ${clients}`)
   const random = seededRandom(seed)
   const params: BackoffParams = { base, cap, random }
   /** |Normal(mean, sd)| by Box–Muller (one of the pair; 1 − u keeps the log finite). */
@@ -167,7 +179,8 @@ export function simulate(options: SimOptions): SimResult {
 
   const queue = new Queue()
   let seq = 0
-  const send = (at: number, kind: Kind, client: number, value = 0): void => queue.push({ at, seq: seq++, kind, client, value })
+  const send = (at: number, kind: Kind, client: number, value = 0): void =>
+    queue.push({ at, seq: seq++, kind, client, value })
 
   let version = 0
   let calls = 0
@@ -212,7 +225,9 @@ export function simulate(options: SimOptions): SimResult {
     }
   }
   if (completed !== clients || version !== clients || calls !== clients + failures) {
-    throw new Error(`backoff simulation (${strategy}, N=${clients}, seed ${seed}): ${completed} of ${clients} clients done, version ${version}, ${calls} calls, ${failures} failures`)
+    throw new Error(
+      `backoff simulation (${strategy}, N=${clients}, seed ${seed}): ${completed} of ${clients} clients done, version ${version}, ${calls} calls, ${failures} failures`,
+    )
   }
   return { calls, failures, completionMs: now, completed, attempts }
 }
@@ -228,7 +243,13 @@ export interface Averages {
 }
 
 /** Means of `runs` runs; run r uses `runSeed(seed, r)`, the same for every strategy. */
-export function averaged(strategy: BackoffStrategy, clients: number, seed: number, runs: number, delay: DelayFn): Averages {
+export function averaged(
+  strategy: BackoffStrategy,
+  clients: number,
+  seed: number,
+  runs: number,
+  delay: DelayFn,
+): Averages {
   let calls = 0
   let ms = 0
   for (let r = 0; r < runs; r++) {
@@ -250,7 +271,8 @@ function ratioNote(results: ReadonlyMap<string, Averages>, clients: number): str
 
 export const backoff: Benchmark = {
   name: 'backoff',
-  description: "N clients racing one OCC write on a virtual clock (AWS's backoff-and-jitter study), per backoff strategy",
+  description:
+    "N clients racing one OCC write on a virtual clock (AWS's backoff-and-jitter study), per backoff strategy",
   async run(ctx: BenchContext): Promise<BenchReport> {
     // backoffDelay is public API, so it comes from the built package like every benchmark's fanout.
     const { fanout } = await import('./fanout.js')
@@ -262,8 +284,18 @@ export const backoff: Benchmark = {
       for (const strategy of STRATEGIES) {
         const avg = averaged(strategy, clients, ctx.seed, RUNS, delay)
         results.set(`${strategy}/${clients}`, avg)
-        measurements.push({ contender: strategy, metric: `calls_n${clients}`, value: avg.calls, unit: 'calls' })
-        measurements.push({ contender: strategy, metric: `seconds_n${clients}`, value: avg.seconds, unit: 's' })
+        measurements.push({
+          contender: strategy,
+          metric: `calls_n${clients}`,
+          value: avg.calls,
+          unit: 'calls',
+        })
+        measurements.push({
+          contender: strategy,
+          metric: `seconds_n${clients}`,
+          value: avg.seconds,
+          unit: 's',
+        })
       }
     }
     const full100 = results.get('full/100')!
@@ -277,7 +309,8 @@ export const backoff: Benchmark = {
       ],
       tables: [
         {
-          title: 'Contention: N clients each making one OCC write (calls = writes sent; seconds = virtual time until the last one succeeds); lower is better',
+          title:
+            'Contention: N clients each making one OCC write (calls = writes sent; seconds = virtual time until the last one succeeds); lower is better',
           metrics: SIZES.flatMap((n) => [`calls_n${n}`, `seconds_n${n}`]),
           notes: [
             "The harness's ratio column compares with a `fanout` contender, which this benchmark has none of (every contender is fanout's backoffDelay); ratios against `full` follow.",

@@ -47,7 +47,10 @@ function upstream(rate: number, seed: number) {
     new Promise((resolve, reject) => {
       attempts++
       const failed = random() < rate
-      setTimeout(() => (failed ? reject(new Unavailable('503 Service Unavailable')) : resolve('ok')), 1)
+      setTimeout(
+        () => (failed ? reject(new Unavailable('503 Service Unavailable')) : resolve('ok')),
+        1,
+      )
     })
   return {
     call,
@@ -65,11 +68,19 @@ function contender(name: Contender, call: () => Promise<string>): () => Promise<
     case 'fanout':
     case 'fanout-grpc-sizing': {
       const budget = name === 'fanout' ? undefined : retryBudget({ maxTokens: 10, tokenRatio: 0.1 })
-      const wrapped = retry({ maxAttempts: MAX_ATTEMPTS, baseDelay: BASE_MS, maxDelay: CAP_MS, ...(budget !== undefined ? { budget } : {}) }).wrap(() => call())
+      const wrapped = retry({
+        maxAttempts: MAX_ATTEMPTS,
+        baseDelay: BASE_MS,
+        maxDelay: CAP_MS,
+        ...(budget !== undefined ? { budget } : {}),
+      }).wrap(() => call())
       return () => execute(wrapped)
     }
     case 'cockatiel': {
-      const policy = cockatielRetry(handleAll, { maxAttempts: MAX_ATTEMPTS - 1, backoff: new ExponentialBackoff({ initialDelay: BASE_MS, maxDelay: CAP_MS }) })
+      const policy = cockatielRetry(handleAll, {
+        maxAttempts: MAX_ATTEMPTS - 1,
+        backoff: new ExponentialBackoff({ initialDelay: BASE_MS, maxDelay: CAP_MS }),
+      })
       return () => policy.execute(() => call())
     }
     case 'hand-written':
@@ -87,7 +98,12 @@ function contender(name: Contender, call: () => Promise<string>): () => Promise<
 }
 
 /** `calls` logical calls, CONCURRENCY at a time; successes and upstream attempts. */
-async function workload(name: Contender, rate: number, calls: number, seed: number): Promise<{ ok: number; attemptsPerCall: number }> {
+async function workload(
+  name: Contender,
+  rate: number,
+  calls: number,
+  seed: number,
+): Promise<{ ok: number; attemptsPerCall: number }> {
   const api = upstream(rate, seed)
   const one = contender(name, api.call)
   let next = 0
@@ -114,11 +130,18 @@ const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / 
 
 export const budget: Benchmark = {
   name: 'budget',
-  description: 'retry budgets: calls saved at 10 % and 30 % random 503s, attempts per call in a total outage',
+  description:
+    'retry budgets: calls saved at 10 % and 30 % random 503s, attempts per call in a total outage',
   async run(ctx: BenchContext): Promise<BenchReport> {
     const measurements: Measurement[] = []
     const rows = new Map<Contender, Record<string, number[]>>()
-    for (const name of CONTENDERS) rows.set(name, { ok_30pct: [], attempts_per_call_30pct: [], ok_10pct: [], attempts_per_call_outage: [] })
+    for (const name of CONTENDERS)
+      rows.set(name, {
+        ok_30pct: [],
+        attempts_per_call_30pct: [],
+        ok_10pct: [],
+        attempts_per_call_outage: [],
+      })
     // Interleaved: every contender meets run r's seeds before any meets run r + 1's.
     for (let run = 0; run < RUNS; run++) {
       ctx.progress(`run ${run + 1}/${RUNS}`)
@@ -129,12 +152,20 @@ export const budget: Benchmark = {
         row.ok_30pct!.push(at30.ok)
         row.attempts_per_call_30pct!.push(at30.attemptsPerCall)
         row.ok_10pct!.push((await workload(name, 0.1, CALLS, seed + 500)).ok)
-        if (run < 3) row.attempts_per_call_outage!.push((await workload(name, 1, OUTAGE_CALLS, seed)).attemptsPerCall)
+        if (run < 3)
+          row.attempts_per_call_outage!.push(
+            (await workload(name, 1, OUTAGE_CALLS, seed)).attemptsPerCall,
+          )
       }
     }
     for (const [name, row] of rows) {
       for (const [metric, values] of Object.entries(row)) {
-        measurements.push({ contender: name, metric, value: mean(values), unit: metric.startsWith('ok_') ? 'calls' : 'x' })
+        measurements.push({
+          contender: name,
+          metric,
+          value: mean(values),
+          unit: metric.startsWith('ok_') ? 'calls' : 'x',
+        })
       }
     }
     return {
@@ -147,7 +178,9 @@ export const budget: Benchmark = {
         {
           title: `Random 503s: calls of ${CALLS} that succeeded (higher is better; ~198.4 at 30 % and ~200 at 10 % with no budget)`,
           metrics: ['ok_30pct', 'ok_10pct', 'attempts_per_call_30pct'],
-          notes: ['fanout-grpc-sizing: 10 tokens, 0.1 back per success (fanout’s earlier default): drained by 30 % errors.'],
+          notes: [
+            'fanout-grpc-sizing: 10 tokens, 0.1 back per success (fanout’s earlier default): drained by 30 % errors.',
+          ],
         },
         {
           title: `Total outage: upstream attempts per call over ${OUTAGE_CALLS} calls (lower is better; ${MAX_ATTEMPTS} with no budget)`,

@@ -14,7 +14,18 @@
 import { auto, type AsyncAutoTasks } from 'async'
 import { fanout as fanoutPackage } from './fanout.js'
 import type { BenchReport, Benchmark, Measurement, TableSpec } from './harness.js'
-import { CALLS, MAX_MS, MIN_MS, body, criticalPathMs, median, randomDag, timeRun, type Dag, type Run } from './dag-shape.js'
+import {
+  CALLS,
+  MAX_MS,
+  MIN_MS,
+  body,
+  criticalPathMs,
+  median,
+  randomDag,
+  timeRun,
+  type Dag,
+  type Run,
+} from './dag-shape.js'
 
 const { flow } = fanoutPackage
 
@@ -34,7 +45,11 @@ const STUCK_MS = 15_000
 let finished = 0
 
 /** `dag`'s task body, counted. */
-async function task(dag: Dag, i: number, read: (j: number) => Promise<number> | number): Promise<number> {
+async function task(
+  dag: Dag,
+  i: number,
+  read: (j: number) => Promise<number> | number,
+): Promise<number> {
   const depth = await body(dag, i, read)
   finished++
   return depth
@@ -42,14 +57,18 @@ async function task(dag: Dag, i: number, read: (j: number) => Promise<number> | 
 
 /** The flow builder's type grows by one task per `.task()`, which a loop cannot express. */
 interface LooseFlow {
-  task(name: string, fn: ($: Readonly<Record<string, Promise<number>>>) => Promise<number>): LooseFlow
+  task(
+    name: string,
+    fn: ($: Readonly<Record<string, Promise<number>>>) => Promise<number>,
+  ): LooseFlow
   run(): Promise<Readonly<Record<string, number>>>
 }
 
 /** fanout: one definition under `limit`, run many times; what it learns lives in the definition. */
 function fanoutFlow(dag: Dag, limit: number): Run {
   let f = flow({ name: `dag-limited-${limit}`, limit }) as unknown as LooseFlow
-  for (let i = 0; i < dag.size; i++) f = f.task(dag.names[i]!, ($) => task(dag, i, (j) => $[dag.names[j]!]!))
+  for (let i = 0; i < dag.size; i++)
+    f = f.task(dag.names[i]!, ($) => task(dag, i, (j) => $[dag.names[j]!]!))
   return () => f.run()
 }
 
@@ -58,7 +77,8 @@ function asyncAuto(dag: Dag, limit: number): Run {
   return () => {
     const tasks: AsyncAutoTasks<Record<string, number>, Error> = {}
     for (let i = 0; i < dag.size; i++) {
-      const fn = async (results: Record<string, number>): Promise<number> => task(dag, i, (j) => results[dag.names[j]!]!)
+      const fn = async (results: Record<string, number>): Promise<number> =>
+        task(dag, i, (j) => results[dag.names[j]!]!)
       tasks[dag.names[i]!] = [...dag.deps[i]!.map((j) => dag.names[j]!), fn]
     }
     return auto(tasks, limit)
@@ -94,15 +114,20 @@ type Contender = (typeof CONTENDERS)[number]
 
 export const dagLimited: Benchmark = {
   name: 'dag-limited',
-  description: 'makespan under a concurrency limit (4, 8) vs max(critical path, work ÷ limit) on the random DAG of calls',
+  description:
+    'makespan under a concurrency limit (4, 8) vs max(critical path, work ÷ limit) on the random DAG of calls',
   async run(ctx): Promise<BenchReport> {
     const dag = randomDag(CALLS, ctx.seed, MIN_MS, MAX_MS)
     const critical = criticalPathMs(dag)
     const total = dag.ms.reduce((a, b) => a + b, 0)
     const bound = (limit: number): number => boundMs(dag, limit)
 
-    const warm = new Map(LIMITS.map((limit) => [limit, watched('fanout', limit, dag, fanoutFlow(dag, limit))]))
-    const autoRuns = new Map(LIMITS.map((limit) => [limit, watched('async-auto', limit, dag, asyncAuto(dag, limit))]))
+    const warm = new Map(
+      LIMITS.map((limit) => [limit, watched('fanout', limit, dag, fanoutFlow(dag, limit))]),
+    )
+    const autoRuns = new Map(
+      LIMITS.map((limit) => [limit, watched('async-auto', limit, dag, asyncAuto(dag, limit))]),
+    )
     const times = new Map<string, number[]>()
     const record = (contender: Contender, limit: number, ms: number): void => {
       const key = `${contender}@${limit}`
@@ -131,7 +156,12 @@ export const dagLimited: Benchmark = {
     for (const contender of CONTENDERS) {
       for (const limit of LIMITS) {
         const ms = median(times.get(`${contender}@${limit}`)!)
-        measurements.push({ contender, metric: `makespan_ratio_c${limit}`, value: ms / bound(limit), unit: 'x' })
+        measurements.push({
+          contender,
+          metric: `makespan_ratio_c${limit}`,
+          value: ms / bound(limit),
+          unit: 'x',
+        })
         measurements.push({ contender, metric: `makespan_ms_c${limit}`, value: ms, unit: 'ms' })
       }
     }
@@ -155,7 +185,10 @@ export const dagLimited: Benchmark = {
       notes: [
         `seed ${ctx.seed}: ${CALLS} calls of ${MIN_MS}–${MAX_MS} ms, ${dag.deps.reduce((n, d) => n + d.length, 0)} reads, ${levels} levels; ` +
           `critical path ${critical} ms, sum of all calls ${total} ms; ` +
-          LIMITS.map((limit) => `bound at limit ${limit}: ${Math.round(bound(limit))} ms`).join(', ') + '.',
+          LIMITS.map((limit) => `bound at limit ${limit}: ${Math.round(bound(limit))} ms`).join(
+            ', ',
+          ) +
+          '.',
       ],
       tables,
     }

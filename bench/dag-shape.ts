@@ -50,17 +50,24 @@ export function randomDag(size: number, seed: number, minMs: number, maxMs: numb
 /** The longest path through the DAG, weighting each task by its sleep. */
 export function criticalPathMs(dag: Dag): number {
   const finish: number[] = []
-  for (let i = 0; i < dag.size; i++) finish.push(dag.ms[i]! + dag.deps[i]!.reduce((max, j) => Math.max(max, finish[j]!), 0))
+  for (let i = 0; i < dag.size; i++)
+    finish.push(dag.ms[i]! + dag.deps[i]!.reduce((max, j) => Math.max(max, finish[j]!), 0))
   return Math.max(...finish)
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms))
 
 /** What every task does, whoever schedules it: await its inputs, then sleep, then return its depth. */
-export async function body(dag: Dag, i: number, read: (j: number) => Promise<number> | number): Promise<number> {
+export async function body(
+  dag: Dag,
+  i: number,
+  read: (j: number) => Promise<number> | number,
+): Promise<number> {
   const deps = dag.deps[i]!
   let depth = 0
-  if (deps.length > 0) for (const v of await Promise.all(deps.map(read))) depth = Math.max(depth, v + 1)
+  if (deps.length > 0)
+    for (const v of await Promise.all(deps.map(read))) depth = Math.max(depth, v + 1)
   const ms = dag.ms[i]!
   if (ms > 0) await sleep(ms)
   return depth
@@ -85,10 +92,17 @@ export async function timeRun(name: string, dag: Dag, run: Run): Promise<number>
 }
 
 /** Throws unless every task's result is its depth. */
-export function check(name: string, dag: Dag, result: ArrayLike<number> | Readonly<Record<string, number>>): void {
+export function check(
+  name: string,
+  dag: Dag,
+  result: ArrayLike<number> | Readonly<Record<string, number>>,
+): void {
   const isArray = Array.isArray(result)
   for (let i = 0; i < dag.size; i++) {
-    const got = isArray ? (result as ArrayLike<number>)[i] : (result as Readonly<Record<string, number>>)[dag.names[i]!]
-    if (got !== dag.depth[i]) throw new Error(`${name} computed ${dag.names[i]} = ${got}, expected ${dag.depth[i]}`)
+    const got = isArray
+      ? (result as ArrayLike<number>)[i]
+      : (result as Readonly<Record<string, number>>)[dag.names[i]!]
+    if (got !== dag.depth[i])
+      throw new Error(`${name} computed ${dag.names[i]} = ${got}, expected ${dag.depth[i]}`)
   }
 }

@@ -15,7 +15,19 @@ import { auto, type AsyncAutoTasks } from 'async'
 import { all } from 'better-all'
 import { fanout as fanoutPackage } from './fanout.js'
 import type { BenchContext, BenchReport, Benchmark, Measurement } from './harness.js'
-import { body, check, criticalPathMs, makeDag, median, randomDag, CALLS, MAX_MS, MIN_MS, type Dag, type Run } from './dag-shape.js'
+import {
+  body,
+  check,
+  criticalPathMs,
+  makeDag,
+  median,
+  randomDag,
+  CALLS,
+  MAX_MS,
+  MIN_MS,
+  type Dag,
+  type Run,
+} from './dag-shape.js'
 
 const { flow } = fanoutPackage
 
@@ -43,7 +55,10 @@ function chainDag(size: number): Dag {
  * sees this loose view of the same builder.
  */
 interface LooseFlow {
-  task(name: string, fn: ($: Readonly<Record<string, Promise<number>>>) => Promise<number>): LooseFlow
+  task(
+    name: string,
+    fn: ($: Readonly<Record<string, Promise<number>>>) => Promise<number>,
+  ): LooseFlow
   run(): Promise<Readonly<Record<string, number>>>
 }
 
@@ -51,7 +66,8 @@ interface LooseFlow {
 function fanout(dag: Dag): { run: Run; defineMs: number } {
   const started = performance.now()
   let f = flow(`dag-${dag.size}`) as unknown as LooseFlow
-  for (let i = 0; i < dag.size; i++) f = f.task(dag.names[i]!, ($) => body(dag, i, (j) => $[dag.names[j]!]!))
+  for (let i = 0; i < dag.size; i++)
+    f = f.task(dag.names[i]!, ($) => body(dag, i, (j) => $[dag.names[j]!]!))
   const defineMs = performance.now() - started
   return { run: () => f.run(), defineMs }
 }
@@ -78,7 +94,8 @@ function asyncAuto(dag: Dag): Run {
   return () => {
     const tasks: AsyncAutoTasks<Record<string, number>, Error> = {}
     for (let i = 0; i < dag.size; i++) {
-      const fn = async (results: Record<string, number>): Promise<number> => body(dag, i, (j) => results[dag.names[j]!]!)
+      const fn = async (results: Record<string, number>): Promise<number> =>
+        body(dag, i, (j) => results[dag.names[j]!]!)
       tasks[dag.names[i]!] = [...dag.deps[i]!.map((j) => dag.names[j]!), fn]
     }
     return auto(tasks)
@@ -142,7 +159,8 @@ async function makespan(ctx: BenchContext, out: Measurement[]): Promise<string[]
   const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]))
   for (let round = 0; round < MAKESPAN_RUNS; round++) {
     ctx.progress(`makespan: round ${round + 1}/${MAKESPAN_RUNS}`)
-    for (const c of contenders) if (round < c.runs) times.get(c.name)!.push(await timeRun(c.name, dag, c.run))
+    for (const c of contenders)
+      if (round < c.runs) times.get(c.name)!.push(await timeRun(c.name, dag, c.run))
   }
   for (const c of contenders) {
     const ms = median(times.get(c.name)!)
@@ -164,15 +182,29 @@ interface Shape {
 
 async function overhead(ctx: BenchContext, out: Measurement[]): Promise<string[]> {
   const shapes: Shape[] = [
-    { metric: 'overhead_ns_per_task', label: `random ${OVERHEAD_TASKS}`, dag: randomDag(OVERHEAD_TASKS, ctx.seed, 0, 0) },
-    { metric: 'overhead_ns_per_task_chain', label: `chain ${OVERHEAD_TASKS}`, dag: chainDag(OVERHEAD_TASKS) },
-    { metric: 'overhead_ns_per_task_1k', label: 'random 1000', dag: randomDag(1000, ctx.seed, 0, 0) },
+    {
+      metric: 'overhead_ns_per_task',
+      label: `random ${OVERHEAD_TASKS}`,
+      dag: randomDag(OVERHEAD_TASKS, ctx.seed, 0, 0),
+    },
+    {
+      metric: 'overhead_ns_per_task_chain',
+      label: `chain ${OVERHEAD_TASKS}`,
+      dag: chainDag(OVERHEAD_TASKS),
+    },
+    {
+      metric: 'overhead_ns_per_task_1k',
+      label: 'random 1000',
+      dag: randomDag(1000, ctx.seed, 0, 0),
+    },
   ]
   const notes: string[] = []
   for (const shape of shapes) {
     const { dag } = shape
     const defined = fanout(dag)
-    notes.push(`fanout defined the ${shape.label} flow in ${defined.defineMs.toFixed(1)} ms (once, not timed; it compiles on its first, warm-up run).`)
+    notes.push(
+      `fanout defined the ${shape.label} flow in ${defined.defineMs.toFixed(1)} ms (once, not timed; it compiles on its first, warm-up run).`,
+    )
     const contenders = [
       { name: 'fanout', run: defined.run },
       { name: 'better-all', run: betterAll(dag) },
@@ -189,7 +221,8 @@ async function overhead(ctx: BenchContext, out: Measurement[]): Promise<string[]
       if (first > SINGLE_RUN_MS) times.set(c.name, [first])
       else fast.push(c)
     }
-    for (let i = 1; i < OVERHEAD_WARMUP; i++) for (const c of fast) await timeRun(c.name, dag, c.run)
+    for (let i = 1; i < OVERHEAD_WARMUP; i++)
+      for (const c of fast) await timeRun(c.name, dag, c.run)
     for (const c of fast) times.set(c.name, [])
     for (let round = 0; round < OVERHEAD_RUNS && fast.length > 0; round++) {
       ctx.progress(`overhead: ${shape.label}: round ${round + 1}/${OVERHEAD_RUNS}`)
@@ -197,8 +230,16 @@ async function overhead(ctx: BenchContext, out: Measurement[]): Promise<string[]
     }
     for (const c of contenders) {
       const t = times.get(c.name)!
-      out.push({ contender: c.name, metric: shape.metric, value: (median(t) * 1e6) / dag.size, unit: 'ns' })
-      if (t.length === 1) notes.push(`${c.name} on ${shape.label}: one run of ${(t[0]! / 1000).toFixed(1)} s (too slow to repeat).`)
+      out.push({
+        contender: c.name,
+        metric: shape.metric,
+        value: (median(t) * 1e6) / dag.size,
+        unit: 'ns',
+      })
+      if (t.length === 1)
+        notes.push(
+          `${c.name} on ${shape.label}: one run of ${(t[0]! / 1000).toFixed(1)} s (too slow to repeat).`,
+        )
     }
   }
   return notes
@@ -206,7 +247,8 @@ async function overhead(ctx: BenchContext, out: Measurement[]): Promise<string[]
 
 export const dag: Benchmark = {
   name: 'dag',
-  description: 'makespan vs the critical path on a random DAG of calls, and per-task scheduling overhead',
+  description:
+    'makespan vs the critical path on a random DAG of calls, and per-task scheduling overhead',
   async run(ctx): Promise<BenchReport> {
     const measurements: Measurement[] = []
     const makespanNotes = await makespan(ctx, measurements)
@@ -221,7 +263,11 @@ export const dag: Benchmark = {
         },
         {
           title: `Overhead: wall time per zero-latency task (median of ${OVERHEAD_RUNS} runs after ${OVERHEAD_WARMUP} warm-ups)`,
-          metrics: ['overhead_ns_per_task', 'overhead_ns_per_task_chain', 'overhead_ns_per_task_1k'],
+          metrics: [
+            'overhead_ns_per_task',
+            'overhead_ns_per_task_chain',
+            'overhead_ns_per_task_1k',
+          ],
           notes: [
             'overhead_ns_per_task: random DAG of 10,000 tasks, each reading 0–3 earlier ones; _chain: task i reads task i-1; _1k: random DAG of 1,000 tasks.',
             'fanout runs a flow defined once outside the timed region; better-all and async-auto take their task object per call, so their times include building it.',

@@ -22,7 +22,10 @@ export const gc = findGc()
 
 /** `gc`, or an error for a measurement that cannot run without it. */
 function requireGc(): () => void {
-  if (gc === undefined) throw new Error('this measurement needs a way to force a garbage collection (run node with --expose-gc)')
+  if (gc === undefined)
+    throw new Error(
+      'this measurement needs a way to force a garbage collection (run node with --expose-gc)',
+    )
   return gc
 }
 

@@ -86,14 +86,17 @@ export function parseArgs(argv: readonly string[]): Args {
 function parseSeed(raw: string): number {
   const seed = /^\d+$/.test(raw) ? Number(raw) : NaN
   if (!Number.isSafeInteger(seed) || seed > 0xffffffff) {
-    throw new UsageError(`--seed must be an integer from 0 to ${0xffffffff}, got ${JSON.stringify(raw)}.`)
+    throw new UsageError(
+      `--seed must be an integer from 0 to ${0xffffffff}, got ${JSON.stringify(raw)}.`,
+    )
   }
   return seed
 }
 
 /** One measurement as the single line `--json` prints for it. */
 export function formatJsonLine(bench: string, m: Measurement): string {
-  if (!Number.isFinite(m.value)) throw new Error(`${bench}: ${m.contender} ${m.metric} is ${m.value}, not a finite number.`)
+  if (!Number.isFinite(m.value))
+    throw new Error(`${bench}: ${m.contender} ${m.metric} is ${m.value}, not a finite number.`)
   const value = Math.round(m.value * 1000) / 1000
   return JSON.stringify({ bench, contender: m.contender, metric: m.metric, value, unit: m.unit })
 }
@@ -123,22 +126,41 @@ export function formatTable(measurements: readonly Measurement[], spec: TableSpe
     byKey.set(`${m.contender}\u0000${m.metric}`, m)
     if (!contenders.includes(m.contender)) contenders.push(m.contender)
   }
-  const get = (contender: string, metric: string | undefined): Measurement | undefined => byKey.get(`${contender}\u0000${metric}`)
-  const unitOf = (metric: string): string => measurements.find((m) => m.metric === metric)?.unit ?? ''
-  const header = ['contender', ...spec.metrics.map((metric) => (unitOf(metric) ? `${metric} (${unitOf(metric)})` : metric)), `vs ${BASELINE}`]
+  const get = (contender: string, metric: string | undefined): Measurement | undefined =>
+    byKey.get(`${contender}\u0000${metric}`)
+  const unitOf = (metric: string): string =>
+    measurements.find((m) => m.metric === metric)?.unit ?? ''
+  const header = [
+    'contender',
+    ...spec.metrics.map((metric) => (unitOf(metric) ? `${metric} (${unitOf(metric)})` : metric)),
+    `vs ${BASELINE}`,
+  ]
   const base = get(BASELINE, ratioOf)
   const rows = contenders.map((contender) => {
     const own = get(contender, ratioOf)
-    const ratio = own !== undefined && base !== undefined ? formatRatio(own.value / base.value) : '—'
-    return [contender, ...spec.metrics.map((metric) => {
-      const m = get(contender, metric)
-      return m === undefined ? '—' : formatValue(m.value)
-    }), ratio]
+    const ratio =
+      own !== undefined && base !== undefined ? formatRatio(own.value / base.value) : '—'
+    return [
+      contender,
+      ...spec.metrics.map((metric) => {
+        const m = get(contender, metric)
+        return m === undefined ? '—' : formatValue(m.value)
+      }),
+      ratio,
+    ]
   })
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)))
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()
-  const out = [spec.title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)]
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd()
+  const out = [
+    spec.title,
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+  ]
   for (const note of spec.notes ?? []) out.push(`  * ${note}`)
   return out.join('\n')
 }
@@ -177,7 +199,11 @@ export interface Io {
 }
 
 /** The whole command: returns the exit code (0 ok, 1 a benchmark failed, 2 bad usage). */
-export async function main(argv: readonly string[], registry: readonly Benchmark[], io: Io): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  registry: readonly Benchmark[],
+  io: Io,
+): Promise<number> {
   let args: Args
   try {
     args = parseArgs(argv)
@@ -193,21 +219,31 @@ export async function main(argv: readonly string[], registry: readonly Benchmark
   const known = registry.map((b) => b.name)
   const unknown = args.names.filter((name) => !known.includes(name))
   if (unknown.length > 0) {
-    io.err(`bench: unknown benchmark ${unknown.map((n) => JSON.stringify(n)).join(', ')}. Known benchmarks: ${known.join(', ')}.`)
+    io.err(
+      `bench: unknown benchmark ${unknown.map((n) => JSON.stringify(n)).join(', ')}. Known benchmarks: ${known.join(', ')}.`,
+    )
     return 2
   }
-  const selected = args.names.length === 0 ? registry : args.names.map((name) => registry.find((b) => b.name === name)!)
+  const selected =
+    args.names.length === 0
+      ? registry
+      : args.names.map((name) => registry.find((b) => b.name === name)!)
   const seed = args.seed ?? DEFAULT_SEED
   for (const bench of selected) {
     let report: BenchReport
     try {
       report = await bench.run({ seed, progress: (line) => io.err(`[${bench.name}] ${line}`) })
     } catch (error) {
-      io.err(`bench: ${bench.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+      io.err(
+        `bench: ${bench.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      )
       return 1
     }
     if (args.json) {
-      const notes = [...(report.notes ?? []), ...(report.tables ?? []).flatMap((t) => t.notes ?? [])]
+      const notes = [
+        ...(report.notes ?? []),
+        ...(report.tables ?? []).flatMap((t) => t.notes ?? []),
+      ]
       for (const note of notes) io.err(`[${bench.name}] ${note}`)
       for (const m of report.measurements) io.out(formatJsonLine(bench.name, m))
     } else {

@@ -64,7 +64,12 @@ class VirtualClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const timer: Timer = { at: this.#now + (ms > 0 ? ms : 0), seq: this.#seq++, fn, cancelled: false }
+    const timer: Timer = {
+      at: this.#now + (ms > 0 ? ms : 0),
+      seq: this.#seq++,
+      fn,
+      cancelled: false,
+    }
     this.#push(timer)
     this.#live++
     return timer
@@ -156,7 +161,8 @@ function workload(seed: number, fastMs: readonly [number, number]): Workload {
   for (let i = 0; i < CALLS; i++) {
     arrivals[i] = t
     t += -Math.log(1 - rand()) * ARRIVAL_MEAN_MS
-    for (let a = 0; a < DRAWS; a++) latencies[i * DRAWS + a] = rand() < FAST_SHARE ? uniform(fastMs) : uniform(SLOW_MS)
+    for (let a = 0; a < DRAWS; a++)
+      latencies[i * DRAWS + a] = rand() < FAST_SHARE ? uniform(fastMs) : uniform(SLOW_MS)
   }
   return { arrivals, latencies }
 }
@@ -172,7 +178,11 @@ interface Outcome {
 }
 
 /** Runs every call of the workload through `policy` (or none) on a fresh virtual clock. */
-async function simulate(name: string, load: Workload, policy: Policy | undefined): Promise<Outcome> {
+async function simulate(
+  name: string,
+  load: Workload,
+  policy: Policy | undefined,
+): Promise<Outcome> {
   const clock = new VirtualClock()
   let attempts = 0
   let inFlight = 0
@@ -184,7 +194,10 @@ async function simulate(name: string, load: Workload, policy: Policy | undefined
   const upstream = (ctx: SimContext): Promise<number> => {
     attempts++
     const ms = load.latencies[ctx.index * DRAWS + ctx.attempt - 1]
-    if (ms === undefined) return Promise.reject(new Error(`${name}: attempt ${ctx.attempt} of call ${ctx.index} has no drawn latency`))
+    if (ms === undefined)
+      return Promise.reject(
+        new Error(`${name}: attempt ${ctx.attempt} of call ${ctx.index} has no drawn latency`),
+      )
     inFlight++
     return new Promise<number>((resolve, reject) => {
       const onAbort = (): void => {
@@ -209,7 +222,15 @@ async function simulate(name: string, load: Workload, policy: Policy | undefined
   for (let i = 0; i < CALLS; i++) {
     clock.setTimeout(() => {
       const startedAt = clock.now()
-      const ctx: SimContext = { signal, deadlineAt: Infinity, attempt: 1, task: 'upstream', clock, trace: noopRecorder, index: i }
+      const ctx: SimContext = {
+        signal,
+        deadlineAt: Infinity,
+        attempt: 1,
+        task: 'upstream',
+        clock,
+        trace: noopRecorder,
+        index: i,
+      }
       call(ctx).then(
         (value) => {
           if (value !== i) failures.push(new Error(`call ${i} returned ${value}`))
@@ -222,9 +243,12 @@ async function simulate(name: string, load: Workload, policy: Policy | undefined
   }
   await clock.run()
 
-  if (failures.length > 0) throw new Error(`${name}: ${failures.length} calls failed, e.g. ${String(failures[0])}`)
+  if (failures.length > 0)
+    throw new Error(`${name}: ${failures.length} calls failed, e.g. ${String(failures[0])}`)
   if (done !== CALLS || inFlight !== 0 || clock.live !== 0) {
-    throw new Error(`${name}: ${CALLS - done} calls pending, ${inFlight} attempts in flight, ${clock.live} timers live after the run`)
+    throw new Error(
+      `${name}: ${CALLS - done} calls pending, ${inFlight} attempts in flight, ${clock.live} timers live after the run`,
+    )
   }
   return { latencies: seen, attempts }
 }
@@ -258,7 +282,8 @@ function policyFor(name: (typeof CONTENDERS)[number]): Policy | undefined {
 
 export const hedging: Benchmark = {
   name: 'hedging',
-  description: 'tail latency and extra load of hedged calls on a simulated long-tailed upstream (virtual clock)',
+  description:
+    'tail latency and extra load of hedged calls on a simulated long-tailed upstream (virtual clock)',
   async run(ctx: BenchContext): Promise<BenchReport> {
     const measurements: Measurement[] = []
     const summary: string[] = []
@@ -275,18 +300,37 @@ export const hedging: Benchmark = {
         p99.set(name, quantile(sorted, 0.99))
         extra.set(name, extraPct)
         measurements.push(
-          { contender: name, metric: `${scenario.prefix}p50_ms`, value: quantile(sorted, 0.5), unit: 'ms' },
-          { contender: name, metric: `${scenario.prefix}p99_ms`, value: quantile(sorted, 0.99), unit: 'ms' },
-          { contender: name, metric: `${scenario.prefix}extra_calls_pct`, value: extraPct, unit: '%' },
+          {
+            contender: name,
+            metric: `${scenario.prefix}p50_ms`,
+            value: quantile(sorted, 0.5),
+            unit: 'ms',
+          },
+          {
+            contender: name,
+            metric: `${scenario.prefix}p99_ms`,
+            value: quantile(sorted, 0.99),
+            unit: 'ms',
+          },
+          {
+            contender: name,
+            metric: `${scenario.prefix}extra_calls_pct`,
+            value: extraPct,
+            unit: '%',
+          },
         )
       }
-      const slow = Array.from({ length: CALLS }, (_, i) => load.latencies[i * DRAWS]!).filter((ms) => ms >= SLOW_MS[0]).length
+      const slow = Array.from({ length: CALLS }, (_, i) => load.latencies[i * DRAWS]!).filter(
+        (ms) => ms >= SLOW_MS[0],
+      ).length
       notes.push(
         `${scenario.label}: each attempt takes ${scenario.fastMs[0]}–${scenario.fastMs[1]} ms (${FAST_SHARE * 100}%) or ` +
           `${SLOW_MS[0]}–${SLOW_MS[1]} ms (${Math.round((1 - FAST_SHARE) * 100)}%); ${slow} of ${CALLS} primaries are slow.`,
       )
       for (const name of CONTENDERS.slice(1)) {
-        summary.push(`${scenario.label}: ${name} has ${(p99.get('none')! / p99.get(name)!).toFixed(1)}× lower p99 than none with ${extra.get(name)!.toFixed(2)}% extra calls.`)
+        summary.push(
+          `${scenario.label}: ${name} has ${(p99.get('none')! / p99.get(name)!).toFixed(1)}× lower p99 than none with ${extra.get(name)!.toFixed(2)}% extra calls.`,
+        )
       }
     }
     return {
@@ -298,7 +342,8 @@ export const hedging: Benchmark = {
       ],
       tables: [
         {
-          title: 'Long tail: latency as the caller sees it, and extra attempts sent (lower is better)',
+          title:
+            'Long tail: latency as the caller sees it, and extra attempts sent (lower is better)',
           metrics: ['p50_ms', 'p99_ms', 'extra_calls_pct'],
           notes: [
             `fanout-hedge: hedge({ idempotent: true, delay: { percentile: ${PERCENTILE} } }): hedges after the observed p${PERCENTILE * 100} latency, extra load bounded at 10% of calls.`,

@@ -29,7 +29,9 @@ import type { BenchContext, BenchReport, Benchmark, Measurement } from './harnes
 import { PHASE_TIMEOUT_METRICS, phaseTimeoutBar, phaseTimeouts } from './phase-timeouts.js'
 
 /** fanout/http, compiled (see `fanout.ts` for why dist/ and not src/). */
-const { createHttpClient } = (await import(new URL('../dist/http/index.js', import.meta.url).href)) as typeof FanoutHttp
+const { createHttpClient } = (await import(
+  new URL('../dist/http/index.js', import.meta.url).href
+)) as typeof FanoutHttp
 
 const REQUESTS = 5_000
 const CONCURRENCY = 64
@@ -50,7 +52,11 @@ interface Contender {
 
 function contenders(origin: string): Contender[] {
   const fanout = createHttpClient({ ssrf: { allow: ['loopback'] }, connections: CONCURRENCY })
-  const bare = createHttpClient({ ssrf: { allow: ['loopback'] }, connections: CONCURRENCY, retry: false })
+  const bare = createHttpClient({
+    ssrf: { allow: ['loopback'] },
+    connections: CONCURRENCY,
+    retry: false,
+  })
   const pool = new Pool(origin, { connections: CONCURRENCY })
   const agent = new NodeAgent({ keepAlive: true, maxSockets: CONCURRENCY })
   const url = (i: number): string => `${origin}/item?id=${i}`
@@ -82,7 +88,8 @@ function contenders(origin: string): Contender[] {
     },
     {
       name: 'undici-pool',
-      get: async (i) => (await undiciRequest(url(i), { dispatcher: pool })).body.json() as Promise<Item>,
+      get: async (i) =>
+        (await undiciRequest(url(i), { dispatcher: pool })).body.json() as Promise<Item>,
       close: () => pool.close(),
     },
     {
@@ -153,7 +160,10 @@ async function startServer(): Promise<{ origin: string; close(): Promise<void> }
   const server = createServer((req, res) => {
     const id = Number((req.url ?? '').slice('/item?id='.length))
     const body = `{"id":${id},"name":"item-${id}","ok":true}`
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    })
     res.end(body)
   })
   server.keepAliveTimeout = 60_000
@@ -198,9 +208,24 @@ export const http: Benchmark = {
     }
     const measurements: Measurement[] = []
     for (const c of list) {
-      measurements.push({ contender: c.name, metric: 'req_per_s', value: median(rates.get(c.name)!), unit: 'req/s' })
-      measurements.push({ contender: c.name, metric: 'p50_ms', value: median(p50.get(c.name)!), unit: 'ms' })
-      measurements.push({ contender: c.name, metric: 'p99_ms', value: median(p99.get(c.name)!), unit: 'ms' })
+      measurements.push({
+        contender: c.name,
+        metric: 'req_per_s',
+        value: median(rates.get(c.name)!),
+        unit: 'req/s',
+      })
+      measurements.push({
+        contender: c.name,
+        metric: 'p50_ms',
+        value: median(p50.get(c.name)!),
+        unit: 'ms',
+      })
+      measurements.push({
+        contender: c.name,
+        metric: 'p99_ms',
+        value: median(p99.get(c.name)!),
+        unit: 'ms',
+      })
     }
     const timeouts = await phaseTimeouts(createHttpClient, (line) => ctx.progress(line))
     measurements.push(...timeouts)
@@ -226,9 +251,12 @@ export const http: Benchmark = {
           ],
         },
         {
-          title: 'Phase timeouts: ms from the call to the rejection for a headers or body limit of 300 / 800 ms (min and max of 20 concurrent requests)',
+          title:
+            'Phase timeouts: ms from the call to the rejection for a headers or body limit of 300 / 800 ms (min and max of 20 concurrent requests)',
           metrics: PHASE_TIMEOUT_METRICS,
-          notes: [`bar "every limit fires within max(25 ms, 5 %) after its value, never before": ${verdict(timeoutBar.met)}${timeoutBar.met ? '' : ` (${timeoutBar.detail})`}.`],
+          notes: [
+            `bar "every limit fires within max(25 ms, 5 %) after its value, never before": ${verdict(timeoutBar.met)}${timeoutBar.met ? '' : ` (${timeoutBar.detail})`}.`,
+          ],
         },
       ],
     }

@@ -27,7 +27,9 @@ import { median } from './dag-shape.js'
 import { gc, heapProbe } from './gc.js'
 
 /** fanout's p-limit drop-in, compiled (see `fanout.ts` for why dist/ and not src/). */
-const fanoutPLimit = ((await import(new URL('../dist/compat/p-limit.js', import.meta.url).href)) as typeof FanoutPLimit).default
+const fanoutPLimit = (
+  (await import(new URL('../dist/compat/p-limit.js', import.meta.url).href)) as typeof FanoutPLimit
+).default
 /** The object-style `limit()` from the main entry (used by the worker-pool variant in the notes). */
 const { limit: fanoutLimit, mapLimit: fanoutMapLimit } = (await import('./fanout.js')).fanout
 
@@ -75,11 +77,18 @@ interface Contender {
 
 // --- contenders -------------------------------------------------------------------------------------
 
-const pushAll = (items: readonly number[], submit: (task: () => Promise<number>) => Promise<number>, work: Work): Promise<number[]> =>
-  Promise.all(items.map((i) => submit(() => work(i))))
+const pushAll = (
+  items: readonly number[],
+  submit: (task: () => Promise<number>) => Promise<number>,
+  work: Work,
+): Promise<number[]> => Promise.all(items.map((i) => submit(() => work(i))))
 
 /** A pool of `concurrency` async loops pulling the next index; the shape of async.mapLimit and p-map. */
-async function pool(items: readonly number[], concurrency: number, each: (i: number) => Promise<number>): Promise<number[]> {
+async function pool(
+  items: readonly number[],
+  concurrency: number,
+  each: (i: number) => Promise<number>,
+): Promise<number[]> {
   const out = new Array<number>(items.length)
   let next = 0
   const loop = async (): Promise<void> => {
@@ -236,12 +245,16 @@ const CONTENDERS: readonly Contender[] = [
   },
   {
     name: 'effect',
-    run: (items, c, work) => Effect.runPromise(Effect.forEach(items, (i) => Effect.promise(() => work(i)), { concurrency: c })),
+    run: (items, c, work) =>
+      Effect.runPromise(
+        Effect.forEach(items, (i) => Effect.promise(() => work(i)), { concurrency: c }),
+      ),
   },
   {
     // Reference: no limit at all.
     name: 'promise-all',
-    skipSleep: 'promise-all has no limit: all 1,000 sleeps run at once (~10 ms), so a ratio to the limited ideal means nothing.',
+    skipSleep:
+      'promise-all has no limit: all 1,000 sleeps run at once (~10 ms), so a ratio to the limited ideal means nothing.',
     run: (items, _c, work) => Promise.all(items.map(work)),
   },
   {
@@ -261,17 +274,22 @@ const sleepWork: Work = async (i) => {
   return i
 }
 
-
-
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
 
 function check(name: string, n: number, result: ArrayLike<number>): void {
-  if (result.length !== n) throw new Error(`${name} returned ${result.length} results, expected ${n}`)
-  for (let i = 0; i < n; i++) if (result[i] !== i) throw new Error(`${name}: task ${i} returned ${result[i]}, expected ${i}`)
+  if (result.length !== n)
+    throw new Error(`${name} returned ${result.length} results, expected ${n}`)
+  for (let i = 0; i < n; i++)
+    if (result[i] !== i) throw new Error(`${name}: task ${i} returned ${result[i]}, expected ${i}`)
 }
 
 /** One run, after a collection (so no contender pays for another's garbage); wall time in ms, checked after the clock stops. */
-async function timeRun(c: Contender, items: readonly number[], concurrency: number, body: Work): Promise<number> {
+async function timeRun(
+  c: Contender,
+  items: readonly number[],
+  concurrency: number,
+  body: Work,
+): Promise<number> {
   gc?.()
   const started = performance.now()
   const result = await c.run(items, concurrency, body)
@@ -286,7 +304,11 @@ async function timeRun(c: Contender, items: readonly number[], concurrency: numb
  * submitted (when the run's call returns), when task n/2 starts, and when the run resolves (its
  * results still held). Live memory, not garbage; the same for every contender.
  */
-async function heapRun(c: Contender, items: readonly number[], concurrency: number): Promise<number> {
+async function heapRun(
+  c: Contender,
+  items: readonly number[],
+  concurrency: number,
+): Promise<number> {
   const probe = items.length >> 1
   const heap = await heapProbe()
   const sample = heap.sample
@@ -307,14 +329,20 @@ const tasksOf = (c: Contender): number => c.tasks ?? TASKS
 const FLOORS = ['context-floor', 'bare-floor']
 const floorHeap = new Map<string, number>()
 
-async function workloadA(ctx: BenchContext, out: Measurement[], notes: string[]): Promise<Map<string, Map<number, number>>> {
+async function workloadA(
+  ctx: BenchContext,
+  out: Measurement[],
+  notes: string[],
+): Promise<Map<string, Map<number, number>>> {
   const inputs = new Map<number, number[]>()
   for (const c of CONTENDERS) if (!inputs.has(tasksOf(c))) inputs.set(tasksOf(c), range(tasksOf(c)))
   const times = new Map<string, number[]>()
   const key = (name: string, concurrency: number): string => `${name}@${concurrency}`
   const total = WARMUP_ROUNDS + ROUNDS
   for (let round = 0; round < total; round++) {
-    ctx.progress(`workload A: round ${round + 1}/${total}${round < WARMUP_ROUNDS ? ' (warm-up)' : ''}`)
+    ctx.progress(
+      `workload A: round ${round + 1}/${total}${round < WARMUP_ROUNDS ? ' (warm-up)' : ''}`,
+    )
     for (const concurrency of CONCURRENCIES) {
       for (const c of CONTENDERS) {
         // A contender with its own (smaller) number of rounds runs in the last ones, unwarmed.
@@ -332,12 +360,20 @@ async function workloadA(ctx: BenchContext, out: Measurement[], notes: string[])
     for (const concurrency of CONCURRENCIES) {
       const ns = (median(times.get(key(c.name, concurrency))!) * 1e6) / tasksOf(c)
       row.set(concurrency, ns)
-      if (!c.noteOnly) out.push({ contender: c.name, metric: `ns_per_task_c${concurrency}`, value: ns, unit: 'ns' })
+      if (!c.noteOnly)
+        out.push({
+          contender: c.name,
+          metric: `ns_per_task_c${concurrency}`,
+          value: ns,
+          unit: 'ns',
+        })
     }
     nsPerTask.set(c.name, row)
   }
   if (gc === undefined) {
-    notes.push('heap_mb_c16 skipped: no way to force a garbage collection (neither --expose-gc nor v8.setFlagsFromString worked).')
+    notes.push(
+      'heap_mb_c16 skipped: no way to force a garbage collection (neither --expose-gc nor v8.setFlagsFromString worked).',
+    )
     return nsPerTask
   }
   ctx.progress(`workload A: heap at concurrency ${HEAP_CONCURRENCY}`)
@@ -345,9 +381,10 @@ async function workloadA(ctx: BenchContext, out: Measurement[], notes: string[])
     if (c.noteOnly && !FLOORS.includes(c.name)) continue
     const n = tasksOf(c)
     const bytes = await heapRun(c, inputs.get(n)!, HEAP_CONCURRENCY)
-    const mb = ((bytes * TASKS) / n) / 2 ** 20
+    const mb = (bytes * TASKS) / n / 2 ** 20
     if (c.noteOnly) floorHeap.set(c.name, mb)
-    else out.push({ contender: c.name, metric: `heap_mb_c${HEAP_CONCURRENCY}`, value: mb, unit: 'MB' })
+    else
+      out.push({ contender: c.name, metric: `heap_mb_c${HEAP_CONCURRENCY}`, value: mb, unit: 'MB' })
   }
   return nsPerTask
 }
@@ -355,11 +392,14 @@ async function workloadA(ctx: BenchContext, out: Measurement[], notes: string[])
 async function workloadB(ctx: BenchContext, out: Measurement[], notes: string[]): Promise<void> {
   const items = range(SLEEP_TASKS)
   const runs = CONTENDERS.filter((c) => !c.noteOnly && c.skipSleep === undefined)
-  for (const c of CONTENDERS) if (c.skipSleep !== undefined) notes.push(`${c.name} skipped in workload B: ${c.skipSleep}`)
+  for (const c of CONTENDERS)
+    if (c.skipSleep !== undefined) notes.push(`${c.name} skipped in workload B: ${c.skipSleep}`)
   const times = new Map<string, number[]>(runs.map((c) => [c.name, []]))
   const total = SLEEP_WARMUP + SLEEP_ROUNDS
   for (let round = 0; round < total; round++) {
-    ctx.progress(`workload B: round ${round + 1}/${total}${round < SLEEP_WARMUP ? ' (warm-up)' : ''}`)
+    ctx.progress(
+      `workload B: round ${round + 1}/${total}${round < SLEEP_WARMUP ? ' (warm-up)' : ''}`,
+    )
     for (const c of runs) {
       if (c.rounds !== undefined && round < total - c.rounds) continue
       const ms = await timeRun(c, items, SLEEP_CONCURRENCY, sleepWork)
@@ -367,7 +407,12 @@ async function workloadB(ctx: BenchContext, out: Measurement[], notes: string[])
     }
   }
   for (const c of runs) {
-    out.push({ contender: c.name, metric: `ideal_ratio_${SLEEP_MS}ms_c${SLEEP_CONCURRENCY}`, value: median(times.get(c.name)!) / IDEAL_MS, unit: 'x' })
+    out.push({
+      contender: c.name,
+      metric: `ideal_ratio_${SLEEP_MS}ms_c${SLEEP_CONCURRENCY}`,
+      value: median(times.get(c.name)!) / IDEAL_MS,
+      unit: 'x',
+    })
   }
 }
 
@@ -377,11 +422,14 @@ const fmt = (x: number): string => `${x.toFixed(x >= 10 ? 1 : 2)}×`
 
 /** "1.6× faster" / "2.3× slower": how fanout's time compares with a peer's. */
 function speed(fanoutNs: number, peerNs: number): string {
-  return fanoutNs <= peerNs ? `${fmt(peerNs / fanoutNs)} faster` : `${fmt(fanoutNs / peerNs)} slower`
+  return fanoutNs <= peerNs
+    ? `${fmt(peerNs / fanoutNs)} faster`
+    : `${fmt(fanoutNs / peerNs)} slower`
 }
 
 function ratioNotes(out: readonly Measurement[]): string[] {
-  const get = (contender: string, metric: string): number | undefined => out.find((m) => m.contender === contender && m.metric === metric)?.value
+  const get = (contender: string, metric: string): number | undefined =>
+    out.find((m) => m.contender === contender && m.metric === metric)?.value
   const notes: string[] = []
   const compare = (mine: string, peers: readonly string[]): void => {
     for (const peer of peers) {
@@ -393,11 +441,15 @@ function ratioNotes(out: readonly Measurement[]): string[] {
       }
       const heapA = get(mine, `heap_mb_c${HEAP_CONCURRENCY}`)
       const heapB = get(peer, `heap_mb_c${HEAP_CONCURRENCY}`)
-      const heap = heapA !== undefined && heapB !== undefined ? `, uses ${fmt(heapA / heapB)} its heap` : ''
+      const heap =
+        heapA !== undefined && heapB !== undefined ? `, uses ${fmt(heapA / heapB)} its heap` : ''
       const metricB = `ideal_ratio_${SLEEP_MS}ms_c${SLEEP_CONCURRENCY}`
       const sleepA = get(mine, metricB)
       const sleepB = get(peer, metricB)
-      const sleep = sleepA !== undefined && sleepB !== undefined ? `; workload B ${sleepA.toFixed(3)} vs ${sleepB.toFixed(3)}` : ''
+      const sleep =
+        sleepA !== undefined && sleepB !== undefined
+          ? `; workload B ${sleepA.toFixed(3)} vs ${sleepB.toFixed(3)}`
+          : ''
       notes.push(`${mine} vs ${peer}: ${mine} is ${parts.join(', ')}${heap}${sleep}.`)
     }
   }
@@ -416,7 +468,10 @@ function barNotes(out: readonly Measurement[]): string[] {
   const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED')
   const each = (f: (c: number) => { ok: boolean; text: string }): { ok: boolean; text: string } => {
     const results = CONCURRENCIES.map((c) => ({ c, ...f(c) }))
-    return { ok: results.every((r) => r.ok), text: results.map((r) => `c${r.c} ${r.text}${r.ok ? '' : ' ✗'}`).join(', ') }
+    return {
+      ok: results.every((r) => r.ok),
+      text: results.map((r) => `c${r.c} ${r.text}${r.ok ? '' : ' ✗'}`).join(', '),
+    }
   }
   const ns = (contender: string, c: number): number => get(contender, `ns_per_task_c${c}`)
   const vsAll = each((c) => {
@@ -427,7 +482,8 @@ function barNotes(out: readonly Measurement[]): string[] {
     const r = ns('p-limit', c) / ns('fanout', c)
     return { ok: r >= 4, text: fmt(r) }
   })
-  const heap = get('fanout', `heap_mb_c${HEAP_CONCURRENCY}`) / get('p-limit', `heap_mb_c${HEAP_CONCURRENCY}`)
+  const heap =
+    get('fanout', `heap_mb_c${HEAP_CONCURRENCY}`) / get('p-limit', `heap_mb_c${HEAP_CONCURRENCY}`)
   const map = each((c) => {
     const r = ns('fanout-map', c) / ns('async', c)
     return { ok: r <= 1, text: fmt(r) }
@@ -446,7 +502,8 @@ function barNotes(out: readonly Measurement[]): string[] {
 
 export const limiter: Benchmark = {
   name: 'limiter',
-  description: 'concurrency limiters: per-task cost and heap on 200,000 instant tasks, and 1,000 × 10 ms tasks at concurrency 50',
+  description:
+    'concurrency limiters: per-task cost and heap on 200,000 instant tasks, and 1,000 × 10 ms tasks at concurrency 50',
   async run(ctx): Promise<BenchReport> {
     const measurements: Measurement[] = []
     const notesA: string[] = []
@@ -461,8 +518,13 @@ export const limiter: Benchmark = {
     const floorNs = CONCURRENCIES.map((c) => `${floor.get(c)!.toFixed(0)} ns`).join(' / ')
     const bare = nsPerTask.get('bare-floor')!
     const all = nsPerTask.get('promise-all')!
-    const bareNs = CONCURRENCIES.map((c) => `${bare.get(c)!.toFixed(0)} ns (${fmt(bare.get(c)! / all.get(c)!)} promise-all)`).join(' / ')
-    const heapOf = (name: string): string => (floorHeap.has(name) ? `, heap ${floorHeap.get(name)!.toFixed(1)} MB at c${HEAP_CONCURRENCY}` : '')
+    const bareNs = CONCURRENCIES.map(
+      (c) => `${bare.get(c)!.toFixed(0)} ns (${fmt(bare.get(c)! / all.get(c)!)} promise-all)`,
+    ).join(' / ')
+    const heapOf = (name: string): string =>
+      floorHeap.has(name)
+        ? `, heap ${floorHeap.get(name)!.toFixed(1)} MB at c${HEAP_CONCURRENCY}`
+        : ''
     return {
       measurements,
       notes: [
@@ -472,14 +534,16 @@ export const limiter: Benchmark = {
         `The p-limit drop-in's own limit.map (p-limit semantics: every item a queued call): ${pmapNs}.`,
         `context-floor (not a limiter: one pending gate promise per call with its reaction attached at call time, the least a push-style limiter needs to keep the caller's async context without Node APIs): ${floorNs} at c${CONCURRENCIES.join('/c')}${heapOf('context-floor')}.`,
         `bare-floor (the least any push-style limiter does, keeping no async context: the caller's promise, its resolve and the task in a flat ring): ${bareNs} at c${CONCURRENCIES.join('/c')}${heapOf('bare-floor')}. ` +
-          'The push-style bars (≤ 2× promise-all, ≤ half p-limit\'s heap) sit at or below this floor: the caller\'s promise that limit() must return, and Promise.all over those promises, cost about as much as the whole promise-all reference.',
+          "The push-style bars (≤ 2× promise-all, ≤ half p-limit's heap) sit at or below this floor: the caller's promise that limit() must return, and Promise.all over those promises, cost about as much as the whole promise-all reference.",
         'fanout = the p-limit drop-in (dist/compat/p-limit.js), limit(() => work(i)) for every task up front; ' +
-          'fanout-map = mapLimit(items, work, { concurrency }), fanout\'s map over an iterable.',
+          "fanout-map = mapLimit(items, work, { concurrency }), fanout's map over an iterable.",
       ],
       tables: [
         {
           title: `Workload A: wall time per task (median of ${ROUNDS} interleaved runs after ${WARMUP_ROUNDS} warm-up), heap held at c${HEAP_CONCURRENCY}; lower is better`,
-          metrics: CONCURRENCIES.map((c) => `ns_per_task_c${c}`).concat(`heap_mb_c${HEAP_CONCURRENCY}`),
+          metrics: CONCURRENCIES.map((c) => `ns_per_task_c${c}`).concat(
+            `heap_mb_c${HEAP_CONCURRENCY}`,
+          ),
           ratioOf: `ns_per_task_c${HEAP_CONCURRENCY}`,
           notes: [
             `heap_mb_c${HEAP_CONCURRENCY}: the largest heapUsed over the run minus the heap before it, each sample taken after a full gc ` +
@@ -489,7 +553,7 @@ export const limiter: Benchmark = {
               `cockatiel runs ${COCKATIEL_TASKS.toLocaleString('en-US')} (its queue is an array shift()ed per task, so its cost per task grows with the queue: ` +
               `a single 200,000-task run takes ~15 s). Their ns per task are at those sizes; their heap is scaled linearly to ${TASKS.toLocaleString('en-US')} tasks.`,
             `limit()'s run inside a hand-written pool of c loops (the workers reference plus a limiter call per task): ${poolNs}. ` +
-              'It beats the drop-in\'s map because nothing ever waits in the queue — the pool, not the limiter, does the limiting.',
+              "It beats the drop-in's map because nothing ever waits in the queue — the pool, not the limiter, does the limiting.",
             ...notesA,
             ...ratioNotes(measurements),
             ...barNotes(measurements),
@@ -498,7 +562,10 @@ export const limiter: Benchmark = {
         {
           title: `Workload B: wall time ÷ ideal ${IDEAL_MS} ms (median of ${SLEEP_ROUNDS} interleaved runs after ${SLEEP_WARMUP} warm-up; bottleneck: 1 run); lower is better`,
           metrics: [`ideal_ratio_${SLEEP_MS}ms_c${SLEEP_CONCURRENCY}`],
-          notes: ['Node\'s timers alone give ~1.04–1.06 (a 10 ms setTimeout fires after 10.4 ms or more): the workers reference shows this run\'s floor.', ...notesB],
+          notes: [
+            "Node's timers alone give ~1.04–1.06 (a 10 ms setTimeout fires after 10.4 ms or more): the workers reference shows this run's floor.",
+            ...notesB,
+          ],
         },
       ],
     }

@@ -20,7 +20,28 @@ export interface Corpus {
   readonly waterfalls: number
 }
 
-const ENTITIES = ['user', 'order', 'invoice', 'product', 'cart', 'payment', 'shipment', 'review', 'coupon', 'account', 'team', 'project', 'ticket', 'message', 'notification', 'report', 'warehouse', 'supplier', 'subscription', 'plan'] as const
+const ENTITIES = [
+  'user',
+  'order',
+  'invoice',
+  'product',
+  'cart',
+  'payment',
+  'shipment',
+  'review',
+  'coupon',
+  'account',
+  'team',
+  'project',
+  'ticket',
+  'message',
+  'notification',
+  'report',
+  'warehouse',
+  'supplier',
+  'subscription',
+  'plan',
+] as const
 
 const cap = (s: string): string => s[0]!.toUpperCase() + s.slice(1)
 
@@ -49,7 +70,18 @@ class Gen {
 
 function typesFile(g: Gen, entity: string): string {
   const E = cap(entity)
-  const fields = ['createdAt: Date', 'updatedAt: Date', 'ownerId: string', 'companyId: string', 'status: Status', 'tags: readonly string[]', 'version: number', 'note?: string', 'amountCents: number', 'currency: Currency']
+  const fields = [
+    'createdAt: Date',
+    'updatedAt: Date',
+    'ownerId: string',
+    'companyId: string',
+    'status: Status',
+    'tags: readonly string[]',
+    'version: number',
+    'note?: string',
+    'amountCents: number',
+    'currency: Currency',
+  ]
   const chosen = fields.filter(() => g.rand() < 0.6)
   return `/** ${E} records as the API returns them. */
 export type Status = 'draft' | 'active' | 'archived' | 'deleted'
@@ -160,7 +192,16 @@ function handler(g: Gen, entity: string, index: number): string {
   const E = cap(entity)
   const [a, b, c] = g.others(entity, 3) as [string, string, string]
   const name = `${g.pick(['get', 'show', 'load', 'render', 'fetch'])}${E}${g.pick(['Page', 'Details', 'Summary', 'View', 'Panel'])}${index}`
-  const shape = g.pick(['waterfall', 'waterfall3', 'chain', 'parallel', 'loop', 'auth', 'branch', 'try'] as const)
+  const shape = g.pick([
+    'waterfall',
+    'waterfall3',
+    'chain',
+    'parallel',
+    'loop',
+    'auth',
+    'branch',
+    'try',
+  ] as const)
   let body: string
   switch (shape) {
     case 'waterfall':
@@ -254,24 +295,25 @@ ${handlers.map((h) => `  '${/function (\w+)/.exec(h)![1]}',`).join('\n')}
 function utilFile(g: Gen, n: number): string {
   const fns: string[] = []
   for (let i = 0; i < g.int(4, 7); i++) {
-    fns.push(g.pick([
-      `export function chunk${n}_${i}<T>(items: readonly T[], size: number): T[][] {
+    fns.push(
+      g.pick([
+        `export function chunk${n}_${i}<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = []
   for (let at = 0; at < items.length; at += size) out.push(items.slice(at, at + size))
   return out
 }`,
-      `export function formatMoney${n}_${i}(cents: number, currency = 'EUR'): string {
+        `export function formatMoney${n}_${i}(cents: number, currency = 'EUR'): string {
   const sign = cents < 0 ? '-' : ''
   const abs = Math.abs(cents)
   return \`\${sign}\${Math.floor(abs / 100)}.\${String(abs % 100).padStart(2, '0')} \${currency}\`
 }`,
-      `export const slug${n}_${i} = (text: string): string =>
+        `export const slug${n}_${i} = (text: string): string =>
   text
     .toLowerCase()
     .normalize('NFKD')
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '')`,
-      `export function groupBy${n}_${i}<T, K extends string>(items: readonly T[], key: (item: T) => K): Record<K, T[]> {
+        `export function groupBy${n}_${i}<T, K extends string>(items: readonly T[], key: (item: T) => K): Record<K, T[]> {
   const out = {} as Record<K, T[]>
   for (const item of items) {
     const k = key(item)
@@ -279,7 +321,7 @@ function utilFile(g: Gen, n: number): string {
   }
   return out
 }`,
-      `export async function retry${n}_${i}<T>(fn: () => Promise<T>, attempts = ${g.int(2, 5)}): Promise<T> {
+        `export async function retry${n}_${i}<T>(fn: () => Promise<T>, attempts = ${g.int(2, 5)}): Promise<T> {
   let last: unknown
   for (let i = 0; i < attempts; i++) {
     try {
@@ -291,7 +333,8 @@ function utilFile(g: Gen, n: number): string {
   }
   throw last
 }`,
-    ]))
+      ]),
+    )
   }
   return `/** Small helpers (${n}). */\n\n${fns.join('\n\n')}\n`
 }
@@ -340,7 +383,11 @@ ${load}
 const countLines = (text: string): number => text.split('\n').length - (text.endsWith('\n') ? 1 : 0)
 
 /** Writes the corpus under `dir` (which should be empty) and describes it. */
-export async function generateCorpus(dir: string, seed: number, targetLines = 10_000): Promise<Corpus> {
+export async function generateCorpus(
+  dir: string,
+  seed: number,
+  targetLines = 10_000,
+): Promise<Corpus> {
   const g = new Gen(seed)
   const files = new Map<string, string>()
   let lines = 0
@@ -360,7 +407,8 @@ export async function generateCorpus(dir: string, seed: number, targetLines = 10
     add(`src/routes/${entity}${suffix}.ts`, routeFile(g, entity, g.int(4, 8), round * 10))
     if (lines >= targetLines) break
     if (round % 3 === 0) add(`src/components/${entity}${suffix}-card.tsx`, componentFile(g, entity))
-    if (round % 4 === 1 && lines < targetLines) add(`src/utils/util-${round}.ts`, utilFile(g, round))
+    if (round % 4 === 1 && lines < targetLines)
+      add(`src/utils/util-${round}.ts`, utilFile(g, round))
     round++
   }
   for (const [path, text] of files) {
@@ -372,6 +420,14 @@ export async function generateCorpus(dir: string, seed: number, targetLines = 10
   await mkdir(join(dir, 'generated'), { recursive: true })
   await writeFile(join(dir, 'generated', 'client.ts'), files.values().next().value ?? '')
   await mkdir(join(dir, 'node_modules', 'some-lib'), { recursive: true })
-  await writeFile(join(dir, 'node_modules', 'some-lib', 'index.js'), 'export async function f(a, b) {\n  const x = await a()\n  const y = await b()\n  return [x, y]\n}\n')
-  return { dir, files: [...files.keys()].map((path) => join(dir, path)).sort(), lines, waterfalls: g.waterfalls }
+  await writeFile(
+    join(dir, 'node_modules', 'some-lib', 'index.js'),
+    'export async function f(a, b) {\n  const x = await a()\n  const y = await b()\n  return [x, y]\n}\n',
+  )
+  return {
+    dir,
+    files: [...files.keys()].map((path) => join(dir, path)).sort(),
+    lines,
+    waterfalls: g.waterfalls,
+  }
 }

@@ -21,7 +21,9 @@ import type { Benchmark, BenchContext, BenchReport, Measurement } from './harnes
 import { generateCorpus } from './lint-corpus.js'
 
 /** The command as users get it: compiled (see `fanout.ts`). */
-const { runLint } = (await import(new URL('../dist/cli/lint.js', import.meta.url).href)) as typeof LintCli
+const { runLint } = (await import(
+  new URL('../dist/cli/lint.js', import.meta.url).href
+)) as typeof LintCli
 
 const TARGET_LINES = 10_000
 const WARMUP = 1
@@ -39,13 +41,23 @@ interface FanoutRun {
   readonly summary: string
 }
 
-async function runFanout(dir: string, extra: readonly string[] = []): Promise<FanoutRun & { out: string[] }> {
+async function runFanout(
+  dir: string,
+  extra: readonly string[] = [],
+): Promise<FanoutRun & { out: string[] }> {
   const out: string[] = []
   const err: string[] = []
   const start = performance.now()
-  const code = await runLint(['.', ...extra], { out: (l) => out.push(l), err: (l) => err.push(l), cwd: dir, isTTY: false, env: {} })
+  const code = await runLint(['.', ...extra], {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    cwd: dir,
+    isTTY: false,
+    env: {},
+  })
   const seconds = (performance.now() - start) / 1000
-  if (code === 2 || err.length > 0) throw new Error(`fanout lint failed (exit ${code}): ${err.join('\n')}`)
+  if (code === 2 || err.length > 0)
+    throw new Error(`fanout lint failed (exit ${code}): ${err.join('\n')}`)
   return { seconds, code, summary: out.at(-1) ?? '', out }
 }
 
@@ -54,21 +66,31 @@ async function runEmpty(files: readonly string[]): Promise<{ seconds: number; me
   const config: Linter.Config[] = [
     {
       files: ['**/*.{js,mjs,cjs,jsx,ts,mts,cts,tsx}'],
-      languageOptions: { parser: tsParser, ecmaVersion: 'latest', sourceType: 'module', parserOptions: { ecmaFeatures: { jsx: false }, warnOnUnsupportedTypeScriptVersion: false } },
+      languageOptions: {
+        parser: tsParser,
+        ecmaVersion: 'latest',
+        sourceType: 'module',
+        parserOptions: { ecmaFeatures: { jsx: false }, warnOnUnsupportedTypeScriptVersion: false },
+      },
       linterOptions: { reportUnusedDisableDirectives: 'off' },
       rules: {},
     },
-    { files: ['**/*.{jsx,tsx}'], languageOptions: { parserOptions: { ecmaFeatures: { jsx: true } } } },
+    {
+      files: ['**/*.{jsx,tsx}'],
+      languageOptions: { parserOptions: { ecmaFeatures: { jsx: true } } },
+    },
   ]
   let messages = 0
   const start = performance.now()
-  for (const file of files) messages += linter.verify(await readFile(file, 'utf8'), config, { filename: file }).length
+  for (const file of files)
+    messages += linter.verify(await readFile(file, 'utf8'), config, { filename: file }).length
   return { seconds: (performance.now() - start) / 1000, messages }
 }
 
 export const lint: Benchmark = {
   name: 'lint',
-  description: 'fanout lint over a generated 10,000-line TypeScript codebase, against ESLint with no rules',
+  description:
+    'fanout lint over a generated 10,000-line TypeScript codebase, against ESLint with no rules',
   async run(ctx: BenchContext): Promise<BenchReport> {
     const dir = await mkdtemp(join(tmpdir(), 'fanout-lint-bench-'))
     try {
@@ -80,12 +102,16 @@ export const lint: Benchmark = {
         summary: { filesChecked: number; errors: number; warnings: number }
       }
       if (json.summary.filesChecked !== corpus.files.length) {
-        throw new Error(`fanout lint checked ${json.summary.filesChecked} files, the corpus has ${corpus.files.length} (gitignore or node_modules not skipped?)`)
+        throw new Error(
+          `fanout lint checked ${json.summary.filesChecked} files, the corpus has ${corpus.files.length} (gitignore or node_modules not skipped?)`,
+        )
       }
       const fatal = json.files.flatMap((f) => f.messages.filter((m) => m.fatal).map(() => f.path))
       if (fatal.length > 0) throw new Error(`the corpus does not parse: ${fatal.join(', ')}`)
       const byRule = new Map<string, number>()
-      for (const f of json.files) for (const m of f.messages) byRule.set(m.ruleId ?? 'parse', (byRule.get(m.ruleId ?? 'parse') ?? 0) + 1)
+      for (const f of json.files)
+        for (const m of f.messages)
+          byRule.set(m.ruleId ?? 'parse', (byRule.get(m.ruleId ?? 'parse') ?? 0) + 1)
       const findings = json.summary.errors + json.summary.warnings
 
       const fanoutTimes: number[] = []
@@ -94,10 +120,14 @@ export const lint: Benchmark = {
         ctx.progress(`${round < WARMUP ? 'warm-up' : `round ${round - WARMUP + 1}/${ROUNDS}`}`)
         const fanout = await runFanout(dir)
         const empty = await runEmpty(corpus.files)
-        if (fanout.code !== (findings > 0 ? 1 : 0) || !fanout.summary.includes(`${corpus.files.length} files checked`)) {
+        if (
+          fanout.code !== (findings > 0 ? 1 : 0) ||
+          !fanout.summary.includes(`${corpus.files.length} files checked`)
+        ) {
           throw new Error(`fanout lint: unexpected result (exit ${fanout.code}): ${fanout.summary}`)
         }
-        if (empty.messages !== 0) throw new Error(`eslint with no rules reported ${empty.messages} messages`)
+        if (empty.messages !== 0)
+          throw new Error(`eslint with no rules reported ${empty.messages} messages`)
         if (round >= WARMUP) {
           fanoutTimes.push(fanout.seconds)
           emptyTimes.push(empty.seconds)

@@ -37,7 +37,11 @@ import { median } from './dag-shape.js'
 import { gc, heapProbe } from './gc.js'
 
 /** fanout's DataLoader drop-in, compiled (see `fanout.ts` for why dist/ and not src/). */
-const CompatDataLoader = ((await import(new URL('../dist/compat/dataloader.js', import.meta.url).href)) as typeof FanoutDataLoader).default
+const CompatDataLoader = (
+  (await import(
+    new URL('../dist/compat/dataloader.js', import.meta.url).href
+  )) as typeof FanoutDataLoader
+).default
 const { Loader } = fanout
 
 const LOADS = 100_000
@@ -172,8 +176,16 @@ const CONTENDERS: readonly Contender[] = [
       return { load: (id) => Effect.runPromise(Effect.request(GetValue({ id }), resolver)) }
     },
   },
-  { name: 'fanout-dataloader', noteOnly: true, make: (up) => new CompatDataLoader<number, number>(arrayBatch(up)) },
-  { name: 'dataloader-nocache', noteOnly: true, make: (up) => new DataLoader<number, number>(arrayBatch(up), { cache: false }) },
+  {
+    name: 'fanout-dataloader',
+    noteOnly: true,
+    make: (up) => new CompatDataLoader<number, number>(arrayBatch(up)),
+  },
+  {
+    name: 'dataloader-nocache',
+    noteOnly: true,
+    make: (up) => new DataLoader<number, number>(arrayBatch(up), { cache: false }),
+  },
   { name: 'floor', noteOnly: true, make: floorLoader },
   { name: 'memo-floor', noteOnly: true, make: memoFloorLoader },
 ]
@@ -182,8 +194,6 @@ const CONTENDERS: readonly Contender[] = [
 
 type Shape = 'tick' | 'rounds'
 const SHAPES: readonly Shape[] = ['tick', 'rounds']
-
-
 
 /** 100,000 loads over 10,000 keys: each key 10 times, shuffled with the seed. */
 function makeKeys(seed: number): Int32Array {
@@ -202,7 +212,11 @@ function makeKeys(seed: number): Int32Array {
 const newUpstream = (): Upstream => ({ batches: 0, keys: 0, probe: undefined })
 
 /** Shape (a): every load in one tick. `afterSubmit` runs once every load has been made. */
-async function runTick(loader: Load, keys: Int32Array, afterSubmit?: () => void): Promise<number[]> {
+async function runTick(
+  loader: Load,
+  keys: Int32Array,
+  afterSubmit?: () => void,
+): Promise<number[]> {
   const promises = new Array<Promise<number>>(keys.length)
   for (let i = 0; i < keys.length; i++) promises[i] = loader.load(keys[i]!)
   afterSubmit?.()
@@ -223,14 +237,22 @@ async function runRounds(loader: Load, keys: Int32Array): Promise<number[]> {
 }
 
 function check(name: string, keys: Int32Array, result: readonly number[]): void {
-  if (result.length !== keys.length) throw new Error(`${name} returned ${result.length} values, expected ${keys.length}`)
+  if (result.length !== keys.length)
+    throw new Error(`${name} returned ${result.length} values, expected ${keys.length}`)
   for (let i = 0; i < keys.length; i++) {
-    if (result[i] !== valueOf(keys[i]!)) throw new Error(`${name}: load ${i} (key ${keys[i]}) resolved with ${result[i]}, expected ${valueOf(keys[i]!)}`)
+    if (result[i] !== valueOf(keys[i]!))
+      throw new Error(
+        `${name}: load ${i} (key ${keys[i]}) resolved with ${result[i]}, expected ${valueOf(keys[i]!)}`,
+      )
   }
 }
 
 /** One run after a full collection; wall time in ms (loader construction included), checked after the clock stops. */
-async function timeRun(c: Contender, shape: Shape, keys: Int32Array): Promise<{ ms: number; batches: number }> {
+async function timeRun(
+  c: Contender,
+  shape: Shape,
+  keys: Int32Array,
+): Promise<{ ms: number; batches: number }> {
   gc?.()
   const up = newUpstream()
   const started = performance.now()
@@ -269,7 +291,8 @@ async function stampede(c: Contender): Promise<{ batches: number; keys: number }
   const loader = c.make(up)
   const promises = Array.from({ length: STAMPEDE }, () => loader.load(42))
   const values = await Promise.all(promises)
-  if (values.some((v) => v !== valueOf(42))) throw new Error(`${c.name}: a stampede load resolved with the wrong value`)
+  if (values.some((v) => v !== valueOf(42)))
+    throw new Error(`${c.name}: a stampede load resolved with the wrong value`)
   return { batches: up.batches, keys: up.keys }
 }
 
@@ -311,10 +334,18 @@ export const loader: Benchmark = {
     const rows = new Map<string, Row>()
     for (const c of CONTENDERS) {
       const ns = (shape: Shape): number => (median(times.get(key(c.name, shape))!) * 1e6) / LOADS
-      rows.set(c.name, { tick: ns('tick'), rounds: ns('rounds'), batches: batches.get(c.name)!, heapMb: undefined })
+      rows.set(c.name, {
+        tick: ns('tick'),
+        rounds: ns('rounds'),
+        batches: batches.get(c.name)!,
+        heapMb: undefined,
+      })
     }
     const heapNotes: string[] = []
-    if (gc === undefined) heapNotes.push('heap_mb skipped: no way to force a garbage collection (neither --expose-gc nor v8.setFlagsFromString worked).')
+    if (gc === undefined)
+      heapNotes.push(
+        'heap_mb skipped: no way to force a garbage collection (neither --expose-gc nor v8.setFlagsFromString worked).',
+      )
     else {
       ctx.progress('heap')
       for (const c of CONTENDERS) rows.get(c.name)!.heapMb = (await heapRun(c, keys)) / 2 ** 20
@@ -332,7 +363,8 @@ export const loader: Benchmark = {
         { contender: c.name, metric: 'ns_per_load_rounds', value: row.rounds, unit: 'ns' },
         { contender: c.name, metric: 'batches', value: row.batches, unit: 'calls' },
       )
-      if (row.heapMb !== undefined) measurements.push({ contender: c.name, metric: 'heap_mb', value: row.heapMb, unit: 'MB' })
+      if (row.heapMb !== undefined)
+        measurements.push({ contender: c.name, metric: 'heap_mb', value: row.heapMb, unit: 'MB' })
     }
 
     const f = rows.get('fanout')!
@@ -357,7 +389,7 @@ export const loader: Benchmark = {
       notes: [
         `${LOADS.toLocaleString('en-US')} loads over ${KEYS.toLocaleString('en-US')} distinct keys (each key 10 times, shuffled with seed ${ctx.seed}); ` +
           `shape tick: all in one tick, then Promise.all; shape rounds: ${ROUND_COUNT} rounds of ${ROUND_SIZE.toLocaleString('en-US')}, each awaited. ` +
-          'A fresh loader per run; every run\'s values are checked outside the timed region.',
+          "A fresh loader per run; every run's values are checked outside the timed region.",
         'fanout = new Loader(batch) from the built dist (memo on, bounded to 10,000 keys; the batch function answers with a Map from id to value); ' +
           'dataloader = new DataLoader(batch) (default cache); ' +
           `effect = Effect.runPromise(Effect.request(GetValue({ id }), resolver)) per load, resolver = RequestResolver.withCache(RequestResolver.make(…), { capacity: ${KEYS.toLocaleString('en-US')} }).`,
@@ -368,15 +400,29 @@ export const loader: Benchmark = {
           metrics: ['ns_per_load_tick', 'ns_per_load_rounds', 'batches', 'heap_mb'],
           ratioOf: 'ns_per_load_tick',
           notes: [
-            describeRow('fanout-dataloader', "fanout's DataLoader drop-in, dist/compat/dataloader.js, same batch function as dataloader"),
-            describeRow('dataloader-nocache', 'DataLoader with cache: false, every load a key of the batch'),
-            describeRow('floor', 'hand-written: keys collected in an array, one promise and one resolve per load, no memo'),
-            describeRow('memo-floor', 'the floor plus a Map from key to promise: the least a memoizing loader does'),
+            describeRow(
+              'fanout-dataloader',
+              "fanout's DataLoader drop-in, dist/compat/dataloader.js, same batch function as dataloader",
+            ),
+            describeRow(
+              'dataloader-nocache',
+              'DataLoader with cache: false, every load a key of the batch',
+            ),
+            describeRow(
+              'floor',
+              'hand-written: keys collected in an array, one promise and one resolve per load, no memo',
+            ),
+            describeRow(
+              'memo-floor',
+              'the floor plus a Map from key to promise: the least a memoizing loader does',
+            ),
             `heap_mb: the largest heapUsed during one tick run minus the heap before it, each sample after a full gc: once every load is made, ` +
               'at the start of the batch call, and when the run resolves (values still held). Live memory, not garbage.',
             ...heapNotes,
             `fanout vs dataloader: ${ratio(barTick)} its time per load in one tick, ${ratio(barRounds)} in rounds` +
-              (f.heapMb !== undefined && d.heapMb !== undefined ? `, ${ratio(f.heapMb / d.heapMb)} its heap.` : '.'),
+              (f.heapMb !== undefined && d.heapMb !== undefined
+                ? `, ${ratio(f.heapMb / d.heapMb)} its heap.`
+                : '.'),
             `effect vs fanout: effect takes ${vsEffect('tick')} fanout's time per load in one tick, ${vsEffect('rounds')} in rounds.`,
             `bar "fanout ≤ 0.8× DataLoader's ns/load in both shapes": ${met ? 'met' : 'MISSED'} (tick ${ratio(barTick)}, rounds ${ratio(barRounds)}).`,
             `stampede: ${fanoutStampede.batches} upstream call${fanoutStampede.batches === 1 ? '' : 's'} for ${STAMPEDE.toLocaleString('en-US')} concurrent loads of one key ` +

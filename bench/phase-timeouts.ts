@@ -37,7 +37,12 @@ async function startServer(): Promise<{ origin: string; server: Server }> {
 }
 
 /** Fire times of `RUNS` concurrent requests, in ms from each call to its rejection. */
-async function fireTimes(attempt: Attempt, warm: Warm, phase: Phase, limit: number): Promise<number[]> {
+async function fireTimes(
+  attempt: Attempt,
+  warm: Warm,
+  phase: Phase,
+  limit: number,
+): Promise<number[]> {
   await Promise.all(Array.from({ length: RUNS }, warm))
   return Promise.all(
     Array.from({ length: RUNS }, async () => {
@@ -52,11 +57,17 @@ async function fireTimes(attempt: Attempt, warm: Warm, phase: Phase, limit: numb
   )
 }
 
-export const metricName = (phase: Phase, limit: number, which: 'min' | 'max'): string => `${phase}_${limit}_${which}_ms`
-export const PHASE_TIMEOUT_METRICS: readonly string[] = PHASES.flatMap((phase) => LIMITS.flatMap((limit) => [metricName(phase, limit, 'min'), metricName(phase, limit, 'max')]))
+export const metricName = (phase: Phase, limit: number, which: 'min' | 'max'): string =>
+  `${phase}_${limit}_${which}_ms`
+export const PHASE_TIMEOUT_METRICS: readonly string[] = PHASES.flatMap((phase) =>
+  LIMITS.flatMap((limit) => [metricName(phase, limit, 'min'), metricName(phase, limit, 'max')]),
+)
 
 /** Min and max fire times per phase and limit, for fanout and for undici's own timers. */
-export async function phaseTimeouts(createHttpClient: typeof FanoutHttp.createHttpClient, progress: (line: string) => void): Promise<Measurement[]> {
+export async function phaseTimeouts(
+  createHttpClient: typeof FanoutHttp.createHttpClient,
+  progress: (line: string) => void,
+): Promise<Measurement[]> {
   const { origin, server } = await startServer()
   const client = createHttpClient({ ssrf: { allow: ['loopback'] } })
   const pool = new Pool(origin, { connections: RUNS })
@@ -64,18 +75,27 @@ export async function phaseTimeouts(createHttpClient: typeof FanoutHttp.createHt
   const contenders: ReadonlyArray<[string, Attempt, Warm]> = [
     [
       'fanout',
-      async (phase, limit) => void (await client.get(`${origin}${path(phase)}`, { timeouts: { [phase]: limit } })),
+      async (phase, limit) =>
+        void (await client.get(`${origin}${path(phase)}`, { timeouts: { [phase]: limit } })),
       async () => void (await client.get(`${origin}/ok`)),
     ],
     [
       'undici-pool',
       async (phase, limit) => {
-        const { body } = await undiciRequest(`${origin}${path(phase)}`, { dispatcher: pool, [phase === 'headers' ? 'headersTimeout' : 'bodyTimeout']: limit })
+        const { body } = await undiciRequest(`${origin}${path(phase)}`, {
+          dispatcher: pool,
+          [phase === 'headers' ? 'headersTimeout' : 'bodyTimeout']: limit,
+        })
         await body.arrayBuffer()
       },
-      async () => void (await (await undiciRequest(`${origin}/ok`, { dispatcher: pool })).body.text()),
+      async () =>
+        void (await (await undiciRequest(`${origin}/ok`, { dispatcher: pool })).body.text()),
     ],
-    ['setTimeout', (_phase, limit) => new Promise((_resolve, reject) => setTimeout(reject, limit)), async () => {}],
+    [
+      'setTimeout',
+      (_phase, limit) => new Promise((_resolve, reject) => setTimeout(reject, limit)),
+      async () => {},
+    ],
   ]
   const measurements: Measurement[] = []
   try {
@@ -90,8 +110,18 @@ export async function phaseTimeouts(createHttpClient: typeof FanoutHttp.createHt
         for (const [name, attempt, warm] of contenders) {
           progress(`phase timeouts: ${name} ${phase} ${limit} ms`)
           const times = await fireTimes(attempt, warm, phase, limit)
-          measurements.push({ contender: name, metric: metricName(phase, limit, 'min'), value: Math.min(...times), unit: 'ms' })
-          measurements.push({ contender: name, metric: metricName(phase, limit, 'max'), value: Math.max(...times), unit: 'ms' })
+          measurements.push({
+            contender: name,
+            metric: metricName(phase, limit, 'min'),
+            value: Math.min(...times),
+            unit: 'ms',
+          })
+          measurements.push({
+            contender: name,
+            metric: metricName(phase, limit, 'max'),
+            value: Math.max(...times),
+            unit: 'ms',
+          })
         }
       }
     }
@@ -105,13 +135,20 @@ export async function phaseTimeouts(createHttpClient: typeof FanoutHttp.createHt
 }
 
 /** Whether every fanout fire time is within max(25 ms, 5 %) after its limit, and none before. */
-export function phaseTimeoutBar(measurements: readonly Measurement[]): { met: boolean; detail: string } {
+export function phaseTimeoutBar(measurements: readonly Measurement[]): {
+  met: boolean
+  detail: string
+} {
   const misses: string[] = []
   for (const phase of PHASES) {
     for (const limit of LIMITS) {
-      const value = (which: 'min' | 'max'): number => measurements.find((m) => m.contender === 'fanout' && m.metric === metricName(phase, limit, which))!.value
+      const value = (which: 'min' | 'max'): number =>
+        measurements.find(
+          (m) => m.contender === 'fanout' && m.metric === metricName(phase, limit, which),
+        )!.value
       const [min, max] = [value('min'), value('max')]
-      if (min < limit || max > limit + Math.max(25, limit * 0.05)) misses.push(`${phase} ${limit} ms fired at ${min.toFixed(1)}–${max.toFixed(1)} ms`)
+      if (min < limit || max > limit + Math.max(25, limit * 0.05))
+        misses.push(`${phase} ${limit} ms fired at ${min.toFixed(1)}–${max.toFixed(1)} ms`)
     }
   }
   return { met: misses.length === 0, detail: misses.join('; ') }

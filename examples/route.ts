@@ -16,7 +16,15 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { flow, renderWaterfall, type FlowTrace } from '../src/index.js'
 import { traced, type TraceRecorder } from '../src/demo/record.js'
-import { DEMO_TOKEN, SERVICES, startServices, TYPICAL_LATENCY, type ServiceName, type ServiceOptions, type ServiceUrls } from './lib/services.js'
+import {
+  DEMO_TOKEN,
+  SERVICES,
+  startServices,
+  TYPICAL_LATENCY,
+  type ServiceName,
+  type ServiceOptions,
+  type ServiceUrls,
+} from './lib/services.js'
 
 export { DEMO_TOKEN }
 
@@ -69,7 +77,11 @@ export class HttpError extends Error {
   }
 }
 
-async function getJson<T>(url: string, signal: AbortSignal | undefined, headers: Record<string, string> = {}): Promise<T> {
+async function getJson<T>(
+  url: string,
+  signal: AbortSignal | undefined,
+  headers: Record<string, string> = {},
+): Promise<T> {
   const res = await fetch(url, { headers, signal: signal ?? null })
   if (!res.ok) {
     await res.body?.cancel()
@@ -82,12 +94,17 @@ const q = encodeURIComponent
 
 export const api = {
   /** Verifies the token; rejects with `HttpError` 401 if the auth service does not accept it. */
-  auth: (s: ServiceUrls, token: string, signal?: AbortSignal) => getJson<Account>(`${s.auth}/verify`, signal, { authorization: `Bearer ${token}` }),
-  user: (s: ServiceUrls, accountId: string, signal?: AbortSignal) => getJson<User>(`${s.user}/me?account=${q(accountId)}`, signal),
-  settings: (s: ServiceUrls, accountId: string, signal?: AbortSignal) => getJson<Settings>(`${s.settings}/settings?account=${q(accountId)}`, signal),
-  balance: (s: ServiceUrls, accountId: string, signal?: AbortSignal) => getJson<Balance>(`${s.balance}/balance?account=${q(accountId)}`, signal),
+  auth: (s: ServiceUrls, token: string, signal?: AbortSignal) =>
+    getJson<Account>(`${s.auth}/verify`, signal, { authorization: `Bearer ${token}` }),
+  user: (s: ServiceUrls, accountId: string, signal?: AbortSignal) =>
+    getJson<User>(`${s.user}/me?account=${q(accountId)}`, signal),
+  settings: (s: ServiceUrls, accountId: string, signal?: AbortSignal) =>
+    getJson<Settings>(`${s.settings}/settings?account=${q(accountId)}`, signal),
+  balance: (s: ServiceUrls, accountId: string, signal?: AbortSignal) =>
+    getJson<Balance>(`${s.balance}/balance?account=${q(accountId)}`, signal),
   /** Needs the user id, which only the user service knows. */
-  access: (s: ServiceUrls, userId: string, signal?: AbortSignal) => getJson<Access>(`${s.access}/access?user=${q(userId)}&resource=reports`, signal),
+  access: (s: ServiceUrls, userId: string, signal?: AbortSignal) =>
+    getJson<Access>(`${s.access}/access?user=${q(userId)}&resource=reports`, signal),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -98,8 +115,12 @@ export async function sequential(input: RouteInput, rec: TraceRecorder): Promise
   const { services: s, token } = input
   const account = await rec.step('auth', () => api.auth(s, token), { gate: true })
   const user = await rec.step('user', () => api.user(s, account.accountId))
-  const settings = await rec.step('settings', () => api.settings(s, account.accountId), { after: ['user'] })
-  const balance = await rec.step('balance', () => api.balance(s, account.accountId), { after: ['settings'] })
+  const settings = await rec.step('settings', () => api.settings(s, account.accountId), {
+    after: ['user'],
+  })
+  const balance = await rec.step('balance', () => api.balance(s, account.accountId), {
+    after: ['settings'],
+  })
   const access = await rec.step('access', () => api.access(s, user.id), { after: ['balance'] })
   return { user, settings, balance, access }
 }
@@ -113,7 +134,9 @@ export async function grouped(input: RouteInput, rec: TraceRecorder): Promise<Pa
     rec.step('settings', () => api.settings(s, account.accountId)),
     rec.step('balance', () => api.balance(s, account.accountId)),
   ])
-  const access = await rec.step('access', () => api.access(s, user.id), { after: ['user', 'settings', 'balance'] })
+  const access = await rec.step('access', () => api.access(s, user.id), {
+    after: ['user', 'settings', 'balance'],
+  })
   return { user, settings, balance, access }
 }
 
@@ -121,13 +144,21 @@ export async function grouped(input: RouteInput, rec: TraceRecorder): Promise<Pa
 export const routeFlow = flow<RouteInput>('route')
   .gate('auth', (_, { input, signal }) => api.auth(input.services, input.token, signal))
   .tasks({
-    user: async ($, { input, signal }) => api.user(input.services, (await $.auth).accountId, signal),
-    settings: async ($, { input, signal }) => api.settings(input.services, (await $.auth).accountId, signal),
-    balance: async ($, { input, signal }) => api.balance(input.services, (await $.auth).accountId, signal),
+    user: async ($, { input, signal }) =>
+      api.user(input.services, (await $.auth).accountId, signal),
+    settings: async ($, { input, signal }) =>
+      api.settings(input.services, (await $.auth).accountId, signal),
+    balance: async ($, { input, signal }) =>
+      api.balance(input.services, (await $.auth).accountId, signal),
   })
-  .task('access', async ($, { input, signal }) => api.access(input.services, (await $.user).id, signal))
+  .task('access', async ($, { input, signal }) =>
+    api.access(input.services, (await $.user).id, signal),
+  )
 
-export async function viaFanout(input: RouteInput, onTrace: (trace: FlowTrace) => void): Promise<Page> {
+export async function viaFanout(
+  input: RouteInput,
+  onTrace: (trace: FlowTrace) => void,
+): Promise<Page> {
   const { user, settings, balance, access } = await routeFlow.run(input, { onTrace })
   return { user, settings, balance, access }
 }
@@ -139,9 +170,23 @@ const PLAN = ['auth', 'user', 'settings', 'balance', 'access'] as const
 
 export type Way = 'sequential' | 'grouped' | 'fanout'
 
-const WAYS: readonly { readonly way: Way; readonly label: string; serve(input: RouteInput, onTrace: (trace: FlowTrace) => void): Promise<Page> }[] = [
-  { way: 'sequential', label: '(a) sequential awaits', serve: (input, onTrace) => traced('route (sequential)', PLAN, (rec) => sequential(input, rec), onTrace) },
-  { way: 'grouped', label: '(b) hand-grouped Promise.all', serve: (input, onTrace) => traced('route (Promise.all)', PLAN, (rec) => grouped(input, rec), onTrace) },
+const WAYS: readonly {
+  readonly way: Way
+  readonly label: string
+  serve(input: RouteInput, onTrace: (trace: FlowTrace) => void): Promise<Page>
+}[] = [
+  {
+    way: 'sequential',
+    label: '(a) sequential awaits',
+    serve: (input, onTrace) =>
+      traced('route (sequential)', PLAN, (rec) => sequential(input, rec), onTrace),
+  },
+  {
+    way: 'grouped',
+    label: '(b) hand-grouped Promise.all',
+    serve: (input, onTrace) =>
+      traced('route (Promise.all)', PLAN, (rec) => grouped(input, rec), onTrace),
+  },
   { way: 'fanout', label: '(c) fanout flow', serve: viaFanout },
 ]
 
@@ -176,7 +221,8 @@ export interface ExampleResult {
 
 export async function runExample(options: ExampleOptions = {}): Promise<ExampleResult> {
   const loads = options.loads ?? 5
-  if (!Number.isInteger(loads) || loads < 1) throw new RangeError(`runExample(): \`loads\` must be a whole number >= 1, got ${loads}`)
+  if (!Number.isInteger(loads) || loads < 1)
+    throw new RangeError(`runExample(): \`loads\` must be a whole number >= 1, got ${loads}`)
   const log = options.log ?? ((line: string) => console.log(line))
   const color = options.color ?? false
   const width = options.width ?? 60
@@ -190,10 +236,16 @@ export async function runExample(options: ExampleOptions = {}): Promise<ExampleR
     await services.warmUp()
 
     const scale = options.latencyScale ?? 1
-    const typical = SERVICES.map((s) => `${s} ~${Math.round((options.latency?.[s] ?? TYPICAL_LATENCY[s]) * scale)} ms`).join(', ')
+    const typical = SERVICES.map(
+      (s) => `${s} ~${Math.round((options.latency?.[s] ?? TYPICAL_LATENCY[s]) * scale)} ms`,
+    ).join(', ')
     log(bold(`One route, three ways: ${loads} load${loads === 1 ? '' : 's'} each, seed ${seed}`))
     log(dim(`services: ${typical}`))
-    log(dim(`(±${Math.round((options.jitter ?? 0.2) * 100)}% jitter, ${Math.round((options.slowRate ?? 0.08) * 100)}% of responses ${options.slowFactor ?? 3}× slower; every way gets the same latencies)`))
+    log(
+      dim(
+        `(±${Math.round((options.jitter ?? 0.2) * 100)}% jitter, ${Math.round((options.slowRate ?? 0.08) * 100)}% of responses ${options.slowFactor ?? 3}× slower; every way gets the same latencies)`,
+      ),
+    )
 
     const ways = {} as Record<Way, WayResult>
     for (const { way, label, serve } of WAYS) {
@@ -210,10 +262,19 @@ export async function runExample(options: ExampleOptions = {}): Promise<ExampleR
       log('')
       log(bold(`${label}: load 1 of ${loads}`))
       log(renderWaterfall(traces[0]!, { color, width }))
-      log(`took ${fmt(times[0]!)} ms` + (loads > 1 ? dim(` · all loads: ${times.map(fmt).join(', ')} ms · median ${fmt(median(times))} ms`) : ''))
+      log(
+        `took ${fmt(times[0]!)} ms` +
+          (loads > 1
+            ? dim(` · all loads: ${times.map(fmt).join(', ')} ms · median ${fmt(median(times))} ms`)
+            : ''),
+      )
     }
 
-    const m = { sequential: median(ways.sequential.times), grouped: median(ways.grouped.times), fanout: median(ways.fanout.times) }
+    const m = {
+      sequential: median(ways.sequential.times),
+      grouped: median(ways.grouped.times),
+      fanout: median(ways.fanout.times),
+    }
     const pad = Math.max(...WAYS.map((w) => w.label.length))
     const speedup = (slow: number, fast: number): string => `${(slow / fast).toFixed(2)}×`
     log('')
@@ -222,9 +283,13 @@ export async function runExample(options: ExampleOptions = {}): Promise<ExampleR
     log(`  ${WAYS[1]!.label.padEnd(pad)}  ${fmt(m.grouped).padStart(5)} ms`)
     log(
       `  ${WAYS[2]!.label.padEnd(pad)}  ${fmt(m.fanout).padStart(5)} ms  ` +
-        bold(`${speedup(m.sequential, m.fanout)} as fast as (a), ${speedup(m.grouped, m.fanout)} as fast as (b)`),
+        bold(
+          `${speedup(m.sequential, m.fanout)} as fast as (a), ${speedup(m.grouped, m.fanout)} as fast as (b)`,
+        ),
     )
-    const same = WAYS.every(({ way }) => ways[way].pages.every((p) => JSON.stringify(p) === JSON.stringify(ways.fanout.pages[0])))
+    const same = WAYS.every(({ way }) =>
+      ways[way].pages.every((p) => JSON.stringify(p) === JSON.stringify(ways.fanout.pages[0])),
+    )
     log(dim(`  all three returned ${same ? 'the same' : 'DIFFERENT'} response data`))
     return { ways, requests: { ...services.requests } }
   } finally {
@@ -245,10 +310,16 @@ function fmt(ms: number): string {
 // ---------------------------------------------------------------------------------------------
 // Command line (skipped when a test imports this module).
 
-const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)
+const isMain =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)
 if (isMain) {
   const { values } = parseArgs({
-    options: { loads: { type: 'string' }, seed: { type: 'string' }, scale: { type: 'string' }, width: { type: 'string' } },
+    options: {
+      loads: { type: 'string' },
+      seed: { type: 'string' },
+      scale: { type: 'string' },
+      width: { type: 'string' },
+    },
   })
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== ''
   const options: ExampleOptions = {

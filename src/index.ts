@@ -17,8 +17,22 @@ export {
   type FlowDescription,
   type TaskDescription,
 } from './flow/types.js'
-export { FlowError, CycleError, UnknownTaskError, DependencyError, SkippedError, type TaskFailure } from './flow/errors.js'
-export { criticalPath, type FlowTrace, type TaskTrace, type TaskWait, type TaskStatus, type WaitKind } from './flow/trace.js'
+export {
+  FlowError,
+  CycleError,
+  UnknownTaskError,
+  DependencyError,
+  SkippedError,
+  type TaskFailure,
+} from './flow/errors.js'
+export {
+  criticalPath,
+  type FlowTrace,
+  type TaskTrace,
+  type TaskWait,
+  type TaskStatus,
+  type WaitKind,
+} from './flow/trace.js'
 export { renderWaterfall, type WaterfallOptions } from './render/waterfall.js'
 export { pipe, type Call, type CallContext, type Policy, type Pipeline } from './core/call.js'
 export { systemClock, sleep, type Clock, type TimerHandle } from './core/clock.js'
@@ -58,21 +72,81 @@ export {
 export { timeout } from './policies/timeout.js'
 export { retry, isRetriedError, type RetryOptions, type RetryInfo } from './policies/retry.js'
 export { retryBudget, type RetryBudget, type RetryBudgetOptions } from './policies/budget.js'
-export { backoffDelay, exponentialCeiling, BACKOFF_STRATEGIES, type BackoffStrategy, type BackoffParams } from './policies/backoff.js'
-export { parseRetryAfter, retryAfterOf, parseRateLimitHeader, type RateLimitHeader } from './policies/retry-after.js'
-export { isRetryableError, statusOf, codeOf, RETRYABLE_STATUSES, TRANSIENT_ERROR_CODES } from './policies/classify.js'
+export {
+  backoffDelay,
+  exponentialCeiling,
+  BACKOFF_STRATEGIES,
+  type BackoffStrategy,
+  type BackoffParams,
+} from './policies/backoff.js'
+export {
+  parseRetryAfter,
+  retryAfterOf,
+  parseRateLimitHeader,
+  type RateLimitHeader,
+} from './policies/retry-after.js'
+export {
+  isRetryableError,
+  statusOf,
+  codeOf,
+  RETRYABLE_STATUSES,
+  TRANSIENT_ERROR_CODES,
+} from './policies/classify.js'
 export { withFallback, type FallbackOptions } from './policies/fallback.js'
 export { hedge, type HedgeOptions, type PercentileDelay } from './policies/hedge.js'
 export { limit, type Limiter, type LimitOptions, type LimitRunOptions } from './policies/limit.js'
 export { mapLimit, type MapLimitOptions } from './policies/map-limit.js'
-export { Loader, loader, type BatchAnswer, type BatchContext, type BatchFunction, type LoaderBatchEvent, type LoaderOptions, type LoadOptions } from './batch/loader.js'
+export {
+  Loader,
+  loader,
+  type BatchAnswer,
+  type BatchContext,
+  type BatchFunction,
+  type LoaderBatchEvent,
+  type LoaderOptions,
+  type LoadOptions,
+} from './batch/loader.js'
 export { requestScoped } from './batch/request-scoped.js'
-export { parseLinkHeader, formatLinkHeader, nextLink, type LinkEntry, type LinkInput, type NextLinkOptions, type HeadersLike, type ResponseLike } from './http/link.js'
-export { paginate, pages, collectPages, PaginationError, type PaginateOptions, type PagesOptions, type PageContext, type PaginationFailure } from './http/paginate.js'
-export { withFields, type WithFieldsOptions, type FieldSelection, type FieldList } from './http/fields.js'
-export { batchEndpoint, idsParam, UrlTooLongError, type BatchEndpointOptions, type IdsParamOptions, type EndpointId } from './http/batch-endpoint.js'
+export {
+  parseLinkHeader,
+  formatLinkHeader,
+  nextLink,
+  type LinkEntry,
+  type LinkInput,
+  type NextLinkOptions,
+  type HeadersLike,
+  type ResponseLike,
+} from './http/link.js'
+export {
+  paginate,
+  pages,
+  collectPages,
+  PaginationError,
+  type PaginateOptions,
+  type PagesOptions,
+  type PageContext,
+  type PaginationFailure,
+} from './http/paginate.js'
+export {
+  withFields,
+  type WithFieldsOptions,
+  type FieldSelection,
+  type FieldList,
+} from './http/fields.js'
+export {
+  batchEndpoint,
+  idsParam,
+  UrlTooLongError,
+  type BatchEndpointOptions,
+  type IdsParamOptions,
+  type EndpointId,
+} from './http/batch-endpoint.js'
 export { cacheKey } from './cache/key.js'
-export { singleFlight, type SingleFlight, type SingleFlightRunOptions } from './cache/single-flight.js'
+export {
+  singleFlight,
+  type SingleFlight,
+  type SingleFlightRunOptions,
+} from './cache/single-flight.js'
 export {
   cached,
   CachedError,
@@ -84,7 +158,12 @@ export {
   type CacheStatus,
   type NegativeCacheOptions,
 } from './cache/cached.js'
-export { type CacheStore, type CacheEntry, type CacheValueEntry, type CacheErrorEntry } from './cache/store.js'
+export {
+  type CacheStore,
+  type CacheEntry,
+  type CacheValueEntry,
+  type CacheErrorEntry,
+} from './cache/store.js'
 export {
   memoryConcurrencyStore,
   type ConcurrencyAcquireRequest,
@@ -114,6 +193,21 @@ export {
   type RateLimitReserveRequest,
   type RateLimitReservation,
 } from './policies/rate-limit-store.js'
-export { adaptiveConcurrency, isOverloadError, type AdaptiveConcurrency, type AdaptiveConcurrencyOptions, type AdaptiveConcurrencyStats, type AimdOptions, type GradientOptions } from './policies/adaptive.js'
-export { circuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type ConsecutiveBreakerOptions, type RatioBreakerOptions, type CircuitBreakerStats } from './policies/circuit-breaker.js'
+export {
+  adaptiveConcurrency,
+  isOverloadError,
+  type AdaptiveConcurrency,
+  type AdaptiveConcurrencyOptions,
+  type AdaptiveConcurrencyStats,
+  type AimdOptions,
+  type GradientOptions,
+} from './policies/adaptive.js'
+export {
+  circuitBreaker,
+  type CircuitBreaker,
+  type CircuitBreakerOptions,
+  type ConsecutiveBreakerOptions,
+  type RatioBreakerOptions,
+  type CircuitBreakerStats,
+} from './policies/circuit-breaker.js'
 export { execute, type ExecuteOptions } from './core/execute.js'

@@ -42,7 +42,10 @@ describe('backoff contention simulation', () => {
 
   it('a lone client needs exactly one call', () => {
     for (const strategy of STRATEGIES) {
-      expect(simulate({ clients: 1, strategy, seed: SEED, delay: backoffDelay }).calls, strategy).toBe(1)
+      expect(
+        simulate({ clients: 1, strategy, seed: SEED, delay: backoffDelay }).calls,
+        strategy,
+      ).toBe(1)
     }
   })
 
@@ -59,8 +62,12 @@ describe('backoff contention simulation', () => {
   })
 
   it('rejects a client count that is not a positive integer', () => {
-    expect(() => simulate({ clients: 0, strategy: 'full', seed: SEED, delay: backoffDelay })).toThrow(RangeError)
-    expect(() => simulate({ clients: 2.5, strategy: 'full', seed: SEED, delay: backoffDelay })).toThrow(RangeError)
+    expect(() =>
+      simulate({ clients: 0, strategy: 'full', seed: SEED, delay: backoffDelay }),
+    ).toThrow(RangeError)
+    expect(() =>
+      simulate({ clients: 2.5, strategy: 'full', seed: SEED, delay: backoffDelay }),
+    ).toThrow(RangeError)
   })
 
   it('C13/R21: 100 clients failing together: full jitter lands within ±10 % of ~800 calls and ~4.9 s, > 5× faster than plain exponential', () => {

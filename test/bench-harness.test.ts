@@ -35,10 +35,16 @@ function fake(name: string, seen: BenchContext[] = []): Benchmark {
   }
 }
 
-async function capture(argv: string[], registry: Benchmark[]): Promise<{ code: number; out: string[]; err: string[] }> {
+async function capture(
+  argv: string[],
+  registry: Benchmark[],
+): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = []
   const err: string[] = []
-  const code = await main(argv, registry, { out: (line) => out.push(line), err: (line) => err.push(line) })
+  const code = await main(argv, registry, {
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+  })
   return { code, out, err }
 }
 
@@ -48,7 +54,12 @@ describe('parseArgs', () => {
   })
 
   it('takes names, --json and --seed in any order, both --seed forms, and ignores a bare --', () => {
-    expect(parseArgs(['dag', '--json', '--seed', '7', '--', 'limiter', 'dag'])).toEqual({ names: ['dag', 'limiter'], json: true, help: false, seed: 7 })
+    expect(parseArgs(['dag', '--json', '--seed', '7', '--', 'limiter', 'dag'])).toEqual({
+      names: ['dag', 'limiter'],
+      json: true,
+      help: false,
+      seed: 7,
+    })
     expect(parseArgs(['--seed=0'])).toMatchObject({ seed: 0 })
     expect(parseArgs(['-h'])).toMatchObject({ help: true })
     expect(parseArgs(['--help'])).toMatchObject({ help: true })
@@ -57,30 +68,53 @@ describe('parseArgs', () => {
   it('rejects unknown options and bad seeds', () => {
     expect(() => parseArgs(['--jsn'])).toThrow(UsageError)
     expect(() => parseArgs(['--seed'])).toThrow(/--seed needs a value/)
-    for (const bad of ['-1', '1.5', 'abc', '', '4294967296']) expect(() => parseArgs(['--seed', bad]), bad).toThrow(/--seed must be an integer/)
+    for (const bad of ['-1', '1.5', 'abc', '', '4294967296'])
+      expect(() => parseArgs(['--seed', bad]), bad).toThrow(/--seed must be an integer/)
   })
 })
 
 describe('formatting', () => {
   it('formats a JSON line with exactly the five keys, in order, values rounded to 3 decimals', () => {
     const line = formatJsonLine('dag', measurements[3]!)
-    expect(line).toBe('{"bench":"dag","contender":"slow","metric":"overhead_ns_per_task","value":15000.123,"unit":"ns"}')
-    expect(Object.keys(JSON.parse(line) as object)).toEqual(['bench', 'contender', 'metric', 'value', 'unit'])
+    expect(line).toBe(
+      '{"bench":"dag","contender":"slow","metric":"overhead_ns_per_task","value":15000.123,"unit":"ns"}',
+    )
+    expect(Object.keys(JSON.parse(line) as object)).toEqual([
+      'bench',
+      'contender',
+      'metric',
+      'value',
+      'unit',
+    ])
   })
 
   it('refuses a value JSON cannot carry', () => {
-    expect(() => formatJsonLine('dag', { contender: 'x', metric: 'm', value: NaN, unit: 'ms' })).toThrow(/not a finite number/)
+    expect(() =>
+      formatJsonLine('dag', { contender: 'x', metric: 'm', value: NaN, unit: 'ms' }),
+    ).toThrow(/not a finite number/)
   })
 
   it('formats ratios with about three significant digits', () => {
-    expect([1, 1.004, 13.86, 153.4, Infinity].map(formatRatio)).toEqual(['1.00×', '1.00×', '13.9×', '153×', '—'])
+    expect([1, 1.004, 13.86, 153.4, Infinity].map(formatRatio)).toEqual([
+      '1.00×',
+      '1.00×',
+      '13.9×',
+      '153×',
+      '—',
+    ])
   })
 
   it('lays out one row per contender, a column per metric and a ratio against fanout', () => {
-    const table = formatTable(measurements, { title: 'T', metrics: ['makespan_ratio', 'overhead_ns_per_task'], notes: ['a note'] })
+    const table = formatTable(measurements, {
+      title: 'T',
+      metrics: ['makespan_ratio', 'overhead_ns_per_task'],
+      notes: ['a note'],
+    })
     const lines = table.split('\n')
     expect(lines[0]).toBe('T')
-    expect(lines[1]).toMatch(/^contender\s+makespan_ratio \(x\)\s+overhead_ns_per_task \(ns\)\s+vs fanout$/)
+    expect(lines[1]).toMatch(
+      /^contender\s+makespan_ratio \(x\)\s+overhead_ns_per_task \(ns\)\s+vs fanout$/,
+    )
     expect(lines[3]).toMatch(/^fanout\s+1\.004\s+5000\s+1\.00×$/)
     expect(lines[4]).toMatch(/^sequential\s+13\.9\s+—\s+13\.8×$/)
     expect(lines[5]).toMatch(/^slow\s+—\s+15000\s+—$/)
@@ -88,7 +122,11 @@ describe('formatting', () => {
   })
 
   it('takes the ratio of the chosen metric and leaves out contenders with no column in the table', () => {
-    const table = formatTable(measurements, { title: 'T', metrics: ['overhead_ns_per_task'], ratioOf: 'overhead_ns_per_task' })
+    const table = formatTable(measurements, {
+      title: 'T',
+      metrics: ['overhead_ns_per_task'],
+      ratioOf: 'overhead_ns_per_task',
+    })
     expect(table).not.toContain('sequential')
     expect(table).toMatch(/slow\s+15000\s+3\.00×/)
   })
@@ -97,20 +135,37 @@ describe('formatting', () => {
 describe('main', () => {
   it('--json prints only JSON lines on stdout, and progress and notes on stderr', async () => {
     const seen: BenchContext[] = []
-    const { code, out, err } = await capture(['--json', '--seed', '9'], [fake('one', seen), fake('two')])
+    const { code, out, err } = await capture(
+      ['--json', '--seed', '9'],
+      [fake('one', seen), fake('two')],
+    )
     expect(code).toBe(0)
     expect(out).toHaveLength(2 * measurements.length)
-    for (const line of out) expect(Object.keys(JSON.parse(line) as object)).toEqual(['bench', 'contender', 'metric', 'value', 'unit'])
-    expect(out.map((line) => (JSON.parse(line) as { bench: string }).bench)).toEqual([...Array(4).fill('one'), ...Array(4).fill('two')])
+    for (const line of out)
+      expect(Object.keys(JSON.parse(line) as object)).toEqual([
+        'bench',
+        'contender',
+        'metric',
+        'value',
+        'unit',
+      ])
+    expect(out.map((line) => (JSON.parse(line) as { bench: string }).bench)).toEqual([
+      ...Array(4).fill('one'),
+      ...Array(4).fill('two'),
+    ])
     expect(err).toEqual(['[one] working', '[one] seed 9', '[two] working', '[two] seed 9'])
     expect(seen[0]!.seed).toBe(9)
   })
 
-  it('--json sends the tables\' notes to stderr too', async () => {
+  it("--json sends the tables' notes to stderr too", async () => {
     const withTables: Benchmark = {
       name: 'tabled',
       description: 'has tables',
-      run: () => Promise.resolve({ measurements, tables: [{ title: 'T', metrics: ['makespan_ratio'], notes: ['table note'] }] }),
+      run: () =>
+        Promise.resolve({
+          measurements,
+          tables: [{ title: 'T', metrics: ['makespan_ratio'], notes: ['table note'] }],
+        }),
     }
     const { out, err } = await capture(['--json'], [withTables])
     expect(out).toHaveLength(measurements.length)
@@ -146,7 +201,11 @@ describe('main', () => {
   })
 
   it('exits 1 when a benchmark throws', async () => {
-    const broken: Benchmark = { name: 'broken', description: 'throws', run: () => Promise.reject(new Error('boom')) }
+    const broken: Benchmark = {
+      name: 'broken',
+      description: 'throws',
+      run: () => Promise.reject(new Error('boom')),
+    }
     const { code, err } = await capture([], [broken])
     expect(code).toBe(1)
     expect(err.join('\n')).toMatch(/broken failed: Error: boom/)

@@ -19,7 +19,8 @@ const implementations = [
 /** The next macrotask: every batch of the current tick has been dispatched by then. */
 const macrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-const CONTRACT = 'DataLoader must be constructed with a function which accepts Array<key> and returns Promise<Array<value>>, but '
+const CONTRACT =
+  'DataLoader must be constructed with a function which accepts Array<key> and returns Promise<Array<value>>, but '
 
 describe.each(implementations)('%s', (_, DataLoader) => {
   /** A loader whose batch function answers each key with itself, recording the batches. */
@@ -42,7 +43,10 @@ describe.each(implementations)('%s', (_, DataLoader) => {
 
     it('calls the batch function with the loader as `this`, once per batch, with the keys only', async () => {
       const seen: unknown[][] = []
-      const loader = new DataLoader<number, number>(async function (this: unknown, ...args: unknown[]) {
+      const loader = new DataLoader<number, number>(async function (
+        this: unknown,
+        ...args: unknown[]
+      ) {
         seen.push([this, ...args])
         return args[0] as number[]
       })
@@ -54,19 +58,25 @@ describe.each(implementations)('%s', (_, DataLoader) => {
 
     it('batches the loads of one tick into one call, in load order', async () => {
       const [loader, calls] = idLoader<number>()
-      await expect(Promise.all([loader.load(3), loader.load(1), loader.load(2)])).resolves.toEqual([3, 1, 2])
+      await expect(Promise.all([loader.load(3), loader.load(1), loader.load(2)])).resolves.toEqual([
+        3, 1, 2,
+      ])
       expect(calls).toEqual([[3, 1, 2]])
     })
 
     it('maxBatchSize splits a tick into batches of at most that many keys', async () => {
       const [loader, calls] = idLoader<number>({ maxBatchSize: 2 })
-      await expect(Promise.all([1, 2, 3, 4, 5].map((k) => loader.load(k)))).resolves.toEqual([1, 2, 3, 4, 5])
+      await expect(Promise.all([1, 2, 3, 4, 5].map((k) => loader.load(k)))).resolves.toEqual([
+        1, 2, 3, 4, 5,
+      ])
       expect(calls).toEqual([[1, 2], [3, 4], [5]])
     })
 
     it('a repeated key joins the earlier load across sized batches', async () => {
       const [loader, calls] = idLoader<number>({ maxBatchSize: 2 })
-      await expect(Promise.all([loader.load(1), loader.load(2), loader.load(1), loader.load(3)])).resolves.toEqual([1, 2, 1, 3])
+      await expect(
+        Promise.all([loader.load(1), loader.load(2), loader.load(1), loader.load(3)]),
+      ).resolves.toEqual([1, 2, 1, 3])
       expect(calls).toEqual([[1, 2], [3]])
     })
 
@@ -124,26 +134,51 @@ describe.each(implementations)('%s', (_, DataLoader) => {
         bCalls.push([...keys])
         return deep.load(keys) as unknown as Promise<string[]>
       })
-      await expect(Promise.all([a.load('A1'), b.load('B1'), a.load('A2'), b.load('B2')])).resolves.toEqual(['A1', 'B1', 'A2', 'B2'])
+      await expect(
+        Promise.all([a.load('A1'), b.load('B1'), a.load('A2'), b.load('B2')]),
+      ).resolves.toEqual(['A1', 'B1', 'A2', 'B2'])
       expect(aCalls).toEqual([['A1', 'A2']])
       expect(bCalls).toEqual([['B1', 'B2']])
-      expect(deepCalls).toEqual([[['A1', 'A2'], ['B1', 'B2']]])
+      expect(deepCalls).toEqual([
+        [
+          ['A1', 'A2'],
+          ['B1', 'B2'],
+        ],
+      ])
     })
 
     it('accepts an array-like result and a non-native thenable', async () => {
-      const arrayLike = new DataLoader<string, string>(async (keys) => Object.assign({ length: keys.length }, keys.map((k) => k.toUpperCase())) as ArrayLike<string>)
-      await expect(Promise.all([arrayLike.load('a'), arrayLike.load('b')])).resolves.toEqual(['A', 'B'])
+      const arrayLike = new DataLoader<string, string>(
+        async (keys) =>
+          Object.assign(
+            { length: keys.length },
+            keys.map((k) => k.toUpperCase()),
+          ) as ArrayLike<string>,
+      )
+      await expect(Promise.all([arrayLike.load('a'), arrayLike.load('b')])).resolves.toEqual([
+        'A',
+        'B',
+      ])
       // DataLoader chains `.then(…).catch(…)` on what the batch function returns: a thenable's
       // `then` must return a promise.
       const thenable = new DataLoader<string, string>(
-        (keys) => ({ then: (onValues: (values: readonly string[]) => unknown) => Promise.resolve(onValues(keys.map((k) => `${k}!`))) }) as unknown as PromiseLike<string[]>,
+        (keys) =>
+          ({
+            then: (onValues: (values: readonly string[]) => unknown) =>
+              Promise.resolve(onValues(keys.map((k) => `${k}!`))),
+          }) as unknown as PromiseLike<string[]>,
       )
-      await expect(Promise.all([thenable.load('a'), thenable.load('b')])).resolves.toEqual(['a!', 'b!'])
+      await expect(Promise.all([thenable.load('a'), thenable.load('b')])).resolves.toEqual([
+        'a!',
+        'b!',
+      ])
     })
 
     it('accepts falsy keys other than null and undefined (0, empty string, false)', async () => {
       const [loader, calls] = idLoader<unknown>()
-      await expect(Promise.all([loader.load(0), loader.load(''), loader.load(false)])).resolves.toEqual([0, '', false])
+      await expect(
+        Promise.all([loader.load(0), loader.load(''), loader.load(false)]),
+      ).resolves.toEqual([0, '', false])
       expect(calls).toEqual([[0, '', false]])
     })
 
@@ -177,7 +212,9 @@ describe.each(implementations)('%s', (_, DataLoader) => {
 
     it('puts each failing key’s Error in its place instead of rejecting', async () => {
       const bad = new Error('Bad Key')
-      const loader = new DataLoader<string, string>((keys) => Promise.resolve(keys.map((k) => (k === 'bad' ? bad : k))))
+      const loader = new DataLoader<string, string>((keys) =>
+        Promise.resolve(keys.map((k) => (k === 'bad' ? bad : k))),
+      )
       const values = await loader.loadMany(['a', 'bad', 'b'])
       expect(values).toEqual(['a', bad, 'b'])
       expect(values[1]).toBe(bad)
@@ -196,7 +233,9 @@ describe.each(implementations)('%s', (_, DataLoader) => {
 
     it('throws synchronously, as load does, for a null key in the list', () => {
       const [loader] = idLoader<string | null>()
-      expect(() => loader.loadMany(['a', null])).toThrow(new TypeError('The loader.load() function must be called with a value, but got: null.'))
+      expect(() => loader.loadMany(['a', null])).toThrow(
+        new TypeError('The loader.load() function must be called with a value, but got: null.'),
+      )
     })
   })
 
@@ -214,7 +253,9 @@ describe.each(implementations)('%s', (_, DataLoader) => {
       const [loader, calls] = idLoader<string>()
       await Promise.all([loader.load('A'), loader.load('B')])
       await expect(Promise.all([loader.load('A'), loader.load('C')])).resolves.toEqual(['A', 'C'])
-      await expect(Promise.all([loader.load('A'), loader.load('B'), loader.load('C')])).resolves.toEqual(['A', 'B', 'C'])
+      await expect(
+        Promise.all([loader.load('A'), loader.load('B'), loader.load('C')]),
+      ).resolves.toEqual(['A', 'B', 'C'])
       expect(calls).toEqual([['A', 'B'], ['C']])
     })
 
@@ -262,7 +303,9 @@ describe.each(implementations)('%s', (_, DataLoader) => {
       )
       loader.prime(1, 1)
       const settled: number[] = []
-      const all = Promise.all([loader.load(1), loader.load(2)].map((p) => p.then((v) => settled.push(v))))
+      const all = Promise.all(
+        [loader.load(1), loader.load(2)].map((p) => p.then((v) => settled.push(v))),
+      )
       await macrotask()
       // The hit joined the batch of key 2 (it holds no key), so it waits for it too.
       expect(settled).toEqual([])
@@ -318,7 +361,12 @@ describe.each(implementations)('%s', (_, DataLoader) => {
 
     it('cache: false asks for every load, repeating keys in the batch', async () => {
       const [loader, calls] = idLoader<string>({ cache: false })
-      const [a, c, d, many] = await Promise.all([loader.load('A'), loader.load('C'), loader.load('D'), loader.loadMany(['C', 'D', 'A', 'A', 'B'])])
+      const [a, c, d, many] = await Promise.all([
+        loader.load('A'),
+        loader.load('C'),
+        loader.load('D'),
+        loader.loadMany(['C', 'D', 'A', 'A', 'B']),
+      ])
       expect([a, c, d, many]).toEqual(['A', 'C', 'D', ['C', 'D', 'A', 'A', 'B']])
       await loader.load('A')
       expect(calls).toEqual([['A', 'C', 'D', 'C', 'D', 'A', 'A', 'B'], ['A']])
@@ -371,7 +419,20 @@ describe.each(implementations)('%s', (_, DataLoader) => {
       loader.clearAll()
       expect(map.stash).toEqual({})
       expect(calls).toEqual([['a', 'b'], ['b']])
-      expect(log).toEqual(['get a', 'set a', 'get b', 'set b', 'get a', 'delete b', 'get b', 'set b', 'get c', 'set c', 'get a', 'clear'])
+      expect(log).toEqual([
+        'get a',
+        'set a',
+        'get b',
+        'set b',
+        'get a',
+        'delete b',
+        'get b',
+        'set b',
+        'get c',
+        'set c',
+        'get a',
+        'clear',
+      ])
     })
 
     it('a cacheMap entry that is falsy counts as a miss for load, but as present for prime', async () => {
@@ -416,9 +477,16 @@ describe.each(implementations)('%s', (_, DataLoader) => {
         calls.push([...keys])
         return Promise.resolve(keys)
       })
-      await expect(Promise.all([loader.load('A'), loader.load('B'), loader.load('A')])).resolves.toEqual(['A', 'B', 'A'])
-      await expect(Promise.all([loader.load('A'), loader.load('B'), loader.load('A')])).resolves.toEqual(['A', 'B', 'A'])
-      expect(calls).toEqual([['A', 'B'], ['A', 'B']])
+      await expect(
+        Promise.all([loader.load('A'), loader.load('B'), loader.load('A')]),
+      ).resolves.toEqual(['A', 'B', 'A'])
+      await expect(
+        Promise.all([loader.load('A'), loader.load('B'), loader.load('A')]),
+      ).resolves.toEqual(['A', 'B', 'A'])
+      expect(calls).toEqual([
+        ['A', 'B'],
+        ['A', 'B'],
+      ])
     })
   })
 
@@ -476,7 +544,11 @@ describe.each(implementations)('%s', (_, DataLoader) => {
       }
       const loader = new Tracking(() => Promise.reject(new Error('nope')))
       loader.prime('hit', 'cached')
-      const [a, hit, b] = await Promise.allSettled([loader.load('a'), loader.load('hit'), loader.load('b')])
+      const [a, hit, b] = await Promise.allSettled([
+        loader.load('a'),
+        loader.load('hit'),
+        loader.load('b'),
+      ])
       expect(a).toMatchObject({ status: 'rejected' })
       expect(hit).toEqual({ status: 'fulfilled', value: 'cached' })
       expect(b).toMatchObject({ status: 'rejected' })
@@ -493,7 +565,9 @@ describe.each(implementations)('%s', (_, DataLoader) => {
       const expected = new TypeError(`${CONTRACT}the function errored synchronously: Error: boom.`)
       for (const r of results) expect(r).toMatchObject({ status: 'rejected', reason: expected })
       expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(TypeError)
-      expect((results[0] as PromiseRejectedResult).reason).toBe((results[1] as PromiseRejectedResult).reason)
+      expect((results[0] as PromiseRejectedResult).reason).toBe(
+        (results[1] as PromiseRejectedResult).reason,
+      )
       await loader.load(1).catch(() => {})
       expect(calls).toEqual([[1, 2], [1]])
     })
@@ -502,19 +576,29 @@ describe.each(implementations)('%s', (_, DataLoader) => {
       ['null', () => null, 'null'],
       ['the keys themselves', (keys: readonly number[]) => keys, '1'],
       ['a number', () => 42, '42'],
-    ])('a batch function returning %s (not a promise) rejects with DataLoader’s TypeError', async (_label, fn, shown) => {
-      const loader = new DataLoader<number, number>(fn as never)
-      await expect(loader.load(1)).rejects.toThrow(new TypeError(`${CONTRACT}the function did not return a Promise: ${shown}.`))
-    })
+    ])(
+      'a batch function returning %s (not a promise) rejects with DataLoader’s TypeError',
+      async (_label, fn, shown) => {
+        const loader = new DataLoader<number, number>(fn as never)
+        await expect(loader.load(1)).rejects.toThrow(
+          new TypeError(`${CONTRACT}the function did not return a Promise: ${shown}.`),
+        )
+      },
+    )
 
     it.each([
       ['null', null, 'null'],
       ['an object', { 0: 1 }, '[object Object]'],
       ['a string', 'abc', 'abc'],
-    ])('a batch promise of %s (not an array) rejects with DataLoader’s TypeError', async (_label, value, shown) => {
-      const loader = new DataLoader<number, number>(async () => value as never)
-      await expect(loader.load(1)).rejects.toThrow(new TypeError(`${CONTRACT}the function did not return a Promise of an Array: ${shown}.`))
-    })
+    ])(
+      'a batch promise of %s (not an array) rejects with DataLoader’s TypeError',
+      async (_label, value, shown) => {
+        const loader = new DataLoader<number, number>(async () => value as never)
+        await expect(loader.load(1)).rejects.toThrow(
+          new TypeError(`${CONTRACT}the function did not return a Promise of an Array: ${shown}.`),
+        )
+      },
+    )
 
     it('an array of the wrong length rejects every key with the same TypeError, listing keys and values, and caches none', async () => {
       const calls: number[][] = []
@@ -524,17 +608,24 @@ describe.each(implementations)('%s', (_, DataLoader) => {
       })
       const results = await Promise.allSettled([loader.load(1), loader.load(2), loader.load(3)])
       const message = `${CONTRACT}the function did not return a Promise of an Array of the same length as the Array of keys.\n\nKeys:\n1,2,3\n\nValues:\n2,3`
-      for (const r of results) expect(r).toMatchObject({ status: 'rejected', reason: new TypeError(message) })
-      expect((results[0] as PromiseRejectedResult).reason).toBe((results[2] as PromiseRejectedResult).reason)
+      for (const r of results)
+        expect(r).toMatchObject({ status: 'rejected', reason: new TypeError(message) })
+      expect((results[0] as PromiseRejectedResult).reason).toBe(
+        (results[2] as PromiseRejectedResult).reason,
+      )
       const empty = new DataLoader<number, number>(async () => [])
-      await expect(empty.load(1)).rejects.toThrow(`${CONTRACT}the function did not return a Promise of an Array of the same length as the Array of keys.\n\nKeys:\n1\n\nValues:\n`)
+      await expect(empty.load(1)).rejects.toThrow(
+        `${CONTRACT}the function did not return a Promise of an Array of the same length as the Array of keys.\n\nKeys:\n1\n\nValues:\n`,
+      )
       await loader.load(1).catch(() => {})
       expect(calls).toEqual([[1, 2, 3], [1]])
     })
 
     it('a longer array is wrong too (values are matched by position, never guessed)', async () => {
       const loader = new DataLoader<number, number>(async (keys) => [...keys, 99])
-      await expect(loader.load(1)).rejects.toThrow('of the same length as the Array of keys.\n\nKeys:\n1\n\nValues:\n1,99')
+      await expect(loader.load(1)).rejects.toThrow(
+        'of the same length as the Array of keys.\n\nKeys:\n1\n\nValues:\n1,99',
+      )
     })
   })
 
@@ -565,7 +656,9 @@ describe.each(implementations)('%s', (_, DataLoader) => {
 
     it('batchScheduleFn with a time window collects loads across ticks', async () => {
       useFakeTime()
-      const [loader, calls] = idLoader<number>({ batchScheduleFn: (callback) => setTimeout(callback, 100) })
+      const [loader, calls] = idLoader<number>({
+        batchScheduleFn: (callback) => setTimeout(callback, 100),
+      })
       const first = loader.load(1)
       await vi.advanceTimersByTimeAsync(50)
       const second = loader.load(2)
@@ -603,7 +696,14 @@ describe.each(implementations)('%s', (_, DataLoader) => {
       track('many', loader.loadMany(['p', 'b', 'c']))
       await macrotask()
       await macrotask()
-      expect(events).toEqual(['call b,x,c', 'b ok B', 'x err x', 'p ok P', 'b2 ok B', 'many ok P,B,C'])
+      expect(events).toEqual([
+        'call b,x,c',
+        'b ok B',
+        'x err x',
+        'p ok P',
+        'b2 ok B',
+        'many ok P,B,C',
+      ])
     })
 
     it('a failed batch rejects one microtask later than a successful one would resolve', async () => {
@@ -619,21 +719,39 @@ describe.each(implementations)('%s', (_, DataLoader) => {
 
   describe('misuse', () => {
     it('needs a batch function', () => {
-      expect(() => new DataLoader(undefined as never)).toThrow(new TypeError(`${CONTRACT}got: undefined.`))
-      expect(() => new DataLoader({} as never)).toThrow(new TypeError(`${CONTRACT}got: [object Object].`))
+      expect(() => new DataLoader(undefined as never)).toThrow(
+        new TypeError(`${CONTRACT}got: undefined.`),
+      )
+      expect(() => new DataLoader({} as never)).toThrow(
+        new TypeError(`${CONTRACT}got: [object Object].`),
+      )
     })
 
     it('load needs a key: null and undefined throw synchronously', () => {
       const [loader] = idLoader<number | null | undefined>()
-      expect(() => loader.load(undefined)).toThrow(new TypeError('The loader.load() function must be called with a value, but got: undefined.'))
-      expect(() => loader.load(null)).toThrow(new TypeError('The loader.load() function must be called with a value, but got: null.'))
+      expect(() => loader.load(undefined)).toThrow(
+        new TypeError(
+          'The loader.load() function must be called with a value, but got: undefined.',
+        ),
+      )
+      expect(() => loader.load(null)).toThrow(
+        new TypeError('The loader.load() function must be called with a value, but got: null.'),
+      )
     })
 
     it('loadMany needs an array-like', () => {
       const [loader] = idLoader<number>()
-      expect(() => (loader.loadMany as (k?: unknown) => unknown)()).toThrow(new TypeError('The loader.loadMany() function must be called with Array<key> but got: undefined.'))
-      expect(() => (loader.loadMany as (k: unknown) => unknown)(1)).toThrow(new TypeError('The loader.loadMany() function must be called with Array<key> but got: 1.'))
-      expect(() => (loader.loadMany as (k: unknown) => unknown)(new Set([1]))).toThrow('but got: [object Set].')
+      expect(() => (loader.loadMany as (k?: unknown) => unknown)()).toThrow(
+        new TypeError(
+          'The loader.loadMany() function must be called with Array<key> but got: undefined.',
+        ),
+      )
+      expect(() => (loader.loadMany as (k: unknown) => unknown)(1)).toThrow(
+        new TypeError('The loader.loadMany() function must be called with Array<key> but got: 1.'),
+      )
+      expect(() => (loader.loadMany as (k: unknown) => unknown)(new Set([1]))).toThrow(
+        'but got: [object Set].',
+      )
     })
 
     it.each([
@@ -645,17 +763,38 @@ describe.each(implementations)('%s', (_, DataLoader) => {
       [{ cacheMap: { get() {} } }, 'Custom cacheMap missing methods: set, delete, clear'],
       [{ cacheMap: 5 }, 'Custom cacheMap missing methods: get, set, delete, clear'],
     ])('rejects the options %j with DataLoader’s message', (options, message) => {
-      expect(() => new DataLoader(async (keys) => keys, options as never)).toThrow(new TypeError(message))
+      expect(() => new DataLoader(async (keys) => keys, options as never)).toThrow(
+        new TypeError(message),
+      )
     })
 
     it('validates maxBatchSize before batchScheduleFn before cacheKeyFn before cacheMap', () => {
-      expect(() => new DataLoader(async (k) => k, { maxBatchSize: 0, batchScheduleFn: null, cacheKeyFn: null } as never)).toThrow('maxBatchSize')
-      expect(() => new DataLoader(async (k) => k, { batchScheduleFn: null, cacheKeyFn: null } as never)).toThrow('batchScheduleFn')
-      expect(() => new DataLoader(async (k) => k, { cacheKeyFn: null, cacheMap: {} } as never)).toThrow('cacheKeyFn')
+      expect(
+        () =>
+          new DataLoader(async (k) => k, {
+            maxBatchSize: 0,
+            batchScheduleFn: null,
+            cacheKeyFn: null,
+          } as never),
+      ).toThrow('maxBatchSize')
+      expect(
+        () => new DataLoader(async (k) => k, { batchScheduleFn: null, cacheKeyFn: null } as never),
+      ).toThrow('batchScheduleFn')
+      expect(
+        () => new DataLoader(async (k) => k, { cacheKeyFn: null, cacheMap: {} } as never),
+      ).toThrow('cacheKeyFn')
     })
 
     it('batch: false wins over an invalid maxBatchSize; cache: false skips the cacheMap check', () => {
-      expect(() => new DataLoader(async (k) => k, { batch: false, maxBatchSize: -1, cache: false, cacheMap: {} } as never)).not.toThrow()
+      expect(
+        () =>
+          new DataLoader(async (k) => k, {
+            batch: false,
+            maxBatchSize: -1,
+            cache: false,
+            cacheMap: {},
+          } as never),
+      ).not.toThrow()
     })
   })
 
@@ -684,10 +823,17 @@ type Op =
   /** A load made in a `.then` callback, after n microtasks. */
   | { readonly op: 'later'; readonly key: string; readonly n: number }
 
-type Answer = 'ok' | 'errors' | 'reject' | 'throw' | 'short' | 'value' | 'notArray' | 'later' | 'thenable'
+type Answer =
+  'ok' | 'errors' | 'reject' | 'throw' | 'short' | 'value' | 'notArray' | 'later' | 'thenable'
 
 interface Scenario {
-  readonly options: { maxBatchSize?: number; batch?: false; cache?: false; cacheKeyFn?: true; schedule?: 'immediate' }
+  readonly options: {
+    maxBatchSize?: number
+    batch?: false
+    cache?: false
+    cacheKeyFn?: true
+    schedule?: 'immediate'
+  }
   readonly answers: readonly Answer[]
   readonly ops: readonly Op[]
 }
@@ -695,13 +841,35 @@ interface Scenario {
 const keyArb = fc.constantFrom('a', 'b', 'c', 'd', 'A')
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: keyArb.map((key) => ({ op: 'load' as const, key })) },
-  { weight: 2, arbitrary: fc.array(keyArb, { maxLength: 4 }).map((keys) => ({ op: 'loadMany' as const, keys })) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('prime' as const), key: keyArb, as: fc.constantFrom('value' as const, 'error' as const, 'promise' as const) }) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .array(keyArb, { maxLength: 4 })
+      .map((keys) => ({ op: 'loadMany' as const, keys })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('prime' as const),
+      key: keyArb,
+      as: fc.constantFrom('value' as const, 'error' as const, 'promise' as const),
+    }),
+  },
   { weight: 1, arbitrary: keyArb.map((key) => ({ op: 'clear' as const, key })) },
   { weight: 1, arbitrary: fc.constant({ op: 'clearAll' as const }) },
-  { weight: 2, arbitrary: fc.integer({ min: 1, max: 6 }).map((n) => ({ op: 'micro' as const, n })) },
+  {
+    weight: 2,
+    arbitrary: fc.integer({ min: 1, max: 6 }).map((n) => ({ op: 'micro' as const, n })),
+  },
   { weight: 2, arbitrary: fc.constant({ op: 'macro' as const }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('later' as const), key: keyArb, n: fc.integer({ min: 0, max: 5 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('later' as const),
+      key: keyArb,
+      n: fc.integer({ min: 0, max: 5 }),
+    }),
+  },
 )
 const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   options: fc.record(
@@ -714,11 +882,27 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
     },
     { requiredKeys: [] },
   ),
-  answers: fc.array(fc.constantFrom<Answer>('ok', 'ok', 'ok', 'errors', 'reject', 'throw', 'short', 'value', 'notArray', 'later', 'thenable'), { minLength: 12, maxLength: 12 }),
+  answers: fc.array(
+    fc.constantFrom<Answer>(
+      'ok',
+      'ok',
+      'ok',
+      'errors',
+      'reject',
+      'throw',
+      'short',
+      'value',
+      'notArray',
+      'later',
+      'thenable',
+    ),
+    { minLength: 12, maxLength: 12 },
+  ),
   ops: fc.array(opArb, { minLength: 1, maxLength: 25 }),
 })
 
-const describeError = (e: unknown): string => (e instanceof Error ? `${e.constructor.name}: ${e.message}` : `thrown ${String(e)}`)
+const describeError = (e: unknown): string =>
+  e instanceof Error ? `${e.constructor.name}: ${e.message}` : `thrown ${String(e)}`
 
 /** Runs a scenario; returns every event in the order it happened. */
 async function run(DataLoader: Impl, scenario: Scenario): Promise<string[]> {
@@ -735,7 +919,9 @@ async function run(DataLoader: Impl, scenario: Scenario): Promise<string[]> {
   const loader = new DataLoader<string, string>((keys) => {
     const answer = scenario.answers[call++ % scenario.answers.length]!
     events.push(`call ${keys.join(',')} → ${answer}`)
-    const values = keys.map((k) => (answer === 'errors' && k === 'b' ? new Error(`no ${k}`) : `${k}${call}`))
+    const values = keys.map((k) =>
+      answer === 'errors' && k === 'b' ? new Error(`no ${k}`) : `${k}${call}`,
+    )
     switch (answer) {
       case 'ok':
       case 'errors':
@@ -753,7 +939,9 @@ async function run(DataLoader: Impl, scenario: Scenario): Promise<string[]> {
       case 'later':
         return new Promise((resolve) => setImmediate(() => resolve(values)))
       case 'thenable':
-        return { then: (onValues: (v: unknown) => unknown) => Promise.resolve(values).then(onValues) } as never
+        return {
+          then: (onValues: (v: unknown) => unknown) => Promise.resolve(values).then(onValues),
+        } as never
     }
   }, options)
   let id = 0
@@ -761,7 +949,10 @@ async function run(DataLoader: Impl, scenario: Scenario): Promise<string[]> {
   const track = (label: string, promise: Promise<unknown>): void => {
     pending.push(
       promise.then(
-        (value) => events.push(`${label} ok ${JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? describeError(v) : v))}`),
+        (value) =>
+          events.push(
+            `${label} ok ${JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? describeError(v) : v))}`,
+          ),
         (error: unknown) => events.push(`${label} err ${describeError(error)}`),
       ),
     )
@@ -776,7 +967,14 @@ async function run(DataLoader: Impl, scenario: Scenario): Promise<string[]> {
         track(`${label} ${op.keys.join(',')}`, loader.loadMany(op.keys))
         break
       case 'prime':
-        loader.prime(op.key, op.as === 'error' ? new Error(`primed ${op.key}`) : op.as === 'promise' ? Promise.resolve(`p-${op.key}`) : `v-${op.key}`)
+        loader.prime(
+          op.key,
+          op.as === 'error'
+            ? new Error(`primed ${op.key}`)
+            : op.as === 'promise'
+              ? Promise.resolve(`p-${op.key}`)
+              : `v-${op.key}`,
+        )
         break
       case 'clear':
         loader.clear(op.key)
@@ -822,9 +1020,12 @@ describe('fanout/compat/dataloader against dataloader, event by event', () => {
 
 describe('fanout/compat/dataloader: the bounded default cache', () => {
   const BOUND = 10_000
-  const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i)
+  const range = (from: number, to: number): number[] =>
+    Array.from({ length: to - from }, (_, i) => from + i)
 
-  function counting(options?: DropIn.Options<number, number>): [DropIn<number, number>, number[][]] {
+  function counting(
+    options?: DropIn.Options<number, number>,
+  ): [DropIn<number, number>, number[][]] {
     const calls: number[][] = []
     const batch: DropIn.BatchLoadFn<number, number> = (keys) => {
       calls.push([...keys])

@@ -94,7 +94,9 @@ describe.each(implementations)('%s', (_, pLimit) => {
   it('raising concurrency while running starts waiting calls in a microtask', async () => {
     const limit = pLimit(1)
     const opens: Array<() => void> = []
-    const calls = Array.from({ length: 3 }, () => limit(() => new Promise<void>((r) => opens.push(r))))
+    const calls = Array.from({ length: 3 }, () =>
+      limit(() => new Promise<void>((r) => opens.push(r))),
+    )
     await Promise.resolve()
     expect(limit.activeCount).toBe(1)
     limit.concurrency = 3
@@ -111,18 +113,28 @@ describe.each(implementations)('%s', (_, pLimit) => {
 
   it('map() runs the mapper with (item, index) and keeps order', async () => {
     const limit = pLimit(2)
-    await expect(limit.map([3, 1, 2], async (x, i) => `${x}@${i}`)).resolves.toEqual(['3@0', '1@1', '2@2'])
+    await expect(limit.map([3, 1, 2], async (x, i) => `${x}@${i}`)).resolves.toEqual([
+      '3@0',
+      '1@1',
+      '2@2',
+    ])
   })
 
   it('preserves the async context of the caller, also for calls that waited', async () => {
     const storage = new AsyncLocalStorage<number>()
     const limit = pLimit(1)
-    const seen = await Promise.all(Array.from({ length: 20 }, (_, i) => storage.run(i, () => limit(async () => storage.getStore()))))
+    const seen = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        storage.run(i, () => limit(async () => storage.getStore())),
+      ),
+    )
     expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i))
   })
 
   it.each([0, -1, 1.5, Number.NaN, '1'])('rejects concurrency %j like p-limit', (value) => {
-    expect(() => pLimit(value as number)).toThrow(new TypeError('Expected `concurrency` to be a number from 1 and up'))
+    expect(() => pLimit(value as number)).toThrow(
+      new TypeError('Expected `concurrency` to be a number from 1 and up'),
+    )
   })
 
   it('accepts Infinity', async () => {

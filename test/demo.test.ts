@@ -26,7 +26,13 @@ const FORMAT = { loads: 20, concurrency: 4, failureRate: 0.5, seed: 1, color: fa
 describe('fanout demo', () => {
   it('loads the page three ways and reports each', async () => {
     const lines: string[] = []
-    const report = await runDemo({ loads: 24, concurrency: 6, latencyScale: 0.2, seed: 3, print: (l) => lines.push(l) })
+    const report = await runDemo({
+      loads: 24,
+      concurrency: 6,
+      latencyScale: 0.2,
+      seed: 3,
+      print: (l) => lines.push(l),
+    })
     expect(report.ways.map((w) => w.way)).toEqual(['sequential', 'naive Promise.all', 'fanout'])
     const [sequential, naive, fanout] = report.ways
     expect(fanout!.upstreamCalls).toBeLessThan(naive!.upstreamCalls)
@@ -39,11 +45,24 @@ describe('fanout demo', () => {
       expect(way.p50).toBeGreaterThan(0)
     }
     const text = lines.join('\n')
-    for (const heading of ['── sequential', '── naive Promise.all', '── fanout', 'upstream calls', 'pages failed']) expect(text).toContain(heading)
+    for (const heading of [
+      '── sequential',
+      '── naive Promise.all',
+      '── fanout',
+      'upstream calls',
+      'pages failed',
+    ])
+      expect(text).toContain(heading)
   }, 60_000)
 
   it('a failure-heavy run: the hand-written ways surface errors, fanout absorbs them', async () => {
-    const report = await runDemo({ loads: 30, concurrency: 6, latencyScale: 0.2, failureRate: 0.1, seed: 5 })
+    const report = await runDemo({
+      loads: 30,
+      concurrency: 6,
+      latencyScale: 0.2,
+      failureRate: 0.1,
+      seed: 5,
+    })
     const [sequential, naive, fanout] = report.ways
     expect(sequential!.surfaced + naive!.surfaced).toBeGreaterThan(0)
     expect(fanout!.surfaced).toBeLessThanOrEqual(Math.ceil(30 * 0.1))
@@ -51,23 +70,67 @@ describe('fanout demo', () => {
   }, 60_000)
 
   it('--failure-rate 0.5: a way whose every load failed has no p50, and the summary says so instead of NaN×', async () => {
-    const lines = formatReport({ ways: [way('sequential', Number.NaN, 20), way('naive Promise.all', 240, 12), way('fanout', 80, 3)], seconds: 1 }, FORMAT)
+    const lines = formatReport(
+      {
+        ways: [
+          way('sequential', Number.NaN, 20),
+          way('naive Promise.all', 240, 12),
+          way('fanout', 80, 3),
+        ],
+        seconds: 1,
+      },
+      FORMAT,
+    )
     const summary = lines.find((l) => l.startsWith('fanout: '))!
-    expect(summary).toMatch(/^fanout: p50 not comparable with sequential \(all 20 of its loads failed\) and p50 3\.0× faster than naive Promise\.all; /)
-    const allFailed = formatReport({ ways: [way('sequential', 400, 0), way('naive Promise.all', 240, 0), way('fanout', Number.NaN, 20)], seconds: 1 }, FORMAT)
-    expect(allFailed.find((l) => l.startsWith('fanout: '))).toMatch(/^fanout: p50 not comparable with sequential \(all 20 of fanout's loads failed\) and p50 not comparable/)
-    const slower = formatReport({ ways: [way('sequential', 40, 0), way('naive Promise.all', 240, 0), way('fanout', 80, 0)], seconds: 1 }, FORMAT)
-    expect(slower.find((l) => l.startsWith('fanout: '))).toMatch(/^fanout: p50 2\.0× slower than sequential and p50 3\.0× faster than naive Promise\.all; /)
+    expect(summary).toMatch(
+      /^fanout: p50 not comparable with sequential \(all 20 of its loads failed\) and p50 3\.0× faster than naive Promise\.all; /,
+    )
+    const allFailed = formatReport(
+      {
+        ways: [
+          way('sequential', 400, 0),
+          way('naive Promise.all', 240, 0),
+          way('fanout', Number.NaN, 20),
+        ],
+        seconds: 1,
+      },
+      FORMAT,
+    )
+    expect(allFailed.find((l) => l.startsWith('fanout: '))).toMatch(
+      /^fanout: p50 not comparable with sequential \(all 20 of fanout's loads failed\) and p50 not comparable/,
+    )
+    const slower = formatReport(
+      {
+        ways: [way('sequential', 40, 0), way('naive Promise.all', 240, 0), way('fanout', 80, 0)],
+        seconds: 1,
+      },
+      FORMAT,
+    )
+    expect(slower.find((l) => l.startsWith('fanout: '))).toMatch(
+      /^fanout: p50 2\.0× slower than sequential and p50 3\.0× faster than naive Promise\.all; /,
+    )
     // End to end at the highest failure rate the command accepts: no NaN anywhere in the report.
     const printed: string[] = []
-    await runDemo({ loads: 12, concurrency: 6, latencyScale: 0.2, failureRate: 0.5, seed: 2, print: (l) => printed.push(l) })
+    await runDemo({
+      loads: 12,
+      concurrency: 6,
+      latencyScale: 0.2,
+      failureRate: 0.5,
+      seed: 2,
+      print: (l) => printed.push(l),
+    })
     expect(printed.join('\n')).not.toContain('NaN')
   }, 60_000)
 
   it('the command line: --help, and clear errors for bad options', async () => {
     const out: string[] = []
     const err: string[] = []
-    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTTY: false, env: {} }
+    const io = {
+      out: (l: string) => out.push(l),
+      err: (l: string) => err.push(l),
+      isTTY: false,
+      env: {},
+    }
     expect(await main(['demo', '--help'], io)).toBe(0)
     expect(out.join('\n')).toContain('--loads <n>')
     expect(await main(['--help'], io)).toBe(0)
@@ -77,21 +140,34 @@ describe('fanout demo', () => {
     expect(err.at(-1)).toMatch(/unknown command "deploy"/)
   })
 
-  it('demo flag errors read like lint\'s: one line naming the flag, a did-you-mean or the valid range, the help hint, exit 2', async () => {
+  it("demo flag errors read like lint's: one line naming the flag, a did-you-mean or the valid range, the help hint, exit 2", async () => {
     const cases: [string[], string][] = [
       [['--louds', '5'], 'unknown option "--louds". Did you mean "--loads"?'],
       [['--failure-rate', '0.6'], '--failure-rate must be a number from 0 to 0.5, got "0.6".'],
       [['--concurrency', '2.5'], '--concurrency must be an integer from 1 to 256, got "2.5".'],
       [['--seed'], '--seed needs a value.'],
-      [['--loads', '-5'], '--loads needs a value (a value starting with "-" is written --loads=-…).'],
+      [
+        ['--loads', '-5'],
+        '--loads needs a value (a value starting with "-" is written --loads=-…).',
+      ],
       [['--no-color=yes'], '--no-color takes no value.'],
       [['fast'], 'unexpected argument "fast": this command takes options only.'],
     ]
     for (const [argv, message] of cases) {
       const out: string[] = []
       const err: string[] = []
-      const code = await main(['demo', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false, env: {} })
-      expect({ argv, code, out, err }).toEqual({ argv, code: 2, out: [], err: [`fanout demo: ${message} Run "fanout demo --help" for the options.`] })
+      const code = await main(['demo', ...argv], {
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+        isTTY: false,
+        env: {},
+      })
+      expect({ argv, code, out, err }).toEqual({
+        argv,
+        code: 2,
+        out: [],
+        err: [`fanout demo: ${message} Run "fanout demo --help" for the options.`],
+      })
     }
   })
 })

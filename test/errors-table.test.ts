@@ -38,7 +38,8 @@ function exportedErrorClasses(): Map<string, abstract new (...args: never[]) => 
   const found = new Map<string, abstract new (...args: never[]) => AnyFanoutError>()
   for (const entry of [core, http, cache, pLimit, dataloader] as Record<string, unknown>[]) {
     for (const [name, value] of Object.entries(entry)) {
-      if (typeof value === 'function' && value.prototype instanceof FanoutError) found.set(name, value as abstract new (...args: never[]) => AnyFanoutError)
+      if (typeof value === 'function' && value.prototype instanceof FanoutError)
+        found.set(name, value as abstract new (...args: never[]) => AnyFanoutError)
     }
   }
   return found
@@ -61,21 +62,46 @@ const samples: Record<string, () => AnyFanoutError[]> = {
   DeadlineError: () => [new core.DeadlineError('d', 1)],
   AbortedError: () => [new core.AbortedError('a')],
   RateLimitedError: () => [new core.RateLimitedError('r', 1)],
-  RetryBudgetError: () => [new core.RetryBudgetError('b', cause, { attempts: 2, status: 503, retryAfterMs: undefined })],
+  RetryBudgetError: () => [
+    new core.RetryBudgetError('b', cause, { attempts: 2, status: 503, retryAfterMs: undefined }),
+  ],
   CircuitOpenError: () => [new core.CircuitOpenError('b', 0, 0)],
   QueueFullError: () => [new core.QueueFullError('q', 1)],
   RateLimitExceededError: () => [new core.RateLimitExceededError('l', 'maxWait', 'm', 1)],
   NotFoundError: () => [new core.NotFoundError('n', 1)],
   PaginationError: () => [new http.PaginationError('loop', 'p')],
   UrlTooLongError: () => [new http.UrlTooLongError('u', 1, 9_000, 8_000)],
-  HttpError: () => [new http.HttpError({ status: 503, headers: {}, retryAfterMs: undefined, method: 'GET', url, body: new Uint8Array() })],
-  HttpTimeoutError: () => [new http.HttpTimeoutError('headers', 1, 'GET', url, 'timeout'), new http.HttpTimeoutError('body', 1, 'GET', url, 'deadline')],
+  HttpError: () => [
+    new http.HttpError({
+      status: 503,
+      headers: {},
+      retryAfterMs: undefined,
+      method: 'GET',
+      url,
+      body: new Uint8Array(),
+    }),
+  ],
+  HttpTimeoutError: () => [
+    new http.HttpTimeoutError('headers', 1, 'GET', url, 'timeout'),
+    new http.HttpTimeoutError('body', 1, 'GET', url, 'deadline'),
+  ],
   NetworkError: () => [new http.NetworkError('GET', url, cause)],
   ProtocolError: () => [new http.ProtocolError('GET', url, cause)],
   ResponseTooLargeError: () => [new http.ResponseTooLargeError('body', 1, 'GET', url, '')],
-  RedirectError: () => [new http.RedirectError('loop', 'loop', { method: 'GET', url, location: url, redirects: 1 })],
+  RedirectError: () => [
+    new http.RedirectError('loop', 'loop', { method: 'GET', url, location: url, redirects: 1 }),
+  ],
   SsrfBlockedError: () => [new http.SsrfBlockedError(verdict, '127.0.0.1', url)],
-  InvalidJsonError: () => [new http.InvalidJsonError({ status: 200, method: 'GET', url, contentType: undefined, bytes: 1, position: undefined })],
+  InvalidJsonError: () => [
+    new http.InvalidJsonError({
+      status: 200,
+      method: 'GET',
+      url,
+      contentType: undefined,
+      bytes: 1,
+      position: undefined,
+    }),
+  ],
 }
 
 describe('README: the error table lists every error fanout throws', () => {
@@ -88,8 +114,14 @@ describe('README: the error table lists every error fanout throws', () => {
   })
 
   it('has a row for every exported FanoutError class, and no row for anything else', () => {
-    expect([...classes.keys()].filter((name) => !table.has(name)), 'exported, missing from the table').toEqual([])
-    expect([...table.keys()].filter((name) => !classes.has(name)), 'in the table, not an exported FanoutError').toEqual([])
+    expect(
+      [...classes.keys()].filter((name) => !table.has(name)),
+      'exported, missing from the table',
+    ).toEqual([])
+    expect(
+      [...table.keys()].filter((name) => !classes.has(name)),
+      'in the table, not an exported FanoutError',
+    ).toEqual([])
   })
 
   it('each row lists exactly the codes its class carries', () => {
@@ -102,7 +134,9 @@ describe('README: the error table lists every error fanout throws', () => {
         expect(instance.name, `${name}'s name`).toBe(name)
         expect(core.isFanoutError(instance)).toBe(true)
       }
-      expect([...table.get(name)!].sort(), `${name}'s codes`).toEqual([...new Set(instances.map((e) => e.code))].sort())
+      expect([...table.get(name)!].sort(), `${name}'s codes`).toEqual(
+        [...new Set(instances.map((e) => e.code))].sort(),
+      )
     }
   })
 })

@@ -9,7 +9,14 @@
 import { describe, expect, it } from 'vitest'
 import { FlowError, type FlowTrace, type TaskTrace } from '../src/index.js'
 import { startServices, type ServiceOptions } from '../examples/lib/services.js'
-import { routeFlow, runExample, DEMO_TOKEN, type ExampleResult, type Page, type Way } from '../examples/route.js'
+import {
+  routeFlow,
+  runExample,
+  DEMO_TOKEN,
+  type ExampleResult,
+  type Page,
+  type Way,
+} from '../examples/route.js'
 
 const FIXED: ServiceOptions = {
   latencyScale: 0.2,
@@ -25,7 +32,9 @@ const EXPECTED_PAGE: Page = {
   access: { user: 'u_7', resource: 'reports', allowed: true },
 }
 
-function tasks(trace: FlowTrace): Record<string, TaskTrace & { startedAt: number; endedAt: number }> {
+function tasks(
+  trace: FlowTrace,
+): Record<string, TaskTrace & { startedAt: number; endedAt: number }> {
   const out: Record<string, TaskTrace & { startedAt: number; endedAt: number }> = {}
   for (const t of trace.tasks) {
     expect(t.status, `${trace.flow}: ${t.name}`).toBe('fulfilled')
@@ -47,7 +56,8 @@ function workStart(task: TaskTrace & { startedAt: number }): number {
 describe('examples/route.ts', () => {
   let result: ExampleResult | undefined
   const lines: string[] = []
-  const run = async (): Promise<ExampleResult> => (result ??= await runExample({ ...FIXED, loads: 2, seed: 1, log: (line) => lines.push(line) }))
+  const run = async (): Promise<ExampleResult> =>
+    (result ??= await runExample({ ...FIXED, loads: 2, seed: 1, log: (line) => lines.push(line) }))
 
   it('serves the same response all three ways, and prints three waterfalls and a summary', async () => {
     const { ways, requests } = await run()
@@ -61,7 +71,11 @@ describe('examples/route.ts', () => {
 
     const out = lines.join('\n')
     expect(out).not.toMatch(/\x1b\[/) // colour is off unless asked for
-    for (const heading of ['(a) sequential awaits: load 1 of 2', '(b) hand-grouped Promise.all: load 1 of 2', '(c) fanout flow: load 1 of 2']) {
+    for (const heading of [
+      '(a) sequential awaits: load 1 of 2',
+      '(b) hand-grouped Promise.all: load 1 of 2',
+      '(c) fanout flow: load 1 of 2',
+    ]) {
       expect(lines).toContain(heading)
     }
     expect(out).toContain('Summary (median of 2 loads)')
@@ -73,7 +87,8 @@ describe('examples/route.ts', () => {
     for (const trace of ways.sequential.traces) {
       const t = tasks(trace)
       const order = ['auth', 'user', 'settings', 'balance', 'access']
-      for (let i = 1; i < order.length; i++) expect(t[order[i]!]!.startedAt).toBeGreaterThanOrEqual(t[order[i - 1]!]!.endedAt)
+      for (let i = 1; i < order.length; i++)
+        expect(t[order[i]!]!.startedAt).toBeGreaterThanOrEqual(t[order[i - 1]!]!.endedAt)
       expect(trace.criticalPath).toEqual(order)
     }
   })
@@ -82,7 +97,8 @@ describe('examples/route.ts', () => {
     const { ways } = await run()
     for (const trace of ways.grouped.traces) {
       const t = tasks(trace)
-      for (const name of ['user', 'settings', 'balance']) expect(t[name]!.startedAt).toBeGreaterThanOrEqual(t.auth!.endedAt)
+      for (const name of ['user', 'settings', 'balance'])
+        expect(t[name]!.startedAt).toBeGreaterThanOrEqual(t.auth!.endedAt)
       expect(t.access!.startedAt).toBeGreaterThanOrEqual(t.balance!.endedAt)
       expect(trace.criticalPath).toEqual(['auth', 'balance', 'access'])
     }
@@ -94,7 +110,8 @@ describe('examples/route.ts', () => {
       const t = tasks(trace)
       expect(t.auth!.gate).toBe(true)
       // The gate: no data task was even called before auth had ended.
-      for (const name of ['user', 'settings', 'balance', 'access']) expect(t[name]!.startedAt).toBeGreaterThanOrEqual(t.auth!.endedAt)
+      for (const name of ['user', 'settings', 'balance', 'access'])
+        expect(t[name]!.startedAt).toBeGreaterThanOrEqual(t.auth!.endedAt)
       // access read $.user and waited for it: its request went out only once user had ended...
       const read = t.access!.waits.find((w) => w.kind === 'read' && w.on === 'user')
       expect(read).toBeDefined()
@@ -116,10 +133,14 @@ describe('examples/route.ts', () => {
       )
       expect(error).toBeInstanceOf(FlowError)
       expect((error as FlowError).task).toBe('auth')
-      expect((error as FlowError).message).toMatch(/^Flow "route": gate "auth" failed: HttpError: GET http:\/\/127\.0\.0\.1:\d+\/verify answered HTTP 401 \(no gated task was started\)$/)
+      expect((error as FlowError).message).toMatch(
+        /^Flow "route": gate "auth" failed: HttpError: GET http:\/\/127\.0\.0\.1:\d+\/verify answered HTTP 401 \(no gated task was started\)$/,
+      )
       expect(services.requests).toEqual({ auth: 1, user: 0, settings: 0, balance: 0, access: 0 })
       // And with the right token the same flow works against the same services.
-      await expect(routeFlow.run({ token: DEMO_TOKEN, services: services.urls })).resolves.toMatchObject(EXPECTED_PAGE)
+      await expect(
+        routeFlow.run({ token: DEMO_TOKEN, services: services.urls }),
+      ).resolves.toMatchObject(EXPECTED_PAGE)
     } finally {
       await services.close()
     }

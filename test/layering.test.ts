@@ -43,7 +43,9 @@ function modules(dir: string): string[] {
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8')
   const found: string[] = []
-  for (const match of text.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]/gm)) {
+  for (const match of text.matchAll(
+    /^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]/gm,
+  )) {
     found.push(resolve(dirname(file), match[1]!.replace(/\.js$/, '.ts')))
   }
   return found
@@ -73,7 +75,13 @@ describe('layering of src/', () => {
       if (from === '') continue // src/index.ts is the entry point: it may gather from anywhere below it
       for (const target of imports) {
         const to = folderOf(target)
-        if (to === '' || to === from || layerOf(to) < layerOf(from) || SIDEWAYS.has(`${from} → ${to}`)) continue
+        if (
+          to === '' ||
+          to === from ||
+          layerOf(to) < layerOf(from) ||
+          SIDEWAYS.has(`${from} → ${to}`)
+        )
+          continue
         wrongWay.push(`${relative(src, file)} → ${relative(src, target)}`)
       }
     }

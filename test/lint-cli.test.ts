@@ -57,10 +57,24 @@ interface Run {
   readonly err: string
 }
 
-async function lint(cwd: string, argv: readonly string[] = [], extra: { isTTY?: boolean; env?: Record<string, string | undefined>; deps?: LintDeps } = {}): Promise<Run> {
+async function lint(
+  cwd: string,
+  argv: readonly string[] = [],
+  extra: { isTTY?: boolean; env?: Record<string, string | undefined>; deps?: LintDeps } = {},
+): Promise<Run> {
   const out: string[] = []
   const err: string[] = []
-  const code = await runLint(argv, { out: (l) => out.push(l), err: (l) => err.push(l), cwd, isTTY: extra.isTTY ?? false, env: extra.env ?? {} }, extra.deps)
+  const code = await runLint(
+    argv,
+    {
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      cwd,
+      isTTY: extra.isTTY ?? false,
+      env: extra.env ?? {},
+    },
+    extra.deps,
+  )
   return { code, out: out.join('\n'), err: err.join('\n') }
 }
 
@@ -81,10 +95,21 @@ interface JsonReport {
       estimatedSaving: string | null
     }[]
   }[]
-  summary: { filesChecked: number; filesWithFindings: number; errors: number; warnings: number; fixable: number; fixesApplied: number; filesFixed: number }
+  summary: {
+    filesChecked: number
+    filesWithFindings: number
+    errors: number
+    warnings: number
+    fixable: number
+    fixesApplied: number
+    filesFixed: number
+  }
 }
 
-async function lintJson(cwd: string, argv: readonly string[] = []): Promise<{ code: number; report: JsonReport }> {
+async function lintJson(
+  cwd: string,
+  argv: readonly string[] = [],
+): Promise<{ code: number; report: JsonReport }> {
   const run = await lint(cwd, [...argv, '--format', 'json'])
   return { code: run.code, report: JSON.parse(run.out) as JsonReport }
 }
@@ -131,14 +156,18 @@ describe('fanout lint', () => {
     expect(err).toBe('')
     const lines = out.split('\n')
     expect(lines[0]).toBe('src/account.ts')
-    const finding = lines.findIndex((l) => /^\s+[23]:\d+\s+warning\s+.*fanout\/no-sequential-await/.test(l))
+    const finding = lines.findIndex((l) =>
+      /^\s+[23]:\d+\s+warning\s+.*fanout\/no-sequential-await/.test(l),
+    )
     expect(finding).toBeGreaterThan(0)
     // The code frame: the flagged line marked with `>`, a caret line under it.
     const marked = lines.findIndex((l, i) => i > finding && /^>\s+[23] \|/.test(l))
     expect(marked).toBeGreaterThan(finding)
     expect(lines[marked]).toMatch(/await fetch(User|Settings)/)
     expect(lines[marked + 1]).toMatch(/^\s+\|\s+\^+$/)
-    expect(lines.at(-1)).toMatch(/^✖ \d+ findings? \(0 errors, \d+ warnings?\) in 1 file · 5 files checked/)
+    expect(lines.at(-1)).toMatch(
+      /^✖ \d+ findings? \(0 errors, \d+ warnings?\) in 1 file · 5 files checked/,
+    )
     // One group: a file's path starts a line; findings, frames and notes are indented.
     expect(lines.filter((l) => /^[^\s>✖]/.test(l))).toEqual(['src/account.ts'])
     expect(out).not.toContain('\x1b[')
@@ -147,7 +176,9 @@ describe('fanout lint', () => {
   it('colours on a terminal, unless NO_COLOR or --no-color', async () => {
     const root = project({ 'a.ts': WATERFALL })
     expect((await lint(root, [], { isTTY: true })).out).toContain('\x1b[')
-    expect((await lint(root, [], { isTTY: true, env: { NO_COLOR: '1' } })).out).not.toContain('\x1b[')
+    expect((await lint(root, [], { isTTY: true, env: { NO_COLOR: '1' } })).out).not.toContain(
+      '\x1b[',
+    )
     expect((await lint(root, ['--no-color'], { isTTY: true })).out).not.toContain('\x1b[')
   })
 
@@ -158,7 +189,10 @@ describe('fanout lint', () => {
     const sequential = file!.messages.filter((m) => m.ruleId === 'fanout/no-sequential-await')
     expect(sequential.length).toBeGreaterThanOrEqual(1)
     for (const m of file!.messages) {
-      expect(m).toMatchObject({ severity: expect.stringMatching(/^(error|warning)$/), fatal: false })
+      expect(m).toMatchObject({
+        severity: expect.stringMatching(/^(error|warning)$/),
+        fatal: false,
+      })
       expect([2, 3]).toContain(m.line)
       expect(m.column).toBeGreaterThan(0)
       expect(typeof m.message).toBe('string')
@@ -167,7 +201,13 @@ describe('fanout lint', () => {
       expect(m.estimatedSaving === null || typeof m.estimatedSaving === 'string').toBe(true)
     }
     expect(file!.fixed).toBe(false)
-    expect(report.summary).toMatchObject({ filesChecked: 5, filesWithFindings: 1, errors: 0, fixesApplied: 0, filesFixed: 0 })
+    expect(report.summary).toMatchObject({
+      filesChecked: 5,
+      filesWithFindings: 1,
+      errors: 0,
+      fixesApplied: 0,
+      filesFixed: 0,
+    })
     expect(report.summary.warnings).toBe(file!.messages.length)
   })
 
@@ -204,7 +244,12 @@ declare function fetchOrders(id: string): Promise<string[]>
   })
 
   it('skips test files (sequential awaits there are usually deliberate) unless --include-tests', async () => {
-    const root = project({ 'src/total.ts': CLEAN, 'src/page.test.ts': WATERFALL, 'src/__tests__/page.ts': WATERFALL, 'src/page.spec.tsx': WATERFALL })
+    const root = project({
+      'src/total.ts': CLEAN,
+      'src/page.test.ts': WATERFALL,
+      'src/__tests__/page.ts': WATERFALL,
+      'src/page.spec.tsx': WATERFALL,
+    })
     const skipped = await lint(root)
     expect(skipped.code).toBe(0)
     expect(skipped.out).toBe('✔ no findings in 1 file checked')
@@ -233,19 +278,30 @@ declare function fetchOrders(id: string): Promise<string[]>
   it('--fix rewrites the waterfall with Promise.all, reports the fix, and the file is clean afterwards', async () => {
     const root = project({ 'src/account.ts': WATERFALL, 'src/total.ts': CLEAN })
     const before = await lintJson(root)
-    expect(before.report.files[0]!.messages.some((m) => m.ruleId === 'fanout/no-sequential-await' && m.fix === 'available')).toBe(true)
+    expect(
+      before.report.files[0]!.messages.some(
+        (m) => m.ruleId === 'fanout/no-sequential-await' && m.fix === 'available',
+      ),
+    ).toBe(true)
     expect(before.report.summary.fixable).toBeGreaterThanOrEqual(1)
 
     const fixed = await lintJson(root, ['--fix'])
     const after = readFileSync(join(root, 'src/account.ts'), 'utf8')
     expect(after).not.toBe(WATERFALL)
-    expect(after).toMatch(/await Promise\.all\(\[\s*fetchUser\(id\),\s*fetchSettings\(companyId\),?\s*\]\)/)
+    expect(after).toMatch(
+      /await Promise\.all\(\[\s*fetchUser\(id\),\s*fetchSettings\(companyId\),?\s*\]\)/,
+    )
     expect(readFileSync(join(root, 'src/total.ts'), 'utf8')).toBe(CLEAN)
     expect(fixed.code).toBe(0)
     expect(fixed.report.files).toHaveLength(1)
     expect(fixed.report.files[0]).toMatchObject({ path: 'src/account.ts', fixed: true })
     expect(fixed.report.files[0]!.messages.every((m) => m.fix === 'applied')).toBe(true)
-    expect(fixed.report.summary).toMatchObject({ errors: 0, warnings: 0, fixesApplied: before.report.summary.fixable, filesFixed: 1 })
+    expect(fixed.report.summary).toMatchObject({
+      errors: 0,
+      warnings: 0,
+      fixesApplied: before.report.summary.fixable,
+      filesFixed: 1,
+    })
 
     const again = await lint(root)
     expect(again.code).toBe(0)
@@ -262,20 +318,37 @@ declare function fetchOrders(id: string): Promise<string[]>
   })
 
   it('a file that does not parse is a finding of that file, not a crash; the other files are still checked', async () => {
-    const root = project({ 'src/broken.ts': 'export function f( {\n  return 1\n', 'src/total.ts': CLEAN, 'src/account.ts': WATERFALL })
+    const root = project({
+      'src/broken.ts': 'export function f( {\n  return 1\n',
+      'src/total.ts': CLEAN,
+      'src/account.ts': WATERFALL,
+    })
     const { code, report } = await lintJson(root)
     expect(code).toBe(1)
     expect(report.summary.filesChecked).toBe(3)
     const broken = report.files.find((f) => f.path === 'src/broken.ts')
-    expect(broken!.messages).toEqual([expect.objectContaining({ ruleId: null, severity: 'error', fatal: true, message: expect.stringMatching(/^Parsing error/) })])
+    expect(broken!.messages).toEqual([
+      expect.objectContaining({
+        ruleId: null,
+        severity: 'error',
+        fatal: true,
+        message: expect.stringMatching(/^Parsing error/),
+      }),
+    ])
     expect(report.files.map((f) => f.path)).toContain('src/account.ts')
     const text = await lint(root)
     expect(text.out).toMatch(/src\/broken\.ts\n {2}\d+:\d+ {2}error {2}Parsing error/)
   })
 
   it('eslint-disable comments work, and those naming rules of other plugins are not reported', async () => {
-    const disabled = WATERFALL.replace('  const user', '  // eslint-disable-next-line react-hooks/exhaustive-deps, fanout/no-sequential-await\n  const user')
-    const root = project({ 'a.ts': disabled, 'b.ts': `// eslint-disable-next-line no-console\nconsole.log(1)\n/* eslint no-console: "error" */\nconsole.log(2)\n` })
+    const disabled = WATERFALL.replace(
+      '  const user',
+      '  // eslint-disable-next-line react-hooks/exhaustive-deps, fanout/no-sequential-await\n  const user',
+    )
+    const root = project({
+      'a.ts': disabled,
+      'b.ts': `// eslint-disable-next-line no-console\nconsole.log(1)\n/* eslint no-console: "error" */\nconsole.log(2)\n`,
+    })
     const { code, out } = await lint(root)
     expect(out).toBe('✔ no findings in 2 files checked')
     expect(code).toBe(0)
@@ -285,9 +358,15 @@ declare function fetchOrders(id: string): Promise<string[]>
     const root = project({ 'a.ts': WATERFALL })
     const only = await lintJson(root, ['--rule', 'fanout/no-sequential-await'])
     expect(only.code).toBe(1)
-    expect(only.report.files[0]!.messages.every((m) => m.ruleId === 'fanout/no-sequential-await')).toBe(true)
+    expect(
+      only.report.files[0]!.messages.every((m) => m.ruleId === 'fanout/no-sequential-await'),
+    ).toBe(true)
     const other = await lintJson(root, ['--rule', 'no-parallel-auth'])
-    expect(other.report.files.flatMap((f) => f.messages).filter((m) => m.ruleId === 'fanout/no-sequential-await')).toEqual([])
+    expect(
+      other.report.files
+        .flatMap((f) => f.messages)
+        .filter((m) => m.ruleId === 'fanout/no-sequential-await'),
+    ).toEqual([])
   })
 
   it('usage errors exit 2 with a clear message', async () => {
@@ -299,7 +378,10 @@ declare function fetchOrders(id: string): Promise<string[]>
       [['notes.md'], /notes\.md is not a JavaScript or TypeScript file/],
       [['--format', 'xml'], /--format must be text or json, got "xml"/],
       [['--format'], /--format/],
-      [['--rule', 'no-such-rule'], /unknown rule "no-such-rule". Known rules: .*no-sequential-await/],
+      [
+        ['--rule', 'no-such-rule'],
+        /unknown rule "no-such-rule". Known rules: .*no-sequential-await/,
+      ],
     ]
     for (const [argv, message] of cases) {
       const run = await lint(root, argv)
@@ -314,14 +396,17 @@ declare function fetchOrders(id: string): Promise<string[]>
     const run = await lint(project({}), ['--help'])
     expect(run.code).toBe(0)
     expect(run.out).toMatch(/^Usage: fanout lint \[paths…\]/)
-    for (const option of ['--fix', '--format', '--rule', '--no-color']) expect(run.out).toContain(option)
+    for (const option of ['--fix', '--format', '--rule', '--no-color'])
+      expect(run.out).toContain(option)
   })
 
   it('says which optional peer to install when eslint or the parser is missing', async () => {
     const missing = (names: readonly string[]): LintDeps => ({
       importPeer: (specifier) => {
         if (names.includes(specifier)) {
-          const error = new Error(`Cannot find package '${specifier}' imported from /app/node_modules/fanout/dist/cli/lint.js`) as Error & { code: string }
+          const error = new Error(
+            `Cannot find package '${specifier}' imported from /app/node_modules/fanout/dist/cli/lint.js`,
+          ) as Error & { code: string }
           error.code = 'ERR_MODULE_NOT_FOUND'
           return Promise.reject(error)
         }
@@ -331,7 +416,9 @@ declare function fetchOrders(id: string): Promise<string[]>
     const root = project({ 'a.ts': WATERFALL })
     const noEslint = await lint(root, [], { deps: missing(['eslint']) })
     expect(noEslint.code).toBe(2)
-    expect(noEslint.err).toMatch(/needs the optional peer dependency eslint, not installed here\. Install it: npm install --save-dev eslint@9$/)
+    expect(noEslint.err).toMatch(
+      /needs the optional peer dependency eslint, not installed here\. Install it: npm install --save-dev eslint@9$/,
+    )
     const both = await lint(root, [], { deps: missing(['eslint', '@typescript-eslint/parser']) })
     expect(both.code).toBe(2)
     expect(both.err).toContain('npm install --save-dev eslint@9 @typescript-eslint/parser@8')
@@ -350,7 +437,13 @@ declare function fetchOrders(id: string): Promise<string[]>
   it('is the `lint` command of `fanout`', async () => {
     const root = project({ 'a.ts': WATERFALL })
     const out: string[] = []
-    const io = { out: (l: string) => out.push(l), err: () => undefined, isTTY: false, env: {}, cwd: root }
+    const io = {
+      out: (l: string) => out.push(l),
+      err: () => undefined,
+      isTTY: false,
+      env: {},
+      cwd: root,
+    }
     expect(await main(['lint', '--format', 'json'], io)).toBe(1)
     expect((JSON.parse(out.join('\n')) as JsonReport).files[0]!.path).toBe('a.ts')
   })

@@ -3,7 +3,15 @@
  * produces, and the public surface changes only through a reviewed diff of the snapshot below.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -19,7 +27,9 @@ function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name)
     if (statSync(path).isDirectory()) return sources(path)
-    return name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.test-d.ts') ? [path] : []
+    return name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.test-d.ts')
+      ? [path]
+      : []
   })
 }
 
@@ -33,28 +43,49 @@ describe('package', () => {
   })
 
   it('keeps the core runtime-neutral: no node:* import, no package import, no process or AbortSignal.timeout', () => {
-    const core = ['core', 'flow', 'policies', 'render', 'compat', 'cache', 'batch'].flatMap((d) => (existsSync(join(root, 'src', d)) ? sources(join(root, 'src', d)) : []))
+    const core = ['core', 'flow', 'policies', 'render', 'compat', 'cache', 'batch'].flatMap((d) =>
+      existsSync(join(root, 'src', d)) ? sources(join(root, 'src', d)) : [],
+    )
     core.push(join(root, 'src', 'index.ts'))
     // The runtime-neutral helpers of fanout/http (the client itself is Node-only, on undici).
-    for (const name of ['link', 'paginate', 'fields', 'batch-endpoint']) core.push(join(root, 'src', 'http', `${name}.ts`))
+    for (const name of ['link', 'paginate', 'fields', 'batch-endpoint'])
+      core.push(join(root, 'src', 'http', `${name}.ts`))
     expect(core.length).toBeGreaterThan(5)
     for (const file of core) {
       const text = readFileSync(file, 'utf8')
-      const imports = [...text.matchAll(/^(?:import|export|\})[^\n]*? from '([^']+)'/gm)].map((m) => m[1]!)
+      const imports = [...text.matchAll(/^(?:import|export|\})[^\n]*? from '([^']+)'/gm)].map(
+        (m) => m[1]!,
+      )
       for (const spec of imports) expect(spec.startsWith('.'), `${file} imports ${spec}`).toBe(true)
       expect(/\bprocess\.\w+\(|\bprocess\.env/.test(text), `${file} uses process`).toBe(false)
-      expect(text.includes('AbortSignal.timeout('), `${file} uses AbortSignal.timeout, which fake timers cannot drive`).toBe(false)
+      expect(
+        text.includes('AbortSignal.timeout('),
+        `${file} uses AbortSignal.timeout, which fake timers cannot drive`,
+      ).toBe(false)
     }
   })
 
   it('builds, and every export entry points at a built file with typings', () => {
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir], {
-      stdio: 'pipe',
-    })
+    execFileSync(
+      process.execPath,
+      [
+        join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        join(root, 'tsconfig.build.json'),
+        '--outDir',
+        outDir,
+      ],
+      {
+        stdio: 'pipe',
+      },
+    )
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (target === null || typeof target === 'string') continue
       for (const file of [target.types, target.default]) {
-        expect(existsSync(join(outDir, file.replace(/^\.\/dist\//, ''))), `${subpath} → ${file}`).toBe(true)
+        expect(
+          existsSync(join(outDir, file.replace(/^\.\/dist\//, ''))),
+          `${subpath} → ${file}`,
+        ).toBe(true)
       }
     }
   }, 120_000)
@@ -64,14 +95,31 @@ describe('package', () => {
   it('packs the licence, the README and the build, and no source maps or tests', () => {
     const stage = mkdtempSync(join(root, 'node_modules', '.fanout-pack-'))
     try {
-      for (const file of ['package.json', 'README.md', 'LICENSE']) cpSync(join(root, file), join(stage, file))
+      for (const file of ['package.json', 'README.md', 'LICENSE'])
+        cpSync(join(root, file), join(stage, file))
       cpSync(outDir, join(stage, 'dist'), { recursive: true })
-      const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: stage, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: stage,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
       const files = (JSON.parse(out) as [{ files: { path: string }[] }])[0].files.map((f) => f.path)
-      expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']))
+      expect(files).toEqual(
+        expect.arrayContaining([
+          'LICENSE',
+          'README.md',
+          'package.json',
+          'dist/index.js',
+          'dist/index.d.ts',
+        ]),
+      )
       expect(files.filter((f) => f.endsWith('.map'))).toEqual([])
       expect(files.filter((f) => /\.test(-d)?\./.test(f))).toEqual([])
-      expect(files.filter((f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(f))).toEqual([])
+      expect(
+        files.filter(
+          (f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(f),
+        ),
+      ).toEqual([])
       expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License/)
     } finally {
       rmSync(stage, { recursive: true, force: true })
@@ -80,15 +128,22 @@ describe('package', () => {
 
   // What the README promises CommonJS users: on a Node that can require() ES modules (20.19+,
   // 22.12+), every entry loads with require(), which fails on a top-level await anywhere in its graph.
-  it.runIf((process.features as { require_module?: boolean }).require_module === true)('is ESM-only, and require() loads every entry, without a warning', () => {
-    expect(pkg.type).toBe('module')
-    const entries = Object.values(pkg.exports).flatMap((target) => (target !== null && typeof target === 'object' ? [join(outDir, target.default.replace(/^\.\/dist\//, ''))] : []))
-    expect(entries.length).toBeGreaterThan(3)
-    const script = `for (const file of ${JSON.stringify(entries)}) if (Object.keys(require(file)).length === 0) throw new Error('nothing exported by ' + file)`
-    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
-    expect(run.stderr).toBe('')
-    expect(run.status).toBe(0)
-  })
+  it.runIf((process.features as { require_module?: boolean }).require_module === true)(
+    'is ESM-only, and require() loads every entry, without a warning',
+    () => {
+      expect(pkg.type).toBe('module')
+      const entries = Object.values(pkg.exports).flatMap((target) =>
+        target !== null && typeof target === 'object'
+          ? [join(outDir, target.default.replace(/^\.\/dist\//, ''))]
+          : [],
+      )
+      expect(entries.length).toBeGreaterThan(3)
+      const script = `for (const file of ${JSON.stringify(entries)}) if (Object.keys(require(file)).length === 0) throw new Error('nothing exported by ' + file)`
+      const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+      expect(run.stderr).toBe('')
+      expect(run.status).toBe(0)
+    },
+  )
 
   it('exposes exactly the reviewed public surface, from source and from the build', async () => {
     const fromSource = Object.keys(await import('../src/index.js')).sort()
@@ -170,11 +225,13 @@ describe('package', () => {
       ]
     `)
     const built = join(outDir, 'index.js')
-    if (existsSync(built)) expect(Object.keys(await import(pathToFileURL(built).href)).sort()).toEqual(fromSource)
+    if (existsSync(built))
+      expect(Object.keys(await import(pathToFileURL(built).href)).sort()).toEqual(fromSource)
   })
 
   it('the subpath entries expose exactly their reviewed surfaces', async () => {
-    const surface = async (path: string): Promise<string[]> => Object.keys((await import(path)) as object).sort()
+    const surface = async (path: string): Promise<string[]> =>
+      Object.keys((await import(path)) as object).sort()
     expect({
       cache: await surface('../src/stores/cache.js'),
       http: await surface('../src/http/index.js'),

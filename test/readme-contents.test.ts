@@ -7,7 +7,10 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
-const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'README.md'), 'utf8')
+const readme = readFileSync(
+  join(dirname(fileURLToPath(import.meta.url)), '..', 'README.md'),
+  'utf8',
+)
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
 const anchor = (heading: string): string =>
@@ -20,10 +23,15 @@ describe('README: contents', () => {
   it('lists every ## section in order, each linked to its heading', () => {
     // Outside fenced code only: a `## ` line inside an example is not a heading.
     const prose = readme.replace(/^```[\s\S]*?^```/gm, '')
-    const sections = [...prose.matchAll(/^## (.+)$/gm)].map((m) => m[1]!).filter((h) => h !== 'Contents')
+    const sections = [...prose.matchAll(/^## (.+)$/gm)]
+      .map((m) => m[1]!)
+      .filter((h) => h !== 'Contents')
     const contents = /\n## Contents\n\n((?:- .+\n)+)/.exec(readme)?.[1]
     expect(contents, 'README.md has a "## Contents" list').toBeDefined()
-    const entries = [...contents!.matchAll(/^- \[(.+)\]\(#(.+)\)$/gm)].map((m) => ({ title: m[1]!, href: m[2]! }))
+    const entries = [...contents!.matchAll(/^- \[(.+)\]\(#(.+)\)$/gm)].map((m) => ({
+      title: m[1]!,
+      href: m[2]!,
+    }))
     expect(entries).toEqual(sections.map((title) => ({ title, href: anchor(title) })))
     expect(entries.length).toBeGreaterThan(5)
   })

@@ -51,7 +51,10 @@ function instrument(source: string, index: number): { code: string; checks: numb
       return `${m[1]};(globalThis as unknown as { __readmeCheck: (e: string, ...a: unknown[]) => void }).__readmeCheck(${JSON.stringify(m[3])}, ${m[2]})`
     })
     .join('\n')
-  return { code: `// Generated from README.md block ${index}; do not edit.\n${code}\nexport {}\n`, checks }
+  return {
+    code: `// Generated from README.md block ${index}; do not edit.\n${code}\nexport {}\n`,
+    checks,
+  }
 }
 
 describe('the README output check', () => {
@@ -68,7 +71,12 @@ describe('the README output check', () => {
     expect(matchesDocumented('50 ', ' 50')).toBe(true)
     expect(matchesDocumented('5', '5 — the burst')).toBe(true)
     expect(matchesDocumented('5', '5— the burst')).toBe(false)
-    expect(matchesDocumented(format({ a: 'x'.repeat(40), b: 'y'.repeat(40) }), `{ a: '${'x'.repeat(40)}', b: '${'y'.repeat(40)}' }`)).toBe(true)
+    expect(
+      matchesDocumented(
+        format({ a: 'x'.repeat(40), b: 'y'.repeat(40) }),
+        `{ a: '${'x'.repeat(40)}', b: '${'y'.repeat(40)}' }`,
+      ),
+    ).toBe(true)
   })
 })
 
@@ -85,7 +93,9 @@ describe('README examples', () => {
       const file = join(outDir, `block-${index + 1}.ts`)
       writeFileSync(file, code)
       const seen: Check[] = []
-      const g = globalThis as unknown as { __readmeCheck?: (expected: string, ...args: unknown[]) => void }
+      const g = globalThis as unknown as {
+        __readmeCheck?: (expected: string, ...args: unknown[]) => void
+      }
       g.__readmeCheck = (expected, ...args) => seen.push({ expected, printed: format(...args) })
       const log = vi.spyOn(console, 'log').mockImplementation(() => {})
       try {
@@ -96,7 +106,10 @@ describe('README examples', () => {
       }
       expect(seen).toHaveLength(checks)
       for (const { expected, printed } of seen) {
-        expect(matchesDocumented(printed, expected), `printed ${JSON.stringify(printed)}, README says ${JSON.stringify(expected)}`).toBe(true)
+        expect(
+          matchesDocumented(printed, expected),
+          `printed ${JSON.stringify(printed)}, README says ${JSON.stringify(expected)}`,
+        ).toBe(true)
       }
     })
   })

@@ -15,7 +15,13 @@ export type ServiceName = (typeof SERVICES)[number]
 export type ServiceUrls = Readonly<Record<ServiceName, string>>
 
 /** Typical latency of each service in ms, before `latencyScale`. */
-export const TYPICAL_LATENCY: Readonly<Record<ServiceName, number>> = { auth: 40, user: 60, settings: 30, balance: 90, access: 50 }
+export const TYPICAL_LATENCY: Readonly<Record<ServiceName, number>> = {
+  auth: 40,
+  user: 60,
+  settings: 30,
+  balance: 90,
+  access: 50,
+}
 
 /** The one token the auth service accepts, and the account it belongs to. */
 export const DEMO_TOKEN = 'demo-token-7f3a'
@@ -60,7 +66,9 @@ interface Reply {
 const HANDLERS: Record<ServiceName, (url: URL, req: IncomingMessage) => Reply> = {
   auth(url, req) {
     if (url.pathname !== '/verify') return notFound()
-    return req.headers.authorization === `Bearer ${DEMO_TOKEN}` ? ok({ accountId: ACCOUNT }) : { status: 401, body: { error: 'invalid token' } }
+    return req.headers.authorization === `Bearer ${DEMO_TOKEN}`
+      ? ok({ accountId: ACCOUNT })
+      : { status: 401, body: { error: 'invalid token' } }
   },
   user(url) {
     if (url.pathname !== '/me') return notFound()
@@ -68,11 +76,15 @@ const HANDLERS: Record<ServiceName, (url: URL, req: IncomingMessage) => Reply> =
   },
   settings(url) {
     if (url.pathname !== '/settings') return notFound()
-    return url.searchParams.get('account') === ACCOUNT ? ok({ theme: 'dark', locale: 'en-GB' }) : notFound()
+    return url.searchParams.get('account') === ACCOUNT
+      ? ok({ theme: 'dark', locale: 'en-GB' })
+      : notFound()
   },
   balance(url) {
     if (url.pathname !== '/balance') return notFound()
-    return url.searchParams.get('account') === ACCOUNT ? ok({ currency: 'EUR', cents: 1_234_56 }) : notFound()
+    return url.searchParams.get('account') === ACCOUNT
+      ? ok({ currency: 'EUR', cents: 1_234_56 })
+      : notFound()
   },
   access(url) {
     if (url.pathname !== '/access') return notFound()
@@ -88,14 +100,26 @@ export async function startServices(options: ServiceOptions = {}): Promise<Servi
   const jitter = options.jitter ?? 0.2
   const slowRate = options.slowRate ?? 0.08
   const slowFactor = options.slowFactor ?? 3
-  if (!(scale >= 0) || !(jitter >= 0 && jitter <= 1) || !(slowRate >= 0 && slowRate <= 1) || !(slowFactor >= 1)) {
-    throw new RangeError('startServices(): need latencyScale >= 0, 0 <= jitter <= 1, 0 <= slowRate <= 1 and slowFactor >= 1')
+  if (
+    !(scale >= 0) ||
+    !(jitter >= 0 && jitter <= 1) ||
+    !(slowRate >= 0 && slowRate <= 1) ||
+    !(slowFactor >= 1)
+  ) {
+    throw new RangeError(
+      'startServices(): need latencyScale >= 0, 0 <= jitter <= 1, 0 <= slowRate <= 1 and slowFactor >= 1',
+    )
   }
 
   const requests = Object.fromEntries(SERVICES.map((s) => [s, 0])) as Record<ServiceName, number>
-  const latencies = Object.fromEntries(SERVICES.map((s) => [s, [] as number[]])) as Record<ServiceName, number[]>
+  const latencies = Object.fromEntries(SERVICES.map((s) => [s, [] as number[]])) as Record<
+    ServiceName,
+    number[]
+  >
   const cursor = Object.fromEntries(SERVICES.map((s) => [s, 0])) as Record<ServiceName, number>
-  const random = Object.fromEntries(SERVICES.map((s, i) => [s, seededRandom(seed * 1_000 + i)])) as Record<ServiceName, () => number>
+  const random = Object.fromEntries(
+    SERVICES.map((s, i) => [s, seededRandom(seed * 1_000 + i)]),
+  ) as Record<ServiceName, () => number>
 
   const nextLatency = (service: ServiceName): number => {
     const schedule = latencies[service]
@@ -165,7 +189,10 @@ export async function startServices(options: ServiceOptions = {}): Promise<Servi
 function send(res: ServerResponse, reply: Reply): void {
   if (res.destroyed) return
   const body = JSON.stringify(reply.body)
-  res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+  res.writeHead(reply.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  })
   res.end(body)
 }
 
@@ -190,4 +217,3 @@ async function closeAll(servers: readonly Server[]): Promise<void> {
     ),
   )
 }
-

@@ -13,9 +13,13 @@ export interface BatchContext {
  * What a batch function may answer: a Map from id to value (or Error, failing that key), a plain
  * object keyed by id, or — when the loader has an `id` option — the items in any order.
  */
-export type BatchAnswer<V, Id> = ReadonlyMap<Id, V | Error> | Iterable<V> | Readonly<Record<string, V | Error>>
+export type BatchAnswer<V, Id> =
+  ReadonlyMap<Id, V | Error> | Iterable<V> | Readonly<Record<string, V | Error>>
 
-export type BatchFunction<K, V, Id> = (keys: readonly K[], ctx: BatchContext) => BatchAnswer<V, Id> | PromiseLike<BatchAnswer<V, Id>>
+export type BatchFunction<K, V, Id> = (
+  keys: readonly K[],
+  ctx: BatchContext,
+) => BatchAnswer<V, Id> | PromiseLike<BatchAnswer<V, Id>>
 
 export interface LoaderBatchEvent {
   readonly loader: string

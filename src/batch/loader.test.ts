@@ -1,6 +1,15 @@
 import fc from 'fast-check'
 import { describe, expect, expectTypeOf, it, vi } from 'vitest'
-import { AbortedError, limit, Loader, loader, NotFoundError, requestScoped, type BatchContext, type LoaderBatchEvent } from '../index.js'
+import {
+  AbortedError,
+  limit,
+  Loader,
+  loader,
+  NotFoundError,
+  requestScoped,
+  type BatchContext,
+  type LoaderBatchEvent,
+} from '../index.js'
 import { after, settle, useFakeTime } from '../../test/helpers/time.js'
 
 interface User {
@@ -9,7 +18,10 @@ interface User {
 }
 
 /** A batch endpoint over ids: records each call's keys. */
-function usersEndpoint(answer: (ids: readonly number[]) => Iterable<User> | Promise<Iterable<User>> = (ids) => ids.map((id) => ({ id, name: `u${id}` }))) {
+function usersEndpoint(
+  answer: (ids: readonly number[]) => Iterable<User> | Promise<Iterable<User>> = (ids) =>
+    ids.map((id) => ({ id, name: `u${id}` })),
+) {
   const calls: number[][] = []
   const batch = async (ids: readonly number[]) => {
     calls.push([...ids])
@@ -32,7 +44,10 @@ describe('Loader', () => {
   it('G1: fewer, extra and reordered items are matched by id, never by position; a missing id is a NotFoundError for that key only', async () => {
     const { batch } = usersEndpoint((ids) => [
       { id: 99, name: 'extra' },
-      ...[...ids].reverse().filter((id) => id !== 2).map((id) => ({ id, name: `u${id}` })),
+      ...[...ids]
+        .reverse()
+        .filter((id) => id !== 2)
+        .map((id) => ({ id, name: `u${id}` })),
     ])
     const users = loader(batch, { id: (u: User) => u.id })
     const results = await Promise.allSettled([1, 2, 3].map((id) => users.load(id)))
@@ -46,12 +61,19 @@ describe('Loader', () => {
   })
 
   it('G1: a Map or an object keyed by id works too; an Error value fails its key only', async () => {
-    const fromMap = loader(async (ids: readonly string[]) => new Map<string, string | Error>(ids.map((id) => [id, id === 'bad' ? new Error('no access') : id.toUpperCase()])))
+    const fromMap = loader(
+      async (ids: readonly string[]) =>
+        new Map<string, string | Error>(
+          ids.map((id) => [id, id === 'bad' ? new Error('no access') : id.toUpperCase()]),
+        ),
+    )
     await expect(Promise.allSettled(['a', 'bad'].map((id) => fromMap.load(id)))).resolves.toEqual([
       { status: 'fulfilled', value: 'A' },
       { status: 'rejected', reason: new Error('no access') },
     ])
-    const fromObject = loader(async (ids: readonly number[]) => Object.fromEntries(ids.filter((id) => id !== 2).map((id) => [String(id), id * 10])))
+    const fromObject = loader(async (ids: readonly number[]) =>
+      Object.fromEntries(ids.filter((id) => id !== 2).map((id) => [String(id), id * 10])),
+    )
     const settled = await Promise.allSettled([1, 2].map((id) => fromObject.load(id)))
     expect(settled[0]).toEqual({ status: 'fulfilled', value: 10 })
     expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(NotFoundError)
@@ -59,7 +81,9 @@ describe('Loader', () => {
 
   it('G1: a list answer without `id` fails the batch with a message saying how to match', async () => {
     const users = loader(async (ids: readonly number[]) => ids.map((id) => ({ id, name: '' })))
-    await expect(users.load(1)).rejects.toThrow(/matched by id, never by position.*id: \(item\) => item\.id/)
+    await expect(users.load(1)).rejects.toThrow(
+      /matched by id, never by position.*id: \(item\) => item\.id/,
+    )
   })
 
   it('G2: a failed batch fails every caller, memoizes nothing, and the next load asks again', async () => {
@@ -118,7 +142,11 @@ describe('Loader', () => {
       seen.push([ctx.scope, [...ids]])
       return new Map(ids.map((id) => [id, `${ctx.scope}:${id}`]))
     })
-    const values = await Promise.all([docs.load(1, { scope: 'alice' }), docs.load(1, { scope: 'bob' }), docs.load(2, { scope: 'alice' })])
+    const values = await Promise.all([
+      docs.load(1, { scope: 'alice' }),
+      docs.load(1, { scope: 'bob' }),
+      docs.load(2, { scope: 'alice' }),
+    ])
     expect(values).toEqual(['alice:1', 'bob:1', 'alice:2'])
     expect(seen).toEqual([
       ['alice', [1, 2]],
@@ -134,11 +162,28 @@ describe('Loader', () => {
 
   it('G5: 0 cross-scope hits over generated (scope, key) sequences', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', undefined), fc.integer({ min: 0, max: 5 })), { minLength: 1, maxLength: 40 }), fc.boolean(), async (loads, cache) => {
-        const owners = loader(async (ids: readonly number[], ctx: BatchContext) => new Map(ids.map((id) => [id, { scope: ctx.scope, id }])), { cache, maxCacheSize: 7 })
-        const values = await Promise.all(loads.map(([scope, id]) => owners.load(id, scope === undefined ? undefined : { scope })))
-        values.forEach((value, i) => expect(value).toEqual({ scope: loads[i]![0], id: loads[i]![1] }))
-      }),
+      fc.asyncProperty(
+        fc.array(
+          fc.tuple(fc.constantFrom('a', 'b', 'c', undefined), fc.integer({ min: 0, max: 5 })),
+          { minLength: 1, maxLength: 40 },
+        ),
+        fc.boolean(),
+        async (loads, cache) => {
+          const owners = loader(
+            async (ids: readonly number[], ctx: BatchContext) =>
+              new Map(ids.map((id) => [id, { scope: ctx.scope, id }])),
+            { cache, maxCacheSize: 7 },
+          )
+          const values = await Promise.all(
+            loads.map(([scope, id]) =>
+              owners.load(id, scope === undefined ? undefined : { scope }),
+            ),
+          )
+          values.forEach((value, i) =>
+            expect(value).toEqual({ scope: loads[i]![0], id: loads[i]![1] }),
+          )
+        },
+      ),
       { numRuns: 300 },
     )
   })
@@ -217,7 +262,9 @@ describe('Loader', () => {
   it('an already aborted signal rejects without loading', async () => {
     const { calls, batch } = usersEndpoint()
     const users = loader(batch, { id: (u: User) => u.id })
-    await expect(users.load(1, { signal: AbortSignal.abort(new Error('late')) })).rejects.toThrow('late')
+    await expect(users.load(1, { signal: AbortSignal.abort(new Error('late')) })).rejects.toThrow(
+      'late',
+    )
     await new Promise((resolve) => setTimeout(resolve, 0))
     expect(calls).toEqual([])
   })
@@ -240,8 +287,14 @@ describe('Loader', () => {
     expect(calls).toEqual([[1, 2]])
     const full = [users.load(3), users.load(4), users.load(5)]
     await vi.advanceTimersByTimeAsync(0)
-    expect(calls).toEqual([[1, 2], [3, 4, 5]])
-    expect(await settle(Promise.all([first, second, ...full]))).toEqual({ ok: true, value: [1, 2, 3, 4, 5] })
+    expect(calls).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ])
+    expect(await settle(Promise.all([first, second, ...full]))).toEqual({
+      ok: true,
+      value: [1, 2, 3, 4, 5],
+    })
     expect(vi.getTimerCount()).toBe(0)
     vi.useRealTimers()
   })
@@ -261,7 +314,10 @@ describe('Loader', () => {
         },
         { maxBatchSize: 1, concurrency },
       )
-      expect(await settle(Promise.all([1, 2, 3, 4, 5].map((id) => users.load(id))))).toEqual({ ok: true, value: [1, 2, 3, 4, 5] })
+      expect(await settle(Promise.all([1, 2, 3, 4, 5].map((id) => users.load(id))))).toEqual({
+        ok: true,
+        value: [1, 2, 3, 4, 5],
+      })
       expect(peak).toBe(2)
     }
     vi.useRealTimers()
@@ -269,15 +325,28 @@ describe('Loader', () => {
 
   it('reports each batch (size, outcome, timing) and never the scope itself', async () => {
     const events: LoaderBatchEvent[] = []
-    const users = loader(async (ids: readonly number[]) => new Map(ids.map((id) => [id, id])), { name: 'users', onBatch: (e) => events.push(e) })
-    await Promise.all([users.load(1, { scope: 'secret-tenant' }), users.load(2, { scope: 'secret-tenant' })])
+    const users = loader(async (ids: readonly number[]) => new Map(ids.map((id) => [id, id])), {
+      name: 'users',
+      onBatch: (e) => events.push(e),
+    })
+    await Promise.all([
+      users.load(1, { scope: 'secret-tenant' }),
+      users.load(2, { scope: 'secret-tenant' }),
+    ])
     expect(events).toHaveLength(1)
-    expect(events[0]).toMatchObject({ loader: 'users', size: 2, scoped: true, outcome: 'fulfilled' })
+    expect(events[0]).toMatchObject({
+      loader: 'users',
+      size: 2,
+      scoped: true,
+      outcome: 'fulfilled',
+    })
     expect(JSON.stringify(events)).not.toContain('secret-tenant')
   })
 
   it('J4: the memo is bounded (oldest out first) and failures are never memoized', async () => {
-    const { calls, batch } = usersEndpoint((ids) => ids.filter((id) => id !== 13).map((id) => ({ id, name: '' })))
+    const { calls, batch } = usersEndpoint((ids) =>
+      ids.filter((id) => id !== 13).map((id) => ({ id, name: '' })),
+    )
     const users = loader(batch, { id: (u: User) => u.id, maxCacheSize: 100 })
     await Promise.allSettled(Array.from({ length: 1_000 }, (_, i) => users.load(i)))
     expect(users.cacheSize).toBeLessThanOrEqual(100)
@@ -304,7 +373,9 @@ describe('Loader', () => {
   })
 
   it('loadMany gives each value or its Error in place', async () => {
-    const { batch } = usersEndpoint((ids) => ids.filter((id) => id !== 2).map((id) => ({ id, name: `u${id}` })))
+    const { batch } = usersEndpoint((ids) =>
+      ids.filter((id) => id !== 2).map((id) => ({ id, name: `u${id}` })),
+    )
     const users = loader(batch, { id: (u: User) => u.id })
     const [one, two] = await users.loadMany([1, 2])
     expect(one).toEqual({ id: 1, name: 'u1' })
@@ -320,7 +391,10 @@ describe('Loader', () => {
       },
       { key: (k) => `${k.org}/${k.id}` },
     )
-    const values = await Promise.all([members.load({ org: 'x', id: 1 }), members.load({ org: 'x', id: 1 })])
+    const values = await Promise.all([
+      members.load({ org: 'x', id: 1 }),
+      members.load({ org: 'x', id: 1 }),
+    ])
     expect(values).toEqual(['x member 1', 'x member 1'])
     expect(calls).toEqual([[{ org: 'x', id: 1 }]])
   })
@@ -328,7 +402,9 @@ describe('Loader', () => {
   it('L: bad options and keys get clear errors', () => {
     const batch = async () => new Map<number, number>()
     expect(() => loader(batch, { maxBatchSize: 0 })).toThrow(/maxBatchSize/)
-    expect(() => loader(batch, { maxBatchCost: 100 })).toThrow(/`maxBatchCost` and `cost` go together/)
+    expect(() => loader(batch, { maxBatchCost: 100 })).toThrow(
+      /`maxBatchCost` and `cost` go together/,
+    )
     expect(() => loader(batch, { wait: 10, schedule: (d) => d() })).toThrow(/not both/)
     expect(() => loader(batch, { maxBatchsize: 5 } as never)).toThrow(/maxBatchSize/)
     expect(() => loader(batch, { concurrency: 'x' as never })).toThrow(/concurrency/)
@@ -338,7 +414,9 @@ describe('Loader', () => {
 
   it('an answer of the wrong kind fails the batch with a clear TypeError', async () => {
     const broken = loader(async () => 42 as never)
-    await expect(broken.load(1)).rejects.toThrow(/must return a Map, an object keyed by id or a list/)
+    await expect(broken.load(1)).rejects.toThrow(
+      /must return a Map, an object keyed by id or a list/,
+    )
     const aborted = loader(async () => new Map(), { maxBatchSize: 1 })
     const error = await aborted.load(1).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(NotFoundError)
@@ -360,8 +438,15 @@ describe('Loader', () => {
 
   it('a full batch with a `wait` window goes at once and its callers get their values', async () => {
     useFakeTime()
-    const users = loader(async (ids: readonly number[]) => new Map(ids.map((id) => [id, id])), { wait: 10, maxBatchSize: 1 })
-    expect(await settle(Promise.all([users.load(1), users.load(2, { signal: new AbortController().signal })]))).toEqual({ ok: true, value: [1, 2] })
+    const users = loader(async (ids: readonly number[]) => new Map(ids.map((id) => [id, id])), {
+      wait: 10,
+      maxBatchSize: 1,
+    })
+    expect(
+      await settle(
+        Promise.all([users.load(1), users.load(2, { signal: new AbortController().signal })]),
+      ),
+    ).toEqual({ ok: true, value: [1, 2] })
     vi.useRealTimers()
   })
 
@@ -407,11 +492,18 @@ describe('Loader', () => {
 
   describe('types', () => {
     it('infers keys, values and ids', () => {
-      const users = loader(async (ids: readonly number[]) => ids.map((id) => ({ id, name: '' })), { id: (u) => u.id })
+      const users = loader(async (ids: readonly number[]) => ids.map((id) => ({ id, name: '' })), {
+        id: (u) => u.id,
+      })
       expectTypeOf(users).toEqualTypeOf<Loader<number, { id: number; name: string }, number>>()
       expectTypeOf(users.load(1)).toEqualTypeOf<Promise<{ id: number; name: string }>>()
-      expectTypeOf(users.loadMany([1])).toEqualTypeOf<Promise<({ id: number; name: string } | Error)[]>>()
-      const byOrg = loader(async (keys: readonly { org: string }[]) => new Map(keys.map((k) => [k.org, 1])), { key: (k) => k.org })
+      expectTypeOf(users.loadMany([1])).toEqualTypeOf<
+        Promise<({ id: number; name: string } | Error)[]>
+      >()
+      const byOrg = loader(
+        async (keys: readonly { org: string }[]) => new Map(keys.map((k) => [k.org, 1])),
+        { key: (k) => k.org },
+      )
       expectTypeOf(byOrg).toEqualTypeOf<Loader<{ org: string }, number, string>>()
       // @ts-expect-error a key of the wrong type
       void users.load('1')

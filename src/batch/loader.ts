@@ -18,15 +18,52 @@ import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, InvalidOptionError, NotFoundError } from '../core/errors.js'
 import { own } from '../core/own.js'
 import { onAbort } from '../core/signals.js'
-import { checkClock, checkFunction, checkKnownKeys, checkName, checkNumber, checkDuration, show, snapshot } from '../core/validate.js'
+import {
+  checkClock,
+  checkFunction,
+  checkKnownKeys,
+  checkName,
+  checkNumber,
+  checkDuration,
+  show,
+  snapshot,
+} from '../core/validate.js'
 import { limit as makeLimit, type Limiter } from '../policies/limit.js'
 import { afterTick } from './tick.js'
 import { Batch, Pending, type Entry } from './batch.js'
-import type { BatchAnswer, BatchContext, BatchFunction, LoaderBatchEvent, LoaderOptions, LoadOptions } from './loader-types.js'
+import type {
+  BatchAnswer,
+  BatchContext,
+  BatchFunction,
+  LoaderBatchEvent,
+  LoaderOptions,
+  LoadOptions,
+} from './loader-types.js'
 
-export type { BatchAnswer, BatchContext, BatchFunction, LoaderBatchEvent, LoaderOptions, LoadOptions }
+export type {
+  BatchAnswer,
+  BatchContext,
+  BatchFunction,
+  LoaderBatchEvent,
+  LoaderOptions,
+  LoadOptions,
+}
 
-const KNOWN = ['name', 'maxBatchSize', 'maxBatchCost', 'cost', 'wait', 'schedule', 'concurrency', 'key', 'id', 'cache', 'maxCacheSize', 'onBatch', 'clock'] as const
+const KNOWN = [
+  'name',
+  'maxBatchSize',
+  'maxBatchCost',
+  'cost',
+  'wait',
+  'schedule',
+  'concurrency',
+  'key',
+  'id',
+  'cache',
+  'maxCacheSize',
+  'onBatch',
+  'clock',
+] as const
 
 // One shared executor instead of a closure per load (it runs synchronously).
 let capturedResolve: ((value: never) => void) | undefined
@@ -67,26 +104,83 @@ export class Loader<K, V, Id = K> {
     const opts = snapshot(where, options)
     checkKnownKeys(where, opts, KNOWN)
     this.name = opts.name === undefined ? 'loader' : checkName(where, opts.name)
-    this.#maxBatchSize = opts.maxBatchSize === undefined ? Infinity : checkNumber(where, 'maxBatchSize', opts.maxBatchSize, { min: 1, max: 1_000_000_000, integer: true, allowInfinity: true })
-    this.#maxBatchCost = opts.maxBatchCost === undefined ? Infinity : checkNumber(where, 'maxBatchCost', opts.maxBatchCost, { min: 1, max: Number.MAX_SAFE_INTEGER, allowInfinity: true })
-    this.#costOf = opts.cost === undefined ? undefined : checkFunction(where, 'cost', opts.cost, '(key) => number')
+    this.#maxBatchSize =
+      opts.maxBatchSize === undefined
+        ? Infinity
+        : checkNumber(where, 'maxBatchSize', opts.maxBatchSize, {
+            min: 1,
+            max: 1_000_000_000,
+            integer: true,
+            allowInfinity: true,
+          })
+    this.#maxBatchCost =
+      opts.maxBatchCost === undefined
+        ? Infinity
+        : checkNumber(where, 'maxBatchCost', opts.maxBatchCost, {
+            min: 1,
+            max: Number.MAX_SAFE_INTEGER,
+            allowInfinity: true,
+          })
+    this.#costOf =
+      opts.cost === undefined
+        ? undefined
+        : checkFunction(where, 'cost', opts.cost, '(key) => number')
     if ((opts.maxBatchCost === undefined) !== (opts.cost === undefined)) {
-      throw new InvalidOptionError(`${where}: \`maxBatchCost\` and \`cost\` go together, e.g. { maxBatchCost: 1800, cost: (id) => encodeURIComponent(id).length + 1 }.`)
+      throw new InvalidOptionError(
+        `${where}: \`maxBatchCost\` and \`cost\` go together, e.g. { maxBatchCost: 1800, cost: (id) => encodeURIComponent(id).length + 1 }.`,
+      )
     }
     this.#wait = opts.wait === undefined ? 0 : checkDuration(where, 'wait', opts.wait, { min: 0 })
-    this.#schedule = opts.schedule === undefined ? undefined : checkFunction(where, 'schedule', opts.schedule, '(dispatch) => void')
-    if (opts.schedule !== undefined && opts.wait !== undefined) throw new InvalidOptionError(`${where}: give \`wait\` (a window in ms) or \`schedule\`, not both.`)
+    this.#schedule =
+      opts.schedule === undefined
+        ? undefined
+        : checkFunction(where, 'schedule', opts.schedule, '(dispatch) => void')
+    if (opts.schedule !== undefined && opts.wait !== undefined)
+      throw new InvalidOptionError(
+        `${where}: give \`wait\` (a window in ms) or \`schedule\`, not both.`,
+      )
     const concurrency = opts.concurrency
     if (concurrency === undefined) this.#limiter = undefined
-    else if (typeof concurrency === 'number') this.#limiter = makeLimit({ concurrency: checkNumber(where, 'concurrency', concurrency, { min: 1, max: 1_000_000, integer: true }), name: this.name })
-    else if (typeof concurrency === 'object' && concurrency !== null && typeof (concurrency as Limiter).run === 'function') this.#limiter = concurrency
-    else throw new InvalidOptionError(`${where}: \`concurrency\` must be a number of batch calls or a limit() limiter, got ${show(concurrency)}.`)
-    this.#keyOf = opts.key === undefined ? undefined : checkFunction(where, 'key', opts.key, '(key) => id')
-    this.#idOf = opts.id === undefined ? undefined : checkFunction(where, 'id', opts.id, '(item) => id')
-    if (opts.cache !== undefined && typeof opts.cache !== 'boolean') throw new InvalidOptionError(`${where}: \`cache\` must be true or false, got ${show(opts.cache)}.`)
+    else if (typeof concurrency === 'number')
+      this.#limiter = makeLimit({
+        concurrency: checkNumber(where, 'concurrency', concurrency, {
+          min: 1,
+          max: 1_000_000,
+          integer: true,
+        }),
+        name: this.name,
+      })
+    else if (
+      typeof concurrency === 'object' &&
+      concurrency !== null &&
+      typeof (concurrency as Limiter).run === 'function'
+    )
+      this.#limiter = concurrency
+    else
+      throw new InvalidOptionError(
+        `${where}: \`concurrency\` must be a number of batch calls or a limit() limiter, got ${show(concurrency)}.`,
+      )
+    this.#keyOf =
+      opts.key === undefined ? undefined : checkFunction(where, 'key', opts.key, '(key) => id')
+    this.#idOf =
+      opts.id === undefined ? undefined : checkFunction(where, 'id', opts.id, '(item) => id')
+    if (opts.cache !== undefined && typeof opts.cache !== 'boolean')
+      throw new InvalidOptionError(
+        `${where}: \`cache\` must be true or false, got ${show(opts.cache)}.`,
+      )
     this.#cache = opts.cache ?? true
-    this.#maxCacheSize = opts.maxCacheSize === undefined ? 10_000 : checkNumber(where, 'maxCacheSize', opts.maxCacheSize, { min: 1, max: 100_000_000, integer: true })
-    this.#onBatch = opts.onBatch === undefined ? undefined : checkFunction(where, 'onBatch', opts.onBatch, '(event) => void')
+    this.#maxCacheSize =
+      opts.maxCacheSize === undefined
+        ? 10_000
+        : checkNumber(where, 'maxCacheSize', opts.maxCacheSize, {
+            min: 1,
+            max: 100_000_000,
+            integer: true,
+          })
+    this.#onBatch =
+      opts.onBatch === undefined
+        ? undefined
+        : checkFunction(where, 'onBatch', opts.onBatch, '(event) => void')
     if (opts.clock !== undefined) checkClock(where, opts.clock)
     this.#clock = opts.clock ?? systemClock
     this.#plain = this.#cache && this.#keyOf === undefined && this.#costOf === undefined
@@ -132,20 +226,28 @@ export class Loader<K, V, Id = K> {
       const hit = memo?.get(id)
       if (hit !== undefined) {
         if (!(hit instanceof Pending)) return this.#join(hit, undefined, signal)
-        if (!hit.batch.abandoned) return this.#join(hit.promise, hit.batch as Batch<K, V, Id>, signal)
+        if (!hit.batch.abandoned)
+          return this.#join(hit.promise, hit.batch as Batch<K, V, Id>, signal)
       }
     }
     return this.#miss(key, id, scope, memo, signal)
   }
 
   /** Adds `key` to the collecting batch (or joins it there when asked already). */
-  #miss(key: K, id: Id, scope: string | undefined, memo: Map<Id, Entry<V>> | undefined, signal: AbortSignal | undefined): Promise<V> {
+  #miss(
+    key: K,
+    id: Id,
+    scope: string | undefined,
+    memo: Map<Id, Entry<V>> | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<V> {
     // A key's cost, computed once: it decides the batch and then counts in it.
     const cost = this.#costOf === undefined ? 0 : this.#costOf(key)
     const batch = this.#collecting(scope, cost)
     if (batch.index !== undefined) {
       const asked = batch.index.get(id)
-      if (asked !== undefined) return this.#join(asked instanceof Pending ? asked.promise : asked, batch, signal)
+      if (asked !== undefined)
+        return this.#join(asked instanceof Pending ? asked.promise : asked, batch, signal)
     }
     const promise = new Promise<V>(capture)
     batch.keys.push(key)
@@ -153,19 +255,29 @@ export class Loader<K, V, Id = K> {
     batch.resolves.push(capturedResolve as (value: V) => void)
     batch.rejects.push(capturedReject!)
     capturedResolve = capturedReject = undefined
-    const entry: Entry<V> = signal === undefined || batch.pinned ? promise : new Pending(promise, batch as Batch<unknown, V, unknown>)
+    const entry: Entry<V> =
+      signal === undefined || batch.pinned
+        ? promise
+        : new Pending(promise, batch as Batch<unknown, V, unknown>)
     if (this.#cache) this.#remember(scope, memo, id, entry)
     else (batch.index ??= new Map()).set(id, entry)
     batch.cost += cost
     // Join before a full batch may be sent at once (with `wait`): the caller counts as waiting.
-    const joined = signal === undefined && batch.pinned ? promise : this.#join(promise, batch, signal)
+    const joined =
+      signal === undefined && batch.pinned ? promise : this.#join(promise, batch, signal)
     if (batch.keys.length >= this.#maxBatchSize) this.#close(batch)
     return joined
   }
 
   /** Like DataLoader's: every key's value, or its Error in its place. */
   loadMany(keys: Iterable<K>, options?: LoadOptions): Promise<(V | Error)[]> {
-    return Promise.all(Array.from(keys, (key) => this.load(key, options).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))))
+    return Promise.all(
+      Array.from(keys, (key) =>
+        this.load(key, options).catch((error: unknown) =>
+          error instanceof Error ? error : new Error(String(error)),
+        ),
+      ),
+    )
   }
 
   /** Forgets `key`'s memoized value (the next load asks again). */
@@ -215,7 +327,12 @@ export class Loader<K, V, Id = K> {
     return this.#memoSize
   }
 
-  #remember(scope: string | undefined, memo: Map<Id, Entry<V>> | undefined, id: Id, entry: Entry<V>): void {
+  #remember(
+    scope: string | undefined,
+    memo: Map<Id, Entry<V>> | undefined,
+    id: Id,
+    entry: Entry<V>,
+  ): void {
     if (memo === undefined) this.#scoped.set(scope!, (memo = new Map()))
     memo.set(id, entry)
     if (++this.#memoSize > this.#maxCacheSize) this.#evictOldest()
@@ -246,7 +363,10 @@ export class Loader<K, V, Id = K> {
     const memo = scope === undefined ? this.#root : this.#scoped.get(scope)
     if (memo === undefined) return
     const entry = memo.get(id)
-    if (entry !== undefined && (!(entry instanceof Pending) || entry.batch === (batch as Batch<unknown, V, unknown>))) {
+    if (
+      entry !== undefined &&
+      (!(entry instanceof Pending) || entry.batch === (batch as Batch<unknown, V, unknown>))
+    ) {
       memo.delete(id)
       this.#memoSize--
       if (scope !== undefined && memo.size === 0) this.#scoped.delete(scope)
@@ -254,7 +374,11 @@ export class Loader<K, V, Id = K> {
   }
 
   /** The caller's view of a key's promise: the promise itself, or one it can leave with its signal. */
-  #join(promise: Promise<V>, batch: Batch<K, V, Id> | undefined, signal: AbortSignal | undefined): Promise<V> {
+  #join(
+    promise: Promise<V>,
+    batch: Batch<K, V, Id> | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<V> {
     if (batch === undefined || batch.settled) return promise
     if (signal === undefined) {
       batch.pinned = true
@@ -317,7 +441,8 @@ export class Loader<K, V, Id = K> {
     batch.closed = true
     if (batch.scope === undefined) {
       if (this.#current === batch) this.#current = undefined
-    } else if (this.#currentScoped.get(batch.scope) === batch) this.#currentScoped.delete(batch.scope)
+    } else if (this.#currentScoped.get(batch.scope) === batch)
+      this.#currentScoped.delete(batch.scope)
     if (batch.timer !== undefined) {
       this.#clock.clearTimeout(batch.timer)
       batch.timer = undefined
@@ -333,7 +458,12 @@ export class Loader<K, V, Id = K> {
     this.#close(batch)
     if (!batch.pinned && batch.interest === 0) {
       // Every caller left before the call: make none (G6), and memoize nothing.
-      this.#fail(batch, new AbortedError(`Loader "${this.name}": every caller of the batch left before it was sent`))
+      this.#fail(
+        batch,
+        new AbortedError(
+          `Loader "${this.name}": every caller of the batch left before it was sent`,
+        ),
+      )
       return
     }
     const ctx: BatchContext = {
@@ -343,10 +473,14 @@ export class Loader<K, V, Id = K> {
       scope: batch.scope,
     }
     const startedAt = this.#onBatch === undefined ? 0 : this.#clock.now()
-    const call = (): BatchAnswer<V, Id> | PromiseLike<BatchAnswer<V, Id>> => this.#batchFn(batch.keys, ctx)
+    const call = (): BatchAnswer<V, Id> | PromiseLike<BatchAnswer<V, Id>> =>
+      this.#batchFn(batch.keys, ctx)
     let answer: Promise<BatchAnswer<V, Id>>
     try {
-      answer = this.#limiter === undefined ? Promise.resolve(call()) : this.#limiter.run(call, { signal: ctx.signal })
+      answer =
+        this.#limiter === undefined
+          ? Promise.resolve(call())
+          : this.#limiter.run(call, { signal: ctx.signal })
     } catch (error) {
       answer = Promise.reject(error)
     }
@@ -374,7 +508,14 @@ export class Loader<K, V, Id = K> {
     if (this.#onBatch === undefined) return
     const at = this.#clock.now()
     try {
-      this.#onBatch({ loader: this.name, size: batch.keys.length, scoped: batch.scope !== undefined, outcome, startedAt, durationMs: at - startedAt })
+      this.#onBatch({
+        loader: this.name,
+        size: batch.keys.length,
+        scoped: batch.scope !== undefined,
+        outcome,
+        startedAt,
+        durationMs: at - startedAt,
+      })
     } catch {
       // An observer's bug must not become an unhandled rejection in the loader.
     }
@@ -423,12 +564,24 @@ export class Loader<K, V, Id = K> {
   /** Fails key `i` with `error`, or with NotFoundError when the answer had nothing for it. */
   #reject(batch: Batch<K, V, Id>, i: number, error: Error | undefined): void {
     if (this.#cache) this.#forget(batch, batch.ids[i]!)
-    batch.rejects[i]!(error ?? new NotFoundError(`Loader "${this.name}": the batch answer has no item for a requested key`, batch.keys[i]))
+    batch.rejects[i]!(
+      error ??
+        new NotFoundError(
+          `Loader "${this.name}": the batch answer has no item for a requested key`,
+          batch.keys[i],
+        ),
+    )
   }
 
   /** A function from id to value (or MISSING) over the answer, or what is wrong with it. */
-  #lookup(answer: Exclude<BatchAnswer<V, Id>, ReadonlyMap<Id, V | Error>>): ((id: Id) => V | Error | typeof MISSING) | string {
-    if (answer !== null && typeof answer === 'object' && typeof (answer as Iterable<V>)[Symbol.iterator] === 'function') {
+  #lookup(
+    answer: Exclude<BatchAnswer<V, Id>, ReadonlyMap<Id, V | Error>>,
+  ): ((id: Id) => V | Error | typeof MISSING) | string {
+    if (
+      answer !== null &&
+      typeof answer === 'object' &&
+      typeof (answer as Iterable<V>)[Symbol.iterator] === 'function'
+    ) {
       const idOf = this.#idOf
       if (idOf === undefined) {
         return 'the batch function returned a list, but the loader has no `id` option to match items to keys (results are matched by id, never by position): pass { id: (item) => item.id }, or return a Map from id to value.'
@@ -443,7 +596,8 @@ export class Loader<K, V, Id = K> {
     }
     if (answer !== null && typeof answer === 'object') {
       const record = answer as Readonly<Record<string, V | Error>>
-      return (id) => (Object.prototype.hasOwnProperty.call(record, String(id)) ? record[String(id)]! : MISSING)
+      return (id) =>
+        Object.prototype.hasOwnProperty.call(record, String(id)) ? record[String(id)]! : MISSING
     }
     return `the batch function must return a Map, an object keyed by id or a list (with \`id\`), got ${show(answer)}.`
   }
@@ -461,6 +615,9 @@ export class Loader<K, V, Id = K> {
 const MISSING: unique symbol = Symbol('missing')
 
 /** `new Loader(batch, options)`. */
-export function loader<K, V, Id = K>(batch: BatchFunction<K, V, Id>, options?: LoaderOptions<K, V, Id>): Loader<K, V, Id> {
+export function loader<K, V, Id = K>(
+  batch: BatchFunction<K, V, Id>,
+  options?: LoaderOptions<K, V, Id>,
+): Loader<K, V, Id> {
   return new Loader(batch, options)
 }

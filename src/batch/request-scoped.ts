@@ -14,7 +14,9 @@ export function requestScoped<T>(create: (request: object) => T): (request: obje
   const perRequest = new WeakMap<object, T>()
   return (request) => {
     if ((typeof request !== 'object' && typeof request !== 'function') || request === null) {
-      throw new TypeError(`requestScoped(): pass the request object (anything held for the request's lifetime), got ${request === null ? 'null' : typeof request}.`)
+      throw new TypeError(
+        `requestScoped(): pass the request object (anything held for the request's lifetime), got ${request === null ? 'null' : typeof request}.`,
+      )
     }
     let made = perRequest.get(request)
     if (made === undefined && !perRequest.has(request)) {

@@ -18,7 +18,10 @@ const resolved = Promise.resolve()
 
 // Looked up once: the runtime does not change under us. (Not `process` by name: the core
 // stays free of Node globals, it only uses one when the runtime offers it.)
-const nextTick: Later | undefined = typeof host.process?.nextTick === 'function' ? host.process.nextTick.bind(host.process) : undefined
+const nextTick: Later | undefined =
+  typeof host.process?.nextTick === 'function'
+    ? host.process.nextTick.bind(host.process)
+    : undefined
 
 export const afterTick: Later =
   nextTick !== undefined

@@ -28,7 +28,15 @@
 import { systemClock, type Clock } from '../core/clock.js'
 import { InvalidOptionError, isFanoutError, TimeoutError } from '../core/errors.js'
 import { own } from '../core/own.js'
-import { checkClock, checkDuration, checkFunction, checkKnownKeys, checkName, show, snapshot } from '../core/validate.js'
+import {
+  checkClock,
+  checkDuration,
+  checkFunction,
+  checkKnownKeys,
+  checkName,
+  show,
+  snapshot,
+} from '../core/validate.js'
 import { withTimeLimit } from '../core/time-limit.js'
 import { codeOf, statusOf, TRANSIENT_ERROR_CODES } from '../policies/classify.js'
 import { cacheKey } from './key.js'
@@ -124,8 +132,15 @@ export class CachedError extends Error {
   readonly status: number | undefined
   readonly code: string | undefined
   constructor(cache: string, status: number | null, code: string | null) {
-    const what = [status !== null ? `status ${status}` : undefined, code !== null ? `code ${code}` : undefined].filter((s) => s !== undefined).join(', ')
-    super(`cached("${cache}"): this key failed recently (${what || 'no status or code'}) and the failure is cached for \`negative.ttl\`; the original message is not kept`)
+    const what = [
+      status !== null ? `status ${status}` : undefined,
+      code !== null ? `code ${code}` : undefined,
+    ]
+      .filter((s) => s !== undefined)
+      .join(', ')
+    super(
+      `cached("${cache}"): this key failed recently (${what || 'no status or code'}) and the failure is cached for \`negative.ttl\`; the original message is not kept`,
+    )
     this.name = 'CachedError'
     this.status = status ?? undefined
     this.code = code ?? undefined
@@ -135,21 +150,50 @@ export class CachedError extends Error {
 /** Longest lifetime or window: a year. Longer asks are capped, so nothing is cached for ever. */
 export const MAX_CACHE_TTL = 365 * 24 * 60 * 60 * 1000
 
-const KNOWN = ['store', 'ttl', 'scope', 'staleWhileRevalidate', 'staleIfError', 'storable', 'negative', 'version', 'key', 'name', 'clock', 'storeTimeout', 'timeout']
+const KNOWN = [
+  'store',
+  'ttl',
+  'scope',
+  'staleWhileRevalidate',
+  'staleIfError',
+  'storable',
+  'negative',
+  'version',
+  'key',
+  'name',
+  'clock',
+  'storeTimeout',
+  'timeout',
+]
 const STALE_IF_ERROR_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504])
 const BYPASS = Symbol('bypass')
 
-export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike<V>, options: CachedOptions<NoInfer<K>, NoInfer<V>>): Cached<K, V> {
+export function cached<K, V>(
+  fn: (key: K, ctx: CachedContext) => V | PromiseLike<V>,
+  options: CachedOptions<NoInfer<K>, NoInfer<V>>,
+): Cached<K, V> {
   const where = 'cached()'
   if (typeof fn !== 'function') {
-    throw new InvalidOptionError(`${where}: the first argument must be the function that fetches a value, (key, { signal }) => value, got ${show(fn)}.`)
+    throw new InvalidOptionError(
+      `${where}: the first argument must be the function that fetches a value, (key, { signal }) => value, got ${show(fn)}.`,
+    )
   }
   const o = parseOptions<K, V>(where, options)
   const { store, ttl, swr, sie, clock, storeTimeout, version, timeout } = o
   const callFn = (key: K, signal: AbortSignal): Promise<V> =>
     timeout === undefined
       ? Promise.resolve(fn(key, { signal }))
-      : withTimeLimit(clock, signal, timeout, () => new TimeoutError(`cached("${o.name}"): the call to fn took longer than ${timeout} ms`, timeout), (bounded) => Promise.resolve(fn(key, { signal: bounded })))
+      : withTimeLimit(
+          clock,
+          signal,
+          timeout,
+          () =>
+            new TimeoutError(
+              `cached("${o.name}"): the call to fn took longer than ${timeout} ms`,
+              timeout,
+            ),
+          (bounded) => Promise.resolve(fn(key, { signal: bounded })),
+        )
   const prefix = `${o.name}:`
   const shared = o.scope === 'shared'
   const storable = (value: V): boolean => {
@@ -183,12 +227,18 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
     }
     if (o.key === undefined) return prefix + scope + cacheKey(key)
     const parts = o.key(key)
-    if (!Array.isArray(parts)) throw new TypeError(`cached("${o.name}"): \`key\` must return an array of key parts, got ${show(parts)}.`)
+    if (!Array.isArray(parts))
+      throw new TypeError(
+        `cached("${o.name}"): \`key\` must return an array of key parts, got ${show(parts)}.`,
+      )
     return prefix + scope + cacheKey(...(parts as readonly unknown[]))
   }
 
   /** A store call bounded by `storeTimeout` (and the caller's signal); a sync answer skips the timer. */
-  const bounded = <T>(op: () => T | PromiseLike<T>, signal?: AbortSignal): T | typeof BYPASS | Promise<T | typeof BYPASS> => {
+  const bounded = <T>(
+    op: () => T | PromiseLike<T>,
+    signal?: AbortSignal,
+  ): T | typeof BYPASS | Promise<T | typeof BYPASS> => {
     let result: T | PromiseLike<T>
     try {
       result = op()
@@ -197,7 +247,13 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
     }
     if (!isThenable(result)) return result
     const pending = result
-    return withTimeLimit(clock, signal, storeTimeout, () => BYPASS, () => Promise.resolve(pending)).catch((error: unknown) => {
+    return withTimeLimit(
+      clock,
+      signal,
+      storeTimeout,
+      () => BYPASS,
+      () => Promise.resolve(pending),
+    ).catch((error: unknown) => {
       if (isCallerAbort(signal, error)) throw error
       return BYPASS
     })
@@ -235,14 +291,24 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
     }
   }
 
-  const fetchAndStoreOnce = async (storeKey: string, key: K, signal: AbortSignal, deleted: () => boolean): Promise<V> => {
+  const fetchAndStoreOnce = async (
+    storeKey: string,
+    key: K,
+    signal: AbortSignal,
+    deleted: () => boolean,
+  ): Promise<V> => {
     let value: V
     try {
       value = await callFn(key, signal)
     } catch (error) {
       const negative = o.negative
       if (negative !== undefined && !signal.aborted && !deleted() && remembers(negative, error)) {
-        const entry: CacheEntry = { ...times(clock.now(), negative.ttl, 0, 0), kind: 'error', status: statusOf(error) ?? null, code: codeOf(error) ?? null }
+        const entry: CacheEntry = {
+          ...times(clock.now(), negative.ttl, 0, 0),
+          kind: 'error',
+          status: statusOf(error) ?? null,
+          code: codeOf(error) ?? null,
+        }
         await write(storeKey, entry, negative.ttl)
       }
       throw error
@@ -255,7 +321,11 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
       drop(storeKey)
       return value
     }
-    await write(storeKey, { ...times(clock.now(), ttl, swr, sie), kind: 'value', value }, ttl + Math.max(swr, sie))
+    await write(
+      storeKey,
+      { ...times(clock.now(), ttl, swr, sie), kind: 'value', value },
+      ttl + Math.max(swr, sie),
+    )
     return value
   }
 
@@ -275,7 +345,8 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
       drop(storeKey)
     }
     const state = entry === undefined ? 'expired' : judge(entry, clock.now())
-    if (entry === undefined || state === 'expired') return { value: await load(storeKey, key, signal), status: 'miss' }
+    if (entry === undefined || state === 'expired')
+      return { value: await load(storeKey, key, signal), status: 'miss' }
     if (entry.kind === 'error') throw new CachedError(o.name, entry.status, entry.code)
     const value = entry.value as V
     if (state === 'fresh') return { value, status: 'hit' }
@@ -293,18 +364,24 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
   }
 
   /** Where `now` falls in the entry's life, capped by this cache's own lifetimes (K1). */
-  const judge = (entry: CacheEntry, now: number): 'fresh' | 'stale' | 'error-window' | 'expired' => {
+  const judge = (
+    entry: CacheEntry,
+    now: number,
+  ): 'fresh' | 'stale' | 'error-window' | 'expired' => {
     if (!(now >= entry.storedAt)) return 'expired'
     const age = now - entry.storedAt
-    if (entry.kind === 'error') return now < entry.freshUntil && age < (o.negative?.ttl ?? 0) ? 'fresh' : 'expired'
+    if (entry.kind === 'error')
+      return now < entry.freshUntil && age < (o.negative?.ttl ?? 0) ? 'fresh' : 'expired'
     if (now < entry.freshUntil && age < ttl) return 'fresh'
     if (now < entry.staleUntil && age < ttl + swr) return 'stale'
     if (now < entry.errorUntil && age < ttl + sie) return 'error-window'
     return 'expired'
   }
 
-  const entry = (key: K, options?: CachedCallOptions): Promise<CachedResult<V>> => lookup(key, own(options).signal)
-  const call = (key: K, options?: CachedCallOptions): Promise<V> => entry(key, options).then((r) => r.value)
+  const entry = (key: K, options?: CachedCallOptions): Promise<CachedResult<V>> =>
+    lookup(key, own(options).signal)
+  const call = (key: K, options?: CachedCallOptions): Promise<V> =>
+    entry(key, options).then((r) => r.value)
   return Object.assign(call, {
     entry,
     async delete(key: K): Promise<void> {
@@ -320,7 +397,11 @@ export function cached<K, V>(fn: (key: K, ctx: CachedContext) => V | PromiseLike
         clock,
         undefined,
         storeTimeout,
-        () => new TimeoutError(`cached("${o.name}"): the store did not finish deleting an entry within \`storeTimeout\` (${storeTimeout} ms)`, storeTimeout),
+        () =>
+          new TimeoutError(
+            `cached("${o.name}"): the store did not finish deleting an entry within \`storeTimeout\` (${storeTimeout} ms)`,
+            storeTimeout,
+          ),
         () => Promise.resolve(result),
       )
     },
@@ -333,7 +414,8 @@ interface Parsed<K, V = unknown> {
   readonly swr: number
   readonly sie: number
   readonly scope: 'shared' | ((key: K) => string)
-  readonly negative: { readonly ttl: number; readonly when: ((error: unknown) => boolean) | undefined } | undefined
+  readonly negative:
+    { readonly ttl: number; readonly when: ((error: unknown) => boolean) | undefined } | undefined
   readonly version: string | number | null
   readonly key: ((key: K) => readonly unknown[]) | undefined
   readonly name: string
@@ -345,12 +427,20 @@ interface Parsed<K, V = unknown> {
 
 function parseOptions<K, V>(where: string, options: CachedOptions<K, V>): Parsed<K, V> {
   if (options === undefined) {
-    throw new InvalidOptionError(`${where}: options are required: at least \`store\`, \`ttl\` and \`scope\`, e.g. cached(fn, { store: memoryCacheStore({ maxEntries: 10_000 }), ttl: 60_000, scope: 'shared' }).`)
+    throw new InvalidOptionError(
+      `${where}: options are required: at least \`store\`, \`ttl\` and \`scope\`, e.g. cached(fn, { store: memoryCacheStore({ maxEntries: 10_000 }), ttl: 60_000, scope: 'shared' }).`,
+    )
   }
   const opts = snapshot(where, options)
   checkKnownKeys(where, opts, KNOWN)
   const store = opts.store as Partial<CacheStore> | undefined
-  if (typeof store !== 'object' || store === null || typeof store.get !== 'function' || typeof store.set !== 'function' || typeof store.delete !== 'function') {
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    typeof store.get !== 'function' ||
+    typeof store.set !== 'function' ||
+    typeof store.delete !== 'function'
+  ) {
     throw new InvalidOptionError(
       `${where}: \`store\` must be a CacheStore (get, set, delete), got ${show(store)}. ` +
         `For an in-process LRU use memoryCacheStore({ maxEntries: 10_000 }) from 'fanout/cache'.`,
@@ -358,7 +448,9 @@ function parseOptions<K, V>(where: string, options: CachedOptions<K, V>): Parsed
   }
   if (store instanceof Map) {
     // A Map has get, set and delete, and grows for ever.
-    throw new InvalidOptionError(`${where}: \`store\` is a Map, which is never bounded. Use memoryCacheStore({ maxEntries: 10_000 }) from 'fanout/cache', an LRU.`)
+    throw new InvalidOptionError(
+      `${where}: \`store\` is a Map, which is never bounded. Use memoryCacheStore({ maxEntries: 10_000 }) from 'fanout/cache', an LRU.`,
+    )
   }
   const scope = opts.scope
   if (scope !== 'shared' && typeof scope !== 'function') {
@@ -370,41 +462,85 @@ function parseOptions<K, V>(where: string, options: CachedOptions<K, V>): Parsed
   }
   const negative = opts.negative === undefined ? undefined : parseNegative(where, opts.negative)
   const version = opts.version
-  if (!(version === undefined || typeof version === 'string' || (typeof version === 'number' && Number.isFinite(version)))) {
-    throw new InvalidOptionError(`${where}: \`version\` must be a string or a finite number, got ${show(version)}.`)
+  if (!(
+    version === undefined ||
+    typeof version === 'string' ||
+    (typeof version === 'number' && Number.isFinite(version))
+  )) {
+    throw new InvalidOptionError(
+      `${where}: \`version\` must be a string or a finite number, got ${show(version)}.`,
+    )
   }
   if (opts.clock !== undefined) checkClock(where, opts.clock)
   return {
     store: store as CacheStore,
     ttl: lifetime(where, 'ttl', opts.ttl),
-    swr: opts.staleWhileRevalidate === undefined ? 0 : windowOf(where, 'staleWhileRevalidate', opts.staleWhileRevalidate),
+    swr:
+      opts.staleWhileRevalidate === undefined
+        ? 0
+        : windowOf(where, 'staleWhileRevalidate', opts.staleWhileRevalidate),
     sie: opts.staleIfError === undefined ? 0 : windowOf(where, 'staleIfError', opts.staleIfError),
     scope,
     negative,
     version: version ?? null,
-    key: opts.key === undefined ? undefined : checkFunction<(key: K) => readonly unknown[]>(where, 'key', opts.key, '(key) => readonly unknown[] (the parts that identify the key)'),
+    key:
+      opts.key === undefined
+        ? undefined
+        : checkFunction<(key: K) => readonly unknown[]>(
+            where,
+            'key',
+            opts.key,
+            '(key) => readonly unknown[] (the parts that identify the key)',
+          ),
     name: opts.name === undefined ? 'cached' : checkName(where, opts.name),
     clock: opts.clock ?? systemClock,
-    storeTimeout: opts.storeTimeout === undefined ? 250 : checkDuration(where, 'storeTimeout', opts.storeTimeout, { max: 60_000 }),
+    storeTimeout:
+      opts.storeTimeout === undefined
+        ? 250
+        : checkDuration(where, 'storeTimeout', opts.storeTimeout, { max: 60_000 }),
     timeout: opts.timeout === undefined ? undefined : checkDuration(where, 'timeout', opts.timeout),
-    storable: opts.storable === undefined ? undefined : checkFunction<(value: V) => boolean>(where, 'storable', opts.storable, '(value) => boolean'),
+    storable:
+      opts.storable === undefined
+        ? undefined
+        : checkFunction<(value: V) => boolean>(
+            where,
+            'storable',
+            opts.storable,
+            '(value) => boolean',
+          ),
   }
 }
 
 function parseNegative(where: string, value: unknown): Parsed<unknown>['negative'] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidOptionError(`${where}: \`negative\` must be an object { ttl, when? }, got ${show(value)}.`)
+    throw new InvalidOptionError(
+      `${where}: \`negative\` must be an object { ttl, when? }, got ${show(value)}.`,
+    )
   }
   const opts = snapshot(`${where} negative`, value as NegativeCacheOptions)
   checkKnownKeys(`${where} negative`, opts, ['ttl', 'when'])
-  const when = opts.when === undefined ? undefined : checkFunction<(error: unknown) => boolean>(where, 'negative.when', opts.when, '(error) => boolean')
+  const when =
+    opts.when === undefined
+      ? undefined
+      : checkFunction<(error: unknown) => boolean>(
+          where,
+          'negative.when',
+          opts.when,
+          '(error) => boolean',
+        )
   return { ttl: lifetime(where, 'negative.ttl', opts.ttl), when }
 }
 
 /** A required lifetime: at least 1 ms, capped at a year. */
 function lifetime(where: string, name: string, value: unknown): number {
-  if (value === undefined) throw new InvalidOptionError(`${where}: \`${name}\` is required: the ms an entry stays fresh, e.g. ${name}: 60_000.`)
-  if (value === 0) throw new InvalidOptionError(`${where}: \`${name}\` must be at least 1 ms, got 0. To not cache, call the function directly.`)
+  if (value === undefined)
+    throw new InvalidOptionError(
+      `${where}: \`${name}\` is required: the ms an entry stays fresh, e.g. ${name}: 60_000.`,
+    )
+  if (value === 0)
+    throw new InvalidOptionError(
+      `${where}: \`${name}\` must be at least 1 ms, got 0. To not cache, call the function directly.`,
+    )
   return Math.min(checkDuration(where, name, value, { allowInfinity: true }), MAX_CACHE_TTL)
 }
 
@@ -446,5 +582,9 @@ function isCallerAbort(signal: AbortSignal | undefined, error: unknown): boolean
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
 }

@@ -16,24 +16,31 @@ function canon(value: unknown): unknown {
   if (value === null) return ['null']
   if (value instanceof Date) return ['d', String(value.getTime())]
   if (Array.isArray(value)) return ['a', value.map(canon)]
-  if (value instanceof Map) return ['m', [...value].map(([k, v]) => JSON.stringify([canon(k), canon(v)])).sort()]
+  if (value instanceof Map)
+    return ['m', [...value].map(([k, v]) => JSON.stringify([canon(k), canon(v)])).sort()]
   if (value instanceof Set) return ['set', [...value].map((v) => JSON.stringify(canon(v))).sort()]
   const entries = Object.keys(value as object)
     .sort()
     .map((k) => [k, canon((value as Record<string, unknown>)[k])])
   return ['o', entries]
 }
-const same = (a: readonly unknown[], b: readonly unknown[]): boolean => JSON.stringify(a.map(canon)) === JSON.stringify(b.map(canon))
+const same = (a: readonly unknown[], b: readonly unknown[]): boolean =>
+  JSON.stringify(a.map(canon)) === JSON.stringify(b.map(canon))
 
 /** The same value built differently: object keys, Map and Set insertion order reversed, 0 as -0. */
 function rebuild(value: unknown): unknown {
   if (value === 0) return -0
   if (Array.isArray(value)) return value.map(rebuild)
   if (value instanceof Date) return new Date(value.getTime())
-  if (value instanceof Map) return new Map([...value].reverse().map(([k, v]) => [rebuild(k), rebuild(v)]))
+  if (value instanceof Map)
+    return new Map([...value].reverse().map(([k, v]) => [rebuild(k), rebuild(v)]))
   if (value instanceof Set) return new Set([...value].reverse().map(rebuild))
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, rebuild(v)]))
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([k, v]) => [k, rebuild(v)]),
+    )
   }
   return value
 }
@@ -85,7 +92,10 @@ function decode(key: string): unknown[] {
       case 'S':
         return new Set(Array.from({ length: count() }, value))
       case 'm': {
-        const entries: [unknown, unknown][] = Array.from({ length: count() }, () => [value(), value()])
+        const entries: [unknown, unknown][] = Array.from({ length: count() }, () => [
+          value(),
+          value(),
+        ])
         return { map: entries }
       }
       case 'o': {
@@ -103,21 +113,74 @@ function decode(key: string): unknown[] {
 
 /** canon(), except that a Map reads back as { map: entries } (a Set would collapse equal keys). */
 function canonDecoded(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof Set) && Object.keys(value).length === 1 && 'map' in value && Array.isArray(value.map)) {
-    return ['m', (value.map as [unknown, unknown][]).map(([k, v]) => JSON.stringify([canonDecoded(k), canonDecoded(v)])).sort()]
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof Date) &&
+    !(value instanceof Set) &&
+    Object.keys(value).length === 1 &&
+    'map' in value &&
+    Array.isArray(value.map)
+  ) {
+    return [
+      'm',
+      (value.map as [unknown, unknown][])
+        .map(([k, v]) => JSON.stringify([canonDecoded(k), canonDecoded(v)]))
+        .sort(),
+    ]
   }
   if (Array.isArray(value)) return ['a', value.map(canonDecoded)]
-  if (value instanceof Set) return ['set', [...value].map((v) => JSON.stringify(canonDecoded(v))).sort()]
+  if (value instanceof Set)
+    return ['set', [...value].map((v) => JSON.stringify(canonDecoded(v))).sort()]
   if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
-    return ['o', Object.keys(value).sort().map((k) => [k, canonDecoded((value as Record<string, unknown>)[k])])]
+    return [
+      'o',
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonDecoded((value as Record<string, unknown>)[k])]),
+    ]
   }
   return canon(value)
 }
 
 // Strings made of the characters an encoding might use as separators, so near-collisions are common.
 const tricky = fc.oneof(
-  fc.string({ unit: fc.constantFrom('s', 'n', 'a', 'o', 'm', 'z', 'u', '1', '2', ':', ';', '|', ',', '"', '\\') , maxLength: 6 }),
-  fc.constantFrom('', ':', '|', '1|x', '1', 'x', 's1:a', 'n1;', 'a1:', 'null', 'undefined', 'NaN', '1970-01-01T00:00:00.000Z'),
+  fc.string({
+    unit: fc.constantFrom(
+      's',
+      'n',
+      'a',
+      'o',
+      'm',
+      'z',
+      'u',
+      '1',
+      '2',
+      ':',
+      ';',
+      '|',
+      ',',
+      '"',
+      '\\',
+    ),
+    maxLength: 6,
+  }),
+  fc.constantFrom(
+    '',
+    ':',
+    '|',
+    '1|x',
+    '1',
+    'x',
+    's1:a',
+    'n1;',
+    'a1:',
+    'null',
+    'undefined',
+    'NaN',
+    '1970-01-01T00:00:00.000Z',
+  ),
   fc.string(),
 )
 const leaf = fc.oneof(
@@ -127,11 +190,26 @@ const leaf = fc.oneof(
   fc.constantFrom(null, undefined, true, false, NaN, 0, -0, Infinity),
   fc.date({ min: new Date(0), max: new Date(10), noInvalidDate: false }),
 )
-const { value: part } = fc.letrec<{ value: unknown; array: unknown[]; object: Record<string, unknown>; map: Map<unknown, unknown>; set: Set<unknown> }>((tie) => ({
-  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('array'), tie('object'), tie('map'), tie('set')),
+const { value: part } = fc.letrec<{
+  value: unknown
+  array: unknown[]
+  object: Record<string, unknown>
+  map: Map<unknown, unknown>
+  set: Set<unknown>
+}>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    leaf,
+    tie('array'),
+    tie('object'),
+    tie('map'),
+    tie('set'),
+  ),
   array: fc.array(tie('value'), { maxLength: 3 }),
   object: fc.dictionary(tricky, tie('value'), { maxKeys: 3 }),
-  map: fc.array(fc.tuple(tie('value'), tie('value')), { maxLength: 3 }).map((entries) => new Map(entries)),
+  map: fc
+    .array(fc.tuple(tie('value'), tie('value')), { maxLength: 3 })
+    .map((entries) => new Map(entries)),
   set: fc.array(tie('value'), { maxLength: 3 }).map((items) => new Set(items)),
 }))
 const parts = fc.array(part, { maxLength: 4 })
@@ -139,11 +217,27 @@ const parts = fc.array(part, { maxLength: 4 })
 describe('cacheKey()', () => {
   it('F3: canonical where JSON.stringify is wrong, distinct where it conflates', () => {
     expect(cacheKey({ a: 1, b: 2 })).toBe(cacheKey({ b: 2, a: 1 }))
-    expect(cacheKey({ a: { x: [1], y: null }, b: 2 })).toBe(cacheKey({ b: 2, a: { y: null, x: [1] } }))
+    expect(cacheKey({ a: { x: [1], y: null }, b: 2 })).toBe(
+      cacheKey({ b: 2, a: { y: null, x: [1] } }),
+    )
     expect(cacheKey(-0)).toBe(cacheKey(0))
     expect(cacheKey([-0])).toBe(cacheKey([0]))
     expect(cacheKey(NaN)).toBe(cacheKey(NaN))
-    expect(cacheKey(new Map([['a', 1], ['b', 2]]))).toBe(cacheKey(new Map([['b', 2], ['a', 1]])))
+    expect(
+      cacheKey(
+        new Map([
+          ['a', 1],
+          ['b', 2],
+        ]),
+      ),
+    ).toBe(
+      cacheKey(
+        new Map([
+          ['b', 2],
+          ['a', 1],
+        ]),
+      ),
+    )
     expect(cacheKey(new Set([1, 2]))).toBe(cacheKey(new Set([2, 1])))
 
     const differs: [unknown, unknown][] = [
@@ -158,20 +252,41 @@ describe('cacheKey()', () => {
       [new Set([1]), [1]],
       [new Date(0), new Date(0).toISOString()],
       [new Date(0), 0],
-      [[1, 2], [2, 1]],
+      [
+        [1, 2],
+        [2, 1],
+      ],
       ['1', 1],
       [true, 'true'],
       [[], {}],
       [[[]], []],
     ]
-    for (const [a, b] of differs) expect(cacheKey(a), `${String(a)} vs ${String(b)}`).not.toBe(cacheKey(b))
+    for (const [a, b] of differs)
+      expect(cacheKey(a), `${String(a)} vs ${String(b)}`).not.toBe(cacheKey(b))
     // What a JSON.stringify key would have conflated:
     expect(JSON.stringify([undefined])).toBe(JSON.stringify([null]))
     expect(JSON.stringify(new Map([['a', 1]]))).toBe(JSON.stringify(new Map([['a', 2]])))
   })
 
   it('F4: a separator inside a part never fakes a boundary', () => {
-    const lists: unknown[][] = [['1|x'], ['1', 'x'], ['1|', 'x'], ['1', '|x'], [':'], ['', ':'], [':', ''], ['', '', ''], [''], [], ['s1:a'], ['a'], [['a']], ['a', []], [1, 'x'], ['1x']]
+    const lists: unknown[][] = [
+      ['1|x'],
+      ['1', 'x'],
+      ['1|', 'x'],
+      ['1', '|x'],
+      [':'],
+      ['', ':'],
+      [':', ''],
+      ['', '', ''],
+      [''],
+      [],
+      ['s1:a'],
+      ['a'],
+      [['a']],
+      ['a', []],
+      [1, 'x'],
+      ['1x'],
+    ]
     const keys = lists.map((l) => cacheKey(...l))
     expect(new Set(keys).size).toBe(lists.length)
   })
@@ -249,13 +364,17 @@ describe('cacheKey()', () => {
   describe('refuses what it cannot encode faithfully, saying where and how to fix it', () => {
     it('BigInt', () => {
       expect(() => cacheKey('user', { id: 12n })).toThrow(TypeError)
-      expect(() => cacheKey('user', { id: 12n })).toThrow('cacheKey(): parts[1].id is a BigInt (12n), which cannot be part of a cache key. Convert the BigInt to a string first')
+      expect(() => cacheKey('user', { id: 12n })).toThrow(
+        'cacheKey(): parts[1].id is a BigInt (12n), which cannot be part of a cache key. Convert the BigInt to a string first',
+      )
     })
 
     it('cycles', () => {
       const node: { name: string; self?: unknown } = { name: 'a' }
       node.self = node
-      expect(() => cacheKey(node)).toThrow(/parts\[0\]\.self is a reference back to an object that contains it \(a cycle\)/)
+      expect(() => cacheKey(node)).toThrow(
+        /parts\[0\]\.self is a reference back to an object that contains it \(a cycle\)/,
+      )
       const list: unknown[] = [1]
       list.push(list)
       expect(() => cacheKey(list)).toThrow(/parts\[0\]\[1\] .*cycle/)
@@ -285,9 +404,13 @@ describe('cacheKey()', () => {
         }
         expect(thrown, kind).toBeInstanceOf(InvalidArgumentError)
         expect(isFanoutError(thrown, 'FANOUT_INVALID_ARGUMENT'), kind).toBe(true)
-        expect((thrown as Error).message, kind).toMatch(/^cacheKey\(\): parts\[1\].*… nests arrays, objects, Maps or Sets more than 100 levels deep, the most a cache key may have\./)
+        expect((thrown as Error).message, kind).toMatch(
+          /^cacheKey\(\): parts\[1\].*… nests arrays, objects, Maps or Sets more than 100 levels deep, the most a cache key may have\./,
+        )
       }
-      expect(() => cacheKey(nest(10_000, wraps.object!))).toThrow('cacheKey(): parts[0].next.next.next… nests')
+      expect(() => cacheKey(nest(10_000, wraps.object!))).toThrow(
+        'cacheKey(): parts[0].next.next.next… nests',
+      )
     })
 
     it('the depth limit is exact: 100 levels encode, 101 do not', () => {
@@ -302,17 +425,25 @@ describe('cacheKey()', () => {
 
     it('functions', () => {
       function loadUser(): void {}
-      expect(() => cacheKey({ fn: loadUser })).toThrow('cacheKey(): parts[0].fn is a function (loadUser), which cannot be part of a cache key. Functions cannot be compared by value')
+      expect(() => cacheKey({ fn: loadUser })).toThrow(
+        'cacheKey(): parts[0].fn is a function (loadUser), which cannot be part of a cache key. Functions cannot be compared by value',
+      )
     })
 
     it('symbols, symbol keys and class instances', () => {
-      expect(() => cacheKey(Symbol('s'))).toThrow(/parts\[0\] is a symbol \(Symbol\(s\)\).*use a string instead/)
+      expect(() => cacheKey(Symbol('s'))).toThrow(
+        /parts\[0\] is a symbol \(Symbol\(s\)\).*use a string instead/,
+      )
       expect(() => cacheKey({ [Symbol('k')]: 1 })).toThrow(/symbol-keyed property/)
       class User {
         id = 1
       }
-      expect(() => cacheKey(new User())).toThrow(/parts\[0\] is an instance of User.*pass the fields that identify it/)
-      expect(() => cacheKey({ 'a b': new URL('https://example.com') })).toThrow(/parts\[0\]\["a b"\] is an instance of URL.*url\.href/)
+      expect(() => cacheKey(new User())).toThrow(
+        /parts\[0\] is an instance of User.*pass the fields that identify it/,
+      )
+      expect(() => cacheKey({ 'a b': new URL('https://example.com') })).toThrow(
+        /parts\[0\]\["a b"\] is an instance of URL.*url\.href/,
+      )
       expect(() => cacheKey(new Uint8Array(2))).toThrow(/instance of Uint8Array/)
     })
   })

@@ -68,9 +68,17 @@ function encode(value: unknown, walk: Walk): string {
     case 'object':
       return value === null ? 'z' : encodeObject(value, walk)
     case 'bigint':
-      throw refuse(walk, `a BigInt (${value}n)`, 'Convert the BigInt to a string first, e.g. String(value).')
+      throw refuse(
+        walk,
+        `a BigInt (${value}n)`,
+        'Convert the BigInt to a string first, e.g. String(value).',
+      )
     case 'symbol':
-      throw refuse(walk, `a symbol (${String(value)})`, 'Symbols are unique to one process; use a string instead, e.g. its description.')
+      throw refuse(
+        walk,
+        `a symbol (${String(value)})`,
+        'Symbols are unique to one process; use a string instead, e.g. its description.',
+      )
     default:
       throw refuse(
         walk,
@@ -83,7 +91,11 @@ function encode(value: unknown, walk: Walk): string {
 function encodeObject(value: object, walk: Walk): string {
   if (value instanceof Date) return `d${value.getTime()};`
   if (walk.stack.includes(value)) {
-    throw refuse(walk, 'a reference back to an object that contains it (a cycle)', 'A cache key must be a finite tree: pass only the fields that identify the request.')
+    throw refuse(
+      walk,
+      'a reference back to an object that contains it (a cycle)',
+      'A cache key must be a finite tree: pass only the fields that identify the request.',
+    )
   }
   if (walk.stack.length >= MAX_KEY_DEPTH) throw tooDeep(walk)
   walk.stack.push(value)
@@ -118,7 +130,11 @@ function encodeArray(value: readonly unknown[], walk: Walk): string {
 function encodePlain(value: object, walk: Walk): string {
   const symbols = Object.getOwnPropertySymbols(value)
   if (symbols.length > 0) {
-    throw refuse(walk, `an object with a symbol-keyed property (${String(symbols[0])})`, 'Use string keys only, or pass the fields that identify it.')
+    throw refuse(
+      walk,
+      `an object with a symbol-keyed property (${String(symbols[0])})`,
+      'Use string keys only, or pass the fields that identify it.',
+    )
   }
   // Sorted: {a,b} and {b,a} are one key. Keys are unique, so the order is total.
   const keys = Object.keys(value).sort()
@@ -155,7 +171,9 @@ function isPlainObject(value: object): boolean {
 }
 
 function refuse(walk: Walk, found: string, fix: string): TypeError {
-  return new TypeError(`cacheKey(): ${describePath(walk.path)} is ${found}, which cannot be part of a cache key. ${fix}`)
+  return new TypeError(
+    `cacheKey(): ${describePath(walk.path)} is ${found}, which cannot be part of a cache key. ${fix}`,
+  )
 }
 
 function tooDeep(walk: Walk): InvalidArgumentError {
@@ -171,7 +189,8 @@ function describePath(path: readonly PathStep[]): string {
   let text = 'parts'
   for (const step of path) {
     if (typeof step === 'number') text += `[${step}]`
-    else if (typeof step === 'string') text += /^[A-Za-z_$][\w$]*$/.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`
+    else if (typeof step === 'string')
+      text += /^[A-Za-z_$][\w$]*$/.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`
     else text += step.in === 'map' ? ' (in a Map entry)' : ' (in a Set)'
   }
   return text

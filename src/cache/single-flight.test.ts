@@ -48,7 +48,11 @@ describe('singleFlight()', () => {
   it('runs different keys separately', async () => {
     const flights = singleFlight()
     const r = recorder(async () => 'v')
-    await Promise.all([flights.run('a', r.work), flights.run('b', r.work), flights.run('a', r.work)])
+    await Promise.all([
+      flights.run('a', r.work),
+      flights.run('b', r.work),
+      flights.run('a', r.work),
+    ])
     expect(r.calls).toBe(2)
   })
 
@@ -93,7 +97,12 @@ describe('singleFlight()', () => {
     const boom = Object.assign(new Error('503 from users'), { status: 503 })
     const gate = deferred<string>()
     const r = recorder(() => gate.promise)
-    const runs = Array.from({ length: 100 }, () => flights.run('k', r.work).then(() => 'resolved', (e: unknown) => e))
+    const runs = Array.from({ length: 100 }, () =>
+      flights.run('k', r.work).then(
+        () => 'resolved',
+        (e: unknown) => e,
+      ),
+    )
     gate.reject(boom)
     const outcomes = await Promise.all(runs)
     expect(outcomes.every((e) => e === boom)).toBe(true)
@@ -134,7 +143,9 @@ describe('singleFlight()', () => {
   it('a caller whose signal is already aborted is rejected with its reason and starts nothing', async () => {
     const flights = singleFlight()
     const r = recorder(async () => 'v')
-    await expect(flights.run('k', r.work, { signal: AbortSignal.abort('already') })).rejects.toBe('already')
+    await expect(flights.run('k', r.work, { signal: AbortSignal.abort('already') })).rejects.toBe(
+      'already',
+    )
     expect(r.calls).toBe(0)
     expect(flights.size).toBe(0)
   })
@@ -174,7 +185,10 @@ describe('singleFlight()', () => {
     expect(flights.size).toBe(0)
     const second = flights.run('k', work)
     const third = flights.run('k', work)
-    expect(await settle(Promise.all([first, second, third]))).toEqual({ ok: true, value: [1, 2, 2] })
+    expect(await settle(Promise.all([first, second, third]))).toEqual({
+      ok: true,
+      value: [1, 2, 2],
+    })
     expect(flights.size).toBe(0)
     expect(flights.forget('k')).toBe(false)
   })
@@ -190,7 +204,9 @@ describe('singleFlight()', () => {
       expect(flights.size).toBe(0)
       expect(spy).toHaveBeenCalledTimes(1) // the caller's abort listener is gone
 
-      const failed = await settle(flights.run('fail', (s) => failAfter(10, new Error('x'), s), { signal: listeners.signal }))
+      const failed = await settle(
+        flights.run('fail', (s) => failAfter(10, new Error('x'), s), { signal: listeners.signal }),
+      )
       expect(failed.ok).toBe(false)
       expect(flights.size).toBe(0)
       expect(spy).toHaveBeenCalledTimes(2)
@@ -208,13 +224,17 @@ describe('singleFlight()', () => {
       const flights = singleFlight()
       const c = new AbortController()
       const timer = setTimeout(() => c.abort(new TimeoutError('caller timed out', 50)), 50)
-      const timedOut = await settle(flights.run('slow', (s) => after(1_000, 'v', s), { signal: c.signal }))
+      const timedOut = await settle(
+        flights.run('slow', (s) => after(1_000, 'v', s), { signal: c.signal }),
+      )
       clearTimeout(timer)
       expect(timedOut.ok === false && timedOut.error instanceof TimeoutError).toBe(true)
       expect(flights.size).toBe(0)
       expect(vi.getTimerCount()).toBe(0)
 
-      const workTimeout = await settle(flights.run('slow', (s) => failAfter(20, new TimeoutError('upstream timed out', 20), s)))
+      const workTimeout = await settle(
+        flights.run('slow', (s) => failAfter(20, new TimeoutError('upstream timed out', 20), s)),
+      )
       expect(workTimeout.ok).toBe(false)
       expect(flights.size).toBe(0)
       expect(vi.getTimerCount()).toBe(0)
@@ -223,6 +243,8 @@ describe('singleFlight()', () => {
 
   it('rejects a key that is not a string', async () => {
     const flights = singleFlight()
-    await expect(flights.run(1 as unknown as string, async () => 'v')).rejects.toThrow(/key must be a string.*cacheKey/)
+    await expect(flights.run(1 as unknown as string, async () => 'v')).rejects.toThrow(
+      /key must be a string.*cacheKey/,
+    )
   })
 })

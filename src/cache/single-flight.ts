@@ -29,7 +29,11 @@ export interface SingleFlight {
    * Runs `work` under `key`, or joins the run already in progress under it. `work` receives the
    * flight's signal, which aborts once every caller waiting for it has left.
    */
-  run<T>(key: string, work: (signal: AbortSignal) => T | PromiseLike<T>, options?: SingleFlightRunOptions): Promise<T>
+  run<T>(
+    key: string,
+    work: (signal: AbortSignal) => T | PromiseLike<T>,
+    options?: SingleFlightRunOptions,
+  ): Promise<T>
   /**
    * Makes the next call under `key` start a new run instead of joining the one in progress (which
    * still settles for the callers already waiting). For when the data changed: a call made after
@@ -81,25 +85,45 @@ export function singleFlight(): SingleFlight {
     if (flight.waiters.size > 0) return
     // Nobody wants the result any more: stop the work and forget the flight.
     if (flights.get(key) === flight) flights.delete(key)
-    flight.controller.abort(new AbortedError(`singleFlight: every caller waiting for "${key}" has left`))
+    flight.controller.abort(
+      new AbortedError(`singleFlight: every caller waiting for "${key}" has left`),
+    )
   }
 
   return {
-    run<T>(key: string, work: (signal: AbortSignal) => T | PromiseLike<T>, options?: SingleFlightRunOptions): Promise<T> {
+    run<T>(
+      key: string,
+      work: (signal: AbortSignal) => T | PromiseLike<T>,
+      options?: SingleFlightRunOptions,
+    ): Promise<T> {
       if (typeof key !== 'string') {
-        return Promise.reject(new TypeError(`singleFlight().run(): the key must be a string, got ${typeof key}. Build one with cacheKey(...parts).`))
+        return Promise.reject(
+          new TypeError(
+            `singleFlight().run(): the key must be a string, got ${typeof key}. Build one with cacheKey(...parts).`,
+          ),
+        )
       }
       if (typeof work !== 'function') {
-        return Promise.reject(new TypeError(`singleFlight().run(): the work must be a function (signal) => value, got ${typeof work}.`))
+        return Promise.reject(
+          new TypeError(
+            `singleFlight().run(): the work must be a function (signal) => value, got ${typeof work}.`,
+          ),
+        )
       }
       const signal = own(options).signal
       if (signal?.aborted === true) return Promise.reject(signal.reason)
       return new Promise<T>((resolve, reject) => {
         const current = flights.get(key)
-        const flight = current !== undefined && !current.controller.signal.aborted ? current : start(key, work)
-        const waiter: Waiter = { resolve: resolve as (value: unknown) => void, reject, unsubscribe: undefined }
+        const flight =
+          current !== undefined && !current.controller.signal.aborted ? current : start(key, work)
+        const waiter: Waiter = {
+          resolve: resolve as (value: unknown) => void,
+          reject,
+          unsubscribe: undefined,
+        }
         flight.waiters.add(waiter)
-        if (signal !== undefined) waiter.unsubscribe = onAbort(signal, () => leave(key, flight, waiter, signal.reason))
+        if (signal !== undefined)
+          waiter.unsubscribe = onAbort(signal, () => leave(key, flight, waiter, signal.reason))
       })
     },
     forget(key: string): boolean {

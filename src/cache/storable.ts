@@ -16,7 +16,10 @@ export function isStorable(value: unknown, shared: boolean): boolean {
   if (typeof headers !== 'object' || headers === null) return true
   const cacheControl = headerValue(headers, 'cache-control')
   if (cacheControl !== undefined) {
-    const directives = cacheControl.toLowerCase().split(',').map((d) => d.split('=', 1)[0]!.trim())
+    const directives = cacheControl
+      .toLowerCase()
+      .split(',')
+      .map((d) => d.split('=', 1)[0]!.trim())
     if (directives.includes('no-store')) return false
     if (shared && directives.includes('private')) return false
   }

@@ -64,8 +64,10 @@ export function readEntry(raw: unknown): CacheEntry | undefined {
   // Own properties only: an entry missing a field must not borrow one from Object.prototype (I10).
   const e = own(raw) as Partial<Record<keyof CacheValueEntry | keyof CacheErrorEntry, unknown>>
   if (e.format !== CACHE_ENTRY_FORMAT) return undefined
-  if (!(typeof e.version === 'string' || typeof e.version === 'number' || e.version === null)) return undefined
-  for (const t of [e.storedAt, e.freshUntil, e.staleUntil, e.errorUntil]) if (typeof t !== 'number' || Number.isNaN(t)) return undefined
+  if (!(typeof e.version === 'string' || typeof e.version === 'number' || e.version === null))
+    return undefined
+  for (const t of [e.storedAt, e.freshUntil, e.staleUntil, e.errorUntil])
+    if (typeof t !== 'number' || Number.isNaN(t)) return undefined
   if (e.kind === 'value') return 'value' in e ? (raw as CacheValueEntry) : undefined
   if (e.kind === 'error') {
     const statusOk = e.status === null || typeof e.status === 'number'

@@ -10,7 +10,14 @@ import type { Ignore } from 'ignore'
 
 export const EXTENSIONS = ['.js', '.mjs', '.cjs', '.jsx', '.ts', '.mts', '.cts', '.tsx'] as const
 /** Folders never descended into, whatever the `.gitignore` files say. */
-export const ALWAYS_SKIPPED = ['node_modules', 'dist', 'build', 'coverage', '.git', '.next'] as const
+export const ALWAYS_SKIPPED = [
+  'node_modules',
+  'dist',
+  'build',
+  'coverage',
+  '.git',
+  '.next',
+] as const
 
 export function isLintable(path: string): boolean {
   // Declaration files hold no code that runs.
@@ -80,7 +87,11 @@ async function exists(path: string): Promise<boolean> {
  * The files to lint under `paths` (relative to `cwd`), sorted and without duplicates, as absolute
  * paths. Throws `PathError` for a path that does not exist or a named file that is not JS/TS.
  */
-export async function findFiles(paths: readonly string[], cwd: string, makeIgnore: MakeIgnore): Promise<string[]> {
+export async function findFiles(
+  paths: readonly string[],
+  cwd: string,
+  makeIgnore: MakeIgnore,
+): Promise<string[]> {
   const cache = new GitignoreCache(makeIgnore)
   const found = new Set<string>()
   for (const given of paths) {
@@ -92,7 +103,10 @@ export async function findFiles(paths: readonly string[], cwd: string, makeIgnor
       throw new PathError(`no such file or directory: ${given}`)
     }
     if (info.isFile()) {
-      if (!isLintable(absolute)) throw new PathError(`${given} is not a JavaScript or TypeScript file (${EXTENSIONS.join(', ')}).`)
+      if (!isLintable(absolute))
+        throw new PathError(
+          `${given} is not a JavaScript or TypeScript file (${EXTENSIONS.join(', ')}).`,
+        )
       found.add(absolute)
       continue
     }
@@ -115,7 +129,12 @@ export async function findFiles(paths: readonly string[], cwd: string, makeIgnor
   return [...found].sort()
 }
 
-async function walk(dir: string, layers: readonly Layer[], cache: GitignoreCache, found: Set<string>): Promise<void> {
+async function walk(
+  dir: string,
+  layers: readonly Layer[],
+  cache: GitignoreCache,
+  found: Set<string>,
+): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true })
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   for (const entry of entries) {
@@ -124,7 +143,10 @@ async function walk(dir: string, layers: readonly Layer[], cache: GitignoreCache
     let isFile = entry.isFile()
     if (entry.isSymbolicLink()) {
       // Linked files are linted; linked directories are not followed (they may loop).
-      isFile = await stat(path).then((s) => s.isFile(), () => false)
+      isFile = await stat(path).then(
+        (s) => s.isFile(),
+        () => false,
+      )
       isDir = false
     }
     if (isDir) {

@@ -98,7 +98,11 @@ export function formatJson(results: readonly FileResult[], filesChecked: number)
         estimatedSaving: f.estimatedSaving ?? null,
       })),
     }))
-  return JSON.stringify({ tool: 'fanout lint', version: 1, files, summary: totals(results, filesChecked) }, null, 2)
+  return JSON.stringify(
+    { tool: 'fanout lint', version: 1, files, summary: totals(results, filesChecked) },
+    null,
+    2,
+  )
 }
 
 // --- text ------------------------------------------------------------------------------------------
@@ -113,11 +117,22 @@ export interface Style {
 }
 
 const plain = (s: string): string => s
-const sgr = (open: number, close: number) => (s: string): string => `\x1b[${open}m${s}\x1b[${close}m`
+const sgr =
+  (open: number, close: number) =>
+  (s: string): string =>
+    `\x1b[${open}m${s}\x1b[${close}m`
 
 export function style(color: boolean): Style {
-  if (!color) return { bold: plain, dim: plain, red: plain, yellow: plain, green: plain, cyan: plain }
-  return { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), yellow: sgr(33, 39), green: sgr(32, 39), cyan: sgr(36, 39) }
+  if (!color)
+    return { bold: plain, dim: plain, red: plain, yellow: plain, green: plain, cyan: plain }
+  return {
+    bold: sgr(1, 22),
+    dim: sgr(2, 22),
+    red: sgr(31, 39),
+    yellow: sgr(33, 39),
+    green: sgr(32, 39),
+    cyan: sgr(36, 39),
+  }
 }
 
 const CONTEXT_BEFORE = 2
@@ -129,7 +144,12 @@ const TAB = '  '
  * A few lines around `line` with a gutter, the line marked with `>` and a caret under the finding
  * (underlining it to its end when it ends on the same line).
  */
-export function codeFrame(lines: readonly string[], finding: Pick<Finding, 'line' | 'column' | 'endLine' | 'endColumn'>, s: Style, mark: (t: string) => string): string[] {
+export function codeFrame(
+  lines: readonly string[],
+  finding: Pick<Finding, 'line' | 'column' | 'endLine' | 'endColumn'>,
+  s: Style,
+  mark: (t: string) => string,
+): string[] {
   const at = Math.min(Math.max(finding.line, 1), Math.max(lines.length, 1))
   const first = Math.max(1, at - CONTEXT_BEFORE)
   const last = Math.min(lines.length, at + CONTEXT_AFTER)
@@ -145,9 +165,17 @@ export function codeFrame(lines: readonly string[], finding: Pick<Finding, 'line
     out.push(`${mark('>')} ${s.dim(gutter)}${text === '' ? '' : ` ${text}`}`)
     const raw = lines[n - 1] ?? ''
     const start = Math.max(0, finding.column - 1)
-    const end = finding.endLine === finding.line && finding.endColumn !== undefined && finding.endColumn - 1 > start ? finding.endColumn - 1 : start + 1
+    const end =
+      finding.endLine === finding.line &&
+      finding.endColumn !== undefined &&
+      finding.endColumn - 1 > start
+        ? finding.endColumn - 1
+        : start + 1
     const pad = expand(raw.slice(0, start)).replace(/\S/g, ' ')
-    const length = Math.max(1, Math.min(expand(raw.slice(start, end)).length, MAX_LINE - pad.length))
+    const length = Math.max(
+      1,
+      Math.min(expand(raw.slice(start, end)).length, MAX_LINE - pad.length),
+    )
     out.push(`  ${s.dim(` ${' '.repeat(width)} |`)} ${pad}${mark('^'.repeat(length))}`)
   }
   return out
@@ -163,7 +191,11 @@ function shown(line: string): string {
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
 
 /** The readable report: per file its findings (position, severity, message, rule, saving, code frame), then a summary line. */
-export function formatText(results: readonly FileResult[], filesChecked: number, color: boolean): string[] {
+export function formatText(
+  results: readonly FileResult[],
+  filesChecked: number,
+  color: boolean,
+): string[] {
   const s = style(color)
   const out: string[] = []
   for (const file of results) {
@@ -179,7 +211,8 @@ export function formatText(results: readonly FileResult[], filesChecked: number,
       const rule = f.ruleId === null ? '' : `  ${s.dim(f.ruleId)}`
       out.push(`  ${s.dim(`${f.line}:${f.column}`)}  ${level}  ${f.message}${rule}`)
       const extras: string[] = []
-      if (f.estimatedSaving !== undefined) extras.push(s.cyan(`estimated saving: ${f.estimatedSaving}`))
+      if (f.estimatedSaving !== undefined)
+        extras.push(s.cyan(`estimated saving: ${f.estimatedSaving}`))
       if (f.fix === 'available') extras.push('fixable with --fix')
       if (f.suggestions > 0) extras.push(`${plural(f.suggestions, 'suggestion')} in your editor`)
       if (extras.length > 0) out.push(`  ${extras.join(s.dim(' · '))}`)
@@ -205,18 +238,34 @@ function ranking(results: readonly FileResult[], s: Style): string[] {
   const ranked = results
     .flatMap((file) => remaining(file).map((f) => ({ file, f, weight: savingWeight(f) })))
     .filter((r) => r.weight > 0)
-    .sort((a, b) => b.weight - a.weight || a.file.path.localeCompare(b.file.path) || a.f.line - b.f.line)
+    .sort(
+      (a, b) =>
+        b.weight - a.weight || a.file.path.localeCompare(b.file.path) || a.f.line - b.f.line,
+    )
   if (ranked.length < 2) return []
   const top = ranked.slice(0, 5)
-  return [s.bold('Largest estimated savings first:'), ...top.map((r) => `  ${r.file.path}:${r.f.line}  ${s.cyan(r.f.estimatedSaving!)}`), '']
+  return [
+    s.bold('Largest estimated savings first:'),
+    ...top.map((r) => `  ${r.file.path}:${r.f.line}  ${s.cyan(r.f.estimatedSaving!)}`),
+    '',
+  ]
 }
 
 export function summaryLine(t: Totals, s: Style): string {
   const checked = `${plural(t.filesChecked, 'file')} checked`
-  const fixed = t.fixesApplied > 0 ? `, fixed ${plural(t.fixesApplied, 'finding')} in ${plural(t.filesFixed, 'file')}` : ''
+  const fixed =
+    t.fixesApplied > 0
+      ? `, fixed ${plural(t.fixesApplied, 'finding')} in ${plural(t.filesFixed, 'file')}`
+      : ''
   const problems = t.errors + t.warnings
   if (problems === 0) return s.green(`✔ no findings in ${checked}${fixed}`)
   const mark = t.errors > 0 ? s.red : s.yellow
   const fixable = t.fixable > 0 ? `, ${t.fixable} fixable with --fix` : ''
-  return mark(s.bold(`✖ ${plural(problems, 'finding')} (${plural(t.errors, 'error')}, ${plural(t.warnings, 'warning')}) in ${plural(t.filesWithFindings, 'file')}`)) + ` · ${checked}${fixed}${fixable}`
+  return (
+    mark(
+      s.bold(
+        `✖ ${plural(problems, 'finding')} (${plural(t.errors, 'error')}, ${plural(t.warnings, 'warning')}) in ${plural(t.filesWithFindings, 'file')}`,
+      ),
+    ) + ` · ${checked}${fixed}${fixable}`
+  )
 }

@@ -12,7 +12,14 @@ import { parse as parsePath } from 'node:path'
 import type { ESLint, Linter as LinterType, Rule } from 'eslint'
 import type IgnoreFactory from 'ignore'
 import { displayPath, EXTENSIONS, findFiles, PathError } from './lint-files.js'
-import { formatJson, formatText, remaining, type FileResult, type Finding, type Severity } from './lint-format.js'
+import {
+  formatJson,
+  formatText,
+  remaining,
+  type FileResult,
+  type Finding,
+  type Severity,
+} from './lint-format.js'
 import { missingPackage, parseCommandArgs, UsageError } from './usage.js'
 
 export interface LintIo {
@@ -69,8 +76,10 @@ export interface Peers {
   readonly plugin: ESLint.Plugin & { configs: { recommended: LinterType.Config } }
 }
 
-
-async function loadPeers(importPeer: (specifier: string) => Promise<unknown>, loadPlugin: () => Promise<Peers['plugin']>): Promise<Peers> {
+async function loadPeers(
+  importPeer: (specifier: string) => Promise<unknown>,
+  loadPlugin: () => Promise<Peers['plugin']>,
+): Promise<Peers> {
   const names = Object.keys(PEERS) as (keyof typeof PEERS)[]
   const settled = await Promise.allSettled(names.map((name) => importPeer(name)))
   const missing: (keyof typeof PEERS)[] = []
@@ -86,14 +95,22 @@ async function loadPeers(importPeer: (specifier: string) => Promise<unknown>, lo
         `Install ${missing.length === 1 ? 'it' : 'them'}: npm install --save-dev ${missing.map((name) => PEERS[name]).join(' ')}`,
     )
   }
-  const [eslint, parser, ignore] = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [typeof import('eslint'), LinterType.Parser & { default?: LinterType.Parser }, { default: typeof IgnoreFactory }]
+  const [eslint, parser, ignore] = settled.map(
+    (r) => (r as PromiseFulfilledResult<unknown>).value,
+  ) as [
+    typeof import('eslint'),
+    LinterType.Parser & { default?: LinterType.Parser },
+    { default: typeof IgnoreFactory },
+  ]
   let plugin: Peers['plugin']
   try {
     plugin = await loadPlugin()
   } catch (error) {
     const name = missingPackage(error)
     if (name === undefined) throw error
-    throw new UsageError(`fanout's ESLint rules need the package ${name}, not installed here. Install it: npm install --save-dev ${name}`)
+    throw new UsageError(
+      `fanout's ESLint rules need the package ${name}, not installed here. Install it: npm install --save-dev ${name}`,
+    )
   }
   return { Linter: eslint.Linter, parser: parser.default ?? parser, ignore: ignore.default, plugin }
 }
@@ -117,7 +134,12 @@ export function savingFrom(data: Record<string, unknown> | undefined): string | 
   if (data === undefined) return undefined
   for (const [key, value] of Object.entries(data)) {
     if (!SAVING_KEY.test(key)) continue
-    const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : undefined
+    const n =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
+          ? Number(value)
+          : undefined
     if (n === undefined) {
       if (typeof value === 'string' && value.trim() !== '') return value.trim()
       continue
@@ -129,11 +151,17 @@ export function savingFrom(data: Record<string, unknown> | undefined): string | 
   return undefined
 }
 
-function reportStart(descriptor: Rule.ReportDescriptor): { line: number; column: number } | undefined {
-  const d = descriptor as { loc?: { start?: { line: number; column: number }; line?: number; column?: number }; node?: { loc?: { start: { line: number; column: number } } | null } }
+function reportStart(
+  descriptor: Rule.ReportDescriptor,
+): { line: number; column: number } | undefined {
+  const d = descriptor as {
+    loc?: { start?: { line: number; column: number }; line?: number; column?: number }
+    node?: { loc?: { start: { line: number; column: number } } | null }
+  }
   if (d.loc !== undefined) {
     if (d.loc.start !== undefined) return d.loc.start
-    if (typeof d.loc.line === 'number' && typeof d.loc.column === 'number') return { line: d.loc.line, column: d.loc.column }
+    if (typeof d.loc.line === 'number' && typeof d.loc.column === 'number')
+      return { line: d.loc.line, column: d.loc.column }
   }
   return d.node?.loc?.start
 }
@@ -171,21 +199,30 @@ export interface Engine {
 
 /** One Linter and one flat config, for every file of the run. */
 function createEngine(peers: Peers, only: readonly string[] | undefined, root: string): Engine {
-  const recommended = (peers.plugin.configs.recommended.rules ?? {}) as Record<string, LinterType.RuleEntry>
+  const recommended = (peers.plugin.configs.recommended.rules ?? {}) as Record<
+    string,
+    LinterType.RuleEntry
+  >
   const available = peers.plugin.rules ?? {}
   const rules: Record<string, LinterType.RuleEntry> = {}
   if (only === undefined) {
-    for (const [id, entry] of Object.entries(recommended)) if (available[id.replace(/^fanout\//, '')] !== undefined) rules[id] = entry
+    for (const [id, entry] of Object.entries(recommended))
+      if (available[id.replace(/^fanout\//, '')] !== undefined) rules[id] = entry
   } else {
     for (const name of only) {
       const entry = recommended[`fanout/${name}`]
-      const off = entry === undefined || entry === 'off' || entry === 0 || (Array.isArray(entry) && (entry[0] === 'off' || entry[0] === 0))
+      const off =
+        entry === undefined ||
+        entry === 'off' ||
+        entry === 0 ||
+        (Array.isArray(entry) && (entry[0] === 'off' || entry[0] === 0))
       rules[`fanout/${name}`] = off ? 'warn' : entry
     }
   }
   const data: DataByPosition = new Map()
   const wrapped: Record<string, Rule.RuleModule> = {}
-  for (const [name, rule] of Object.entries(available)) wrapped[name] = recording(`fanout/${name}`, rule as Rule.RuleModule, data)
+  for (const [name, rule] of Object.entries(available))
+    wrapped[name] = recording(`fanout/${name}`, rule as Rule.RuleModule, data)
   const ours = new Set(Object.keys(rules))
 
   const config: LinterType.Config[] = [
@@ -204,7 +241,11 @@ function createEngine(peers: Peers, only: readonly string[] | undefined, root: s
       plugins: { fanout: { ...peers.plugin, rules: wrapped } },
       rules,
     },
-    { name: 'fanout-lint/jsx', files: ['**/*.{jsx,tsx}'], languageOptions: { parserOptions: { ecmaFeatures: { jsx: true } } } },
+    {
+      name: 'fanout-lint/jsx',
+      files: ['**/*.{jsx,tsx}'],
+      languageOptions: { parserOptions: { ecmaFeatures: { jsx: true } } },
+    },
   ]
   // Absolute filenames under the filesystem root, so files outside the working directory match too.
   const linter = new peers.Linter({ configType: 'flat', cwd: root })
@@ -212,9 +253,13 @@ function createEngine(peers: Peers, only: readonly string[] | undefined, root: s
   const keep = (m: LinterType.LintMessage): boolean =>
     m.fatal === true || (m.ruleId !== null ? ours.has(m.ruleId) : m.message.includes('fanout/'))
 
-  const findings = (messages: readonly LinterType.LintMessage[], fix: Finding['fix'] | undefined): Finding[] =>
+  const findings = (
+    messages: readonly LinterType.LintMessage[],
+    fix: Finding['fix'] | undefined,
+  ): Finding[] =>
     messages.filter(keep).map((m) => {
-      const recorded = m.ruleId === null ? undefined : data.get(m.ruleId)?.get(`${m.line}:${m.column}`)?.shift()
+      const recorded =
+        m.ruleId === null ? undefined : data.get(m.ruleId)?.get(`${m.line}:${m.column}`)?.shift()
       return {
         ruleId: m.ruleId,
         severity: (m.severity === 2 ? 2 : 1) as Severity,
@@ -234,14 +279,19 @@ function createEngine(peers: Peers, only: readonly string[] | undefined, root: s
     lint(text, filename, fix) {
       data.clear()
       const first = findings(linter.verify(text, config, { filename }), undefined)
-      if (!fix || !first.some((f) => f.fix === 'available')) return { findings: first, output: text, fixed: false }
+      if (!fix || !first.some((f) => f.fix === 'available'))
+        return { findings: first, output: text, fixed: false }
       data.clear()
       const report = linter.verifyAndFix(text, config, { filename, fix: true })
       const left = findings(report.messages, undefined)
       if (!report.fixed) return { findings: left, output: text, fixed: false }
       // The fixable findings of the first pass that are gone now were fixed (lines may have moved).
       const stillThere = new Map<string, number>()
-      for (const f of left) stillThere.set(`${f.ruleId}\0${f.message}`, (stillThere.get(`${f.ruleId}\0${f.message}`) ?? 0) + 1)
+      for (const f of left)
+        stillThere.set(
+          `${f.ruleId}\0${f.message}`,
+          (stillThere.get(`${f.ruleId}\0${f.message}`) ?? 0) + 1,
+        )
       const applied: Finding[] = []
       for (const f of first) {
         if (f.fix !== 'available') continue
@@ -283,7 +333,8 @@ function parseOptions(argv: readonly string[], io: LintIo): Options {
     allowPositionals: true,
   })
   const format = values.format ?? 'text'
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}".`)
+  if (format !== 'text' && format !== 'json')
+    throw new UsageError(`--format must be text or json, got "${format}".`)
   return {
     paths: positionals.length === 0 ? ['.'] : positionals,
     fix: values.fix === true,
@@ -301,20 +352,32 @@ function isTestFile(path: string): boolean {
 }
 
 /** The `fanout lint` command. Returns the exit code: 0 no findings, 1 findings, 2 usage error. */
-export async function runLint(argv: readonly string[], io: LintIo, deps: LintDeps = {}): Promise<number> {
+export async function runLint(
+  argv: readonly string[],
+  io: LintIo,
+  deps: LintDeps = {},
+): Promise<number> {
   try {
     const options = parseOptions(argv, io)
     if (options.help) {
       io.out(LINT_HELP)
       return 0
     }
-    const peers = await loadPeers(deps.importPeer ?? ((specifier) => import(specifier)), deps.loadPlugin ?? (async () => (await import('../eslint/index.js')).default))
+    const peers = await loadPeers(
+      deps.importPeer ?? ((specifier) => import(specifier)),
+      deps.loadPlugin ?? (async () => (await import('../eslint/index.js')).default),
+    )
     if (options.rules !== undefined) {
       const known = Object.keys(peers.plugin.rules ?? {})
       const unknown = options.rules.filter((name) => !known.includes(name))
-      if (unknown.length > 0) throw new UsageError(`unknown rule ${unknown.map((n) => `"${n}"`).join(', ')}. Known rules: ${known.join(', ')}.`)
+      if (unknown.length > 0)
+        throw new UsageError(
+          `unknown rule ${unknown.map((n) => `"${n}"`).join(', ')}. Known rules: ${known.join(', ')}.`,
+        )
     }
-    const files = (await findFiles(options.paths, io.cwd, peers.ignore)).filter((file) => options.includeTests || !isTestFile(file))
+    const files = (await findFiles(options.paths, io.cwd, peers.ignore)).filter(
+      (file) => options.includeTests || !isTestFile(file),
+    )
     const engine = createEngine(peers, options.rules, parsePath(io.cwd).root)
     const results: FileResult[] = []
     for (const file of files) {
@@ -328,17 +391,27 @@ export async function runLint(argv: readonly string[], io: LintIo, deps: LintDep
       }
       const linted = engine.lint(text, file, options.fix)
       if (linted.fixed) await writeFile(file, linted.output)
-      if (linted.findings.length > 0 || linted.fixed) results.push({ path, source: linted.output, fixed: linted.fixed, findings: linted.findings })
+      if (linted.findings.length > 0 || linted.fixed)
+        results.push({
+          path,
+          source: linted.output,
+          fixed: linted.fixed,
+          findings: linted.findings,
+        })
     }
     if (options.format === 'json') io.out(formatJson(results, files.length))
     else {
-      if (files.length === 0) io.err(`fanout lint: no ${EXTENSIONS.join(' ')} files under ${options.paths.join(', ')}.`)
+      if (files.length === 0)
+        io.err(`fanout lint: no ${EXTENSIONS.join(' ')} files under ${options.paths.join(', ')}.`)
       for (const line of formatText(results, files.length, options.color)) io.out(line)
     }
     return results.some((file) => remaining(file).length > 0) ? 1 : 0
   } catch (error) {
     if (error instanceof UsageError || error instanceof PathError) {
-      const hint = error instanceof PathError || /^lint needs|ESLint rules need/.test((error as Error).message) ? '' : ' Run "fanout lint --help" for the options.'
+      const hint =
+        error instanceof PathError || /^lint needs|ESLint rules need/.test((error as Error).message)
+          ? ''
+          : ' Run "fanout lint --help" for the options.'
       io.err(`fanout lint: ${(error as Error).message}${hint}`)
       return 2
     }

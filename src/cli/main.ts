@@ -28,7 +28,9 @@ Run "fanout <command> --help" for a command's options.`
 
 /** fanout's version, from its package.json: two levels up from both src/cli and dist/cli. */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version?: unknown
+  }
   return String(pkg.version)
 }
 
@@ -52,18 +54,34 @@ async function loadDemo(): Promise<typeof RunDemo> {
   } catch (error) {
     const missing = missingPackage(error)
     if (missing !== undefined) {
-      throw new UsageError(`the demo needs the optional peer dependencies undici and lru-cache (missing: ${missing}). Install them: npm install undici@7 lru-cache@11`)
+      throw new UsageError(
+        `the demo needs the optional peer dependencies undici and lru-cache (missing: ${missing}). Install them: npm install undici@7 lru-cache@11`,
+      )
     }
     throw error
   }
 }
 
-
-function number(name: string, raw: string | undefined, min: number, max: number, integer: boolean, fallback: number): number {
+function number(
+  name: string,
+  raw: string | undefined,
+  min: number,
+  max: number,
+  integer: boolean,
+  fallback: number,
+): number {
   if (raw === undefined) return fallback
   const value = Number(raw)
-  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}".`)
+  if (
+    raw.trim() === '' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw new UsageError(
+      `--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}".`,
+    )
   }
   return value
 }
@@ -103,7 +121,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   if (command === 'demo') return demo(rest, io)
   if (command === 'lint') {
     const { runLint } = await import('./lint.js')
-    return await runLint(rest, { out: io.out, err: io.err, cwd: io.cwd ?? process.cwd(), isTTY: io.isTTY, env: io.env })
+    return await runLint(rest, {
+      out: io.out,
+      err: io.err,
+      cwd: io.cwd ?? process.cwd(),
+      isTTY: io.isTTY,
+      env: io.env,
+    })
   }
   const guess = closest(command, command.startsWith('-') ? ['--help', '--version'] : COMMANDS)
   io.err(
@@ -116,7 +140,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 /** `fanout demo`: exit 0, or 2 with a one-line message for a usage error (as `fanout lint` does). */
 async function demo(argv: readonly string[], io: Io): Promise<number> {
   try {
-    const { values } = parseCommandArgs({ args: [...argv], options: DEMO_OPTIONS, strict: true, allowPositionals: false })
+    const { values } = parseCommandArgs({
+      args: [...argv],
+      options: DEMO_OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    })
     if (values.help === true) {
       io.out(DEMO_HELP)
       return 0
@@ -151,7 +180,9 @@ async function demo(argv: readonly string[], io: Io): Promise<number> {
     return 0
   } catch (error) {
     if (!(error instanceof UsageError)) throw error
-    const hint = /needs the optional peer/.test(error.message) ? '' : ' Run "fanout demo --help" for the options.'
+    const hint = /needs the optional peer/.test(error.message)
+      ? ''
+      : ' Run "fanout demo --help" for the options.'
     io.err(`fanout demo: ${error.message}${hint}`)
     return 2
   }
@@ -170,7 +201,8 @@ function isEntry(): boolean {
 if (isEntry()) {
   main(process.argv.slice(2), {
     out: (line) => process.stdout.write(`${line}\n`),
-    err: (text) => process.stderr.write(text.endsWith('\x1b[2K') || text.startsWith('\r') ? text : `${text}\n`),
+    err: (text) =>
+      process.stderr.write(text.endsWith('\x1b[2K') || text.startsWith('\r') ? text : `${text}\n`),
     isTTY: process.stdout.isTTY === true && process.stderr.isTTY === true,
     env: process.env,
   }).then(
@@ -178,7 +210,9 @@ if (isEntry()) {
       process.exitCode = code
     },
     (error: unknown) => {
-      process.stderr.write(`fanout: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+      process.stderr.write(
+        `fanout: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      )
       process.exitCode = 1
     },
   )

@@ -14,7 +14,9 @@ type Options = NonNullable<ParseArgsConfig['options']>
  * what to pass: an unknown option gets the closest known one ("did you mean"), an option missing
  * its value says so, a stray argument is named.
  */
-export function parseCommandArgs<T extends ParseArgsConfig & { readonly strict: true; readonly options: Options }>(config: T): ReturnType<typeof parseArgs<T>> {
+export function parseCommandArgs<
+  T extends ParseArgsConfig & { readonly strict: true; readonly options: Options },
+>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
     return parseArgs(config)
   } catch (error) {
@@ -25,16 +27,26 @@ export function parseCommandArgs<T extends ParseArgsConfig & { readonly strict: 
 function usageErrorOf(error: unknown, options: Options): UsageError | undefined {
   const code = (error as { code?: unknown } | null)?.code
   const message = String((error as Error | null)?.message)
-  const flags = Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short === undefined ? [] : [`-${o.short}`])])
+  const flags = Object.entries(options).flatMap(([name, o]) => [
+    `--${name}`,
+    ...(o.short === undefined ? [] : [`-${o.short}`]),
+  ])
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const flag = /^Unknown option '([^']+)'/.exec(message)?.[1] ?? message
-    const guess = closest(flag.replace(/=.*$/, ''), flags.filter((f) => f.startsWith('--')))
-    return new UsageError(`unknown option "${flag}".${guess === undefined ? '' : ` Did you mean "${guess}"?`}`)
+    const guess = closest(
+      flag.replace(/=.*$/, ''),
+      flags.filter((f) => f.startsWith('--')),
+    )
+    return new UsageError(
+      `unknown option "${flag}".${guess === undefined ? '' : ` Did you mean "${guess}"?`}`,
+    )
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const flag = /^Option '(-[^ ']+)/.exec(message)?.[1] ?? '?'
     if (/does not take an argument/.test(message)) return new UsageError(`${flag} takes no value.`)
-    const dash = /ambiguous/.test(message) ? ` (a value starting with "-" is written ${flag}=-…)` : ''
+    const dash = /ambiguous/.test(message)
+      ? ` (a value starting with "-" is written ${flag}=-…)`
+      : ''
     return new UsageError(`${flag} needs a value${dash}.`)
   }
   if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
@@ -47,6 +59,13 @@ function usageErrorOf(error: unknown, options: Options): UsageError | undefined 
 /** The package an `import()` failed to find (an optional peer not installed), or undefined for any other failure. */
 export function missingPackage(error: unknown): string | undefined {
   if ((error as { code?: string } | null)?.code !== 'ERR_MODULE_NOT_FOUND') return undefined
-  const name = /Cannot find (?:package|module) '([^']+)'/.exec(String((error as Error).message))?.[1]
-  return name === undefined || name.startsWith('.') || name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name) ? undefined : name
+  const name = /Cannot find (?:package|module) '([^']+)'/.exec(
+    String((error as Error).message),
+  )?.[1]
+  return name === undefined ||
+    name.startsWith('.') ||
+    name.startsWith('/') ||
+    /^[A-Za-z]:[\\/]/.test(name)
+    ? undefined
+    : name
 }

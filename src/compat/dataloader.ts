@@ -66,14 +66,19 @@ function resolveHits(batch: Batch<unknown>): void {
 function isArrayLike(x: unknown): x is ArrayLike<unknown> {
   if (typeof x !== 'object' || x === null) return false
   const length = (x as { length?: unknown }).length
-  return typeof length === 'number' && (length === 0 || (length > 0 && Object.prototype.hasOwnProperty.call(x, length - 1)))
+  return (
+    typeof length === 'number' &&
+    (length === 0 || (length > 0 && Object.prototype.hasOwnProperty.call(x, length - 1)))
+  )
 }
 
-const CONTRACT = 'DataLoader must be constructed with a function which accepts Array<key> and returns Promise<Array<value>>, but '
+const CONTRACT =
+  'DataLoader must be constructed with a function which accepts Array<key> and returns Promise<Array<value>>, but '
 
 /** Options as DataLoader reads them: any value, property by property (`options && options.x`), own properties only (I10). */
 type Loose = Readonly<Record<string, unknown>> | null | undefined
-const read = (options: Loose, name: string): unknown => options && (Object.hasOwn(options, name) ? options[name] : undefined)
+const read = (options: Loose, name: string): unknown =>
+  options && (Object.hasOwn(options, name) ? options[name] : undefined)
 
 /** `'' + value`, which is what DataLoader's messages do (not String(): it differs for some objects). */
 const concat = (value: unknown): string => '' + (value as string)
@@ -100,11 +105,13 @@ class DataLoader<K, V, C = K> {
     this.#maxBatchSize = validMaxBatchSize(opts)
     this.#batchScheduleFn = validBatchScheduleFn(opts)
     const cacheKeyFn = read(opts, 'cacheKeyFn')
-    if (cacheKeyFn !== undefined && typeof cacheKeyFn !== 'function') throw new TypeError('cacheKeyFn must be a function: ' + concat(cacheKeyFn))
+    if (cacheKeyFn !== undefined && typeof cacheKeyFn !== 'function')
+      throw new TypeError('cacheKeyFn must be a function: ' + concat(cacheKeyFn))
     this.#cacheKeyFn = cacheKeyFn as ((key: K) => C) | undefined
     const cacheMap = validCacheMap(opts)
     this.#bounded = cacheMap === undefined
-    this.#cacheMap = cacheMap === undefined ? new Map() : (cacheMap as CacheMap<unknown, Promise<V>> | null)
+    this.#cacheMap =
+      cacheMap === undefined ? new Map() : (cacheMap as CacheMap<unknown, Promise<V>> | null)
     const name = read(opts, 'name')
     this.name = name ? (name as string) : null
   }
@@ -112,7 +119,9 @@ class DataLoader<K, V, C = K> {
   /** Loads a key: a promise of its value, from the next batch (or the cache). */
   load(key: K): Promise<V> {
     if (key === null || key === undefined) {
-      throw new TypeError('The loader.load() function must be called with a value, but got: ' + String(key) + '.')
+      throw new TypeError(
+        'The loader.load() function must be called with a value, but got: ' + String(key) + '.',
+      )
     }
     const batch = this.#currentBatch()
     const cacheMap = this.#cacheMap
@@ -144,17 +153,23 @@ class DataLoader<K, V, C = K> {
   /** Loads many keys: an array with each key's value, or its Error in its place (never rejects). */
   loadMany(keys: ArrayLike<K>): Promise<Array<V | Error>> {
     if (!isArrayLike(keys)) {
-      throw new TypeError('The loader.loadMany() function must be called with Array<key> but got: ' + concat(keys) + '.')
+      throw new TypeError(
+        'The loader.loadMany() function must be called with Array<key> but got: ' +
+          concat(keys) +
+          '.',
+      )
     }
     const promises: Promise<V | Error>[] = []
-    for (let i = 0; i < keys.length; i++) promises.push(this.load(keys[i]!).catch(returnError as (error: unknown) => Error))
+    for (let i = 0; i < keys.length; i++)
+      promises.push(this.load(keys[i]!).catch(returnError as (error: unknown) => Error))
     return Promise.all(promises)
   }
 
   /** Clears `key` from the cache, if there. Returns the loader. */
   clear(key: K): this {
     const cacheMap = this.#cacheMap
-    if (cacheMap) cacheMap.delete(this.#cacheKeyFn === undefined ? key : this.#cacheKeyFn.call(this, key))
+    if (cacheMap)
+      cacheMap.delete(this.#cacheKeyFn === undefined ? key : this.#cacheKeyFn.call(this, key))
     return this
   }
 
@@ -189,7 +204,8 @@ class DataLoader<K, V, C = K> {
   /** The batch collecting loads, or a new one (its dispatch scheduled) when it is sent or full. */
   #currentBatch(): Batch<K> {
     const existing = this.#batch
-    if (existing !== null && !existing.dispatched && existing.keys.length < this.#maxBatchSize) return existing
+    if (existing !== null && !existing.dispatched && existing.keys.length < this.#maxBatchSize)
+      return existing
     const batch = new Batch<K>()
     this.#batch = batch
     this.#batchScheduleFn.call(this, () => this.#dispatch(batch))
@@ -207,37 +223,49 @@ class DataLoader<K, V, C = K> {
     try {
       batchPromise = this.#batchLoadFn.call(this, batch.keys)
     } catch (error) {
-      this.#failed(batch, new TypeError(CONTRACT + 'the function errored synchronously: ' + String(error) + '.'))
+      this.#failed(
+        batch,
+        new TypeError(CONTRACT + 'the function errored synchronously: ' + String(error) + '.'),
+      )
       return
     }
     if (!batchPromise || typeof (batchPromise as PromiseLike<unknown>).then !== 'function') {
-      this.#failed(batch, new TypeError(CONTRACT + 'the function did not return a Promise: ' + String(batchPromise) + '.'))
+      this.#failed(
+        batch,
+        new TypeError(
+          CONTRACT + 'the function did not return a Promise: ' + String(batchPromise) + '.',
+        ),
+      )
       return
     }
     // `.then(…).catch(…)` as DataLoader chains it, so failures arrive on the same microtask.
-    ;((batchPromise as PromiseLike<unknown>).then((values) => {
-      if (!isArrayLike(values)) {
-        throw new TypeError(CONTRACT + 'the function did not return a Promise of an Array: ' + String(values) + '.')
-      }
-      if (values.length !== batch.keys.length) {
-        throw new TypeError(
-          CONTRACT +
-            'the function did not return a Promise of an Array of the same length as the Array of keys.' +
-            '\n\nKeys:\n' +
-            String(batch.keys) +
-            '\n\nValues:\n' +
-            String(values),
-        )
-      }
-      // Cache hits settle in the same microtask as the fresh values, just before them.
-      resolveHits(batch)
-      const { resolves, rejects } = batch
-      for (let i = 0; i < resolves.length; i++) {
-        const value = values[i]
-        if (value instanceof Error) rejects[i]!(value)
-        else resolves[i]!(value)
-      }
-    }) as Promise<void>).catch((error: unknown) => this.#failed(batch, error))
+    ;(
+      (batchPromise as PromiseLike<unknown>).then((values) => {
+        if (!isArrayLike(values)) {
+          throw new TypeError(
+            CONTRACT + 'the function did not return a Promise of an Array: ' + String(values) + '.',
+          )
+        }
+        if (values.length !== batch.keys.length) {
+          throw new TypeError(
+            CONTRACT +
+              'the function did not return a Promise of an Array of the same length as the Array of keys.' +
+              '\n\nKeys:\n' +
+              String(batch.keys) +
+              '\n\nValues:\n' +
+              String(values),
+          )
+        }
+        // Cache hits settle in the same microtask as the fresh values, just before them.
+        resolveHits(batch)
+        const { resolves, rejects } = batch
+        for (let i = 0; i < resolves.length; i++) {
+          const value = values[i]
+          if (value instanceof Error) rejects[i]!(value)
+          else resolves[i]!(value)
+        }
+      }) as Promise<void>
+    ).catch((error: unknown) => this.#failed(batch, error))
   }
 
   /** The whole batch failed: its keys are not cached (cleared through `this.clear`) and all reject. */
@@ -259,14 +287,16 @@ function validMaxBatchSize(options: Loose): number {
   if (!(!options || read(options, 'batch') !== false)) return 1
   const maxBatchSize = read(options, 'maxBatchSize')
   if (maxBatchSize === undefined) return Infinity
-  if (typeof maxBatchSize !== 'number' || maxBatchSize < 1) throw new TypeError('maxBatchSize must be a positive number: ' + concat(maxBatchSize))
+  if (typeof maxBatchSize !== 'number' || maxBatchSize < 1)
+    throw new TypeError('maxBatchSize must be a positive number: ' + concat(maxBatchSize))
   return maxBatchSize
 }
 
 function validBatchScheduleFn(options: Loose): (callback: () => void) => void {
   const batchScheduleFn = read(options, 'batchScheduleFn')
   if (batchScheduleFn === undefined) return afterTick
-  if (typeof batchScheduleFn !== 'function') throw new TypeError('batchScheduleFn must be a function: ' + concat(batchScheduleFn))
+  if (typeof batchScheduleFn !== 'function')
+    throw new TypeError('batchScheduleFn must be a function: ' + concat(batchScheduleFn))
   return batchScheduleFn as (callback: () => void) => void
 }
 
@@ -276,8 +306,14 @@ function validCacheMap(options: Loose): unknown {
   const cacheMap = read(options, 'cacheMap')
   if (cacheMap === undefined) return undefined
   if (cacheMap !== null) {
-    const missing = ['get', 'set', 'delete', 'clear'].filter((method) => cacheMap && (!hasField(Object(cacheMap), method) || typeof (cacheMap as Record<string, unknown>)[method] !== 'function'))
-    if (missing.length !== 0) throw new TypeError('Custom cacheMap missing methods: ' + missing.join(', '))
+    const missing = ['get', 'set', 'delete', 'clear'].filter(
+      (method) =>
+        cacheMap &&
+        (!hasField(Object(cacheMap), method) ||
+          typeof (cacheMap as Record<string, unknown>)[method] !== 'function'),
+    )
+    if (missing.length !== 0)
+      throw new TypeError('Custom cacheMap missing methods: ' + missing.join(', '))
   }
   return cacheMap
 }

@@ -22,8 +22,14 @@ export interface LimitFunction {
   /** Discards waiting calls (rejects them with an AbortError when `rejectOnClear` is set). */
   clearQueue: () => void
   /** `Promise.all` of `limit(mapper, item, index)` over the iterable. */
-  map<Input, ReturnType>(iterable: Iterable<Input>, mapper: (input: Input, index: number) => PromiseLike<ReturnType> | ReturnType): Promise<ReturnType[]>
-  <Arguments extends unknown[], ReturnType>(fn: (...args: Arguments) => PromiseLike<ReturnType> | ReturnType, ...args: Arguments): Promise<ReturnType>
+  map<Input, ReturnType>(
+    iterable: Iterable<Input>,
+    mapper: (input: Input, index: number) => PromiseLike<ReturnType> | ReturnType,
+  ): Promise<ReturnType[]>
+  <Arguments extends unknown[], ReturnType>(
+    fn: (...args: Arguments) => PromiseLike<ReturnType> | ReturnType,
+    ...args: Arguments
+  ): Promise<ReturnType>
 }
 
 export interface Options {
@@ -34,7 +40,10 @@ export interface Options {
 const MAX_QUEUE = 10_000_000
 
 function validateConcurrency(concurrency: unknown): asserts concurrency is number {
-  if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && (concurrency as number) > 0)) {
+  if (!(
+    (Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) &&
+    (concurrency as number) > 0
+  )) {
     throw new TypeError('Expected `concurrency` to be a number from 1 and up')
   }
 }
@@ -45,7 +54,10 @@ type AnyFn = (...args: never[]) => unknown
 
 // One shared executor: `new Promise(capture)` hands its resolving functions over here instead of
 // to a closure allocated per call (the executor runs synchronously, so this cannot interleave).
-const captured: { resolve: ((value: unknown) => void) | undefined; reject: ((reason: unknown) => void) | undefined } = { resolve: undefined, reject: undefined }
+const captured: {
+  resolve: ((value: unknown) => void) | undefined
+  reject: ((reason: unknown) => void) | undefined
+} = { resolve: undefined, reject: undefined }
 const capture = (resolve: (value: unknown) => void, reject: (reason: unknown) => void): void => {
   captured.resolve = resolve
   captured.reject = reject
@@ -54,9 +66,11 @@ const capture = (resolve: (value: unknown) => void, reject: (reason: unknown) =>
 export default function pLimit(options: number | Options): LimitFunction {
   let concurrency: unknown = options
   let rejectOnClear: unknown = false
-  if (typeof options === 'object' && options !== null) ({ concurrency, rejectOnClear = false } = own(options))
+  if (typeof options === 'object' && options !== null)
+    ({ concurrency, rejectOnClear = false } = own(options))
   validateConcurrency(concurrency)
-  if (typeof rejectOnClear !== 'boolean') throw new TypeError('Expected `rejectOnClear` to be a boolean')
+  if (typeof rejectOnClear !== 'boolean')
+    throw new TypeError('Expected `rejectOnClear` to be a boolean')
   let limit: number = concurrency
 
   // A self-contained hot path (this is what p-limit users call hundreds of thousands of times):
@@ -67,8 +81,13 @@ export default function pLimit(options: number | Options): LimitFunction {
   let size = 0
   let active = 0
 
-  const push = (grant: (value: unknown) => void, reject: (reason: unknown) => void, job: unknown): void => {
-    if (size === MAX_QUEUE) throw new RangeError(`p-limit (fanout): more than ${MAX_QUEUE} calls are waiting`)
+  const push = (
+    grant: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+    job: unknown,
+  ): void => {
+    if (size === MAX_QUEUE)
+      throw new RangeError(`p-limit (fanout): more than ${MAX_QUEUE} calls are waiting`)
     const slots = ring.length / 3
     if (size === slots) {
       const next = new Array<unknown>(ring.length * 2)
@@ -119,7 +138,11 @@ export default function pLimit(options: number | Options): LimitFunction {
   const start = (fn: AnyFn, args: unknown[] | undefined): Promise<unknown> => {
     let result: Promise<unknown>
     try {
-      result = Promise.resolve(args === undefined ? (fn as () => unknown)() : (fn as (...a: unknown[]) => unknown)(...args))
+      result = Promise.resolve(
+        args === undefined
+          ? (fn as () => unknown)()
+          : (fn as (...a: unknown[]) => unknown)(...args),
+      )
     } catch (error) {
       result = Promise.reject(error)
     }
@@ -130,12 +153,16 @@ export default function pLimit(options: number | Options): LimitFunction {
   // made per call. `.then` is attached when the call is made, in the caller's async context,
   // which is where the function then runs (p-limit gets the same from its internal promise).
   const startPlain = (fn: unknown): Promise<unknown> => start(fn as AnyFn, undefined)
-  const startWithArgs = (job: unknown): Promise<unknown> => start((job as [AnyFn, unknown[]])[0], (job as [AnyFn, unknown[]])[1])
+  const startWithArgs = (job: unknown): Promise<unknown> =>
+    start((job as [AnyFn, unknown[]])[0], (job as [AnyFn, unknown[]])[1])
 
   const generator = function (fn: AnyFn): Promise<unknown> {
     // `arguments` rather than a rest parameter: no array is made for the common call without arguments.
     // eslint-disable-next-line prefer-rest-params
-    const job: unknown = arguments.length > 1 || typeof (fn as { then?: unknown }).then === 'function' ? [fn, Array.prototype.slice.call(arguments, 1)] : fn
+    const job: unknown =
+      arguments.length > 1 || typeof (fn as { then?: unknown }).then === 'function'
+        ? [fn, Array.prototype.slice.call(arguments, 1)]
+        : fn
     const handler = job === fn ? startPlain : startWithArgs
     if (active < limit && size === 0) {
       active++
@@ -175,7 +202,10 @@ export default function pLimit(options: number | Options): LimitFunction {
       },
     },
     map: {
-      async value<Input, R>(iterable: Iterable<Input>, mapper: (input: Input, index: number) => PromiseLike<R> | R): Promise<R[]> {
+      async value<Input, R>(
+        iterable: Iterable<Input>,
+        mapper: (input: Input, index: number) => PromiseLike<R> | R,
+      ): Promise<R[]> {
         const promises: Promise<R>[] = []
         try {
           Array.from(iterable, (value, index) => {
@@ -195,7 +225,10 @@ export default function pLimit(options: number | Options): LimitFunction {
 }
 
 /** p-limit's `limitFunction`: a function that runs `fn` through its own limiter. */
-export function limitFunction<A extends unknown[], R>(fn: (...args: A) => PromiseLike<R> | R, options: number | Options): ((...args: A) => Promise<R>) & { clearQueue: () => void } {
+export function limitFunction<A extends unknown[], R>(
+  fn: (...args: A) => PromiseLike<R> | R,
+  options: number | Options,
+): ((...args: A) => Promise<R>) & { clearQueue: () => void } {
   const limit = pLimit(options)
   const limited = (...args: A): Promise<R> => limit(() => fn(...args))
   Object.defineProperty(limited, 'clearQueue', { value: limit.clearQueue })

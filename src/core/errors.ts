@@ -69,7 +69,11 @@ export class InvalidArgumentError extends FanoutError {
 /** A per-attempt or per-task time limit elapsed. The call's signal was aborted with this error. */
 export class TimeoutError extends FanoutError {
   readonly timeoutMs: number
-  constructor(message: string, timeoutMs: number, code: 'FANOUT_TIMEOUT' | 'FANOUT_DEADLINE' = 'FANOUT_TIMEOUT') {
+  constructor(
+    message: string,
+    timeoutMs: number,
+    code: 'FANOUT_TIMEOUT' | 'FANOUT_DEADLINE' = 'FANOUT_TIMEOUT',
+  ) {
     super(code, message)
     this.name = 'TimeoutError'
     this.timeoutMs = timeoutMs
@@ -126,7 +130,11 @@ export class RetryBudgetError extends FanoutError {
   readonly attempts: number
   readonly status: number | undefined
   readonly retryAfterMs: number | undefined
-  constructor(message: string, cause: unknown, init: { attempts: number; status: number | undefined; retryAfterMs: number | undefined }) {
+  constructor(
+    message: string,
+    cause: unknown,
+    init: { attempts: number; status: number | undefined; retryAfterMs: number | undefined },
+  ) {
     super('FANOUT_RETRY_BUDGET', message, { cause })
     this.name = 'RetryBudgetError'
     this.attempts = init.attempts
@@ -143,7 +151,10 @@ export class CircuitOpenError extends FanoutError {
   /** Milliseconds from when this error was created until `retryAt`. */
   readonly retryAfterMs: number
   constructor(breaker: string, retryAt: number, retryAfterMs: number) {
-    super('FANOUT_CIRCUIT_OPEN', `Circuit "${breaker}" is open: calls are failing fast; it will let a trial call through in ${Math.ceil(retryAfterMs)} ms`)
+    super(
+      'FANOUT_CIRCUIT_OPEN',
+      `Circuit "${breaker}" is open: calls are failing fast; it will let a trial call through in ${Math.ceil(retryAfterMs)} ms`,
+    )
     this.name = 'CircuitOpenError'
     this.breaker = breaker
     this.retryAt = retryAt

@@ -8,7 +8,14 @@ import { DeadlineError, InvalidOptionError } from './errors.js'
 import { withTimeLimit } from './time-limit.js'
 import type { Recorder, TraceEvent } from './trace.js'
 import { noopRecorder } from './trace.js'
-import { checkFunction, checkKnownKeys, checkName, checkTimeOptions, show, snapshot } from './validate.js'
+import {
+  checkFunction,
+  checkKnownKeys,
+  checkName,
+  checkTimeOptions,
+  show,
+  snapshot,
+} from './validate.js'
 
 export interface ExecuteOptions {
   /** Cancels the call; it rejects with `signal.reason`. */
@@ -36,16 +43,26 @@ const KNOWN = ['signal', 'deadline', 'deadlineAt', 'clock', 'name', 'onEvent'] a
 export function execute<T>(call: Call<T>, options?: ExecuteOptions): Promise<T> {
   const opts = snapshot('execute()', options)
   checkKnownKeys('execute()', opts, KNOWN)
-  if (typeof call !== 'function') throw new InvalidOptionError(`execute(): expected a call (ctx) => Promise, got ${show(call)}.`)
+  if (typeof call !== 'function')
+    throw new InvalidOptionError(`execute(): expected a call (ctx) => Promise, got ${show(call)}.`)
   checkTimeOptions('execute()', opts)
   const clock = opts.clock ?? systemClock
   const name = opts.name === undefined ? 'call' : checkName('execute()', opts.name)
-  const onEvent = opts.onEvent === undefined ? undefined : checkFunction<(event: TraceEvent) => void>('execute()', 'onEvent', opts.onEvent, '(event) => void')
+  const onEvent =
+    opts.onEvent === undefined
+      ? undefined
+      : checkFunction<(event: TraceEvent) => void>(
+          'execute()',
+          'onEvent',
+          opts.onEvent,
+          '(event) => void',
+        )
   const start = clock.now()
   let deadlineAt = opts.deadlineAt ?? Infinity
   if (opts.deadline !== undefined) deadlineAt = Math.min(deadlineAt, start + opts.deadline)
   if (opts.signal?.aborted) return Promise.reject(opts.signal.reason)
-  if (deadlineAt <= start) return Promise.reject(new DeadlineError(`"${name}": the deadline had already passed`, 0))
+  if (deadlineAt <= start)
+    return Promise.reject(new DeadlineError(`"${name}": the deadline had already passed`, 0))
 
   const trace: Recorder = onEvent === undefined ? noopRecorder : { enabled: true, emit: onEvent }
   const ms = deadlineAt - start

@@ -24,7 +24,11 @@ export function own<T extends object>(options: T | undefined): Partial<T> {
  * class's getter (a fetch `Response`'s `status`) counts, a polluted prototype does not.
  */
 export function hasField(value: object, key: string): boolean {
-  for (let o: object | null = value; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+  for (
+    let o: object | null = value;
+    o !== null && o !== Object.prototype;
+    o = Object.getPrototypeOf(o) as object | null
+  ) {
     if (Object.prototype.hasOwnProperty.call(o, key)) return true
   }
   return false

@@ -8,7 +8,13 @@ import { createHttpClient, type HttpClient } from '../http/index.js'
 import { mapLimit, renderWaterfall, type FlowTrace } from '../index.js'
 import { seededRandom } from '../core/random.js'
 import { fanoutPage, naivePage, sequentialPage, type LoadPage, type PageHttp } from './page.js'
-import { DEMO_TOKEN, PRODUCT_COUNT, startUpstreams, UPSTREAMS, type Upstreams } from './upstreams.js'
+import {
+  DEMO_TOKEN,
+  PRODUCT_COUNT,
+  startUpstreams,
+  UPSTREAMS,
+  type Upstreams,
+} from './upstreams.js'
 
 export interface DemoOptions {
   /** Page loads per way. Default 100. */
@@ -62,7 +68,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const seed = options.seed ?? 1
   const print = options.print ?? (() => {})
   const started = performance.now()
-  const upstreams = await startUpstreams({ seed, failureRate: options.failureRate ?? 0.02, latencyScale: options.latencyScale ?? 1 })
+  const upstreams = await startUpstreams({
+    seed,
+    failureRate: options.failureRate ?? 0.02,
+    latencyScale: options.latencyScale ?? 1,
+  })
   // One client for every way (the same keep-alive pools): only the orchestration differs, so the
   // client itself does not retry — the fanout way's retries are its policies'.
   const client = createHttpClient({ ssrf: { allow: ['loopback'] }, connections: 32, retry: false })
@@ -81,7 +91,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     await Promise.allSettled(WAYS.map((way) => pages[way]({ productId: 1, token: DEMO_TOKEN })))
     for (const way of WAYS) {
       upstreams.reset()
-      reports.push(await measure(way, pages[way], products, concurrency, upstreams, options.progress))
+      reports.push(
+        await measure(way, pages[way], products, concurrency, upstreams, options.progress),
+      )
     }
   } finally {
     options.progress?.(undefined)
@@ -89,7 +101,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     await upstreams.close()
   }
   const report: DemoReport = { ways: reports, seconds: (performance.now() - started) / 1000 }
-  for (const line of formatReport(report, { loads, concurrency, failureRate: options.failureRate ?? 0.02, seed, color: options.color ?? false, width: options.width ?? 60 })) print(line)
+  for (const line of formatReport(report, {
+    loads,
+    concurrency,
+    failureRate: options.failureRate ?? 0.02,
+    seed,
+    color: options.color ?? false,
+    width: options.width ?? 60,
+  }))
+    print(line)
   return report
 }
 
@@ -107,7 +127,14 @@ function countingFailures(client: HttpClient): PageHttp {
   }
 }
 
-async function measure(way: string, load: LoadPage, products: readonly number[], concurrency: number, upstreams: Upstreams, progress: DemoOptions['progress']): Promise<WayReport> {
+async function measure(
+  way: string,
+  load: LoadPage,
+  products: readonly number[],
+  concurrency: number,
+  upstreams: Upstreams,
+  progress: DemoOptions['progress'],
+): Promise<WayReport> {
   const times: number[] = []
   const traces: FlowTrace[] = []
   let surfaced = 0
@@ -122,7 +149,9 @@ async function measure(way: string, load: LoadPage, products: readonly number[],
       let trace: FlowTrace | undefined
       const calls = { failedCalls: 0 }
       try {
-        await currentLoad.run(calls, () => load({ productId, token: DEMO_TOKEN }, (t) => (trace = t)))
+        await currentLoad.run(calls, () =>
+          load({ productId, token: DEMO_TOKEN }, (t) => (trace = t)),
+        )
         times.push(performance.now() - start)
         if (trace !== undefined) traces.push(trace)
         absorbed += calls.failedCalls
@@ -153,7 +182,11 @@ async function measure(way: string, load: LoadPage, products: readonly number[],
     upstreamErrors,
     surfaced,
     absorbed,
-    typical: traces.reduce<FlowTrace | undefined>((best, t) => (best === undefined || Math.abs(t.duration - p50) < Math.abs(best.duration - p50) ? t : best), undefined),
+    typical: traces.reduce<FlowTrace | undefined>(
+      (best, t) =>
+        best === undefined || Math.abs(t.duration - p50) < Math.abs(best.duration - p50) ? t : best,
+      undefined,
+    ),
   }
 }
 
@@ -173,8 +206,12 @@ interface FormatOptions {
 
 export function formatReport(report: DemoReport, o: FormatOptions): string[] {
   const lines: string[] = []
-  lines.push(`fanout demo — a product page over 6 simulated upstreams (auth, products, inventory, reviews, users with a batch endpoint and a rate limit, recommendations)`)
-  lines.push(`${o.loads} page loads per way, ${o.concurrency} at a time, ${(o.failureRate * 100).toFixed(1)} % of upstream answers a 5xx, 5 % in a slow tail, seed ${o.seed}`)
+  lines.push(
+    `fanout demo — a product page over 6 simulated upstreams (auth, products, inventory, reviews, users with a batch endpoint and a rate limit, recommendations)`,
+  )
+  lines.push(
+    `${o.loads} page loads per way, ${o.concurrency} at a time, ${(o.failureRate * 100).toFixed(1)} % of upstream answers a 5xx, 5 % in a slow tail, seed ${o.seed}`,
+  )
   for (const way of report.ways) {
     lines.push('')
     lines.push(`── ${way.way}: one typical load ──`)
@@ -182,10 +219,31 @@ export function formatReport(report: DemoReport, o: FormatOptions): string[] {
     else lines.push(...renderWaterfall(way.typical, { width: o.width, color: o.color }).split('\n'))
   }
   lines.push('')
-  const header = ['way', 'p50', 'p95', 'p99', 'upstream calls', '429s received', '5xx/429 answered', 'errors absorbed', 'pages failed']
-  const rows = report.ways.map((w) => [w.way, ms(w.p50), ms(w.p95), ms(w.p99), String(w.upstreamCalls), String(w.throttled), String(w.upstreamErrors), String(w.absorbed), `${w.surfaced} of ${w.loads}`])
+  const header = [
+    'way',
+    'p50',
+    'p95',
+    'p99',
+    'upstream calls',
+    '429s received',
+    '5xx/429 answered',
+    'errors absorbed',
+    'pages failed',
+  ]
+  const rows = report.ways.map((w) => [
+    w.way,
+    ms(w.p50),
+    ms(w.p95),
+    ms(w.p99),
+    String(w.upstreamCalls),
+    String(w.throttled),
+    String(w.upstreamErrors),
+    String(w.absorbed),
+    `${w.surfaced} of ${w.loads}`,
+  ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
   lines.push(line(header))
   lines.push(widths.map((w) => '─'.repeat(w)).join('  '))
   for (const row of rows) lines.push(line(row))
@@ -197,7 +255,9 @@ export function formatReport(report: DemoReport, o: FormatOptions): string[] {
         `${fan.upstreamCalls} upstream calls vs ${naive.upstreamCalls} (batching and caching); ${fan.throttled} 429s received, ${fan.surfaced} page loads failed.`,
     )
   }
-  lines.push('errors absorbed: failed upstream calls in page loads that still rendered (retried, or an optional part fell back); pages failed: loads whose error reached the visitor.')
+  lines.push(
+    'errors absorbed: failed upstream calls in page loads that still rendered (retried, or an optional part fell back); pages failed: loads whose error reached the visitor.',
+  )
   lines.push(`(${report.seconds.toFixed(1)} s in all)`)
   return lines
 }
@@ -207,10 +267,14 @@ export function formatReport(report: DemoReport, o: FormatOptions): string[] {
  * no p50 (a ratio of it would print NaN×).
  */
 export function compareP50(fan: WayReport, other: WayReport): string {
-  if (Number.isNaN(other.p50)) return `p50 not comparable with ${other.way} (all ${other.loads} of its loads failed)`
-  if (Number.isNaN(fan.p50)) return `p50 not comparable with ${other.way} (all ${fan.loads} of fanout's loads failed)`
+  if (Number.isNaN(other.p50))
+    return `p50 not comparable with ${other.way} (all ${other.loads} of its loads failed)`
+  if (Number.isNaN(fan.p50))
+    return `p50 not comparable with ${other.way} (all ${fan.loads} of fanout's loads failed)`
   const ratio = other.p50 / fan.p50
-  return ratio >= 1 ? `p50 ${ratio.toFixed(1)}× faster than ${other.way}` : `p50 ${(1 / ratio).toFixed(1)}× slower than ${other.way}`
+  return ratio >= 1
+    ? `p50 ${ratio.toFixed(1)}× faster than ${other.way}`
+    : `p50 ${(1 / ratio).toFixed(1)}× slower than ${other.way}`
 }
 
 const ms = (x: number): string => (Number.isNaN(x) ? '—' : `${x.toFixed(0)} ms`)

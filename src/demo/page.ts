@@ -12,14 +12,33 @@
  * The two hand-written ways are what such code usually looks like: no retries and no fallbacks,
  * so any failed call fails the page.
  */
-import { cached, flow, hedge, limit, Loader, pipe, rateLimit, retry, retryBudget, execute, type FlowTrace } from '../index.js'
+import {
+  cached,
+  flow,
+  hedge,
+  limit,
+  Loader,
+  pipe,
+  rateLimit,
+  retry,
+  retryBudget,
+  execute,
+  type FlowTrace,
+} from '../index.js'
 import { memoryCacheStore } from '../stores/cache.js'
 import { traced, type TraceRecorder } from './record.js'
 import type { Product, Profile, Review, UpstreamUrls } from './upstreams.js'
 
 /** The part of fanout's HTTP client the page uses. */
 export interface PageHttp {
-  json<T = unknown>(url: string, options?: { readonly headers?: Readonly<Record<string, string>>; readonly signal?: AbortSignal; readonly deadlineAt?: number }): Promise<T>
+  json<T = unknown>(
+    url: string,
+    options?: {
+      readonly headers?: Readonly<Record<string, string>>
+      readonly signal?: AbortSignal
+      readonly deadlineAt?: number
+    },
+  ): Promise<T>
 }
 
 export interface PageView {
@@ -47,54 +66,113 @@ const PLAN = ['auth', 'product', 'stock', 'reviews', 'authors', 'recommendations
 
 export function sequentialPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
   return (input, onTrace = () => {}) =>
-    traced('sequential', PLAN, async (rec) => {
-      const headers = { authorization: `Bearer ${input.token}` }
-      await rec.step('auth', () => http.json(`${urls.auth}/session`, { headers }), { gate: true })
-      const product = await rec.step('product', () => http.json<Product>(`${urls.products}/products/${input.productId}`), { after: ['auth'] })
-      const stock = await rec.step('stock', () => http.json<Stock>(`${urls.inventory}/stock/${input.productId}`), { after: ['product'] })
-      const { reviews } = await rec.step('reviews', () => http.json<{ reviews: Review[] }>(`${urls.reviews}/products/${input.productId}/reviews`), { after: ['stock'] })
-      const authors = await rec.step(
-        'authors',
-        async () => {
-          const names: string[] = []
-          // eslint-disable-next-line fanout/no-await-in-loop-independent -- one call after another is what this way demonstrates
-          for (const review of reviews) names.push((await http.json<Profile>(`${urls.users}/users/${review.authorId}`)).name)
-          return names
-        },
-        { after: ['reviews'] },
-      )
-      const recs = await rec.step('recommendations', () => http.json<{ productIds: number[] }>(`${urls.recommendations}/recommendations?product=${input.productId}`), { after: ['authors'] })
-      return view(product, stock, reviews, authors, recs.productIds)
-    }, onTrace)
+    traced(
+      'sequential',
+      PLAN,
+      async (rec) => {
+        const headers = { authorization: `Bearer ${input.token}` }
+        await rec.step('auth', () => http.json(`${urls.auth}/session`, { headers }), { gate: true })
+        const product = await rec.step(
+          'product',
+          () => http.json<Product>(`${urls.products}/products/${input.productId}`),
+          { after: ['auth'] },
+        )
+        const stock = await rec.step(
+          'stock',
+          () => http.json<Stock>(`${urls.inventory}/stock/${input.productId}`),
+          { after: ['product'] },
+        )
+        const { reviews } = await rec.step(
+          'reviews',
+          () =>
+            http.json<{ reviews: Review[] }>(`${urls.reviews}/products/${input.productId}/reviews`),
+          { after: ['stock'] },
+        )
+        const authors = await rec.step(
+          'authors',
+          async () => {
+            const names: string[] = []
+            // eslint-disable-next-line fanout/no-await-in-loop-independent -- one call after another is what this way demonstrates
+            for (const review of reviews)
+              names.push((await http.json<Profile>(`${urls.users}/users/${review.authorId}`)).name)
+            return names
+          },
+          { after: ['reviews'] },
+        )
+        const recs = await rec.step(
+          'recommendations',
+          () =>
+            http.json<{ productIds: number[] }>(
+              `${urls.recommendations}/recommendations?product=${input.productId}`,
+            ),
+          { after: ['authors'] },
+        )
+        return view(product, stock, reviews, authors, recs.productIds)
+      },
+      onTrace,
+    )
 }
 
 // --- naive Promise.all ----------------------------------------------------------------------------
 
 export function naivePage(http: PageHttp, urls: UpstreamUrls): LoadPage {
   return (input, onTrace = () => {}) =>
-    traced('naive Promise.all', PLAN, async (rec: TraceRecorder) => {
-      const headers = { authorization: `Bearer ${input.token}` }
-      await rec.step('auth', () => http.json(`${urls.auth}/session`, { headers }), { gate: true })
-      const reviewsWithAuthors = rec
-        .step('reviews', () => http.json<{ reviews: Review[] }>(`${urls.reviews}/products/${input.productId}/reviews`))
-        .then(({ reviews }) =>
-          rec.step('authors', () => Promise.all(reviews.map((r) => http.json<Profile>(`${urls.users}/users/${r.authorId}`).then((p) => p.name))), { after: ['reviews'] }).then((names) => ({ reviews, names })),
-        )
-      const [product, stock, { reviews, names }, recs] = await Promise.all([
-        rec.step('product', () => http.json<Product>(`${urls.products}/products/${input.productId}`)),
-        rec.step('stock', () => http.json<Stock>(`${urls.inventory}/stock/${input.productId}`)),
-        reviewsWithAuthors,
-        rec.step('recommendations', () => http.json<{ productIds: number[] }>(`${urls.recommendations}/recommendations?product=${input.productId}`)),
-      ])
-      return view(product, stock, reviews, names, recs.productIds)
-    }, onTrace)
+    traced(
+      'naive Promise.all',
+      PLAN,
+      async (rec: TraceRecorder) => {
+        const headers = { authorization: `Bearer ${input.token}` }
+        await rec.step('auth', () => http.json(`${urls.auth}/session`, { headers }), { gate: true })
+        const reviewsWithAuthors = rec
+          .step('reviews', () =>
+            http.json<{ reviews: Review[] }>(`${urls.reviews}/products/${input.productId}/reviews`),
+          )
+          .then(({ reviews }) =>
+            rec
+              .step(
+                'authors',
+                () =>
+                  Promise.all(
+                    reviews.map((r) =>
+                      http.json<Profile>(`${urls.users}/users/${r.authorId}`).then((p) => p.name),
+                    ),
+                  ),
+                { after: ['reviews'] },
+              )
+              .then((names) => ({ reviews, names })),
+          )
+        const [product, stock, { reviews, names }, recs] = await Promise.all([
+          rec.step('product', () =>
+            http.json<Product>(`${urls.products}/products/${input.productId}`),
+          ),
+          rec.step('stock', () => http.json<Stock>(`${urls.inventory}/stock/${input.productId}`)),
+          reviewsWithAuthors,
+          rec.step('recommendations', () =>
+            http.json<{ productIds: number[] }>(
+              `${urls.recommendations}/recommendations?product=${input.productId}`,
+            ),
+          ),
+        ])
+        return view(product, stock, reviews, names, recs.productIds)
+      },
+      onTrace,
+    )
 }
 
-function view(product: Product, stock: Stock, reviews: readonly Review[] | null, authors: readonly string[] | null, recommendations: readonly number[] | null): PageView {
+function view(
+  product: Product,
+  stock: Stock,
+  reviews: readonly Review[] | null,
+  authors: readonly string[] | null,
+  recommendations: readonly number[] | null,
+): PageView {
   return {
     product,
     available: stock.available,
-    reviews: reviews === null || authors === null ? null : reviews.map((r, i) => ({ rating: r.rating, author: authors[i] ?? 'unknown' })),
+    reviews:
+      reviews === null || authors === null
+        ? null
+        : reviews.map((r, i) => ({ rating: r.rating, author: authors[i] ?? 'unknown' })),
     recommendations,
   }
 }
@@ -104,60 +182,130 @@ function view(product: Product, stock: Stock, reviews: readonly Review[] | null,
 export function fanoutPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
   // Retries for idempotent reads: 3 attempts, jittered backoff, Retry-After honoured, and a
   // budget so a struggling upstream is not hit by a retry storm.
-  const retries = retry({ maxAttempts: 3, baseDelay: 20, maxDelay: 400, budget: retryBudget({ maxTokens: 50, tokenRatio: 0.2 }) })
+  const retries = retry({
+    maxAttempts: 3,
+    baseDelay: 20,
+    maxDelay: 400,
+    budget: retryBudget({ maxTokens: 50, tokenRatio: 0.2 }),
+  })
   // At most 16 calls per upstream origin at once from this process.
-  const perOrigin = limit({ concurrency: 96, perKey: 16, key: (ctx) => ctx.task.split(':')[0]!, maxQueue: 5_000 })
+  const perOrigin = limit({
+    concurrency: 96,
+    perKey: 16,
+    key: (ctx) => ctx.task.split(':')[0]!,
+    maxQueue: 5_000,
+  })
   // Stay under the users service's limit instead of bouncing off it (adapts to 429s if they come).
   const usersRate = rateLimit({ rate: 100, per: 1_000, burst: 20, adaptive: true, maxWait: 2_000 })
 
   const store = memoryCacheStore({ maxEntries: 10_000 })
   const getProduct = cached(
     (id: number, { signal }) =>
-      execute(pipe(retries, hedge({ idempotent: true, delay: { percentile: 0.9, initial: 150 } }), perOrigin).wrap((ctx) => http.json<Product>(`${urls.products}/products/${id}`, { signal: ctx.signal })), {
-        name: 'products:get',
-        signal,
-      }),
+      execute(
+        pipe(
+          retries,
+          hedge({ idempotent: true, delay: { percentile: 0.9, initial: 150 } }),
+          perOrigin,
+        ).wrap((ctx) =>
+          http.json<Product>(`${urls.products}/products/${id}`, { signal: ctx.signal }),
+        ),
+        {
+          name: 'products:get',
+          signal,
+        },
+      ),
     { store, name: 'products', ttl: 30_000, staleWhileRevalidate: 60_000, scope: 'shared' },
   )
   // Public reviewer profiles: batched per tick into /users?ids=…, and cached.
   const profiles = new Loader(
     async (ids: readonly number[], { signal }) => {
-      const { users } = await execute(pipe(retries, usersRate, perOrigin).wrap((ctx) => http.json<{ users: Profile[] }>(`${urls.users}/users?ids=${ids.join(',')}`, { signal: ctx.signal })), {
-        name: 'users:batch',
-        signal,
-      })
+      const { users } = await execute(
+        pipe(retries, usersRate, perOrigin).wrap((ctx) =>
+          http.json<{ users: Profile[] }>(`${urls.users}/users?ids=${ids.join(',')}`, {
+            signal: ctx.signal,
+          }),
+        ),
+        {
+          name: 'users:batch',
+          signal,
+        },
+      )
       return users
     },
     { id: (user) => user.id, maxBatchSize: 100, name: 'profiles' },
   )
-  const getProfile = cached((id: number, { signal }) => profiles.load(id, { signal }), { store, name: 'profiles', ttl: 60_000, scope: 'shared' })
+  const getProfile = cached((id: number, { signal }) => profiles.load(id, { signal }), {
+    store,
+    name: 'profiles',
+    ttl: 60_000,
+    scope: 'shared',
+  })
 
   const page = flow<PageInput>('fanout')
-    .gate('auth', (_, ctx) => http.json(`${urls.auth}/session`, { headers: { authorization: `Bearer ${ctx.input.token}` }, signal: ctx.signal }), { timeout: 1_000 })
+    .gate(
+      'auth',
+      (_, ctx) =>
+        http.json(`${urls.auth}/session`, {
+          headers: { authorization: `Bearer ${ctx.input.token}` },
+          signal: ctx.signal,
+        }),
+      { timeout: 1_000 },
+    )
     .task('product', (_, ctx) => getProduct(ctx.input.productId, { signal: ctx.signal }))
-    .task('stock', (_, ctx) => http.json<Stock>(`${urls.inventory}/stock/${ctx.input.productId}`, { signal: ctx.signal }), { retry: { maxAttempts: 3, baseDelay: 20 }, policies: [perOrigin] })
-    .task('reviews', (_, ctx) => http.json<{ reviews: Review[] }>(`${urls.reviews}/products/${ctx.input.productId}/reviews`, { signal: ctx.signal }), {
-      retry: { maxAttempts: 2, baseDelay: 20 },
-      policies: [perOrigin],
-      fallback: null,
-    })
+    .task(
+      'stock',
+      (_, ctx) =>
+        http.json<Stock>(`${urls.inventory}/stock/${ctx.input.productId}`, { signal: ctx.signal }),
+      { retry: { maxAttempts: 3, baseDelay: 20 }, policies: [perOrigin] },
+    )
+    .task(
+      'reviews',
+      (_, ctx) =>
+        http.json<{ reviews: Review[] }>(
+          `${urls.reviews}/products/${ctx.input.productId}/reviews`,
+          { signal: ctx.signal },
+        ),
+      {
+        retry: { maxAttempts: 2, baseDelay: 20 },
+        policies: [perOrigin],
+        fallback: null,
+      },
+    )
     .task(
       'authors',
       async ($, ctx) => {
         const list = await $.reviews
         if (list === null) return null
-        return Promise.all(list.reviews.map((r) => getProfile(r.authorId, { signal: ctx.signal }).then((p) => p.name)))
+        return Promise.all(
+          list.reviews.map((r) =>
+            getProfile(r.authorId, { signal: ctx.signal }).then((p) => p.name),
+          ),
+        )
       },
       { fallback: null },
     )
-    .task('recommendations', (_, ctx) => http.json<{ productIds: number[] }>(`${urls.recommendations}/recommendations?product=${ctx.input.productId}`, { signal: ctx.signal }), {
-      timeout: 400,
-      policies: [perOrigin],
-      fallback: null,
-    })
+    .task(
+      'recommendations',
+      (_, ctx) =>
+        http.json<{ productIds: number[] }>(
+          `${urls.recommendations}/recommendations?product=${ctx.input.productId}`,
+          { signal: ctx.signal },
+        ),
+      {
+        timeout: 400,
+        policies: [perOrigin],
+        fallback: null,
+      },
+    )
 
   return async (input, onTrace) => {
     const r = await page.run(input, onTrace === undefined ? {} : { onTrace })
-    return view(r.product, r.stock, r.reviews?.reviews ?? null, r.authors, r.recommendations?.productIds ?? null)
+    return view(
+      r.product,
+      r.stock,
+      r.reviews?.reviews ?? null,
+      r.authors,
+      r.recommendations?.productIds ?? null,
+    )
   }
 }

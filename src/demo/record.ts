@@ -7,7 +7,13 @@
  * call every later call waits for, `after: [...]` for the calls whose completion the code awaited
  * before making this one.
  */
-import { criticalPath, type FlowTrace, type TaskStatus, type TaskTrace, type TaskWait } from '../index.js'
+import {
+  criticalPath,
+  type FlowTrace,
+  type TaskStatus,
+  type TaskTrace,
+  type TaskWait,
+} from '../index.js'
 
 export interface StepOptions {
   /** Every later non-gate step waits for this one (like a flow's gate). */
@@ -42,7 +48,14 @@ export class TraceRecorder {
   /** Runs `fn` as step `name` and records when it started and ended and how. */
   async step<T>(name: string, fn: () => Promise<T>, options: StepOptions = {}): Promise<T> {
     if (this.#steps.has(name)) throw new Error(`TraceRecorder: step "${name}" was already recorded`)
-    const step: Step = { name, gate: options.gate ?? false, after: options.after ?? [], startedAt: this.#now(), endedAt: undefined, status: 'aborted' }
+    const step: Step = {
+      name,
+      gate: options.gate ?? false,
+      after: options.after ?? [],
+      startedAt: this.#now(),
+      endedAt: undefined,
+      status: 'aborted',
+    }
     this.#steps.set(name, step)
     try {
       const value = await fn()
@@ -64,9 +77,20 @@ export class TraceRecorder {
     const gates = [...this.#steps.values()].filter((s) => s.gate)
     const tasks = names.map((name): TaskTrace => {
       const step = this.#steps.get(name)
-      if (step === undefined) return { name, gate: false, status: 'skipped', startedAt: undefined, endedAt: undefined, waits: [] }
+      if (step === undefined)
+        return {
+          name,
+          gate: false,
+          status: 'skipped',
+          startedAt: undefined,
+          endedAt: undefined,
+          waits: [],
+        }
       const waits: TaskWait[] = []
-      if (!step.gate) for (const g of gates) if (g.endedAt !== undefined) waits.push({ on: g.name, kind: 'gate', from: 0, to: g.endedAt })
+      if (!step.gate)
+        for (const g of gates)
+          if (g.endedAt !== undefined)
+            waits.push({ on: g.name, kind: 'gate', from: 0, to: g.endedAt })
       for (const dep of step.after) {
         const d = this.#steps.get(dep)
         if (d?.endedAt !== undefined) waits.push({ on: dep, kind: 'after', from: 0, to: d.endedAt })
@@ -81,7 +105,14 @@ export class TraceRecorder {
         ...(step.error !== undefined ? { error: step.error } : {}),
       }
     })
-    return { flow: this.#flow, status, duration: end, tasks, criticalPath: criticalPath(tasks), events: [] }
+    return {
+      flow: this.#flow,
+      status,
+      duration: end,
+      tasks,
+      criticalPath: criticalPath(tasks),
+      events: [],
+    }
   }
 
   #now(): number {
@@ -93,7 +124,12 @@ export class TraceRecorder {
  * Runs `body` with a fresh recorder and hands its trace to `onTrace` whatever the outcome, like a
  * flow's `run(input, { onTrace })`.
  */
-export async function traced<T>(flow: string, plan: readonly string[], body: (rec: TraceRecorder) => Promise<T>, onTrace: (trace: FlowTrace) => void): Promise<T> {
+export async function traced<T>(
+  flow: string,
+  plan: readonly string[],
+  body: (rec: TraceRecorder) => Promise<T>,
+  onTrace: (trace: FlowTrace) => void,
+): Promise<T> {
   const rec = new TraceRecorder(flow, plan)
   let value: T
   try {

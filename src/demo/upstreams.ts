@@ -12,12 +12,26 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net'
 import { seededRandom } from '../core/random.js'
 
-export const UPSTREAMS = ['auth', 'products', 'inventory', 'reviews', 'users', 'recommendations'] as const
+export const UPSTREAMS = [
+  'auth',
+  'products',
+  'inventory',
+  'reviews',
+  'users',
+  'recommendations',
+] as const
 export type Upstream = (typeof UPSTREAMS)[number]
 export type UpstreamUrls = Readonly<Record<Upstream, string>>
 
 /** Typical latency in ms of each upstream (the median of its distribution). */
-export const TYPICAL_MS: Readonly<Record<Upstream, number>> = { auth: 25, products: 45, inventory: 35, reviews: 55, users: 20, recommendations: 70 }
+export const TYPICAL_MS: Readonly<Record<Upstream, number>> = {
+  auth: 25,
+  products: 45,
+  inventory: 35,
+  reviews: 55,
+  users: 20,
+  recommendations: 70,
+}
 
 export const DEMO_TOKEN = 'demo-session-4b1d'
 export const PRODUCT_COUNT = 20
@@ -82,7 +96,11 @@ function product(id: number): Product {
   return { id, name: `Product ${id}`, priceCents: 999 + ((id * 3_733) % 40_000) }
 }
 function reviewsOf(id: number): Review[] {
-  return Array.from({ length: REVIEWS_PER_PRODUCT }, (_, i) => ({ id: `${id}-${i}`, authorId: 1 + ((id * 7 + i * 13) % USER_COUNT), rating: 1 + ((id + i) % 5) }))
+  return Array.from({ length: REVIEWS_PER_PRODUCT }, (_, i) => ({
+    id: `${id}-${i}`,
+    authorId: 1 + ((id * 7 + i * 13) % USER_COUNT),
+    rating: 1 + ((id + i) % 5),
+  }))
 }
 function profile(id: number): Profile {
   return { id, name: `Reviewer ${id}` }
@@ -94,7 +112,12 @@ const idIn = (text: string | undefined, max: number): number | undefined => {
 
 /** The answers; each a pure function of the request. */
 const ROUTES: Record<Upstream, (url: URL, req: IncomingMessage) => Reply> = {
-  auth: (url, req) => (url.pathname !== '/session' ? notFound : req.headers.authorization === `Bearer ${DEMO_TOKEN}` ? json({ userId: 7 }) : { status: 401, body: { error: 'bad session' } }),
+  auth: (url, req) =>
+    url.pathname !== '/session'
+      ? notFound
+      : req.headers.authorization === `Bearer ${DEMO_TOKEN}`
+        ? json({ userId: 7 })
+        : { status: 401, body: { error: 'bad session' } },
   products: (url) => {
     const id = idIn(/^\/products\/(\d+)$/.exec(url.pathname)?.[1], PRODUCT_COUNT)
     return id === undefined ? notFound : json(product(id))
@@ -118,7 +141,9 @@ const ROUTES: Record<Upstream, (url: URL, req: IncomingMessage) => Reply> = {
   },
   recommendations: (url) => {
     const id = idIn(url.searchParams.get('product') ?? undefined, PRODUCT_COUNT)
-    return id === undefined ? notFound : json({ productIds: [1, 2, 3].map((k) => 1 + ((id + k * 5) % PRODUCT_COUNT)) })
+    return id === undefined
+      ? notFound
+      : json({ productIds: [1, 2, 3].map((k) => 1 + ((id + k * 5) % PRODUCT_COUNT)) })
   },
 }
 
@@ -166,7 +191,11 @@ export async function startUpstreams(options: UpstreamOptions = {}): Promise<Ups
       const wait = name === 'users' ? takeToken() : 0
       if (wait > 0) {
         counts.throttled++
-        reply = { status: 429, body: { error: 'rate limited' }, headers: { 'retry-after': String(wait) } }
+        reply = {
+          status: 429,
+          body: { error: 'rate limited' },
+          headers: { 'retry-after': String(wait) },
+        }
       } else if (name !== 'auth' && random() < failureRate) {
         counts.failed++
         reply = { status: random() < 0.7 ? 503 : 500, body: { error: 'upstream failure' } }
@@ -174,7 +203,11 @@ export async function startUpstreams(options: UpstreamOptions = {}): Promise<Ups
       const delay = latency(random, TYPICAL_MS[name] * scale, slowRate)
       const timer = setTimeout(() => {
         const body = JSON.stringify(reply.body)
-        res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...reply.headers })
+        res.writeHead(reply.status, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...reply.headers,
+        })
         res.end(body)
       }, delay)
       res.on('close', () => clearTimeout(timer))
@@ -201,7 +234,9 @@ export async function startUpstreams(options: UpstreamOptions = {}): Promise<Ups
     },
     async close() {
       for (const socket of sockets) socket.destroy()
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
+      await Promise.all(
+        servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+      )
     },
   }
 }

@@ -149,4 +149,14 @@ export const DEFAULT_TASK_PATTERNS: readonly string[] = [
 ]
 
 /** Return-type names that mark a call as a session lookup when type information is available. */
-export const DEFAULT_SESSION_TYPE_PATTERNS: readonly string[] = ['Session', '*Session', 'AuthSession', 'AuthUser', 'CurrentUser', 'SessionUser', 'Claims', 'JWTPayload', 'JwtPayload']
+export const DEFAULT_SESSION_TYPE_PATTERNS: readonly string[] = [
+  'Session',
+  '*Session',
+  'AuthSession',
+  'AuthUser',
+  'CurrentUser',
+  'SessionUser',
+  'Claims',
+  'JWTPayload',
+  'JwtPayload',
+]

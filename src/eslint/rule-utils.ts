@@ -20,7 +20,11 @@ const NO_VISITOR_KEYS: Readonly<Record<string, readonly string[] | undefined>> =
  * children. `intoFunctions: false` (the default) does not enter nested functions, whose bodies
  * run at another time.
  */
-export function walk(node: Node, visit: (node: Node) => boolean | void, options: { intoFunctions?: boolean } = {}): void {
+export function walk(
+  node: Node,
+  visit: (node: Node) => boolean | void,
+  options: { intoFunctions?: boolean } = {},
+): void {
   const stack: Node[] = [node]
   while (stack.length > 0) {
     const current = stack.pop() as Node
@@ -33,7 +37,11 @@ export function walk(node: Node, visit: (node: Node) => boolean | void, options:
 
 /** True when `node` is any kind of function. */
 export function isFunction(node: Node): node is ESTree.Function & Node {
-  return node.type === 'FunctionDeclaration' || node.type === 'FunctionExpression' || node.type === 'ArrowFunctionExpression'
+  return (
+    node.type === 'FunctionDeclaration' ||
+    node.type === 'FunctionExpression' ||
+    node.type === 'ArrowFunctionExpression'
+  )
 }
 
 /** Removes wrappers that do not change the value: TS casts, `!`, `satisfies`, optional chains. */
@@ -52,7 +60,8 @@ export function callOf(node: Node | null | undefined): (ESTree.CallExpression & 
 /** The property name of a member expression (`a.b` → `b`, `a['b']` → `b`), if static. */
 export function propertyName(member: ESTree.MemberExpression): string | undefined {
   if (!member.computed && member.property.type === 'Identifier') return member.property.name
-  if (member.property.type === 'Literal' && typeof member.property.value === 'string') return member.property.value
+  if (member.property.type === 'Literal' && typeof member.property.value === 'string')
+    return member.property.value
   return undefined
 }
 
@@ -97,7 +106,10 @@ export function chainStrings(call: ESTree.CallExpression): string[] {
 }
 
 /** `Promise.all(...)` and friends: the method name, or undefined. */
-export function promiseCombinator(call: ESTree.CallExpression, methods: readonly string[] = ['all', 'allSettled', 'race', 'any']): string | undefined {
+export function promiseCombinator(
+  call: ESTree.CallExpression,
+  methods: readonly string[] = ['all', 'allSettled', 'race', 'any'],
+): string | undefined {
   const callee = unwrap(call.callee as Node)
   if (callee.type !== 'MemberExpression') return undefined
   const object = unwrap(callee.object as Node)
@@ -117,8 +129,21 @@ export function readNames(node: Node, options: { intoFunctions?: boolean } = {})
     (current) => {
       if (current.type === 'Identifier') {
         const parent = current.parent
-        if (parent && parent.type === 'MemberExpression' && parent.property === current && !parent.computed) return
-        if (parent && parent.type === 'Property' && parent.key === current && !parent.computed && !parent.shorthand) return
+        if (
+          parent &&
+          parent.type === 'MemberExpression' &&
+          parent.property === current &&
+          !parent.computed
+        )
+          return
+        if (
+          parent &&
+          parent.type === 'Property' &&
+          parent.key === current &&
+          !parent.computed &&
+          !parent.shorthand
+        )
+          return
         names.add(current.name)
       }
     },
@@ -161,7 +186,9 @@ export function patternNames(pattern: Node | null | undefined): string[] {
     case 'ArrayPattern':
       return pattern.elements.flatMap((element) => patternNames(element as Node | null))
     case 'ObjectPattern':
-      return pattern.properties.flatMap((property) => patternNames((property.type === 'RestElement' ? property : property.value) as Node))
+      return pattern.properties.flatMap((property) =>
+        patternNames((property.type === 'RestElement' ? property : property.value) as Node),
+      )
     case 'RestElement':
       return patternNames(pattern.argument as Node)
     case 'AssignmentPattern':
@@ -172,14 +199,22 @@ export function patternNames(pattern: Node | null | undefined): string[] {
 }
 
 /** Names written in `node`: assignment targets and `++`/`--` operands (declarations excluded). */
-export function writtenNames(node: Node, options: { intoFunctions?: boolean } = { intoFunctions: true }): Set<string> {
+export function writtenNames(
+  node: Node,
+  options: { intoFunctions?: boolean } = { intoFunctions: true },
+): Set<string> {
   const names = new Set<string>()
   walk(
     node,
     (current) => {
       if (current.type === 'AssignmentExpression') {
         const left = unwrap(current.left as Node)
-        if (left.type === 'Identifier' || left.type === 'ArrayPattern' || left.type === 'ObjectPattern') for (const name of patternNames(left)) names.add(name)
+        if (
+          left.type === 'Identifier' ||
+          left.type === 'ArrayPattern' ||
+          left.type === 'ObjectPattern'
+        )
+          for (const name of patternNames(left)) names.add(name)
       } else if (current.type === 'UpdateExpression') {
         const argument = unwrap(current.argument as Node)
         if (argument.type === 'Identifier') names.add(argument.name)
@@ -209,7 +244,12 @@ export function nameMatcher(patterns: readonly string[]): (name: string) => bool
 export function statementSlot(node: Node): { list: Node[]; index: number } | undefined {
   const parent = node.parent
   if (!parent) return undefined
-  const list = parent.type === 'BlockStatement' || parent.type === 'Program' ? (parent.body as Node[]) : parent.type === 'SwitchCase' ? (parent.consequent as Node[]) : undefined
+  const list =
+    parent.type === 'BlockStatement' || parent.type === 'Program'
+      ? (parent.body as Node[])
+      : parent.type === 'SwitchCase'
+        ? (parent.consequent as Node[])
+        : undefined
   if (!list) return undefined
   const index = list.indexOf(node)
   return index < 0 ? undefined : { list, index }

@@ -6,7 +6,12 @@ import { RUNNING, WAITING, type Task } from './task.js'
  * for a path back to `reader`: a waiting task waits for its pending gates and `after` tasks, a
  * running one for the pending tasks it has read. Returns the cycle as names, reader first.
  */
-export function findCycle(tasks: readonly Task[], gatesLeft: number, reader: Task, target: Task): string[] | undefined {
+export function findCycle(
+  tasks: readonly Task[],
+  gatesLeft: number,
+  reader: Task,
+  target: Task,
+): string[] | undefined {
   if (reader === target) return [reader.def.name, reader.def.name]
   const parent = new Map<Task, Task>()
   const stack: Task[] = [target]
@@ -17,7 +22,8 @@ export function findCycle(tasks: readonly Task[], gatesLeft: number, reader: Tas
       if (next === reader) {
         const path = [reader.def.name]
         const chain: string[] = []
-        for (let n: Task | undefined = node; n !== undefined && n !== reader; n = parent.get(n)) chain.push(n.def.name)
+        for (let n: Task | undefined = node; n !== undefined && n !== reader; n = parent.get(n))
+          chain.push(n.def.name)
         path.push(...chain.reverse(), reader.def.name)
         return path
       }

@@ -22,7 +22,10 @@ export class PendingRead<T> extends Promise<T> {
     super(noop)
     this.#wait = wait
   }
-  override then<A = T, B = never>(onFulfilled?: ((value: T) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  override then<A = T, B = never>(
+    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     if (this.#waited === undefined) {
       this.#waited = this.#wait!()
       this.#wait = undefined

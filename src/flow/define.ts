@@ -9,7 +9,17 @@
 import { pipe, type Policy } from '../core/call.js'
 import type { Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
-import { checkClock, checkDuration, checkKnownKeys, checkName, checkNumber, checkTimeOptions, closest, show, snapshot } from '../core/validate.js'
+import {
+  checkClock,
+  checkDuration,
+  checkKnownKeys,
+  checkName,
+  checkNumber,
+  checkTimeOptions,
+  closest,
+  show,
+  snapshot,
+} from '../core/validate.js'
 import { SHARED, slotsOf, type Limiter } from '../policies/limit.js'
 import { Learned } from './schedule.js'
 import { timeout as timeoutPolicy } from '../policies/timeout.js'
@@ -29,8 +39,18 @@ import type {
 
 type Empty = Record<never, never>
 /** R plus `{ [K]: T }`, flattened so editor tooltips stay readable. */
-type Add<R, K extends string, T> = { [P in keyof R | K]: P extends K ? T : P extends keyof R ? R[P] : never }
-type AddGroup<R, G> = { [P in keyof R | keyof G]: P extends keyof G ? (G[P] extends (...args: never[]) => infer T ? Awaited<T> : never) : P extends keyof R ? R[P] : never }
+type Add<R, K extends string, T> = {
+  [P in keyof R | K]: P extends K ? T : P extends keyof R ? R[P] : never
+}
+type AddGroup<R, G> = {
+  [P in keyof R | keyof G]: P extends keyof G
+    ? G[P] extends (...args: never[]) => infer T
+      ? Awaited<T>
+      : never
+    : P extends keyof R
+      ? R[P]
+      : never
+}
 /** A new task name, or a type error that says why not. */
 type NewName<R, K extends string> = K extends keyof R ? `task "${K}" is already defined` : K
 type AnyTaskFn = (...args: never[]) => unknown
@@ -41,7 +61,15 @@ interface Node {
   readonly prev: Node | undefined
 }
 
-const TASK_OPTIONS = ['after', 'timeout', 'retry', 'circuitBreaker', 'hedge', 'policies', 'fallback'] as const
+const TASK_OPTIONS = [
+  'after',
+  'timeout',
+  'retry',
+  'circuitBreaker',
+  'hedge',
+  'policies',
+  'fallback',
+] as const
 const RUN_OPTIONS = ['signal', 'deadline', 'deadlineAt', 'clock', 'onTrace'] as const
 
 export class Flow<R = Empty, Input = void, Exit = never> {
@@ -58,7 +86,14 @@ export class Flow<R = Empty, Input = void, Exit = never> {
   #byName: Map<string, TaskDef> | undefined
 
   /** @internal Use `flow()`. */
-  constructor(name: string, clock: Clock | undefined, limit: Limiter | number | undefined, last: Node | undefined, size: number, byName?: Map<string, TaskDef>) {
+  constructor(
+    name: string,
+    clock: Clock | undefined,
+    limit: Limiter | number | undefined,
+    last: Node | undefined,
+    size: number,
+    byName?: Map<string, TaskDef>,
+  ) {
     this.name = name
     this.#clock = clock
     this.#limit = limit
@@ -76,7 +111,11 @@ export class Flow<R = Empty, Input = void, Exit = never> {
     fn: TaskFn<R, Input, Exit, T>,
     options: OptionalTaskOptions<keyof R & string, F>,
   ): Flow<Add<R, K, T | F>, Input, Exit>
-  task<K extends string, T>(name: NewName<R, K>, fn: TaskFn<R, Input, Exit, T>, options?: TaskOptions<keyof R & string>): Flow<Add<R, K, T>, Input, Exit>
+  task<K extends string, T>(
+    name: NewName<R, K>,
+    fn: TaskFn<R, Input, Exit, T>,
+    options?: TaskOptions<keyof R & string>,
+  ): Flow<Add<R, K, T>, Input, Exit>
   task(name: string, fn: AnyTaskFn, options?: AnyTaskOptions): never {
     // The overloads above carry the types; the implementation only builds.
     return this.#add(name, fn, options, false) as never
@@ -87,14 +126,19 @@ export class Flow<R = Empty, Input = void, Exit = never> {
    * member still starts the moment its own inputs are ready). `options` apply to each member.
    */
   tasks<G extends Record<string, TaskFn<R, Input, Exit, unknown>>>(
-    group: G & { [K in keyof G]: K extends keyof R ? `task "${K & string}" is already defined` : unknown },
+    group: G & {
+      [K in keyof G]: K extends keyof R ? `task "${K & string}" is already defined` : unknown
+    },
     options?: TaskOptions<keyof R & string>,
   ): Flow<AddGroup<R, G>, Input, Exit> {
     if (typeof group !== 'object' || group === null) {
-      throw new InvalidOptionError(`flow "${this.name}": tasks() takes an object of task functions, got ${show(group)}.`)
+      throw new InvalidOptionError(
+        `flow "${this.name}": tasks() takes an object of task functions, got ${show(group)}.`,
+      )
     }
     let next: Flow<Empty, Input, Exit> = this as unknown as Flow<Empty, Input, Exit>
-    for (const [name, fn] of Object.entries(group)) next = next.#add(name, fn as AnyTaskFn, options, false)
+    for (const [name, fn] of Object.entries(group))
+      next = next.#add(name, fn as AnyTaskFn, options, false)
     return next as unknown as Flow<AddGroup<R, G>, Input, Exit>
   }
 
@@ -103,13 +147,23 @@ export class Flow<R = Empty, Input = void, Exit = never> {
    * ever started. Use gates for authentication, authorisation and validation. Gates must be added
    * before other tasks (they cannot read what waits for them).
    */
-  gate<K extends string, T>(name: NewName<R, K>, fn: TaskFn<R, Input, Exit, T>, options?: TaskOptions<keyof R & string>): Flow<Add<R, K, T>, Input, Exit> {
-    return this.#add(name, fn as AnyTaskFn, options, true) as unknown as Flow<Add<R, K, T>, Input, Exit>
+  gate<K extends string, T>(
+    name: NewName<R, K>,
+    fn: TaskFn<R, Input, Exit, T>,
+    options?: TaskOptions<keyof R & string>,
+  ): Flow<Add<R, K, T>, Input, Exit> {
+    return this.#add(name, fn as AnyTaskFn, options, true) as unknown as Flow<
+      Add<R, K, T>,
+      Input,
+      Exit
+    >
   }
 
   /** Runs the flow. Resolves with every task's result; rejects with a `FlowError` if a required task fails. */
   run(...args: RunArgs<Input>): Promise<RunResult<R, Exit>> {
-    return runFlow(this.#compile(), args[0], checkRunOptions(this.name, args[1]), 'run') as Promise<RunResult<R, Exit>>
+    return runFlow(this.#compile(), args[0], checkRunOptions(this.name, args[1]), 'run') as Promise<
+      RunResult<R, Exit>
+    >
   }
 
   /**
@@ -117,7 +171,12 @@ export class Flow<R = Empty, Input = void, Exit = never> {
    * outcome and never rejects for a task failure (it still rejects on abort and deadline).
    */
   settle(...args: RunArgs<Input>): Promise<SettleResult<R, Exit>> {
-    return runFlow(this.#compile(), args[0], checkRunOptions(this.name, args[1]), 'settle') as Promise<SettleResult<R, Exit>>
+    return runFlow(
+      this.#compile(),
+      args[0],
+      checkRunOptions(this.name, args[1]),
+      'settle',
+    ) as Promise<SettleResult<R, Exit>>
   }
 
   /** The static shape: tasks, gates, declared `after` edges and policies. Nothing runs. */
@@ -139,14 +198,18 @@ export class Flow<R = Empty, Input = void, Exit = never> {
   #compile(): CompiledFlow {
     if (this.#compiled !== undefined) return this.#compiled
     const defs: TaskDef[] = new Array<TaskDef>(this.#size)
-    for (let node = this.#last; node !== undefined; node = node.prev) defs[node.def.index] = node.def
+    for (let node = this.#last; node !== undefined; node = node.prev)
+      defs[node.def.index] = node.def
     const index = new Map<string, number>()
     let gates = 0
     for (const d of defs) {
       index.set(d.name, d.index)
       if (d.gate) gates++
     }
-    const limit = this.#limit === undefined || typeof this.#limit === 'number' ? this.#limit : slotsOf(this.#limit)
+    const limit =
+      this.#limit === undefined || typeof this.#limit === 'number'
+        ? this.#limit
+        : slotsOf(this.#limit)
     this.#compiled = {
       name: this.name,
       clock: this.#clock,
@@ -163,22 +226,32 @@ export class Flow<R = Empty, Input = void, Exit = never> {
   #tasksByName(): Map<string, TaskDef> {
     if (this.#byName === undefined) {
       this.#byName = new Map()
-      for (let node = this.#last; node !== undefined; node = node.prev) this.#byName.set(node.def.name, node.def)
+      for (let node = this.#last; node !== undefined; node = node.prev)
+        this.#byName.set(node.def.name, node.def)
     }
     return this.#byName
   }
 
-  #add(name: string, fn: AnyTaskFn, rawOptions: AnyTaskOptions | undefined, gate: boolean): Flow<Empty, Input, Exit> {
+  #add(
+    name: string,
+    fn: AnyTaskFn,
+    rawOptions: AnyTaskOptions | undefined,
+    gate: boolean,
+  ): Flow<Empty, Input, Exit> {
     const where = `flow "${this.name}": ${gate ? 'gate' : 'task'} ${typeof name === 'string' ? `"${name}"` : show(name)}`
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidOptionError(`${where}: the name must be a non-empty string.`)
     }
     const byName = this.#tasksByName()
     if (byName.has(name)) {
-      throw new InvalidOptionError(`${where}: a task with this name is already defined; task names must be unique.`)
+      throw new InvalidOptionError(
+        `${where}: a task with this name is already defined; task names must be unique.`,
+      )
     }
     if (typeof fn !== 'function') {
-      throw new InvalidOptionError(`${where}: expected a function ($, ctx) => value, got ${show(fn)}.`)
+      throw new InvalidOptionError(
+        `${where}: expected a function ($, ctx) => value, got ${show(fn)}.`,
+      )
     }
     if (gate && this.#last !== undefined && !this.#last.def.gate) {
       throw new InvalidOptionError(
@@ -186,11 +259,18 @@ export class Flow<R = Empty, Input = void, Exit = never> {
       )
     }
     const options = snapshot(where, rawOptions)
-    checkKnownKeys(where, options, gate ? TASK_OPTIONS.filter((k) => k !== 'fallback') : TASK_OPTIONS)
+    checkKnownKeys(
+      where,
+      options,
+      gate ? TASK_OPTIONS.filter((k) => k !== 'fallback') : TASK_OPTIONS,
+    )
 
     const after: number[] = []
     if (options.after !== undefined) {
-      if (!Array.isArray(options.after)) throw new InvalidOptionError(`${where}: \`after\` must be an array of task names, got ${show(options.after)}.`)
+      if (!Array.isArray(options.after))
+        throw new InvalidOptionError(
+          `${where}: \`after\` must be an array of task names, got ${show(options.after)}.`,
+        )
       for (const dep of options.after as unknown[]) {
         const target = typeof dep === 'string' ? byName.get(dep) : undefined
         if (target === undefined) {
@@ -198,19 +278,27 @@ export class Flow<R = Empty, Input = void, Exit = never> {
           throw new InvalidOptionError(
             `${where}: \`after\` names ${show(dep)}, which is not an earlier task of this flow` +
               (dep === name ? ' (a task cannot wait for itself)' : '') +
-              (guess !== undefined ? `. Did you mean "${guess}"?` : '. Tasks can only wait for tasks added before them.'),
+              (guess !== undefined
+                ? `. Did you mean "${guess}"?`
+                : '. Tasks can only wait for tasks added before them.'),
           )
         }
         if (!after.includes(target.index)) after.push(target.index)
       }
     }
-    const timeout = options.timeout === undefined ? undefined : checkDuration(where, 'timeout', options.timeout)
+    const timeout =
+      options.timeout === undefined ? undefined : checkDuration(where, 'timeout', options.timeout)
     const policies: Policy[] = []
     if (options.policies !== undefined) {
-      if (!Array.isArray(options.policies)) throw new InvalidOptionError(`${where}: \`policies\` must be an array, got ${show(options.policies)}.`)
+      if (!Array.isArray(options.policies))
+        throw new InvalidOptionError(
+          `${where}: \`policies\` must be an array, got ${show(options.policies)}.`,
+        )
       for (const p of options.policies as unknown[]) {
         if (typeof p !== 'object' || p === null || typeof (p as Policy).wrap !== 'function') {
-          throw new InvalidOptionError(`${where}: each entry of \`policies\` must be a policy (an object with wrap()), got ${show(p)}.`)
+          throw new InvalidOptionError(
+            `${where}: each entry of \`policies\` must be a policy (an object with wrap()), got ${show(p)}.`,
+          )
         }
         policies.push(p as Policy)
       }
@@ -220,14 +308,18 @@ export class Flow<R = Empty, Input = void, Exit = never> {
     // charged to it (the run's deadline covers everything).
     if (options.retry !== undefined && options.retry !== false) {
       if (options.retry !== true && (typeof options.retry !== 'object' || options.retry === null)) {
-        throw new InvalidOptionError(`${where}: \`retry\` must be true, false or retry options, got ${show(options.retry)}.`)
+        throw new InvalidOptionError(
+          `${where}: \`retry\` must be true, false or retry options, got ${show(options.retry)}.`,
+        )
       }
       policies.push(retryPolicy(options.retry === true ? {} : options.retry))
     }
     if (options.circuitBreaker !== undefined) {
       const breaker = options.circuitBreaker as Partial<Policy> | null
       if (typeof breaker !== 'object' || breaker === null || typeof breaker.wrap !== 'function') {
-        throw new InvalidOptionError(`${where}: \`circuitBreaker\` must be a circuitBreaker() (shared, so create it once), got ${show(options.circuitBreaker)}.`)
+        throw new InvalidOptionError(
+          `${where}: \`circuitBreaker\` must be a circuitBreaker() (shared, so create it once), got ${show(options.circuitBreaker)}.`,
+        )
       }
       policies.push(options.circuitBreaker)
     }
@@ -253,7 +345,14 @@ export class Flow<R = Empty, Input = void, Exit = never> {
     }
     this.#byName = undefined
     byName.set(name, def)
-    return new Flow<Empty, Input, Exit>(this.name, this.#clock, this.#limit, { def, prev: this.#last }, this.#size + 1, byName)
+    return new Flow<Empty, Input, Exit>(
+      this.name,
+      this.#clock,
+      this.#limit,
+      { def, prev: this.#last },
+      this.#size + 1,
+      byName,
+    )
   }
 }
 
@@ -280,23 +379,43 @@ export interface FlowOptions {
  *   .task('user', (_, { input }) => getUser(input.userId))
  *   .task('posts', async ($) => getPosts((await $.user).id))
  */
-export function flow<Input = void, Exit = never>(options: FlowOptions | string = {}): Flow<Empty, Input, Exit> {
+export function flow<Input = void, Exit = never>(
+  options: FlowOptions | string = {},
+): Flow<Empty, Input, Exit> {
   const opts = snapshot('flow()', typeof options === 'string' ? { name: options } : options)
   checkKnownKeys('flow()', opts, ['name', 'clock', 'limit'])
   if (opts.clock !== undefined) checkClock('flow()', opts.clock)
   let limit: Limiter | number | undefined
   if (opts.limit !== undefined) {
-    if (typeof opts.limit === 'number') limit = checkNumber('flow()', 'limit', opts.limit, { min: 1, max: 1_000_000, integer: true })
-    else if (typeof opts.limit === 'object' && opts.limit !== null && (opts.limit as { [SHARED]?: boolean })[SHARED] === true) {
+    if (typeof opts.limit === 'number')
+      limit = checkNumber('flow()', 'limit', opts.limit, { min: 1, max: 1_000_000, integer: true })
+    else if (
+      typeof opts.limit === 'object' &&
+      opts.limit !== null &&
+      (opts.limit as { [SHARED]?: boolean })[SHARED] === true
+    ) {
       throw new InvalidOptionError(
         'flow(): `limit` cannot be a limiter with a `store` (a flow schedules its tasks through local slots); give the flow a number or a local limit(), and put the shared limiter on the tasks that call the upstream: { policies: [sharedLimiter] }.',
       )
-    } else if (typeof opts.limit === 'object' && opts.limit !== null && slotsOf(opts.limit) !== undefined) limit = opts.limit
-    else throw new InvalidOptionError(`flow(): \`limit\` must be a number of tasks or a limit() limiter, got ${show(opts.limit)}.`)
+    } else if (
+      typeof opts.limit === 'object' &&
+      opts.limit !== null &&
+      slotsOf(opts.limit) !== undefined
+    )
+      limit = opts.limit
+    else
+      throw new InvalidOptionError(
+        `flow(): \`limit\` must be a number of tasks or a limit() limiter, got ${show(opts.limit)}.`,
+      )
   }
-  return new Flow<Empty, Input, Exit>(opts.name === undefined ? 'flow' : checkName('flow()', opts.name), opts.clock, limit, undefined, 0)
+  return new Flow<Empty, Input, Exit>(
+    opts.name === undefined ? 'flow' : checkName('flow()', opts.name),
+    opts.clock,
+    limit,
+    undefined,
+    0,
+  )
 }
-
 
 function checkRunOptions(name: string, raw: RunOptions | undefined): RunOptions {
   const where = `flow "${name}": run options`
@@ -304,7 +423,9 @@ function checkRunOptions(name: string, raw: RunOptions | undefined): RunOptions 
   checkKnownKeys(where, options, RUN_OPTIONS)
   checkTimeOptions(where, options)
   if (options.onTrace !== undefined && typeof options.onTrace !== 'function') {
-    throw new InvalidOptionError(`${where}: \`onTrace\` must be a function, got ${show(options.onTrace)}.`)
+    throw new InvalidOptionError(
+      `${where}: \`onTrace\` must be a function, got ${show(options.onTrace)}.`,
+    )
   }
   return options
 }

@@ -14,13 +14,21 @@ export class FlowError extends FanoutError {
   readonly flow: string
   readonly task: string
   readonly failures: readonly TaskFailure[]
-  constructor(flow: string, task: string, cause: unknown, failures: readonly TaskFailure[], gate: boolean) {
+  constructor(
+    flow: string,
+    task: string,
+    cause: unknown,
+    failures: readonly TaskFailure[],
+    gate: boolean,
+  ) {
     const others = failures.filter((f) => f.task !== task)
     super(
       'FANOUT_TASK_FAILED',
       `Flow "${flow}": ${gate ? 'gate' : 'task'} "${task}" failed: ${describeError(cause)}` +
         (gate ? ' (no gated task was started)' : '') +
-        (others.length > 0 ? `; other failures: ${others.map((f) => `"${f.task}" (${describeError(f.error)})`).join(', ')}` : ''),
+        (others.length > 0
+          ? `; other failures: ${others.map((f) => `"${f.task}" (${describeError(f.error)})`).join(', ')}`
+          : ''),
       { cause },
     )
     this.name = 'FlowError'
@@ -37,7 +45,9 @@ export class CycleError extends FanoutError {
     super(
       'FANOUT_CYCLE',
       `Flow "${flow}": dependency cycle ${cycle.map((n) => `"${n}"`).join(' → ')}: ` +
-        (cycle.length === 2 ? 'a task cannot read its own result' : 'these tasks wait for each other and would never finish'),
+        (cycle.length === 2
+          ? 'a task cannot read its own result'
+          : 'these tasks wait for each other and would never finish'),
     )
     this.name = 'CycleError'
     this.cycle = cycle
@@ -58,7 +68,11 @@ export class UnknownTaskError extends FanoutError {
 export class DependencyError extends FanoutError {
   readonly dependency: string
   constructor(dependency: string, cause: unknown) {
-    super('FANOUT_DEPENDENCY_FAILED', `dependency "${dependency}" failed: ${describeError(cause)}`, { cause })
+    super(
+      'FANOUT_DEPENDENCY_FAILED',
+      `dependency "${dependency}" failed: ${describeError(cause)}`,
+      { cause },
+    )
     this.name = 'DependencyError'
     this.dependency = dependency
   }
@@ -68,7 +82,11 @@ export class DependencyError extends FanoutError {
 export class SkippedError extends FanoutError {
   readonly blockedBy: string
   constructor(task: string, blockedBy: string, cause: unknown) {
-    super('FANOUT_SKIPPED', `"${task}" was not started because "${blockedBy}" failed: ${describeError(cause)}`, { cause })
+    super(
+      'FANOUT_SKIPPED',
+      `"${task}" was not started because "${blockedBy}" failed: ${describeError(cause)}`,
+      { cause },
+    )
     this.name = 'SkippedError'
     this.blockedBy = blockedBy
   }

@@ -1,5 +1,16 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import { flow, pipe, timeout, type FlowExit, type Outcome, type Deps, type TaskContext, type Policy, type Call, type CallContext } from '../index.js'
+import {
+  flow,
+  pipe,
+  timeout,
+  type FlowExit,
+  type Outcome,
+  type Deps,
+  type TaskContext,
+  type Policy,
+  type Call,
+  type CallContext,
+} from '../index.js'
 
 describe('flow types', () => {
   it('infers every result and $ from the builder', async () => {
@@ -16,7 +27,9 @@ describe('flow types', () => {
       })
       .tasks({
         settings: async ($) => {
-          expectTypeOf($).toEqualTypeOf<Deps<{ auth: { userId: string }; user: { id: string; age: number } }>>()
+          expectTypeOf($).toEqualTypeOf<
+            Deps<{ auth: { userId: string }; user: { id: string; age: number } }>
+          >()
           return { theme: 'dark' as const }
         },
         balance: () => 42,

@@ -1,5 +1,16 @@
 import { describe, expect, it, vi } from 'vitest'
-import { flow, FlowExit, isExit, FlowError, CycleError, UnknownTaskError, DependencyError, SkippedError, isFanoutError, type FlowTrace } from '../index.js'
+import {
+  flow,
+  FlowExit,
+  isExit,
+  FlowError,
+  CycleError,
+  UnknownTaskError,
+  DependencyError,
+  SkippedError,
+  isFanoutError,
+  type FlowTrace,
+} from '../index.js'
 import { after, failAfter, now, settle, useFakeTime } from '../../test/helpers/time.js'
 import type { Clock } from '../core/clock.js'
 import { warningsDuring } from '../../test/helpers/warnings.js'
@@ -22,7 +33,10 @@ describe('flows: parallelism and dependencies', () => {
         return after(20, user.id === 'u1')
       })
     const result = await settle(f.run())
-    expect(result).toEqual({ ok: true, value: { user: { id: 'u1' }, settings: { theme: 'dark' }, balance: 42, access: true } })
+    expect(result).toEqual({
+      ok: true,
+      value: { user: { id: 'u1' }, settings: { theme: 'dark' }, balance: 42, access: true },
+    })
     expect(started.user! - t0).toBe(0)
     expect(started.settings! - t0).toBe(0)
     expect(started.balance! - t0).toBe(0)
@@ -35,7 +49,13 @@ describe('flows: parallelism and dependencies', () => {
     const f = flow()
       .task('a', () => 1)
       .task('b', async ($) => (await $.a) + 1)
-      .task('c', ($) => ({ then: (resolve: (v: number) => void) => void $.b.then((b) => resolve(b * 10)) }) as unknown as PromiseLike<number>)
+      .task(
+        'c',
+        ($) =>
+          ({
+            then: (resolve: (v: number) => void) => void $.b.then((b) => resolve(b * 10)),
+          }) as unknown as PromiseLike<number>,
+      )
     await expect(f.run()).resolves.toEqual({ a: 1, b: 2, c: 20 })
   })
 
@@ -75,7 +95,9 @@ describe('flows: parallelism and dependencies', () => {
   })
 
   it('a task named __proto__ is an ordinary result key', async () => {
-    const result = await flow().task('__proto__', () => 'x').run()
+    const result = await flow()
+      .task('__proto__', () => 'x')
+      .run()
     expect(Object.getPrototypeOf(result)).toBe(Object.prototype)
     expect(Object.keys(result)).toEqual(['__proto__'])
   })
@@ -116,7 +138,14 @@ describe('flows: ordering without data, and gates', () => {
       name: 'shape',
       tasks: [
         { name: 'auth', gate: true, optional: false, after: [], timeout: undefined, policies: [] },
-        { name: 'a', gate: false, optional: false, after: [], timeout: 100, policies: ['timeout(100)'] },
+        {
+          name: 'a',
+          gate: false,
+          optional: false,
+          after: [],
+          timeout: 100,
+          policies: ['timeout(100)'],
+        },
         { name: 'b', gate: false, optional: true, after: ['a'], timeout: undefined, policies: [] },
       ],
     })
@@ -174,7 +203,9 @@ describe('flows: failure semantics', () => {
     let trace: FlowTrace | undefined
     const cause = new Error('reviews down')
     const f = flow()
-      .task('reviews', (): Promise<string[]> => Promise.reject(cause), { fallback: () => ['(reviews unavailable)'] })
+      .task('reviews', (): Promise<string[]> => Promise.reject(cause), {
+        fallback: () => ['(reviews unavailable)'],
+      })
       .task('count', async ($) => (await $.reviews).length)
     const result = await f.run(undefined, { onTrace: (t) => (trace = t) })
     expect(result).toEqual({ reviews: ['(reviews unavailable)'], count: 1 })
@@ -214,7 +245,10 @@ describe('flows: failure semantics', () => {
       .task('b', () => called++)
     const outcomes = await f.settle()
     expect(called).toBe(0)
-    expect(outcomes.a).toMatchObject({ status: 'rejected', reason: { code: 'FANOUT_SKIPPED', blockedBy: 'auth' } })
+    expect(outcomes.a).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'FANOUT_SKIPPED', blockedBy: 'auth' },
+    })
   })
 
   it('early exit: a task ends the flow with a value and the others are aborted', async () => {
@@ -249,7 +283,9 @@ describe('flows: cycles and unknown names', () => {
     const error = await f.run().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(CycleError)
     expect((error as CycleError).cycle).toEqual(['b', 'a', 'b'])
-    expect((error as Error).message).toBe('Flow "loop": dependency cycle "b" → "a" → "b": these tasks wait for each other and would never finish')
+    expect((error as Error).message).toBe(
+      'Flow "loop": dependency cycle "b" → "a" → "b": these tasks wait for each other and would never finish',
+    )
   })
 
   it('a longer cycle through a not-yet-started task and an after edge is found', async () => {
@@ -270,10 +306,15 @@ describe('flows: cycles and unknown names', () => {
   })
 
   it('a task that reads itself is a cycle', async () => {
-    const f = flow('self').task('a', async ($) => (await ($ as unknown as { a: Promise<number> }).a) + 1)
+    const f = flow('self').task(
+      'a',
+      async ($) => (await ($ as unknown as { a: Promise<number> }).a) + 1,
+    )
     const error = await f.run().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(CycleError)
-    expect((error as Error).message).toBe('Flow "self": dependency cycle "a" → "a": a task cannot read its own result')
+    expect((error as Error).message).toBe(
+      'Flow "self": dependency cycle "a" → "a": a task cannot read its own result',
+    )
   })
 
   it('reading a task that does not exist fails clearly, with a suggestion', async () => {
@@ -282,7 +323,9 @@ describe('flows: cycles and unknown names', () => {
       .task('b', async ($) => (await ($ as unknown as { usr: Promise<number> }).usr) + 1)
     const error = (await f.run().catch((e: unknown) => e)) as FlowError
     expect(error.cause).toBeInstanceOf(UnknownTaskError)
-    expect((error.cause as Error).message).toBe('Flow "typo": task "b" read $.usr, but the flow has no task "usr". Did you mean $.user?')
+    expect((error.cause as Error).message).toBe(
+      'Flow "typo": task "b" read $.usr, but the flow has no task "usr". Did you mean $.user?',
+    )
   })
 
   it('`await $` and symbol reads behave like a plain object', async () => {
@@ -290,7 +333,12 @@ describe('flows: cycles and unknown names', () => {
       .task('a', () => 1)
       .task('b', async ($) => {
         const same = await $
-        return [same === $, (same as unknown as Record<symbol, unknown>)[Symbol.iterator], 'a' in $, Object.keys($)]
+        return [
+          same === $,
+          (same as unknown as Record<symbol, unknown>)[Symbol.iterator],
+          'a' in $,
+          Object.keys($),
+        ]
       })
     const { b } = await f.run()
     expect(b).toEqual([true, undefined, true, ['a', 'b']])
@@ -317,27 +365,42 @@ describe('flows: abort, deadline and timeout', () => {
     const f = flow().task('slow', (_, { signal }) => after(1_000, 1, signal))
     const result = await settle(f.run(undefined, { deadline: 250 }))
     expect(result.ok).toBe(false)
-    expect((result as { error: Error }).error).toMatchObject({ name: 'DeadlineError', code: 'FANOUT_DEADLINE' })
+    expect((result as { error: Error }).error).toMatchObject({
+      name: 'DeadlineError',
+      code: 'FANOUT_DEADLINE',
+    })
     expect(now() - t0).toBe(250)
   })
 
   it('a per-task timeout fails that task; optional tasks fall back on timeout', async () => {
     useFakeTime()
     const f = flow()
-      .task('recs', (_, { signal }) => after(500, ['x'], signal), { timeout: 100, fallback: [] as string[] })
+      .task('recs', (_, { signal }) => after(500, ['x'], signal), {
+        timeout: 100,
+        fallback: [] as string[],
+      })
       .task('user', () => after(150, 'u'))
     const result = await settle(f.run())
     expect(result).toEqual({ ok: true, value: { recs: [], user: 'u' } })
-    const required = flow().task('user', (_, { signal }) => after(500, 'u', signal), { timeout: 100 })
+    const required = flow().task('user', (_, { signal }) => after(500, 'u', signal), {
+      timeout: 100,
+    })
     const failed = await settle(required.run())
-    expect((failed as { error: FlowError }).error.message).toBe('Flow "flow": task "user" failed: TimeoutError: "user" timed out after 100 ms')
+    expect((failed as { error: FlowError }).error.message).toBe(
+      'Flow "flow": task "user" failed: TimeoutError: "user" timed out after 100 ms',
+    )
   })
 
   it('a task timeout never outlives the run deadline', async () => {
     useFakeTime()
     const t0 = now()
     let reason: unknown
-    const f = flow().task('a', (_, { signal }) => after(1_000, 1, signal).catch((e: unknown) => ((reason = e), Promise.reject(e))), { timeout: 900 })
+    const f = flow().task(
+      'a',
+      (_, { signal }) =>
+        after(1_000, 1, signal).catch((e: unknown) => ((reason = e), Promise.reject(e))),
+      { timeout: 900 },
+    )
     await settle(f.run(undefined, { deadline: 200 }))
     expect(now() - t0).toBe(200)
     expect(reason).toMatchObject({ code: 'FANOUT_DEADLINE' })
@@ -355,9 +418,15 @@ describe('flows: abort, deadline and timeout', () => {
     }
     const required = flow().task('a', (_, { signal }) => after(1_000, 1, signal), { timeout: 500 })
     const result = await settle(required.run(undefined, { deadline: 50, clock: lateRunTimer }))
-    expect((result as { error: Error }).error).toMatchObject({ name: 'DeadlineError', code: 'FANOUT_DEADLINE' })
+    expect((result as { error: Error }).error).toMatchObject({
+      name: 'DeadlineError',
+      code: 'FANOUT_DEADLINE',
+    })
     first = true
-    const optional = flow().task('a', (_, { signal }) => after(1_000, 1, signal), { timeout: 500, fallback: 0 })
+    const optional = flow().task('a', (_, { signal }) => after(1_000, 1, signal), {
+      timeout: 500,
+      fallback: 0,
+    })
     const result2 = await settle(optional.run(undefined, { deadline: 50, clock: lateRunTimer }))
     expect((result2 as { error: Error }).error).toMatchObject({ code: 'FANOUT_DEADLINE' })
   })
@@ -366,7 +435,10 @@ describe('flows: abort, deadline and timeout', () => {
     useFakeTime()
     const signals: AbortSignal[] = []
     const warnings = await warningsDuring('MaxListenersExceededWarning', async () => {
-      let f = flow('wide') as unknown as { task(n: string, fn: (...a: never[]) => unknown): typeof f; run(): Promise<unknown> }
+      let f = flow('wide') as unknown as {
+        task(n: string, fn: (...a: never[]) => unknown): typeof f
+        run(): Promise<unknown>
+      }
       for (let i = 0; i < 30; i++) {
         f = f.task(`t${i}`, ((_: unknown, { signal }: { signal: AbortSignal }) => {
           signals.push(signal)
@@ -384,9 +456,15 @@ describe('flows: abort, deadline and timeout', () => {
 
   it('validates run options', () => {
     const f = flow('v').task('a', () => 1)
-    expect(() => f.run(undefined, { deadline: -1 })).toThrow('flow "v": run options: `deadline` must be within 1–Number.MAX_SAFE_INTEGER ms or Infinity, got -1.')
-    expect(() => f.run(undefined, { deadlin: 5 } as never)).toThrow('unknown option `deadlin`. Did you mean `deadline`?')
-    expect(() => f.run(undefined, { signal: 'x' } as never)).toThrow('`signal` must be an AbortSignal, got "x".')
+    expect(() => f.run(undefined, { deadline: -1 })).toThrow(
+      'flow "v": run options: `deadline` must be within 1–Number.MAX_SAFE_INTEGER ms or Infinity, got -1.',
+    )
+    expect(() => f.run(undefined, { deadlin: 5 } as never)).toThrow(
+      'unknown option `deadlin`. Did you mean `deadline`?',
+    )
+    expect(() => f.run(undefined, { signal: 'x' } as never)).toThrow(
+      '`signal` must be an AbortSignal, got "x".',
+    )
   })
 })
 
@@ -398,7 +476,7 @@ describe('flows: trace', () => {
       .gate('auth', () => after(10, 'me'))
       .task('user', () => after(30, 'u'))
       .task('balance', () => after(50, 5))
-      .task('access', async ($) => ((await $.user), after(10, true)))
+      .task('access', async ($) => (await $.user, after(10, true)))
     await settle(f.run(undefined, { onTrace: (t) => (trace = t) }))
     expect(trace!.status).toBe('fulfilled')
     expect(trace!.duration).toBe(60)
@@ -432,7 +510,7 @@ describe('flows: trace edge cases', () => {
       .gate('auth', () => after(10, 1))
       .task('user', () => after(30, 'u'))
       .task('balance', () => failAfter(50, new Error('down')))
-      .task('access', async ($, { signal }) => ((await $.user), after(100, true, signal)))
+      .task('access', async ($, { signal }) => (await $.user, after(100, true, signal)))
     await settle(f.run(undefined, { onTrace: (t) => (trace = t) }))
     expect(trace!.criticalPath).toEqual(['auth', 'balance'])
   })
@@ -471,10 +549,18 @@ describe('flows: policy options compile to one canonical pipeline', () => {
       hedge: { idempotent: true, delay: 50 },
       timeout: 200,
     })
-    expect(f.describe().tasks[0]!.policies).toEqual(['timeout(5000)', 'retry(3)', 'circuitBreaker(users)', expect.stringMatching(/^hedge/), 'timeout(200)'])
+    expect(f.describe().tasks[0]!.policies).toEqual([
+      'timeout(5000)',
+      'retry(3)',
+      'circuitBreaker(users)',
+      expect.stringMatching(/^hedge/),
+      'timeout(200)',
+    ])
     await expect(f.run()).resolves.toEqual({ user: 1 })
     expect(() => flow().task('a', () => 1, { hedge: {} as never })).toThrow(/idempotent/)
-    expect(() => flow().task('a', () => 1, { circuitBreaker: {} as never })).toThrow('`circuitBreaker` must be a circuitBreaker()')
+    expect(() => flow().task('a', () => 1, { circuitBreaker: {} as never })).toThrow(
+      '`circuitBreaker` must be a circuitBreaker()',
+    )
   })
 })
 
@@ -543,8 +629,12 @@ describe('flows under a concurrency limit', () => {
     await vi.advanceTimersByTimeAsync(200)
     expect(shared.activeCount).toBe(0)
     expect(shared.pendingCount).toBe(0)
-    expect(() => flow({ limit: 0 })).toThrow('flow(): `limit` must be an integer from 1 to 1000000, got 0.')
-    expect(() => flow({ limit: {} as never })).toThrow('flow(): `limit` must be a number of tasks or a limit() limiter, got an object (Object).')
+    expect(() => flow({ limit: 0 })).toThrow(
+      'flow(): `limit` must be an integer from 1 to 1000000, got 0.',
+    )
+    expect(() => flow({ limit: {} as never })).toThrow(
+      'flow(): `limit` must be a number of tasks or a limit() limiter, got an object (Object).',
+    )
   })
 })
 
@@ -582,7 +672,10 @@ describe('flows under a concurrency limit: reads of several results', () => {
       .task('x', () => work(3))
       .task('y', () => work(4))
       .task('z', () => work(5))
-    expect(await settle(f.run())).toEqual({ ok: true, value: { slow: 1, early: 2, x: 3, y: 4, z: 5 } })
+    expect(await settle(f.run())).toEqual({
+      ok: true,
+      value: { slow: 1, early: 2, x: 3, y: 4, z: 5 },
+    })
     // `slow` holds one slot for 50 ms; the probe's work must never exceed the other one.
     expect(peakOf()).toBe(1)
   })

@@ -15,13 +15,32 @@ import { AbortedError, DeadlineError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { noopRecorder, type Recorder, type TraceEvent } from '../core/trace.js'
 import { closest } from '../core/validate.js'
-import { CycleError, DependencyError, FlowError, SkippedError, UnknownTaskError, type TaskFailure } from './errors.js'
+import {
+  CycleError,
+  DependencyError,
+  FlowError,
+  SkippedError,
+  UnknownTaskError,
+  type TaskFailure,
+} from './errors.js'
 import { Slots } from '../policies/limit.js'
 import { FlowExit, type RunOptions } from './types.js'
 import type { TaskDef } from './task-def.js'
 import { compileCall, DEPS, type CompiledFlow } from './compiled.js'
 import { deferred, handled, noop, PendingRead } from './deferred.js'
-import { FULFILLED, REJECTED, RUNNING, SKIPPED, SLOT_ABANDONED, SLOT_ACQUIRING, SLOT_HELD, SLOT_NONE, Task, WAITING, type MutableWait } from './task.js'
+import {
+  FULFILLED,
+  REJECTED,
+  RUNNING,
+  SKIPPED,
+  SLOT_ABANDONED,
+  SLOT_ACQUIRING,
+  SLOT_HELD,
+  SLOT_NONE,
+  Task,
+  WAITING,
+  type MutableWait,
+} from './task.js'
 import { findCycle } from './cycle.js'
 import { taskSignal } from './task-signal.js'
 import { flowTrace, learn, outcomes, values } from './outcome.js'
@@ -37,15 +56,26 @@ const EXIT = Symbol('fanout.exit')
 /** Which task a `$` proxy belongs to. */
 const READER = Symbol('fanout.reader')
 
-export function runFlow(flow: CompiledFlow, input: unknown, options: RunOptions, mode: Mode): Promise<unknown> {
+export function runFlow(
+  flow: CompiledFlow,
+  input: unknown,
+  options: RunOptions,
+  mode: Mode,
+): Promise<unknown> {
   const signal = options.signal
   if (signal?.aborted) return Promise.reject(signal.reason)
   const clock = options.clock ?? flow.clock ?? systemClock
   const startedAt = clock.now()
   let deadlineAt = options.deadlineAt ?? Infinity
-  if (options.deadline !== undefined) deadlineAt = Math.min(deadlineAt, startedAt + options.deadline)
+  if (options.deadline !== undefined)
+    deadlineAt = Math.min(deadlineAt, startedAt + options.deadline)
   if (deadlineAt <= startedAt) {
-    return Promise.reject(new DeadlineError(`Flow "${flow.name}": the deadline had already passed when the run started`, 0))
+    return Promise.reject(
+      new DeadlineError(
+        `Flow "${flow.name}": the deadline had already passed when the run started`,
+        0,
+      ),
+    )
   }
   return new FlowRun(flow, input, options, mode, clock, startedAt, deadlineAt).promise
 }
@@ -103,14 +133,25 @@ class FlowRun {
     this.#slots =
       typeof flow.limit === 'number'
         ? // Per-run slots: no cap beyond the tasks themselves, and no aging, which would blur the critical-path order.
-          new Slots(flow.limit, Number.MAX_SAFE_INTEGER, undefined, true, Number.MAX_SAFE_INTEGER, `flow "${flow.name}"`)
+          new Slots(
+            flow.limit,
+            Number.MAX_SAFE_INTEGER,
+            undefined,
+            true,
+            Number.MAX_SAFE_INTEGER,
+            `flow "${flow.name}"`,
+          )
         : flow.limit
     this.#events = tracing ? [] : undefined
-    this.#recorder = tracing ? { enabled: true, emit: (event) => this.#events!.push(event) } : noopRecorder
+    this.#recorder = tracing
+      ? { enabled: true, emit: (event) => this.#events!.push(event) }
+      : noopRecorder
 
     const external = options.signal
     if (external !== undefined) {
-      this.#detachSignal = onAbort(external, () => this.#end('rejected', external.reason, external.reason))
+      this.#detachSignal = onAbort(external, () =>
+        this.#end('rejected', external.reason, external.reason),
+      )
     }
     if (deadlineAt !== Infinity) {
       const ms = deadlineAt - startedAt
@@ -138,7 +179,9 @@ class FlowRun {
   }
 
   #ready(task: Task): boolean {
-    return task.state === WAITING && task.prerequisites === 0 && (task.def.gate || this.#gatesLeft === 0)
+    return (
+      task.state === WAITING && task.prerequisites === 0 && (task.def.gate || this.#gatesLeft === 0)
+    )
   }
 
   #now(): number {
@@ -154,17 +197,19 @@ class FlowRun {
       return
     }
     task.slot = SLOT_ACQUIRING
-    slots.wait({ signal: this.#controller.signal, priority: this.#priority(task), clock: this.clock }).then(
-      () => {
-        task.slot = SLOT_HELD
-        if (this.#ended) this.#releaseSlot(task)
-        else this.#invoke(task)
-      },
-      () => {
-        // The run ended while the task waited for a slot; it was never called.
-        task.slot = SLOT_NONE
-      },
-    )
+    slots
+      .wait({ signal: this.#controller.signal, priority: this.#priority(task), clock: this.clock })
+      .then(
+        () => {
+          task.slot = SLOT_HELD
+          if (this.#ended) this.#releaseSlot(task)
+          else this.#invoke(task)
+        },
+        () => {
+          // The run ended while the task waited for a slot; it was never called.
+          task.slot = SLOT_NONE
+        },
+      )
   }
 
   #priority(task: Task): number {
@@ -191,20 +236,22 @@ class FlowRun {
       return Promise.resolve()
     }
     task.slot = SLOT_ACQUIRING
-    task.acquiring = slots.wait({ signal: this.#controller.signal, priority: this.#priority(task), clock: this.clock }).then(
-      () => {
-        task.acquiring = undefined
-        if (task.slot === SLOT_ABANDONED || this.#ended) {
-          task.slot = SLOT_HELD
-          this.#releaseSlot(task)
-        } else task.slot = SLOT_HELD
-      },
-      (error: unknown) => {
-        task.acquiring = undefined
-        task.slot = SLOT_NONE
-        throw error
-      },
-    )
+    task.acquiring = slots
+      .wait({ signal: this.#controller.signal, priority: this.#priority(task), clock: this.clock })
+      .then(
+        () => {
+          task.acquiring = undefined
+          if (task.slot === SLOT_ABANDONED || this.#ended) {
+            task.slot = SLOT_HELD
+            this.#releaseSlot(task)
+          } else task.slot = SLOT_HELD
+        },
+        (error: unknown) => {
+          task.acquiring = undefined
+          task.slot = SLOT_NONE
+          throw error
+        },
+      )
     return task.acquiring
   }
 
@@ -279,7 +326,9 @@ class FlowRun {
       has: (_, key) => typeof key === 'string' && index.has(key),
       ownKeys: () => [...index.keys()],
       getOwnPropertyDescriptor: (target, key) =>
-        typeof key === 'string' && index.has(key) ? { configurable: true, enumerable: true, get: () => read(target, key) } : undefined,
+        typeof key === 'string' && index.has(key)
+          ? { configurable: true, enumerable: true, get: () => read(target, key) }
+          : undefined,
       set: () => false,
     }
   }
@@ -288,7 +337,9 @@ class FlowRun {
     const guess = closest(key, this.flow.index.keys())
     return new UnknownTaskError(
       `Flow "${this.flow.name}": task "${reader.def.name}" read $.${key}, but the flow has no task "${key}".` +
-        (guess !== undefined ? ` Did you mean $.${guess}?` : ` Its tasks are: ${[...this.flow.index.keys()].map((k) => `"${k}"`).join(', ')}.`),
+        (guess !== undefined
+          ? ` Did you mean $.${guess}?`
+          : ` Its tasks are: ${[...this.flow.index.keys()].map((k) => `"${k}"`).join(', ')}.`),
       key,
     )
   }
@@ -308,7 +359,8 @@ class FlowRun {
       const cycle = findCycle(this.#tasks, this.#gatesLeft, reader, target)
       if (cycle !== undefined) {
         const error = new CycleError(this.flow.name, cycle)
-        if (this.mode === 'run') this.#end('rejected', error, new AbortedError(error.message, { cause: error }))
+        if (this.mode === 'run')
+          this.#end('rejected', error, new AbortedError(error.message, { cause: error }))
         return handled(Promise.reject(error))
       }
     }
@@ -367,7 +419,11 @@ class FlowRun {
       task.value = value
       if (this.#timing) task.endedAt = this.#now()
       const exit = new FlowExit(task.def.name, value)
-      this.#end('exited', exit, new AbortedError(`Flow "${this.flow.name}" was ended early by task "${task.def.name}"`))
+      this.#end(
+        'exited',
+        exit,
+        new AbortedError(`Flow "${this.flow.name}" was ended early by task "${task.def.name}"`),
+      )
     }
     throw EXIT
   }
@@ -388,7 +444,8 @@ class FlowRun {
         this.#failures.push({ task: task.def.name, error })
         try {
           const fallback = task.def.fallback
-          value = typeof fallback === 'function' ? (fallback as (e: unknown) => unknown)(error) : fallback
+          value =
+            typeof fallback === 'function' ? (fallback as (e: unknown) => unknown)(error) : fallback
           task.fellBack = true
           task.error = error
         } catch (fallbackError) {
@@ -425,14 +482,28 @@ class FlowRun {
     task.error = error
     this.#finishWaits(task)
     if (this.mode === 'run') {
-      const failure = new FlowError(this.flow.name, task.def.name, error, this.#failures.slice(), task.def.gate)
-      this.#end('rejected', failure, new AbortedError(`Flow "${this.flow.name}" was aborted: task "${task.def.name}" failed`, { cause: failure }))
+      const failure = new FlowError(
+        this.flow.name,
+        task.def.name,
+        error,
+        this.#failures.slice(),
+        task.def.gate,
+      )
+      this.#end(
+        'rejected',
+        failure,
+        new AbortedError(`Flow "${this.flow.name}" was aborted: task "${task.def.name}" failed`, {
+          cause: failure,
+        }),
+      )
       return
     }
     task.result?.reject(new DependencyError(task.def.name, error))
     this.#remaining--
     // settle(): what waits for a failed task is skipped, transitively.
-    const blocked: Task[] = task.def.gate ? this.#tasks.filter((t) => !t.def.gate && t.state === WAITING) : []
+    const blocked: Task[] = task.def.gate
+      ? this.#tasks.filter((t) => !t.def.gate && t.state === WAITING)
+      : []
     if (task.dependents !== undefined) blocked.push(...task.dependents)
     while (blocked.length > 0) {
       const t = blocked.pop()!
@@ -449,7 +520,10 @@ class FlowRun {
 
   #missDeadline(): void {
     const ms = this.deadlineAt - this.startedAt
-    const error = new DeadlineError(`Flow "${this.flow.name}" missed its deadline of ${Math.round(ms)} ms`, ms)
+    const error = new DeadlineError(
+      `Flow "${this.flow.name}" missed its deadline of ${Math.round(ms)} ms`,
+      ms,
+    )
     this.#end('rejected', error, error)
   }
 
@@ -476,14 +550,18 @@ class FlowRun {
     for (const task of this.#tasks) {
       if (task.state === WAITING || task.state === RUNNING) task.result?.reject(abortReason)
     }
-    if (status === 'fulfilled' && this.flow.learned !== undefined) learn(this.#tasks, this.flow.learned)
+    if (status === 'fulfilled' && this.flow.learned !== undefined)
+      learn(this.#tasks, this.flow.learned)
     const resolve = this.#resolve
     const reject = this.#reject
     let result: unknown = payload
-    if (status === 'fulfilled') result = this.mode === 'run' ? values(this.#tasks) : outcomes(this.#tasks)
+    if (status === 'fulfilled')
+      result = this.mode === 'run' ? values(this.#tasks) : outcomes(this.#tasks)
     if (this.options.onTrace !== undefined) {
       try {
-        this.options.onTrace(flowTrace(this.flow.name, this.#tasks, this.#events, status, this.#now()))
+        this.options.onTrace(
+          flowTrace(this.flow.name, this.#tasks, this.#events, status, this.#now()),
+        )
       } catch (error) {
         reject(error)
         return
@@ -492,5 +570,4 @@ class FlowRun {
     if (status === 'rejected') reject(payload)
     else resolve(result)
   }
-
 }

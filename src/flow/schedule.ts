@@ -27,7 +27,8 @@ export class Learned {
     this.#readers = new Array<Set<number> | undefined>(n)
     this.rank = new Float64Array(n)
     // Declared `after` edges are known before any run.
-    for (const def of defs) for (const i of def.after) (this.#readers[i] ??= new Set()).add(def.index)
+    for (const def of defs)
+      for (const i of def.after) (this.#readers[i] ??= new Set()).add(def.index)
   }
 
   /** Records one finished task: its own run time and the tasks it read. */
@@ -37,7 +38,8 @@ export class Learned {
       this.#estimate[index] = n === 0 ? ownMs : this.#estimate[index]! * (1 - ALPHA) + ownMs * ALPHA
       this.#samples[index] = n + 1
     }
-    if (read !== undefined) for (const dep of read) if (dep !== index) (this.#readers[dep] ??= new Set()).add(index)
+    if (read !== undefined)
+      for (const dep of read) if (dep !== index) (this.#readers[dep] ??= new Set()).add(index)
   }
 
   /** Recomputes every task's remaining critical path (ms), latest tasks first. */
@@ -49,7 +51,8 @@ export class Learned {
       const readers = this.#readers[i]
       // Readers are normally later tasks, already ranked; an edge back to an earlier one (only
       // possible outside the types) is ignored rather than followed in a circle.
-      if (readers !== undefined) for (const r of readers) if (r > i && this.rank[r]! > tail) tail = this.rank[r]!
+      if (readers !== undefined)
+        for (const r of readers) if (r > i && this.rank[r]! > tail) tail = this.rank[r]!
       if (this.defs[i]!.gate) tail = Math.max(tail, gatedTail)
       this.rank[i] = this.#estimate[i]! + tail
       if (!this.defs[i]!.gate && this.rank[i]! > gatedTail) gatedTail = this.rank[i]!

@@ -62,7 +62,12 @@ export function criticalPath(tasks: readonly TaskTrace[]): string[] {
   const finished = tasks.filter((t) => t.status !== 'aborted')
   let last: TaskTrace | undefined
   for (const t of finished.some((t) => t.endedAt !== undefined) ? finished : tasks) {
-    if (t.endedAt !== undefined && t.startedAt !== undefined && (last === undefined || t.endedAt > (last.endedAt ?? -1))) last = t
+    if (
+      t.endedAt !== undefined &&
+      t.startedAt !== undefined &&
+      (last === undefined || t.endedAt > (last.endedAt ?? -1))
+    )
+      last = t
   }
   const path: string[] = []
   const seen = new Set<string>()

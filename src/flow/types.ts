@@ -19,7 +19,10 @@ export interface TaskContext<Input = void, Exit = never> extends CallContext {
   exit(value: Exit): never
 }
 
-export type TaskFn<R, Input, Exit, T> = ($: Deps<R>, ctx: TaskContext<Input, Exit>) => T | PromiseLike<T>
+export type TaskFn<R, Input, Exit, T> = (
+  $: Deps<R>,
+  ctx: TaskContext<Input, Exit>,
+) => T | PromiseLike<T>
 
 export interface TaskOptions<Name extends PropertyKey = string> {
   /** Tasks that must finish before this one starts, although it does not read their results. */
@@ -70,7 +73,9 @@ export type Outcome<T> =
 
 export type Outcomes<R> = { readonly [K in keyof R]: Outcome<R[K]> }
 
-export type SettleResult<R, Exit> = [Exit] extends [never] ? Outcomes<R> : Outcomes<R> | FlowExit<Exit>
+export type SettleResult<R, Exit> = [Exit] extends [never]
+  ? Outcomes<R>
+  : Outcomes<R> | FlowExit<Exit>
 
 export interface RunOptions {
   /** Cancels the run: running tasks' signals fire and the run rejects with `signal.reason`. */
@@ -86,7 +91,9 @@ export interface RunOptions {
 }
 
 /** `run(input?, options?)` when the flow takes no input, `run(input, options?)` otherwise. */
-export type RunArgs<Input> = [Input] extends [void] ? [input?: Input, options?: RunOptions] : [input: Input, options?: RunOptions]
+export type RunArgs<Input> = [Input] extends [void]
+  ? [input?: Input, options?: RunOptions]
+  : [input: Input, options?: RunOptions]
 
 /** The static shape of a flow, available without running it. */
 export interface FlowDescription {

@@ -11,7 +11,10 @@ interface User {
 const BASE = 'https://users.internal/users'
 
 /** A stub batch endpoint: parses `ids=` from the URL, records every URL, answers with `answer`. */
-function endpoint<Id extends string | number>(parse: (text: string) => Id, answer: (ids: Id[]) => unknown = (ids) => ids.map((id) => ({ id, name: `user ${id}` }))) {
+function endpoint<Id extends string | number>(
+  parse: (text: string) => Id,
+  answer: (ids: Id[]) => unknown = (ids) => ids.map((id) => ({ id, name: `user ${id}` })),
+) {
   const urls: string[] = []
   const signals: AbortSignal[] = []
   const fetch = async (url: string, { signal }: { signal: AbortSignal }): Promise<unknown> => {
@@ -26,7 +29,11 @@ function endpoint<Id extends string | number>(parse: (text: string) => Id, answe
 describe('batchEndpoint()', () => {
   it('makes one request per tick: /users?ids=1,2,3', async () => {
     const api = endpoint(Number)
-    const users = batchEndpoint({ fetch: (url, ctx) => api.fetch(url, ctx) as Promise<User[]>, id: (user) => user.id, url: (ids) => `${BASE}?${idsParam(ids)}` })
+    const users = batchEndpoint({
+      fetch: (url, ctx) => api.fetch(url, ctx) as Promise<User[]>,
+      id: (user) => user.id,
+      url: (ids) => `${BASE}?${idsParam(ids)}`,
+    })
     expectTypeOf(users).toEqualTypeOf<Loader<number, User, number>>()
     const [a, b, c] = await Promise.all([users.load(1), users.load(2), users.load(3)])
     expect([a.name, b.name, c.name]).toEqual(['user 1', 'user 2', 'user 3'])
@@ -34,9 +41,23 @@ describe('batchEndpoint()', () => {
   })
 
   it('G1: fewer, extra and reordered items are matched by id, never by position; a missing id is a NotFoundError for its key only', async () => {
-    const api = endpoint(Number, (ids) => [{ id: 99, name: 'extra' }, ...ids.filter((id) => id !== 2).reverse().map((id) => ({ id, name: `user ${id}` }))])
-    const users = batchEndpoint({ fetch: (url, ctx) => api.fetch(url, ctx) as Promise<User[]>, id: (user) => user.id, url: (ids) => `${BASE}?${idsParam(ids)}` })
-    const [one, two, three] = await Promise.allSettled([users.load(1), users.load(2), users.load(3)])
+    const api = endpoint(Number, (ids) => [
+      { id: 99, name: 'extra' },
+      ...ids
+        .filter((id) => id !== 2)
+        .reverse()
+        .map((id) => ({ id, name: `user ${id}` })),
+    ])
+    const users = batchEndpoint({
+      fetch: (url, ctx) => api.fetch(url, ctx) as Promise<User[]>,
+      id: (user) => user.id,
+      url: (ids) => `${BASE}?${idsParam(ids)}`,
+    })
+    const [one, two, three] = await Promise.allSettled([
+      users.load(1),
+      users.load(2),
+      users.load(3),
+    ])
     expect(one).toEqual({ status: 'fulfilled', value: { id: 1, name: 'user 1' } })
     expect(three).toEqual({ status: 'fulfilled', value: { id: 3, name: 'user 3' } })
     const missing = (two as PromiseRejectedResult).reason as NotFoundError
@@ -45,7 +66,10 @@ describe('batchEndpoint()', () => {
   })
 
   it('G1: a wrapped answer ({ data: [...] }) is read with `items`; without it, the error says how', async () => {
-    const api = endpoint(String, (ids) => ({ data: ids.map((id) => ({ key: id, n: id.length })), meta: {} }))
+    const api = endpoint(String, (ids) => ({
+      data: ids.map((id) => ({ key: id, n: id.length })),
+      meta: {},
+    }))
     const things = batchEndpoint({
       fetch: (url, ctx) => api.fetch(url, ctx) as Promise<{ data: { key: string; n: number }[] }>,
       items: (body) => body.data,
@@ -57,14 +81,26 @@ describe('batchEndpoint()', () => {
       { key: 'ab', n: 2 },
       { key: 'abc', n: 3 },
     ])
-    const unwrapped = batchEndpoint({ fetch: (url, ctx) => api.fetch(url, ctx) as Promise<never>, id: (thing: { key: string }) => thing.key, url: (ids) => `${BASE}?${idsParam(ids)}` })
-    await expect(unwrapped.load('a')).rejects.toThrow(/the answer is not a list of items \(got an object \(Object\)\)\. Pass `items: \(body\) => body\.data`/)
+    const unwrapped = batchEndpoint({
+      fetch: (url, ctx) => api.fetch(url, ctx) as Promise<never>,
+      id: (thing: { key: string }) => thing.key,
+      url: (ids) => `${BASE}?${idsParam(ids)}`,
+    })
+    await expect(unwrapped.load('a')).rejects.toThrow(
+      /the answer is not a list of items \(got an object \(Object\)\)\. Pass `items: \(body\) => body\.data`/,
+    )
   })
 
   it('G1: ids of another type than the keys (JSON "7" for the key 7) fail the batch with a message, not as NotFound', async () => {
     const api = endpoint(Number, (ids) => ids.map((id) => ({ id: String(id) })))
-    const users = batchEndpoint({ fetch: (url, ctx) => api.fetch(url, ctx) as Promise<{ id: number }[]>, id: (user) => user.id, url: (ids) => `${BASE}?${idsParam(ids)}` })
-    await expect(users.load(7)).rejects.toThrow(/id\(\) returned string ids \("7"\) but the keys loaded are numbers \(7\): no item can match/)
+    const users = batchEndpoint({
+      fetch: (url, ctx) => api.fetch(url, ctx) as Promise<{ id: number }[]>,
+      id: (user) => user.id,
+      url: (ids) => `${BASE}?${idsParam(ids)}`,
+    })
+    await expect(users.load(7)).rejects.toThrow(
+      /id\(\) returned string ids \("7"\) but the keys loaded are numbers \(7\): no item can match/,
+    )
   })
 
   it('G2: a failed request fails every key of the batch', async () => {
@@ -84,9 +120,15 @@ describe('batchEndpoint()', () => {
 
   it('G3: 10,000 ids are split into requests that never exceed maxUrlLength, each id asked once', async () => {
     // Ids of varied length, some needing percent-encoding (spaces, commas' neighbours, non-ASCII).
-    const ids = Array.from({ length: 10_000 }, (_, i) => (i % 7 === 0 ? `user é ${i}` : i % 3 === 0 ? `u-${i}-${'x'.repeat(i % 40)}` : String(i)))
+    const ids = Array.from({ length: 10_000 }, (_, i) =>
+      i % 7 === 0 ? `user é ${i}` : i % 3 === 0 ? `u-${i}-${'x'.repeat(i % 40)}` : String(i),
+    )
     const api = endpoint(String, (asked) => asked.map((id) => ({ id, name: id })))
-    const users = batchEndpoint({ fetch: (url, ctx) => api.fetch(url, ctx) as Promise<{ id: string; name: string }[]>, id: (user) => user.id, url: (batch) => `${BASE}?${idsParam(batch)}` })
+    const users = batchEndpoint({
+      fetch: (url, ctx) => api.fetch(url, ctx) as Promise<{ id: string; name: string }[]>,
+      id: (user) => user.id,
+      url: (batch) => `${BASE}?${idsParam(batch)}`,
+    })
     const loaded = await Promise.all(ids.map((id) => users.load(id)))
     expect(loaded.map((u) => u.id)).toEqual(ids)
     expect(api.urls.length).toBeGreaterThan(1)
@@ -100,7 +142,13 @@ describe('batchEndpoint()', () => {
 
   it('G3: maxBatchSize bounds the ids per request as well', async () => {
     const api = endpoint(Number)
-    const users = batchEndpoint({ fetch: (url, ctx) => api.fetch(url, ctx) as Promise<User[]>, id: (user) => user.id, url: (ids) => `${BASE}?${idsParam(ids)}`, maxBatchSize: 100, maxUrlLength: 300 })
+    const users = batchEndpoint({
+      fetch: (url, ctx) => api.fetch(url, ctx) as Promise<User[]>,
+      id: (user) => user.id,
+      url: (ids) => `${BASE}?${idsParam(ids)}`,
+      maxBatchSize: 100,
+      maxUrlLength: 300,
+    })
     await Promise.all(Array.from({ length: 1_000 }, (_, i) => users.load(i)))
     for (const url of api.urls) {
       expect(url.length).toBeLessThanOrEqual(300)
@@ -110,14 +158,25 @@ describe('batchEndpoint()', () => {
 
   it('G3: an id that alone makes the URL too long fails with a UrlTooLongError (414) for that key only, and is never sent', async () => {
     const api = endpoint(String, (asked) => asked.map((id) => ({ id })))
-    const things = batchEndpoint({ fetch: (url, ctx) => api.fetch(url, ctx) as Promise<{ id: string }[]>, id: (t) => t.id, url: (ids) => `${BASE}?${idsParam(ids)}`, maxUrlLength: 200 })
+    const things = batchEndpoint({
+      fetch: (url, ctx) => api.fetch(url, ctx) as Promise<{ id: string }[]>,
+      id: (t) => t.id,
+      url: (ids) => `${BASE}?${idsParam(ids)}`,
+      maxUrlLength: 200,
+    })
     const huge = 'h'.repeat(500)
-    const [a, tooLong, b] = await Promise.allSettled([things.load('a'), things.load(huge), things.load('b')])
+    const [a, tooLong, b] = await Promise.allSettled([
+      things.load('a'),
+      things.load(huge),
+      things.load('b'),
+    ])
     expect(a).toEqual({ status: 'fulfilled', value: { id: 'a' } })
     expect(b).toEqual({ status: 'fulfilled', value: { id: 'b' } })
     const error = (tooLong as PromiseRejectedResult).reason as UrlTooLongError
     expect(error).toBeInstanceOf(UrlTooLongError)
-    expect(error.message).toMatch(/^batchEndpoint: the URL for id "h{100}…" alone is 533 characters, more than maxUrlLength \(200\); not sent/)
+    expect(error.message).toMatch(
+      /^batchEndpoint: the URL for id "h{100}…" alone is 533 characters, more than maxUrlLength \(200\); not sent/,
+    )
     expect(error.key).toBe(huge)
     expect(statusOf(error)).toBe(414)
     expect(isRetryableError(error)).toBe(false)
@@ -128,9 +187,16 @@ describe('batchEndpoint()', () => {
   it('G3: a url() that is not a prefix plus one piece per id is still never over the limit (the batch is halved)', async () => {
     const api = endpoint(Number)
     // The padding grows with the square of the batch: the per-id estimate cannot foresee it.
-    const url = (ids: readonly number[]) => `${BASE}?${idsParam(ids)}&pad=${'p'.repeat(ids.length * ids.length)}`
+    const url = (ids: readonly number[]) =>
+      `${BASE}?${idsParam(ids)}&pad=${'p'.repeat(ids.length * ids.length)}`
     let batches = 0
-    const users = batchEndpoint({ fetch: (u, ctx) => api.fetch(u, ctx) as Promise<User[]>, id: (user) => user.id, url, maxUrlLength: 500, onBatch: () => batches++ })
+    const users = batchEndpoint({
+      fetch: (u, ctx) => api.fetch(u, ctx) as Promise<User[]>,
+      id: (user) => user.id,
+      url,
+      maxUrlLength: 500,
+      onBatch: () => batches++,
+    })
     const loaded = await Promise.all(Array.from({ length: 200 }, (_, i) => users.load(i)))
     expect(loaded.map((u) => u.id)).toEqual(Array.from({ length: 200 }, (_, i) => i))
     for (const u of api.urls) expect(u.length).toBeLessThanOrEqual(500)
@@ -177,7 +243,10 @@ describe('batchEndpoint()', () => {
       fetch: async (url: string, { signal }) => {
         signals.push(signal)
         await after(100, null, signal)
-        return new URL(url).searchParams.get('ids')!.split(',').map((id) => ({ id: Number(id), name: `user ${id}` }))
+        return new URL(url).searchParams
+          .get('ids')!
+          .split(',')
+          .map((id) => ({ id: Number(id), name: `user ${id}` }))
       },
       id: (user) => user.id,
       url: (ids) => `${BASE}?${idsParam(ids)}`,
@@ -213,7 +282,10 @@ describe('batchEndpoint()', () => {
         peak = Math.max(peak, running)
         await after(50, null)
         running--
-        return new URL(url).searchParams.get('ids')!.split(',').map((id) => ({ id: Number(id) }))
+        return new URL(url).searchParams
+          .get('ids')!
+          .split(',')
+          .map((id) => ({ id: Number(id) }))
       },
       id: (user) => user.id,
       url: (ids) => `${BASE}?${idsParam(ids)}`,
@@ -227,12 +299,26 @@ describe('batchEndpoint()', () => {
   })
 
   it('L1/L4: validates its options at construction', () => {
-    const base = { fetch: async (): Promise<User[]> => [], id: (u: User) => u.id, url: (ids: readonly number[]) => `${BASE}?${idsParam(ids)}` }
-    expect(() => batchEndpoint({ ...base, maxUrlLenght: 100 } as never)).toThrow(/unknown option `maxUrlLenght`. Did you mean `maxUrlLength`\?/)
-    expect(() => batchEndpoint({ ...base, maxUrlLength: 0 })).toThrow(/`maxUrlLength` must be an integer from 16 to 10000000 characters, got 0/)
-    expect(() => batchEndpoint({ ...base, maxUrlLength: 30 })).toThrow(/the URL without ids is already 33 characters, not under maxUrlLength \(30\)/)
-    expect(() => batchEndpoint({ ...base, url: () => 42 as unknown as string })).toThrow(/url\(\) must return a string or a URL, got 42/)
-    expect(() => batchEndpoint({ ...base, id: undefined } as never)).toThrow(/`id` must be a function \(item\) => id/)
+    const base = {
+      fetch: async (): Promise<User[]> => [],
+      id: (u: User) => u.id,
+      url: (ids: readonly number[]) => `${BASE}?${idsParam(ids)}`,
+    }
+    expect(() => batchEndpoint({ ...base, maxUrlLenght: 100 } as never)).toThrow(
+      /unknown option `maxUrlLenght`. Did you mean `maxUrlLength`\?/,
+    )
+    expect(() => batchEndpoint({ ...base, maxUrlLength: 0 })).toThrow(
+      /`maxUrlLength` must be an integer from 16 to 10000000 characters, got 0/,
+    )
+    expect(() => batchEndpoint({ ...base, maxUrlLength: 30 })).toThrow(
+      /the URL without ids is already 33 characters, not under maxUrlLength \(30\)/,
+    )
+    expect(() => batchEndpoint({ ...base, url: () => 42 as unknown as string })).toThrow(
+      /url\(\) must return a string or a URL, got 42/,
+    )
+    expect(() => batchEndpoint({ ...base, id: undefined } as never)).toThrow(
+      /`id` must be a function \(item\) => id/,
+    )
     expect(() => batchEndpoint({ ...base, concurrency: 0 })).toThrow(InvalidOptionError)
     expect(() => batchEndpoint({ ...base, wait: -1 })).toThrow(InvalidOptionError)
   })

@@ -15,7 +15,12 @@
 import type { Clock } from '../core/clock.js'
 import { FanoutError, InvalidOptionError } from '../core/errors.js'
 import { checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
-import { Loader, type BatchContext, type LoaderBatchEvent, type LoaderOptions } from '../batch/loader.js'
+import {
+  Loader,
+  type BatchContext,
+  type LoaderBatchEvent,
+  type LoaderOptions,
+} from '../batch/loader.js'
 import type { Limiter } from '../policies/limit.js'
 
 /** Ids go into URLs as text: strings or numbers (bigints too). */
@@ -49,8 +54,30 @@ export interface BatchEndpointOptions<Id extends EndpointId, Item, Body> {
   readonly clock?: Clock
 }
 
-const KNOWN = ['url', 'fetch', 'id', 'items', 'maxUrlLength', 'maxBatchSize', 'concurrency', 'wait', 'name', 'cache', 'maxCacheSize', 'onBatch', 'clock'] as const
-const PASSED_ON = ['maxBatchSize', 'concurrency', 'wait', 'cache', 'maxCacheSize', 'onBatch', 'clock'] as const
+const KNOWN = [
+  'url',
+  'fetch',
+  'id',
+  'items',
+  'maxUrlLength',
+  'maxBatchSize',
+  'concurrency',
+  'wait',
+  'name',
+  'cache',
+  'maxCacheSize',
+  'onBatch',
+  'clock',
+] as const
+const PASSED_ON = [
+  'maxBatchSize',
+  'concurrency',
+  'wait',
+  'cache',
+  'maxCacheSize',
+  'onBatch',
+  'clock',
+] as const
 
 /**
  * An id that alone makes a URL longer than `maxUrlLength`: never sent (the upstream would answer
@@ -80,28 +107,62 @@ export class UrlTooLongError extends FanoutError {
  * })
  * const [a, b] = await Promise.all([users.load(1), users.load(2)]) // one request: /users?ids=1,2
  */
-export function batchEndpoint<Id extends EndpointId, Item, Body>(options: BatchEndpointOptions<Id, Item, Body> & { readonly items: (body: Body) => Iterable<Item> }): Loader<Id, Item, Id>
-export function batchEndpoint<Id extends EndpointId, Item>(options: BatchEndpointOptions<Id, Item, Iterable<Item>>): Loader<Id, Item, Id>
-export function batchEndpoint<Id extends EndpointId, Item, Body>(options: BatchEndpointOptions<Id, Item, Body>): Loader<Id, Item, Id> {
+export function batchEndpoint<Id extends EndpointId, Item, Body>(
+  options: BatchEndpointOptions<Id, Item, Body> & {
+    readonly items: (body: Body) => Iterable<Item>
+  },
+): Loader<Id, Item, Id>
+export function batchEndpoint<Id extends EndpointId, Item>(
+  options: BatchEndpointOptions<Id, Item, Iterable<Item>>,
+): Loader<Id, Item, Id>
+export function batchEndpoint<Id extends EndpointId, Item, Body>(
+  options: BatchEndpointOptions<Id, Item, Body>,
+): Loader<Id, Item, Id> {
   const where = 'batchEndpoint()'
   const opts = snapshot(where, options)
   checkKnownKeys(where, opts, KNOWN)
   const name = opts.name ?? 'batchEndpoint'
-  const url = checkFunction<BatchEndpointOptions<Id, Item, Body>['url']>(where, 'url', opts.url, '(ids) => string | URL')
-  const fetchBody = checkFunction<BatchEndpointOptions<Id, Item, Body>['fetch']>(where, 'fetch', opts.fetch, '(url, { signal }) => Promise<body>')
+  const url = checkFunction<BatchEndpointOptions<Id, Item, Body>['url']>(
+    where,
+    'url',
+    opts.url,
+    '(ids) => string | URL',
+  )
+  const fetchBody = checkFunction<BatchEndpointOptions<Id, Item, Body>['fetch']>(
+    where,
+    'fetch',
+    opts.fetch,
+    '(url, { signal }) => Promise<body>',
+  )
   const idOf = checkFunction<(item: Item) => Id>(where, 'id', opts.id, '(item) => id')
-  const itemsOf = opts.items === undefined ? undefined : checkFunction<(body: Body) => Iterable<Item>>(where, 'items', opts.items, '(body) => items')
-  const maxUrlLength = opts.maxUrlLength === undefined ? 2_000 : checkNumber(where, 'maxUrlLength', opts.maxUrlLength, { min: 16, max: 10_000_000, integer: true, unit: 'characters' })
+  const itemsOf =
+    opts.items === undefined
+      ? undefined
+      : checkFunction<(body: Body) => Iterable<Item>>(where, 'items', opts.items, '(body) => items')
+  const maxUrlLength =
+    opts.maxUrlLength === undefined
+      ? 2_000
+      : checkNumber(where, 'maxUrlLength', opts.maxUrlLength, {
+          min: 16,
+          max: 10_000_000,
+          integer: true,
+          unit: 'characters',
+        })
 
   let empty: string
   try {
     empty = href(url([]))
   } catch (error) {
-    throw new InvalidOptionError(`${where}: \`url\` must build a URL for any list of ids, including [] (it measures the room left for ids); url([]) failed: ${error instanceof Error ? error.message : show(error)}`)
+    throw new InvalidOptionError(
+      `${where}: \`url\` must build a URL for any list of ids, including [] (it measures the room left for ids); url([]) failed: ${error instanceof Error ? error.message : show(error)}`,
+    )
   }
   const emptyLength = wireLength(empty)
   const room = maxUrlLength - emptyLength
-  if (room <= 0) throw new InvalidOptionError(`${where}: the URL without ids is already ${emptyLength} characters, not under maxUrlLength (${maxUrlLength}).`)
+  if (room <= 0)
+    throw new InvalidOptionError(
+      `${where}: the URL without ids is already ${emptyLength} characters, not under maxUrlLength (${maxUrlLength}).`,
+    )
 
   /** What `id` adds to a batch's URL; an id whose URL cannot be built goes in a batch of its own. */
   const cost = (id: Id): number => {
@@ -114,28 +175,51 @@ export function batchEndpoint<Id extends EndpointId, Item, Body>(options: BatchE
   }
 
   /** Fetches `ids` into `found`, halving a batch whose URL is too long or cannot be built. */
-  const fetchInto = async (ids: readonly Id[], signal: AbortSignal, found: Map<Id, Item | Error>): Promise<void> => {
+  const fetchInto = async (
+    ids: readonly Id[],
+    signal: AbortSignal,
+    found: Map<Id, Item | Error>,
+  ): Promise<void> => {
     let target: string
     try {
       target = href(url(ids))
     } catch (error) {
       if (ids.length > 1) return halves(ids, signal, found)
-      found.set(ids[0]!, error instanceof Error ? error : new TypeError(`${name}: url() threw ${show(error)} for this id`))
+      found.set(
+        ids[0]!,
+        error instanceof Error
+          ? error
+          : new TypeError(`${name}: url() threw ${show(error)} for this id`),
+      )
       return
     }
     const length = wireLength(target)
     if (length > maxUrlLength) {
       if (ids.length > 1) return halves(ids, signal, found)
       const id = ids[0]!
-      found.set(id, new UrlTooLongError(`${name}: the URL for id ${brief(id)} alone is ${length} characters, more than maxUrlLength (${maxUrlLength}); not sent.`, id, length, maxUrlLength))
+      found.set(
+        id,
+        new UrlTooLongError(
+          `${name}: the URL for id ${brief(id)} alone is ${length} characters, more than maxUrlLength (${maxUrlLength}); not sent.`,
+          id,
+          length,
+          maxUrlLength,
+        ),
+      )
       return
     }
     const body = await fetchBody(target, { signal })
     const list = itemsOf === undefined ? body : itemsOf(body)
-    if (list === null || typeof list !== 'object' || typeof (list as Partial<Iterable<Item>>)[Symbol.iterator] !== 'function') {
+    if (
+      list === null ||
+      typeof list !== 'object' ||
+      typeof (list as Partial<Iterable<Item>>)[Symbol.iterator] !== 'function'
+    ) {
       throw new TypeError(
         `${name}: the answer is not a list of items (got ${show(list)}). ` +
-          (itemsOf === undefined ? 'Pass `items: (body) => body.data` (the field holding the list), or `items: (body) => Object.values(body)` for an object keyed by id.' : '`items` must return a list.'),
+          (itemsOf === undefined
+            ? 'Pass `items: (body) => body.data` (the field holding the list), or `items: (body) => Object.values(body)` for an object keyed by id.'
+            : '`items` must return a list.'),
       )
     }
     for (const item of list as Iterable<Item>) {
@@ -145,7 +229,11 @@ export function batchEndpoint<Id extends EndpointId, Item, Body>(options: BatchE
       if (!found.has(id)) found.set(id, item)
     }
   }
-  const halves = async (ids: readonly Id[], signal: AbortSignal, found: Map<Id, Item | Error>): Promise<void> => {
+  const halves = async (
+    ids: readonly Id[],
+    signal: AbortSignal,
+    found: Map<Id, Item | Error>,
+  ): Promise<void> => {
     // One after the other: the batch holds one `concurrency` slot.
     const middle = Math.ceil(ids.length / 2)
     await fetchInto(ids.slice(0, middle), signal, found)
@@ -170,7 +258,9 @@ export function batchEndpoint<Id extends EndpointId, Item, Body>(options: BatchE
     for (const id of ids) {
       const other = byText.get(String(id))
       if (other === undefined) continue
-      throw new TypeError(`${name}: id() returned ${typeof other} ids (${show(other)}) but the keys loaded are ${typeof id}s (${show(id)}): no item can match. Make id() return the keys' type, e.g. (item) => Number(item.id).`)
+      throw new TypeError(
+        `${name}: id() returned ${typeof other} ids (${show(other)}) but the keys loaded are ${typeof id}s (${show(id)}): no item can match. Make id() return the keys' type, e.g. (item) => Number(item.id).`,
+      )
     }
   }
 
@@ -195,15 +285,28 @@ export function idsParam(ids: Iterable<EndpointId>, options?: IdsParamOptions): 
   const opts = snapshot(where, options)
   checkKnownKeys(where, opts, ['param', 'separator'])
   const param = opts.param ?? 'ids'
-  if (typeof param !== 'string' || param === '') throw new InvalidOptionError(`${where}: \`param\` must be a non-empty string, got ${show(param)}.`)
+  if (typeof param !== 'string' || param === '')
+    throw new InvalidOptionError(
+      `${where}: \`param\` must be a non-empty string, got ${show(param)}.`,
+    )
   const separator = opts.separator ?? ','
-  if (typeof separator !== 'string' || separator === '') throw new InvalidOptionError(`${where}: \`separator\` must be a non-empty string, got ${show(separator)}.`)
+  if (typeof separator !== 'string' || separator === '')
+    throw new InvalidOptionError(
+      `${where}: \`separator\` must be a non-empty string, got ${show(separator)}.`,
+    )
   const encodedSeparator = separator === ',' ? ',' : encodeURIComponent(separator)
   const parts: string[] = []
   for (const id of ids) {
-    const text = typeof id === 'string' ? id : typeof id === 'number' || typeof id === 'bigint' ? String(id) : undefined
+    const text =
+      typeof id === 'string'
+        ? id
+        : typeof id === 'number' || typeof id === 'bigint'
+          ? String(id)
+          : undefined
     if (text === undefined || text === '' || text.includes(separator)) {
-      throw new InvalidOptionError(`${where}: id ${show(id)} cannot go in the list: ids must be non-empty strings or numbers without ${JSON.stringify(separator)}.`)
+      throw new InvalidOptionError(
+        `${where}: id ${show(id)} cannot go in the list: ids must be non-empty strings or numbers without ${JSON.stringify(separator)}.`,
+      )
     }
     parts.push(encodeURIComponent(text))
   }
@@ -230,7 +333,8 @@ function wireLength(url: string): number {
   let length = 0
   for (let i = 0; i < url.length; i++) {
     const c = url.charCodeAt(i)
-    if (c > 0x20 && c < 0x7f && c !== 0x22 && c !== 0x27 && c !== 0x3c && c !== 0x3e && c !== 0x60) length += 1
+    if (c > 0x20 && c < 0x7f && c !== 0x22 && c !== 0x27 && c !== 0x3c && c !== 0x3e && c !== 0x60)
+      length += 1
     else if (c < 0x80) length += 3
     else if (c < 0x800) length += 6
     else if (c >= 0xd800 && c <= 0xdbff) {

@@ -7,7 +7,12 @@ import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Clock } from '../core/clock.js'
-import { AbortedError, InvalidOptionError, RateLimitedError, RetryBudgetError } from '../core/errors.js'
+import {
+  AbortedError,
+  InvalidOptionError,
+  RateLimitedError,
+  RetryBudgetError,
+} from '../core/errors.js'
 import { execute } from '../core/execute.js'
 import type { TraceEvent } from '../core/trace.js'
 import { flow } from '../flow/define.js'
@@ -16,8 +21,22 @@ import { isIdempotentError } from '../policies/classify.js'
 import { limit } from '../policies/limit.js'
 import { retry } from '../policies/retry.js'
 import { manualClock, skippingClock } from '../../test/helpers/clocks.js'
-import { closeAll, failure, serve, waitFor, type Seen, type Upstream } from '../../test/helpers/upstream.js'
-import { createHttpClient, HttpError, HttpTimeoutError, ResponseTooLargeError, type HttpClient, type HttpClientOptions } from './index.js'
+import {
+  closeAll,
+  failure,
+  serve,
+  waitFor,
+  type Seen,
+  type Upstream,
+} from '../../test/helpers/upstream.js'
+import {
+  createHttpClient,
+  HttpError,
+  HttpTimeoutError,
+  ResponseTooLargeError,
+  type HttpClient,
+  type HttpClientOptions,
+} from './index.js'
 
 const clients: HttpClient[] = []
 afterEach(async () => {
@@ -38,18 +57,24 @@ const echo = (_req: unknown, res: import('node:http').ServerResponse, seen: Seen
 }
 
 /** An upstream that answers `failures` requests with `status` (or resets them), then 200 "ok". */
-async function flaky(failures: number, status: number | 'reset' = 503): Promise<Upstream & { readonly calls: number }> {
+async function flaky(
+  failures: number,
+  status: number | 'reset' = 503,
+): Promise<Upstream & { readonly calls: number }> {
   let calls = 0
   const up = await serve((_req, res) => {
     if (++calls > failures) return void res.end('ok')
     if (status === 'reset') return void res.socket!.resetAndDestroy()
     res.writeHead(status).end(`failure ${calls}`)
   })
-  return Object.defineProperty(up, 'calls', { get: () => calls }) as Upstream & { readonly calls: number }
+  return Object.defineProperty(up, 'calls', { get: () => calls }) as Upstream & {
+    readonly calls: number
+  }
 }
 
 /** The attempt numbers of `attempt.started` events. */
-const attemptsOf = (events: readonly TraceEvent[]): number[] => events.flatMap((e) => (e.type === 'attempt.started' ? [e.attempt] : []))
+const attemptsOf = (events: readonly TraceEvent[]): number[] =>
+  events.flatMap((e) => (e.type === 'attempt.started' ? [e.attempt] : []))
 
 // --- method helpers -------------------------------------------------------------------------------
 
@@ -58,14 +83,29 @@ describe('fanout/http: method helpers', () => {
     const up = await serve(echo)
     const c = client()
     const posted = (await c.post(up.url('/items'), { json: { name: 'a' } })).json<Seen>()
-    expect(posted).toMatchObject({ method: 'POST', url: '/items', body: '{"name":"a"}', headers: { 'content-type': 'application/json' } })
-    expect((await c.put(up.url('/items/1'), { body: 'raw', headers: { 'content-type': 'text/plain' } })).json<Seen>()).toMatchObject({
+    expect(posted).toMatchObject({
+      method: 'POST',
+      url: '/items',
+      body: '{"name":"a"}',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(
+      (
+        await c.put(up.url('/items/1'), { body: 'raw', headers: { 'content-type': 'text/plain' } })
+      ).json<Seen>(),
+    ).toMatchObject({
       method: 'PUT',
       body: 'raw',
       headers: { 'content-type': 'text/plain' },
     })
-    expect((await c.patch(up.url('/items/1'), { json: [1] })).json<Seen>()).toMatchObject({ method: 'PATCH', body: '[1]' })
-    expect((await c.delete(up.url('/items/1'))).json<Seen>()).toMatchObject({ method: 'DELETE', body: '' })
+    expect((await c.patch(up.url('/items/1'), { json: [1] })).json<Seen>()).toMatchObject({
+      method: 'PATCH',
+      body: '[1]',
+    })
+    expect((await c.delete(up.url('/items/1'))).json<Seen>()).toMatchObject({
+      method: 'DELETE',
+      body: '',
+    })
     const head = await c.head(up.url('/items'))
     expect([head.status, head.body.length, up.seen.at(-1)!.method]).toEqual([200, 0, 'HEAD'])
     // A helper's own method, in any case, is accepted.
@@ -77,10 +117,18 @@ describe('fanout/http: method helpers', () => {
     const c = client()
     const refused = await failure(c.get(up.url(), { method: 'POST' } as never))
     expect(refused).toBeInstanceOf(InvalidOptionError)
-    expect(refused.message).toBe('client.get(): sends GET, but `method` is "POST". Use client.request(url, { method: "POST" }) for another method.')
-    expect(await failure(c.post(up.url(), { method: 'DELETE' } as never))).toBeInstanceOf(InvalidOptionError)
-    expect((await failure(c.get(up.url(), { json: {} } as never))).message).toMatch(/client\.get\(\): a GET request has no body/)
-    expect((await failure(c.head(up.url(), { body: 'x' } as never))).message).toMatch(/client\.head\(\): a HEAD request has no body/)
+    expect(refused.message).toBe(
+      'client.get(): sends GET, but `method` is "POST". Use client.request(url, { method: "POST" }) for another method.',
+    )
+    expect(await failure(c.post(up.url(), { method: 'DELETE' } as never))).toBeInstanceOf(
+      InvalidOptionError,
+    )
+    expect((await failure(c.get(up.url(), { json: {} } as never))).message).toMatch(
+      /client\.get\(\): a GET request has no body/,
+    )
+    expect((await failure(c.head(up.url(), { body: 'x' } as never))).message).toMatch(
+      /client\.head\(\): a HEAD request has no body/,
+    )
     expect(up.seen).toHaveLength(0)
   })
 
@@ -105,9 +153,20 @@ describe('fanout/http: the retry option', () => {
       expect([res.status, up.calls]).toEqual([200, 3])
     }
     const first = events.slice(0, 5)
-    expect(first.map((e) => e.type)).toEqual(['attempt.started', 'retry.scheduled', 'attempt.started', 'retry.scheduled', 'attempt.started'])
+    expect(first.map((e) => e.type)).toEqual([
+      'attempt.started',
+      'retry.scheduled',
+      'attempt.started',
+      'retry.scheduled',
+      'attempt.started',
+    ])
     expect(attemptsOf(first)).toEqual([1, 2, 3])
-    expect(first[1]).toMatchObject({ attempt: 1, cause: '503', reason: 'backoff', task: expect.stringMatching(/^GET http:\/\/127\.0\.0\.1:\d+$/) as unknown })
+    expect(first[1]).toMatchObject({
+      attempt: 1,
+      cause: '503',
+      reason: 'backoff',
+      task: expect.stringMatching(/^GET http:\/\/127\.0\.0\.1:\d+$/) as unknown,
+    })
     // The task label names the origin only: a path can carry ids or tokens.
     for (const e of events) expect(e.task).not.toContain('/thing')
     expect(clock.pending).toBe(0)
@@ -119,7 +178,9 @@ describe('fanout/http: the retry option', () => {
       const up = await flaky(100, status)
       const post = await failure(c.post(up.url(), { json: { order: 1 } }))
       expect(isIdempotentError(post)).toBe(false)
-      expect(isIdempotentError(await failure(c.patch(up.url(), { json: { order: 1 } })))).toBe(false)
+      expect(isIdempotentError(await failure(c.patch(up.url(), { json: { order: 1 } })))).toBe(
+        false,
+      )
       // request() hands back the 503 at once; the reset rejects.
       await c.request(up.url(), { method: 'POST', body: 'x' }).catch(() => undefined)
       expect(up.calls).toBe(3)
@@ -129,7 +190,11 @@ describe('fanout/http: the retry option', () => {
   it('C7: a POST with an Idempotency-Key header, or idempotent: true, is retried', async () => {
     const c = client({ clock: skippingClock() })
     const keyed = await flaky(1)
-    expect((await c.post(keyed.url(), { json: { order: 1 }, headers: { 'Idempotency-Key': 'order-1' } })).text()).toBe('ok')
+    expect(
+      (
+        await c.post(keyed.url(), { json: { order: 1 }, headers: { 'Idempotency-Key': 'order-1' } })
+      ).text(),
+    ).toBe('ok')
     expect(keyed.seen.map((s) => s.headers['idempotency-key'])).toEqual(['order-1', 'order-1'])
     const declared = await flaky(1, 'reset')
     expect((await c.patch(declared.url(), { json: { n: 1 }, idempotent: true })).text()).toBe('ok')
@@ -147,12 +212,16 @@ describe('fanout/http: the retry option', () => {
       gets++
       res.writeHead(503).end()
     })
-    const error = await failure(client({ clock: skippingClock() }).post(up.url('/orders'), { json: { n: 1 } }))
+    const error = await failure(
+      client({ clock: skippingClock() }).post(up.url('/orders'), { json: { n: 1 } }),
+    )
     expect(error).toMatchObject({ status: 503, method: 'GET' })
     expect(isIdempotentError(error)).toBe(false)
     expect([up.seen.length, gets]).toEqual([2, 1])
     // A retry() the caller wraps around the client reads the same flag.
-    const outer = retry({ baseDelay: 1, maxDelay: 2 }).wrap(() => client({ retry: false }).post(up.url('/orders'), { json: { n: 1 } }))
+    const outer = retry({ baseDelay: 1, maxDelay: 2 }).wrap(() =>
+      client({ retry: false }).post(up.url('/orders'), { json: { n: 1 } }),
+    )
     await failure(execute(outer))
     expect(gets).toBe(2)
   })
@@ -172,7 +241,10 @@ describe('fanout/http: the retry option', () => {
   it('retry: false, 1, a number, options, per request, or a shared policy', async () => {
     const clock = skippingClock()
     const up = await flaky(100)
-    const calls = async (c: HttpClient, options?: Parameters<HttpClient['get']>[1]): Promise<number> => {
+    const calls = async (
+      c: HttpClient,
+      options?: Parameters<HttpClient['get']>[1],
+    ): Promise<number> => {
       const before = up.calls
       await failure(c.get(up.url(), options))
       return up.calls - before
@@ -192,22 +264,39 @@ describe('fanout/http: the retry option', () => {
   })
 
   it('L1, L4: a bad retry option fails at construction (or rejects per request), naming it', async () => {
-    expect(() => createHttpClient({ retry: 0 })).toThrow('createHttpClient(): `retry` as a number is the attempts in total, the first included: an integer from 1 to 10, got 0. Use false for none.')
+    expect(() => createHttpClient({ retry: 0 })).toThrow(
+      'createHttpClient(): `retry` as a number is the attempts in total, the first included: an integer from 1 to 10, got 0. Use false for none.',
+    )
     expect(() => createHttpClient({ retry: 2.5 })).toThrow(/an integer from 1 to 10, got 2\.5/)
-    expect(() => createHttpClient({ retry: { maxAtempts: 2 } as never })).toThrow(/createHttpClient\(\): in `retry`, retry\(\): unknown option `maxAtempts`.*Did you mean `maxAttempts`\?/)
-    expect(() => createHttpClient({ retry: 'yes' as never })).toThrow(/`retry` must be true, false, a number of attempts, retry\(\) options or a policy/)
-    expect(() => createHttpClient({ beforeRequest: ['x'] as never })).toThrow(/`beforeRequest` must be a function/)
+    expect(() => createHttpClient({ retry: { maxAtempts: 2 } as never })).toThrow(
+      /createHttpClient\(\): in `retry`, retry\(\): unknown option `maxAtempts`.*Did you mean `maxAttempts`\?/,
+    )
+    expect(() => createHttpClient({ retry: 'yes' as never })).toThrow(
+      /`retry` must be true, false, a number of attempts, retry\(\) options or a policy/,
+    )
+    expect(() => createHttpClient({ beforeRequest: ['x'] as never })).toThrow(
+      /`beforeRequest` must be a function/,
+    )
     expect(() => createHttpClient({ onEvent: 1 as never })).toThrow(/`onEvent`/)
     expect(() => createHttpClient({ retyr: 2 } as never)).toThrow(/Did you mean `retry`\?/)
     const c = client()
-    await expect(c.get('http://127.0.0.1/', { retry: 11 })).rejects.toThrow(/client\.get\(\): `retry` as a number/)
-    await expect(c.get('http://127.0.0.1/', { idempotent: 'yes' as never })).rejects.toThrow(/`idempotent` must be a boolean/)
-    await expect(c.get('http://127.0.0.1/', { trace: {} as never })).rejects.toThrow(/`trace` must be a Recorder/)
+    await expect(c.get('http://127.0.0.1/', { retry: 11 })).rejects.toThrow(
+      /client\.get\(\): `retry` as a number/,
+    )
+    await expect(c.get('http://127.0.0.1/', { idempotent: 'yes' as never })).rejects.toThrow(
+      /`idempotent` must be a boolean/,
+    )
+    await expect(c.get('http://127.0.0.1/', { trace: {} as never })).rejects.toThrow(
+      /`trace` must be a Recorder/,
+    )
   })
 
   it('A11, C3: retries stay inside the deadline — a backoff or a Retry-After that does not fit fails now, leaving no timer', async () => {
     const clock = manualClock()
-    const c = client({ clock, retry: { baseDelay: 5_000, maxDelay: 5_000, backoff: 'exponential' } })
+    const c = client({
+      clock,
+      retry: { baseDelay: 5_000, maxDelay: 5_000, backoff: 'exponential' },
+    })
     const slow = await flaky(5)
     expect(await failure(c.get(slow.url(), { deadline: 1_000 }))).toMatchObject({ status: 503 })
     expect(slow.calls).toBe(1)
@@ -238,16 +327,25 @@ describe('fanout/http: the retry option', () => {
     const silent = await serve(() => {})
     const events: TraceEvent[] = []
     const c = client({ clock, timeouts: { headers: 300 }, onEvent: (e) => events.push(e) })
-    expect(await drive(failure(c.get(silent.url())))).toMatchObject({ phase: 'headers', code: 'FANOUT_TIMEOUT' })
+    expect(await drive(failure(c.get(silent.url())))).toMatchObject({
+      phase: 'headers',
+      code: 'FANOUT_TIMEOUT',
+    })
     expect(silent.seen).toHaveLength(1)
     expect(attemptsOf(events)).toEqual([1])
 
     const stalled = await serve((_req, res) => res.writeHead(200).write('first'))
-    expect(await drive(failure(client({ clock, timeouts: { body: 300 } }).get(stalled.url())))).toMatchObject({ phase: 'body', code: 'FANOUT_TIMEOUT' })
+    expect(
+      await drive(failure(client({ clock, timeouts: { body: 300 } }).get(stalled.url()))),
+    ).toMatchObject({ phase: 'body', code: 'FANOUT_TIMEOUT' })
     expect(stalled.seen).toHaveLength(1)
 
     const again = await serve(() => {})
-    const own = client({ clock, timeouts: { headers: 300 }, retry: { maxAttempts: 2, baseDelay: 1, maxDelay: 1, shouldRetry: () => true } })
+    const own = client({
+      clock,
+      timeouts: { headers: 300 },
+      retry: { maxAttempts: 2, baseDelay: 1, maxDelay: 1, shouldRetry: () => true },
+    })
     expect(await drive(failure(own.get(again.url())))).toMatchObject({ phase: 'headers' })
     expect(again.seen).toHaveLength(2)
     // undici dials a spare connection when a request is aborted; its connect timer goes once it connects.
@@ -259,7 +357,11 @@ describe('fanout/http: the retry option', () => {
     const up = await flaky(5)
     const controller = new AbortController()
     let waiting = false
-    const c = client({ clock, retry: { baseDelay: 1_000, maxDelay: 1_000, backoff: 'exponential' }, onEvent: (e) => (waiting ||= e.type === 'retry.scheduled') })
+    const c = client({
+      clock,
+      retry: { baseDelay: 1_000, maxDelay: 1_000, backoff: 'exponential' },
+      onEvent: (e) => (waiting ||= e.type === 'retry.scheduled'),
+    })
     const pending = failure(c.get(up.url(), { signal: controller.signal }))
     await waitFor(() => waiting, 'the backoff to start')
     const reason = new Error('caller left')
@@ -287,7 +389,9 @@ describe('fanout/http: the retry option', () => {
   it('C11: a retry() wrapped around the client does not multiply its attempts (3, not 9)', async () => {
     const up = await flaky(100)
     const c = client({ clock: skippingClock() })
-    const outer = retry({ maxAttempts: 3, baseDelay: 1, maxDelay: 2 }).wrap(({ signal }) => c.get(up.url(), { signal }))
+    const outer = retry({ maxAttempts: 3, baseDelay: 1, maxDelay: 2 }).wrap(({ signal }) =>
+      c.get(up.url(), { signal }),
+    )
     await failure(execute(outer))
     expect(up.calls).toBe(3)
   })
@@ -301,12 +405,30 @@ describe('fanout/http: the retry option', () => {
     })
     const c = client({ clock: skippingClock() })
     let trace: FlowTrace | undefined
-    const page = flow().task('report', async (_, ctx) => (await c.get(up.url('/start'), { signal: ctx.signal, deadlineAt: ctx.deadlineAt, trace: ctx.trace })).text())
+    const page = flow().task('report', async (_, ctx) =>
+      (
+        await c.get(up.url('/start'), {
+          signal: ctx.signal,
+          deadlineAt: ctx.deadlineAt,
+          trace: ctx.trace,
+        })
+      ).text(),
+    )
     const result = await page.run(undefined, { onTrace: (t) => (trace = t) })
     expect(result.report).toBe('done')
-    expect(up.seen.map((r) => r.url)).toEqual(['/start', '/middle', '/end', '/start', '/middle', '/end'])
+    expect(up.seen.map((r) => r.url)).toEqual([
+      '/start',
+      '/middle',
+      '/end',
+      '/start',
+      '/middle',
+      '/end',
+    ])
     expect(attemptsOf(trace!.events)).toEqual([1, 2])
-    expect(trace!.events.find((e) => e.type === 'retry.scheduled')).toMatchObject({ attempt: 1, cause: '503' })
+    expect(trace!.events.find((e) => e.type === 'retry.scheduled')).toMatchObject({
+      attempt: 1,
+      cause: '503',
+    })
   })
 
   it('the limiter gives each attempt its own slot: none is held during a backoff', async () => {
@@ -315,7 +437,14 @@ describe('fanout/http: the retry option', () => {
     const down = await flaky(2)
     // The backoff's waits are the short timers (the phase limits, 10 s and up, run while a slot is held).
     let heldDuringWait = false
-    const watching: Clock = { now: clock.now, clearTimeout: clock.clearTimeout, setTimeout: (fn, ms) => ((heldDuringWait ||= ms < 10_000 && limiter.activeCount > 0), clock.setTimeout(fn, ms)) }
+    const watching: Clock = {
+      now: clock.now,
+      clearTimeout: clock.clearTimeout,
+      setTimeout: (fn, ms) => (
+        (heldDuringWait ||= ms < 10_000 && limiter.activeCount > 0),
+        clock.setTimeout(fn, ms)
+      ),
+    }
     const c = client({ clock: watching, limit: limiter })
     expect((await c.get(down.url())).text()).toBe('ok')
     expect([down.calls, clock.waits.length, heldDuringWait]).toEqual([3, 2, false])
@@ -329,7 +458,9 @@ describe('fanout/http: beforeRequest hooks', () => {
   it('a hook runs once per attempt, so a token refreshed between attempts is sent by the retry', async () => {
     let token = 0
     const seenAttempts: number[] = []
-    const up = await serve((req, res) => (req.headers.authorization === 'Bearer token-2' ? res.end('ok') : res.writeHead(503).end()))
+    const up = await serve((req, res) =>
+      req.headers.authorization === 'Bearer token-2' ? res.end('ok') : res.writeHead(503).end(),
+    )
     const c = client({
       clock: skippingClock(),
       headers: { 'x-app': 'shop' },
@@ -347,14 +478,21 @@ describe('fanout/http: beforeRequest hooks', () => {
     })
     expect((await c.get(up.url('/me'))).text()).toBe('ok')
     expect(seenAttempts).toEqual([1, 2])
-    expect(up.seen.map((s) => s.headers.authorization)).toEqual(['Bearer token-1', 'Bearer token-2'])
+    expect(up.seen.map((s) => s.headers.authorization)).toEqual([
+      'Bearer token-1',
+      'Bearer token-2',
+    ])
     expect(up.seen[1]!.headers).toMatchObject({ 'x-signed-method': 'GET' })
     expect(up.seen[1]!.headers['x-app']).toBeUndefined()
   })
 
   it('I5: a credential a hook added is dropped on a cross-origin redirect; hooks do not run on redirect hops', async () => {
     const other = await serve(echo)
-    const main = await serve((req, res) => (req.url === '/away' ? res.writeHead(302, { location: other.url('/landing') }).end() : echo(req, res, { method: req.method!, url: req.url!, headers: req.headers, body: '' })))
+    const main = await serve((req, res) =>
+      req.url === '/away'
+        ? res.writeHead(302, { location: other.url('/landing') }).end()
+        : echo(req, res, { method: req.method!, url: req.url!, headers: req.headers, body: '' }),
+    )
     const calls: string[] = []
     const c = client({
       credentialHeaders: ['x-api-key'],
@@ -370,12 +508,16 @@ describe('fanout/http: beforeRequest hooks', () => {
     expect(landed.headers['x-api-key']).toBeUndefined()
     expect(calls).toEqual([main.url('/away')])
     // Same origin: kept.
-    expect((await c.get(main.url('/here'))).json<Seen>().headers.authorization).toBe('Bearer CANARY-HOOK')
+    expect((await c.get(main.url('/here'))).json<Seen>().headers.authorization).toBe(
+      'Bearer CANARY-HOOK',
+    )
   })
 
   it('I9, I12: a header value a hook leaves with CR/LF fails before sending, without the value in the message; a throwing hook rejects, not retried', async () => {
     const up = await serve(echo)
-    const bad = client({ beforeRequest: (req) => void (req.headers.authorization = 'Bearer CANARY\r\nx-injected: 1') })
+    const bad = client({
+      beforeRequest: (req) => void (req.headers.authorization = 'Bearer CANARY\r\nx-injected: 1'),
+    })
     const error = await failure(bad.get(up.url()))
     expect(error).toBeInstanceOf(InvalidOptionError)
     expect(error.message).toMatch(/a beforeRequest hook left: header "authorization" has a CR, LF/)
@@ -409,7 +551,10 @@ describe('fanout/http: beforeRequest hooks', () => {
 // --- streaming ------------------------------------------------------------------------------------
 
 /** An upstream streaming `total` bytes in 64 KiB writes, honouring backpressure: with a content-length, chunked, or gzipped whole first. */
-async function bigBody(total: number, coding?: 'gzip' | 'chunked'): Promise<Upstream & { readonly written: number }> {
+async function bigBody(
+  total: number,
+  coding?: 'gzip' | 'chunked',
+): Promise<Upstream & { readonly written: number }> {
   let written = 0
   const up = await serve((_req, res) => {
     if (coding === 'gzip') {
@@ -424,16 +569,21 @@ async function bigBody(total: number, coding?: 'gzip' | 'chunked'): Promise<Upst
         const n = Math.min(chunk.length, total - sent)
         sent += n
         written += n
-        if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump)
+        if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n)))
+          return void res.once('drain', pump)
       }
       if (sent >= total) res.end()
     }
     pump()
   })
-  return Object.defineProperty(up, 'written', { get: () => written }) as Upstream & { readonly written: number }
+  return Object.defineProperty(up, 'written', { get: () => written }) as Upstream & {
+    readonly written: number
+  }
 }
 
-async function readAll(body: AsyncIterable<Uint8Array>): Promise<{ bytes: number; chunks: number }> {
+async function readAll(
+  body: AsyncIterable<Uint8Array>,
+): Promise<{ bytes: number; chunks: number }> {
   let bytes = 0
   let chunks = 0
   for await (const chunk of body) {
@@ -463,7 +613,9 @@ describe('fanout/http: streamed response bodies', () => {
 
   it('B7: past maxResponseSize the stream errors mid-way with ResponseTooLargeError and the socket is destroyed', async () => {
     const up = await bigBody(8 * 1024 * 1024, 'chunked')
-    const res = await client({ maxResponseSize: 1024 * 1024 }).stream(up.url('/big'), { maxResponseSize: 512 * 1024 })
+    const res = await client({ maxResponseSize: 1024 * 1024 }).stream(up.url('/big'), {
+      maxResponseSize: 512 * 1024,
+    })
     let received = 0
     const error = await failure(
       (async () => {
@@ -513,7 +665,8 @@ describe('fanout/http: streamed response bodies', () => {
   it('J1: streams read, cancelled, aborted and timed out, then close(): sockets and timers back to their baseline', async () => {
     const count = (): Record<string, number> => {
       const out: Record<string, number> = {}
-      for (const r of process.getActiveResourcesInfo()) if (r === 'TCPSocketWrap' || r === 'Timeout') out[r] = (out[r] ?? 0) + 1
+      for (const r of process.getActiveResourcesInfo())
+        if (r === 'TCPSocketWrap' || r === 'Timeout') out[r] = (out[r] ?? 0) + 1
       return out
     }
     const up = await bigBody(256 * 1024)
@@ -527,22 +680,37 @@ describe('fanout/http: streamed response bodies', () => {
         await reader.read()
         if (i % 4 === 0) return reader.cancel()
         if (i % 4 === 1) return controller.abort(new Error('left'))
-        if (i % 4 === 2) return void (await failure(reader.read().then(() => controller.abort(new AbortedError('stop'))).then(() => reader.read())))
+        if (i % 4 === 2)
+          return void (await failure(
+            reader
+              .read()
+              .then(() => controller.abort(new AbortedError('stop')))
+              .then(() => reader.read()),
+          ))
         while (!(await reader.read()).done);
       }),
     )
     await c.close()
     const settled = (): boolean => {
       const now = count()
-      return (now['TCPSocketWrap'] ?? 0) <= (baseline['TCPSocketWrap'] ?? 0) && (now['Timeout'] ?? 0) <= (baseline['Timeout'] ?? 0)
+      return (
+        (now['TCPSocketWrap'] ?? 0) <= (baseline['TCPSocketWrap'] ?? 0) &&
+        (now['Timeout'] ?? 0) <= (baseline['Timeout'] ?? 0)
+      )
     }
-    await waitFor(settled, `sockets and timers to return to ${JSON.stringify(baseline)} (now ${JSON.stringify(count())})`, 2_000)
+    await waitFor(
+      settled,
+      `sockets and timers to return to ${JSON.stringify(baseline)} (now ${JSON.stringify(count())})`,
+      2_000,
+    )
   })
 
   it('B3: the deadline covers the body while it is read, on the client clock; nothing is left behind', async () => {
     const clock = manualClock()
     const up = await bigBody(8 * 1024 * 1024)
-    const res = await client({ clock, maxResponseSize: 16 * 1024 * 1024 }).stream(up.url(), { deadline: 1_000 })
+    const res = await client({ clock, maxResponseSize: 16 * 1024 * 1024 }).stream(up.url(), {
+      deadline: 1_000,
+    })
     const reader = res.body.getReader()
     await reader.read()
     clock.advance(1_000)
@@ -570,7 +738,9 @@ describe('fanout/http: streamed response bodies', () => {
 
   it('B2: a slow reader does not trip the body timeout — the pause is the reader’s, not the upstream’s', async () => {
     const up = await bigBody(8 * 1024 * 1024)
-    const res = await client({ timeouts: { body: 100 }, maxResponseSize: 16 * 1024 * 1024 }).stream(up.url())
+    const res = await client({ timeouts: { body: 100 }, maxResponseSize: 16 * 1024 * 1024 }).stream(
+      up.url(),
+    )
     const reader = res.body.getReader()
     await reader.read()
     // Long enough for the queue to fill, the socket to be paused, and an unpaused timer to fire thrice.
@@ -590,9 +760,18 @@ describe('fanout/http: streamed response bodies', () => {
     const res = await client({ clock }).stream(flakyUp.url())
     expect(Buffer.from(await new Response(res.body as never).arrayBuffer()).toString()).toBe('ok')
     expect(flakyUp.calls).toBe(2)
-    const events = await serve((req, res) => Readable.from(['data: 1\n\n', 'data: 2\n\n']).pipe(res.writeHead(200, { 'content-type': 'text/event-stream' })))
-    const sse = await client().stream(events.url('/chat'), { method: 'POST', json: { prompt: 'hi' } })
-    expect(Buffer.from(await new Response(sse.body as never).arrayBuffer()).toString()).toBe('data: 1\n\ndata: 2\n\n')
+    const events = await serve((req, res) =>
+      Readable.from(['data: 1\n\n', 'data: 2\n\n']).pipe(
+        res.writeHead(200, { 'content-type': 'text/event-stream' }),
+      ),
+    )
+    const sse = await client().stream(events.url('/chat'), {
+      method: 'POST',
+      json: { prompt: 'hi' },
+    })
+    expect(Buffer.from(await new Response(sse.body as never).arrayBuffer()).toString()).toBe(
+      'data: 1\n\ndata: 2\n\n',
+    )
     expect(events.seen[0]).toMatchObject({ method: 'POST', body: '{"prompt":"hi"}' })
   })
 

@@ -46,7 +46,9 @@ export function parseRetry(where: string, value: unknown): Policy | false {
   if (value === true) return retry({ shouldRetry: clientShouldRetry })
   if (typeof value === 'number') {
     if (!Number.isInteger(value) || value < 1 || value > 10) {
-      throw new InvalidOptionError(`${where}: \`retry\` as a number is the attempts in total, the first included: an integer from 1 to 10, got ${show(value)}. Use false for none.`)
+      throw new InvalidOptionError(
+        `${where}: \`retry\` as a number is the attempts in total, the first included: an integer from 1 to 10, got ${show(value)}. Use false for none.`,
+      )
     }
     return value === 1 ? false : retry({ maxAttempts: value, shouldRetry: clientShouldRetry })
   }
@@ -54,17 +56,28 @@ export function parseRetry(where: string, value: unknown): Policy | false {
     if (typeof (value as Partial<Policy>).wrap === 'function') return value as Policy
     try {
       const options = own(value as RetryOptions)
-      return retry(options.shouldRetry === undefined ? { ...options, shouldRetry: clientShouldRetry } : options)
+      return retry(
+        options.shouldRetry === undefined
+          ? { ...options, shouldRetry: clientShouldRetry }
+          : options,
+      )
     } catch (error) {
-      if (isFanoutError(error, 'FANOUT_INVALID_OPTION')) throw new InvalidOptionError(`${where}: in \`retry\`, ${error.message}`)
+      if (isFanoutError(error, 'FANOUT_INVALID_OPTION'))
+        throw new InvalidOptionError(`${where}: in \`retry\`, ${error.message}`)
       throw error
     }
   }
-  throw new InvalidOptionError(`${where}: \`retry\` must be true, false, a number of attempts, retry() options or a policy such as retry(), got ${show(value)}.`)
+  throw new InvalidOptionError(
+    `${where}: \`retry\` must be true, false, a number of attempts, retry() options or a policy such as retry(), got ${show(value)}.`,
+  )
 }
 
 /** Whether repeating a request is safe: the caller's word, else an `Idempotency-Key`, else the method. */
-export function isIdempotentRequest(method: string, headers: Readonly<Record<string, string>>, explicit: boolean | undefined): boolean {
+export function isIdempotentRequest(
+  method: string,
+  headers: Readonly<Record<string, string>>,
+  explicit: boolean | undefined,
+): boolean {
   return explicit ?? (isIdempotentMethod(method) || headers['idempotency-key'] !== undefined)
 }
 
@@ -73,14 +86,27 @@ export function isIdempotentRequest(method: string, headers: Readonly<Record<str
  * caller's own abort reason is left alone: it is the caller's object, and never retried anyway.
  */
 export function markIdempotent(error: unknown, idempotent: boolean, reason: unknown): unknown {
-  if (typeof error === 'object' && error !== null && error !== reason && Object.isExtensible(error) && !Object.hasOwn(error, 'idempotent')) {
-    Object.defineProperty(error, 'idempotent', { value: idempotent, enumerable: false, configurable: true })
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    error !== reason &&
+    Object.isExtensible(error) &&
+    !Object.hasOwn(error, 'idempotent')
+  ) {
+    Object.defineProperty(error, 'idempotent', {
+      value: idempotent,
+      enumerable: false,
+      configurable: true,
+    })
   }
   return error
 }
 
 /** The recorder a request's retry events go to: the client's `onEvent`, the request's `trace`, both or neither. */
-export function recorderOf(onEvent: ((event: TraceEvent) => void) | undefined, trace: Recorder | undefined): Recorder {
+export function recorderOf(
+  onEvent: ((event: TraceEvent) => void) | undefined,
+  trace: Recorder | undefined,
+): Recorder {
   const own = trace !== undefined && trace.enabled ? trace : undefined
   if (onEvent === undefined) return own ?? noopRecorder
   if (own === undefined) return { enabled: true, emit: onEvent }
@@ -100,7 +126,9 @@ export const NEVER_ABORTED: AbortSignal = new AbortController().signal
  * `policy.wrap(attempt)`, made once per policy: the client's default policy is wrapped once, a
  * request's own policy once per request (the map forgets it with the policy).
  */
-export function wrapperCache<C extends CallContext>(attempt: Call<unknown, C>): (policy: Policy) => Call<unknown, C> {
+export function wrapperCache<C extends CallContext>(
+  attempt: Call<unknown, C>,
+): (policy: Policy) => Call<unknown, C> {
   const wrapped = new WeakMap<Policy, Call<unknown, C>>()
   return (policy) => {
     let call = wrapped.get(policy)

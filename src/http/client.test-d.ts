@@ -1,6 +1,14 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { flow, retry, type Policy, type Recorder } from '../index.js'
-import { createHttpClient, type BeforeRequestHook, type HttpClient, type HttpRequestInfo, type HttpResponse, type HttpRetry, type HttpStreamResponse } from './index.js'
+import {
+  createHttpClient,
+  type BeforeRequestHook,
+  type HttpClient,
+  type HttpRequestInfo,
+  type HttpResponse,
+  type HttpRetry,
+  type HttpStreamResponse,
+} from './index.js'
 
 declare const client: HttpClient
 
@@ -8,10 +16,18 @@ describe('fanout/http types', () => {
   it('the method helpers resolve with a response; get() and head() take no method and no body', () => {
     expectTypeOf(client.get('/a')).toEqualTypeOf<Promise<HttpResponse>>()
     expectTypeOf(client.head('/a')).toEqualTypeOf<Promise<HttpResponse>>()
-    expectTypeOf(client.post('/a', { json: { name: 'ada' } })).toEqualTypeOf<Promise<HttpResponse>>()
-    expectTypeOf(client.put('/a', { body: new Uint8Array(2) })).toEqualTypeOf<Promise<HttpResponse>>()
-    expectTypeOf(client.patch('/a', { json: [1], headers: { 'idempotency-key': 'k' } })).toEqualTypeOf<Promise<HttpResponse>>()
-    expectTypeOf(client.delete(new URL('https://api.test/a'))).toEqualTypeOf<Promise<HttpResponse>>()
+    expectTypeOf(client.post('/a', { json: { name: 'ada' } })).toEqualTypeOf<
+      Promise<HttpResponse>
+    >()
+    expectTypeOf(client.put('/a', { body: new Uint8Array(2) })).toEqualTypeOf<
+      Promise<HttpResponse>
+    >()
+    expectTypeOf(
+      client.patch('/a', { json: [1], headers: { 'idempotency-key': 'k' } }),
+    ).toEqualTypeOf<Promise<HttpResponse>>()
+    expectTypeOf(client.delete(new URL('https://api.test/a'))).toEqualTypeOf<
+      Promise<HttpResponse>
+    >()
     // @ts-expect-error get() sends GET: another method goes through request()
     void client.get('/a', { method: 'POST' })
     // @ts-expect-error a GET has no body
@@ -21,11 +37,15 @@ describe('fanout/http types', () => {
     // @ts-expect-error post() sends POST
     void client.post('/a', { method: 'PUT' })
     expectTypeOf(client.request('/a', { method: 'PURGE' })).toEqualTypeOf<Promise<HttpResponse>>()
-    expectTypeOf(client.json<{ id: number }>('/a', { method: 'POST', json: {} })).toEqualTypeOf<Promise<{ id: number }>>()
+    expectTypeOf(client.json<{ id: number }>('/a', { method: 'POST', json: {} })).toEqualTypeOf<
+      Promise<{ id: number }>
+    >()
   })
 
   it('retry takes true/false, attempts, retry() options or a policy; idempotent and trace per request', () => {
-    expectTypeOf<HttpRetry>().toEqualTypeOf<boolean | number | import('../index.js').RetryOptions | Policy>()
+    expectTypeOf<HttpRetry>().toEqualTypeOf<
+      boolean | number | import('../index.js').RetryOptions | Policy
+    >()
     createHttpClient({ retry: false })
     createHttpClient({ retry: 4 })
     createHttpClient({ retry: { maxAttempts: 2, baseDelay: 50 } })
@@ -37,7 +57,11 @@ describe('fanout/http types', () => {
     void client.post('/orders', { json: {}, idempotent: true, retry: 5 })
     const page = flow().task('orders', (_, ctx) => {
       expectTypeOf(ctx.trace).toEqualTypeOf<Recorder>()
-      return client.get('/orders', { signal: ctx.signal, deadlineAt: ctx.deadlineAt, trace: ctx.trace })
+      return client.get('/orders', {
+        signal: ctx.signal,
+        deadlineAt: ctx.deadlineAt,
+        trace: ctx.trace,
+      })
     })
     void page
   })

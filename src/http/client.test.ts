@@ -4,11 +4,28 @@
  * a few cases also run short real limits (≤ 600 ms) and assert on error types and codes only.
  */
 import { readFileSync } from 'node:fs'
-import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
+import {
+  createServer as createHttpServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import net, { createServer as createNetServer, type AddressInfo, type LookupFunction, type Socket } from 'node:net'
+import net, {
+  createServer as createNetServer,
+  type AddressInfo,
+  type LookupFunction,
+  type Socket,
+} from 'node:net'
 import { inspect } from 'node:util'
-import { brotliCompressSync, constants as zlib, deflateRawSync, deflateSync, gzipSync } from 'node:zlib'
+import {
+  brotliCompressSync,
+  constants as zlib,
+  deflateRawSync,
+  deflateSync,
+  gzipSync,
+} from 'node:zlib'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Clock } from '../core/clock.js'
 import { manualClock } from '../../test/helpers/clocks.js'
@@ -18,7 +35,13 @@ import { cached } from '../cache/cached.js'
 import type { CacheStore } from '../cache/store.js'
 import { memoryCacheStore } from '../stores/cache.js'
 import { parseProxyOptions, proxyFor } from './proxy.js'
-import { codeOf, isIdempotentError, isRetryableError, statusOf, TRANSIENT_ERROR_CODES } from '../policies/classify.js'
+import {
+  codeOf,
+  isIdempotentError,
+  isRetryableError,
+  statusOf,
+  TRANSIENT_ERROR_CODES,
+} from '../policies/classify.js'
 import { limit } from '../policies/limit.js'
 import { retryAfterOf } from '../policies/retry-after.js'
 import { retry } from '../policies/retry.js'
@@ -65,7 +88,11 @@ afterEach(async () => {
   vi.restoreAllMocks()
 })
 
-function track(server: HttpServer | net.Server): { sockets: Socket[]; accepted: () => number; open: () => number } {
+function track(server: HttpServer | net.Server): {
+  sockets: Socket[]
+  accepted: () => number
+  open: () => number
+} {
   const sockets: Socket[] = []
   let open = 0
   server.on('connection', (socket: Socket) => {
@@ -76,7 +103,10 @@ function track(server: HttpServer | net.Server): { sockets: Socket[]; accepted: 
   return { sockets, accepted: () => sockets.length, open: () => open }
 }
 
-async function listen(server: HttpServer | net.Server, t: ReturnType<typeof track>): Promise<Upstream> {
+async function listen(
+  server: HttpServer | net.Server,
+  t: ReturnType<typeof track>,
+): Promise<Upstream> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   cleanups.push(
@@ -104,14 +134,21 @@ async function listen(server: HttpServer | net.Server, t: ReturnType<typeof trac
 }
 
 /** An HTTP server whose handler gets the request body read in full. */
-async function serve(handler: (req: IncomingMessage, res: ServerResponse, seen: Seen) => void): Promise<Upstream> {
+async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse, seen: Seen) => void,
+): Promise<Upstream> {
   const seen: Seen[] = []
   const socketOf = new Map<string, Socket>()
   const server = createHttpServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
-      const entry = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() }
+      const entry = {
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      }
       seen.push(entry)
       socketOf.set(req.url!, req.socket)
       handler(req, res, entry)
@@ -205,7 +242,13 @@ describe('fanout/http: requests and responses', () => {
     expect(res.status).toBe(200)
     expect(seen.method).toBe('POST')
     expect(seen.url).toBe('/items?fixed=1&page=2&tags=a%20b&tags=c&on=true')
-    expect(seen.headers).toMatchObject({ 'x-client': 'demo', 'x-request': 'one', accept: 'application/json', 'content-type': 'application/json', 'accept-encoding': 'br, gzip, deflate' })
+    expect(seen.headers).toMatchObject({
+      'x-client': 'demo',
+      'x-request': 'one',
+      accept: 'application/json',
+      'content-type': 'application/json',
+      'accept-encoding': 'br, gzip, deflate',
+    })
     expect(seen.body).toBe('{"name":"Ada"}')
     expect(res.headers['x-multi']).toBe('a, b')
     expect(Object.getPrototypeOf(res.headers)).toBe(null)
@@ -220,13 +263,23 @@ describe('fanout/http: requests and responses', () => {
     const c = client({ baseUrl: up.url('/v1') })
     expect((await c.json<Seen>('users?id=7')).url).toBe('/v1/users?id=7')
     expect((await c.json<Seen>('/root')).url).toBe('/root')
-    await expect(client().get('/relative')).rejects.toThrow(/relative URL and the client has no `baseUrl`/)
+    await expect(client().get('/relative')).rejects.toThrow(
+      /relative URL and the client has no `baseUrl`/,
+    )
   })
 
   it('I9: default credential headers go to the baseUrl origin only, never to an absolute URL elsewhere', async () => {
     const home = await serve((_req, res, seen) => echo(res, seen))
     const elsewhere = await serve((_req, res, seen) => echo(res, seen))
-    const c = client({ baseUrl: home.url('/'), headers: { authorization: 'Bearer canary-default', 'x-api-key': 'canary-key', 'x-trace': 't1' }, credentialHeaders: ['x-api-key'] })
+    const c = client({
+      baseUrl: home.url('/'),
+      headers: {
+        authorization: 'Bearer canary-default',
+        'x-api-key': 'canary-key',
+        'x-trace': 't1',
+      },
+      credentialHeaders: ['x-api-key'],
+    })
     const atHome = await c.json<Seen>('me')
     expect(atHome.headers.authorization).toBe('Bearer canary-default')
     expect(atHome.headers['x-api-key']).toBe('canary-key')
@@ -235,7 +288,9 @@ describe('fanout/http: requests and responses', () => {
     expect(away.headers['x-api-key']).toBeUndefined()
     expect(away.headers['x-trace']).toBe('t1')
     // A request that sets its own credentials for another origin keeps them.
-    const explicit = await c.json<Seen>(elsewhere.url('/me'), { headers: { authorization: 'Bearer for-elsewhere' } })
+    const explicit = await c.json<Seen>(elsewhere.url('/me'), {
+      headers: { authorization: 'Bearer for-elsewhere' },
+    })
     expect(explicit.headers.authorization).toBe('Bearer for-elsewhere')
   })
 
@@ -275,7 +330,8 @@ describe('fanout/http: requests and responses', () => {
       res.end(encoded[coding] ?? Buffer.from('opaque'))
     })
     const c = client()
-    for (const coding of ['gzip', 'x-gzip', 'deflate', 'raw-deflate', 'br']) expect([coding, (await c.get(up.url(`/${coding}`))).text()]).toEqual([coding, text])
+    for (const coding of ['gzip', 'x-gzip', 'deflate', 'raw-deflate', 'br'])
+      expect([coding, (await c.get(up.url(`/${coding}`))).text()]).toEqual([coding, text])
     const unknown = await c.get(up.url('/zstd'))
     expect([unknown.text(), unknown.headers['content-encoding']]).toEqual(['opaque', 'zstd'])
   })
@@ -287,7 +343,11 @@ describe('fanout/http: requests and responses', () => {
     })
     const error = await failure(client().get(up.url()))
     expect(error).toBeInstanceOf(ProtocolError)
-    expect(error).toMatchObject({ code: 'FANOUT_HTTP_PROTOCOL', causeCode: expect.stringMatching(/^Z_/) as unknown, method: 'GET' })
+    expect(error).toMatchObject({
+      code: 'FANOUT_HTTP_PROTOCOL',
+      causeCode: expect.stringMatching(/^Z_/) as unknown,
+      method: 'GET',
+    })
     expect(isRetryableError(error)).toBe(false)
   })
 
@@ -300,7 +360,12 @@ describe('fanout/http: requests and responses', () => {
     expect((await c.request(up.url('/missing'))).status).toBe(404)
     const error = await failure(c.get(up.url('/missing')))
     expect(error).toBeInstanceOf(HttpError)
-    expect(error).toMatchObject({ status: 404, method: 'GET', url: up.url('/missing'), code: 'FANOUT_HTTP_STATUS' })
+    expect(error).toMatchObject({
+      status: 404,
+      method: 'GET',
+      url: up.url('/missing'),
+      code: 'FANOUT_HTTP_STATUS',
+    })
     expect(error.message).toBe(`GET ${up.url('/missing')} responded 404 Not Found`)
     expect((error as HttpError).headers['set-cookie']).toBeUndefined()
     expect(Buffer.from((error as HttpError).body).toString()).toBe('{"error":"nope"}')
@@ -316,7 +381,12 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     const up = await serveRaw(() => {})
     const error = await failure(client().get(up.url(), { timeouts: { headers: 150 } }))
     expect(error).toBeInstanceOf(HttpTimeoutError)
-    expect(error).toMatchObject({ phase: 'headers', code: 'FANOUT_TIMEOUT', timeoutMs: 150, method: 'GET' })
+    expect(error).toMatchObject({
+      phase: 'headers',
+      code: 'FANOUT_TIMEOUT',
+      timeoutMs: 150,
+      method: 'GET',
+    })
     expect(isRetryableError(error)).toBe(true)
   })
 
@@ -325,7 +395,9 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     let arrived = false
     const up = await serveRaw(() => (arrived = true))
     let settled = false
-    const pending = failure(client({ clock, timeouts: { headers: 800 } }).get(up.url())).finally(() => (settled = true))
+    const pending = failure(client({ clock, timeouts: { headers: 800 } }).get(up.url())).finally(
+      () => (settled = true),
+    )
     // The request reached the server, so it was handed to its socket (the headers phase began) at time 0.
     await waitFor(() => arrived, 'the request to reach the server')
     clock.advance(799)
@@ -335,16 +407,22 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     const error = await pending
     expect(error).toBeInstanceOf(HttpTimeoutError)
     expect(error).toMatchObject({ phase: 'headers', code: 'FANOUT_TIMEOUT', timeoutMs: 800 })
-    expect(error.message).toBe(`GET ${up.url()}: no response headers within 800 ms of sending the request (timeouts.headers)`)
+    expect(error.message).toBe(
+      `GET ${up.url()}: no response headers within 800 ms of sending the request (timeouts.headers)`,
+    )
     expect(clock.pending).toBe(0)
     await waitFor(() => up.sockets[0]!.destroyed, 'the socket to be destroyed')
   })
 
   it('B2: the body limit runs on the client clock: it fires at exactly its value after the last data', async () => {
     const clock = manualClock()
-    const up = await serveRaw((socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial'))
+    const up = await serveRaw((socket) =>
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial'),
+    )
     let settled = false
-    const pending = failure(client({ clock, timeouts: { headers: 30_000, body: 300 } }).get(up.url())).finally(() => (settled = true))
+    const pending = failure(
+      client({ clock, timeouts: { headers: 30_000, body: 300 } }).get(up.url()),
+    ).finally(() => (settled = true))
     // The body limit, shorter than what is left of the headers limit, takes over the one timer when the headers arrive.
     await waitFor(() => clock.nextAt === 300, 'the headers to arrive')
     clock.advance(299)
@@ -353,7 +431,9 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     clock.advance(1)
     const error = await pending
     expect(error).toMatchObject({ phase: 'body', code: 'FANOUT_TIMEOUT', timeoutMs: 300 })
-    expect(error.message).toMatch(/the response body stalled: no data for 300 ms \(timeouts\.body\)$/)
+    expect(error.message).toMatch(
+      /the response body stalled: no data for 300 ms \(timeouts\.body\)$/,
+    )
     expect(clock.pending).toBe(0)
     await waitFor(() => up.sockets[0]!.destroyed, 'the socket to be destroyed')
   })
@@ -370,7 +450,9 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     expect(isRetryableError(error)).toBe(true)
     expect(asked).toBe(1)
     // A deadline shorter than the connect limit wins: the connect timeout is never above it.
-    const capped = await failure(client({ lookup }).get('http://black-hole.test/', { deadline: 100 }))
+    const capped = await failure(
+      client({ lookup }).get('http://black-hole.test/', { deadline: 100 }),
+    )
     expect(capped).toBeInstanceOf(HttpTimeoutError)
     expect(capped).toMatchObject({ phase: 'connect', code: 'FANOUT_DEADLINE' })
   })
@@ -389,7 +471,9 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     const error = await pending
     expect(error).toBeInstanceOf(HttpTimeoutError)
     expect(error).toMatchObject({ phase: 'connect', code: 'FANOUT_TIMEOUT', timeoutMs: 150 })
-    expect(error.message).toBe('GET http://black-hole.test/: could not connect within 150 ms (timeouts.connect)')
+    expect(error.message).toBe(
+      'GET http://black-hole.test/: could not connect within 150 ms (timeouts.connect)',
+    )
     expect(clock.pending).toBe(0)
   })
 
@@ -406,7 +490,9 @@ describe('fanout/http: slow or broken upstream (B)', () => {
         while (buffered.includes('\r\n\r\n')) {
           buffered = buffered.slice(buffered.indexOf('\r\n\r\n') + 4)
           if (++answered === 2 && mode === 'dropSecond') return void socket.destroy()
-          socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\nkeep-alive: timeout=60\r\n\r\nok')
+          socket.write(
+            'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\nkeep-alive: timeout=60\r\n\r\nok',
+          )
           if (mode === 'closeIdle') setTimeout(() => socket.end(), 20)
         }
       })
@@ -428,7 +514,9 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     expect(isRetryableError(error)).toBe(true)
     // The request reached the server, so nothing retries it behind the caller's back: retry()
     // decides, here with a fresh connection.
-    const get = retry({ baseDelay: 1, maxDelay: 5 }).wrap(({ signal }) => d.get(up.url('/5'), { signal }))
+    const get = retry({ baseDelay: 1, maxDelay: 5 }).wrap(({ signal }) =>
+      d.get(up.url('/5'), { signal }),
+    )
     expect((await execute(get)).text()).toBe('ok')
   })
 
@@ -450,7 +538,9 @@ describe('fanout/http: slow or broken upstream (B)', () => {
       const drip = setInterval(() => res.write('x'), 50)
       res.on('close', () => clearInterval(drip))
     })
-    const error = await failure(client({ timeouts: { body: 5_000 } }).get(up.url(), { deadline: 600 }))
+    const error = await failure(
+      client({ timeouts: { body: 5_000 } }).get(up.url(), { deadline: 600 }),
+    )
     expect(error).toBeInstanceOf(HttpTimeoutError)
     expect(error).toMatchObject({ phase: 'body', code: 'FANOUT_DEADLINE' })
     expect(isRetryableError(error)).toBe(false)
@@ -486,18 +576,25 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     const c = client()
     const error = await failure(c.get(up.url()))
     expect(error).toBeInstanceOf(NetworkError)
-    expect(error).toMatchObject({ code: 'FANOUT_NETWORK', causeCode: expect.stringMatching(/^(ECONNRESET|UND_ERR_SOCKET)$/) as unknown })
+    expect(error).toMatchObject({
+      code: 'FANOUT_NETWORK',
+      causeCode: expect.stringMatching(/^(ECONNRESET|UND_ERR_SOCKET)$/) as unknown,
+    })
     expect(isRetryableError(error)).toBe(true)
 
     calls = 0
-    const get = retry({ baseDelay: 1, maxDelay: 5 }).wrap(({ signal }) => c.get(up.url(), { signal }))
+    const get = retry({ baseDelay: 1, maxDelay: 5 }).wrap(({ signal }) =>
+      c.get(up.url(), { signal }),
+    )
     expect((await execute(get)).text()).toBe('whole')
     expect(calls).toBe(2)
 
     // The same failure on a POST: the error names the method, so retry() does not repeat a
     // request that may have reached the server.
     calls = 0
-    const post = retry({ baseDelay: 1, maxDelay: 5 }).wrap(({ signal }) => c.request(up.url(), { method: 'POST', body: 'order', signal }))
+    const post = retry({ baseDelay: 1, maxDelay: 5 }).wrap(({ signal }) =>
+      c.request(up.url(), { method: 'POST', body: 'order', signal }),
+    )
     const error2 = await failure(execute(post))
     expect((error2 as { method?: string }).method).toBe('POST')
     expect(isIdempotentError(error2)).toBe(false)
@@ -505,9 +602,13 @@ describe('fanout/http: slow or broken upstream (B)', () => {
   })
 
   it('B6: a body shorter than its content-length, or a truncated chunked body, is an error', async () => {
-    const short = await serveRaw((socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort'))
+    const short = await serveRaw((socket) =>
+      socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort'),
+    )
     expect(await failure(client().get(short.url()))).toBeInstanceOf(NetworkError)
-    const chunked = await serveRaw((socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n'))
+    const chunked = await serveRaw((socket) =>
+      socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n'),
+    )
     const error = await failure(client().get(chunked.url()))
     expect(TRANSIENT_ERROR_CODES.has(codeOf(error)!)).toBe(true)
     // Not HTTP at all: a ProtocolError, not retried (the same server would answer the same).
@@ -536,7 +637,9 @@ describe('fanout/http: slow or broken upstream (B)', () => {
 
   it('B7, R15: the default maxResponseSize is finite — 10 MiB, as documented: exactly 10 MiB is read, one byte more is refused', async () => {
     const limit = 10 * 1024 * 1024
-    const documented = /^\| `maxResponseSize` \| (\d+) MiB \|/m.exec(readFileSync(new URL('../../README.md', import.meta.url), 'utf8'))?.[1]
+    const documented = /^\| `maxResponseSize` \| (\d+) MiB \|/m.exec(
+      readFileSync(new URL('../../README.md', import.meta.url), 'utf8'),
+    )?.[1]
     expect(Number(documented) * 1024 * 1024).toBe(limit)
     const chunk = Buffer.alloc(64 * 1024, 'a')
     const up = await serve((req, res) => {
@@ -548,7 +651,8 @@ describe('fanout/http: slow or broken upstream (B)', () => {
         while (left > 0 && !res.destroyed) {
           const n = Math.min(left, chunk.length)
           left -= n
-          if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump)
+          if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n)))
+            return void res.once('drain', pump)
         }
         if (!res.destroyed) res.end()
       }
@@ -602,10 +706,17 @@ describe('fanout/http: slow or broken upstream (B)', () => {
       res.end('{"token":"CANARY-JSON-BODY", oops')
     })
     const c = client()
-    const call = retry({ baseDelay: 1, maxDelay: 5 }).wrap(({ signal }) => c.json(up.url('/data'), { signal }))
+    const call = retry({ baseDelay: 1, maxDelay: 5 }).wrap(({ signal }) =>
+      c.json(up.url('/data'), { signal }),
+    )
     const error = await failure(execute(call))
     expect(error).toBeInstanceOf(InvalidJsonError)
-    expect(error).toMatchObject({ code: 'FANOUT_HTTP_INVALID_JSON', status: 200, contentType: 'application/json', url: up.url('/data') })
+    expect(error).toMatchObject({
+      code: 'FANOUT_HTTP_INVALID_JSON',
+      status: 200,
+      contentType: 'application/json',
+      url: up.url('/data'),
+    })
     expect(error.message).toMatch(/is not valid JSON at position \d+/)
     expect(error.message).not.toContain('CANARY')
     expect(calls).toBe(1)
@@ -614,11 +725,18 @@ describe('fanout/http: slow or broken upstream (B)', () => {
   })
 
   it('B10: DNS failures are a NetworkError with the original as cause, and transient; so is a refused connection', async () => {
-    const notFound = Object.assign(new Error('getaddrinfo ENOTFOUND api.test'), { code: 'ENOTFOUND' })
+    const notFound = Object.assign(new Error('getaddrinfo ENOTFOUND api.test'), {
+      code: 'ENOTFOUND',
+    })
     const lookup: LookupFunction = (_host, _options, callback) => callback(notFound, '', 0)
     const error = await failure(client({ lookup }).get('http://api.test/'))
     expect(error).toBeInstanceOf(NetworkError)
-    expect(error).toMatchObject({ code: 'FANOUT_NETWORK', causeCode: 'ENOTFOUND', method: 'GET', url: 'http://api.test/' })
+    expect(error).toMatchObject({
+      code: 'FANOUT_NETWORK',
+      causeCode: 'ENOTFOUND',
+      method: 'GET',
+      url: 'http://api.test/',
+    })
     expect(error.cause).toBe(notFound)
     expect(isRetryableError(error)).toBe(true)
 
@@ -643,7 +761,12 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     const c = client()
     const error = await failure(c.get(up.url()))
     expect(error).toBeInstanceOf(HttpError)
-    expect([statusOf(error), (error as HttpError).retryAfterMs, retryAfterOf(error), isRetryableError(error)]).toEqual([429, 2_000, 2_000, true])
+    expect([
+      statusOf(error),
+      (error as HttpError).retryAfterMs,
+      retryAfterOf(error),
+      isRetryableError(error),
+    ]).toEqual([429, 2_000, 2_000, true])
 
     // retry() sleeps on the execute() clock; this one records the wait and skips it.
     const sleeps: number[] = []
@@ -673,17 +796,28 @@ describe('fanout/http: slow or broken upstream (B)', () => {
     })
     const c = client()
     const attempts: number[] = []
-    const get = retry({ maxAttempts: 3, baseDelay: 1, maxDelay: 2 }).wrap(({ signal, attempt }) => (attempts.push(attempt), c.get(up.url('/start'), { signal })))
+    const get = retry({ maxAttempts: 3, baseDelay: 1, maxDelay: 2 }).wrap(
+      ({ signal, attempt }) => (attempts.push(attempt), c.get(up.url('/start'), { signal })),
+    )
     const res = await execute(get)
     expect([res.text(), res.redirects]).toEqual(['done', 2])
     expect(attempts).toEqual([1, 2])
-    expect(up.seen.map((r) => r.url)).toEqual(['/start', '/middle', '/end', '/start', '/middle', '/end'])
+    expect(up.seen.map((r) => r.url)).toEqual([
+      '/start',
+      '/middle',
+      '/end',
+      '/start',
+      '/middle',
+      '/end',
+    ])
   })
 
   it('C8: a streaming request body is refused before anything is sent, so it can never be replayed by a retry', async () => {
     const up = await serve((_req, res) => res.end())
     const stream = new ReadableStream({ start: (controller) => controller.close() })
-    const error = await failure(client().request(up.url(), { method: 'POST', body: stream as never }))
+    const error = await failure(
+      client().request(up.url(), { method: 'POST', body: stream as never }),
+    )
     expect(error).toBeInstanceOf(InvalidOptionError)
     expect(error.message).toMatch(/`body` must be a string or a Uint8Array/)
     expect(up.accepted).toBe(0)
@@ -691,7 +825,14 @@ describe('fanout/http: slow or broken upstream (B)', () => {
 
   it('C1: RateLimit-Reset on a 429 gives retryAfterMs when there is no Retry-After', async () => {
     const up = await serve((req, res) => {
-      res.writeHead(429, req.url === '/draft' ? { ratelimit: 'limit=10, remaining=0, reset=7' } : req.url === '/draft8' ? { ratelimit: '"default";r=0;t=9' } : { 'ratelimit-reset': '3' })
+      res.writeHead(
+        429,
+        req.url === '/draft'
+          ? { ratelimit: 'limit=10, remaining=0, reset=7' }
+          : req.url === '/draft8'
+            ? { ratelimit: '"default";r=0;t=9' }
+            : { 'ratelimit-reset': '3' },
+      )
       res.end()
     })
     const c = client()
@@ -747,8 +888,16 @@ describe('fanout/http: cancellation, limits and lifecycle', () => {
     const clock = manualClock()
     const c = client({ clock })
     const counted = countedSignal()
-    for (let i = 0; i < 20; i++) await c.get(up.url(), { signal: counted.controller.signal, deadline: 60_000 })
-    await failure(c.request(up.url(), { signal: counted.controller.signal, deadline: 60_000, method: 'PATCH', maxResponseSize: 0 }))
+    for (let i = 0; i < 20; i++)
+      await c.get(up.url(), { signal: counted.controller.signal, deadline: 60_000 })
+    await failure(
+      c.request(up.url(), {
+        signal: counted.controller.signal,
+        deadline: 60_000,
+        method: 'PATCH',
+        maxResponseSize: 0,
+      }),
+    )
     expect(counted.listeners).toBe(0)
     expect(clock.pending).toBe(0)
   })
@@ -807,28 +956,47 @@ describe('fanout/http: cancellation, limits and lifecycle', () => {
     })
     const count = (): Record<string, number> => {
       const out: Record<string, number> = {}
-      for (const r of process.getActiveResourcesInfo()) if (r === 'TCPSocketWrap' || r === 'Timeout') out[r] = (out[r] ?? 0) + 1
+      for (const r of process.getActiveResourcesInfo())
+        if (r === 'TCPSocketWrap' || r === 'Timeout') out[r] = (out[r] ?? 0) + 1
       return out
     }
     const baseline = count()
     const c = createHttpClient({ ssrf: { allow: ['loopback'] }, connections: 16 })
     const outcomes = await Promise.all(
       Array.from({ length: 600 }, (_, i) => {
-        if (i % 3 === 0) return c.get(up.url('/ok')).then(() => 'ok', () => 'failed')
-        if (i % 3 === 1) return c.get(up.url('/slow'), { deadline: 20 }).then(() => 'ok', (e: unknown) => (isFanoutError(e, 'FANOUT_DEADLINE') ? 'deadline' : 'failed'))
+        if (i % 3 === 0)
+          return c.get(up.url('/ok')).then(
+            () => 'ok',
+            () => 'failed',
+          )
+        if (i % 3 === 1)
+          return c.get(up.url('/slow'), { deadline: 20 }).then(
+            () => 'ok',
+            (e: unknown) => (isFanoutError(e, 'FANOUT_DEADLINE') ? 'deadline' : 'failed'),
+          )
         const controller = new AbortController()
         setTimeout(() => controller.abort(new Error('left')), 5)
-        return c.get(up.url('/slow'), { signal: controller.signal }).then(() => 'ok', (e: unknown) => ((e as Error).message === 'left' ? 'aborted' : 'failed'))
+        return c.get(up.url('/slow'), { signal: controller.signal }).then(
+          () => 'ok',
+          (e: unknown) => ((e as Error).message === 'left' ? 'aborted' : 'failed'),
+        )
       }),
     )
     expect(new Set(outcomes)).toEqual(new Set(['ok', 'deadline', 'aborted']))
     await c.close()
     const settled = (): boolean => {
       const now = count()
-      return (now['TCPSocketWrap'] ?? 0) <= (baseline['TCPSocketWrap'] ?? 0) && (now['Timeout'] ?? 0) <= (baseline['Timeout'] ?? 0)
+      return (
+        (now['TCPSocketWrap'] ?? 0) <= (baseline['TCPSocketWrap'] ?? 0) &&
+        (now['Timeout'] ?? 0) <= (baseline['Timeout'] ?? 0)
+      )
     }
     // Within 2 s: undici would close idle keep-alive sockets by itself after 4 s, which would hide a close() that does nothing.
-    await waitFor(settled, `sockets and timers to return to ${JSON.stringify(baseline)} (now ${JSON.stringify(count())})`, 2_000)
+    await waitFor(
+      settled,
+      `sockets and timers to return to ${JSON.stringify(baseline)} (now ${JSON.stringify(count())})`,
+      2_000,
+    )
   })
 
   it('J5: close() is idempotent and later requests reject with AbortedError', async () => {
@@ -848,20 +1016,43 @@ describe('fanout/http: cancellation, limits and lifecycle', () => {
 // --- security ---------------------------------------------------------------------------------------
 
 describe('fanout/http: SSRF guard (I1–I4)', () => {
-  const PAYLOADS = ['127.1', '0x7f.0.0.1', '2130706433', '017700000001', '[::ffff:a9fe:a9fe]', '[64:ff9b::a9fe:a9fe]', '[2002:a9fe:a9fe::]', '169.254.169.254', '[::1]', '0', 'localhost.', '[::]', '①②⑦.0.0.1', '[::ffff:7f00:1]']
+  const PAYLOADS = [
+    '127.1',
+    '0x7f.0.0.1',
+    '2130706433',
+    '017700000001',
+    '[::ffff:a9fe:a9fe]',
+    '[64:ff9b::a9fe:a9fe]',
+    '[2002:a9fe:a9fe::]',
+    '169.254.169.254',
+    '[::1]',
+    '0',
+    'localhost.',
+    '[::]',
+    '①②⑦.0.0.1',
+    '[::ffff:7f00:1]',
+  ]
 
   it('I1, I2: every payload is refused before any socket is opened or any name resolved', async () => {
     const up = await serve((_req, res) => res.end('reached'))
     const connect = vi.spyOn(net, 'connect')
-    const lookup = vi.fn<LookupFunction>((_host, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]))
+    const lookup = vi.fn<LookupFunction>((_host, _options, callback) =>
+      callback(null, [{ address: '127.0.0.1', family: 4 }]),
+    )
     const c = createHttpClient({ lookup })
     cleanups.push(() => c.close())
     for (const host of PAYLOADS) {
       const error = await failure(c.get(`http://${host}:${up.port}/latest/meta-data`))
       expect([host, error]).toEqual([host, expect.any(SsrfBlockedError)])
     }
-    const metadata = (await failure(c.get('http://169.254.169.254/latest/meta-data'))) as SsrfBlockedError
-    expect(metadata).toMatchObject({ rule: 'metadata', address: '169.254.169.254', url: 'http://169.254.169.254/latest/meta-data' })
+    const metadata = (await failure(
+      c.get('http://169.254.169.254/latest/meta-data'),
+    )) as SsrfBlockedError
+    expect(metadata).toMatchObject({
+      rule: 'metadata',
+      address: '169.254.169.254',
+      url: 'http://169.254.169.254/latest/meta-data',
+    })
     expect(metadata.message).toContain('rule "metadata"')
     expect(connect).not.toHaveBeenCalled()
     expect(lookup).not.toHaveBeenCalled()
@@ -870,13 +1061,22 @@ describe('fanout/http: SSRF guard (I1–I4)', () => {
 
   it('I3: a name that resolves to 169.254.169.254 or to loopback is refused at connect, on the resolved address', async () => {
     const up = await serve((_req, res) => res.end('reached'))
-    const answers: Record<string, string> = { 'metadata.test': '169.254.169.254', '127.0.0.1.nip.io': '127.0.0.1' }
-    const lookup: LookupFunction = (host, _options, callback) => callback(null, [{ address: answers[host]!, family: 4 }])
+    const answers: Record<string, string> = {
+      'metadata.test': '169.254.169.254',
+      '127.0.0.1.nip.io': '127.0.0.1',
+    }
+    const lookup: LookupFunction = (host, _options, callback) =>
+      callback(null, [{ address: answers[host]!, family: 4 }])
     const c = createHttpClient({ lookup })
     cleanups.push(() => c.close())
     const error = (await failure(c.get('http://metadata.test/latest'))) as SsrfBlockedError
     expect(error).toBeInstanceOf(SsrfBlockedError)
-    expect(error).toMatchObject({ rule: 'metadata', address: '169.254.169.254', hostname: 'metadata.test', url: 'http://metadata.test/latest' })
+    expect(error).toMatchObject({
+      rule: 'metadata',
+      address: '169.254.169.254',
+      hostname: 'metadata.test',
+      url: 'http://metadata.test/latest',
+    })
     const loop = await failure(c.get(`http://127.0.0.1.nip.io:${up.port}/`))
     expect(loop).toMatchObject({ rule: 'loopback', address: '127.0.0.1' })
     expect(up.accepted).toBe(0)
@@ -889,7 +1089,8 @@ describe('fanout/http: SSRF guard (I1–I4)', () => {
       res.end('ok')
     })
     const sequence = ['127.0.0.1', '127.0.0.2']
-    const lookup: LookupFunction = (_host, _options, callback) => callback(null, [{ address: sequence.shift() ?? '127.0.0.2', family: 4 }])
+    const lookup: LookupFunction = (_host, _options, callback) =>
+      callback(null, [{ address: sequence.shift() ?? '127.0.0.2', family: 4 }])
     const c = client({ lookup, ssrf: { allow: ['loopback'], deny: ['127.0.0.2/32'] } })
     expect((await c.get(`http://rebind.test:${up.port}/`)).text()).toBe('ok')
     const error = await failure(c.get(`http://rebind.test:${up.port}/`))
@@ -909,7 +1110,8 @@ describe('fanout/http: SSRF guard (I1–I4)', () => {
       res.end()
     })
     const connect = vi.spyOn(net, 'connect')
-    const lookup: LookupFunction = (_host, _options, callback) => callback(null, [{ address: '10.1.2.3', family: 4 }])
+    const lookup: LookupFunction = (_host, _options, callback) =>
+      callback(null, [{ address: '10.1.2.3', family: 4 }])
     const c = client({ lookup, ssrf: { allow: ['127.0.0.1/32'] } })
     const rules: string[] = []
     for (const path of Object.keys(targets)) {
@@ -919,7 +1121,9 @@ describe('fanout/http: SSRF guard (I1–I4)', () => {
     }
     expect(rules).toEqual(['metadata', 'loopback', 'loopback', 'private'])
     // Sockets for the loopback server only; the private name got as far as its lookup, which refused it.
-    expect(new Set(connect.mock.calls.map(([options]) => (options as unknown as { host: string }).host))).toEqual(new Set(['127.0.0.1', 'intranet.test']))
+    expect(
+      new Set(connect.mock.calls.map(([options]) => (options as unknown as { host: string }).host)),
+    ).toEqual(new Set(['127.0.0.1', 'intranet.test']))
   })
 
   it('ssrf: false lets loopback through (dangerous; for tests and trusted networks)', async () => {
@@ -931,23 +1135,35 @@ describe('fanout/http: SSRF guard (I1–I4)', () => {
 })
 
 describe('fanout/http: redirects (I5, I6)', () => {
-  const secrets = { authorization: 'Bearer s3cret', cookie: 'sid=s3cret', 'proxy-authorization': 'Basic s3cret', 'x-api-key': 's3cret', 'x-trace': 'keep' }
+  const secrets = {
+    authorization: 'Bearer s3cret',
+    cookie: 'sid=s3cret',
+    'proxy-authorization': 'Basic s3cret',
+    'x-api-key': 's3cret',
+    'x-trace': 'keep',
+  }
 
   it('I5: credential headers are stripped on a port change and a host change, kept on the same origin', async () => {
     const b = await serve((_req, res, seen) => echo(res, seen))
     const a = await serve((req, res) => {
-      const to: Record<string, string> = { '/port': b.url('/landed'), '/host': `http://api.localhost:${b.port}/landed`, '/same': '/landed' }
+      const to: Record<string, string> = {
+        '/port': b.url('/landed'),
+        '/host': `http://api.localhost:${b.port}/landed`,
+        '/same': '/landed',
+      }
       if (req.url === '/landed') return res.end(JSON.stringify({ headers: req.headers }))
       res.writeHead(302, { location: to[req.url!] })
       res.end()
     })
-    const lookup: LookupFunction = (_host, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }])
+    const lookup: LookupFunction = (_host, _options, callback) =>
+      callback(null, [{ address: '127.0.0.1', family: 4 }])
     const c = client({ headers: secrets, credentialHeaders: ['X-API-Key'], lookup })
     for (const path of ['/port', '/host']) {
       const res = await c.get(a.url(path))
       const seen = res.json<Seen>()
       expect([path, res.redirects]).toEqual([path, 1])
-      for (const name of ['authorization', 'cookie', 'proxy-authorization', 'x-api-key']) expect([path, name, seen.headers[name]]).toEqual([path, name, undefined])
+      for (const name of ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'])
+        expect([path, name, seen.headers[name]]).toEqual([path, name, undefined])
       expect(seen.headers['x-trace']).toBe('keep')
     }
     const same = (await c.get(a.url('/same'))).json<Seen>()
@@ -975,7 +1191,10 @@ describe('fanout/http: redirects (I5, I6)', () => {
       res.end()
     })
     downgradeTo = plain.url('/plain')
-    const c = client({ tls: { ca: cert }, headers: { authorization: 'Bearer canary-scheme', cookie: 'sid=canary' } })
+    const c = client({
+      tls: { ca: cert },
+      headers: { authorization: 'Bearer canary-scheme', cookie: 'sid=canary' },
+    })
     const moved = await c.get(plain.url('/start'))
     expect(moved.text()).toBe('secure')
     expect(moved.redirects).toBe(1)
@@ -991,7 +1210,9 @@ describe('fanout/http: redirects (I5, I6)', () => {
     // Without the private CA the certificate is not trusted: a TLS error, never a silent success.
     const untrusted = client()
     await expect(untrusted.get(`${secureOrigin}/landing`)).rejects.toThrow()
-    expect(() => createHttpClient({ tls: { rejectUnauthorized: false } as never })).toThrow(/cannot be turned off/)
+    expect(() => createHttpClient({ tls: { rejectUnauthorized: false } as never })).toThrow(
+      /cannot be turned off/,
+    )
   })
 
   it('I5: credentials in Location are dropped; the body goes on 303 and on a cross-origin 307, stays on a same-origin 307', async () => {
@@ -1012,11 +1233,18 @@ describe('fanout/http: redirects (I5, I6)', () => {
     const creds = (await c.get(a.url('/creds'))).json<Seen>()
     expect(creds.headers.authorization).toBeUndefined()
     const post = { body: 'payload', headers: { 'content-type': 'text/plain' } }
-    expect((await c.post(a.url('/see-other'), post)).json<Seen>()).toMatchObject({ method: 'GET', body: '' })
+    expect((await c.post(a.url('/see-other'), post)).json<Seen>()).toMatchObject({
+      method: 'GET',
+      body: '',
+    })
     const away = (await c.post(a.url('/temp-away'), post)).json<Seen>()
     expect(away).toMatchObject({ method: 'POST', body: '' })
     expect(away.headers['content-type']).toBeUndefined()
-    expect((await c.post(a.url('/temp-here'), post)).json<Seen>()).toMatchObject({ method: 'POST', body: 'payload', headers: { 'content-type': 'text/plain' } })
+    expect((await c.post(a.url('/temp-here'), post)).json<Seen>()).toMatchObject({
+      method: 'POST',
+      body: 'payload',
+      headers: { 'content-type': 'text/plain' },
+    })
   })
 
   it('I6: a loop, too many redirects, a file: Location and redirect: error fail with RedirectError; manual returns the 3xx', async () => {
@@ -1028,8 +1256,11 @@ describe('fanout/http: redirects (I5, I6)', () => {
     })
     const c = client({ maxRedirects: 3 })
     const reasons: string[] = []
-    for (const path of ['/a', '/chain/0', '/file']) reasons.push(((await failure(c.get(up.url(path)))) as RedirectError).reason)
-    reasons.push(((await failure(c.get(up.url('/a'), { redirect: 'error' }))) as RedirectError).reason)
+    for (const path of ['/a', '/chain/0', '/file'])
+      reasons.push(((await failure(c.get(up.url(path)))) as RedirectError).reason)
+    reasons.push(
+      ((await failure(c.get(up.url('/a'), { redirect: 'error' }))) as RedirectError).reason,
+    )
     expect(reasons).toEqual(['loop', 'too-many', 'scheme', 'not-allowed'])
     const manual = await c.request(up.url('/a'), { redirect: 'manual' })
     expect([manual.status, manual.headers.location, manual.redirects]).toEqual([302, '/b', 0])
@@ -1043,10 +1274,18 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
       echo(res, seen)
     })
     const c = client()
-    const res = await c.get(`http://ada:CANARY-PASS@127.0.0.1:${up.port}/ok?sig=CANARY-SIG&page=2&X-Goog-Signature=CANARY-G`)
-    expect(res.json<Seen>().headers.authorization).toBe(`Basic ${Buffer.from('ada:CANARY-PASS').toString('base64')}`)
+    const res = await c.get(
+      `http://ada:CANARY-PASS@127.0.0.1:${up.port}/ok?sig=CANARY-SIG&page=2&X-Goog-Signature=CANARY-G`,
+    )
+    expect(res.json<Seen>().headers.authorization).toBe(
+      `Basic ${Buffer.from('ada:CANARY-PASS').toString('base64')}`,
+    )
     expect(res.url).toBe(`${up.origin}/ok?sig=REDACTED&page=2&X-Goog-Signature=REDACTED`)
-    const error = await failure(c.get(`http://ada:CANARY-PASS@127.0.0.1:${up.port}/missing?token=CANARY-TOKEN&api_key=CANARY-KEY`))
+    const error = await failure(
+      c.get(
+        `http://ada:CANARY-PASS@127.0.0.1:${up.port}/missing?token=CANARY-TOKEN&api_key=CANARY-KEY`,
+      ),
+    )
     expect((error as HttpError).url).toBe(`${up.origin}/missing?token=REDACTED&api_key=REDACTED`)
     expect(`${error.message} ${JSON.stringify(error)}`).not.toContain('CANARY')
   })
@@ -1076,8 +1315,13 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
           return undefined
       }
     })
-    const c = client({ headers: { authorization: `Bearer ${CANARY}`, 'x-api-key': CANARY, cookie: `sid=${CANARY}` }, credentialHeaders: ['x-api-key'], maxResponseSize: 1024 })
-    const url = (path: string): string => `http://u:${CANARY}@127.0.0.1:${up.port}${path}?token=${CANARY}&access_token=${CANARY}`
+    const c = client({
+      headers: { authorization: `Bearer ${CANARY}`, 'x-api-key': CANARY, cookie: `sid=${CANARY}` },
+      credentialHeaders: ['x-api-key'],
+      maxResponseSize: 1024,
+    })
+    const url = (path: string): string =>
+      `http://u:${CANARY}@127.0.0.1:${up.port}${path}?token=${CANARY}&access_token=${CANARY}`
     const errors = [
       await failure(c.get(url('/404'))),
       await failure(c.get(url('/big'))),
@@ -1104,7 +1348,13 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
     ])
     expect(errors.filter((e) => !isFanoutError(e))).toEqual([])
     for (const error of errors) {
-      const captured = [error.message, error.stack, JSON.stringify(error), inspect(error, { depth: 6 }), String(error)].join('\n')
+      const captured = [
+        error.message,
+        error.stack,
+        JSON.stringify(error),
+        inspect(error, { depth: 6 }),
+        String(error),
+      ].join('\n')
       expect(captured.includes(CANARY), `${error.name}: ${captured}`).toBe(false)
     }
   })
@@ -1112,7 +1362,16 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
   it('I10: a polluted Object.prototype changes no default; options parsed from JSON cannot smuggle __proto__', async () => {
     const up = await serve((_req, res, seen) => echo(res, seen))
     const proto = Object.prototype as Record<string, unknown>
-    const polluted = { method: 'DELETE', ssrf: false, maxResponseSize: 1, redirect: 'manual', timeouts: { headers: 1 }, headers: { 'x-evil': '1' }, baseUrl: 'http://evil.test/', lookup: () => {} }
+    const polluted = {
+      method: 'DELETE',
+      ssrf: false,
+      maxResponseSize: 1,
+      redirect: 'manual',
+      timeouts: { headers: 1 },
+      headers: { 'x-evil': '1' },
+      baseUrl: 'http://evil.test/',
+      lookup: () => {},
+    }
     Object.assign(proto, polluted)
     try {
       const guarded = createHttpClient()
@@ -1124,8 +1383,12 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
     } finally {
       for (const key of Object.keys(polluted)) delete proto[key]
     }
-    expect(() => createHttpClient(JSON.parse('{"__proto__": {"ssrf": false}}') as HttpClientOptions)).toThrow(/unknown option `__proto__`/)
-    await expect(client().get(up.url(), JSON.parse('{"__proto__": {"method": "DELETE"}}') as object)).rejects.toThrow(/unknown option `__proto__`/)
+    expect(() =>
+      createHttpClient(JSON.parse('{"__proto__": {"ssrf": false}}') as HttpClientOptions),
+    ).toThrow(/unknown option `__proto__`/)
+    await expect(
+      client().get(up.url(), JSON.parse('{"__proto__": {"method": "DELETE"}}') as object),
+    ).rejects.toThrow(/unknown option `__proto__`/)
     expect(({} as Record<string, unknown>).method).toBeUndefined()
   })
 
@@ -1147,7 +1410,12 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
 
   it('I13: file:, data:, ftp: and gopher: URLs are refused', async () => {
     const c = client()
-    for (const url of ['file:///etc/passwd', 'data:text/plain,hi', 'ftp://127.0.0.1/', 'gopher://127.0.0.1/']) {
+    for (const url of [
+      'file:///etc/passwd',
+      'data:text/plain,hi',
+      'ftp://127.0.0.1/',
+      'gopher://127.0.0.1/',
+    ]) {
       const error = await failure(c.get(url))
       expect(error).toBeInstanceOf(InvalidOptionError)
       expect(error.message).toMatch(/must be an http: or https: URL/)
@@ -1156,16 +1424,38 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
   })
 
   it('I13: port 0 is refused before anything is dialled — in a URL, a baseUrl, a proxy and a redirect’s Location', async () => {
-    const up = await serve((req, res) => res.writeHead(302, { location: req.url === '/ipv6' ? 'http://[::1]:0/' : 'http://127.0.0.1:0/next' }).end())
+    const up = await serve((req, res) =>
+      res
+        .writeHead(302, {
+          location: req.url === '/ipv6' ? 'http://[::1]:0/' : 'http://127.0.0.1:0/next',
+        })
+        .end(),
+    )
     let asked = 0
-    const c = client({ lookup: (_host, _options, callback) => (asked++, callback(new Error('no lookup expected'), '', 0)) })
-    for (const url of ['http://127.0.0.1:0/', 'http://api.example:0/items', 'https://api.example:00/', new URL('http://api.example:0/')]) {
+    const c = client({
+      lookup: (_host, _options, callback) => (
+        asked++,
+        callback(new Error('no lookup expected'), '', 0)
+      ),
+    })
+    for (const url of [
+      'http://127.0.0.1:0/',
+      'http://api.example:0/items',
+      'https://api.example:00/',
+      new URL('http://api.example:0/'),
+    ]) {
       const error = await failure(c.get(url))
       expect(error).toBeInstanceOf(InvalidOptionError)
-      expect(error.message).toBe('client.get(): `url` has port 0, which cannot be dialled; give the port the server listens on.')
+      expect(error.message).toBe(
+        'client.get(): `url` has port 0, which cannot be dialled; give the port the server listens on.',
+      )
     }
-    expect(() => createHttpClient({ baseUrl: 'http://api.example:0/' })).toThrow(/`baseUrl` has port 0/)
-    expect(() => createHttpClient({ proxy: 'http://proxy.example:0' })).toThrow(/`proxy` has port 0/)
+    expect(() => createHttpClient({ baseUrl: 'http://api.example:0/' })).toThrow(
+      /`baseUrl` has port 0/,
+    )
+    expect(() => createHttpClient({ proxy: 'http://proxy.example:0' })).toThrow(
+      /`proxy` has port 0/,
+    )
     for (const path of ['/', '/ipv6']) {
       const redirect = await failure(c.get(up.url(path)))
       expect(redirect).toBeInstanceOf(RedirectError)
@@ -1177,7 +1467,9 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
   })
 
   it('an error’s message shows at most 200 characters of the URL; its url property keeps all of it, redacted', async () => {
-    const up = await serveRaw((socket) => socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n'))
+    const up = await serveRaw((socket) =>
+      socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n'),
+    )
     const c = client()
     const long = `${up.url('/')}${'a'.repeat(1024 * 1024)}?token=CANARY`
     const error = await failure(c.get(long))
@@ -1208,7 +1500,8 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
 
   it('I16: with attacker-chosen host names, pools stay bounded by maxOrigins (least recently used closed)', async () => {
     const up = await serve((_req, res) => res.end('ok'))
-    const lookup: LookupFunction = (_host, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }])
+    const lookup: LookupFunction = (_host, _options, callback) =>
+      callback(null, [{ address: '127.0.0.1', family: 4 }])
     const c = client({ lookup, maxOrigins: 4 })
     for (let i = 0; i < 40; i++) await c.get(`http://h${i}.evil.test:${up.port}/`)
     expect(up.accepted).toBe(40)
@@ -1221,22 +1514,49 @@ describe('fanout/http: credentials and input hygiene (I7–I16)', () => {
 
 describe('fanout/http: de-duplication across users (I14)', () => {
   it('I14: the same GET in flight for two users with different credentials is not coalesced; the same user’s is', async () => {
-    const up = await serve((req, res) => setTimeout(() => res.end(JSON.stringify({ caller: req.headers.authorization })), 30))
+    const up = await serve((req, res) =>
+      setTimeout(() => res.end(JSON.stringify({ caller: req.headers.authorization })), 30),
+    )
     const c = client()
-    const tokens: Record<string, string> = { alice: 'Bearer alice-secret', bob: 'Bearer bob-secret' }
+    const tokens: Record<string, string> = {
+      alice: 'Bearer alice-secret',
+      bob: 'Bearer bob-secret',
+    }
     // The scope names the user, never the token: store and de-duplication keys hold no credential.
     const keys: string[] = []
     const store = memoryCacheStore({ maxEntries: 100 })
-    const spied: CacheStore = { get: (k) => (keys.push(k), store.get(k)), set: (k, e, ttl) => store.set(k, e, ttl), delete: (k) => store.delete(k) }
-    const me = cached((req: { user: string; path: string }, { signal }) => c.json<{ caller: string }>(up.url(req.path), { signal, headers: { authorization: tokens[req.user]! } }), {
-      store: spied,
-      ttl: 60_000,
-      scope: (req) => req.user,
-      key: (req) => [req.path],
-    })
-    const [a1, b, a2] = await Promise.all([me({ user: 'alice', path: '/me' }), me({ user: 'bob', path: '/me' }), me({ user: 'alice', path: '/me' })])
-    expect([a1.caller, b.caller, a2.caller]).toEqual(['Bearer alice-secret', 'Bearer bob-secret', 'Bearer alice-secret'])
-    expect(up.seen.map((r) => r.headers.authorization).sort()).toEqual(['Bearer alice-secret', 'Bearer bob-secret'])
+    const spied: CacheStore = {
+      get: (k) => (keys.push(k), store.get(k)),
+      set: (k, e, ttl) => store.set(k, e, ttl),
+      delete: (k) => store.delete(k),
+    }
+    const me = cached(
+      (req: { user: string; path: string }, { signal }) =>
+        c.json<{ caller: string }>(up.url(req.path), {
+          signal,
+          headers: { authorization: tokens[req.user]! },
+        }),
+      {
+        store: spied,
+        ttl: 60_000,
+        scope: (req) => req.user,
+        key: (req) => [req.path],
+      },
+    )
+    const [a1, b, a2] = await Promise.all([
+      me({ user: 'alice', path: '/me' }),
+      me({ user: 'bob', path: '/me' }),
+      me({ user: 'alice', path: '/me' }),
+    ])
+    expect([a1.caller, b.caller, a2.caller]).toEqual([
+      'Bearer alice-secret',
+      'Bearer bob-secret',
+      'Bearer alice-secret',
+    ])
+    expect(up.seen.map((r) => r.headers.authorization).sort()).toEqual([
+      'Bearer alice-secret',
+      'Bearer bob-secret',
+    ])
     expect(keys.some((k) => k.includes('secret'))).toBe(false)
   })
 })
@@ -1251,20 +1571,33 @@ async function serveProxy(options: { refuse?: number; resolve?: Record<string, s
     connects.push(req.url!)
     auth.push(req.headers['proxy-authorization'])
     client.on('error', () => {})
-    if (options.refuse !== undefined) return void client.end(`HTTP/1.1 ${options.refuse} Forbidden\r\n\r\n`)
+    if (options.refuse !== undefined)
+      return void client.end(`HTTP/1.1 ${options.refuse} Forbidden\r\n\r\n`)
     const at = req.url!.lastIndexOf(':')
     const host = req.url!.slice(0, at)
-    const upstream = net.connect(Number(req.url!.slice(at + 1)), options.resolve?.[host] ?? host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
-      if (head.length > 0) upstream.write(head)
-      upstream.pipe(client)
-      client.pipe(upstream)
-    })
+    const upstream = net.connect(
+      Number(req.url!.slice(at + 1)),
+      options.resolve?.[host] ?? host,
+      () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        if (head.length > 0) upstream.write(head)
+        upstream.pipe(client)
+        client.pipe(upstream)
+      },
+    )
     t.sockets.push(upstream)
     upstream.on('error', () => client.destroy())
   })
   const up = await listen(server, t)
-  return { port: up.port, url: up.origin, connects, auth, get open() { return up.open } }
+  return {
+    port: up.port,
+    url: up.origin,
+    connects,
+    auth,
+    get open() {
+      return up.open
+    },
+  }
 }
 
 describe('fanout/http: proxies', () => {
@@ -1272,7 +1605,9 @@ describe('fanout/http: proxies', () => {
     const up = await serve((_req, res) => res.end('plain'))
     const proxy = await serveProxy()
     const c = client({ proxy: `http://ops:p%40ss@127.0.0.1:${proxy.port}` })
-    expect((await c.get(up.url('/a'), { headers: { authorization: 'Bearer t' } })).text()).toBe('plain')
+    expect((await c.get(up.url('/a'), { headers: { authorization: 'Bearer t' } })).text()).toBe(
+      'plain',
+    )
     expect(proxy.connects).toEqual([`127.0.0.1:${up.port}`])
     expect(proxy.auth).toEqual([`Basic ${Buffer.from('ops:p@ss').toString('base64')}`])
     expect(up.seen[0]!.headers['proxy-authorization']).toBeUndefined()
@@ -1296,30 +1631,58 @@ describe('fanout/http: proxies', () => {
     const up = await serve((_req, res) => res.end('ok'))
     const proxy = await serveProxy()
     await client({ proxy: { http: proxy.url, noProxy: ['127.0.0.1'] } }).get(up.url())
-    await client({ proxy: { http: proxy.url, noProxy: `example.com, 127.0.0.1:${up.port}` } }).get(up.url())
+    await client({ proxy: { http: proxy.url, noProxy: `example.com, 127.0.0.1:${up.port}` } }).get(
+      up.url(),
+    )
     await client({ proxy: { http: proxy.url, noProxy: '*' } }).get(up.url())
     expect(proxy.connects).toEqual([])
     await client({ proxy: { http: proxy.url, noProxy: '127.0.0.1:1' } }).get(up.url())
     expect(proxy.connects).toHaveLength(1)
 
-    const config = parseProxyOptions('t', { http: 'http://p:3128', noProxy: ['.internal.corp', '*.svc', 'db', '[::1]:8080'] }, {})!
+    const config = parseProxyOptions(
+      't',
+      { http: 'http://p:3128', noProxy: ['.internal.corp', '*.svc', 'db', '[::1]:8080'] },
+      {},
+    )!
     const via = (u: string): boolean => proxyFor(config, new URL(u)) !== undefined
-    expect([via('http://api.internal.corp/'), via('http://internal.corp/'), via('http://x.svc/'), via('http://db/'), via('http://db.x/')]).toEqual([false, false, false, false, true])
-    expect([via('http://[::1]:8080/'), via('http://[::1]:8081/'), via('http://notinternal.corp/')]).toEqual([false, true, true])
+    expect([
+      via('http://api.internal.corp/'),
+      via('http://internal.corp/'),
+      via('http://x.svc/'),
+      via('http://db/'),
+      via('http://db.x/'),
+    ]).toEqual([false, false, false, false, true])
+    expect([
+      via('http://[::1]:8080/'),
+      via('http://[::1]:8081/'),
+      via('http://notinternal.corp/'),
+    ]).toEqual([false, true, true])
   })
 
   it('I3 through a proxy: a name is resolved and checked here first; a refused target never reaches the proxy; a name only the proxy can resolve is left to it', async () => {
     const up = await serve((_req, res) => res.end('ok'))
-    const proxy = await serveProxy({ resolve: { 'only-the-proxy.test': '127.0.0.1', 'api.test': '127.0.0.1' } })
-    const answers: Record<string, string> = { 'metadata.test': '169.254.169.254', 'api.test': '127.0.0.1' }
+    const proxy = await serveProxy({
+      resolve: { 'only-the-proxy.test': '127.0.0.1', 'api.test': '127.0.0.1' },
+    })
+    const answers: Record<string, string> = {
+      'metadata.test': '169.254.169.254',
+      'api.test': '127.0.0.1',
+    }
     const lookup: LookupFunction = (host, _options, callback) =>
       answers[host] === undefined
-        ? callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }), [])
+        ? callback(
+            Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }),
+            [],
+          )
         : callback(null, [{ address: answers[host]!, family: 4 }])
     const c = client({ proxy: proxy.url, lookup })
     const blocked = await failure(c.get('http://metadata.test/latest/meta-data'))
     expect(blocked).toBeInstanceOf(SsrfBlockedError)
-    expect(blocked).toMatchObject({ rule: 'metadata', address: '169.254.169.254', url: 'http://metadata.test/latest/meta-data' })
+    expect(blocked).toMatchObject({
+      rule: 'metadata',
+      address: '169.254.169.254',
+      url: 'http://metadata.test/latest/meta-data',
+    })
     expect(await failure(c.get('http://169.254.169.254/'))).toMatchObject({ rule: 'metadata' })
     expect(await failure(c.get('http://[::ffff:a9fe:a9fe]/'))).toBeInstanceOf(SsrfBlockedError)
     expect(proxy.connects).toEqual([])
@@ -1329,7 +1692,10 @@ describe('fanout/http: proxies', () => {
 
     // A resolver that never answers fails the hop in the connect phase instead of hanging.
     const stuck = client({ proxy: proxy.url, lookup: () => {}, timeouts: { connect: 100 } })
-    expect(await failure(stuck.get('http://slow-dns.test/'))).toMatchObject({ phase: 'connect', code: 'FANOUT_TIMEOUT' })
+    expect(await failure(stuck.get('http://slow-dns.test/'))).toMatchObject({
+      phase: 'connect',
+      code: 'FANOUT_TIMEOUT',
+    })
   })
 
   it('a proxy refusing the tunnel fails the request with its status; close() closes the proxy connections', async () => {
@@ -1348,44 +1714,92 @@ describe('fanout/http: proxies', () => {
   })
 
   it('L: proxy options are checked at construction; proxy: env reads HTTP(S)_PROXY and NO_PROXY', () => {
-    expect(() => createHttpClient({ proxy: 'socks5://127.0.0.1:1080' })).toThrow(/http: or https: proxy URL, got socks5: \(SOCKS proxies are not supported\)/)
-    expect(() => createHttpClient({ proxy: 'http://proxy.corp:3128/path' })).toThrow(/only the proxy's scheme, host and port/)
-    expect(() => createHttpClient({ proxy: { htps: 'http://p:1' } as never })).toThrow(/unknown option `proxy.htps`. Did you mean `proxy.https`\?/)
+    expect(() => createHttpClient({ proxy: 'socks5://127.0.0.1:1080' })).toThrow(
+      /http: or https: proxy URL, got socks5: \(SOCKS proxies are not supported\)/,
+    )
+    expect(() => createHttpClient({ proxy: 'http://proxy.corp:3128/path' })).toThrow(
+      /only the proxy's scheme, host and port/,
+    )
+    expect(() => createHttpClient({ proxy: { htps: 'http://p:1' } as never })).toThrow(
+      /unknown option `proxy.htps`. Did you mean `proxy.https`\?/,
+    )
     expect(() => createHttpClient({ proxy: {} })).toThrow(/names no proxy/)
     expect(() => createHttpClient({ proxy: 42 as never })).toThrow(/`proxy` must be a proxy URL/)
-    expect(() => createHttpClient({ proxy: 'http://user:secret@[bad' })).toThrow(/is not a URL: "http:\/\/\*\*\*@\[bad"/)
-    const env = { HTTP_PROXY: 'proxy.corp:3128', https_proxy: 'http://secure.corp:3129', HTTPS_PROXY: 'http://ignored:1', NO_PROXY: 'localhost,.svc' }
+    expect(() => createHttpClient({ proxy: 'http://user:secret@[bad' })).toThrow(
+      /is not a URL: "http:\/\/\*\*\*@\[bad"/,
+    )
+    const env = {
+      HTTP_PROXY: 'proxy.corp:3128',
+      https_proxy: 'http://secure.corp:3129',
+      HTTPS_PROXY: 'http://ignored:1',
+      NO_PROXY: 'localhost,.svc',
+    }
     const config = parseProxyOptions('t', 'env', env)!
-    expect([config.http?.href, config.https?.href]).toEqual(['http://proxy.corp:3128/', 'http://secure.corp:3129/'])
+    expect([config.http?.href, config.https?.href]).toEqual([
+      'http://proxy.corp:3128/',
+      'http://secure.corp:3129/',
+    ])
     expect(proxyFor(config, new URL('http://a.svc/'))).toBeUndefined()
     expect(parseProxyOptions('t', 'env', {})).toBeUndefined()
-    expect(parseProxyOptions('t', 'env', { HTTP_PROXY: 'http://only-http:1' })!.https?.href).toBe('http://only-http:1/')
-    expect(parseProxyOptions('t', 'env', { NO_PROXY: '*', HTTP_PROXY: 'http://p:1' })!.noProxy).toBe('*')
+    expect(parseProxyOptions('t', 'env', { HTTP_PROXY: 'http://only-http:1' })!.https?.href).toBe(
+      'http://only-http:1/',
+    )
+    expect(
+      parseProxyOptions('t', 'env', { NO_PROXY: '*', HTTP_PROXY: 'http://p:1' })!.noProxy,
+    ).toBe('*')
   })
 })
 
 describe('fanout/http: options (L)', () => {
   it('L1, L3, L4, L8: bad options fail at construction, naming the option and the range', () => {
-    expect(() => createHttpClient({ maxRedirect: 3 } as HttpClientOptions)).toThrow(/unknown option `maxRedirect`. Did you mean `maxRedirects`\?/)
-    expect(() => createHttpClient({ maxResponseSize: Infinity })).toThrow(/`maxResponseSize` must be finite/)
-    expect(() => createHttpClient({ connections: 0 })).toThrow(/`connections` must be an integer from 1 to 65536, got 0/)
-    expect(() => createHttpClient({ timeouts: { headers: 0 } })).toThrow(/`timeouts.headers` must be within .* 0 does not mean "no limit"/)
-    expect(() => createHttpClient({ timeouts: { header: 5 } as never })).toThrow(/Did you mean `timeouts.headers`\?/)
-    expect(() => createHttpClient({ baseUrl: 'ftp://x.test/' })).toThrow(/must be an http: or https: URL/)
-    expect(() => createHttpClient({ headers: { 'x-n': 5 as unknown as string } })).toThrow(/header "x-n" must be a string, got 5/)
-    expect(() => createHttpClient({ limit: { concurrency: 2 } as never })).toThrow(/`limit` must be a limiter from limit\(\)/)
+    expect(() => createHttpClient({ maxRedirect: 3 } as HttpClientOptions)).toThrow(
+      /unknown option `maxRedirect`. Did you mean `maxRedirects`\?/,
+    )
+    expect(() => createHttpClient({ maxResponseSize: Infinity })).toThrow(
+      /`maxResponseSize` must be finite/,
+    )
+    expect(() => createHttpClient({ connections: 0 })).toThrow(
+      /`connections` must be an integer from 1 to 65536, got 0/,
+    )
+    expect(() => createHttpClient({ timeouts: { headers: 0 } })).toThrow(
+      /`timeouts.headers` must be within .* 0 does not mean "no limit"/,
+    )
+    expect(() => createHttpClient({ timeouts: { header: 5 } as never })).toThrow(
+      /Did you mean `timeouts.headers`\?/,
+    )
+    expect(() => createHttpClient({ baseUrl: 'ftp://x.test/' })).toThrow(
+      /must be an http: or https: URL/,
+    )
+    expect(() => createHttpClient({ headers: { 'x-n': 5 as unknown as string } })).toThrow(
+      /header "x-n" must be a string, got 5/,
+    )
+    expect(() => createHttpClient({ limit: { concurrency: 2 } as never })).toThrow(
+      /`limit` must be a limiter from limit\(\)/,
+    )
     expect(() => createHttpClient({ clock: {} as Clock })).toThrow(InvalidOptionError)
-    expect(() => createHttpClient({ ssrf: { allow: ['privat'] } })).toThrow(/Did you mean 'private'\?/)
+    expect(() => createHttpClient({ ssrf: { allow: ['privat'] } })).toThrow(
+      /Did you mean 'private'\?/,
+    )
     expect(isFanoutError(new InvalidOptionError('x'))).toBe(true)
   })
 
   it('L4, L8: bad request options reject, naming the option', async () => {
     const c = client()
-    await expect(c.get('http://127.0.0.1/', { retries: 3 } as never)).rejects.toThrow(/unknown option `retries`/)
-    await expect(c.post('http://127.0.0.1/', { body: 'x', json: {} })).rejects.toThrow(/`body` or `json`, not both/)
-    await expect(c.get('http://127.0.0.1/', { query: { a: { b: 1 } } as never })).rejects.toThrow(/query parameter "a" must be/)
-    await expect(c.get('http://127.0.0.1/', { redirect: 'never' as never })).rejects.toThrow(/`redirect` must be 'follow', 'error' or 'manual'/)
-    await expect(c.request('http://127.0.0.1/', { method: 'CONNECT' })).rejects.toThrow(/not supported/)
+    await expect(c.get('http://127.0.0.1/', { retries: 3 } as never)).rejects.toThrow(
+      /unknown option `retries`/,
+    )
+    await expect(c.post('http://127.0.0.1/', { body: 'x', json: {} })).rejects.toThrow(
+      /`body` or `json`, not both/,
+    )
+    await expect(c.get('http://127.0.0.1/', { query: { a: { b: 1 } } as never })).rejects.toThrow(
+      /query parameter "a" must be/,
+    )
+    await expect(c.get('http://127.0.0.1/', { redirect: 'never' as never })).rejects.toThrow(
+      /`redirect` must be 'follow', 'error' or 'manual'/,
+    )
+    await expect(c.request('http://127.0.0.1/', { method: 'CONNECT' })).rejects.toThrow(
+      /not supported/,
+    )
     await expect(c.get('http://127.0.0.1/', { deadline: 0 })).rejects.toThrow(/`deadline`/)
   })
 })

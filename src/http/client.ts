@@ -20,16 +20,40 @@ import { Pool, ProxyAgent, buildConnector, type Dispatcher } from 'undici'
 import type { CallContext } from '../core/call.js'
 import type { TimerHandle } from '../core/clock.js'
 import { withTimeLimit } from '../core/time-limit.js'
-import { AbortedError, InvalidOptionError, RateLimitedError, RetryBudgetError } from '../core/errors.js'
+import {
+  AbortedError,
+  InvalidOptionError,
+  RateLimitedError,
+  RetryBudgetError,
+} from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { show } from '../core/validate.js'
 import type { LimitRunOptions } from '../policies/limit.js'
-import { HttpTimeoutError, RedirectError, SsrfBlockedError, ssrfErrorFor, urlInMessage } from './errors.js'
-import { isIdempotentRequest, markIdempotent, NEVER_ABORTED, recorderOf, wrapperCache } from './client-retry.js'
+import {
+  HttpTimeoutError,
+  RedirectError,
+  SsrfBlockedError,
+  ssrfErrorFor,
+  urlInMessage,
+} from './errors.js'
+import {
+  isIdempotentRequest,
+  markIdempotent,
+  NEVER_ABORTED,
+  recorderOf,
+  wrapperCache,
+} from './client-retry.js'
 import { Exchange, type ExchangeLimits, type ExchangeResult } from './exchange.js'
 import { runHooks } from './hooks.js'
 import { checkScheme, parseUrl } from './url.js'
-import { parseClientOptions, parseRequestOptions, type ClientConfig, type HttpClientOptions, type HttpRequestOptions, type RequestConfig } from './options.js'
+import {
+  parseClientOptions,
+  parseRequestOptions,
+  type ClientConfig,
+  type HttpClientOptions,
+  type HttpRequestOptions,
+  type RequestConfig,
+} from './options.js'
 import { CREDENTIAL_HEADERS, redactUrl } from './redact.js'
 import { hopKey, nextHop, REDIRECT_STATUSES, type Hop } from './redirect.js'
 import { connectOnClock } from './phase-timers.js'
@@ -119,14 +143,21 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     bodyTimeout: config.bodyTimeout,
     maxHeaderSize: MAX_HEADER_SIZE,
   }
-  const redirectRules = { maxRedirects: config.maxRedirects, credentialHeaders: config.credentialHeaders }
+  const redirectRules = {
+    maxRedirects: config.maxRedirects,
+    credentialHeaders: config.credentialHeaders,
+  }
 
   /** One agent per proxy, shared by the origins it serves (undici keeps a pool per origin inside it). */
   const proxies = new Map<string, ProxyAgent>()
   const proxyAgent = (proxy: URL): ProxyAgent => {
     let agent = proxies.get(proxy.href)
     if (agent === undefined) {
-      const tls = { ...UNSET_SOCKET_OPTIONS, ...(config.tls as buildConnector.BuildOptions | undefined), timeout: config.connectTimeout }
+      const tls = {
+        ...UNSET_SOCKET_OPTIONS,
+        ...(config.tls as buildConnector.BuildOptions | undefined),
+        timeout: config.connectTimeout,
+      }
       agent = new ProxyAgent({
         uri: proxy.href,
         connections: config.connections,
@@ -170,7 +201,8 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
       return known
     }
     const refused = ssrf?.checkHostname(url.hostname)
-    const via = refused === undefined && config.proxy !== undefined ? proxyFor(config.proxy, url) : undefined
+    const via =
+      refused === undefined && config.proxy !== undefined ? proxyFor(config.proxy, url) : undefined
     const state: OriginState = {
       pool: refused === undefined && via === undefined ? new Pool(key, poolOptions) : undefined,
       proxy: via === undefined ? undefined : proxyAgent(via),
@@ -192,8 +224,12 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     else if (input instanceof URL) {
       checkScheme(where, 'url', input)
       url = new URL(input.href)
-    } else throw new InvalidOptionError(`${where}: \`url\` must be a string or a URL, got ${show(input)}.`)
-    if (request.query !== undefined) url.search = url.search.length > 1 ? `${url.search}&${request.query}` : `?${request.query}`
+    } else
+      throw new InvalidOptionError(
+        `${where}: \`url\` must be a string or a URL, got ${show(input)}.`,
+      )
+    if (request.query !== undefined)
+      url.search = url.search.length > 1 ? `${url.search}&${request.query}` : `?${request.query}`
     return url
   }
 
@@ -201,10 +237,14 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   const firstHop = (url: URL, request: RequestConfig): Hop => {
     let headers = request.headers
     // Default credentials belong to the baseUrl's origin: an absolute URL elsewhere does not get them.
-    if (config.base !== undefined && url.origin !== config.base.origin) headers = withoutDefaultCredentials(headers, config.headers, config.credentialHeaders)
+    if (config.base !== undefined && url.origin !== config.base.origin)
+      headers = withoutDefaultCredentials(headers, config.headers, config.credentialHeaders)
     if (url.username !== '' || url.password !== '') {
       if (headers.authorization === undefined) {
-        const copy: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, headers)
+        const copy: Record<string, string> = Object.assign(
+          Object.create(null) as Record<string, string>,
+          headers,
+        )
         copy.authorization = `Basic ${Buffer.from(`${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`).toString('base64')}`
         headers = copy
       }
@@ -216,7 +256,10 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   }
 
   const limitsOf = (request: RequestConfig): ExchangeLimits =>
-    request.maxResponseSize === config.maxResponseSize && request.headersTimeout === undefined && request.bodyTimeout === undefined && request.connectTimeout === undefined
+    request.maxResponseSize === config.maxResponseSize &&
+    request.headersTimeout === undefined &&
+    request.bodyTimeout === undefined &&
+    request.connectTimeout === undefined
       ? defaultLimits
       : {
           maxResponseSize: request.maxResponseSize,
@@ -227,17 +270,36 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
         }
 
   /** One hop on the wire. */
-  const send = (hop: Hop, request: RequestConfig, limits: ExchangeLimits, run: Run | undefined): Promise<ExchangeResult> => {
+  const send = (
+    hop: Hop,
+    request: RequestConfig,
+    limits: ExchangeLimits,
+    run: Run | undefined,
+  ): Promise<ExchangeResult> => {
     if (run !== undefined && run.failure !== undefined) return Promise.reject(run.failure)
-    if (closed !== undefined) return Promise.reject(new AbortedError(`${hop.method} ${urlInMessage(redactUrl(hop.url))}: the HTTP client is closed`))
+    if (closed !== undefined)
+      return Promise.reject(
+        new AbortedError(
+          `${hop.method} ${urlInMessage(redactUrl(hop.url))}: the HTTP client is closed`,
+        ),
+      )
     const origin = originOf(hop.url)
-    if (origin.refused !== undefined) return Promise.reject(new SsrfBlockedError(origin.refused, hop.url.hostname, redactUrl(hop.url)))
+    if (origin.refused !== undefined)
+      return Promise.reject(
+        new SsrfBlockedError(origin.refused, hop.url.hostname, redactUrl(hop.url)),
+      )
     if (origin.proxy !== undefined) return sendProxied(origin.proxy, hop, request, limits, run)
     return dispatchHop(origin.pool!, hop, request, limits, run)
   }
 
   /** Starts the exchange of one hop on `dispatcher`: the origin's pool, or a proxy's agent. */
-  const dispatchHop = (dispatcher: Dispatcher, hop: Hop, request: RequestConfig, limits: ExchangeLimits, run: Run | undefined): Promise<ExchangeResult> => {
+  const dispatchHop = (
+    dispatcher: Dispatcher,
+    hop: Hop,
+    request: RequestConfig,
+    limits: ExchangeLimits,
+    run: Run | undefined,
+  ): Promise<ExchangeResult> => {
     const exchange = new Exchange(hop, limits, clock, request.stream)
     if (run !== undefined) run.current = exchange
     if (request.connectTimeout !== undefined) exchange.limitConnect(request.connectTimeout)
@@ -264,14 +326,27 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
    * refused. A name this host cannot resolve (split-horizon DNS, where only the proxy can) is left
    * to the proxy and its egress rules.
    */
-  const sendProxied = async (agent: ProxyAgent, hop: Hop, request: RequestConfig, limits: ExchangeLimits, run: Run | undefined): Promise<ExchangeResult> => {
+  const sendProxied = async (
+    agent: ProxyAgent,
+    hop: Hop,
+    request: RequestConfig,
+    limits: ExchangeLimits,
+    run: Run | undefined,
+  ): Promise<ExchangeResult> => {
     if (guardedLookup !== undefined && isIP(hop.url.hostname.replace(/^\[|\]$/g, '')) === 0) {
       // A resolver that does not answer fails the hop as a connection that does not complete would.
       const refused = await withTimeLimit(
         clock,
         undefined,
         limits.connectTimeout,
-        () => new HttpTimeoutError('connect', limits.connectTimeout, hop.method, redactUrl(hop.url), 'timeout'),
+        () =>
+          new HttpTimeoutError(
+            'connect',
+            limits.connectTimeout,
+            hop.method,
+            redactUrl(hop.url),
+            'timeout',
+          ),
         () => refusalOf(guardedLookup, hop.url.hostname),
       )
       if (run !== undefined && run.failure !== undefined) throw run.failure
@@ -281,12 +356,18 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   }
 
   /** One hop through the limiter, keyed by the hop's origin (for `perKey`). */
-  const sendLimited = (hop: Hop, request: RequestConfig, limits: ExchangeLimits, run: Run | undefined): Promise<ExchangeResult> => {
+  const sendLimited = (
+    hop: Hop,
+    request: RequestConfig,
+    limits: ExchangeLimits,
+    run: Run | undefined,
+  ): Promise<ExchangeResult> => {
     if (limit === undefined) return send(hop, request, limits, run)
     const wait: LimitRunOptions = Object.create(null) as LimitRunOptions
     Object.assign(wait, { key: hop.url.origin, clock })
     if (request.signal !== undefined) Object.assign(wait, { signal: request.signal })
-    if (request.deadlineAt !== Infinity) Object.assign(wait, { deadline: Math.max(1, request.deadlineAt - clock.now()) })
+    if (request.deadlineAt !== Infinity)
+      Object.assign(wait, { deadline: Math.max(1, request.deadlineAt - clock.now()) })
     if (!request.stream) return limit.run(() => send(hop, request, limits, run), wait)
     // A streamed body keeps its slot until it is read to the end (or fails, or is cancelled).
     return new Promise<ExchangeResult>((resolve, reject) => {
@@ -303,7 +384,12 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     })
   }
 
-  const follow = async (first: Hop, request: RequestConfig, mode: Mode, run: Run | undefined): Promise<unknown> => {
+  const follow = async (
+    first: Hop,
+    request: RequestConfig,
+    mode: Mode,
+    run: Run | undefined,
+  ): Promise<unknown> => {
     const limits = limitsOf(request)
     let hop = first
     let redirects = 0
@@ -311,24 +397,41 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     for (;;) {
       const result = await sendLimited(hop, request, limits, run)
       const location = result.headers.location
-      if (request.redirect !== 'manual' && location !== undefined && REDIRECT_STATUSES.has(result.status)) {
+      if (
+        request.redirect !== 'manual' &&
+        location !== undefined &&
+        REDIRECT_STATUSES.has(result.status)
+      ) {
         if (request.redirect === 'error') {
-          throw new RedirectError('not-allowed', `responded ${result.status} (a redirect) and redirect is 'error'`, {
-            method: hop.method,
-            url: redactUrl(hop.url),
-            location: '',
-            redirects,
-          })
+          throw new RedirectError(
+            'not-allowed',
+            `responded ${result.status} (a redirect) and redirect is 'error'`,
+            {
+              method: hop.method,
+              url: redactUrl(hop.url),
+              location: '',
+              redirects,
+            },
+          )
         }
         visited ??= new Set([hopKey(hop)])
         hop = nextHop(hop, result.status, location, redirects, visited, redirectRules)
         redirects++
         continue
       }
-      if (result.stream !== undefined) return new StreamResponse(result.status, result.headers, hop.url, redirects, result.stream)
-      const response = new Response(result.status, result.headers, hop.url, redirects, result.body, hop.method)
+      if (result.stream !== undefined)
+        return new StreamResponse(result.status, result.headers, hop.url, redirects, result.stream)
+      const response = new Response(
+        result.status,
+        result.headers,
+        hop.url,
+        redirects,
+        result.body,
+        hop.method,
+      )
       if (mode === 'any') return response
-      if (result.status < 200 || result.status > 299) throw response.toError(config.credentialHeaders)
+      if (result.status < 200 || result.status > 299)
+        throw response.toError(config.credentialHeaders)
       return mode === 'json' ? response.json() : response
     }
   }
@@ -353,7 +456,11 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
       }
       return value
     } catch (error) {
-      throw markIdempotent(error, isIdempotentRequest(first.method, hop.headers, request.idempotent), request.signal?.reason)
+      throw markIdempotent(
+        error,
+        isIdempotentRequest(first.method, hop.headers, request.idempotent),
+        request.signal?.reason,
+      )
     }
   }
   const retrying = wrapperCache<AttemptContext>(attempt)
@@ -365,14 +472,29 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   const lastResponse = (error: unknown): HttpResponse => {
     if (typeof error !== 'object' || error === null) throw error
     const stopped = error instanceof RateLimitedError || error instanceof RetryBudgetError
-    const response = lastResponses.get(error) ?? (stopped && typeof error.cause === 'object' && error.cause !== null ? lastResponses.get(error.cause) : undefined)
+    const response =
+      lastResponses.get(error) ??
+      (stopped && typeof error.cause === 'object' && error.cause !== null
+        ? lastResponses.get(error.cause)
+        : undefined)
     if (response === undefined) throw error
     return response
   }
 
   /** The request's attempts, through the retry policy when there is one. */
-  const attempts = (where: string, first: Hop, request: RequestConfig, mode: Mode, run: Run | undefined): Promise<unknown> => {
-    const policy = request.retry === undefined ? config.retry : request.retry === false ? undefined : request.retry
+  const attempts = (
+    where: string,
+    first: Hop,
+    request: RequestConfig,
+    mode: Mode,
+    run: Run | undefined,
+  ): Promise<unknown> => {
+    const policy =
+      request.retry === undefined
+        ? config.retry
+        : request.retry === false
+          ? undefined
+          : request.retry
     const job: Job = { where, first, request, mode, run, retrying: policy !== undefined }
     const ctx: AttemptContext = {
       signal: request.signal ?? NEVER_ABORTED,
@@ -392,10 +514,22 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   /** The deadline error, naming the hop and the phase the request was in. */
   const deadlineError = (first: Hop, run: Run, budget: number): HttpTimeoutError => {
     const hop = run.current?.hop ?? first
-    return new HttpTimeoutError(run.current?.phase ?? 'connect', budget, hop.method, redactUrl(hop.url), 'deadline')
+    return new HttpTimeoutError(
+      run.current?.phase ?? 'connect',
+      budget,
+      hop.method,
+      redactUrl(hop.url),
+      'deadline',
+    )
   }
 
-  const start = (where: string, input: string | URL, options: HttpRequestOptions | undefined, mode: Mode, method?: string): Promise<unknown> => {
+  const start = (
+    where: string,
+    input: string | URL,
+    options: HttpRequestOptions | undefined,
+    mode: Mode,
+    method?: string,
+  ): Promise<unknown> => {
     let request: RequestConfig
     let first: Hop
     try {
@@ -406,10 +540,14 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     }
     request.stream = mode === 'stream'
     const { signal, deadlineAt } = request
-    if (signal === undefined && deadlineAt === Infinity) return attempts(where, first, request, mode, undefined)
+    if (signal === undefined && deadlineAt === Infinity)
+      return attempts(where, first, request, mode, undefined)
     if (signal?.aborted) return Promise.reject(signal.reason)
     const now = clock.now()
-    if (deadlineAt <= now) return Promise.reject(new HttpTimeoutError('connect', 0, first.method, redactUrl(first.url), 'deadline'))
+    if (deadlineAt <= now)
+      return Promise.reject(
+        new HttpTimeoutError('connect', 0, first.method, redactUrl(first.url), 'deadline'),
+      )
 
     return new Promise((resolve, reject) => {
       const run: Run = { current: undefined, failure: undefined, settled: false }
@@ -456,15 +594,24 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   }
 
   return {
-    request: (url, options) => start('client.request()', url, options, 'any') as Promise<HttpResponse>,
-    get: (url, options) => start('client.get()', url, options, 'ok', 'GET') as Promise<HttpResponse>,
-    head: (url, options) => start('client.head()', url, options, 'ok', 'HEAD') as Promise<HttpResponse>,
-    post: (url, options) => start('client.post()', url, options, 'ok', 'POST') as Promise<HttpResponse>,
-    put: (url, options) => start('client.put()', url, options, 'ok', 'PUT') as Promise<HttpResponse>,
-    patch: (url, options) => start('client.patch()', url, options, 'ok', 'PATCH') as Promise<HttpResponse>,
-    delete: (url, options) => start('client.delete()', url, options, 'ok', 'DELETE') as Promise<HttpResponse>,
-    json: <T>(url: string | URL, options?: HttpRequestOptions) => start('client.json()', url, options, 'json') as Promise<T>,
-    stream: (url, options) => start('client.stream()', url, options, 'stream') as Promise<HttpStreamResponse>,
+    request: (url, options) =>
+      start('client.request()', url, options, 'any') as Promise<HttpResponse>,
+    get: (url, options) =>
+      start('client.get()', url, options, 'ok', 'GET') as Promise<HttpResponse>,
+    head: (url, options) =>
+      start('client.head()', url, options, 'ok', 'HEAD') as Promise<HttpResponse>,
+    post: (url, options) =>
+      start('client.post()', url, options, 'ok', 'POST') as Promise<HttpResponse>,
+    put: (url, options) =>
+      start('client.put()', url, options, 'ok', 'PUT') as Promise<HttpResponse>,
+    patch: (url, options) =>
+      start('client.patch()', url, options, 'ok', 'PATCH') as Promise<HttpResponse>,
+    delete: (url, options) =>
+      start('client.delete()', url, options, 'ok', 'DELETE') as Promise<HttpResponse>,
+    json: <T>(url: string | URL, options?: HttpRequestOptions) =>
+      start('client.json()', url, options, 'json') as Promise<T>,
+    stream: (url, options) =>
+      start('client.stream()', url, options, 'stream') as Promise<HttpStreamResponse>,
     close(): Promise<void> {
       if (closed !== undefined) return closed
       for (const state of origins.values()) if (state.pool !== undefined) retire(state.pool)
@@ -479,15 +626,27 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
 }
 
 /** The guard's refusal of some address `hostname` resolves to; undefined when every answer may be dialled or it does not resolve here. */
-function refusalOf(guarded: LookupFunction, hostname: string): Promise<SsrfBlockedError | undefined> {
-  return new Promise((resolve) => guarded(hostname, { all: true }, (error) => resolve(error instanceof SsrfBlockedError ? error : undefined)))
+function refusalOf(
+  guarded: LookupFunction,
+  hostname: string,
+): Promise<SsrfBlockedError | undefined> {
+  return new Promise((resolve) =>
+    guarded(hostname, { all: true }, (error) =>
+      resolve(error instanceof SsrfBlockedError ? error : undefined),
+    ),
+  )
 }
 
 /** `headers` without the credential headers it got from the client's defaults (same name, same value). */
-function withoutDefaultCredentials(headers: Readonly<Record<string, string>>, defaults: Readonly<Record<string, string>>, extra: ReadonlySet<string>): Readonly<Record<string, string>> {
+function withoutDefaultCredentials(
+  headers: Readonly<Record<string, string>>,
+  defaults: Readonly<Record<string, string>>,
+  extra: ReadonlySet<string>,
+): Readonly<Record<string, string>> {
   let out: Record<string, string> | undefined
   for (const name of Object.keys(defaults)) {
-    if (!(CREDENTIAL_HEADERS.includes(name) || extra.has(name)) || headers[name] !== defaults[name]) continue
+    if (!(CREDENTIAL_HEADERS.includes(name) || extra.has(name)) || headers[name] !== defaults[name])
+      continue
     out ??= Object.assign(Object.create(null) as Record<string, string>, headers)
     delete out[name]
   }

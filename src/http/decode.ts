@@ -4,7 +4,16 @@
  * one zlib chunk past the limit. A response without a content coding never gets here: no stream
  * is created for it.
  */
-import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw, type BrotliDecompress, type Gunzip, type Inflate, type InflateRaw } from 'node:zlib'
+import {
+  createBrotliDecompress,
+  createGunzip,
+  createInflate,
+  createInflateRaw,
+  type BrotliDecompress,
+  type Gunzip,
+  type Inflate,
+  type InflateRaw,
+} from 'node:zlib'
 
 export type Coding = 'gzip' | 'deflate' | 'br'
 

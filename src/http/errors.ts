@@ -39,9 +39,19 @@ export class HttpError extends FanoutError {
   /** The decoded response body (not enumerable: kept out of `JSON.stringify` and logs). */
   declare readonly body: Uint8Array
 
-  constructor(init: { status: number; headers: Readonly<Record<string, string>>; retryAfterMs: number | undefined; method: string; url: string; body: Uint8Array }) {
+  constructor(init: {
+    status: number
+    headers: Readonly<Record<string, string>>
+    retryAfterMs: number | undefined
+    method: string
+    url: string
+    body: Uint8Array
+  }) {
     const reason = STATUS_CODES[init.status]
-    super('FANOUT_HTTP_STATUS', `${init.method} ${urlInMessage(init.url)} responded ${init.status}${reason !== undefined ? ` ${reason}` : ''}`)
+    super(
+      'FANOUT_HTTP_STATUS',
+      `${init.method} ${urlInMessage(init.url)} responded ${init.status}${reason !== undefined ? ` ${reason}` : ''}`,
+    )
     this.name = 'HttpError'
     this.status = init.status
     this.headers = init.headers
@@ -62,7 +72,14 @@ export class ResponseTooLargeError extends FanoutError {
   readonly method: string
   readonly url: string
 
-  constructor(part: 'body' | 'headers', limit: number, method: string, url: string, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    part: 'body' | 'headers',
+    limit: number,
+    method: string,
+    url: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(
       'FANOUT_HTTP_TOO_LARGE',
       part === 'body'
@@ -97,7 +114,14 @@ export class HttpTimeoutError extends TimeoutError {
   readonly method: string
   readonly url: string
 
-  constructor(phase: HttpPhase, timeoutMs: number, method: string, url: string, kind: 'timeout' | 'deadline', cause?: unknown) {
+  constructor(
+    phase: HttpPhase,
+    timeoutMs: number,
+    method: string,
+    url: string,
+    kind: 'timeout' | 'deadline',
+    cause?: unknown,
+  ) {
     const what =
       kind === 'deadline'
         ? `the deadline (${Math.round(timeoutMs)} ms) passed while ${PHASE_TEXT[phase]}`
@@ -106,12 +130,22 @@ export class HttpTimeoutError extends TimeoutError {
           : phase === 'headers'
             ? `no response headers within ${timeoutMs} ms of sending the request (timeouts.headers)`
             : `the response body stalled: no data for ${timeoutMs} ms (timeouts.body)`
-    super(`${method} ${urlInMessage(url)}: ${what}`, timeoutMs, kind === 'deadline' ? 'FANOUT_DEADLINE' : 'FANOUT_TIMEOUT')
+    super(
+      `${method} ${urlInMessage(url)}: ${what}`,
+      timeoutMs,
+      kind === 'deadline' ? 'FANOUT_DEADLINE' : 'FANOUT_TIMEOUT',
+    )
     this.name = 'HttpTimeoutError'
     this.phase = phase
     this.method = method
     this.url = url
-    if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause, enumerable: false, configurable: true, writable: true })
+    if (cause !== undefined)
+      Object.defineProperty(this, 'cause', {
+        value: cause,
+        enumerable: false,
+        configurable: true,
+        writable: true,
+      })
   }
 }
 
@@ -129,8 +163,14 @@ export class SsrfBlockedError extends FanoutError {
   constructor(verdict: SsrfVerdict, hostname: string, url = '') {
     const embedded = verdict.embedded !== undefined ? ` (it embeds ${verdict.embedded})` : ''
     const target = urlInMessage(url !== '' ? url : hostname)
-    const via = hostname === verdict.address || `[${verdict.address}]` === hostname ? '' : ` resolved from ${urlInMessage(hostname)}`
-    super('FANOUT_HTTP_SSRF', `SSRF guard blocked ${target}: ${verdict.address}${via}${embedded} is ${verdict.description} (rule "${verdict.rule}"). ${verdict.hint}`)
+    const via =
+      hostname === verdict.address || `[${verdict.address}]` === hostname
+        ? ''
+        : ` resolved from ${urlInMessage(hostname)}`
+    super(
+      'FANOUT_HTTP_SSRF',
+      `SSRF guard blocked ${target}: ${verdict.address}${via}${embedded} is ${verdict.description} (rule "${verdict.rule}"). ${verdict.hint}`,
+    )
     this.name = 'SsrfBlockedError'
     this.rule = verdict.rule
     this.address = verdict.address
@@ -148,7 +188,8 @@ export function ssrfErrorFor(error: SsrfBlockedError, url: string): SsrfBlockedE
   return verdict === undefined ? error : new SsrfBlockedError(verdict, error.hostname, url)
 }
 
-export type RedirectFailure = 'loop' | 'too-many' | 'downgrade' | 'scheme' | 'invalid-location' | 'not-allowed'
+export type RedirectFailure =
+  'loop' | 'too-many' | 'downgrade' | 'scheme' | 'invalid-location' | 'not-allowed'
 
 /** A redirect was refused (I6): a loop, more than `maxRedirects`, https→http, another scheme, a bad `Location`, or `redirect: 'error'`. */
 export class RedirectError extends FanoutError {
@@ -162,7 +203,11 @@ export class RedirectError extends FanoutError {
   /** Redirects followed before this one. */
   readonly redirects: number
 
-  constructor(reason: RedirectFailure, message: string, init: { method: string; url: string; location: string; redirects: number }) {
+  constructor(
+    reason: RedirectFailure,
+    message: string,
+    init: { method: string; url: string; location: string; redirects: number },
+  ) {
     super('FANOUT_HTTP_REDIRECT', `${init.method} ${urlInMessage(init.url)}: ${message}`)
     this.name = 'RedirectError'
     this.reason = reason
@@ -183,10 +228,20 @@ export class InvalidJsonError extends FanoutError {
   /** Size of the body that failed to parse. */
   readonly bytes: number
 
-  constructor(init: { status: number; method: string; url: string; contentType: string | undefined; bytes: number; position: number | undefined }) {
+  constructor(init: {
+    status: number
+    method: string
+    url: string
+    contentType: string | undefined
+    bytes: number
+    position: number | undefined
+  }) {
     // The parser's own message quotes the body, which may hold secrets: only its position is kept.
     const at = init.position !== undefined ? ` at position ${init.position}` : ''
-    super('FANOUT_HTTP_INVALID_JSON', `${init.method} ${urlInMessage(init.url)}: the response body (${init.bytes} bytes, status ${init.status}, content-type ${init.contentType ?? 'none'}) is not valid JSON${at}`)
+    super(
+      'FANOUT_HTTP_INVALID_JSON',
+      `${init.method} ${urlInMessage(init.url)}: the response body (${init.bytes} bytes, status ${init.status}, content-type ${init.contentType ?? 'none'}) is not valid JSON${at}`,
+    )
     this.name = 'InvalidJsonError'
     this.status = init.status
     this.method = init.method
@@ -201,7 +256,10 @@ const MAX_CAUSE_TEXT = 200
 
 /** The original error, briefly: its message (bounded) and its code when the message does not say it. */
 function causeText(cause: Error, code: string | undefined): string {
-  const message = cause.message.length > MAX_CAUSE_TEXT ? `${cause.message.slice(0, MAX_CAUSE_TEXT)}…` : cause.message
+  const message =
+    cause.message.length > MAX_CAUSE_TEXT
+      ? `${cause.message.slice(0, MAX_CAUSE_TEXT)}…`
+      : cause.message
   if (code === undefined || message.includes(code)) return message || cause.name
   return message === '' ? code : `${code}: ${message}`
 }
@@ -221,7 +279,11 @@ export class NetworkError extends FanoutError {
 
   constructor(method: string, url: string, cause: Error) {
     const causeCode = codeOfCause(cause)
-    super('FANOUT_NETWORK', `${method} ${urlInMessage(url)}: the connection failed (${causeText(cause, causeCode)})`, { cause })
+    super(
+      'FANOUT_NETWORK',
+      `${method} ${urlInMessage(url)}: the connection failed (${causeText(cause, causeCode)})`,
+      { cause },
+    )
     this.name = 'NetworkError'
     this.causeCode = causeCode
     this.method = method
@@ -245,7 +307,11 @@ export class ProtocolError extends FanoutError {
 
   constructor(method: string, url: string, cause: Error) {
     const causeCode = codeOfCause(cause)
-    super('FANOUT_HTTP_PROTOCOL', `${method} ${urlInMessage(url)}: the exchange failed (${causeText(cause, causeCode)})`, { cause })
+    super(
+      'FANOUT_HTTP_PROTOCOL',
+      `${method} ${urlInMessage(url)}: the exchange failed (${causeText(cause, causeCode)})`,
+      { cause },
+    )
     this.name = 'ProtocolError'
     this.causeCode = causeCode
     this.method = method
@@ -266,5 +332,7 @@ export function exchangeError(error: unknown, method: string, url: string): Fano
   if (isFanoutError(error)) return error
   const cause = error instanceof Error ? error : new Error(String(error))
   const code = codeOfCause(cause)
-  return code !== undefined && TRANSIENT_ERROR_CODES.has(code) ? new NetworkError(method, url, cause) : new ProtocolError(method, url, cause)
+  return code !== undefined && TRANSIENT_ERROR_CODES.has(code)
+    ? new NetworkError(method, url, cause)
+    : new ProtocolError(method, url, cause)
 }

@@ -20,7 +20,14 @@ import type { Dispatcher } from 'undici'
 import type { Clock } from '../core/clock.js'
 import { AbortedError } from '../core/errors.js'
 import { codingOf, Decoder, type DecodeSink } from './decode.js'
-import { exchangeError, HttpTimeoutError, ResponseTooLargeError, SsrfBlockedError, ssrfErrorFor, type HttpPhase } from './errors.js'
+import {
+  exchangeError,
+  HttpTimeoutError,
+  ResponseTooLargeError,
+  SsrfBlockedError,
+  ssrfErrorFor,
+  type HttpPhase,
+} from './errors.js'
 import { PhaseTimer } from './phase-timers.js'
 import { redactUrl } from './redact.js'
 import type { Hop } from './redirect.js'
@@ -96,7 +103,8 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
     this.settleError(error)
     // Before the request has a socket there is nothing to abort yet: onRequestStart aborts it.
     const controller = this.controller
-    if (controller !== undefined && !controller.aborted) controller.abort(error instanceof Error ? error : new Error(String(error)))
+    if (controller !== undefined && !controller.aborted)
+      controller.abort(error instanceof Error ? error : new Error(String(error)))
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -109,7 +117,11 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
     this.timer.start(this.limits.headersTimeout)
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: RawHeaders): void {
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: RawHeaders,
+  ): void {
     if (this.done) return
     if (statusCode < 200) {
       this.timer.start(this.limits.headersTimeout)
@@ -131,7 +143,12 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
       this.stream = new BodyStream({
         hold: () => this.hold(READER_FULL),
         release: () => this.release(READER_FULL),
-        cancel: () => this.abort(new AbortedError(`${this.hop.method} ${redactUrl(this.hop.url)}: the response body was cancelled by its reader`)),
+        cancel: () =>
+          this.abort(
+            new AbortedError(
+              `${this.hop.method} ${redactUrl(this.hop.url)}: the response body was cancelled by its reader`,
+            ),
+          ),
       })
       this.resolve({ status: statusCode, headers: flat, body: EMPTY, stream: this.stream })
     }
@@ -142,7 +159,9 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
     this.timer.touch(this.limits.bodyTimeout)
     this.raw += chunk.length
     if (this.raw > this.limits.maxResponseSize) {
-      this.fail(this.tooLarge(this.decoder !== undefined ? `, before decoding ${this.decoder.coding}` : ''))
+      this.fail(
+        this.tooLarge(this.decoder !== undefined ? `, before decoding ${this.decoder.coding}` : ''),
+      )
       return
     }
     if (this.decoder === undefined) this.keep(chunk)
@@ -196,7 +215,11 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
   private keep(chunk: Buffer): void {
     this.size += chunk.length
     if (this.size > this.limits.maxResponseSize) {
-      this.fail(this.tooLarge(this.decoder !== undefined ? `, counted after decoding ${this.decoder.coding}` : ''))
+      this.fail(
+        this.tooLarge(
+          this.decoder !== undefined ? `, counted after decoding ${this.decoder.coding}` : '',
+        ),
+      )
       return
     }
     if (this.stream !== undefined) this.stream.push(chunk)
@@ -211,7 +234,12 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
       return
     }
     const chunks = this.chunks
-    const body = chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.size)
+    const body =
+      chunks.length === 0
+        ? EMPTY
+        : chunks.length === 1
+          ? chunks[0]!
+          : Buffer.concat(chunks, this.size)
     this.chunks = []
     this.resolve({ status: this.status, headers: this.headers!, body })
   }
@@ -233,12 +261,25 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
 
   /** The current phase's limit ran out. */
   private expired(): void {
-    const limit = this.phase === 'connect' ? this.connectLimit : this.phase === 'headers' ? this.limits.headersTimeout : this.limits.bodyTimeout
-    this.abort(new HttpTimeoutError(this.phase, limit, this.hop.method, redactUrl(this.hop.url), 'timeout'))
+    const limit =
+      this.phase === 'connect'
+        ? this.connectLimit
+        : this.phase === 'headers'
+          ? this.limits.headersTimeout
+          : this.limits.bodyTimeout
+    this.abort(
+      new HttpTimeoutError(this.phase, limit, this.hop.method, redactUrl(this.hop.url), 'timeout'),
+    )
   }
 
   private tooLarge(detail: string): ResponseTooLargeError {
-    return new ResponseTooLargeError('body', this.limits.maxResponseSize, this.hop.method, redactUrl(this.hop.url), detail)
+    return new ResponseTooLargeError(
+      'body',
+      this.limits.maxResponseSize,
+      this.hop.method,
+      redactUrl(this.hop.url),
+      detail,
+    )
   }
 
   /** undici's and Node's errors, in this request's terms: always a fanout error, the original as `cause`. */
@@ -247,13 +288,41 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
     const url = (): string => redactUrl(this.hop.url)
     switch (code) {
       case 'UND_ERR_CONNECT_TIMEOUT':
-        return new HttpTimeoutError('connect', this.limits.connectTimeout, this.hop.method, url(), 'timeout', error)
+        return new HttpTimeoutError(
+          'connect',
+          this.limits.connectTimeout,
+          this.hop.method,
+          url(),
+          'timeout',
+          error,
+        )
       case 'UND_ERR_HEADERS_TIMEOUT':
-        return new HttpTimeoutError('headers', this.limits.headersTimeout, this.hop.method, url(), 'timeout', error)
+        return new HttpTimeoutError(
+          'headers',
+          this.limits.headersTimeout,
+          this.hop.method,
+          url(),
+          'timeout',
+          error,
+        )
       case 'UND_ERR_BODY_TIMEOUT':
-        return new HttpTimeoutError('body', this.limits.bodyTimeout, this.hop.method, url(), 'timeout', error)
+        return new HttpTimeoutError(
+          'body',
+          this.limits.bodyTimeout,
+          this.hop.method,
+          url(),
+          'timeout',
+          error,
+        )
       case 'UND_ERR_HEADERS_OVERFLOW':
-        return new ResponseTooLargeError('headers', this.limits.maxHeaderSize, this.hop.method, url(), '', { cause: error })
+        return new ResponseTooLargeError(
+          'headers',
+          this.limits.maxHeaderSize,
+          this.hop.method,
+          url(),
+          '',
+          { cause: error },
+        )
       default:
         if (error instanceof SsrfBlockedError) return ssrfErrorFor(error, url())
         // Everything else (a refused or broken connection, TLS, a malformed response) is wrapped,

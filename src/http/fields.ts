@@ -35,17 +35,30 @@ const KNOWN = ['param', 'style'] as const
  */
 export function withFields(url: string, fields: FieldSelection, options?: WithFieldsOptions): string
 export function withFields(url: URL, fields: FieldSelection, options?: WithFieldsOptions): URL
-export function withFields(url: string | URL, fields: FieldSelection, options?: WithFieldsOptions): string | URL
-export function withFields(url: string | URL, fields: FieldSelection, options?: WithFieldsOptions): string | URL {
+export function withFields(
+  url: string | URL,
+  fields: FieldSelection,
+  options?: WithFieldsOptions,
+): string | URL
+export function withFields(
+  url: string | URL,
+  fields: FieldSelection,
+  options?: WithFieldsOptions,
+): string | URL {
   const where = 'withFields()'
   const opts = snapshot(where, options)
   checkKnownKeys(where, opts, KNOWN)
   const param = opts.param ?? 'fields'
   if (typeof param !== 'string' || param.trim() === '' || /[\u0000-\u0020&=#?\u007f]/.test(param)) {
-    throw new InvalidOptionError(`${where}: \`param\` must be a parameter name without spaces, \`&\`, \`=\`, \`#\` or \`?\`, got ${show(param)}.`)
+    throw new InvalidOptionError(
+      `${where}: \`param\` must be a parameter name without spaces, \`&\`, \`=\`, \`#\` or \`?\`, got ${show(param)}.`,
+    )
   }
   const style = opts.style ?? 'comma'
-  if (style !== 'comma' && style !== 'repeat') throw new InvalidOptionError(`${where}: \`style\` must be 'comma' or 'repeat', got ${show(style)}.`)
+  if (style !== 'comma' && style !== 'repeat')
+    throw new InvalidOptionError(
+      `${where}: \`style\` must be 'comma' or 'repeat', got ${show(style)}.`,
+    )
 
   const groups = selection(where, param, fields, style)
   const names = new Set(groups.map(([name]) => name))
@@ -54,7 +67,9 @@ export function withFields(url: string | URL, fields: FieldSelection, options?: 
       const key = encodeURIComponent(name)
       // Field names need no escaping: every character the check lets through is legal in a
       // query as is (RFC 3986 §3.4), and `a/b` reads better than `a%2Fb` in logs.
-      return style === 'comma' ? [`${key}=${list.join(',')}`] : list.map((field) => `${key}=${field}`)
+      return style === 'comma'
+        ? [`${key}=${list.join(',')}`]
+        : list.map((field) => `${key}=${field}`)
     })
     .join('&')
 
@@ -63,7 +78,8 @@ export function withFields(url: string | URL, fields: FieldSelection, options?: 
     copy.search = merge(copy.search.slice(1), names, added)
     return copy
   }
-  if (typeof url !== 'string') throw new InvalidOptionError(`${where}: \`url\` must be a string or a URL, got ${show(url)}.`)
+  if (typeof url !== 'string')
+    throw new InvalidOptionError(`${where}: \`url\` must be a string or a URL, got ${show(url)}.`)
   const hashAt = url.indexOf('#')
   const hash = hashAt < 0 ? '' : url.slice(hashAt)
   const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt)
@@ -74,31 +90,61 @@ export function withFields(url: string | URL, fields: FieldSelection, options?: 
 }
 
 /** The parameter groups to add: `[name, sorted distinct fields]`, groups sorted by name. */
-function selection(where: string, param: string, fields: FieldSelection, style: 'comma' | 'repeat'): [string, string[]][] {
+function selection(
+  where: string,
+  param: string,
+  fields: FieldSelection,
+  style: 'comma' | 'repeat',
+): [string, string[]][] {
   if (typeof fields === 'string') {
-    throw new InvalidOptionError(`${where}: \`fields\` must be a list of names, got a string (${show(fields)}). Pass ['a', 'b'], not 'a,b'.`)
+    throw new InvalidOptionError(
+      `${where}: \`fields\` must be a list of names, got a string (${show(fields)}). Pass ['a', 'b'], not 'a,b'.`,
+    )
   }
-  if (fields !== null && typeof fields === 'object' && typeof (fields as Partial<Iterable<string>>)[Symbol.iterator] === 'function') {
+  if (
+    fields !== null &&
+    typeof fields === 'object' &&
+    typeof (fields as Partial<Iterable<string>>)[Symbol.iterator] === 'function'
+  ) {
     const list = distinct(where, fields as Iterable<string>, 'fields')
-    if (list.length === 0) throw new InvalidOptionError(`${where}: \`fields\` is empty. Omit withFields() to get every field.`)
+    if (list.length === 0)
+      throw new InvalidOptionError(
+        `${where}: \`fields\` is empty. Omit withFields() to get every field.`,
+      )
     return [[param, list]]
   }
-  if (fields === null || typeof fields !== 'object') throw new InvalidOptionError(`${where}: \`fields\` must be a list of names or { type: names }, got ${show(fields)}.`)
+  if (fields === null || typeof fields !== 'object')
+    throw new InvalidOptionError(
+      `${where}: \`fields\` must be a list of names or { type: names }, got ${show(fields)}.`,
+    )
   const record = fields as Readonly<Record<string, Iterable<string>>>
   const types = Object.keys(record).sort()
-  if (types.length === 0) throw new InvalidOptionError(`${where}: \`fields\` has no types. Omit withFields() to get every field.`)
+  if (types.length === 0)
+    throw new InvalidOptionError(
+      `${where}: \`fields\` has no types. Omit withFields() to get every field.`,
+    )
   return types.map((type) => {
     check(where, type, `type ${show(type)}`)
     const list = distinct(where, record[type]!, `fields.${type}`)
     // JSON:API: an empty list for a type means "no fields of it", which only the comma style can say.
-    if (list.length === 0 && style === 'repeat') throw new InvalidOptionError(`${where}: \`fields.${type}\` is empty, which the 'repeat' style cannot express.`)
+    if (list.length === 0 && style === 'repeat')
+      throw new InvalidOptionError(
+        `${where}: \`fields.${type}\` is empty, which the 'repeat' style cannot express.`,
+      )
     return [`${param}[${type}]`, list]
   })
 }
 
 function distinct(where: string, fields: Iterable<string>, what: string): string[] {
-  if (typeof fields === 'string' || fields === null || typeof fields !== 'object' || typeof (fields as Partial<Iterable<string>>)[Symbol.iterator] !== 'function') {
-    throw new InvalidOptionError(`${where}: \`${what}\` must be a list of field names, got ${show(fields)}.`)
+  if (
+    typeof fields === 'string' ||
+    fields === null ||
+    typeof fields !== 'object' ||
+    typeof (fields as Partial<Iterable<string>>)[Symbol.iterator] !== 'function'
+  ) {
+    throw new InvalidOptionError(
+      `${where}: \`${what}\` must be a list of field names, got ${show(fields)}.`,
+    )
   }
   const set = new Set<string>()
   for (const field of fields) {
@@ -111,13 +157,18 @@ function distinct(where: string, fields: Iterable<string>, what: string): string
 
 function check(where: string, name: unknown, what: string): void {
   if (typeof name !== 'string' || !FIELD.test(name)) {
-    throw new InvalidOptionError(`${where}: ${what} is not allowed: names may use letters, digits and _ - . / : @ $ * ~ only (no commas, spaces, & = ? # or brackets).`)
+    throw new InvalidOptionError(
+      `${where}: ${what} is not allowed: names may use letters, digits and _ - . / : @ $ * ~ only (no commas, spaces, & = ? # or brackets).`,
+    )
   }
 }
 
 /** `query` without parameters named in `names` (compared decoded), then `added`. */
 function merge(query: string, names: ReadonlySet<string>, added: string): string {
-  const kept = query === '' ? [] : query.split('&').filter((piece) => piece !== '' && !names.has(decodeName(piece)))
+  const kept =
+    query === ''
+      ? []
+      : query.split('&').filter((piece) => piece !== '' && !names.has(decodeName(piece)))
   kept.push(added)
   return kept.join('&')
 }

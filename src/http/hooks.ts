@@ -31,16 +31,32 @@ export function parseHooks(where: string, value: unknown): readonly BeforeReques
   const list = Array.isArray(value) ? (value as unknown[]) : [value]
   for (const hook of list) {
     if (typeof hook !== 'function') {
-      throw new InvalidOptionError(`${where}: \`beforeRequest\` must be a function (request) => void | Promise<void>, or an array of them, got ${show(hook)}.`)
+      throw new InvalidOptionError(
+        `${where}: \`beforeRequest\` must be a function (request) => void | Promise<void>, or an array of them, got ${show(hook)}.`,
+      )
     }
   }
   return Object.freeze([...list]) as readonly BeforeRequestHook[]
 }
 
 /** Runs the hooks in order on a copy of the first hop's headers; the hop they leave. */
-export async function runHooks(where: string, hooks: readonly BeforeRequestHook[], hop: Hop, attempt: number): Promise<Hop> {
-  const headers: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, hop.headers)
-  const info: HttpRequestInfo = { url: hop.url.href, method: hop.method, headers, body: hop.body, attempt }
+export async function runHooks(
+  where: string,
+  hooks: readonly BeforeRequestHook[],
+  hop: Hop,
+  attempt: number,
+): Promise<Hop> {
+  const headers: Record<string, string> = Object.assign(
+    Object.create(null) as Record<string, string>,
+    hop.headers,
+  )
+  const info: HttpRequestInfo = {
+    url: hop.url.href,
+    method: hop.method,
+    headers,
+    body: hop.body,
+    attempt,
+  }
   for (const hook of hooks) await hook(info)
   const checked: Record<string, string> = Object.create(null) as Record<string, string>
   mergeHeaders(`${where}: a beforeRequest hook left`, 'headers', headers, checked)

@@ -1,7 +1,20 @@
 /// <reference types="node" />
 /** `fanout/http`: an HTTP client on undici (an optional peer dependency). */
-export { createHttpClient, type HttpClient, type HttpResponse, type HttpGetOptions, type HttpSendOptions } from './client.js'
-export type { HttpClientOptions, HttpRequestOptions, HttpTimeouts, HttpTlsOptions, PemInput, QueryValue } from './options.js'
+export {
+  createHttpClient,
+  type HttpClient,
+  type HttpResponse,
+  type HttpGetOptions,
+  type HttpSendOptions,
+} from './client.js'
+export type {
+  HttpClientOptions,
+  HttpRequestOptions,
+  HttpTimeouts,
+  HttpTlsOptions,
+  PemInput,
+  QueryValue,
+} from './options.js'
 export type { HttpRetry } from './client-retry.js'
 export type { BeforeRequestHook, HttpRequestInfo } from './hooks.js'
 export type { HttpStreamResponse } from './stream.js'
@@ -21,7 +34,37 @@ export {
   type RedirectFailure,
 } from './errors.js'
 // The runtime-neutral economies (also exported from the core entry).
-export { parseLinkHeader, formatLinkHeader, nextLink, type LinkEntry, type LinkInput, type NextLinkOptions, type HeadersLike, type ResponseLike } from './link.js'
-export { paginate, pages, collectPages, PaginationError, type PaginateOptions, type PagesOptions, type PageContext, type PaginationFailure } from './paginate.js'
-export { withFields, type WithFieldsOptions, type FieldSelection, type FieldList } from './fields.js'
-export { batchEndpoint, idsParam, UrlTooLongError, type BatchEndpointOptions, type IdsParamOptions, type EndpointId } from './batch-endpoint.js'
+export {
+  parseLinkHeader,
+  formatLinkHeader,
+  nextLink,
+  type LinkEntry,
+  type LinkInput,
+  type NextLinkOptions,
+  type HeadersLike,
+  type ResponseLike,
+} from './link.js'
+export {
+  paginate,
+  pages,
+  collectPages,
+  PaginationError,
+  type PaginateOptions,
+  type PagesOptions,
+  type PageContext,
+  type PaginationFailure,
+} from './paginate.js'
+export {
+  withFields,
+  type WithFieldsOptions,
+  type FieldSelection,
+  type FieldList,
+} from './fields.js'
+export {
+  batchEndpoint,
+  idsParam,
+  UrlTooLongError,
+  type BatchEndpointOptions,
+  type IdsParamOptions,
+  type EndpointId,
+} from './batch-endpoint.js'

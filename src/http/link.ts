@@ -105,7 +105,13 @@ export function parseLinkHeader(value: string | null | undefined): LinkEntry[] {
       }
       if (!ok) continue
       if (name === 'rel') rel ??= param
-      else if (!Object.hasOwn(entry.params, name)) Object.defineProperty(entry.params, name, { value: param, enumerable: true, writable: true, configurable: true })
+      else if (!Object.hasOwn(entry.params, name))
+        Object.defineProperty(entry.params, name, {
+          value: param,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        })
     }
     if (rel !== undefined) entry.rel = splitRel(rel)
     out.push(entry)
@@ -131,7 +137,9 @@ export function formatLinkHeader(links: Iterable<LinkInput>): string {
     const link = own(given)
     const uri: unknown = link.uri
     if (typeof uri !== 'string' || /[\u0000-\u001f\u007f<>]/.test(uri)) {
-      throw new InvalidOptionError(`${where}: a link's \`uri\` must be a string without \`<\`, \`>\` or control characters, got ${show(uri)}. Percent-encode them.`)
+      throw new InvalidOptionError(
+        `${where}: a link's \`uri\` must be a string without \`<\`, \`>\` or control characters, got ${show(uri)}. Percent-encode them.`,
+      )
     }
     let text = `<${uri}>`
     const rel = link.rel === undefined ? [] : typeof link.rel === 'string' ? [link.rel] : link.rel
@@ -139,7 +147,9 @@ export function formatLinkHeader(links: Iterable<LinkInput>): string {
     if (link.params !== undefined) {
       for (const name of Object.keys(link.params)) {
         if (name === '' || !isToken(name) || name.toLowerCase() === 'rel') {
-          throw new InvalidOptionError(`${where}: parameter name ${show(name)} must be a non-empty token other than "rel" (give relations in \`rel\`).`)
+          throw new InvalidOptionError(
+            `${where}: parameter name ${show(name)} must be a non-empty token other than "rel" (give relations in \`rel\`).`,
+          )
         }
         text += `; ${name}=${quote(where, name, link.params[name]!)}`
       }
@@ -162,7 +172,9 @@ export interface NextLinkOptions {
 }
 
 /** A `Headers` object, or a plain record as fanout's client and Node's `IncomingHttpHeaders` give. */
-export type HeadersLike = { get(name: string): string | null } | Readonly<Record<string, string | readonly string[] | undefined>>
+export type HeadersLike =
+  | { get(name: string): string | null }
+  | Readonly<Record<string, string | readonly string[] | undefined>>
 
 /** A response with headers and, ideally, its final URL (a fetch `Response`, fanout's client response). */
 export interface ResponseLike {
@@ -180,25 +192,41 @@ export interface ResponseLike {
  * const res = await fetch(url)
  * nextLink(res) // 'https://api.example/items?page=3', or undefined on the last page
  */
-export function nextLink(from: HeadersLike | ResponseLike, options?: NextLinkOptions): string | undefined {
+export function nextLink(
+  from: HeadersLike | ResponseLike,
+  options?: NextLinkOptions,
+): string | undefined {
   const where = 'nextLink()'
   const opts = snapshot(where, options)
   checkKnownKeys(where, opts, ['rel', 'base', 'crossOrigin'])
-  if (opts.rel !== undefined && (typeof opts.rel !== 'string' || opts.rel === '')) throw new InvalidOptionError(`${where}: \`rel\` must be a relation name such as 'next', got ${show(opts.rel)}.`)
+  if (opts.rel !== undefined && (typeof opts.rel !== 'string' || opts.rel === ''))
+    throw new InvalidOptionError(
+      `${where}: \`rel\` must be a relation name such as 'next', got ${show(opts.rel)}.`,
+    )
   const wanted = (opts.rel ?? 'next').toLowerCase()
   const response = isResponse(from) ? from : undefined
-  const header = headerValue(response !== undefined ? response.headers : (from as HeadersLike), 'link')
+  const header = headerValue(
+    response !== undefined ? response.headers : (from as HeadersLike),
+    'link',
+  )
   if (header === undefined) return undefined
   const found = parseLinkHeader(header).find((entry) => entry.rel.includes(wanted))
   if (found === undefined) return undefined
   const url = response === undefined ? undefined : field(response, 'url')
-  const baseText = opts.base !== undefined ? String(opts.base) : typeof url === 'string' && url !== '' ? url : undefined
+  const baseText =
+    opts.base !== undefined
+      ? String(opts.base)
+      : typeof url === 'string' && url !== ''
+        ? url
+        : undefined
   let base: URL | undefined
   if (baseText !== undefined) {
     try {
       base = new URL(baseText)
     } catch {
-      throw new InvalidOptionError(`${where}: \`base\` must be an absolute URL, got ${show(baseText)}.`)
+      throw new InvalidOptionError(
+        `${where}: \`base\` must be an absolute URL, got ${show(baseText)}.`,
+      )
     }
   }
   let target: URL
@@ -211,10 +239,16 @@ export function nextLink(from: HeadersLike | ResponseLike, options?: NextLinkOpt
     throw new PaginationError('link', `${where}: the rel="${wanted}" link is not a valid URL.`)
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-    throw new PaginationError('link', `${where}: the rel="${wanted}" link uses ${target.protocol}, not http or https: not followed.`)
+    throw new PaginationError(
+      'link',
+      `${where}: the rel="${wanted}" link uses ${target.protocol}, not http or https: not followed.`,
+    )
   }
   if (base !== undefined && opts.crossOrigin !== true && target.origin !== base.origin) {
-    throw new PaginationError('link', `${where}: the rel="${wanted}" link goes to ${target.origin}, another origin than ${base.origin}: not followed (pass crossOrigin: true to allow it).`)
+    throw new PaginationError(
+      'link',
+      `${where}: the rel="${wanted}" link goes to ${target.origin}, another origin than ${base.origin}: not followed (pass crossOrigin: true to allow it).`,
+    )
   }
   return target.href
 }
@@ -289,7 +323,19 @@ function splitRel(value: string): string[] {
 function isTchar(c: number): boolean {
   if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) return true
   // ! # $ % & ' * + - . ^ _ ` | ~
-  return c === 33 || (c >= 35 && c <= 39) || c === 42 || c === 43 || c === 45 || c === 46 || c === 94 || c === 95 || c === 96 || c === 124 || c === 126
+  return (
+    c === 33 ||
+    (c >= 35 && c <= 39) ||
+    c === 42 ||
+    c === 43 ||
+    c === 45 ||
+    c === 46 ||
+    c === 94 ||
+    c === 95 ||
+    c === 96 ||
+    c === 124 ||
+    c === 126
+  )
 }
 
 function isToken(s: string): boolean {
@@ -304,7 +350,9 @@ function isValueStop(c: number): boolean {
 
 function quote(where: string, name: string, value: string): string {
   if (typeof value !== 'string' || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
-    throw new InvalidOptionError(`${where}: the value of \`${name}\` must be a string without control characters, got ${show(value)}.`)
+    throw new InvalidOptionError(
+      `${where}: the value of \`${name}\` must be a string without control characters, got ${show(value)}.`,
+    )
   }
   return `"${value.replace(/["\\]/g, '\\$&')}"`
 }

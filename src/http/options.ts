@@ -9,7 +9,14 @@ import { constants as bufferConstants } from 'node:buffer'
 import type { Policy } from '../core/call.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
-import { checkClock, checkDuration, checkFunction, checkNumber, closest, show } from '../core/validate.js'
+import {
+  checkClock,
+  checkDuration,
+  checkFunction,
+  checkNumber,
+  closest,
+  show,
+} from '../core/validate.js'
 import type { Recorder, TraceEvent } from '../core/trace.js'
 import type { Limiter } from '../policies/limit.js'
 import { parseRetry, type HttpRetry, type RetryChoice } from './client-retry.js'
@@ -87,7 +94,8 @@ export interface HttpTlsOptions {
   readonly key?: PemInput
 }
 
-export type QueryValue = string | number | boolean | undefined | readonly (string | number | boolean)[]
+export type QueryValue =
+  string | number | boolean | undefined | readonly (string | number | boolean)[]
 
 export interface HttpRequestOptions {
   /** Default GET. */
@@ -180,7 +188,22 @@ const CLIENT_KEYS = [
   'onEvent',
   'clock',
 ] as const
-const REQUEST_KEYS = ['method', 'headers', 'query', 'body', 'json', 'signal', 'deadline', 'deadlineAt', 'timeouts', 'maxResponseSize', 'redirect', 'retry', 'idempotent', 'trace'] as const
+const REQUEST_KEYS = [
+  'method',
+  'headers',
+  'query',
+  'body',
+  'json',
+  'signal',
+  'deadline',
+  'deadlineAt',
+  'timeouts',
+  'maxResponseSize',
+  'redirect',
+  'retry',
+  'idempotent',
+  'trace',
+] as const
 const TIMEOUT_KEYS = ['connect', 'headers', 'body'] as const
 const REDIRECT_MODES = ['follow', 'error', 'manual'] as const
 
@@ -197,12 +220,22 @@ function unknownKey(where: string, key: string, known: readonly string[], prefix
   )
 }
 
-function checkTimeouts(where: string, name: string, value: unknown): { connect?: number; headers?: number; body?: number } {
-  const record = checkPlainObject(where, name, value, '{ connect?, headers?, body? } in ms') as Record<string, unknown>
+function checkTimeouts(
+  where: string,
+  name: string,
+  value: unknown,
+): { connect?: number; headers?: number; body?: number } {
+  const record = checkPlainObject(
+    where,
+    name,
+    value,
+    '{ connect?, headers?, body? } in ms',
+  ) as Record<string, unknown>
   // Null prototype: an absent limit must read as undefined even when Object.prototype is polluted (I10).
   const out: { connect?: number; headers?: number; body?: number } = Object.create(null) as object
   for (const key of Object.keys(record)) {
-    if (!(TIMEOUT_KEYS as readonly string[]).includes(key)) unknownKey(where, key, TIMEOUT_KEYS, `${name}.`)
+    if (!(TIMEOUT_KEYS as readonly string[]).includes(key))
+      unknownKey(where, key, TIMEOUT_KEYS, `${name}.`)
     const v = record[key]
     if (v === undefined) continue
     out[key as 'connect'] = checkDuration(where, `${name}.${key}`, v, { max: MAX_TIMER })
@@ -216,13 +249,23 @@ function checkMaxResponseSize(where: string, value: unknown): number {
       `${where}: \`maxResponseSize\` must be finite: an unbounded body lets one response exhaust memory (B7, B8). Pass a number of bytes, e.g. 100 * 1024 * 1024.`,
     )
   }
-  return checkNumber(where, 'maxResponseSize', value, { min: 0, max: MAX_BODY, integer: true, unit: 'bytes' })
+  return checkNumber(where, 'maxResponseSize', value, {
+    min: 0,
+    max: MAX_BODY,
+    integer: true,
+    unit: 'bytes',
+  })
 }
 
 export function parseClientOptions(options: HttpClientOptions | undefined): ClientConfig {
   const where = 'createHttpClient()'
-  const o = (options === undefined ? {} : checkPlainObject(where, 'options', options, 'a plain object')) as Record<string, unknown>
-  const got: Partial<Record<(typeof CLIENT_KEYS)[number], unknown>> = Object.create(null) as Record<string, unknown>
+  const o = (
+    options === undefined ? {} : checkPlainObject(where, 'options', options, 'a plain object')
+  ) as Record<string, unknown>
+  const got: Partial<Record<(typeof CLIENT_KEYS)[number], unknown>> = Object.create(null) as Record<
+    string,
+    unknown
+  >
   for (const key of Object.keys(o)) {
     if (!(CLIENT_KEYS as readonly string[]).includes(key)) unknownKey(where, key, CLIENT_KEYS)
     got[key as (typeof CLIENT_KEYS)[number]] = o[key]
@@ -231,11 +274,17 @@ export function parseClientOptions(options: HttpClientOptions | undefined): Clie
   let base: URL | undefined
   if (got.baseUrl !== undefined) {
     const raw = got.baseUrl
-    if (typeof raw !== 'string') throw new InvalidOptionError(`${where}: \`baseUrl\` must be an absolute http(s) URL string, got ${show(raw)}.`)
+    if (typeof raw !== 'string')
+      throw new InvalidOptionError(
+        `${where}: \`baseUrl\` must be an absolute http(s) URL string, got ${show(raw)}.`,
+      )
     base = parseUrl(where, 'baseUrl', raw, undefined)
-    if (base.search !== '' || base.hash !== '') throw new InvalidOptionError(`${where}: \`baseUrl\` must not have a query or fragment.`)
+    if (base.search !== '' || base.hash !== '')
+      throw new InvalidOptionError(`${where}: \`baseUrl\` must not have a query or fragment.`)
     if (base.username !== '' || base.password !== '') {
-      throw new InvalidOptionError(`${where}: \`baseUrl\` must not carry credentials; send them in \`headers\` (e.g. authorization).`)
+      throw new InvalidOptionError(
+        `${where}: \`baseUrl\` must not carry credentials; send them in \`headers\` (e.g. authorization).`,
+      )
     }
     if (!base.pathname.endsWith('/')) base.pathname += '/'
   }
@@ -243,40 +292,77 @@ export function parseClientOptions(options: HttpClientOptions | undefined): Clie
   const headers: Record<string, string> = Object.create(null) as Record<string, string>
   headers['accept-encoding'] = ACCEPT_ENCODING
   if (got.headers !== undefined) mergeHeaders(where, 'headers', got.headers, headers)
-  const jsonHeaders: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, headers)
+  const jsonHeaders: Record<string, string> = Object.assign(
+    Object.create(null) as Record<string, string>,
+    headers,
+  )
   jsonHeaders.accept ??= 'application/json'
 
-  const connections = got.connections === undefined ? 64 : checkNumber(where, 'connections', got.connections, { min: 1, max: 65_536, integer: true })
+  const connections =
+    got.connections === undefined
+      ? 64
+      : checkNumber(where, 'connections', got.connections, { min: 1, max: 65_536, integer: true })
   let limit: Limiter | undefined
   if (got.limit !== undefined) {
     const l = got.limit as Partial<Limiter> | null
     if (typeof l !== 'object' || l === null || typeof l.run !== 'function') {
-      throw new InvalidOptionError(`${where}: \`limit\` must be a limiter from limit(), e.g. limit({ concurrency: 32, perKey: 8, key: (ctx) => ctx.task }), got ${show(got.limit)}.`)
+      throw new InvalidOptionError(
+        `${where}: \`limit\` must be a limiter from limit(), e.g. limit({ concurrency: 32, perKey: 8, key: (ctx) => ctx.task }), got ${show(got.limit)}.`,
+      )
     }
     limit = l as Limiter
   }
-  const timeouts = got.timeouts === undefined ? checkTimeouts(where, 'timeouts', {}) : checkTimeouts(where, 'timeouts', got.timeouts)
-  const maxResponseSize = got.maxResponseSize === undefined ? 10 * 1024 * 1024 : checkMaxResponseSize(where, got.maxResponseSize)
-  const maxRedirects = got.maxRedirects === undefined ? 5 : checkNumber(where, 'maxRedirects', got.maxRedirects, { min: 0, max: 20, integer: true })
+  const timeouts =
+    got.timeouts === undefined
+      ? checkTimeouts(where, 'timeouts', {})
+      : checkTimeouts(where, 'timeouts', got.timeouts)
+  const maxResponseSize =
+    got.maxResponseSize === undefined
+      ? 10 * 1024 * 1024
+      : checkMaxResponseSize(where, got.maxResponseSize)
+  const maxRedirects =
+    got.maxRedirects === undefined
+      ? 5
+      : checkNumber(where, 'maxRedirects', got.maxRedirects, { min: 0, max: 20, integer: true })
 
   const credentialHeaders = new Set(CREDENTIAL_HEADERS)
   if (got.credentialHeaders !== undefined) {
-    if (!Array.isArray(got.credentialHeaders)) throw new InvalidOptionError(`${where}: \`credentialHeaders\` must be an array of header names, got ${show(got.credentialHeaders)}.`)
+    if (!Array.isArray(got.credentialHeaders))
+      throw new InvalidOptionError(
+        `${where}: \`credentialHeaders\` must be an array of header names, got ${show(got.credentialHeaders)}.`,
+      )
     for (const name of got.credentialHeaders as unknown[]) {
-      if (typeof name !== 'string' || !TOKEN.test(name)) throw new InvalidOptionError(`${where}: \`credentialHeaders\` must hold header names, got ${show(name)}.`)
+      if (typeof name !== 'string' || !TOKEN.test(name))
+        throw new InvalidOptionError(
+          `${where}: \`credentialHeaders\` must hold header names, got ${show(name)}.`,
+        )
       credentialHeaders.add(name.toLowerCase())
     }
   }
   const ssrf = parseSsrfOptions(where, got.ssrf)
-  const maxOrigins = got.maxOrigins === undefined ? 256 : checkNumber(where, 'maxOrigins', got.maxOrigins, { min: 1, max: 1_000_000, integer: true })
-  const lookup = got.lookup === undefined ? undefined : checkFunction<LookupFunction>(where, 'lookup', got.lookup, '(hostname, options, callback) like node:dns lookup')
+  const maxOrigins =
+    got.maxOrigins === undefined
+      ? 256
+      : checkNumber(where, 'maxOrigins', got.maxOrigins, { min: 1, max: 1_000_000, integer: true })
+  const lookup =
+    got.lookup === undefined
+      ? undefined
+      : checkFunction<LookupFunction>(
+          where,
+          'lookup',
+          got.lookup,
+          '(hostname, options, callback) like node:dns lookup',
+        )
   if (got.clock !== undefined) checkClock(where, got.clock)
   const clock = (got.clock as Clock | undefined) ?? systemClock
   const tls = got.tls === undefined ? undefined : checkTls(where, got.tls)
   const proxy = parseProxyOptions(where, got.proxy, process.env)
   const retry = got.retry === undefined ? parseRetry(where, true) : parseRetry(where, got.retry)
   const hooks = got.beforeRequest === undefined ? [] : parseHooks(where, got.beforeRequest)
-  const onEvent = got.onEvent === undefined ? undefined : checkFunction<(event: TraceEvent) => void>(where, 'onEvent', got.onEvent, '(event) => void')
+  const onEvent =
+    got.onEvent === undefined
+      ? undefined
+      : checkFunction<(event: TraceEvent) => void>(where, 'onEvent', got.onEvent, '(event) => void')
 
   return {
     base,
@@ -306,31 +392,45 @@ const TLS_KEYS = ['ca', 'cert', 'key'] as const
 
 /** Own properties only, each PEM text or bytes (or a list of them); no option turns verification off. */
 function checkTls(where: string, value: unknown): HttpTlsOptions {
-  const record = checkPlainObject(where, 'tls', value, 'an object with ca, cert and key') as Record<string, unknown>
+  const record = checkPlainObject(where, 'tls', value, 'an object with ca, cert and key') as Record<
+    string,
+    unknown
+  >
   const out: Record<string, PemInput> = Object.create(null) as Record<string, PemInput>
   for (const key of Object.keys(record)) {
     const v = record[key]
     if (v === undefined) continue
     if (!(TLS_KEYS as readonly string[]).includes(key)) {
-      throw new InvalidOptionError(`${where}: \`tls.${key}\` is not an option (known: ${TLS_KEYS.join(', ')}). Certificate verification cannot be turned off; trust a private CA with \`tls.ca\` instead.`)
+      throw new InvalidOptionError(
+        `${where}: \`tls.${key}\` is not an option (known: ${TLS_KEYS.join(', ')}). Certificate verification cannot be turned off; trust a private CA with \`tls.ca\` instead.`,
+      )
     }
     const pem = (x: unknown): boolean => typeof x === 'string' || x instanceof Uint8Array
-    if (!(pem(v) || (Array.isArray(v) && v.length > 0 && v.every(pem)))) throw new InvalidOptionError(`${where}: \`tls.${key}\` must be PEM text or bytes (or a list of them), got ${show(v)}.`)
+    if (!(pem(v) || (Array.isArray(v) && v.length > 0 && v.every(pem))))
+      throw new InvalidOptionError(
+        `${where}: \`tls.${key}\` must be PEM text or bytes (or a list of them), got ${show(v)}.`,
+      )
     out[key] = v as PemInput
   }
-  if ((out.cert === undefined) !== (out.key === undefined)) throw new InvalidOptionError(`${where}: \`tls.cert\` and \`tls.key\` go together (a client certificate and its private key).`)
+  if ((out.cert === undefined) !== (out.key === undefined))
+    throw new InvalidOptionError(
+      `${where}: \`tls.cert\` and \`tls.key\` go together (a client certificate and its private key).`,
+    )
   return out
 }
 
-const METHODS: Readonly<Record<string, string>> = Object.assign(Object.create(null) as Record<string, string>, {
-  get: 'GET',
-  head: 'HEAD',
-  post: 'POST',
-  put: 'PUT',
-  delete: 'DELETE',
-  options: 'OPTIONS',
-  patch: 'PATCH',
-})
+const METHODS: Readonly<Record<string, string>> = Object.assign(
+  Object.create(null) as Record<string, string>,
+  {
+    get: 'GET',
+    head: 'HEAD',
+    post: 'POST',
+    put: 'PUT',
+    delete: 'DELETE',
+    options: 'OPTIONS',
+    patch: 'PATCH',
+  },
+)
 const FORBIDDEN_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRACK'])
 
 /**
@@ -338,7 +438,13 @@ const FORBIDDEN_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRA
  * application/json). `fixed`: the method a helper such as `post()` sends; a `method` option that
  * says otherwise is refused, as is a body on GET and HEAD.
  */
-export function parseRequestOptions(where: string, options: HttpRequestOptions | undefined, config: ClientConfig, jsonMode: boolean, fixed?: string): RequestConfig {
+export function parseRequestOptions(
+  where: string,
+  options: HttpRequestOptions | undefined,
+  config: ClientConfig,
+  jsonMode: boolean,
+  fixed?: string,
+): RequestConfig {
   const defaults = jsonMode ? config.jsonHeaders : config.headers
   const out: RequestConfig = {
     method: fixed ?? 'GET',
@@ -367,11 +473,17 @@ export function parseRequestOptions(where: string, options: HttpRequestOptions |
     if (value === undefined) continue
     switch (key) {
       case 'method': {
-        if (typeof value !== 'string' || !TOKEN.test(value)) throw new InvalidOptionError(`${where}: \`method\` must be an HTTP method such as 'GET' or 'POST', got ${show(value)}.`)
+        if (typeof value !== 'string' || !TOKEN.test(value))
+          throw new InvalidOptionError(
+            `${where}: \`method\` must be an HTTP method such as 'GET' or 'POST', got ${show(value)}.`,
+          )
         const method = METHODS[value.toLowerCase()] ?? value
-        if (FORBIDDEN_METHODS.has(method.toUpperCase())) throw new InvalidOptionError(`${where}: \`method\` ${show(value)} is not supported.`)
+        if (FORBIDDEN_METHODS.has(method.toUpperCase()))
+          throw new InvalidOptionError(`${where}: \`method\` ${show(value)} is not supported.`)
         if (fixed !== undefined && method !== fixed) {
-          throw new InvalidOptionError(`${where}: sends ${fixed}, but \`method\` is ${show(value)}. Use client.request(url, { method: ${show(value)} }) for another method.`)
+          throw new InvalidOptionError(
+            `${where}: sends ${fixed}, but \`method\` is ${show(value)}. Use client.request(url, { method: ${show(value)} }) for another method.`,
+          )
         }
         out.method = method
         break
@@ -384,21 +496,30 @@ export function parseRequestOptions(where: string, options: HttpRequestOptions |
         out.query = encodeQuery(where, value)
         break
       case 'body':
-        if (typeof value !== 'string' && !(value instanceof Uint8Array)) throw new InvalidOptionError(`${where}: \`body\` must be a string or a Uint8Array, got ${show(value)}. Use \`json\` for objects.`)
+        if (typeof value !== 'string' && !(value instanceof Uint8Array))
+          throw new InvalidOptionError(
+            `${where}: \`body\` must be a string or a Uint8Array, got ${show(value)}. Use \`json\` for objects.`,
+          )
         out.body = value
         break
       case 'json':
         json = { value }
         break
       case 'signal':
-        if (typeof value !== 'object' || value === null || !('aborted' in value)) throw new InvalidOptionError(`${where}: \`signal\` must be an AbortSignal, got ${show(value)}.`)
+        if (typeof value !== 'object' || value === null || !('aborted' in value))
+          throw new InvalidOptionError(
+            `${where}: \`signal\` must be an AbortSignal, got ${show(value)}.`,
+          )
         out.signal = value as AbortSignal
         break
       case 'deadline':
         deadline = checkDuration(where, 'deadline', value, { allowInfinity: true })
         break
       case 'deadlineAt':
-        if (typeof value !== 'number' || Number.isNaN(value)) throw new InvalidOptionError(`${where}: \`deadlineAt\` must be a time on the client's clock (a number), got ${show(value)}.`)
+        if (typeof value !== 'number' || Number.isNaN(value))
+          throw new InvalidOptionError(
+            `${where}: \`deadlineAt\` must be a time on the client's clock (a number), got ${show(value)}.`,
+          )
         out.deadlineAt = Math.min(out.deadlineAt, value)
         break
       case 'timeouts': {
@@ -412,20 +533,33 @@ export function parseRequestOptions(where: string, options: HttpRequestOptions |
         out.maxResponseSize = checkMaxResponseSize(where, value)
         break
       case 'redirect':
-        if (!(REDIRECT_MODES as readonly unknown[]).includes(value)) throw new InvalidOptionError(`${where}: \`redirect\` must be 'follow', 'error' or 'manual', got ${show(value)}.`)
+        if (!(REDIRECT_MODES as readonly unknown[]).includes(value))
+          throw new InvalidOptionError(
+            `${where}: \`redirect\` must be 'follow', 'error' or 'manual', got ${show(value)}.`,
+          )
         out.redirect = value as RequestConfig['redirect']
         break
       case 'retry':
         out.retry = parseRetry(where, value)
         break
       case 'idempotent':
-        if (typeof value !== 'boolean') throw new InvalidOptionError(`${where}: \`idempotent\` must be a boolean, got ${show(value)}.`)
+        if (typeof value !== 'boolean')
+          throw new InvalidOptionError(
+            `${where}: \`idempotent\` must be a boolean, got ${show(value)}.`,
+          )
         out.idempotent = value
         break
       case 'trace': {
         const t = value as Partial<Recorder> | null
-        if (typeof t !== 'object' || t === null || typeof t.emit !== 'function' || typeof t.enabled !== 'boolean') {
-          throw new InvalidOptionError(`${where}: \`trace\` must be a Recorder ({ enabled, emit }), such as a flow task's ctx.trace, got ${show(value)}.`)
+        if (
+          typeof t !== 'object' ||
+          t === null ||
+          typeof t.emit !== 'function' ||
+          typeof t.enabled !== 'boolean'
+        ) {
+          throw new InvalidOptionError(
+            `${where}: \`trace\` must be a Recorder ({ enabled, emit }), such as a flow task's ctx.trace, got ${show(value)}.`,
+          )
         }
         out.trace = t as Recorder
         break
@@ -435,17 +569,25 @@ export function parseRequestOptions(where: string, options: HttpRequestOptions |
     }
   }
   if ((fixed === 'GET' || fixed === 'HEAD') && (out.body !== undefined || json !== undefined)) {
-    throw new InvalidOptionError(`${where}: a ${fixed} request has no body; use client.request(url, { method: '${fixed}', body }) if your API really expects one.`)
+    throw new InvalidOptionError(
+      `${where}: a ${fixed} request has no body; use client.request(url, { method: '${fixed}', body }) if your API really expects one.`,
+    )
   }
   if (json !== undefined) {
-    if (out.body !== undefined) throw new InvalidOptionError(`${where}: pass \`body\` or \`json\`, not both.`)
+    if (out.body !== undefined)
+      throw new InvalidOptionError(`${where}: pass \`body\` or \`json\`, not both.`)
     let text: string | undefined
     try {
       text = JSON.stringify(json.value)
     } catch (error) {
-      throw new InvalidOptionError(`${where}: \`json\` could not be serialised: ${error instanceof Error ? error.message : String(error)}.`)
+      throw new InvalidOptionError(
+        `${where}: \`json\` could not be serialised: ${error instanceof Error ? error.message : String(error)}.`,
+      )
     }
-    if (text === undefined) throw new InvalidOptionError(`${where}: \`json\` must be a JSON value, got ${show(json.value)}.`)
+    if (text === undefined)
+      throw new InvalidOptionError(
+        `${where}: \`json\` must be a JSON value, got ${show(json.value)}.`,
+      )
     out.body = text
     if (own === undefined || own['content-type'] === undefined) {
       own ??= Object.assign(Object.create(null) as Record<string, string>, defaults)
@@ -453,18 +595,30 @@ export function parseRequestOptions(where: string, options: HttpRequestOptions |
     }
   }
   if (own !== undefined) out.headers = own
-  if (deadline !== undefined && deadline !== Infinity) out.deadlineAt = Math.min(out.deadlineAt, config.clock.now() + deadline)
+  if (deadline !== undefined && deadline !== Infinity)
+    out.deadlineAt = Math.min(out.deadlineAt, config.clock.now() + deadline)
   return out
 }
 
 function encodeQuery(where: string, value: unknown): string | undefined {
-  const record = checkPlainObject(where, 'query', value, 'an object of names to strings, numbers, booleans or arrays of them') as Record<string, unknown>
+  const record = checkPlainObject(
+    where,
+    'query',
+    value,
+    'an object of names to strings, numbers, booleans or arrays of them',
+  ) as Record<string, unknown>
   const parts: string[] = []
   const one = (key: string, v: unknown): void => {
-    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) {
+    if (
+      typeof v === 'string' ||
+      typeof v === 'boolean' ||
+      (typeof v === 'number' && Number.isFinite(v))
+    ) {
       parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(v))}`)
     } else {
-      throw new InvalidOptionError(`${where}: query parameter ${show(key)} must be a string, a finite number or a boolean (or an array of them), got ${show(v)}.`)
+      throw new InvalidOptionError(
+        `${where}: query parameter ${show(key)} must be a string, a finite number or a boolean (or an array of them), got ${show(v)}.`,
+      )
     }
   }
   for (const key of Object.keys(record)) {

@@ -44,7 +44,9 @@ describe('paginate(): known total', () => {
     useFakeTime()
     // Later pages answer faster: the order of the result must not follow the order of answers.
     const api = listing(7, (n) => 100 - n * 10)
-    const result = await settle(paginate({ page: api.page, totalPages: (first) => first.pages, concurrency: 3 }))
+    const result = await settle(
+      paginate({ page: api.page, totalPages: (first) => first.pages, concurrency: 3 }),
+    )
     expect(result.ok && result.value.map((p) => p.page)).toEqual([1, 2, 3, 4, 5, 6, 7])
     expect(api.started[0]).toBe(1)
     expect(api.peak()).toBe(3)
@@ -60,9 +62,16 @@ describe('paginate(): known total', () => {
     const all = await paginate({ page, total: (first) => first.total, pageSize: 100 })
     expect(all.map((p) => p.n)).toEqual([1, 2, 3])
     calls.length = 0
-    const none = await paginate({ page: async (n: number) => ({ total: 0, n }), total: (first) => first.total, pageSize: 100 })
+    const none = await paginate({
+      page: async (n: number) => ({ total: 0, n }),
+      total: (first) => first.total,
+      pageSize: 100,
+    })
     expect(none).toEqual([{ total: 0, n: 1 }])
-    const zeroPages = await paginate({ page: async () => ({ pages: 0 }), totalPages: (first) => first.pages })
+    const zeroPages = await paginate({
+      page: async () => ({ pages: 0 }),
+      totalPages: (first) => first.pages,
+    })
     expect(zeroPages).toEqual([{ pages: 0 }])
   })
 
@@ -92,7 +101,9 @@ describe('paginate(): known total', () => {
       if (n === 3) throw new Error('page 3: 503')
       return p
     }
-    const result = await settle(paginate({ page: failing, totalPages: (first) => first.pages, concurrency: 2 }))
+    const result = await settle(
+      paginate({ page: failing, totalPages: (first) => first.pages, concurrency: 2 }),
+    )
     expect(result).toEqual({ ok: false, error: new Error('page 3: 503') })
     expect(api.started).toEqual([1, 2, 3])
     expect(api.aborted).toEqual([2])
@@ -102,27 +113,42 @@ describe('paginate(): known total', () => {
     useFakeTime()
     const api = listing(5, () => 50)
     const controller = new AbortController()
-    const running = paginate({ page: api.page, totalPages: (first) => first.pages, signal: controller.signal })
+    const running = paginate({
+      page: api.page,
+      totalPages: (first) => first.pages,
+      signal: controller.signal,
+    })
     setTimeout(() => controller.abort(new Error('client went away')), 60)
     expect(await settle(running)).toEqual({ ok: false, error: new Error('client went away') })
     expect(api.aborted.sort()).toEqual([2, 3, 4, 5])
-    await expect(paginate({ page: api.page, totalPages: () => 1, signal: aborted('already') })).rejects.toBe('already')
+    await expect(
+      paginate({ page: api.page, totalPages: () => 1, signal: aborted('already') }),
+    ).rejects.toBe('already')
   })
 
   it('maxPages: a listing that says it has more pages fails before fetching them', async () => {
     const api = listing(5_000, () => 0)
-    const error = await paginate({ page: api.page, totalPages: (first) => first.pages }).catch((e: unknown) => e)
+    const error = await paginate({ page: api.page, totalPages: (first) => first.pages }).catch(
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(PaginationError)
     expect((error as PaginationError).reason).toBe('maxPages')
     expect((error as Error).message).toMatch(/5000 pages, more than maxPages \(1000\)/)
     expect(api.started).toEqual([1])
-    const small = await paginate({ page: listing(3, () => 0).page, totalPages: (first) => first.pages, maxPages: 3 })
+    const small = await paginate({
+      page: listing(3, () => 0).page,
+      totalPages: (first) => first.pages,
+      maxPages: 3,
+    })
     expect(small).toHaveLength(3)
   })
 
   it('a page count that is not a whole number ≥ 0 is a PaginationError, not a guess', async () => {
     for (const bad of [-1, 1.5, Number.NaN, Infinity, '3', undefined]) {
-      const error = await paginate({ page: async () => ({ pages: bad }), totalPages: (first) => first.pages as number }).catch((e: unknown) => e)
+      const error = await paginate({
+        page: async () => ({ pages: bad }),
+        totalPages: (first) => first.pages as number,
+      }).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(PaginationError)
       expect((error as PaginationError).reason).toBe('total')
       expect(isFanoutError(error)).toBe(true)
@@ -131,21 +157,40 @@ describe('paginate(): known total', () => {
 
   it('L1/L4: validates its options', async () => {
     const page = async () => ({ pages: 1 })
-    await expect(paginate({ page, totalPages: () => 1, concurency: 2 } as never)).rejects.toThrow(/unknown option `concurency`. Did you mean `concurrency`\?/)
-    await expect(paginate({ page } as never)).rejects.toThrow(/give `totalPages: \(first\) => number`.*use pages\(\)/)
-    await expect(paginate({ page, total: () => 1 } as never)).rejects.toThrow(/`total` needs `pageSize`/)
-    await expect(paginate({ page, totalPages: () => 1, total: () => 1, pageSize: 1 })).rejects.toThrow(/not both/)
-    for (const concurrency of [0, -1, 1.5, Number.NaN]) await expect(paginate({ page, totalPages: () => 1, concurrency })).rejects.toThrow(InvalidOptionError)
-    await expect(paginate({ page, totalPages: () => 1, maxPages: 0 })).rejects.toThrow(/`maxPages` must be an integer from 1 to 1000000, got 0/)
-    await expect(paginate({ page, totalPages: () => 1, pageSize: '10' } as never)).rejects.toThrow(/not both/)
-    await expect(paginate({ page, total: () => 1, pageSize: '10' } as never)).rejects.toThrow(/`pageSize` must be an integer.*Pass a number/)
+    await expect(paginate({ page, totalPages: () => 1, concurency: 2 } as never)).rejects.toThrow(
+      /unknown option `concurency`. Did you mean `concurrency`\?/,
+    )
+    await expect(paginate({ page } as never)).rejects.toThrow(
+      /give `totalPages: \(first\) => number`.*use pages\(\)/,
+    )
+    await expect(paginate({ page, total: () => 1 } as never)).rejects.toThrow(
+      /`total` needs `pageSize`/,
+    )
+    await expect(
+      paginate({ page, totalPages: () => 1, total: () => 1, pageSize: 1 }),
+    ).rejects.toThrow(/not both/)
+    for (const concurrency of [0, -1, 1.5, Number.NaN])
+      await expect(paginate({ page, totalPages: () => 1, concurrency })).rejects.toThrow(
+        InvalidOptionError,
+      )
+    await expect(paginate({ page, totalPages: () => 1, maxPages: 0 })).rejects.toThrow(
+      /`maxPages` must be an integer from 1 to 1000000, got 0/,
+    )
+    await expect(paginate({ page, totalPages: () => 1, pageSize: '10' } as never)).rejects.toThrow(
+      /not both/,
+    )
+    await expect(paginate({ page, total: () => 1, pageSize: '10' } as never)).rejects.toThrow(
+      /`pageSize` must be an integer.*Pass a number/,
+    )
   })
 
   it('infers the page type from the page function', () => {
     const all = paginate({ page: async (n) => ({ n, items: [`x${n}`] }), totalPages: () => 2 })
     expectTypeOf(all).toEqualTypeOf<Promise<{ n: number; items: string[] }[]>>()
     // @ts-expect-error totalPages reads a field the page does not have
-    void paginate({ page: async (n) => ({ n }), totalPages: (first) => first.pages }).catch(() => {})
+    void paginate({ page: async (n) => ({ n }), totalPages: (first) => first.pages }).catch(
+      () => {},
+    )
   })
 })
 
@@ -165,7 +210,11 @@ describe('pages(): cursors and Link headers', () => {
   it('walks cursors in order, lazily, one page at a time', async () => {
     const api = cursorApi(4)
     const seen: number[] = []
-    for await (const page of pages({ start: undefined, fetch: api.fetch, next: (page) => page.next })) {
+    for await (const page of pages({
+      start: undefined,
+      fetch: api.fetch,
+      next: (page) => page.next,
+    })) {
       expectTypeOf(page).toEqualTypeOf<{ items: number[]; next: string | undefined }>()
       seen.push(...page.items)
     }
@@ -175,7 +224,11 @@ describe('pages(): cursors and Link headers', () => {
 
   it('leaving the loop fetches nothing more', async () => {
     const api = cursorApi(100)
-    for await (const page of pages({ start: undefined, fetch: api.fetch, next: (page) => page.next })) {
+    for await (const page of pages({
+      start: undefined,
+      fetch: api.fetch,
+      next: (page) => page.next,
+    })) {
       if (page.items[0] === 2) break
     }
     expect(api.cursors).toEqual([undefined, 'c2'])
@@ -183,7 +236,11 @@ describe('pages(): cursors and Link headers', () => {
 
   it('collectPages() gives every page in order', async () => {
     const api = cursorApi(3)
-    const all = await collectPages({ start: undefined, fetch: api.fetch, next: (page) => page.next })
+    const all = await collectPages({
+      start: undefined,
+      fetch: api.fetch,
+      next: (page) => page.next,
+    })
     expectTypeOf(all).toEqualTypeOf<{ items: number[]; next: string | undefined }[]>()
     expect(all.flatMap((p) => p.items)).toEqual([1, 2, 3])
   })
@@ -193,24 +250,51 @@ describe('pages(): cursors and Link headers', () => {
     const fetch = async (url: string) => {
       requested.push(url)
       const n = Number(new URL(url).searchParams.get('page'))
-      const link = n < 3 ? `</items?page=${n + 1}>; rel="next", </items?page=3>; rel="last"` : '</items?page=1>; rel="first"'
+      const link =
+        n < 3
+          ? `</items?page=${n + 1}>; rel="next", </items?page=3>; rel="last"`
+          : '</items?page=1>; rel="first"'
       return { status: 200, headers: { link } as Record<string, string>, url, body: [n] }
     }
-    const all = await collectPages({ start: 'https://api.example/items?page=1', fetch, next: (res) => nextLink(res) })
+    const all = await collectPages({
+      start: 'https://api.example/items?page=1',
+      fetch,
+      next: (res) => nextLink(res),
+    })
     expect(all.map((r) => r.body[0])).toEqual([1, 2, 3])
-    expect(requested).toEqual(['https://api.example/items?page=1', 'https://api.example/items?page=2', 'https://api.example/items?page=3'])
+    expect(requested).toEqual([
+      'https://api.example/items?page=1',
+      'https://api.example/items?page=2',
+      'https://api.example/items?page=3',
+    ])
   })
 
   it('loop detection: a cursor seen before is a PaginationError, URLs compared by href', async () => {
-    const looping = await collectPages({ start: 'a', fetch: async (c: string) => c, next: (c) => (c === 'a' ? 'b' : c === 'b' ? 'c' : 'a') }).catch((e: unknown) => e)
+    const looping = await collectPages({
+      start: 'a',
+      fetch: async (c: string) => c,
+      next: (c) => (c === 'a' ? 'b' : c === 'b' ? 'c' : 'a'),
+    }).catch((e: unknown) => e)
     expect(looping).toBeInstanceOf(PaginationError)
     expect((looping as PaginationError).reason).toBe('loop')
     expect((looping as Error).message).toMatch(/page 3 points back to "a", a page already read/)
-    const self = await collectPages({ start: 'x', fetch: async (c: string) => c, next: () => 'x' }).catch((e: unknown) => e)
+    const self = await collectPages({
+      start: 'x',
+      fetch: async (c: string) => c,
+      next: () => 'x',
+    }).catch((e: unknown) => e)
     expect((self as PaginationError).reason).toBe('loop')
-    const urls = await collectPages({ start: new URL('https://a.example/p?page=1'), fetch: async (u: URL) => u, next: () => new URL('https://a.example/p?page=1') }).catch((e: unknown) => e)
+    const urls = await collectPages({
+      start: new URL('https://a.example/p?page=1'),
+      fetch: async (u: URL) => u,
+      next: () => new URL('https://a.example/p?page=1'),
+    }).catch((e: unknown) => e)
     expect((urls as PaginationError).reason).toBe('loop')
-    const objects = await collectPages({ start: { after: 1 }, fetch: async (c: { after: number }) => c, next: (c) => ({ after: c.after === 3 ? 1 : c.after + 1 }) }).catch((e: unknown) => e)
+    const objects = await collectPages({
+      start: { after: 1 },
+      fetch: async (c: { after: number }) => c,
+      next: (c) => ({ after: c.after === 3 ? 1 : c.after + 1 }),
+    }).catch((e: unknown) => e)
     expect((objects as PaginationError).reason).toBe('loop')
   })
 
@@ -229,9 +313,22 @@ describe('pages(): cursors and Link headers', () => {
     expect(error).toBeInstanceOf(PaginationError)
     expect((error as PaginationError).reason).toBe('maxPages')
     expect(fetched).toBe(5)
-    expect(await collectPages({ start: 0, fetch: async (n: number) => n, next: (n) => (n < 4 ? n + 1 : undefined), maxPages: 5 })).toEqual([0, 1, 2, 3, 4])
+    expect(
+      await collectPages({
+        start: 0,
+        fetch: async (n: number) => n,
+        next: (n) => (n < 4 ? n + 1 : undefined),
+        maxPages: 5,
+      }),
+    ).toEqual([0, 1, 2, 3, 4])
     let defaultBound = 0
-    await expect(collectPages({ start: 0, fetch: async (n: number) => (defaultBound = n), next: (n) => n + 1 })).rejects.toThrow(/read 1000 pages \(maxPages\)/)
+    await expect(
+      collectPages({
+        start: 0,
+        fetch: async (n: number) => (defaultBound = n),
+        next: (n) => n + 1,
+      }),
+    ).rejects.toThrow(/read 1000 pages \(maxPages\)/)
     expect(defaultBound).toBe(999)
   })
 
@@ -260,28 +357,59 @@ describe('pages(): cursors and Link headers', () => {
   it('an abort during a page request rejects the walk with the reason', async () => {
     useFakeTime()
     const controller = new AbortController()
-    const walk = collectPages({ start: 1, fetch: (n: number, { signal }) => after(100, n, signal), next: (n) => n + 1, signal: controller.signal })
+    const walk = collectPages({
+      start: 1,
+      fetch: (n: number, { signal }) => after(100, n, signal),
+      next: (n) => n + 1,
+      signal: controller.signal,
+    })
     setTimeout(() => controller.abort(new Error('deadline')), 150)
     expect(await settle(walk)).toEqual({ ok: false, error: new Error('deadline') })
   })
 
   it('L4: validates its options at the call', () => {
     const fetch = async (c: string) => c
-    expect(() => pages({ start: 'a', fetch, nxt: () => undefined } as never)).toThrow(/unknown option `nxt`. Did you mean `next`\?/)
-    expect(() => pages({ fetch, next: () => undefined } as never)).toThrow(/`start` is required.*`start: undefined`/)
-    expect(() => pages({ start: 'a', fetch, next: 'b' } as never)).toThrow(/`next` must be a function/)
-    expect(() => pages({ start: 'a', fetch, next: () => undefined, maxPages: 1.5 })).toThrow(InvalidOptionError)
-    expect(() => pages({ start: 'a', fetch, next: () => undefined, signal: 'x' } as never)).toThrow(/`signal` must be an AbortSignal/)
+    expect(() => pages({ start: 'a', fetch, nxt: () => undefined } as never)).toThrow(
+      /unknown option `nxt`. Did you mean `next`\?/,
+    )
+    expect(() => pages({ fetch, next: () => undefined } as never)).toThrow(
+      /`start` is required.*`start: undefined`/,
+    )
+    expect(() => pages({ start: 'a', fetch, next: 'b' } as never)).toThrow(
+      /`next` must be a function/,
+    )
+    expect(() => pages({ start: 'a', fetch, next: () => undefined, maxPages: 1.5 })).toThrow(
+      InvalidOptionError,
+    )
+    expect(() => pages({ start: 'a', fetch, next: () => undefined, signal: 'x' } as never)).toThrow(
+      /`signal` must be an AbortSignal/,
+    )
   })
 
   it('infers the page type from fetch and the cursor type from start and next', () => {
     // Types only: never run.
     const typesOnly = (): void => {
-      const byLink = pages({ start: 'https://api.example/items', fetch: async (url, { signal }) => ({ url, signal, headers: new Headers() }), next: (res) => nextLink(res) })
-      expectTypeOf(byLink).toEqualTypeOf<AsyncGenerator<{ url: string; signal: AbortSignal; headers: Headers }, void, undefined>>()
+      const byLink = pages({
+        start: 'https://api.example/items',
+        fetch: async (url, { signal }) => ({ url, signal, headers: new Headers() }),
+        next: (res) => nextLink(res),
+      })
+      expectTypeOf(byLink).toEqualTypeOf<
+        AsyncGenerator<{ url: string; signal: AbortSignal; headers: Headers }, void, undefined>
+      >()
       // A cursor API whose first request takes none: annotate the cursor (inference runs left to right).
-      const byCursor = collectPages({ start: undefined, fetch: async (cursor: string | undefined, { index }) => ({ cursor, index, next: 'c' as string | null }), next: (p) => p.next })
-      expectTypeOf(byCursor).toEqualTypeOf<Promise<{ cursor: string | undefined; index: number; next: string | null }[]>>()
+      const byCursor = collectPages({
+        start: undefined,
+        fetch: async (cursor: string | undefined, { index }) => ({
+          cursor,
+          index,
+          next: 'c' as string | null,
+        }),
+        next: (p) => p.next,
+      })
+      expectTypeOf(byCursor).toEqualTypeOf<
+        Promise<{ cursor: string | undefined; index: number; next: string | null }[]>
+      >()
       // @ts-expect-error next must give a cursor of the type fetch takes
       void collectPages({ start: 'a', fetch: async (c: string) => c.length, next: (n) => n + 1 })
     }

@@ -56,7 +56,16 @@ export interface PaginateOptions<P> {
   readonly signal?: AbortSignal
 }
 
-const PAGINATE_KEYS = ['page', 'first', 'totalPages', 'total', 'pageSize', 'concurrency', 'maxPages', 'signal'] as const
+const PAGINATE_KEYS = [
+  'page',
+  'first',
+  'totalPages',
+  'total',
+  'pageSize',
+  'concurrency',
+  'maxPages',
+  'signal',
+] as const
 const MAX_PAGES = { min: 1, max: 1_000_000, integer: true } as const
 
 /**
@@ -75,35 +84,84 @@ export async function paginate<P>(options: PaginateOptions<P>): Promise<P[]> {
   const where = 'paginate()'
   const opts = snapshot(where, options)
   checkKnownKeys(where, opts, PAGINATE_KEYS)
-  const page = checkFunction<PaginateOptions<P>['page']>(where, 'page', opts.page, '(n, { signal }) => Promise<page>')
-  const first = opts.first === undefined ? (ctx: PageContext) => page(1, ctx) : checkFunction<NonNullable<PaginateOptions<P>['first']>>(where, 'first', opts.first, '({ signal }) => Promise<page>')
+  const page = checkFunction<PaginateOptions<P>['page']>(
+    where,
+    'page',
+    opts.page,
+    '(n, { signal }) => Promise<page>',
+  )
+  const first =
+    opts.first === undefined
+      ? (ctx: PageContext) => page(1, ctx)
+      : checkFunction<NonNullable<PaginateOptions<P>['first']>>(
+          where,
+          'first',
+          opts.first,
+          '({ signal }) => Promise<page>',
+        )
   let count: (first: P) => number
   if (opts.totalPages !== undefined) {
-    if (opts.total !== undefined || opts.pageSize !== undefined) throw new InvalidOptionError(`${where}: give \`totalPages\`, or \`total\` with \`pageSize\`, not both.`)
-    const totalPages = checkFunction<(first: P) => number>(where, 'totalPages', opts.totalPages, '(firstPage) => number')
+    if (opts.total !== undefined || opts.pageSize !== undefined)
+      throw new InvalidOptionError(
+        `${where}: give \`totalPages\`, or \`total\` with \`pageSize\`, not both.`,
+      )
+    const totalPages = checkFunction<(first: P) => number>(
+      where,
+      'totalPages',
+      opts.totalPages,
+      '(firstPage) => number',
+    )
     count = (p) => wholeNumber(where, 'totalPages', totalPages(p))
   } else if (opts.total !== undefined) {
-    const total = checkFunction<(first: P) => number>(where, 'total', opts.total, '(firstPage) => number')
-    if (opts.pageSize === undefined) throw new InvalidOptionError(`${where}: \`total\` needs \`pageSize\` (items per page) to count the pages.`)
-    const pageSize = checkNumber(where, 'pageSize', opts.pageSize, { min: 1, max: 1_000_000_000, integer: true })
+    const total = checkFunction<(first: P) => number>(
+      where,
+      'total',
+      opts.total,
+      '(firstPage) => number',
+    )
+    if (opts.pageSize === undefined)
+      throw new InvalidOptionError(
+        `${where}: \`total\` needs \`pageSize\` (items per page) to count the pages.`,
+      )
+    const pageSize = checkNumber(where, 'pageSize', opts.pageSize, {
+      min: 1,
+      max: 1_000_000_000,
+      integer: true,
+    })
     count = (p) => Math.max(1, Math.ceil(wholeNumber(where, 'total', total(p)) / pageSize))
   } else {
-    throw new InvalidOptionError(`${where}: give \`totalPages: (first) => number\`, or \`total: (first) => number\` with \`pageSize\`; for cursors or Link headers use pages().`)
+    throw new InvalidOptionError(
+      `${where}: give \`totalPages: (first) => number\`, or \`total: (first) => number\` with \`pageSize\`; for cursors or Link headers use pages().`,
+    )
   }
-  const concurrency = opts.concurrency === undefined ? 4 : checkNumber(where, 'concurrency', opts.concurrency, { min: 1, max: 1_000, integer: true })
-  const maxPages = opts.maxPages === undefined ? 1_000 : checkNumber(where, 'maxPages', opts.maxPages, MAX_PAGES)
+  const concurrency =
+    opts.concurrency === undefined
+      ? 4
+      : checkNumber(where, 'concurrency', opts.concurrency, { min: 1, max: 1_000, integer: true })
+  const maxPages =
+    opts.maxPages === undefined ? 1_000 : checkNumber(where, 'maxPages', opts.maxPages, MAX_PAGES)
   const signal = opts.signal
-  if (signal !== undefined && !isSignal(signal)) throw new InvalidOptionError(`${where}: \`signal\` must be an AbortSignal, got ${show(signal)}.`)
+  if (signal !== undefined && !isSignal(signal))
+    throw new InvalidOptionError(
+      `${where}: \`signal\` must be an AbortSignal, got ${show(signal)}.`,
+    )
   if (signal?.aborted === true) throw signal.reason
 
   const firstPage = await first({ signal: signal ?? idleSignal() })
   // Zero pages means an empty listing: the first page is all there is.
   const pageCount = Math.max(1, count(firstPage))
   if (pageCount > maxPages) {
-    throw new PaginationError('maxPages', `${where}: the first page says there are ${pageCount} pages, more than maxPages (${maxPages}). Raise \`maxPages\` (up to ${MAX_PAGES.max}) or narrow the query.`)
+    throw new PaginationError(
+      'maxPages',
+      `${where}: the first page says there are ${pageCount} pages, more than maxPages (${maxPages}). Raise \`maxPages\` (up to ${MAX_PAGES.max}) or narrow the query.`,
+    )
   }
   // mapLimit checks the signal first: an abort while the first page loaded stops here.
-  const rest = await mapLimit(range(2, pageCount), (n, _, s) => page(n, { signal: s }), signal === undefined ? { concurrency } : { concurrency, signal })
+  const rest = await mapLimit(
+    range(2, pageCount),
+    (n, _, s) => page(n, { signal: s }),
+    signal === undefined ? { concurrency } : { concurrency, signal },
+  )
   return [firstPage, ...rest]
 }
 
@@ -113,7 +171,10 @@ export interface PagesOptions<P, C> {
   /** Fetches the page at `cursor`. */
   readonly fetch: (cursor: C, ctx: PageContext & { readonly index: number }) => PromiseLike<P>
   /** Where the next page is — a cursor, a URL (`nextLink(response)`) — or undefined/null at the end. */
-  readonly next: (page: P, ctx: { readonly cursor: C; readonly index: number }) => C | null | undefined
+  readonly next: (
+    page: P,
+    ctx: { readonly cursor: C; readonly index: number },
+  ) => C | null | undefined
   /** Pages at most; one more "next" fails with a `PaginationError`. Default 1,000. */
   readonly maxPages?: number
   /** Checked before each page and given to `fetch`: aborting stops the walk with its reason. */
@@ -135,12 +196,29 @@ export function pages<P, C>(options: PagesOptions<P, C>): AsyncGenerator<P, void
   const where = 'pages()'
   const opts = snapshot(where, options)
   checkKnownKeys(where, opts, PAGES_KEYS)
-  if (!('start' in opts)) throw new InvalidOptionError(`${where}: \`start\` is required: the first cursor or URL (\`start: undefined\` when the first request takes none).`)
-  const fetchPage = checkFunction<PagesOptions<P, C>['fetch']>(where, 'fetch', opts.fetch, '(cursor, { signal, index }) => Promise<page>')
-  const next = checkFunction<PagesOptions<P, C>['next']>(where, 'next', opts.next, '(page, { cursor, index }) => cursor | undefined')
-  const maxPages = opts.maxPages === undefined ? 1_000 : checkNumber(where, 'maxPages', opts.maxPages, MAX_PAGES)
+  if (!('start' in opts))
+    throw new InvalidOptionError(
+      `${where}: \`start\` is required: the first cursor or URL (\`start: undefined\` when the first request takes none).`,
+    )
+  const fetchPage = checkFunction<PagesOptions<P, C>['fetch']>(
+    where,
+    'fetch',
+    opts.fetch,
+    '(cursor, { signal, index }) => Promise<page>',
+  )
+  const next = checkFunction<PagesOptions<P, C>['next']>(
+    where,
+    'next',
+    opts.next,
+    '(page, { cursor, index }) => cursor | undefined',
+  )
+  const maxPages =
+    opts.maxPages === undefined ? 1_000 : checkNumber(where, 'maxPages', opts.maxPages, MAX_PAGES)
   const signal = opts.signal
-  if (signal !== undefined && !isSignal(signal)) throw new InvalidOptionError(`${where}: \`signal\` must be an AbortSignal, got ${show(signal)}.`)
+  if (signal !== undefined && !isSignal(signal))
+    throw new InvalidOptionError(
+      `${where}: \`signal\` must be an AbortSignal, got ${show(signal)}.`,
+    )
   return walk(opts.start as C, fetchPage, next, maxPages, signal)
 }
 
@@ -162,11 +240,17 @@ async function* walk<P, C>(
     const following = next(page, { cursor, index })
     if (following === undefined || following === null) return
     if (index + 1 >= maxPages) {
-      throw new PaginationError('maxPages', `pages(): read ${maxPages} pages (maxPages) and the listing says there are more. Raise \`maxPages\` (up to ${MAX_PAGES.max}) or stop earlier.`)
+      throw new PaginationError(
+        'maxPages',
+        `pages(): read ${maxPages} pages (maxPages) and the listing says there are more. Raise \`maxPages\` (up to ${MAX_PAGES.max}) or stop earlier.`,
+      )
     }
     const id = identity(following)
     if (seen.has(id)) {
-      throw new PaginationError('loop', `pages(): page ${index + 1} points back to ${describeCursor(following)}, a page already read: the upstream is looping.`)
+      throw new PaginationError(
+        'loop',
+        `pages(): page ${index + 1} points back to ${describeCursor(following)}, a page already read: the upstream is looping.`,
+      )
     }
     seen.add(id)
     cursor = following
@@ -186,7 +270,10 @@ function* range(from: number, to: number): Generator<number> {
 
 function wholeNumber(where: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new PaginationError('total', `${where}: \`${name}\` read ${show(value)} from the first page; expected a whole number ≥ 0.`)
+    throw new PaginationError(
+      'total',
+      `${where}: \`${name}\` read ${show(value)} from the first page; expected a whole number ≥ 0.`,
+    )
   }
   return value
 }
@@ -203,7 +290,8 @@ function identity(cursor: unknown): unknown {
 }
 
 function describeCursor(cursor: unknown): string {
-  const text = cursor instanceof URL ? cursor.href : typeof cursor === 'string' ? cursor : show(cursor)
+  const text =
+    cursor instanceof URL ? cursor.href : typeof cursor === 'string' ? cursor : show(cursor)
   return JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text)
 }
 

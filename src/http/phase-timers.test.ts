@@ -24,7 +24,16 @@ const limits = (over: Partial<ExchangeLimits> = {}): ExchangeLimits => ({
 
 /** An exchange for GET https://api.example/items, with a controller that records aborts, and its outcome. */
 function exchange(l: ExchangeLimits = limits(), clock: Clock = systemClock) {
-  const x = new Exchange({ url: new URL('https://api.example/items?token=secret'), method: 'GET', headers: {}, body: undefined }, l, clock)
+  const x = new Exchange(
+    {
+      url: new URL('https://api.example/items?token=secret'),
+      method: 'GET',
+      headers: {},
+      body: undefined,
+    },
+    l,
+    clock,
+  )
   const aborted: Error[] = []
   const controller = {
     get aborted() {
@@ -64,9 +73,14 @@ describe('fanout/http phase limits on the clock', () => {
     expect(await outcome()).toBeUndefined()
     vi.advanceTimersByTime(1)
     const result = await outcome()
-    expect(result).toMatchObject({ ok: false, error: { name: 'HttpTimeoutError', code: 'FANOUT_TIMEOUT', phase: 'headers', timeoutMs: 800 } })
+    expect(result).toMatchObject({
+      ok: false,
+      error: { name: 'HttpTimeoutError', code: 'FANOUT_TIMEOUT', phase: 'headers', timeoutMs: 800 },
+    })
     const error = (result as { error: HttpTimeoutError }).error
-    expect(error.message).toBe('GET https://api.example/items?token=REDACTED: no response headers within 800 ms of sending the request (timeouts.headers)')
+    expect(error.message).toBe(
+      'GET https://api.example/items?token=REDACTED: no response headers within 800 ms of sending the request (timeouts.headers)',
+    )
     expect(isRetryableError(error)).toBe(true)
     expect(aborted).toEqual([error]) // the request is aborted on the wire: its socket is destroyed
     expect(vi.getTimerCount()).toBe(0)
@@ -99,8 +113,13 @@ describe('fanout/http phase limits on the clock', () => {
     expect(await outcome()).toBeUndefined()
     vi.advanceTimersByTime(1)
     const result = await outcome()
-    expect(result).toMatchObject({ ok: false, error: { code: 'FANOUT_TIMEOUT', phase: 'body', timeoutMs: 300 } })
-    expect((result as { error: Error }).error.message).toMatch(/: the response body stalled: no data for 300 ms \(timeouts\.body\)$/)
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'FANOUT_TIMEOUT', phase: 'body', timeoutMs: 300 },
+    })
+    expect((result as { error: Error }).error.message).toMatch(
+      /: the response body stalled: no data for 300 ms \(timeouts\.body\)$/,
+    )
     expect(vi.getTimerCount()).toBe(0)
   })
 
@@ -113,13 +132,19 @@ describe('fanout/http phase limits on the clock', () => {
     vi.advanceTimersByTime(4_999)
     expect(await long.outcome()).toBeUndefined()
     vi.advanceTimersByTime(1)
-    expect(await long.outcome()).toMatchObject({ ok: false, error: { phase: 'body', timeoutMs: 5_000 } })
+    expect(await long.outcome()).toMatchObject({
+      ok: false,
+      error: { phase: 'body', timeoutMs: 5_000 },
+    })
 
     const short = exchange(limits({ headersTimeout: 30_000, bodyTimeout: 100 }))
     short.x.onRequestStart(short.controller)
     short.x.onResponseStart(short.controller, 200, {})
     vi.advanceTimersByTime(100)
-    expect(await short.outcome()).toMatchObject({ ok: false, error: { phase: 'body', timeoutMs: 100 } })
+    expect(await short.outcome()).toMatchObject({
+      ok: false,
+      error: { phase: 'body', timeoutMs: 100 },
+    })
     expect(vi.getTimerCount()).toBe(0)
   })
 
@@ -128,7 +153,10 @@ describe('fanout/http phase limits on the clock', () => {
     const slow = exchange()
     slow.x.limitConnect(100)
     vi.advanceTimersByTime(100)
-    expect(await slow.outcome()).toMatchObject({ ok: false, error: { phase: 'connect', timeoutMs: 100, code: 'FANOUT_TIMEOUT' } })
+    expect(await slow.outcome()).toMatchObject({
+      ok: false,
+      error: { phase: 'connect', timeoutMs: 100, code: 'FANOUT_TIMEOUT' },
+    })
 
     const connected = exchange()
     connected.x.limitConnect(100)
@@ -137,7 +165,10 @@ describe('fanout/http phase limits on the clock', () => {
     vi.advanceTimersByTime(799)
     expect(await connected.outcome()).toBeUndefined()
     vi.advanceTimersByTime(1)
-    expect(await connected.outcome()).toMatchObject({ ok: false, error: { phase: 'headers', timeoutMs: 800 } })
+    expect(await connected.outcome()).toMatchObject({
+      ok: false,
+      error: { phase: 'headers', timeoutMs: 800 },
+    })
   })
 
   it('J2: one timer per exchange, released when it completes, fails or is aborted', async () => {
@@ -154,14 +185,20 @@ describe('fanout/http phase limits on the clock', () => {
 
     const failed = exchange()
     failed.x.onRequestStart(failed.controller)
-    failed.x.onResponseError(failed.controller, Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
+    failed.x.onResponseError(
+      failed.controller,
+      Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+    )
     expect(await failed.outcome()).toMatchObject({ ok: false, error: { code: 'FANOUT_NETWORK' } })
     expect(vi.getTimerCount()).toBe(0)
 
     const cancelled = exchange()
     cancelled.x.limitConnect(1_000)
     cancelled.x.abort(new Error('caller left'))
-    expect(await cancelled.outcome()).toMatchObject({ ok: false, error: { message: 'caller left' } })
+    expect(await cancelled.outcome()).toMatchObject({
+      ok: false,
+      error: { message: 'caller left' },
+    })
     expect(vi.getTimerCount()).toBe(0)
   })
 })
@@ -182,7 +219,9 @@ describe('PhaseTimer', () => {
     }
     const advanceTo = (t: number): void => {
       for (;;) {
-        const next = [...timers].filter(([, timer]) => timer.at <= t).sort((a, b) => a[1].at - b[1].at)[0]
+        const next = [...timers]
+          .filter(([, timer]) => timer.at <= t)
+          .sort((a, b) => a[1].at - b[1].at)[0]
         if (next === undefined) break
         now = next[1].at
         timers.delete(next[0])

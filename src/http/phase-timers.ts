@@ -18,19 +18,30 @@ import type { Clock, TimerHandle } from '../core/clock.js'
  * `connect` (built with `timeout: 0`) with its connect limit on `clock`, DNS lookup included. On
  * time the socket is destroyed with undici's own `ConnectTimeoutError`, as undici's timer would.
  */
-export function connectOnClock(connect: buildConnector.connector, clock: Clock, ms: number): buildConnector.connector {
+export function connectOnClock(
+  connect: buildConnector.connector,
+  clock: Clock,
+  ms: number,
+): buildConnector.connector {
   return (options, callback) => {
     let settled = false
     let timer: TimerHandle | undefined
-    const socket = (connect as (o: buildConnector.Options, c: buildConnector.Callback) => Socket)(options, (...args) => {
-      settled = true
-      if (timer !== undefined) clock.clearTimeout(timer)
-      callback(...args)
-    })
+    const socket = (connect as (o: buildConnector.Options, c: buildConnector.Callback) => Socket)(
+      options,
+      (...args) => {
+        settled = true
+        if (timer !== undefined) clock.clearTimeout(timer)
+        callback(...args)
+      },
+    )
     if (settled) return socket
     timer = clock.setTimeout(() => {
       timer = undefined
-      socket.destroy(new errors.ConnectTimeoutError(`Connect Timeout Error (attempted address: ${options.hostname}:${options.port}, timeout: ${ms}ms)`))
+      socket.destroy(
+        new errors.ConnectTimeoutError(
+          `Connect Timeout Error (attempted address: ${options.hostname}:${options.port}, timeout: ${ms}ms)`,
+        ),
+      )
     }, ms)
     return socket
   }

@@ -38,11 +38,18 @@ interface NoProxyRule {
 const PROXY_KEYS = ['http', 'https', 'noProxy'] as const
 
 /** `proxy` from the client options; `env` is read only for `proxy: 'env'`. */
-export function parseProxyOptions(where: string, value: unknown, env: Readonly<Record<string, string | undefined>>): ProxyConfig | undefined {
+export function parseProxyOptions(
+  where: string,
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): ProxyConfig | undefined {
   if (value === undefined || value === false) return undefined
   if (value === 'env') {
     // Own variables only: a polluted Object.prototype.HTTP_PROXY must not route requests through it (I10).
-    const pick = (...names: string[]): string | undefined => names.map((n) => (Object.hasOwn(env, n) ? env[n] : undefined)).find((v) => v !== undefined && v.trim() !== '')
+    const pick = (...names: string[]): string | undefined =>
+      names
+        .map((n) => (Object.hasOwn(env, n) ? env[n] : undefined))
+        .find((v) => v !== undefined && v.trim() !== '')
     const http = pick('http_proxy', 'HTTP_PROXY')
     const https = pick('https_proxy', 'HTTPS_PROXY')
     if (http === undefined && https === undefined) return undefined
@@ -59,30 +66,46 @@ export function parseProxyOptions(where: string, value: unknown, env: Readonly<R
     return { http: url, https: url, noProxy: [] }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidOptionError(`${where}: \`proxy\` must be a proxy URL, { http?, https?, noProxy? }, 'env' or false, got ${show(value)}.`)
+    throw new InvalidOptionError(
+      `${where}: \`proxy\` must be a proxy URL, { http?, https?, noProxy? }, 'env' or false, got ${show(value)}.`,
+    )
   }
   const record = own(value as Record<string, unknown>)
   for (const key of Object.keys(record)) {
     if ((PROXY_KEYS as readonly string[]).includes(key)) continue
     const guess = closest(key, PROXY_KEYS)
-    throw new InvalidOptionError(`${where}: unknown option \`proxy.${key}\`.${guess !== undefined ? ` Did you mean \`proxy.${guess}\`?` : ''} Known options: ${PROXY_KEYS.map((k) => `\`proxy.${k}\``).join(', ')}.`)
+    throw new InvalidOptionError(
+      `${where}: unknown option \`proxy.${key}\`.${guess !== undefined ? ` Did you mean \`proxy.${guess}\`?` : ''} Known options: ${PROXY_KEYS.map((k) => `\`proxy.${k}\``).join(', ')}.`,
+    )
   }
   const url = (name: 'http' | 'https'): URL | undefined => {
     const v = record[name]
     if (v === undefined) return undefined
-    if (typeof v !== 'string' && !(v instanceof URL)) throw new InvalidOptionError(`${where}: \`proxy.${name}\` must be a proxy URL, got ${show(v)}.`)
+    if (typeof v !== 'string' && !(v instanceof URL))
+      throw new InvalidOptionError(
+        `${where}: \`proxy.${name}\` must be a proxy URL, got ${show(v)}.`,
+      )
     return proxyUrl(where, `proxy.${name}`, v)
   }
   const http = url('http')
   const https = url('https')
-  if (http === undefined && https === undefined) throw new InvalidOptionError(`${where}: \`proxy\` names no proxy: give \`proxy.http\`, \`proxy.https\` or both.`)
+  if (http === undefined && https === undefined)
+    throw new InvalidOptionError(
+      `${where}: \`proxy\` names no proxy: give \`proxy.http\`, \`proxy.https\` or both.`,
+    )
   const list = record['noProxy']
   let noProxy: ProxyConfig['noProxy'] = []
   if (typeof list === 'string') noProxy = noProxyRules(where, 'proxy.noProxy', list)
   else if (Array.isArray(list)) {
-    if (!list.every((e): e is string => typeof e === 'string')) throw new InvalidOptionError(`${where}: \`proxy.noProxy\` must hold host names, got ${show(list)}.`)
+    if (!list.every((e): e is string => typeof e === 'string'))
+      throw new InvalidOptionError(
+        `${where}: \`proxy.noProxy\` must hold host names, got ${show(list)}.`,
+      )
     noProxy = noProxyRules(where, 'proxy.noProxy', list.join(','))
-  } else if (list !== undefined) throw new InvalidOptionError(`${where}: \`proxy.noProxy\` must be a list of hosts or a comma-separated string, got ${show(list)}.`)
+  } else if (list !== undefined)
+    throw new InvalidOptionError(
+      `${where}: \`proxy.noProxy\` must be a list of hosts or a comma-separated string, got ${show(list)}.`,
+    )
   return { http, https, noProxy }
 }
 
@@ -90,16 +113,29 @@ function proxyUrl(where: string, name: string, value: string | URL): URL {
   let url: URL
   try {
     // NO_PROXY-style values often come without a scheme ("proxy.corp:3128"): http is meant.
-    url = new URL(typeof value === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) ? `http://${value.trim()}` : value)
+    url = new URL(
+      typeof value === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim())
+        ? `http://${value.trim()}`
+        : value,
+    )
   } catch {
-    throw new InvalidOptionError(`${where}: \`${name}\` is not a URL: ${show(redactUserinfo(String(value)))}.`)
+    throw new InvalidOptionError(
+      `${where}: \`${name}\` is not a URL: ${show(redactUserinfo(String(value)))}.`,
+    )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidOptionError(`${where}: \`${name}\` must be an http: or https: proxy URL, got ${url.protocol} (SOCKS proxies are not supported).`)
+    throw new InvalidOptionError(
+      `${where}: \`${name}\` must be an http: or https: proxy URL, got ${url.protocol} (SOCKS proxies are not supported).`,
+    )
   }
-  if (url.port === '0') throw new InvalidOptionError(`${where}: \`${name}\` has port 0, which cannot be dialled; give the port the proxy listens on.`)
+  if (url.port === '0')
+    throw new InvalidOptionError(
+      `${where}: \`${name}\` has port 0, which cannot be dialled; give the port the proxy listens on.`,
+    )
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
-    throw new InvalidOptionError(`${where}: \`${name}\` must name only the proxy's scheme, host and port (and credentials), got a path or query.`)
+    throw new InvalidOptionError(
+      `${where}: \`${name}\` must name only the proxy's scheme, host and port (and credentials), got a path or query.`,
+    )
   }
   return url
 }
@@ -124,7 +160,10 @@ function noProxyRules(where: string, name: string, text: string): ProxyConfig['n
       const at = entry.lastIndexOf(':')
       host = entry.slice(0, at)
       port = entry.slice(at + 1)
-      if (!/^\d+$/.test(port)) throw new InvalidOptionError(`${where}: \`${name}\` entry ${show(raw)} has a port that is not a number.`)
+      if (!/^\d+$/.test(port))
+        throw new InvalidOptionError(
+          `${where}: \`${name}\` entry ${show(raw)} has a port that is not a number.`,
+        )
     }
     if (host.startsWith('*.')) host = host.slice(2)
     else if (host.startsWith('.')) host = host.slice(1)
@@ -138,7 +177,10 @@ function noProxyRules(where: string, name: string, text: string): ProxyConfig['n
 export function proxyFor(config: ProxyConfig, url: URL): URL | undefined {
   const proxy = url.protocol === 'https:' ? config.https : config.http
   if (proxy === undefined || config.noProxy === '*') return undefined
-  const host = (url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname).replace(/\.$/, '')
+  const host = (url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname).replace(
+    /\.$/,
+    '',
+  )
   const port = url.port !== '' ? url.port : url.protocol === 'https:' ? '443' : '80'
   for (const rule of config.noProxy) {
     if (rule.port !== undefined && rule.port !== port) continue

@@ -3,8 +3,12 @@ import { redactUrl, withoutCredentials } from './redact.js'
 
 describe('redaction', () => {
   it('I7: userinfo becomes REDACTED:REDACTED', () => {
-    expect(redactUrl(new URL('https://user:pass@api.test/x'))).toBe('https://REDACTED:REDACTED@api.test/x')
-    expect(redactUrl(new URL('https://user@api.test/x'))).toBe('https://REDACTED:REDACTED@api.test/x')
+    expect(redactUrl(new URL('https://user:pass@api.test/x'))).toBe(
+      'https://REDACTED:REDACTED@api.test/x',
+    )
+    expect(redactUrl(new URL('https://user@api.test/x'))).toBe(
+      'https://REDACTED:REDACTED@api.test/x',
+    )
   })
 
   it('I8: secret query values are redacted whatever their case or encoding; keys, other values and order are kept', () => {
@@ -17,13 +21,24 @@ describe('redaction', () => {
   })
 
   it('I8: the fragment is dropped, a query without secrets is left byte for byte', () => {
-    expect(redactUrl(new URL('https://api.test/cb#access_token=secret'))).toBe('https://api.test/cb')
-    expect(redactUrl(new URL('https://api.test/x?a=%20b+c&d'))).toBe('https://api.test/x?a=%20b+c&d')
+    expect(redactUrl(new URL('https://api.test/cb#access_token=secret'))).toBe(
+      'https://api.test/cb',
+    )
+    expect(redactUrl(new URL('https://api.test/x?a=%20b+c&d'))).toBe(
+      'https://api.test/x?a=%20b+c&d',
+    )
     expect(redactUrl(new URL('https://api.test/x?%zz=1'))).toBe('https://api.test/x?%zz=1')
   })
 
   it('I9: response headers lose set-cookie and credential headers', () => {
-    const headers = { 'set-cookie': 'a=b', authorization: 'x', 'x-api-key': 'y', 'content-type': 'text/plain' }
-    expect({ ...withoutCredentials(headers, new Set(['x-api-key'])) }).toEqual({ 'content-type': 'text/plain' })
+    const headers = {
+      'set-cookie': 'a=b',
+      authorization: 'x',
+      'x-api-key': 'y',
+      'content-type': 'text/plain',
+    }
+    expect({ ...withoutCredentials(headers, new Set(['x-api-key'])) }).toEqual({
+      'content-type': 'text/plain',
+    })
   })
 })

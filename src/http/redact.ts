@@ -25,7 +25,11 @@ export const SECRET_QUERY_KEYS: ReadonlySet<string> = new Set([
 ])
 
 /** Request headers that carry credentials whatever the configuration. */
-export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'cookie', 'proxy-authorization']
+export const CREDENTIAL_HEADERS: readonly string[] = [
+  'authorization',
+  'cookie',
+  'proxy-authorization',
+]
 
 /** Response headers kept out of errors: they set credentials. */
 const SETS_CREDENTIALS: readonly string[] = ['set-cookie', 'set-cookie2']
@@ -65,10 +69,14 @@ function decodeKey(raw: string): string {
 }
 
 /** Response headers without the ones that set or carry credentials (`extra`: lower-case names). */
-export function withoutCredentials(headers: Readonly<Record<string, string>>, extra: ReadonlySet<string>): Record<string, string> {
+export function withoutCredentials(
+  headers: Readonly<Record<string, string>>,
+  extra: ReadonlySet<string>,
+): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>
   for (const name of Object.keys(headers)) {
-    if (SETS_CREDENTIALS.includes(name) || CREDENTIAL_HEADERS.includes(name) || extra.has(name)) continue
+    if (SETS_CREDENTIALS.includes(name) || CREDENTIAL_HEADERS.includes(name) || extra.has(name))
+      continue
     out[name] = headers[name]!
   }
   return out

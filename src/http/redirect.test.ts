@@ -7,9 +7,13 @@ import { describe, expect, it } from 'vitest'
 import { RedirectError } from './errors.js'
 import { hopKey, nextHop, type Hop, type RedirectRules } from './redirect.js'
 
-const rules: RedirectRules = { maxRedirects: 5, credentialHeaders: new Set(['authorization', 'cookie', 'proxy-authorization', 'x-api-key']) }
+const rules: RedirectRules = {
+  maxRedirects: 5,
+  credentialHeaders: new Set(['authorization', 'cookie', 'proxy-authorization', 'x-api-key']),
+}
 
-const headers = (record: Record<string, string>): Record<string, string> => Object.assign(Object.create(null) as Record<string, string>, record)
+const headers = (record: Record<string, string>): Record<string, string> =>
+  Object.assign(Object.create(null) as Record<string, string>, record)
 
 const credentials = headers({
   authorization: 'Bearer secret',
@@ -19,9 +23,21 @@ const credentials = headers({
   'x-trace': 'keep-me',
 })
 
-const hop = (url: string, extra: Partial<Hop> = {}): Hop => ({ url: new URL(url), method: 'GET', headers: credentials, body: undefined, ...extra })
+const hop = (url: string, extra: Partial<Hop> = {}): Hop => ({
+  url: new URL(url),
+  method: 'GET',
+  headers: credentials,
+  body: undefined,
+  ...extra,
+})
 
-const step = (from: Hop, status: number, location: string, redirects = 0, visited = new Set([hopKey(from)])): Hop => nextHop(from, status, location, redirects, visited, rules)
+const step = (
+  from: Hop,
+  status: number,
+  location: string,
+  redirects = 0,
+  visited = new Set([hopKey(from)]),
+): Hop => nextHop(from, status, location, redirects, visited, rules)
 
 const failure = (fn: () => unknown): RedirectError => {
   try {
@@ -41,13 +57,19 @@ describe('redirect step', () => {
   })
 
   it('I5: … when the host changes, and when only the port changes', () => {
-    expect({ ...step(hop('https://api.test/a'), 301, 'https://other.test/a').headers }).toEqual({ 'x-trace': 'keep-me' })
-    expect({ ...step(hop('https://api.test/a'), 307, 'https://api.test:444/a').headers }).toEqual({ 'x-trace': 'keep-me' })
+    expect({ ...step(hop('https://api.test/a'), 301, 'https://other.test/a').headers }).toEqual({
+      'x-trace': 'keep-me',
+    })
+    expect({ ...step(hop('https://api.test/a'), 307, 'https://api.test:444/a').headers }).toEqual({
+      'x-trace': 'keep-me',
+    })
   })
 
   it('I5: credential headers are kept on a same-origin redirect (relative or absolute Location)', () => {
     expect({ ...step(hop('https://api.test/a'), 302, '/b').headers }).toEqual({ ...credentials })
-    expect({ ...step(hop('https://api.test/a'), 302, 'https://API.test:443/c').headers }).toEqual({ ...credentials })
+    expect({ ...step(hop('https://api.test/a'), 302, 'https://API.test:443/c').headers }).toEqual({
+      ...credentials,
+    })
   })
 
   it('I5: once stripped, credentials do not come back on a later hop to the first origin', () => {
@@ -64,7 +86,11 @@ describe('redirect step', () => {
   })
 
   it('I5: 303 becomes a GET without a body or body headers', () => {
-    const post = hop('https://api.test/a', { method: 'POST', body: '{"x":1}', headers: headers({ 'content-type': 'application/json', authorization: 'x' }) })
+    const post = hop('https://api.test/a', {
+      method: 'POST',
+      body: '{"x":1}',
+      headers: headers({ 'content-type': 'application/json', authorization: 'x' }),
+    })
     const next = step(post, 303, '/done')
     expect(next).toMatchObject({ method: 'GET', body: undefined })
     expect({ ...next.headers }).toEqual({ authorization: 'x' })
@@ -72,23 +98,37 @@ describe('redirect step', () => {
   })
 
   it('I5: 301/302 after a POST become a GET; 307/308 keep method and body on the same origin', () => {
-    const post = hop('https://api.test/a', { method: 'POST', body: 'x', headers: headers({ 'content-type': 'text/plain' }) })
+    const post = hop('https://api.test/a', {
+      method: 'POST',
+      body: 'x',
+      headers: headers({ 'content-type': 'text/plain' }),
+    })
     expect(step(post, 302, '/b')).toMatchObject({ method: 'GET', body: undefined })
-    expect(step(post, 307, '/b')).toMatchObject({ method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } })
+    expect(step(post, 307, '/b')).toMatchObject({
+      method: 'POST',
+      body: 'x',
+      headers: { 'content-type': 'text/plain' },
+    })
     expect(step(post, 308, '/b')).toMatchObject({ method: 'POST', body: 'x' })
     const put = hop('https://api.test/a', { method: 'PUT', body: 'x' })
     expect(step(put, 302, '/b')).toMatchObject({ method: 'PUT', body: 'x' })
   })
 
   it('I5: a cross-origin 307/308 drops the body and its headers', () => {
-    const post = hop('https://api.test/a', { method: 'POST', body: 'secret-payload', headers: headers({ 'content-type': 'text/plain', 'content-length': '14' }) })
+    const post = hop('https://api.test/a', {
+      method: 'POST',
+      body: 'secret-payload',
+      headers: headers({ 'content-type': 'text/plain', 'content-length': '14' }),
+    })
     const next = step(post, 307, 'https://other.test/b')
     expect(next).toMatchObject({ method: 'POST', body: undefined })
     expect({ ...next.headers }).toEqual({})
   })
 
   it('I6: https → http is refused (downgrade)', () => {
-    const error = failure(() => step(hop('https://api.test/a?token=s3cret'), 302, 'http://api.test/a'))
+    const error = failure(() =>
+      step(hop('https://api.test/a?token=s3cret'), 302, 'http://api.test/a'),
+    )
     expect(error.reason).toBe('downgrade')
     expect(error.url).toBe('https://api.test/a?token=REDACTED')
     expect(error.message).not.toContain('s3cret')
@@ -110,10 +150,20 @@ describe('redirect step', () => {
   })
 
   it('I13: a Location with another scheme, no URL or control characters is refused', () => {
-    for (const location of ['file:///etc/passwd', 'data:text/plain,hi', 'ftp://x.test/', 'gopher://x.test/', 'javascript:alert(1)']) {
+    for (const location of [
+      'file:///etc/passwd',
+      'data:text/plain,hi',
+      'ftp://x.test/',
+      'gopher://x.test/',
+      'javascript:alert(1)',
+    ]) {
       expect(failure(() => step(hop('https://api.test/a'), 302, location)).reason).toBe('scheme')
     }
-    expect(failure(() => step(hop('https://api.test/a'), 302, 'http://[::1')).reason).toBe('invalid-location')
-    expect(failure(() => step(hop('https://api.test/a'), 302, '/a\u0000b')).reason).toBe('invalid-location')
+    expect(failure(() => step(hop('https://api.test/a'), 302, 'http://[::1')).reason).toBe(
+      'invalid-location',
+    )
+    expect(failure(() => step(hop('https://api.test/a'), 302, '/a\u0000b')).reason).toBe(
+      'invalid-location',
+    )
   })
 })

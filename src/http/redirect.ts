@@ -25,7 +25,14 @@ export interface Hop {
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
 
 /** Headers that describe a request body: they go when the body goes. */
-const BODY_HEADERS: readonly string[] = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location', 'transfer-encoding']
+const BODY_HEADERS: readonly string[] = [
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'content-language',
+  'content-location',
+  'transfer-encoding',
+]
 
 export interface RedirectRules {
   readonly maxRedirects: number
@@ -42,13 +49,30 @@ export function hopKey(hop: Hop): string {
  * The request to make after `from` answered `status` with `location`. `redirects` is how many
  * were followed before; `visited` holds the `hopKey`s seen so far and receives the new one.
  */
-export function nextHop(from: Hop, status: number, location: string, redirects: number, visited: Set<string>, rules: RedirectRules): Hop {
-  const fail = (reason: ConstructorParameters<typeof RedirectError>[0], message: string, to?: URL): never => {
-    throw new RedirectError(reason, message, { method: from.method, url: redactUrl(from.url), location: to !== undefined ? redactUrl(to) : '', redirects })
+export function nextHop(
+  from: Hop,
+  status: number,
+  location: string,
+  redirects: number,
+  visited: Set<string>,
+  rules: RedirectRules,
+): Hop {
+  const fail = (
+    reason: ConstructorParameters<typeof RedirectError>[0],
+    message: string,
+    to?: URL,
+  ): never => {
+    throw new RedirectError(reason, message, {
+      method: from.method,
+      url: redactUrl(from.url),
+      location: to !== undefined ? redactUrl(to) : '',
+      redirects,
+    })
   }
   // undici refuses CR and LF in header values already; any other control character is refused here.
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(location)) fail('invalid-location', `responded ${status} with a Location containing control characters`)
+  if (/[\u0000-\u001f\u007f]/.test(location))
+    fail('invalid-location', `responded ${status} with a Location containing control characters`)
   let to: URL
   try {
     to = new URL(location, from.url)
@@ -58,9 +82,18 @@ export function nextHop(from: Hop, status: number, location: string, redirects: 
   if (to.protocol !== 'http:' && to.protocol !== 'https:') {
     fail('scheme', `redirected to a ${to.protocol} URL; only http: and https: are followed`)
   }
-  if (to.port === '0') fail('invalid-location', `responded ${status} with a Location on port 0, which cannot be dialled`, to)
+  if (to.port === '0')
+    fail(
+      'invalid-location',
+      `responded ${status} with a Location on port 0, which cannot be dialled`,
+      to,
+    )
   if (from.url.protocol === 'https:' && to.protocol === 'http:') {
-    fail('downgrade', `redirected from https to http (${urlInMessage(redactUrl(to))}); downgrades are refused (use redirect: 'manual' to inspect it)`, to)
+    fail(
+      'downgrade',
+      `redirected from https to http (${urlInMessage(redactUrl(to))}); downgrades are refused (use redirect: 'manual' to inspect it)`,
+      to,
+    )
   }
   if (redirects >= rules.maxRedirects) {
     fail('too-many', `more than maxRedirects (${rules.maxRedirects}) redirects`, to)
@@ -94,7 +127,12 @@ export function nextHop(from: Hop, status: number, location: string, redirects: 
   }
   const hop: Hop = { url: to, method, headers, body }
   const key = hopKey(hop)
-  if (visited.has(key)) fail('loop', `redirect loop: ${method} ${urlInMessage(redactUrl(to))} was already requested`, to)
+  if (visited.has(key))
+    fail(
+      'loop',
+      `redirect loop: ${method} ${urlInMessage(redactUrl(to))} was already requested`,
+      to,
+    )
   visited.add(key)
   return hop
 }

@@ -71,7 +71,8 @@ export class Response extends ResponseHead implements HttpResponse {
     try {
       return JSON.parse(text) as T
     } catch (error) {
-      const position = error instanceof Error ? /at position (\d+)/.exec(error.message)?.[1] : undefined
+      const position =
+        error instanceof Error ? /at position (\d+)/.exec(error.message)?.[1] : undefined
       throw new InvalidJsonError({
         status: this.status,
         method: this.#method,
@@ -104,7 +105,10 @@ export class Response extends ResponseHead implements HttpResponse {
  * The wait a response asks for: Retry-After on any status; on a 429 without it, the reset of
  * `RateLimit-Reset` or of the combined `RateLimit` header (delta seconds).
  */
-function retryAfterFrom(status: number, headers: Readonly<Record<string, string>>): number | undefined {
+function retryAfterFrom(
+  status: number,
+  headers: Readonly<Record<string, string>>,
+): number | undefined {
   const asked = parseRetryAfter(headers['retry-after'])
   if (asked !== undefined || status !== 429) return asked
   const reset = headers['ratelimit-reset']?.trim()

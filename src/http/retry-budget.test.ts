@@ -21,7 +21,9 @@ afterEach(async () => {
 })
 
 /** A loopback server whose n-th request (from 1) is answered by `answer`. */
-async function serve(answer: (n: number, res: ServerResponse) => void): Promise<{ url: string; readonly requests: number }> {
+async function serve(
+  answer: (n: number, res: ServerResponse) => void,
+): Promise<{ url: string; readonly requests: number }> {
   let requests = 0
   const server = createServer((req, res) => {
     req.resume()
@@ -64,7 +66,14 @@ function skippingClock(): Clock {
 }
 
 /** `calls` GETs of `url` through `policy`, `concurrency` at a time: the errors, and the attempts each failed call made. */
-async function getAll(http: HttpClient, policy: Policy, url: string, calls: number, concurrency = 10, clock?: Clock) {
+async function getAll(
+  http: HttpClient,
+  policy: Policy,
+  url: string,
+  calls: number,
+  concurrency = 10,
+  clock?: Clock,
+) {
   const errors: unknown[] = []
   const attemptsOfFailed: number[] = []
   let ok = 0
@@ -96,7 +105,12 @@ const unavailable = (res: ServerResponse) => {
 describe('the default retry budget with fanout/http', () => {
   it('C10: 1,000 GETs at concurrency 10 to an upstream that always answers 503: ≤ 1.5 requests per call, and the error names the budget', async () => {
     const down = await serve((_, res) => unavailable(res))
-    const { ok, errors } = await getAll(client(), retry({ maxAttempts: 4, baseDelay: 1 }), down.url, 1_000)
+    const { ok, errors } = await getAll(
+      client(),
+      retry({ maxAttempts: 4, baseDelay: 1 }),
+      down.url,
+      1_000,
+    )
     expect(ok).toBe(0)
     expect(down.requests / 1_000).toBeLessThanOrEqual(1.5)
     const stopped = errors.filter((e): e is RetryBudgetError => e instanceof RetryBudgetError)
@@ -111,7 +125,9 @@ describe('the default retry budget with fanout/http', () => {
 
   it('30 % random 503s, 200 GETs at concurrency 10, maxAttempts 4: no retry refused, even right after another origin’s outage through the same retry()', async () => {
     const random = seededRandom(21)
-    const flaky = await serve((_, res) => (random() < 0.3 ? unavailable(res) : res.end('{"ok":true}')))
+    const flaky = await serve((_, res) =>
+      random() < 0.3 ? unavailable(res) : res.end('{"ok":true}'),
+    )
     const down = await serve((_, res) => unavailable(res))
     const http = client()
     const policy = retry({ maxAttempts: 4, baseDelay: 1 })
@@ -131,7 +147,14 @@ describe('the default retry budget with fanout/http', () => {
         res.end()
       } else res.end('{"ok":true}')
     })
-    const { ok, errors } = await getAll(client(), retry({ maxAttempts: 4 }), limited.url, 10, 10, skippingClock())
+    const { ok, errors } = await getAll(
+      client(),
+      retry({ maxAttempts: 4 }),
+      limited.url,
+      10,
+      10,
+      skippingClock(),
+    )
     expect([ok, errors.length, limited.requests]).toEqual([10, 0, 20])
   })
 })

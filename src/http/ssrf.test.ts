@@ -8,7 +8,8 @@ import { embeddedIPv4, ipv6Words, parseSsrfOptions, type SsrfGuard } from './ssr
 const guard = (ssrf?: unknown): SsrfGuard => parseSsrfOptions('test', ssrf)!
 
 /** What a URL's hostname becomes after WHATWG parsing, then the guard's verdict on it. */
-const verdictOf = (g: SsrfGuard, host: string): string | undefined => g.checkHostname(new URL(`http://${host}/`).hostname)?.rule
+const verdictOf = (g: SsrfGuard, host: string): string | undefined =>
+  g.checkHostname(new URL(`http://${host}/`).hostname)?.rule
 
 describe('SSRF guard: addresses', () => {
   it('I2: every encoding of loopback and of 169.254.169.254 is refused on the parsed address', () => {
@@ -62,7 +63,16 @@ describe('SSRF guard: addresses', () => {
 
   it('I2: public unicast addresses and plain names pass (names are judged when they resolve)', () => {
     const g = guard()
-    for (const host of ['93.184.215.14', '8.8.8.8', '[2606:4700::1111]', '[2002:808:808::]', '[64:ff9b::808:808]', '[::ffff:808:808]', 'example.com', '127.0.0.1.nip.io']) {
+    for (const host of [
+      '93.184.215.14',
+      '8.8.8.8',
+      '[2606:4700::1111]',
+      '[2002:808:808::]',
+      '[64:ff9b::808:808]',
+      '[::ffff:808:808]',
+      'example.com',
+      '127.0.0.1.nip.io',
+    ]) {
       expect([host, verdictOf(g, host)]).toEqual([host, undefined])
     }
   })
@@ -97,7 +107,9 @@ describe('SSRF guard: addresses', () => {
     expect(() => guard({ allow: ['loopbak'] })).toThrow(/not a rule name .*Did you mean 'loopback'/)
     expect(() => guard({ allow: ['10.0.0.0/33'] })).toThrow(InvalidOptionError)
     expect(() => guard({ deny: ['private'] })).toThrow(/ssrf.deny.*CIDR/)
-    expect(() => guard({ alow: [] })).toThrow(/unknown option `ssrf.alow`. Did you mean `ssrf.allow`\?/)
+    expect(() => guard({ alow: [] })).toThrow(
+      /unknown option `ssrf.alow`. Did you mean `ssrf.allow`\?/,
+    )
     expect(() => guard('loopback')).toThrow(/`ssrf` must be \{ allow\?, deny\? \} or false/)
     expect(() => guard({ allow: 'loopback' })).toThrow(/must be an array/)
   })
@@ -132,15 +144,28 @@ describe('SSRF guard: the connector lookup', () => {
   const stub =
     (answers: LookupAddress[] | Error): LookupFunction =>
     (_hostname, _options, callback) =>
-      answers instanceof Error ? callback(answers as NodeJS.ErrnoException, '', 0) : callback(null, answers)
+      answers instanceof Error
+        ? callback(answers as NodeJS.ErrnoException, '', 0)
+        : callback(null, answers)
   const resolve = (lookup: LookupFunction, all: boolean): Promise<unknown> =>
-    new Promise((ok, fail) => lookup('service.test', { all }, (error, address, family) => (error ? fail(error) : ok(all ? address : [address, family]))))
+    new Promise((ok, fail) =>
+      lookup('service.test', { all }, (error, address, family) =>
+        error ? fail(error) : ok(all ? address : [address, family]),
+      ),
+    )
 
   it('I3: a name that resolves to a private or metadata address is refused with the address named', async () => {
     const g = guard()
-    const refused = await resolve(g.lookup(stub([{ address: '169.254.169.254', family: 4 }])), false).catch((e: unknown) => e)
+    const refused = await resolve(
+      g.lookup(stub([{ address: '169.254.169.254', family: 4 }])),
+      false,
+    ).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(SsrfBlockedError)
-    expect(refused).toMatchObject({ rule: 'metadata', address: '169.254.169.254', hostname: 'service.test' })
+    expect(refused).toMatchObject({
+      rule: 'metadata',
+      address: '169.254.169.254',
+      hostname: 'service.test',
+    })
     expect((refused as Error).message).toContain('resolved from service.test')
   })
 
@@ -150,7 +175,10 @@ describe('SSRF guard: the connector lookup', () => {
       { address: '127.0.0.1', family: 4 },
       { address: '10.0.0.7', family: 4 },
     ]
-    await expect(resolve(g.lookup(stub(answers)), true)).rejects.toMatchObject({ rule: 'private', address: '10.0.0.7' })
+    await expect(resolve(g.lookup(stub(answers)), true)).rejects.toMatchObject({
+      rule: 'private',
+      address: '10.0.0.7',
+    })
   })
 
   it('answers in the shape asked for, passes resolver errors through, and treats an empty answer as ENOTFOUND', async () => {
@@ -161,12 +189,18 @@ describe('SSRF guard: the connector lookup', () => {
     ]
     await expect(resolve(g.lookup(stub(answers)), true)).resolves.toEqual(answers)
     await expect(resolve(g.lookup(stub(answers)), false)).resolves.toEqual(['93.184.215.14', 4])
-    const notFound = Object.assign(new Error('getaddrinfo ENOTFOUND service.test'), { code: 'ENOTFOUND' })
+    const notFound = Object.assign(new Error('getaddrinfo ENOTFOUND service.test'), {
+      code: 'ENOTFOUND',
+    })
     await expect(resolve(g.lookup(stub(notFound)), false)).rejects.toBe(notFound)
     await expect(resolve(g.lookup(stub([])), false)).rejects.toMatchObject({ code: 'ENOTFOUND' })
     // A resolver that ignores `all` and answers with one address still works.
     const single: LookupFunction = (_h, _o, callback) => callback(null, '93.184.215.14', 4)
-    await expect(resolve(g.lookup(single), true)).resolves.toEqual([{ address: '93.184.215.14', family: 4 }])
-    await expect(resolve(g.lookup(stub([{ address: 'not-an-ip', family: 4 }])), false)).rejects.toMatchObject({ rule: 'invalid' })
+    await expect(resolve(g.lookup(single), true)).resolves.toEqual([
+      { address: '93.184.215.14', family: 4 },
+    ])
+    await expect(
+      resolve(g.lookup(stub([{ address: 'not-an-ip', family: 4 }])), false),
+    ).rejects.toMatchObject({ rule: 'invalid' })
   })
 })

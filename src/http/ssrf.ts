@@ -31,7 +31,12 @@ interface Rule {
 // First match wins: `metadata` comes before `link-local` and `private`, so opening those by name
 // does not open the cloud metadata endpoints (only an explicit CIDR in `allow` does).
 const RULES: readonly Rule[] = [
-  { name: 'unspecified', description: 'an unspecified ("this host") address', v4: ['0.0.0.0/8'], v6: ['::/128'] },
+  {
+    name: 'unspecified',
+    description: 'an unspecified ("this host") address',
+    v4: ['0.0.0.0/8'],
+    v6: ['::/128'],
+  },
   { name: 'loopback', description: 'a loopback address', v4: ['127.0.0.0/8'], v6: ['::1/128'] },
   {
     name: 'metadata',
@@ -39,14 +44,36 @@ const RULES: readonly Rule[] = [
     v4: ['169.254.169.254/32', '169.254.170.2/32', '169.254.169.123/32', '100.100.100.200/32'],
     v6: ['fd00:ec2::254/128'],
   },
-  { name: 'link-local', description: 'a link-local address', v4: ['169.254.0.0/16'], v6: ['fe80::/10'] },
-  { name: 'private', description: 'a private address', v4: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'], v6: ['fc00::/7'] },
-  { name: 'shared', description: 'a carrier-grade NAT (shared) address', v4: ['100.64.0.0/10'], v6: [] },
+  {
+    name: 'link-local',
+    description: 'a link-local address',
+    v4: ['169.254.0.0/16'],
+    v6: ['fe80::/10'],
+  },
+  {
+    name: 'private',
+    description: 'a private address',
+    v4: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+    v6: ['fc00::/7'],
+  },
+  {
+    name: 'shared',
+    description: 'a carrier-grade NAT (shared) address',
+    v4: ['100.64.0.0/10'],
+    v6: [],
+  },
   { name: 'multicast', description: 'a multicast address', v4: ['224.0.0.0/4'], v6: ['ff00::/8'] },
   {
     name: 'reserved',
     description: 'a reserved, documentation or special-purpose address',
-    v4: ['192.0.0.0/24', '192.0.2.0/24', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '240.0.0.0/4'],
+    v4: [
+      '192.0.0.0/24',
+      '192.0.2.0/24',
+      '198.18.0.0/15',
+      '198.51.100.0/24',
+      '203.0.113.0/24',
+      '240.0.0.0/4',
+    ],
     // 2001::/23 holds Teredo, benchmarking and ORCHID; 64:ff9b:1::/48 is local-use NAT64.
     v6: ['2001::/23', '2001:db8::/32', '64:ff9b:1::/48', 'fec0::/10', '100::/64'],
   },
@@ -70,7 +97,9 @@ function addCidr(list: BlockList, cidr: string): void {
 }
 
 /** `a.b.c.d/n`, `v6/n` or a bare address (a /32 or /128). */
-function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+function parseCidr(
+  text: string,
+): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
   const slash = text.indexOf('/')
   const address = slash < 0 ? text : text.slice(0, slash)
   const version = isIP(address)
@@ -143,7 +172,11 @@ export class SsrfGuard {
   readonly #allow: BlockList | undefined
   readonly #deny: BlockList | undefined
 
-  constructor(open: ReadonlySet<AllowableRule>, allow: BlockList | undefined, deny: BlockList | undefined) {
+  constructor(
+    open: ReadonlySet<AllowableRule>,
+    allow: BlockList | undefined,
+    deny: BlockList | undefined,
+  ) {
     this.#open = open
     this.#allow = allow
     this.#deny = deny
@@ -152,18 +185,40 @@ export class SsrfGuard {
   /** The verdict on one address: undefined when it may be dialled. */
   checkAddress(address: string): SsrfVerdict | undefined {
     const version = isIP(address)
-    if (version === 0) return verdict('invalid', address, undefined, 'not an IP address', 'The resolver returned something that is not an address.')
+    if (version === 0)
+      return verdict(
+        'invalid',
+        address,
+        undefined,
+        'not an IP address',
+        'The resolver returned something that is not an address.',
+      )
     let embedded: string | undefined
     let words: number[] | undefined
     if (version === 6) {
       words = ipv6Words(address)
-      if (words === undefined) return verdict('invalid', address, undefined, 'not a plain IPv6 address (zone ids are refused)', '')
+      if (words === undefined)
+        return verdict(
+          'invalid',
+          address,
+          undefined,
+          'not a plain IPv6 address (zone ids are refused)',
+          '',
+        )
       embedded = embeddedIPv4(words)
     }
     const family = version === 4 ? 'ipv4' : 'ipv6'
     const matches = (list: BlockList | undefined): boolean =>
-      list !== undefined && (list.check(address, family) || (embedded !== undefined && list.check(embedded, 'ipv4')))
-    if (matches(this.#deny)) return verdict('deny', address, embedded, 'in a range listed in ssrf.deny', 'Remove it from ssrf.deny to allow it.')
+      list !== undefined &&
+      (list.check(address, family) || (embedded !== undefined && list.check(embedded, 'ipv4')))
+    if (matches(this.#deny))
+      return verdict(
+        'deny',
+        address,
+        embedded,
+        'in a range listed in ssrf.deny',
+        'Remove it from ssrf.deny to allow it.',
+      )
     if (matches(this.#allow)) return undefined
     const target = embedded ?? address
     const targetFamily = embedded !== undefined ? 'ipv4' : family
@@ -177,7 +232,13 @@ export class SsrfGuard {
     }
     // Outside 2000::/3 nothing is global unicast.
     if (embedded === undefined && words !== undefined && (words[0]! & 0xe000) !== 0x2000) {
-      return verdict('reserved', address, undefined, 'not a global unicast IPv6 address', `Allow it explicitly, e.g. ssrf: { allow: ['${address}/128'] }.`)
+      return verdict(
+        'reserved',
+        address,
+        undefined,
+        'not a global unicast IPv6 address',
+        `Allow it explicitly, e.g. ssrf: { allow: ['${address}/128'] }.`,
+      )
     }
     return undefined
   }
@@ -190,9 +251,17 @@ export class SsrfGuard {
   checkHostname(hostname: string): SsrfVerdict | undefined {
     if (hostname.startsWith('[')) return this.checkAddress(hostname.slice(1, -1))
     if (isIPv4(hostname)) return this.checkAddress(hostname)
-    const name = hostname.endsWith('.') ? hostname.slice(0, -1).toLowerCase() : hostname.toLowerCase()
+    const name = hostname.endsWith('.')
+      ? hostname.slice(0, -1).toLowerCase()
+      : hostname.toLowerCase()
     if ((name === 'localhost' || name.endsWith('.localhost')) && !this.#open.has('loopback')) {
-      return verdict('loopback', hostname, undefined, 'a loopback name', "If this client must reach such addresses, pass ssrf: { allow: ['loopback'] }.")
+      return verdict(
+        'loopback',
+        hostname,
+        undefined,
+        'a loopback name',
+        "If this client must reach such addresses, pass ssrf: { allow: ['loopback'] }.",
+      )
     }
     return undefined
   }
@@ -207,14 +276,21 @@ export class SsrfGuard {
       const all = (options as LookupOptions).all === true
       base(hostname, { ...options, all: true }, (error, answer, family) => {
         if (error) return callback(error, all ? [] : '', 0)
-        const addresses: LookupAddress[] = typeof answer === 'string' ? [{ address: answer, family: family ?? isIP(answer) }] : answer
+        const addresses: LookupAddress[] =
+          typeof answer === 'string'
+            ? [{ address: answer, family: family ?? isIP(answer) }]
+            : answer
         if (addresses.length === 0) {
-          const notFound = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname })
+          const notFound = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+            code: 'ENOTFOUND',
+            hostname,
+          })
           return callback(notFound, all ? [] : '', 0)
         }
         for (const { address } of addresses) {
           const refused = this.checkAddress(address)
-          if (refused !== undefined) return callback(new SsrfBlockedError(refused, hostname), all ? [] : '', 0)
+          if (refused !== undefined)
+            return callback(new SsrfBlockedError(refused, hostname), all ? [] : '', 0)
         }
         if (all) callback(null, addresses)
         else callback(null, addresses[0]!.address, addresses[0]!.family)
@@ -223,7 +299,13 @@ export class SsrfGuard {
   }
 }
 
-function verdict(rule: string, address: string, embedded: string | undefined, description: string, hint: string): SsrfVerdict {
+function verdict(
+  rule: string,
+  address: string,
+  embedded: string | undefined,
+  description: string,
+  hint: string,
+): SsrfVerdict {
   return { rule, address, embedded, description, hint }
 }
 
@@ -232,7 +314,9 @@ export function parseSsrfOptions(where: string, value: unknown): SsrfGuard | und
   if (value === false) return undefined
   if (value === undefined) return new SsrfGuard(new Set(), undefined, undefined)
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidOptionError(`${where}: \`ssrf\` must be { allow?, deny? } or false, got ${show(value)}.`)
+    throw new InvalidOptionError(
+      `${where}: \`ssrf\` must be { allow?, deny? } or false, got ${show(value)}.`,
+    )
   }
   const open = new Set<AllowableRule>()
   let allow: BlockList | undefined
@@ -241,12 +325,20 @@ export function parseSsrfOptions(where: string, value: unknown): SsrfGuard | und
     const list = (value as Record<string, unknown>)[key]
     if (key !== 'allow' && key !== 'deny') {
       const guess = closest(key, KNOWN_SSRF)
-      throw new InvalidOptionError(`${where}: unknown option \`ssrf.${key}\`.${guess !== undefined ? ` Did you mean \`ssrf.${guess}\`?` : ''} Known options: \`ssrf.allow\`, \`ssrf.deny\`.`)
+      throw new InvalidOptionError(
+        `${where}: unknown option \`ssrf.${key}\`.${guess !== undefined ? ` Did you mean \`ssrf.${guess}\`?` : ''} Known options: \`ssrf.allow\`, \`ssrf.deny\`.`,
+      )
     }
     if (list === undefined) continue
-    if (!Array.isArray(list)) throw new InvalidOptionError(`${where}: \`ssrf.${key}\` must be an array of strings, got ${show(list)}.`)
+    if (!Array.isArray(list))
+      throw new InvalidOptionError(
+        `${where}: \`ssrf.${key}\` must be an array of strings, got ${show(list)}.`,
+      )
     for (const entry of list as unknown[]) {
-      if (typeof entry !== 'string') throw new InvalidOptionError(`${where}: \`ssrf.${key}\` must hold strings, got ${show(entry)}.`)
+      if (typeof entry !== 'string')
+        throw new InvalidOptionError(
+          `${where}: \`ssrf.${key}\` must hold strings, got ${show(entry)}.`,
+        )
       if (key === 'allow' && (ALLOWABLE_RULES as readonly string[]).includes(entry)) {
         open.add(entry as AllowableRule)
         continue

@@ -102,7 +102,13 @@ export class StreamResponse extends ResponseHead implements HttpStreamResponse {
   readonly body: ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>
   readonly #settled: Promise<void>
 
-  constructor(status: number, headers: Readonly<Record<string, string>>, url: URL, redirects: number, stream: BodyStream) {
+  constructor(
+    status: number,
+    headers: Readonly<Record<string, string>>,
+    url: URL,
+    redirects: number,
+    stream: BodyStream,
+  ) {
     super(status, headers, url, redirects)
     // Node's ReadableStream is async-iterable; the DOM lib's type says so only with DOM.AsyncIterable.
     this.body = stream.readable as ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>

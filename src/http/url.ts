@@ -9,7 +9,10 @@ const CONTROL = /[\u0000-\u001f\u007f]/
 
 /** An absolute http(s) URL; CR, LF and other control characters are refused, not silently dropped as WHATWG URL would (I12, I13). */
 export function parseUrl(where: string, name: string, input: string, base: URL | undefined): URL {
-  if (CONTROL.test(input)) throw new InvalidOptionError(`${where}: \`${name}\` contains a CR, LF or other control character; it was not requested (header injection).`)
+  if (CONTROL.test(input))
+    throw new InvalidOptionError(
+      `${where}: \`${name}\` contains a CR, LF or other control character; it was not requested (header injection).`,
+    )
   let url: URL
   try {
     url = new URL(input, base)
@@ -26,8 +29,13 @@ export function parseUrl(where: string, name: string, input: string, base: URL |
 
 export function checkScheme(where: string, name: string, url: URL): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidOptionError(`${where}: \`${name}\` must be an http: or https: URL, got a ${url.protocol} URL.`)
+    throw new InvalidOptionError(
+      `${where}: \`${name}\` must be an http: or https: URL, got a ${url.protocol} URL.`,
+    )
   }
   // No server listens on port 0: dialling it can only fail, or reach whatever the OS makes of it.
-  if (url.port === '0') throw new InvalidOptionError(`${where}: \`${name}\` has port 0, which cannot be dialled; give the port the server listens on.`)
+  if (url.port === '0')
+    throw new InvalidOptionError(
+      `${where}: \`${name}\` has port 0, which cannot be dialled; give the port the server listens on.`,
+    )
 }

@@ -1,15 +1,28 @@
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import { pipe, type Call, type CallContext } from '../core/call.js'
-import { AbortedError, CircuitOpenError, DeadlineError, InvalidOptionError, QueueFullError, RateLimitedError, TimeoutError } from '../core/errors.js'
+import {
+  AbortedError,
+  CircuitOpenError,
+  DeadlineError,
+  InvalidOptionError,
+  QueueFullError,
+  RateLimitedError,
+  TimeoutError,
+} from '../core/errors.js'
 import { execute } from '../core/execute.js'
 import type { LimitAdjustedEvent, TraceEvent } from '../core/trace.js'
-import { adaptiveConcurrency, isOverloadError, type AdaptiveConcurrencyOptions } from './adaptive.js'
+import {
+  adaptiveConcurrency,
+  isOverloadError,
+  type AdaptiveConcurrencyOptions,
+} from './adaptive.js'
 import { limit } from './limit.js'
 import { timeout } from './timeout.js'
 import { after, settle, useFakeTime } from '../../test/helpers/time.js'
 
-const withStatus = (status: number): Error => Object.assign(new Error(`upstream said ${status}`), { status })
+const withStatus = (status: number): Error =>
+  Object.assign(new Error(`upstream said ${status}`), { status })
 const withCode = (code: string): Error => Object.assign(new Error(`socket: ${code}`), { code })
 
 type Adjustment = LimitAdjustedEvent & { readonly window: number }
@@ -28,7 +41,10 @@ function rig(options: AdaptiveConcurrencyOptions | undefined, concurrency: numbe
     events.push(e)
     if (e.type === 'limit.adjusted') adjustments.push({ ...e, window: adaptive.stats().windows })
   }
-  const upstream: { latency: number; fail: (() => unknown) | undefined } = { latency: 100, fail: undefined }
+  const upstream: { latency: number; fail: (() => unknown) | undefined } = {
+    latency: 100,
+    fail: undefined,
+  }
   const service: Call<string> = async ({ signal }) => {
     const { latency, fail } = upstream
     await after(latency, undefined, signal)
@@ -58,7 +74,7 @@ function rig(options: AdaptiveConcurrencyOptions | undefined, concurrency: numbe
 /** The limits a run of multiplicative decreases passes through, from `from` down to `min`. */
 function decreases(from: number, min: number, ratio = 0.9): number[] {
   const out: number[] = []
-  for (let l = from; l > min; ) out.push((l = Math.max(min, Math.floor(l * ratio))))
+  for (let l = from; l > min;) out.push((l = Math.max(min, Math.floor(l * ratio))))
   return out
 }
 
@@ -83,7 +99,9 @@ describe('adaptiveConcurrency(): AIMD (the default)', () => {
     r.upstream.latency = 100
     await r.load(5_000, 50)
     const recovery = r.adjustments.slice(trough)
-    expect(recovery.map((e) => e.to)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20])
+    expect(recovery.map((e) => e.to)).toEqual([
+      6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+    ])
     expect(recovery.every((e) => e.reason === 'growth')).toBe(true)
     expect(r.adjustments.every((e) => e.to >= 5 && e.to <= 20 && Number.isInteger(e.to))).toBe(true)
   })
@@ -117,7 +135,9 @@ describe('adaptiveConcurrency(): AIMD (the default)', () => {
   it('D7: a burst of failures cuts once per congestion event: calls started before a cut do not cut again', async () => {
     const r = rig({ max: 20 }, 20)
     r.upstream.fail = () => withStatus(503)
-    await settle(Promise.allSettled(Array.from({ length: 10 }, () => execute(r.call, { onEvent: r.onEvent }))))
+    await settle(
+      Promise.allSettled(Array.from({ length: 10 }, () => execute(r.call, { onEvent: r.onEvent }))),
+    )
     expect(r.adjustments.map((e) => e.to)).toEqual([18])
     await r.once(() => withStatus(503)) // started after the cut: a new event
     expect(r.adjustments.map((e) => e.to)).toEqual([18, 16])
@@ -162,11 +182,22 @@ describe('adaptiveConcurrency(): what counts', () => {
       throw withStatus(503)
     }
     const controller = new AbortController()
-    const aborted = execute(pipe(r.limiter, r.adaptive).wrap(stubborn), { signal: controller.signal, onEvent: r.onEvent })
+    const aborted = execute(pipe(r.limiter, r.adaptive).wrap(stubborn), {
+      signal: controller.signal,
+      onEvent: r.onEvent,
+    })
     controller.abort(new AbortedError('caller left'))
     expect(await settle(aborted)).toMatchObject({ ok: false, error: { code: 'FANOUT_ABORTED' } })
-    expect(await settle(execute(pipe(timeout(50), r.limiter, r.adaptive).wrap(stubborn), { onEvent: r.onEvent }))).toMatchObject({ ok: false, error: { code: 'FANOUT_TIMEOUT' } })
-    expect(await settle(execute(pipe(r.limiter, r.adaptive).wrap(stubborn), { deadline: 50, onEvent: r.onEvent }))).toMatchObject({ ok: false, error: { code: 'FANOUT_DEADLINE' } })
+    expect(
+      await settle(
+        execute(pipe(timeout(50), r.limiter, r.adaptive).wrap(stubborn), { onEvent: r.onEvent }),
+      ),
+    ).toMatchObject({ ok: false, error: { code: 'FANOUT_TIMEOUT' } })
+    expect(
+      await settle(
+        execute(pipe(r.limiter, r.adaptive).wrap(stubborn), { deadline: 50, onEvent: r.onEvent }),
+      ),
+    ).toMatchObject({ ok: false, error: { code: 'FANOUT_DEADLINE' } })
     await vi.advanceTimersByTimeAsync(200) // the stubborn calls fail now, after their callers left
     expect(r.adjustments).toEqual([])
     expect(r.limiter.activeCount).toBe(0)
@@ -212,7 +243,14 @@ describe('adaptiveConcurrency(): what counts', () => {
     await r.once(busy)
     expect(r.adjustments.map((e) => e.to)).toEqual([18])
     const bug = new Error('predicate bug')
-    const broken = rig({ isOverload: () => { throw bug } }, 20)
+    const broken = rig(
+      {
+        isOverload: () => {
+          throw bug
+        },
+      },
+      20,
+    )
     broken.upstream.fail = () => withStatus(503)
     expect(await settle(execute(broken.call))).toEqual({ ok: false, error: bug })
     expect(broken.limiter.concurrency).toBe(20)
@@ -237,8 +275,12 @@ describe('adaptiveConcurrency(): gradient (Gradient2)', () => {
     r.upstream.latency = 100
     await r.load(6_000, 300)
     expect(r.limiter.concurrency).toBe(100)
-    expect(r.adjustments.slice(trough).every((e) => e.reason === 'growth' && e.to > e.from)).toBe(true)
-    expect(r.adjustments.every((e) => e.to >= 5 && e.to <= 100 && Number.isInteger(e.to))).toBe(true)
+    expect(r.adjustments.slice(trough).every((e) => e.reason === 'growth' && e.to > e.from)).toBe(
+      true,
+    )
+    expect(r.adjustments.every((e) => e.to >= 5 && e.to <= 100 && Number.isInteger(e.to))).toBe(
+      true,
+    )
   })
 
   it('D7: Gradient2: no growth while in-flight < limit/2', async () => {
@@ -276,7 +318,9 @@ describe('adaptiveConcurrency(): bounds and ownership of the limit', () => {
     expect([a.limit, unbounded.concurrency]).toEqual([1_000, 1_000])
     const configured = limit({ concurrency: 30 })
     expect(adaptiveConcurrency(configured).name).toBe('adaptiveConcurrency(aimd, 1–30)')
-    expect(adaptiveConcurrency(limit({ concurrency: 3 }), { min: 10 }).name).toBe('adaptiveConcurrency(aimd, 10–10)')
+    expect(adaptiveConcurrency(limit({ concurrency: 3 }), { min: 10 }).name).toBe(
+      'adaptiveConcurrency(aimd, 10–10)',
+    )
   })
 
   it('never above max: long fast, busy load holds the limit at max', async () => {
@@ -302,11 +346,31 @@ describe('adaptiveConcurrency(): bounds and ownership of the limit', () => {
 
   it('limit.adjusted events carry names and numbers only, never the error or its credentials', async () => {
     const r = rig({ name: 'search', max: 10 }, 10)
-    await r.once(() => Object.assign(new Error('503 for Bearer s3cr3t-token'), { status: 503, headers: { authorization: 'Bearer s3cr3t-token' } }))
+    await r.once(() =>
+      Object.assign(new Error('503 for Bearer s3cr3t-token'), {
+        status: 503,
+        headers: { authorization: 'Bearer s3cr3t-token' },
+      }),
+    )
     expect(r.adjustments).toHaveLength(1)
     const event = r.events.find((e) => e.type === 'limit.adjusted')!
-    expect(Object.keys(event).sort()).toEqual(['at', 'from', 'limiter', 'reason', 'task', 'to', 'type'])
-    expect(event).toMatchObject({ type: 'limit.adjusted', task: 'call', limiter: 'search', from: 10, to: 9, reason: 'error' })
+    expect(Object.keys(event).sort()).toEqual([
+      'at',
+      'from',
+      'limiter',
+      'reason',
+      'task',
+      'to',
+      'type',
+    ])
+    expect(event).toMatchObject({
+      type: 'limit.adjusted',
+      task: 'call',
+      limiter: 'search',
+      from: 10,
+      to: 9,
+      reason: 'error',
+    })
     expect(JSON.stringify(r.events)).not.toContain('s3cr3t')
   })
 
@@ -330,9 +394,16 @@ describe('adaptiveConcurrency(): bounds and ownership of the limit', () => {
         async (algorithm, min, span, windowSize, backoffRatio, start, steps) => {
           const max = min + span
           const limiter = limit({ concurrency: start, maxQueue: 1_000 })
-          const adaptive = adaptiveConcurrency(limiter, { algorithm, min, max, windowSize, backoffRatio } as AdaptiveConcurrencyOptions)
+          const adaptive = adaptiveConcurrency(limiter, {
+            algorithm,
+            min,
+            max,
+            windowSize,
+            backoffRatio,
+          } as AdaptiveConcurrencyOptions)
           const seen: number[] = [limiter.concurrency]
-          const onEvent = (e: TraceEvent): void => void (e.type === 'limit.adjusted' && seen.push(e.from, e.to))
+          const onEvent = (e: TraceEvent): void =>
+            void (e.type === 'limit.adjusted' && seen.push(e.from, e.to))
           const all: Promise<unknown>[] = []
           for (const s of steps) {
             for (let i = 0; i < s.calls; i++) {
@@ -343,7 +414,8 @@ describe('adaptiveConcurrency(): bounds and ownership of the limit', () => {
                 return 1
               })
               all.push(execute(call, { signal: controller.signal, onEvent }).catch(() => undefined))
-              if (s.outcome === 'abort') setTimeout(() => controller.abort(new AbortedError('left')), s.latency / 2)
+              if (s.outcome === 'abort')
+                setTimeout(() => controller.abort(new AbortedError('left')), s.latency / 2)
             }
             await vi.advanceTimersByTimeAsync(s.gap)
             seen.push(limiter.concurrency, adaptive.limit)
@@ -351,7 +423,11 @@ describe('adaptiveConcurrency(): bounds and ownership of the limit', () => {
           await settle(Promise.all(all))
           await vi.runAllTimersAsync()
           seen.push(limiter.concurrency)
-          for (const l of seen) expect(Number.isInteger(l) && l >= min && l <= max, `limit ${l} outside [${min}, ${max}]`).toBe(true)
+          for (const l of seen)
+            expect(
+              Number.isInteger(l) && l >= min && l <= max,
+              `limit ${l} outside [${min}, ${max}]`,
+            ).toBe(true)
           expect(limiter.activeCount + limiter.pendingCount).toBe(0)
           expect(vi.getTimerCount()).toBe(0)
         },
@@ -365,27 +441,111 @@ describe('adaptiveConcurrency(): validation', () => {
   const cases: [string, unknown, string][] = [
     ['L1: min 0', { min: 0 }, '`min` must be an integer from 1 to 1000000, got 0.'],
     ['L1: min 2.5', { min: 2.5 }, '`min` must be an integer from 1 to 1000000, got 2.5.'],
-    ['L1: max "10"', { max: '10' }, '`max` must be an integer from 1 to 1000000, got "10". Pass a number, not a string.'],
-    ['L1: max Infinity', { max: Infinity }, '`max` must be an integer from 1 to 1000000, got Infinity.'],
-    ['L1: max below min', { min: 10, max: 5 }, '`max` must be at least `min`, got min: 10, max: 5.'],
-    ['L1: windowSize 0', { windowSize: 0 }, '`windowSize` must be an integer from 1 to 10000, got 0.'],
-    ['L1: windowSize 10001', { windowSize: 10_001 }, '`windowSize` must be an integer from 1 to 10000, got 10001.'],
-    ['L1: latencyThreshold 0', { latencyThreshold: 0 }, '`latencyThreshold` must be within 1–3600000 ms, got 0. 0 does not mean "no limit": omit the option instead.'],
-    ['L1: latencyThreshold "200ms"', { latencyThreshold: '200ms' }, '`latencyThreshold` must be a number of milliseconds (1–3600000 ms), got "200ms". Pass a number, e.g. 500, not a string.'],
-    ['L1: tolerance 0.5', { tolerance: 0.5 }, '`tolerance` must be a number from 1 to 10 (how much slower than usual a window may be: 1.5 = 50% slower), got 0.5. Below 1 even a window at the usual latency would count as slow; for "50% slower" pass 1.5.'],
-    ['L1: tolerance 11', { tolerance: 11 }, '`tolerance` must be a number from 1 to 10 (how much slower than usual a window may be: 1.5 = 50% slower), got 11.'],
-    ['L1: tolerance NaN', { tolerance: Number.NaN }, '`tolerance` must be a number from 1 to 10 (how much slower than usual a window may be: 1.5 = 50% slower), got NaN.'],
-    ['L1: backoffRatio 1', { backoffRatio: 1 }, '`backoffRatio` must be a number from 0.5 to below 1 (the share of the limit kept after an overload: 0.9 keeps 90%), got 1. 1 would never lower the limit.'],
-    ['L1: backoffRatio 90 (a percentage)', { backoffRatio: 90 }, '`backoffRatio` must be a number from 0.5 to below 1 (the share of the limit kept after an overload: 0.9 keeps 90%), got 90. For 90% pass 0.9.'],
-    ['L1: backoffRatio 0.1', { backoffRatio: 0.1 }, '`backoffRatio` must be a number from 0.5 to below 1 (the share of the limit kept after an overload: 0.9 keeps 90%), got 0.1. Below 0.5 a single error would more than halve the limit.'],
-    ['L1: backoffRatio "0.9"', { backoffRatio: '0.9' }, '`backoffRatio` must be a number from 0.5 to below 1 (the share of the limit kept after an overload: 0.9 keeps 90%), got "0.9". Pass a number, not a string.'],
-    ['L1: latencyThreshold with gradient', { algorithm: 'gradient', latencyThreshold: 200 }, '`latencyThreshold` only applies to algorithm "aimd": "gradient" compares each window with the long-term latency (tune it with `tolerance`).'],
-    ['L1: latencyThreshold and tolerance', { latencyThreshold: 200, tolerance: 2 }, '`latencyThreshold` and `tolerance` are two ways to say what is slow (a fixed number of ms, or relative to the fastest window seen): pass one or the other, not both (got latencyThreshold: 200, tolerance: 2).'],
-    ['L4: algorithm misspelt', { algorithm: 'gradient2' }, '`algorithm` must be "aimd" or "gradient", got "gradient2". Did you mean "gradient"?'],
-    ['L4: algorithm wrong case', { algorithm: 'AIMD' }, '`algorithm` must be "aimd" or "gradient", got "AIMD". Did you mean "aimd"?'],
-    ['L4: algorithm unknown', { algorithm: 'vegas' }, '`algorithm` must be "aimd" or "gradient", got "vegas".'],
-    ['L4: misspelt option', { backofRatio: 0.8 }, 'unknown option `backofRatio`. Did you mean `backoffRatio`?'],
-    ['L4: wrong case', { windowsize: 20 }, 'unknown option `windowsize`. Did you mean `windowSize`?'],
+    [
+      'L1: max "10"',
+      { max: '10' },
+      '`max` must be an integer from 1 to 1000000, got "10". Pass a number, not a string.',
+    ],
+    [
+      'L1: max Infinity',
+      { max: Infinity },
+      '`max` must be an integer from 1 to 1000000, got Infinity.',
+    ],
+    [
+      'L1: max below min',
+      { min: 10, max: 5 },
+      '`max` must be at least `min`, got min: 10, max: 5.',
+    ],
+    [
+      'L1: windowSize 0',
+      { windowSize: 0 },
+      '`windowSize` must be an integer from 1 to 10000, got 0.',
+    ],
+    [
+      'L1: windowSize 10001',
+      { windowSize: 10_001 },
+      '`windowSize` must be an integer from 1 to 10000, got 10001.',
+    ],
+    [
+      'L1: latencyThreshold 0',
+      { latencyThreshold: 0 },
+      '`latencyThreshold` must be within 1–3600000 ms, got 0. 0 does not mean "no limit": omit the option instead.',
+    ],
+    [
+      'L1: latencyThreshold "200ms"',
+      { latencyThreshold: '200ms' },
+      '`latencyThreshold` must be a number of milliseconds (1–3600000 ms), got "200ms". Pass a number, e.g. 500, not a string.',
+    ],
+    [
+      'L1: tolerance 0.5',
+      { tolerance: 0.5 },
+      '`tolerance` must be a number from 1 to 10 (how much slower than usual a window may be: 1.5 = 50% slower), got 0.5. Below 1 even a window at the usual latency would count as slow; for "50% slower" pass 1.5.',
+    ],
+    [
+      'L1: tolerance 11',
+      { tolerance: 11 },
+      '`tolerance` must be a number from 1 to 10 (how much slower than usual a window may be: 1.5 = 50% slower), got 11.',
+    ],
+    [
+      'L1: tolerance NaN',
+      { tolerance: Number.NaN },
+      '`tolerance` must be a number from 1 to 10 (how much slower than usual a window may be: 1.5 = 50% slower), got NaN.',
+    ],
+    [
+      'L1: backoffRatio 1',
+      { backoffRatio: 1 },
+      '`backoffRatio` must be a number from 0.5 to below 1 (the share of the limit kept after an overload: 0.9 keeps 90%), got 1. 1 would never lower the limit.',
+    ],
+    [
+      'L1: backoffRatio 90 (a percentage)',
+      { backoffRatio: 90 },
+      '`backoffRatio` must be a number from 0.5 to below 1 (the share of the limit kept after an overload: 0.9 keeps 90%), got 90. For 90% pass 0.9.',
+    ],
+    [
+      'L1: backoffRatio 0.1',
+      { backoffRatio: 0.1 },
+      '`backoffRatio` must be a number from 0.5 to below 1 (the share of the limit kept after an overload: 0.9 keeps 90%), got 0.1. Below 0.5 a single error would more than halve the limit.',
+    ],
+    [
+      'L1: backoffRatio "0.9"',
+      { backoffRatio: '0.9' },
+      '`backoffRatio` must be a number from 0.5 to below 1 (the share of the limit kept after an overload: 0.9 keeps 90%), got "0.9". Pass a number, not a string.',
+    ],
+    [
+      'L1: latencyThreshold with gradient',
+      { algorithm: 'gradient', latencyThreshold: 200 },
+      '`latencyThreshold` only applies to algorithm "aimd": "gradient" compares each window with the long-term latency (tune it with `tolerance`).',
+    ],
+    [
+      'L1: latencyThreshold and tolerance',
+      { latencyThreshold: 200, tolerance: 2 },
+      '`latencyThreshold` and `tolerance` are two ways to say what is slow (a fixed number of ms, or relative to the fastest window seen): pass one or the other, not both (got latencyThreshold: 200, tolerance: 2).',
+    ],
+    [
+      'L4: algorithm misspelt',
+      { algorithm: 'gradient2' },
+      '`algorithm` must be "aimd" or "gradient", got "gradient2". Did you mean "gradient"?',
+    ],
+    [
+      'L4: algorithm wrong case',
+      { algorithm: 'AIMD' },
+      '`algorithm` must be "aimd" or "gradient", got "AIMD". Did you mean "aimd"?',
+    ],
+    [
+      'L4: algorithm unknown',
+      { algorithm: 'vegas' },
+      '`algorithm` must be "aimd" or "gradient", got "vegas".',
+    ],
+    [
+      'L4: misspelt option',
+      { backofRatio: 0.8 },
+      'unknown option `backofRatio`. Did you mean `backoffRatio`?',
+    ],
+    [
+      'L4: wrong case',
+      { windowsize: 20 },
+      'unknown option `windowsize`. Did you mean `windowSize`?',
+    ],
     ['L4: Netflix name', { maxLimit: 200 }, 'unknown option `maxLimit`.'],
     [
       'L4: unknown option, full message',
@@ -393,14 +553,22 @@ describe('adaptiveConcurrency(): validation', () => {
       'unknown option `latencyTreshold`. Did you mean `latencyThreshold`? Known options: `algorithm`, `min`, `max`, `windowSize`, `latencyThreshold`, `tolerance`, `backoffRatio`, `isOverload`, `name`.',
     ],
     ['L4: empty name', { name: ' ' }, '`name` must be a non-empty string, got " ".'],
-    ['L4: isOverload not a function', { isOverload: 503 }, '`isOverload` must be a function (error) => boolean, got 503.'],
+    [
+      'L4: isOverload not a function',
+      { isOverload: 503 },
+      '`isOverload` must be a function (error) => boolean, got 503.',
+    ],
     ['L4: options not an object', 'gradient', 'options must be a plain object, got "gradient".'],
   ]
 
   it.each(cases)('%s', (_, options, message) => {
     const limiter = limit({ concurrency: 10 })
-    expect(() => adaptiveConcurrency(limiter, options as AdaptiveConcurrencyOptions)).toThrow(InvalidOptionError)
-    expect(() => adaptiveConcurrency(limiter, options as AdaptiveConcurrencyOptions)).toThrow(`adaptiveConcurrency(): ${message}`)
+    expect(() => adaptiveConcurrency(limiter, options as AdaptiveConcurrencyOptions)).toThrow(
+      InvalidOptionError,
+    )
+    expect(() => adaptiveConcurrency(limiter, options as AdaptiveConcurrencyOptions)).toThrow(
+      `adaptiveConcurrency(): ${message}`,
+    )
     expect(limiter.concurrency).toBe(10) // a rejected policy leaves the limiter alone
   })
 
@@ -425,10 +593,23 @@ describe('adaptiveConcurrency(): validation', () => {
 
   it('misuse is a type error too', () => {
     const limiter = limit({ concurrency: 10 })
-    // @ts-expect-error latencyThreshold is for aimd only
-    expect(() => adaptiveConcurrency(limiter, { algorithm: 'gradient', latencyThreshold: 100 })).toThrow(InvalidOptionError)
+    expect(() =>
+      // @ts-expect-error latencyThreshold is for aimd only
+      adaptiveConcurrency(limiter, { algorithm: 'gradient', latencyThreshold: 100 }),
+    ).toThrow(InvalidOptionError)
     // @ts-expect-error not an algorithm
     expect(() => adaptiveConcurrency(limiter, { algorithm: 'vegas' })).toThrow(InvalidOptionError)
-    expect(adaptiveConcurrency(limiter, { algorithm: 'aimd', latencyThreshold: 100, min: 2, max: 10, windowSize: 5, backoffRatio: 0.8, isOverload: () => true, name: 'x' }).limit).toBe(10)
+    expect(
+      adaptiveConcurrency(limiter, {
+        algorithm: 'aimd',
+        latencyThreshold: 100,
+        min: 2,
+        max: 10,
+        windowSize: 5,
+        backoffRatio: 0.8,
+        isOverload: () => true,
+        name: 'x',
+      }).limit,
+    ).toBe(10)
   })
 })

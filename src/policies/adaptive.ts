@@ -23,7 +23,16 @@
 import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import { InvalidOptionError, isFanoutError } from '../core/errors.js'
 import { field } from '../core/own.js'
-import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot, checkName } from '../core/validate.js'
+import {
+  checkDuration,
+  checkFunction,
+  checkKnownKeys,
+  checkNumber,
+  closest,
+  show,
+  snapshot,
+  checkName,
+} from '../core/validate.js'
 import { codeOf, isOwnDecision, statusOf, TRANSIENT_ERROR_CODES } from './classify.js'
 import type { Limiter } from './limit.js'
 
@@ -105,7 +114,17 @@ export interface AdaptiveConcurrency extends Policy {
 }
 
 const WHERE = 'adaptiveConcurrency()'
-const KNOWN = ['algorithm', 'min', 'max', 'windowSize', 'latencyThreshold', 'tolerance', 'backoffRatio', 'isOverload', 'name'] as const
+const KNOWN = [
+  'algorithm',
+  'min',
+  'max',
+  'windowSize',
+  'latencyThreshold',
+  'tolerance',
+  'backoffRatio',
+  'isOverload',
+  'name',
+] as const
 type Known = (typeof KNOWN)[number]
 const ALGORITHMS = ['aimd', 'gradient'] as const
 type Algorithm = (typeof ALGORITHMS)[number]
@@ -147,19 +166,32 @@ const LATENCY_FLOOR = 0.001
  * const api = limit({ concurrency: 20 })
  * const tuned = pipe(api, adaptiveConcurrency(api, { algorithm: 'gradient', max: 200, name: 'api' }))
  */
-export function adaptiveConcurrency(limiter: Limiter, options?: AdaptiveConcurrencyOptions): AdaptiveConcurrency {
+export function adaptiveConcurrency(
+  limiter: Limiter,
+  options?: AdaptiveConcurrencyOptions,
+): AdaptiveConcurrency {
   checkLimiter(limiter)
   const opts = snapshot(WHERE, options) as Partial<Record<Known, unknown>>
   checkKnownKeys(WHERE, opts, KNOWN)
-  const algorithm: Algorithm = opts.algorithm === undefined ? 'aimd' : checkAlgorithm(opts.algorithm)
-  const min = opts.min === undefined ? 1 : checkNumber(WHERE, 'min', opts.min, { min: 1, max: LIMIT_MAX, integer: true })
+  const algorithm: Algorithm =
+    opts.algorithm === undefined ? 'aimd' : checkAlgorithm(opts.algorithm)
+  const min =
+    opts.min === undefined
+      ? 1
+      : checkNumber(WHERE, 'min', opts.min, { min: 1, max: LIMIT_MAX, integer: true })
   const initial = limiter.concurrency
   const max =
     opts.max === undefined
       ? Math.max(min, Number.isFinite(initial) ? initial : DEFAULT_MAX)
       : checkNumber(WHERE, 'max', opts.max, { min: 1, max: LIMIT_MAX, integer: true })
-  if (max < min) throw new InvalidOptionError(`${WHERE}: \`max\` must be at least \`min\`, got min: ${min}, max: ${max}.`)
-  const windowSize = opts.windowSize === undefined ? 10 : checkNumber(WHERE, 'windowSize', opts.windowSize, { min: 1, max: 10_000, integer: true })
+  if (max < min)
+    throw new InvalidOptionError(
+      `${WHERE}: \`max\` must be at least \`min\`, got min: ${min}, max: ${max}.`,
+    )
+  const windowSize =
+    opts.windowSize === undefined
+      ? 10
+      : checkNumber(WHERE, 'windowSize', opts.windowSize, { min: 1, max: 10_000, integer: true })
   if (opts.latencyThreshold !== undefined && algorithm === 'gradient') {
     throw new InvalidOptionError(
       `${WHERE}: \`latencyThreshold\` only applies to algorithm "aimd": "gradient" compares each window with the long-term latency (tune it with \`tolerance\`).`,
@@ -170,11 +202,21 @@ export function adaptiveConcurrency(limiter: Limiter, options?: AdaptiveConcurre
       `${WHERE}: \`latencyThreshold\` and \`tolerance\` are two ways to say what is slow (a fixed number of ms, or relative to the fastest window seen): pass one or the other, not both (got latencyThreshold: ${show(opts.latencyThreshold)}, tolerance: ${show(opts.tolerance)}).`,
     )
   }
-  const latencyThreshold = opts.latencyThreshold === undefined ? undefined : checkDuration(WHERE, 'latencyThreshold', opts.latencyThreshold, { max: 3_600_000 })
+  const latencyThreshold =
+    opts.latencyThreshold === undefined
+      ? undefined
+      : checkDuration(WHERE, 'latencyThreshold', opts.latencyThreshold, { max: 3_600_000 })
   const tolerance = opts.tolerance === undefined ? 1.5 : checkTolerance(opts.tolerance)
   const backoffRatio = opts.backoffRatio === undefined ? 0.9 : checkBackoffRatio(opts.backoffRatio)
   const isOverload =
-    opts.isOverload === undefined ? isOverloadError : checkFunction<(error: unknown) => boolean>(WHERE, 'isOverload', opts.isOverload, '(error) => boolean')
+    opts.isOverload === undefined
+      ? isOverloadError
+      : checkFunction<(error: unknown) => boolean>(
+          WHERE,
+          'isOverload',
+          opts.isOverload,
+          '(error) => boolean',
+        )
   const name = opts.name === undefined ? 'adaptive' : checkName(WHERE, opts.name)
 
   const clamp = (value: number): number => Math.min(max, Math.max(min, value))
@@ -211,7 +253,16 @@ export function adaptiveConcurrency(limiter: Limiter, options?: AdaptiveConcurre
     limiter.concurrency = to
     generation++
     resetWindow()
-    if (ctx.trace.enabled) ctx.trace.emit({ type: 'limit.adjusted', task: ctx.task, at: ctx.clock.now(), limiter: name, from, to, reason })
+    if (ctx.trace.enabled)
+      ctx.trace.emit({
+        type: 'limit.adjusted',
+        task: ctx.task,
+        at: ctx.clock.now(),
+        limiter: name,
+        from,
+        to,
+        reason,
+      })
   }
 
   /** Adopts (clamped) a concurrency set on the limiter from outside. */
@@ -261,7 +312,12 @@ export function adaptiveConcurrency(limiter: Limiter, options?: AdaptiveConcurre
     adjust(ctx, next, next < estimate ? 'latency' : 'growth')
   }
 
-  const settle = (ctx: CallContext, startedUnder: number, startedAt: number, outcome: 'success' | 'overload' | 'ignored'): void => {
+  const settle = (
+    ctx: CallContext,
+    startedUnder: number,
+    startedAt: number,
+    outcome: 'success' | 'overload' | 'ignored',
+  ): void => {
     sync()
     if (outcome === 'ignored' || startedUnder !== generation) return
     if (outcome === 'overload') return cut(ctx, 'error')
@@ -281,7 +337,8 @@ export function adaptiveConcurrency(limiter: Limiter, options?: AdaptiveConcurre
         limit: published,
         windows,
         windowLatencyMs: windowLatency,
-        thresholdMs: latencyThreshold ?? (baseline === undefined ? undefined : tolerance * baseline),
+        thresholdMs:
+          latencyThreshold ?? (baseline === undefined ? undefined : tolerance * baseline),
       }
     },
     wrap<T, C extends CallContext>(next: Call<T, C>): Call<T, C> {
@@ -329,7 +386,8 @@ export function adaptiveConcurrency(limiter: Limiter, options?: AdaptiveConcurre
 export function isOverloadError(error: unknown): boolean {
   // retry() stopped by its budget: judge the upstream's own last error.
   if (isFanoutError(error, 'FANOUT_RETRY_BUDGET')) return isOverloadError(error.cause)
-  if (isOwnDecision(error)) return error.code === 'FANOUT_TIMEOUT' || error.code === 'FANOUT_RATE_LIMITED'
+  if (isOwnDecision(error))
+    return error.code === 'FANOUT_TIMEOUT' || error.code === 'FANOUT_RATE_LIMITED'
   const status = statusOf(error)
   if (status !== undefined) return status === 408 || status === 429 || status >= 500
   const code = codeOf(error)
@@ -339,7 +397,13 @@ export function isOverloadError(error: unknown): boolean {
 
 function checkLimiter(limiter: unknown): void {
   const l = limiter as Partial<Limiter> | null
-  if (typeof l !== 'object' || l === null || typeof l.wrap !== 'function' || typeof l.concurrency !== 'number' || typeof l.activeCount !== 'number') {
+  if (
+    typeof l !== 'object' ||
+    l === null ||
+    typeof l.wrap !== 'function' ||
+    typeof l.concurrency !== 'number' ||
+    typeof l.activeCount !== 'number'
+  ) {
     throw new InvalidOptionError(
       `${WHERE}: the first argument must be the limiter from limit() that the policy sits inside, as in pipe(limiter, adaptiveConcurrency(limiter)), got ${show(limiter)}.`,
     )
@@ -347,15 +411,18 @@ function checkLimiter(limiter: unknown): void {
 }
 
 function checkAlgorithm(value: unknown): Algorithm {
-  if (typeof value === 'string' && (ALGORITHMS as readonly string[]).includes(value)) return value as Algorithm
+  if (typeof value === 'string' && (ALGORITHMS as readonly string[]).includes(value))
+    return value as Algorithm
   const guess = typeof value === 'string' ? closest(value, ALGORITHMS) : undefined
   throw new InvalidOptionError(
-    `${WHERE}: \`algorithm\` must be "aimd" or "gradient", got ${show(value)}.` + (guess !== undefined ? ` Did you mean "${guess}"?` : ''),
+    `${WHERE}: \`algorithm\` must be "aimd" or "gradient", got ${show(value)}.` +
+      (guess !== undefined ? ` Did you mean "${guess}"?` : ''),
   )
 }
 
 function checkTolerance(value: unknown): number {
-  const range = 'a number from 1 to 10 (how much slower than usual a window may be: 1.5 = 50% slower)'
+  const range =
+    'a number from 1 to 10 (how much slower than usual a window may be: 1.5 = 50% slower)'
   if (typeof value !== 'number' || Number.isNaN(value) || !(value >= 1 && value <= 10)) {
     const hint =
       typeof value === 'string'
@@ -363,13 +430,16 @@ function checkTolerance(value: unknown): number {
         : typeof value === 'number' && value >= 0 && value < 1
           ? ` Below 1 even a window at the usual latency would count as slow; for "${Math.round(value * 100)}% slower" pass ${1 + value}.`
           : ''
-    throw new InvalidOptionError(`${WHERE}: \`tolerance\` must be ${range}, got ${show(value)}.${hint}`)
+    throw new InvalidOptionError(
+      `${WHERE}: \`tolerance\` must be ${range}, got ${show(value)}.${hint}`,
+    )
   }
   return value
 }
 
 function checkBackoffRatio(value: unknown): number {
-  const range = 'a number from 0.5 to below 1 (the share of the limit kept after an overload: 0.9 keeps 90%)'
+  const range =
+    'a number from 0.5 to below 1 (the share of the limit kept after an overload: 0.9 keeps 90%)'
   if (typeof value !== 'number' || Number.isNaN(value) || !(value >= 0.5 && value < 1)) {
     const hint =
       typeof value === 'string'
@@ -381,8 +451,9 @@ function checkBackoffRatio(value: unknown): number {
             : typeof value === 'number' && value > 0 && value < 0.5
               ? ' Below 0.5 a single error would more than halve the limit.'
               : ''
-    throw new InvalidOptionError(`${WHERE}: \`backoffRatio\` must be ${range}, got ${show(value)}.${hint}`)
+    throw new InvalidOptionError(
+      `${WHERE}: \`backoffRatio\` must be ${range}, got ${show(value)}.${hint}`,
+    )
   }
   return value
 }
-

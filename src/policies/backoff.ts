@@ -18,7 +18,13 @@ import { MAX_TIMER_DELAY } from '../core/clock.js'
 
 export type BackoffStrategy = 'full' | 'equal' | 'decorrelated' | 'exponential' | 'none'
 
-export const BACKOFF_STRATEGIES: readonly BackoffStrategy[] = ['full', 'equal', 'decorrelated', 'exponential', 'none']
+export const BACKOFF_STRATEGIES: readonly BackoffStrategy[] = [
+  'full',
+  'equal',
+  'decorrelated',
+  'exponential',
+  'none',
+]
 
 export interface BackoffParams {
   /** Base delay in ms. */
@@ -37,7 +43,12 @@ export function exponentialCeiling(n: number, base: number, cap: number): number
 }
 
 /** The delay before retry `n` (0-based), given the previous delay (`base` before the first). */
-export function backoffDelay(strategy: BackoffStrategy, n: number, previous: number, params: BackoffParams): number {
+export function backoffDelay(
+  strategy: BackoffStrategy,
+  n: number,
+  previous: number,
+  params: BackoffParams,
+): number {
   const { base, cap, random } = params
   let delay: number
   switch (strategy) {

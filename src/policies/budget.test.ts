@@ -32,7 +32,13 @@ const A = 'http://a.example'
 const B = 'https://b.example:8443'
 
 /** An error shaped like fanout/http's HttpError: status, method and the URL it came from. */
-const httpError = (status: number, url = `${A}/item`, headers: Record<string, string> = {}) => Object.assign(new Error(`GET ${url} responded ${status}`), { status, method: 'GET', url, headers })
+const httpError = (status: number, url = `${A}/item`, headers: Record<string, string> = {}) =>
+  Object.assign(new Error(`GET ${url} responded ${status}`), {
+    status,
+    method: 'GET',
+    url,
+    headers,
+  })
 const netError = (code: string) => Object.assign(new Error(code), { code })
 
 interface Upstream {
@@ -45,14 +51,22 @@ interface Upstream {
  * A success resolves with `{ url }`, like a fanout/http response; `named: false` resolves with a
  * bare value instead (like `client.json()`), which names no origin.
  */
-function upstream(origin: string, rate: number, seed: number, fail: () => unknown = () => httpError(503, `${origin}/item`), named = true): Upstream {
+function upstream(
+  origin: string,
+  rate: number,
+  seed: number,
+  fail: () => unknown = () => httpError(503, `${origin}/item`),
+  named = true,
+): Upstream {
   const random = seededRandom(seed)
   let attempts = 0
   const call: Call<{ url: string }> = ({ signal }) => {
     attempts++
     const failed = random() < rate
     const ms = 5 + Math.floor(random() * 20)
-    return failed ? failAfter(ms, fail(), signal) : after(ms, named ? { url: `${origin}/item` } : ({} as { url: string }), signal)
+    return failed
+      ? failAfter(ms, fail(), signal)
+      : after(ms, named ? { url: `${origin}/item` } : ({} as { url: string }), signal)
   }
   return {
     call,
@@ -69,7 +83,12 @@ interface Run {
 }
 
 /** `calls` logical calls through `policy` at `concurrency` (workers pulling the next index), on fake time. */
-async function run(policy: Policy, call: Call<unknown>, calls: number, concurrency = 10): Promise<Run> {
+async function run(
+  policy: Policy,
+  call: Call<unknown>,
+  calls: number,
+  concurrency = 10,
+): Promise<Run> {
   let next = 0
   let ok = 0
   const errors: unknown[] = []
@@ -131,22 +150,32 @@ describe('the default retry budget', () => {
   // 30 % of attempts failing: each call succeeds unless all 4 attempts fail (0.3⁴ ≈ 0.8 %), so
   // ~198.4 of 200 succeed when no retry is refused. The budget must refuse none: on every seed the
   // run equals the unbudgeted run attempt for attempt.
-  it.each([0.1, 0.3])('%s random 503s, 200 calls at concurrency 10, maxAttempts 4: the budget refuses no retry (10 seeds)', async (rate) => {
-    useFakeTime()
-    let succeeded = 0
-    const seeds = Array.from({ length: 10 }, (_, i) => 100 + i)
-    for (const seed of seeds) {
-      const api = upstream(A, rate, seed)
-      const r = await run(retry({ maxAttempts: 4, random: seededRandom(seed) }), api.call, 200)
-      const bare = upstream(A, rate, seed)
-      const unbudgeted = await run(retry({ maxAttempts: 4, random: seededRandom(seed), budget: false }), bare.call, 200)
-      expect(refused(r), `seed ${seed}`).toBe(0)
-      expect(r.errors.some((e) => e instanceof RetryBudgetError), `seed ${seed}`).toBe(false)
-      expect([r.ok, api.attempts], `seed ${seed}`).toEqual([unbudgeted.ok, bare.attempts])
-      succeeded += r.ok
-    }
-    expect(succeeded / seeds.length).toBeGreaterThanOrEqual(196)
-  })
+  it.each([0.1, 0.3])(
+    '%s random 503s, 200 calls at concurrency 10, maxAttempts 4: the budget refuses no retry (10 seeds)',
+    async (rate) => {
+      useFakeTime()
+      let succeeded = 0
+      const seeds = Array.from({ length: 10 }, (_, i) => 100 + i)
+      for (const seed of seeds) {
+        const api = upstream(A, rate, seed)
+        const r = await run(retry({ maxAttempts: 4, random: seededRandom(seed) }), api.call, 200)
+        const bare = upstream(A, rate, seed)
+        const unbudgeted = await run(
+          retry({ maxAttempts: 4, random: seededRandom(seed), budget: false }),
+          bare.call,
+          200,
+        )
+        expect(refused(r), `seed ${seed}`).toBe(0)
+        expect(
+          r.errors.some((e) => e instanceof RetryBudgetError),
+          `seed ${seed}`,
+        ).toBe(false)
+        expect([r.ok, api.attempts], `seed ${seed}`).toEqual([unbudgeted.ok, bare.attempts])
+        succeeded += r.ok
+      }
+      expect(succeeded / seeds.length).toBeGreaterThanOrEqual(196)
+    },
+  )
 
   it('Monte-Carlo: at 10–40 % random failures over 200 calls the bucket never reaches its threshold (2,000 seeds each, failures charged before successes within every 10 concurrent attempts)', () => {
     for (const rate of [0.1, 0.3, 0.4]) {
@@ -160,14 +189,17 @@ describe('the default retry budget', () => {
     }
     // The old default (10 tokens, 0.1 per success) refuses retries on most seeds at 30 %.
     let starved = 0
-    for (let seed = 1; seed <= 200; seed++) if (simulate(retryBudget({ maxTokens: 10, tokenRatio: 0.1 }), 0.3, seed).refused > 0) starved++
+    for (let seed = 1; seed <= 200; seed++)
+      if (simulate(retryBudget({ maxTokens: 10, tokenRatio: 0.1 }), 0.3, seed).refused > 0)
+        starved++
     expect(starved).toBeGreaterThan(150)
   })
 
   it('a quiet service: 10 calls during a blip, each failing 3 times before it answers, all succeed', async () => {
     useFakeTime()
     let attempts = 0
-    const blip: Call<string> = ({ signal }) => (++attempts % 4 === 0 ? after(5, 'ok', signal) : failAfter(5, httpError(503), signal))
+    const blip: Call<string> = ({ signal }) =>
+      ++attempts % 4 === 0 ? after(5, 'ok', signal) : failAfter(5, httpError(503), signal)
     const r = await run(retry({ maxAttempts: 4 }), blip, 10, 1)
     expect([r.ok, attempts, refused(r)]).toEqual([10, 40, 0])
   })
@@ -181,7 +213,9 @@ describe('the default retry budget', () => {
       // The first 10 attempts (one per call) are over the limit; every later one gets through.
       const limited: Call<{ url: string }> = ({ signal }) => {
         starts.push(now() - t0)
-        return ++id <= 10 ? failAfter(1, httpError(429, `${A}/item`, { 'retry-after': '1' }), signal) : after(1, { url: `${A}/item` }, signal)
+        return ++id <= 10
+          ? failAfter(1, httpError(429, `${A}/item`, { 'retry-after': '1' }), signal)
+          : after(1, { url: `${A}/item` }, signal)
       }
       const policy = retry(budget === undefined ? { maxAttempts: 4 } : { maxAttempts: 4, budget })
       const r = await run(policy, limited, 10)
@@ -204,10 +238,16 @@ describe('the default retry budget', () => {
     const other = await run(policy, flaky.call, 200)
     expect(refused(other)).toBe(0)
     const bare = upstream(B, 0.3, 6)
-    const unbudgeted = await run(retry({ maxAttempts: 4, random: seededRandom(7), budget: false }), bare.call, 200)
+    const unbudgeted = await run(
+      retry({ maxAttempts: 4, random: seededRandom(7), budget: false }),
+      bare.call,
+      200,
+    )
     expect([other.ok, flaky.attempts]).toEqual([unbudgeted.ok, bare.attempts])
     // A's bucket is still spent: B's successes name B, so they do not refill it.
-    expect((await run(policy, down.call, 10)).errors.every((e) => e instanceof RetryBudgetError)).toBe(true)
+    expect(
+      (await run(policy, down.call, 10)).errors.every((e) => e instanceof RetryBudgetError),
+    ).toBe(true)
   })
 
   it('per origin: successes that name no origin (client.json()) refill every bucket; isolation still holds', async () => {
@@ -271,18 +311,30 @@ describe('the default retry budget', () => {
     const budget = retryBudget()
     for (let i = 0; i < 60; i++) budget.onFailure(httpError(503))
     const last = httpError(503, `${A}/item`, { 'retry-after': '2' })
-    const result = await settle(execute(retry({ budget, maxAttempts: 4 }).wrap(({ signal }) => failAfter(5, last, signal))))
+    const result = await settle(
+      execute(retry({ budget, maxAttempts: 4 }).wrap(({ signal }) => failAfter(5, last, signal))),
+    )
     const error = (result as { error: RetryBudgetError }).error
     expect(error).toBeInstanceOf(RetryBudgetError)
     expect(error).toBeInstanceOf(FanoutError)
-    expect(error).toMatchObject({ code: 'FANOUT_RETRY_BUDGET', name: 'RetryBudgetError', attempts: 1, status: 503, retryAfterMs: 2_000 })
+    expect(error).toMatchObject({
+      code: 'FANOUT_RETRY_BUDGET',
+      name: 'RetryBudgetError',
+      attempts: 1,
+      status: 503,
+      retryAfterMs: 2_000,
+    })
     expect(error.cause).toBe(last)
-    expect(error.message).toBe('"call": not retried: the retry budget is spent (too many recent attempts to this upstream failed); gave up after 1 attempt, the last failing with 503')
+    expect(error.message).toBe(
+      '"call": not retried: the retry budget is spent (too many recent attempts to this upstream failed); gave up after 1 attempt, the last failing with 503',
+    )
     // Never retried again by an enclosing retry(), nor classified as retryable.
     expect(isRetriedError(error)).toBe(true)
     expect(isRetryableError(error)).toBe(false)
     let calls = 0
-    const outer = pipe(retry({ budget: false }), retry({ budget })).wrap(({ signal }) => (calls++, failAfter(5, httpError(503), signal)))
+    const outer = pipe(retry({ budget: false }), retry({ budget })).wrap(
+      ({ signal }) => (calls++, failAfter(5, httpError(503), signal)),
+    )
     expect((await settle(execute(outer))).ok).toBe(false)
     expect(calls).toBe(1)
   })
@@ -292,37 +344,69 @@ describe('the default retry budget', () => {
     const budget = retryBudget()
     for (let i = 0; i < 60; i++) budget.onFailure(netError('ECONNRESET'))
     const reset = netError('ECONNRESET')
-    const stopped = await settle(execute(retry({ budget }).wrap(({ signal }) => failAfter(1, reset, signal))))
+    const stopped = await settle(
+      execute(retry({ budget }).wrap(({ signal }) => failAfter(1, reset, signal))),
+    )
     const error = (stopped as { error: unknown }).error
     expect(error).toBeInstanceOf(RetryBudgetError)
     expect(isOverloadError(error)).toBe(true)
 
     let n = 0
-    const fetchItem = (_: string, { signal }: { signal: AbortSignal }) => (++n === 1 ? after(1, 'v1', signal) : execute(retry({ budget }).wrap((ctx) => failAfter(1, reset, ctx.signal)), { signal }))
-    const c = cached(fetchItem, { store: memoryCacheStore({ maxEntries: 10 }), ttl: 100, staleIfError: 10_000, scope: 'shared' })
+    const fetchItem = (_: string, { signal }: { signal: AbortSignal }) =>
+      ++n === 1
+        ? after(1, 'v1', signal)
+        : execute(
+            retry({ budget }).wrap((ctx) => failAfter(1, reset, ctx.signal)),
+            { signal },
+          )
+    const c = cached(fetchItem, {
+      store: memoryCacheStore({ maxEntries: 10 }),
+      ttl: 100,
+      staleIfError: 10_000,
+      scope: 'shared',
+    })
     await settle(c('k'))
     await vi.advanceTimersByTimeAsync(200)
-    expect(await settle(c.entry('k'))).toEqual({ ok: true, value: { value: 'v1', status: 'stale-if-error' } })
+    expect(await settle(c.entry('k'))).toEqual({
+      ok: true,
+      value: { value: 'v1', status: 'stale-if-error' },
+    })
 
     const breaker = circuitBreaker({ consecutive: 2 })
-    const guarded = pipe(breaker, retry({ budget })).wrap(({ signal }) => failAfter(1, httpError(503), signal))
+    const guarded = pipe(breaker, retry({ budget })).wrap(({ signal }) =>
+      failAfter(1, httpError(503), signal),
+    )
     for (let i = 0; i < 2; i++) await settle(execute(guarded))
     expect(breaker.state).toBe('open')
   })
 
   it('L1/L4: retryBudget() options are validated', () => {
-    expect(() => retryBudget({ retryAfterCost: 2 })).toThrow('retryBudget(): `retryAfterCost` must be a number from 0 to 1, got 2.')
-    expect(() => retryBudget({ maxOrigins: 0 })).toThrow('retryBudget(): `maxOrigins` must be an integer from 1 to 10000, got 0.')
+    expect(() => retryBudget({ retryAfterCost: 2 })).toThrow(
+      'retryBudget(): `retryAfterCost` must be a number from 0 to 1, got 2.',
+    )
+    expect(() => retryBudget({ maxOrigins: 0 })).toThrow(
+      'retryBudget(): `maxOrigins` must be an integer from 1 to 10000, got 0.',
+    )
     expect(() => retryBudget({ perOrigin: 'yes' as never })).toThrow('retryBudget(): `perOrigin`')
     expect(() => retryBudget({ maxToken: 5 } as never)).toThrow('Did you mean `maxTokens`?')
   })
 
   it('originOf: scheme, host and port, lower-case, without userinfo or a default port', () => {
-    expect(originOf({ url: 'HTTPS://User:secret@API.example.com:443/v1?q=1' })).toBe('https://api.example.com')
+    expect(originOf({ url: 'HTTPS://User:secret@API.example.com:443/v1?q=1' })).toBe(
+      'https://api.example.com',
+    )
     expect(originOf({ url: 'http://[::1]:8080/x' })).toBe('http://[::1]:8080')
     expect(originOf({ response: { url: 'http://a.example/x#f' } })).toBe('http://a.example')
     expect(originOf({ url: new URL('http://a.example:80/') })).toBe('http://a.example')
-    for (const source of [{ url: '/relative' }, { url: '' }, { url: 42 }, null, 'http://a.example', {}]) expect(originOf(source)).toBeUndefined()
+    for (const source of [
+      { url: '/relative' },
+      { url: '' },
+      { url: 42 },
+      null,
+      'http://a.example',
+      {},
+    ])
+      expect(originOf(source)).toBeUndefined()
   })
 })
 
@@ -331,7 +415,14 @@ describe('the default retry budget', () => {
  * 10 (the concurrency), and within a round every failure is charged before any success refunds,
  * the worst order concurrency can produce. Counts the retries the budget refused.
  */
-function simulate(budget: RetryBudget, rate: number, seed: number, calls = 200, concurrency = 10, maxAttempts = 4) {
+function simulate(
+  budget: RetryBudget,
+  rate: number,
+  seed: number,
+  calls = 200,
+  concurrency = 10,
+  maxAttempts = 4,
+) {
   const random = seededRandom(seed)
   const attempt = new Array<number>(calls).fill(0)
   let pending = Array.from({ length: calls }, (_, i) => i)

@@ -65,11 +65,24 @@ export function retryBudget(options?: RetryBudgetOptions): RetryBudget {
   const where = 'retryBudget()'
   const opts = snapshot(where, options)
   checkKnownKeys(where, opts, KNOWN)
-  const maxTokens = opts.maxTokens === undefined ? 100 : checkNumber(where, 'maxTokens', opts.maxTokens, { min: 1, max: 1000 })
-  const tokenRatio = opts.tokenRatio === undefined ? 1 : checkNumber(where, 'tokenRatio', opts.tokenRatio, { min: 0.001, max: 1 })
-  const retryAfterCost = opts.retryAfterCost === undefined ? 0.25 : checkNumber(where, 'retryAfterCost', opts.retryAfterCost, { min: 0, max: 1 })
-  const perOrigin = opts.perOrigin === undefined ? true : checkBoolean(where, 'perOrigin', opts.perOrigin)
-  const maxOrigins = opts.maxOrigins === undefined ? 100 : checkNumber(where, 'maxOrigins', opts.maxOrigins, { min: 1, max: 10_000, integer: true })
+  const maxTokens =
+    opts.maxTokens === undefined
+      ? 100
+      : checkNumber(where, 'maxTokens', opts.maxTokens, { min: 1, max: 1000 })
+  const tokenRatio =
+    opts.tokenRatio === undefined
+      ? 1
+      : checkNumber(where, 'tokenRatio', opts.tokenRatio, { min: 0.001, max: 1 })
+  const retryAfterCost =
+    opts.retryAfterCost === undefined
+      ? 0.25
+      : checkNumber(where, 'retryAfterCost', opts.retryAfterCost, { min: 0, max: 1 })
+  const perOrigin =
+    opts.perOrigin === undefined ? true : checkBoolean(where, 'perOrigin', opts.perOrigin)
+  const maxOrigins =
+    opts.maxOrigins === undefined
+      ? 100
+      : checkNumber(where, 'maxOrigins', opts.maxOrigins, { min: 1, max: 10_000, integer: true })
   const threshold = maxTokens / 2
   const floor = threshold - maxTokens / 20
 
@@ -150,8 +163,14 @@ export function originOf(source: unknown): string | undefined {
   if (typeof source !== 'object' || source === null) return undefined
   const s = source as { url?: unknown; response?: { url?: unknown } }
   let url = s.url
-  if (typeof url !== 'string' && typeof s.response === 'object' && s.response !== null) url = s.response.url
-  if (typeof url === 'object' && url !== null && typeof (url as { href?: unknown }).href === 'string') url = (url as { href: string }).href
+  if (typeof url !== 'string' && typeof s.response === 'object' && s.response !== null)
+    url = s.response.url
+  if (
+    typeof url === 'object' &&
+    url !== null &&
+    typeof (url as { href?: unknown }).href === 'string'
+  )
+    url = (url as { href: string }).href
   if (typeof url !== 'string') return undefined
   const sep = url.indexOf('://')
   if (sep <= 0 || sep > 10) return undefined

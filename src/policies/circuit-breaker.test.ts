@@ -1,15 +1,30 @@
 import { describe, expect, it, vi } from 'vitest'
 import { pipe, type CallContext } from '../core/call.js'
 import { systemClock, type Clock } from '../core/clock.js'
-import { CircuitOpenError, DeadlineError, InvalidOptionError, TimeoutError, isFanoutError } from '../core/errors.js'
+import {
+  CircuitOpenError,
+  DeadlineError,
+  InvalidOptionError,
+  TimeoutError,
+  isFanoutError,
+} from '../core/errors.js'
 import { execute } from '../core/execute.js'
-import { noopRecorder, type CircuitChangedEvent, type Recorder, type TraceEvent } from '../core/trace.js'
+import {
+  noopRecorder,
+  type CircuitChangedEvent,
+  type Recorder,
+  type TraceEvent,
+} from '../core/trace.js'
 import { circuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js'
 import { timeout } from './timeout.js'
 import { after, now, settle, useFakeTime } from '../../test/helpers/time.js'
 
 /** A clock moved by hand. It refuses timers: the breaker must not need any. */
-function manualClock(start = 1_000_000): { clock: Clock; advance(ms: number): void; readonly t: number } {
+function manualClock(start = 1_000_000): {
+  clock: Clock
+  advance(ms: number): void
+  readonly t: number
+} {
   let t = start
   const clock: Clock = {
     now: () => t,
@@ -33,11 +48,23 @@ function recorder(): Recorder & { events: TraceEvent[] } {
 }
 
 function context(overrides: Partial<CallContext> = {}): CallContext {
-  return { signal: new AbortController().signal, deadlineAt: Infinity, attempt: 1, task: 'call', clock: systemClock, trace: noopRecorder, ...overrides }
+  return {
+    signal: new AbortController().signal,
+    deadlineAt: Infinity,
+    attempt: 1,
+    task: 'call',
+    clock: systemClock,
+    trace: noopRecorder,
+    ...overrides,
+  }
 }
 
 /** A promise settled by hand, for calls that must stay in flight. */
-function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void } {
+function deferred<T>(): {
+  promise: Promise<T>
+  resolve(value: T): void
+  reject(error: unknown): void
+} {
   let resolve!: (value: T) => void
   let reject!: (error: unknown) => void
   const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)))
@@ -56,9 +83,20 @@ function rig(options?: CircuitBreakerOptions) {
     upstreamCalls++
     return (ctx as CallContext & { outcome: () => Promise<string> }).outcome()
   })
-  const run = (outcome: 'ok' | 'fail' | (() => Promise<string>), overrides: Partial<CallContext> = {}): Promise<string> => {
-    const fn = outcome === 'ok' ? () => Promise.resolve('ok') : outcome === 'fail' ? () => Promise.reject(boom()) : outcome
-    return call({ ...context({ clock: time.clock, trace, ...overrides }), outcome: fn } as CallContext)
+  const run = (
+    outcome: 'ok' | 'fail' | (() => Promise<string>),
+    overrides: Partial<CallContext> = {},
+  ): Promise<string> => {
+    const fn =
+      outcome === 'ok'
+        ? () => Promise.resolve('ok')
+        : outcome === 'fail'
+          ? () => Promise.reject(boom())
+          : outcome
+    return call({
+      ...context({ clock: time.clock, trace, ...overrides }),
+      outcome: fn,
+    } as CallContext)
   }
   /** Runs and swallows the outcome, returning it for inspection. */
   const attempt = async (outcome: Parameters<typeof run>[0], overrides?: Partial<CallContext>) => {
@@ -68,7 +106,10 @@ function rig(options?: CircuitBreakerOptions) {
       return { ok: false as const, error }
     }
   }
-  const changes = () => trace.events.filter((e): e is CircuitChangedEvent => e.type === 'circuit.changed').map((e) => `${e.from}→${e.to}`)
+  const changes = () =>
+    trace.events
+      .filter((e): e is CircuitChangedEvent => e.type === 'circuit.changed')
+      .map((e) => `${e.from}→${e.to}`)
   return { time, trace, breaker, run, attempt, changes, calls: () => upstreamCalls }
 }
 
@@ -77,7 +118,11 @@ describe('circuitBreaker(): consecutive rule', () => {
     const r = rig()
     for (let i = 0; i < 4; i++) await r.attempt('fail')
     await r.attempt('ok')
-    expect(r.breaker.stats()).toEqual({ state: 'closed', strategy: 'consecutive', consecutiveFailures: 0 })
+    expect(r.breaker.stats()).toEqual({
+      state: 'closed',
+      strategy: 'consecutive',
+      consecutiveFailures: 0,
+    })
     for (let i = 0; i < 4; i++) await r.attempt('fail')
     expect(r.breaker.state).toBe('closed')
     expect(r.breaker.stats()).toMatchObject({ consecutiveFailures: 4 })
@@ -170,9 +215,20 @@ describe('circuitBreaker(): open and half-open', () => {
     const error = (result as { error: CircuitOpenError }).error
     expect(error).toBeInstanceOf(CircuitOpenError)
     expect(isFanoutError(error, 'FANOUT_CIRCUIT_OPEN')).toBe(true)
-    expect(error).toMatchObject({ breaker: 'payments', retryAt: openedAt + 5_000, retryAfterMs: 3_766 })
-    expect(error.message).toBe('Circuit "payments" is open: calls are failing fast; it will let a trial call through in 3766 ms')
-    expect(r.breaker.stats()).toEqual({ state: 'open', retryAt: openedAt + 5_000, strategy: 'consecutive', consecutiveFailures: 1 })
+    expect(error).toMatchObject({
+      breaker: 'payments',
+      retryAt: openedAt + 5_000,
+      retryAfterMs: 3_766,
+    })
+    expect(error.message).toBe(
+      'Circuit "payments" is open: calls are failing fast; it will let a trial call through in 3766 ms',
+    )
+    expect(r.breaker.stats()).toEqual({
+      state: 'open',
+      retryAt: openedAt + 5_000,
+      strategy: 'consecutive',
+      consecutiveFailures: 1,
+    })
     r.time.advance(3_765)
     await expect(r.run('ok')).rejects.toMatchObject({ retryAfterMs: 1 })
     expect(r.calls()).toBe(1)
@@ -187,7 +243,11 @@ describe('circuitBreaker(): open and half-open', () => {
     const probing = r.run(() => probe.promise)
     expect(r.breaker.state).toBe('halfOpen')
     const others = await Promise.all([r.attempt('ok'), r.attempt('ok'), r.attempt('ok')])
-    for (const o of others) expect((o as { error: unknown }).error).toMatchObject({ code: 'FANOUT_CIRCUIT_OPEN', retryAfterMs: 0 })
+    for (const o of others)
+      expect((o as { error: unknown }).error).toMatchObject({
+        code: 'FANOUT_CIRCUIT_OPEN',
+        retryAfterMs: 0,
+      })
     expect(r.calls()).toBe(2) // the trip and the probe
     probe.resolve('back')
     await expect(probing).resolves.toBe('back')
@@ -199,7 +259,11 @@ describe('circuitBreaker(): open and half-open', () => {
     for (let i = 0; i < 3; i++) await r.attempt('fail')
     r.time.advance(1_000)
     await r.attempt('ok')
-    expect(r.breaker.stats()).toEqual({ state: 'closed', strategy: 'consecutive', consecutiveFailures: 0 })
+    expect(r.breaker.stats()).toEqual({
+      state: 'closed',
+      strategy: 'consecutive',
+      consecutiveFailures: 0,
+    })
     await r.attempt('fail')
     await r.attempt('fail')
     expect(r.breaker.state).toBe('closed') // counting started again from 0
@@ -208,7 +272,12 @@ describe('circuitBreaker(): open and half-open', () => {
     await ratio.attempt('fail')
     ratio.time.advance(1_000)
     await ratio.attempt('ok')
-    expect(ratio.breaker.stats()).toEqual({ state: 'closed', strategy: 'ratio', calls: 0, failures: 0 })
+    expect(ratio.breaker.stats()).toEqual({
+      state: 'closed',
+      strategy: 'ratio',
+      calls: 0,
+      failures: 0,
+    })
   })
 
   it('a failed probe opens the circuit for another halfOpenAfter, counted from the failure', async () => {
@@ -221,10 +290,19 @@ describe('circuitBreaker(): open and half-open', () => {
     probe.reject(boom())
     expect((await probing).ok).toBe(false)
     expect(r.breaker.state).toBe('open')
-    await expect(r.run('ok')).rejects.toMatchObject({ retryAt: r.time.t + 1_000, retryAfterMs: 1_000 })
+    await expect(r.run('ok')).rejects.toMatchObject({
+      retryAt: r.time.t + 1_000,
+      retryAfterMs: 1_000,
+    })
     r.time.advance(1_000)
     await expect(r.run('ok')).resolves.toBe('ok')
-    expect(r.changes()).toEqual(['closed→open', 'open→halfOpen', 'halfOpen→open', 'open→halfOpen', 'halfOpen→closed'])
+    expect(r.changes()).toEqual([
+      'closed→open',
+      'open→halfOpen',
+      'halfOpen→open',
+      'open→halfOpen',
+      'halfOpen→closed',
+    ])
   })
 
   it('a probe that throws synchronously still frees the probe slot', async () => {
@@ -264,7 +342,13 @@ describe('circuitBreaker(): what counts as a failure', () => {
     const r = rig({ consecutive: 1, halfOpenAfter: 1_000 })
     for (let i = 0; i < 3; i++) {
       const caller = new AbortController()
-      const pending = r.attempt(() => new Promise<string>((_, reject) => caller.signal.addEventListener('abort', () => reject(caller.signal.reason))), { signal: caller.signal })
+      const pending = r.attempt(
+        () =>
+          new Promise<string>((_, reject) =>
+            caller.signal.addEventListener('abort', () => reject(caller.signal.reason)),
+          ),
+        { signal: caller.signal },
+      )
       caller.abort(new Error('client went away'))
       expect((await pending).ok).toBe(false)
     }
@@ -272,7 +356,9 @@ describe('circuitBreaker(): what counts as a failure', () => {
     await r.attempt('fail')
     r.time.advance(1_000)
     const caller = new AbortController()
-    const probe = r.attempt(() => (caller.abort(), Promise.reject(boom())), { signal: caller.signal })
+    const probe = r.attempt(() => (caller.abort(), Promise.reject(boom())), {
+      signal: caller.signal,
+    })
     expect((await probe).ok).toBe(false)
     expect(r.breaker.state).toBe('halfOpen') // nothing learned: the next call is the probe
     await expect(r.run('ok')).resolves.toBe('ok')
@@ -297,7 +383,9 @@ describe('circuitBreaker(): what counts as a failure', () => {
 
   it('a DeadlineError (the caller’s time budget ran out) does not count by default', async () => {
     const r = rig({ consecutive: 1 })
-    await r.attempt(() => Promise.reject(new DeadlineError('"call" ran out of time: the deadline passed', 5)))
+    await r.attempt(() =>
+      Promise.reject(new DeadlineError('"call" ran out of time: the deadline passed', 5)),
+    )
     expect(r.breaker.state).toBe('closed')
     await r.attempt(() => Promise.reject(new TimeoutError('"call" timed out after 5 ms', 5)))
     expect(r.breaker.state).toBe('open')
@@ -310,16 +398,23 @@ describe('circuitBreaker(): what counts as a failure', () => {
     await r.attempt(notFound)
     await r.attempt('fail')
     expect(r.breaker.state).toBe('open')
-    await expect(r.attempt(notFound)).resolves.toMatchObject({ error: { code: 'FANOUT_CIRCUIT_OPEN' } })
+    await expect(r.attempt(notFound)).resolves.toMatchObject({
+      error: { code: 'FANOUT_CIRCUIT_OPEN' },
+    })
   })
 
   it('isFailure decides, but never sees an abort by the caller; a throwing isFailure counts as a failure', async () => {
     const seen: unknown[] = []
-    const r = rig({ consecutive: 1, isFailure: (e) => (seen.push(e), (e as Error).message === 'real') })
+    const r = rig({
+      consecutive: 1,
+      isFailure: (e) => (seen.push(e), (e as Error).message === 'real'),
+    })
     await r.attempt(() => Promise.reject(boom()))
     expect(r.breaker.state).toBe('closed')
     const caller = new AbortController()
-    await r.attempt(() => (caller.abort(), Promise.reject(new Error('real'))), { signal: caller.signal })
+    await r.attempt(() => (caller.abort(), Promise.reject(new Error('real'))), {
+      signal: caller.signal,
+    })
     expect(r.breaker.state).toBe('closed')
     expect(seen).toHaveLength(1)
     await r.attempt(() => Promise.reject(new Error('real')))
@@ -347,11 +442,46 @@ describe('circuitBreaker(): events, sharing, integration', () => {
     r.time.advance(1_000)
     await r.attempt('ok', { task: 'probe-2' })
     expect(r.trace.events).toEqual([
-      { type: 'circuit.changed', task: 'stock', at: t0, breaker: 'inventory', from: 'closed', to: 'open' },
-      { type: 'circuit.changed', task: 'probe-1', at: t0 + 1_000, breaker: 'inventory', from: 'open', to: 'halfOpen' },
-      { type: 'circuit.changed', task: 'probe-1', at: t0 + 1_000, breaker: 'inventory', from: 'halfOpen', to: 'open' },
-      { type: 'circuit.changed', task: 'probe-2', at: t0 + 2_000, breaker: 'inventory', from: 'open', to: 'halfOpen' },
-      { type: 'circuit.changed', task: 'probe-2', at: t0 + 2_000, breaker: 'inventory', from: 'halfOpen', to: 'closed' },
+      {
+        type: 'circuit.changed',
+        task: 'stock',
+        at: t0,
+        breaker: 'inventory',
+        from: 'closed',
+        to: 'open',
+      },
+      {
+        type: 'circuit.changed',
+        task: 'probe-1',
+        at: t0 + 1_000,
+        breaker: 'inventory',
+        from: 'open',
+        to: 'halfOpen',
+      },
+      {
+        type: 'circuit.changed',
+        task: 'probe-1',
+        at: t0 + 1_000,
+        breaker: 'inventory',
+        from: 'halfOpen',
+        to: 'open',
+      },
+      {
+        type: 'circuit.changed',
+        task: 'probe-2',
+        at: t0 + 2_000,
+        breaker: 'inventory',
+        from: 'open',
+        to: 'halfOpen',
+      },
+      {
+        type: 'circuit.changed',
+        task: 'probe-2',
+        at: t0 + 2_000,
+        breaker: 'inventory',
+        from: 'halfOpen',
+        to: 'closed',
+      },
     ])
   })
 
@@ -370,7 +500,8 @@ describe('circuitBreaker(): events, sharing, integration', () => {
     const failing = () => (upstream++, Promise.reject(boom()))
     const viaTimeout = pipe(shared, timeout(1_000)).wrap(failing)
     const direct = pipe(shared).wrap(failing)
-    for (const call of [viaTimeout, direct, viaTimeout]) await expect(execute(call)).rejects.toThrow('upstream down')
+    for (const call of [viaTimeout, direct, viaTimeout])
+      await expect(execute(call)).rejects.toThrow('upstream down')
     expect(shared.state).toBe('closed')
     await expect(execute(direct)).rejects.toThrow('upstream down')
     expect(shared.state).toBe('open')
@@ -383,7 +514,9 @@ describe('circuitBreaker(): events, sharing, integration', () => {
     const events: TraceEvent[] = []
     const breaker = circuitBreaker({ name: 'slow', consecutive: 2, halfOpenAfter: 10_000 })
     const call = pipe(breaker, timeout(100)).wrap((ctx) => after(1_000, 'late', ctx.signal))
-    const deadlineOnly = await settle(execute(call, { deadline: 50, onEvent: (e) => events.push(e) }))
+    const deadlineOnly = await settle(
+      execute(call, { deadline: 50, onEvent: (e) => events.push(e) }),
+    )
     expect((deadlineOnly as { error: unknown }).error).toMatchObject({ code: 'FANOUT_DEADLINE' })
     expect(breaker.state).toBe('closed')
     for (let i = 0; i < 2; i++) {
@@ -394,7 +527,10 @@ describe('circuitBreaker(): events, sharing, integration', () => {
     const t = now()
     const fast = await settle(execute(call, { onEvent: (e) => events.push(e) }))
     expect(now()).toBe(t)
-    expect((fast as { error: unknown }).error).toMatchObject({ code: 'FANOUT_CIRCUIT_OPEN', retryAfterMs: 10_000 })
+    expect((fast as { error: unknown }).error).toMatchObject({
+      code: 'FANOUT_CIRCUIT_OPEN',
+      retryAfterMs: 10_000,
+    })
     expect(events.filter((e) => e.type === 'circuit.changed')).toHaveLength(1)
     expect(vi.getTimerCount()).toBe(0)
   })
@@ -402,43 +538,139 @@ describe('circuitBreaker(): events, sharing, integration', () => {
   it('is named after its name', () => {
     expect(circuitBreaker().name).toBe('circuitBreaker(circuit)')
     expect(circuitBreaker({ name: 'payments', ratio: 0.5 }).name).toBe('circuitBreaker(payments)')
-    expect(pipe(circuitBreaker({ name: 'p' }), timeout(10)).name).toBe('circuitBreaker(p) → timeout(10)')
+    expect(pipe(circuitBreaker({ name: 'p' }), timeout(10)).name).toBe(
+      'circuitBreaker(p) → timeout(10)',
+    )
   })
 })
 
 describe('circuitBreaker(): validation', () => {
   const cases: [string, unknown, string][] = [
-    ['L1: consecutive 0', { consecutive: 0 }, '`consecutive` must be an integer from 1 to 1000, got 0.'],
-    ['L1: consecutive 2.5', { consecutive: 2.5 }, '`consecutive` must be an integer from 1 to 1000, got 2.5.'],
-    ['L1: consecutive 1001', { consecutive: 1001 }, '`consecutive` must be an integer from 1 to 1000, got 1001.'],
-    ['L1: consecutive "5"', { consecutive: '5' }, '`consecutive` must be an integer from 1 to 1000, got "5". Pass a number, not a string.'],
-    ['L1: ratio 0', { ratio: 0 }, '`ratio` must be a number greater than 0 and at most 1 (the share of calls that failed: 0.5 = half), got 0. A ratio of 0 would trip on no failure at all.'],
-    ['L1: ratio 50 (a percentage)', { ratio: 50 }, '`ratio` must be a number greater than 0 and at most 1 (the share of calls that failed: 0.5 = half), got 50. For 50% pass 0.5.'],
-    ['L1: ratio NaN', { ratio: Number.NaN }, '`ratio` must be a number greater than 0 and at most 1 (the share of calls that failed: 0.5 = half), got NaN.'],
-    ['L1: ratio -0.5', { ratio: -0.5 }, '`ratio` must be a number greater than 0 and at most 1 (the share of calls that failed: 0.5 = half), got -0.5.'],
-    ['L1: minThroughput 0', { ratio: 0.5, minThroughput: 0 }, '`minThroughput` must be an integer from 1 to 1000000, got 0.'],
-    ['L1: minThroughput 1.5', { ratio: 0.5, minThroughput: 1.5 }, '`minThroughput` must be an integer from 1 to 1000000, got 1.5.'],
-    ['L1: window 999', { ratio: 0.5, window: 999 }, '`window` must be within 1000–3600000 ms, got 999.'],
-    ['L1: window 1 h + 1', { ratio: 0.5, window: 3_600_001 }, '`window` must be within 1000–3600000 ms, got 3600001.'],
-    ['L1: halfOpenAfter 0', { halfOpenAfter: 0 }, '`halfOpenAfter` must be within 1–86400000 ms, got 0. 0 does not mean "no limit": omit the option instead.'],
-    ['L1: halfOpenAfter Infinity', { halfOpenAfter: Infinity }, '`halfOpenAfter` must be within 1–86400000 ms, got Infinity.'],
-    ['L1: halfOpenAfter "30s"', { halfOpenAfter: '30s' }, '`halfOpenAfter` must be a number of milliseconds (1–86400000 ms), got "30s". Pass a number, e.g. 500, not a string.'],
-    ['L1: consecutive and ratio together', { consecutive: 3, ratio: 0.5 }, '`consecutive` and `ratio` are two different trip rules: pass one or the other, not both (got consecutive: 3, ratio: 0.5).'],
-    ['L1: minThroughput without ratio', { consecutive: 3, minThroughput: 10 }, '`minThroughput` only applies to the ratio rule: add `ratio` (e.g. ratio: 0.5) or remove `minThroughput`.'],
-    ['L1: window without ratio', { window: 5_000 }, '`window` only applies to the ratio rule: add `ratio` (e.g. ratio: 0.5) or remove `window`.'],
-    ['L4: misspelt option', { consequtive: 3 }, 'unknown option `consequtive`. Did you mean `consecutive`?'],
-    ['L4: wrong case', { minthroughput: 3 }, 'unknown option `minthroughput`. Did you mean `minThroughput`?'],
-    ['L4: unknown option, nothing close', { threshold: 0.5 }, 'unknown option `threshold`. Known options: `name`, `consecutive`, `ratio`, `minThroughput`, `window`, `halfOpenAfter`, `isFailure`.'],
-    ['L4: misspelt option, full message', { halfOpenAfer: 1_000 }, 'unknown option `halfOpenAfer`. Did you mean `halfOpenAfter`? Known options: `name`, `consecutive`, `ratio`, `minThroughput`, `window`, `halfOpenAfter`, `isFailure`.'],
+    [
+      'L1: consecutive 0',
+      { consecutive: 0 },
+      '`consecutive` must be an integer from 1 to 1000, got 0.',
+    ],
+    [
+      'L1: consecutive 2.5',
+      { consecutive: 2.5 },
+      '`consecutive` must be an integer from 1 to 1000, got 2.5.',
+    ],
+    [
+      'L1: consecutive 1001',
+      { consecutive: 1001 },
+      '`consecutive` must be an integer from 1 to 1000, got 1001.',
+    ],
+    [
+      'L1: consecutive "5"',
+      { consecutive: '5' },
+      '`consecutive` must be an integer from 1 to 1000, got "5". Pass a number, not a string.',
+    ],
+    [
+      'L1: ratio 0',
+      { ratio: 0 },
+      '`ratio` must be a number greater than 0 and at most 1 (the share of calls that failed: 0.5 = half), got 0. A ratio of 0 would trip on no failure at all.',
+    ],
+    [
+      'L1: ratio 50 (a percentage)',
+      { ratio: 50 },
+      '`ratio` must be a number greater than 0 and at most 1 (the share of calls that failed: 0.5 = half), got 50. For 50% pass 0.5.',
+    ],
+    [
+      'L1: ratio NaN',
+      { ratio: Number.NaN },
+      '`ratio` must be a number greater than 0 and at most 1 (the share of calls that failed: 0.5 = half), got NaN.',
+    ],
+    [
+      'L1: ratio -0.5',
+      { ratio: -0.5 },
+      '`ratio` must be a number greater than 0 and at most 1 (the share of calls that failed: 0.5 = half), got -0.5.',
+    ],
+    [
+      'L1: minThroughput 0',
+      { ratio: 0.5, minThroughput: 0 },
+      '`minThroughput` must be an integer from 1 to 1000000, got 0.',
+    ],
+    [
+      'L1: minThroughput 1.5',
+      { ratio: 0.5, minThroughput: 1.5 },
+      '`minThroughput` must be an integer from 1 to 1000000, got 1.5.',
+    ],
+    [
+      'L1: window 999',
+      { ratio: 0.5, window: 999 },
+      '`window` must be within 1000–3600000 ms, got 999.',
+    ],
+    [
+      'L1: window 1 h + 1',
+      { ratio: 0.5, window: 3_600_001 },
+      '`window` must be within 1000–3600000 ms, got 3600001.',
+    ],
+    [
+      'L1: halfOpenAfter 0',
+      { halfOpenAfter: 0 },
+      '`halfOpenAfter` must be within 1–86400000 ms, got 0. 0 does not mean "no limit": omit the option instead.',
+    ],
+    [
+      'L1: halfOpenAfter Infinity',
+      { halfOpenAfter: Infinity },
+      '`halfOpenAfter` must be within 1–86400000 ms, got Infinity.',
+    ],
+    [
+      'L1: halfOpenAfter "30s"',
+      { halfOpenAfter: '30s' },
+      '`halfOpenAfter` must be a number of milliseconds (1–86400000 ms), got "30s". Pass a number, e.g. 500, not a string.',
+    ],
+    [
+      'L1: consecutive and ratio together',
+      { consecutive: 3, ratio: 0.5 },
+      '`consecutive` and `ratio` are two different trip rules: pass one or the other, not both (got consecutive: 3, ratio: 0.5).',
+    ],
+    [
+      'L1: minThroughput without ratio',
+      { consecutive: 3, minThroughput: 10 },
+      '`minThroughput` only applies to the ratio rule: add `ratio` (e.g. ratio: 0.5) or remove `minThroughput`.',
+    ],
+    [
+      'L1: window without ratio',
+      { window: 5_000 },
+      '`window` only applies to the ratio rule: add `ratio` (e.g. ratio: 0.5) or remove `window`.',
+    ],
+    [
+      'L4: misspelt option',
+      { consequtive: 3 },
+      'unknown option `consequtive`. Did you mean `consecutive`?',
+    ],
+    [
+      'L4: wrong case',
+      { minthroughput: 3 },
+      'unknown option `minthroughput`. Did you mean `minThroughput`?',
+    ],
+    [
+      'L4: unknown option, nothing close',
+      { threshold: 0.5 },
+      'unknown option `threshold`. Known options: `name`, `consecutive`, `ratio`, `minThroughput`, `window`, `halfOpenAfter`, `isFailure`.',
+    ],
+    [
+      'L4: misspelt option, full message',
+      { halfOpenAfer: 1_000 },
+      'unknown option `halfOpenAfer`. Did you mean `halfOpenAfter`? Known options: `name`, `consecutive`, `ratio`, `minThroughput`, `window`, `halfOpenAfter`, `isFailure`.',
+    ],
     ['L4: empty name', { name: '' }, '`name` must be a non-empty string, got "".'],
     ['L4: name not a string', { name: 42 }, '`name` must be a non-empty string, got 42.'],
-    ['L4: isFailure not a function', { isFailure: true }, '`isFailure` must be a function (error) => boolean, got true.'],
+    [
+      'L4: isFailure not a function',
+      { isFailure: true },
+      '`isFailure` must be a function (error) => boolean, got true.',
+    ],
     ['L4: options not an object', 5, 'options must be a plain object, got 5.'],
   ]
 
   it.each(cases)('%s', (_, options, message) => {
     expect(() => circuitBreaker(options as CircuitBreakerOptions)).toThrow(InvalidOptionError)
-    expect(() => circuitBreaker(options as CircuitBreakerOptions)).toThrow(`circuitBreaker(): ${message}`)
+    expect(() => circuitBreaker(options as CircuitBreakerOptions)).toThrow(
+      `circuitBreaker(): ${message}`,
+    )
   })
 
   it('L7: options are snapshotted at construction', async () => {
@@ -447,7 +679,8 @@ describe('circuitBreaker(): validation', () => {
     const breaker = circuitBreaker(options)
     options.consecutive = 100
     const call = breaker.wrap(() => Promise.reject(boom()))
-    for (let i = 0; i < 2; i++) await expect(call(context({ clock: r.clock }))).rejects.toThrow('upstream down')
+    for (let i = 0; i < 2; i++)
+      await expect(call(context({ clock: r.clock }))).rejects.toThrow('upstream down')
     expect(breaker.state).toBe('open')
   })
 
@@ -456,6 +689,15 @@ describe('circuitBreaker(): validation', () => {
     expect(() => circuitBreaker({ consecutive: 3, ratio: 0.5 })).toThrow(InvalidOptionError)
     // @ts-expect-error window without ratio
     expect(() => circuitBreaker({ window: 5_000 })).toThrow(InvalidOptionError)
-    expect(circuitBreaker({ ratio: 1, minThroughput: 1, window: 1_000, halfOpenAfter: 1, name: 'x', isFailure: () => true }).state).toBe('closed')
+    expect(
+      circuitBreaker({
+        ratio: 1,
+        minThroughput: 1,
+        window: 1_000,
+        halfOpenAfter: 1,
+        name: 'x',
+        isFailure: () => true,
+      }).state,
+    ).toBe('closed')
   })
 })

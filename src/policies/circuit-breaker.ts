@@ -16,7 +16,15 @@
 import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import { CircuitOpenError, InvalidOptionError, isFanoutError } from '../core/errors.js'
 import type { CircuitState } from '../core/trace.js'
-import { checkDuration, checkFunction, checkKnownKeys, checkNumber, show, snapshot, checkName } from '../core/validate.js'
+import {
+  checkDuration,
+  checkFunction,
+  checkKnownKeys,
+  checkNumber,
+  show,
+  snapshot,
+  checkName,
+} from '../core/validate.js'
 import { statusOf } from './classify.js'
 
 interface CommonOptions {
@@ -80,7 +88,15 @@ export interface CircuitBreaker extends Policy {
 }
 
 const WHERE = 'circuitBreaker()'
-const KNOWN = ['name', 'consecutive', 'ratio', 'minThroughput', 'window', 'halfOpenAfter', 'isFailure'] as const
+const KNOWN = [
+  'name',
+  'consecutive',
+  'ratio',
+  'minThroughput',
+  'window',
+  'halfOpenAfter',
+  'isFailure',
+] as const
 /** The window is kept as this many buckets of `window / BUCKETS` ms each. */
 const BUCKETS = 10
 
@@ -120,20 +136,48 @@ export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreaker 
   if (opts.ratio === undefined) {
     for (const key of ['minThroughput', 'window'] as const) {
       if (opts[key] !== undefined) {
-        throw new InvalidOptionError(`${WHERE}: \`${key}\` only applies to the ratio rule: add \`ratio\` (e.g. ratio: 0.5) or remove \`${key}\`.`)
+        throw new InvalidOptionError(
+          `${WHERE}: \`${key}\` only applies to the ratio rule: add \`ratio\` (e.g. ratio: 0.5) or remove \`${key}\`.`,
+        )
       }
     }
   }
-  const halfOpenAfter = opts.halfOpenAfter === undefined ? 30_000 : checkDuration(WHERE, 'halfOpenAfter', opts.halfOpenAfter, { max: 86_400_000 })
+  const halfOpenAfter =
+    opts.halfOpenAfter === undefined
+      ? 30_000
+      : checkDuration(WHERE, 'halfOpenAfter', opts.halfOpenAfter, { max: 86_400_000 })
   const isFailure =
-    opts.isFailure === undefined ? isUpstreamFailure : checkFunction<(error: unknown) => boolean>(WHERE, 'isFailure', opts.isFailure, '(error) => boolean')
+    opts.isFailure === undefined
+      ? isUpstreamFailure
+      : checkFunction<(error: unknown) => boolean>(
+          WHERE,
+          'isFailure',
+          opts.isFailure,
+          '(error) => boolean',
+        )
   const rule: TripRule =
     opts.ratio === undefined
-      ? new ConsecutiveRule(opts.consecutive === undefined ? 5 : checkNumber(WHERE, 'consecutive', opts.consecutive, { min: 1, max: 1000, integer: true }))
+      ? new ConsecutiveRule(
+          opts.consecutive === undefined
+            ? 5
+            : checkNumber(WHERE, 'consecutive', opts.consecutive, {
+                min: 1,
+                max: 1000,
+                integer: true,
+              }),
+        )
       : new RatioRule(
           checkRatio(opts.ratio),
-          opts.minThroughput === undefined ? 20 : checkNumber(WHERE, 'minThroughput', opts.minThroughput, { min: 1, max: 1_000_000, integer: true }),
-          opts.window === undefined ? 10_000 : checkDuration(WHERE, 'window', opts.window, { min: 1_000, max: 3_600_000 }),
+          opts.minThroughput === undefined
+            ? 20
+            : checkNumber(WHERE, 'minThroughput', opts.minThroughput, {
+                min: 1,
+                max: 1_000_000,
+                integer: true,
+              }),
+          opts.window === undefined
+            ? 10_000
+            : checkDuration(WHERE, 'window', opts.window, { min: 1_000, max: 3_600_000 }),
         )
 
   let state: CircuitState = 'closed'
@@ -150,7 +194,8 @@ export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreaker 
     generation++
     if (to === 'open') retryAt = at + halfOpenAfter
     if (to === 'closed') rule.reset()
-    if (ctx.trace.enabled) ctx.trace.emit({ type: 'circuit.changed', task: ctx.task, at, breaker: name, from, to })
+    if (ctx.trace.enabled)
+      ctx.trace.emit({ type: 'circuit.changed', task: ctx.task, at, breaker: name, from, to })
   }
 
   /** Admits the call (returns its generation) or returns the error to fail fast with. */
@@ -169,7 +214,11 @@ export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreaker 
     return generation
   }
 
-  const settle = (ctx: CallContext, admitted: number, outcome: 'success' | 'failure' | 'ignored'): void => {
+  const settle = (
+    ctx: CallContext,
+    admitted: number,
+    outcome: 'success' | 'failure' | 'ignored',
+  ): void => {
     if (admitted !== generation) return
     const at = ctx.clock.now()
     lastSeen = Math.max(lastSeen, at)
@@ -237,7 +286,6 @@ function isUpstreamFailure(error: unknown): boolean {
   return status === 408 || status === 429
 }
 
-
 function checkRatio(value: unknown): number {
   const range = 'a number greater than 0 and at most 1 (the share of calls that failed: 0.5 = half)'
   if (typeof value !== 'number' || Number.isNaN(value) || !(value > 0 && value <= 1)) {
@@ -258,7 +306,11 @@ interface TripRule {
   /** Counts one outcome at time `at`; true when the circuit should open. */
   record(at: number, failed: boolean): boolean
   reset(): void
-  stats(at: number): { strategy: 'consecutive'; consecutiveFailures: number } | { strategy: 'ratio'; calls: number; failures: number }
+  stats(
+    at: number,
+  ):
+    | { strategy: 'consecutive'; consecutiveFailures: number }
+    | { strategy: 'ratio'; calls: number; failures: number }
 }
 
 class ConsecutiveRule implements TripRule {

@@ -55,14 +55,25 @@ export function isOwnDecision(error: unknown): error is FanoutError {
   return isFanoutError(error) && !UPSTREAM_ERROR_CODES.has(error.code)
 }
 
-const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'OPTIONS',
+  'PUT',
+  'DELETE',
+  'TRACE',
+])
 
 /** The HTTP status an error carries (`status`, `statusCode` or `response.status`), if any. */
 export function statusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined
   // Fields of the error or its class, never of a polluted Object.prototype (I10).
   const response = field(error, 'response')
-  for (const v of [field(error, 'status'), field(error, 'statusCode'), typeof response === 'object' && response !== null ? field(response, 'status') : undefined]) {
+  for (const v of [
+    field(error, 'status'),
+    field(error, 'statusCode'),
+    typeof response === 'object' && response !== null ? field(response, 'status') : undefined,
+  ]) {
     if (typeof v === 'number' && Number.isInteger(v) && v >= 100 && v <= 599) return v
   }
   return undefined
@@ -70,7 +81,11 @@ export function statusOf(error: unknown): number | undefined {
 
 /** The error's `code`, or its `cause`'s (fetch wraps network errors in a TypeError with a cause). */
 export function codeOf(error: unknown): string | undefined {
-  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = field(e, 'cause'), depth++) {
+  for (
+    let e = error, depth = 0;
+    typeof e === 'object' && e !== null && depth < 4;
+    e = field(e, 'cause'), depth++
+  ) {
     const code = field(e, 'code')
     if (typeof code === 'string') return code
   }
@@ -100,7 +115,10 @@ export function isIdempotentMethod(method: string): boolean {
 export function failureLabel(error: unknown): string {
   const status = statusOf(error)
   if (status !== undefined) return String(status)
-  const causeCode = typeof error === 'object' && error !== null ? (error as { causeCode?: unknown }).causeCode : undefined
+  const causeCode =
+    typeof error === 'object' && error !== null
+      ? (error as { causeCode?: unknown }).causeCode
+      : undefined
   const code = typeof causeCode === 'string' ? causeCode : codeOf(error)
   if (code !== undefined) return code
   return error instanceof Error ? error.name : typeof error

@@ -1,6 +1,13 @@
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
-import { DeadlineError, flow, InvalidOptionError, limit, memoryConcurrencyStore, type ConcurrencyStore } from '../index.js'
+import {
+  DeadlineError,
+  flow,
+  InvalidOptionError,
+  limit,
+  memoryConcurrencyStore,
+  type ConcurrencyStore,
+} from '../index.js'
 import { after, settle, useFakeTime } from '../../test/helpers/time.js'
 
 /** Counts calls running at once. */
@@ -27,7 +34,10 @@ function counter() {
 function asyncStore(inner: ConcurrencyStore, calls: string[] = []): ConcurrencyStore {
   return {
     acquire: async (request) => (calls.push('acquire'), inner.acquire(request)),
-    renew: async (keys, holder, now, leaseMs) => (calls.push('renew'), inner.renew(keys, holder, now, leaseMs)),
+    renew: async (keys, holder, now, leaseMs) => (
+      calls.push('renew'),
+      inner.renew(keys, holder, now, leaseMs)
+    ),
     release: async (keys, holder, now) => {
       calls.push('release')
       await inner.release(keys, holder, now)
@@ -38,15 +48,27 @@ function asyncStore(inner: ConcurrencyStore, calls: string[] = []): ConcurrencyS
 describe('memoryConcurrencyStore()', () => {
   it('grants at most `limit` permits per key, all keys or none, and says when to try again', () => {
     const store = memoryConcurrencyStore()
-    const req = (holder: string, now = 0) => ({ permits: [{ key: 't', limit: 2 }, { key: 'k', limit: 1 }], holder, now, leaseMs: 100 })
+    const req = (holder: string, now = 0) => ({
+      permits: [
+        { key: 't', limit: 2 },
+        { key: 'k', limit: 1 },
+      ],
+      holder,
+      now,
+      leaseMs: 100,
+    })
     expect(store.acquire(req('a'))).toEqual({ ok: true })
     // 'k' is full: nothing is taken under 't' either.
     expect(store.acquire(req('b', 10))).toEqual({ ok: false, retryAfterMs: 90, reason: 'busy' })
-    expect(store.acquire({ permits: [{ key: 't', limit: 2 }], holder: 'c', now: 10, leaseMs: 100 })).toEqual({ ok: true })
+    expect(
+      store.acquire({ permits: [{ key: 't', limit: 2 }], holder: 'c', now: 10, leaseMs: 100 }),
+    ).toEqual({ ok: true })
     store.release(['t', 'k'], 'a', 20)
     expect(store.acquire(req('b', 20))).toEqual({ ok: true })
     // 't' now holds c and b: a third holder is refused until the earliest lease ends (c's, at 110).
-    expect(store.acquire({ permits: [{ key: 't', limit: 2 }], holder: 'd', now: 30, leaseMs: 100 })).toEqual({ ok: false, retryAfterMs: 80, reason: 'busy' })
+    expect(
+      store.acquire({ permits: [{ key: 't', limit: 2 }], holder: 'd', now: 30, leaseMs: 100 }),
+    ).toEqual({ ok: false, retryAfterMs: 80, reason: 'busy' })
   })
 
   it('a permit not renewed expires at the end of its lease (a crashed holder does not shrink the limit for ever)', () => {
@@ -63,7 +85,8 @@ describe('memoryConcurrencyStore()', () => {
 
   it('holds at most maxKeys keys and forgets a key once its last permit is gone', () => {
     const store = memoryConcurrencyStore({ maxKeys: 2 })
-    const one = (key: string, holder: string) => store.acquire({ permits: [{ key, limit: 5 }], holder, now: 0, leaseMs: 1_000 })
+    const one = (key: string, holder: string) =>
+      store.acquire({ permits: [{ key, limit: 5 }], holder, now: 0, leaseMs: 1_000 })
     expect(one('a', '1').ok).toBe(true)
     expect(one('b', '2').ok).toBe(true)
     expect(one('c', '3')).toEqual({ ok: false, retryAfterMs: Infinity, reason: 'full' })
@@ -94,19 +117,33 @@ describe('memoryConcurrencyStore()', () => {
 describe('limit({ store }): a limit shared by several limiters', () => {
   it('two limiters with one store and name stay within the limit together, over 300 completion orders', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.scheduler(), fc.integer({ min: 1, max: 3 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 16 }), async (s, concurrency, sides) => {
-        const store = memoryConcurrencyStore()
-        const a = limit({ concurrency, store, name: 'api' })
-        const b = limit({ concurrency, store, name: 'api' })
-        const c = counter()
-        const results = sides.map((left, i) => (left ? a : b).run(() => c.run(() => s.schedule(Promise.resolve(i)))))
-        await s.waitFor(Promise.all(results))
-        expect(await Promise.all(results)).toEqual(sides.map((_, i) => i))
-        expect(c.peak).toBeLessThanOrEqual(concurrency)
-        expect(a.activeCount + b.activeCount).toBe(0)
-        // Every permit was given back.
-        expect(store.acquire({ permits: [{ key: JSON.stringify(['api']), limit: concurrency }], holder: 'probe', now: 0, leaseMs: 1 })).toEqual({ ok: true })
-      }),
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 16 }),
+        async (s, concurrency, sides) => {
+          const store = memoryConcurrencyStore()
+          const a = limit({ concurrency, store, name: 'api' })
+          const b = limit({ concurrency, store, name: 'api' })
+          const c = counter()
+          const results = sides.map((left, i) =>
+            (left ? a : b).run(() => c.run(() => s.schedule(Promise.resolve(i)))),
+          )
+          await s.waitFor(Promise.all(results))
+          expect(await Promise.all(results)).toEqual(sides.map((_, i) => i))
+          expect(c.peak).toBeLessThanOrEqual(concurrency)
+          expect(a.activeCount + b.activeCount).toBe(0)
+          // Every permit was given back.
+          expect(
+            store.acquire({
+              permits: [{ key: JSON.stringify(['api']), limit: concurrency }],
+              holder: 'probe',
+              now: 0,
+              leaseMs: 1,
+            }),
+          ).toEqual({ ok: true })
+        },
+      ),
       { numRuns: 300 },
     )
   })
@@ -117,7 +154,10 @@ describe('limit({ store }): a limit shared by several limiters', () => {
     const a = limit({ concurrency: 1, store, name: 'a' })
     const b = limit({ concurrency: 1, store, name: 'b' })
     const c = counter()
-    const both = Promise.all([a.run(() => c.run(() => after(100, 'a'))), b.run(() => c.run(() => after(100, 'b')))])
+    const both = Promise.all([
+      a.run(() => c.run(() => after(100, 'a'))),
+      b.run(() => c.run(() => after(100, 'b'))),
+    ])
     expect(await settle(both)).toEqual({ ok: true, value: ['a', 'b'] })
     expect(c.peak).toBe(2)
     vi.useRealTimers()
@@ -126,10 +166,16 @@ describe('limit({ store }): a limit shared by several limiters', () => {
   it('shares per-key sub-limits too', async () => {
     useFakeTime()
     const store = memoryConcurrencyStore()
-    const make = () => limit({ concurrency: 10, perKey: 1, key: (ctx) => ctx.task, store, name: 'hosts' })
+    const make = () =>
+      limit({ concurrency: 10, perKey: 1, key: (ctx) => ctx.task, store, name: 'hosts' })
     const [a, b] = [make(), make()]
-    const perHost = new Map<string, ReturnType<typeof counter>>([['h1', counter()], ['h2', counter()]])
-    const calls = ['h1', 'h1', 'h2', 'h2'].map((host, i) => (i % 2 === 0 ? a : b).run(() => perHost.get(host)!.run(() => after(50, host)), { key: host }))
+    const perHost = new Map<string, ReturnType<typeof counter>>([
+      ['h1', counter()],
+      ['h2', counter()],
+    ])
+    const calls = ['h1', 'h1', 'h2', 'h2'].map((host, i) =>
+      (i % 2 === 0 ? a : b).run(() => perHost.get(host)!.run(() => after(50, host)), { key: host }),
+    )
     expect(await settle(Promise.all(calls))).toEqual({ ok: true, value: ['h1', 'h1', 'h2', 'h2'] })
     expect(perHost.get('h1')!.peak).toBe(1)
     expect(perHost.get('h2')!.peak).toBe(1)
@@ -216,14 +262,17 @@ describe('limit({ store }): a limit shared by several limiters', () => {
     expect(a.activeCount).toBe(0)
 
     const inner = memoryConcurrencyStore()
-    const leaky: ConcurrencyStore = { ...asyncStore(inner), release: () => Promise.reject(new Error('store down')) }
+    const leaky: ConcurrencyStore = {
+      ...asyncStore(inner),
+      release: () => Promise.reject(new Error('store down')),
+    }
     const b = limit({ concurrency: 1, store: leaky, name: 'y', leaseMs: 1_000 })
     expect(await b.run(() => 2)).toBe(2)
     await new Promise((resolve) => setTimeout(resolve, 0))
     expect(b.activeCount).toBe(0)
   })
 
-  it('the caller\'s result does not wait for the store to take the permit back', async () => {
+  it("the caller's result does not wait for the store to take the permit back", async () => {
     let releaseNow: (() => void) | undefined
     const inner = memoryConcurrencyStore()
     const slow: ConcurrencyStore = {
@@ -248,8 +297,12 @@ describe('limit({ store }): a limit shared by several limiters', () => {
     const store = memoryConcurrencyStore()
     expect(() => limit({ concurrency: 2, store })).toThrow(InvalidOptionError)
     expect(() => limit({ concurrency: 2, store })).toThrow(/needs a `name`/)
-    expect(() => limit({ concurrency: 2, store: {} as ConcurrencyStore, name: 'x' })).toThrow(/ConcurrencyStore/)
+    expect(() => limit({ concurrency: 2, store: {} as ConcurrencyStore, name: 'x' })).toThrow(
+      /ConcurrencyStore/,
+    )
     expect(() => limit({ concurrency: 2, store, name: 'x', leaseMs: -1 })).toThrow(/leaseMs/)
-    expect(() => flow({ limit: limit({ concurrency: 2, store, name: 'x' }) })).toThrow(/cannot be a limiter with a `store`/)
+    expect(() => flow({ limit: limit({ concurrency: 2, store, name: 'x' }) })).toThrow(
+      /cannot be a limiter with a `store`/,
+    )
   })
 })

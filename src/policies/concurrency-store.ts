@@ -43,7 +43,12 @@ export interface ConcurrencyStore {
   /** Atomically: a permit under every key of the request, or none. */
   acquire(request: ConcurrencyAcquireRequest): ConcurrencyGrant | PromiseLike<ConcurrencyGrant>
   /** Extends `holder`'s permits to `now + leaseMs`; false when they were lost (expired and taken). */
-  renew(keys: readonly string[], holder: string, now: number, leaseMs: number): boolean | PromiseLike<boolean>
+  renew(
+    keys: readonly string[],
+    holder: string,
+    now: number,
+    leaseMs: number,
+  ): boolean | PromiseLike<boolean>
   /** Gives `holder`'s permits back; a no-op for permits it no longer holds. */
   release(keys: readonly string[], holder: string, now: number): void | PromiseLike<void>
   /**
@@ -67,11 +72,16 @@ export interface MemoryConcurrencyStoreOptions {
 }
 
 /** An in-process store: one limit shared by several limiters (e.g. two queues with different priorities in front of one upstream). */
-export function memoryConcurrencyStore(options: MemoryConcurrencyStoreOptions = {}): MemoryConcurrencyStore {
+export function memoryConcurrencyStore(
+  options: MemoryConcurrencyStoreOptions = {},
+): MemoryConcurrencyStore {
   const where = 'memoryConcurrencyStore()'
   const opts = snapshot(where, options)
   checkKnownKeys(where, opts, ['maxKeys'])
-  const maxKeys = opts.maxKeys === undefined ? 10_000 : checkNumber(where, 'maxKeys', opts.maxKeys, { min: 1, max: 10_000_000, integer: true })
+  const maxKeys =
+    opts.maxKeys === undefined
+      ? 10_000
+      : checkNumber(where, 'maxKeys', opts.maxKeys, { min: 1, max: 10_000_000, integer: true })
   /** key → holder → lease end. */
   const keys = new Map<string, Map<string, number>>()
   const watchers = new Map<string, Set<() => void>>()
@@ -102,10 +112,12 @@ export function memoryConcurrencyStore(options: MemoryConcurrencyStoreOptions = 
           if (limit >= 1) continue
         } else if (held.size < limit) continue
         busy = true
-        if (held !== undefined) for (const until of held.values()) retryAfterMs = Math.min(retryAfterMs, until - now)
+        if (held !== undefined)
+          for (const until of held.values()) retryAfterMs = Math.min(retryAfterMs, until - now)
       }
       if (busy) return { ok: false, retryAfterMs, reason: 'busy' }
-      if (keys.size + newKeys > maxKeys) return { ok: false, retryAfterMs: Infinity, reason: 'full' }
+      if (keys.size + newKeys > maxKeys)
+        return { ok: false, retryAfterMs: Infinity, reason: 'full' }
       for (const { key } of permits) {
         let held = keys.get(key)
         if (held === undefined) keys.set(key, (held = new Map()))

@@ -25,7 +25,15 @@ export function withFallback<T, F, C extends CallContext = CallContext>(
   checkFunction('withFallback()', 'call', call, '(ctx) => Promise')
   checkFunction('withFallback()', 'fallback', fallback, '(error, ctx) => value')
   const opts = own(options)
-  const when = opts.when === undefined ? undefined : checkFunction<(error: unknown) => boolean>('withFallback()', 'when', opts.when, '(error) => boolean')
+  const when =
+    opts.when === undefined
+      ? undefined
+      : checkFunction<(error: unknown) => boolean>(
+          'withFallback()',
+          'when',
+          opts.when,
+          '(error) => boolean',
+        )
   return async (ctx) => {
     try {
       return await call(ctx)

@@ -1,10 +1,25 @@
 import { describe, expect, it, vi } from 'vitest'
-import { systemClock, noopRecorder, AbortedError, InvalidOptionError, type CallContext, type TraceEvent } from '../index.js'
+import {
+  systemClock,
+  noopRecorder,
+  AbortedError,
+  InvalidOptionError,
+  type CallContext,
+  type TraceEvent,
+} from '../index.js'
 import { hedge, type HedgeOptions } from './hedge.js'
 import { after, failAfter, now, settle, useFakeTime } from '../../test/helpers/time.js'
 
 function context(overrides: Partial<CallContext> = {}): CallContext {
-  return { signal: new AbortController().signal, deadlineAt: Infinity, attempt: 1, task: 'call', clock: systemClock, trace: noopRecorder, ...overrides }
+  return {
+    signal: new AbortController().signal,
+    deadlineAt: Infinity,
+    attempt: 1,
+    task: 'call',
+    clock: systemClock,
+    trace: noopRecorder,
+    ...overrides,
+  }
 }
 
 function recorder(): { events: TraceEvent[]; trace: CallContext['trace'] } {
@@ -13,7 +28,10 @@ function recorder(): { events: TraceEvent[]; trace: CallContext['trace'] } {
 }
 
 /** Records every attempt's context; attempt n (0 = primary) runs `plan[n]`. */
-function attempts<T>(plan: ((signal: AbortSignal) => Promise<T>)[]): { seen: CallContext[]; call: (ctx: CallContext) => Promise<T> } {
+function attempts<T>(plan: ((signal: AbortSignal) => Promise<T>)[]): {
+  seen: CallContext[]
+  call: (ctx: CallContext) => Promise<T>
+} {
   const seen: CallContext[] = []
   return {
     seen,
@@ -25,7 +43,11 @@ function attempts<T>(plan: ((signal: AbortSignal) => Promise<T>)[]): { seen: Cal
   }
 }
 
-const opts = (extra: Partial<HedgeOptions> = {}): HedgeOptions => ({ idempotent: true, delay: 50, ...extra })
+const opts = (extra: Partial<HedgeOptions> = {}): HedgeOptions => ({
+  idempotent: true,
+  delay: 50,
+  ...extra,
+})
 
 describe('hedge()', () => {
   it('sends no hedge when the primary is fast, and leaves no timer', async () => {
@@ -86,11 +108,20 @@ describe('hedge()', () => {
     useFakeTime()
     const primaryError = new Error('primary')
     const hedgeError = new Error('hedge')
-    const recovered = attempts([(s) => failAfter(70, primaryError, s), (s) => after(40, 'hedge', s)])
-    expect(await settle(hedge(opts()).wrap(recovered.call)(context()))).toEqual({ ok: true, value: 'hedge' })
+    const recovered = attempts([
+      (s) => failAfter(70, primaryError, s),
+      (s) => after(40, 'hedge', s),
+    ])
+    expect(await settle(hedge(opts()).wrap(recovered.call)(context()))).toEqual({
+      ok: true,
+      value: 'hedge',
+    })
 
     // The hedge fails first (at 60), the primary last (at 100): the primary's error wins.
-    const failing = attempts([(s) => failAfter(100, primaryError, s), (s) => failAfter(10, hedgeError, s)])
+    const failing = attempts([
+      (s) => failAfter(100, primaryError, s),
+      (s) => failAfter(10, hedgeError, s),
+    ])
     const t0 = now()
     const result = await settle(hedge(opts()).wrap(failing.call)(context()))
     expect(result).toEqual({ ok: false, error: primaryError })
@@ -116,16 +147,26 @@ describe('hedge()', () => {
   it('learns the percentile delay from observed latencies once minSamples exist', async () => {
     useFakeTime()
     const { events, trace } = recorder()
-    const policy = hedge({ idempotent: true, delay: { percentile: 0.5, initial: 100, minSamples: 5 }, maxExtraRatio: 1 })
+    const policy = hedge({
+      idempotent: true,
+      delay: { percentile: 0.5, initial: 100, minSamples: 5 },
+      maxExtraRatio: 1,
+    })
     const fast = policy.wrap((ctx) => after(20, 'fast', ctx.signal))
-    const slowPrimary = policy.wrap((ctx) => after(ctx.attempt === 1 ? 1_000 : 20, 'slow', ctx.signal))
+    const slowPrimary = policy.wrap((ctx) =>
+      after(ctx.attempt === 1 ? 1_000 : 20, 'slow', ctx.signal),
+    )
     for (let i = 0; i < 4; i++) await settle(fast(context({ trace })))
     expect(events).toEqual([])
     // Fourth sample only: still the initial delay. The primary is cut short at 120 ms, a lower
     // bound that counts as the fifth sample: p50 of [20, 20, 20, 20, 120] is 20.
     await settle(slowPrimary(context({ trace })))
     await settle(slowPrimary(context({ trace })))
-    expect(events.filter((e) => e.type === 'hedge.fired').map((e) => e.type === 'hedge.fired' && e.afterMs)).toEqual([100, 20])
+    expect(
+      events
+        .filter((e) => e.type === 'hedge.fired')
+        .map((e) => e.type === 'hedge.fired' && e.afterMs),
+    ).toEqual([100, 20])
     expect(policy.name).toBe('hedge(p50)')
   })
 
@@ -134,15 +175,19 @@ describe('hedge()', () => {
     const { events, trace } = recorder()
     const { seen, call } = attempts([(s) => after(1_000, 'a', s)])
     const t0 = now()
-    const result = await settle(hedge(opts({ maxHedges: 2, maxExtraRatio: 4 })).wrap(call)(context({ trace })))
+    const result = await settle(
+      hedge(opts({ maxHedges: 2, maxExtraRatio: 4 })).wrap(call)(context({ trace })),
+    )
     expect(result).toEqual({ ok: true, value: 'a' })
     expect(now() - t0).toBe(1_000)
     expect(seen.map((c) => c.attempt)).toEqual([1, 2, 3])
     expect(seen.slice(1).map((c) => c.signal.aborted)).toEqual([true, true])
-    expect(events.flatMap((e) => (e.type === 'hedge.fired' ? [[e.hedge, e.afterMs]] : []))).toEqual([
-      [1, 50],
-      [2, 100],
-    ])
+    expect(events.flatMap((e) => (e.type === 'hedge.fired' ? [[e.hedge, e.afterMs]] : []))).toEqual(
+      [
+        [1, 50],
+        [2, 100],
+      ],
+    )
     expect(vi.getTimerCount()).toBe(0)
   })
 
@@ -164,7 +209,9 @@ describe('hedge()', () => {
     const healthy = policy.wrap(() => Promise.resolve('ok'))
     for (let i = 0; i < 2_000; i++) await healthy(context())
     let started = 0
-    const slow = policy.wrap((ctx) => (started++, after(ctx.attempt === 1 ? 200 : 10, 'v', ctx.signal)))
+    const slow = policy.wrap(
+      (ctx) => (started++, after(ctx.attempt === 1 ? 200 : 10, 'v', ctx.signal)),
+    )
     const all = Promise.all(Array.from({ length: 200 }, () => slow(context())))
     await vi.advanceTimersByTimeAsync(300)
     expect(await all).toHaveLength(200)
@@ -177,7 +224,9 @@ describe('hedge()', () => {
     useFakeTime()
     const caller = new AbortController()
     const { seen, call } = attempts([(s) => after(1_000, 'v', s)])
-    const pending = hedge(opts({ maxHedges: 3, maxExtraRatio: 4 })).wrap(call)(context({ signal: caller.signal }))
+    const pending = hedge(opts({ maxHedges: 3, maxExtraRatio: 4 })).wrap(call)(
+      context({ signal: caller.signal }),
+    )
     await vi.advanceTimersByTimeAsync(70)
     const reason = new Error('left')
     caller.abort(reason)
@@ -189,7 +238,9 @@ describe('hedge()', () => {
     expect(seen).toHaveLength(2)
 
     let calls = 0
-    await expect(hedge(opts()).wrap(() => (calls++, Promise.resolve(1)))(context({ signal: caller.signal }))).rejects.toBe(reason)
+    await expect(
+      hedge(opts()).wrap(() => (calls++, Promise.resolve(1)))(context({ signal: caller.signal })),
+    ).rejects.toBe(reason)
     expect(calls).toBe(0)
   })
 
@@ -197,7 +248,10 @@ describe('hedge()', () => {
     useFakeTime()
     const t0 = now()
     const early = attempts([(s) => after(100, 'p', s)])
-    expect(await settle(hedge(opts()).wrap(early.call)(context({ deadlineAt: t0 + 40 })))).toEqual({ ok: true, value: 'p' })
+    expect(await settle(hedge(opts()).wrap(early.call)(context({ deadlineAt: t0 + 40 })))).toEqual({
+      ok: true,
+      value: 'p',
+    })
     expect(early.seen).toHaveLength(1)
 
     const t1 = now()
@@ -214,26 +268,80 @@ describe('hedge()', () => {
     // @ts-expect-error idempotent: true is required
     expect(() => hedge({ delay: 50 })).toThrow(message)
     // @ts-expect-error false is not accepted either
-    expect(() => hedge({ idempotent: false })).toThrow('hedge(): `idempotent` must be true, got false.')
+    expect(() => hedge({ idempotent: false })).toThrow(
+      'hedge(): `idempotent` must be true, got false.',
+    )
     // @ts-expect-error options are required
     expect(() => hedge()).toThrow(InvalidOptionError)
   })
 
   it.each<[string, unknown, string]>([
-    ['unknown key', { idempotent: true, delya: 50 }, 'hedge(): unknown option `delya`. Did you mean `delay`? Known options: `idempotent`, `delay`, `maxHedges`, `maxExtraRatio`.'],
+    [
+      'unknown key',
+      { idempotent: true, delya: 50 },
+      'hedge(): unknown option `delya`. Did you mean `delay`? Known options: `idempotent`, `delay`, `maxHedges`, `maxExtraRatio`.',
+    ],
     ['non-object options', 'fast', 'hedge(): options must be a plain object, got "fast".'],
-    ['delay 0', { idempotent: true, delay: 0 }, 'hedge(): `delay` must be within 1–Number.MAX_SAFE_INTEGER ms, got 0. 0 does not mean "no limit": omit the option instead.'],
-    ['delay string', { idempotent: true, delay: '50ms' }, 'hedge(): `delay` must be a number of milliseconds or { percentile, initial?, minSamples? }, got "50ms". Pass a number, e.g. 50, or { percentile: 0.95 }.'],
-    ['percentile as a percentage', { idempotent: true, delay: { percentile: 95 } }, 'hedge(): `delay.percentile` must be a number from 0.5 to 0.999, got 95. It is a fraction: pass 0.95 for p95.'],
-    ['percentile missing', { idempotent: true, delay: {} }, 'hedge(): `delay.percentile` must be a number from 0.5 to 0.999, got undefined.'],
-    ['percentile 1', { idempotent: true, delay: { percentile: 1 } }, 'hedge(): `delay.percentile` must be a number from 0.5 to 0.999, got 1.'],
-    ['delay typo', { idempotent: true, delay: { percentile: 0.9, minSample: 5 } }, 'hedge() `delay`: unknown option `minSample`. Did you mean `minSamples`? Known options: `percentile`, `initial`, `minSamples`.'],
-    ['initial 0', { idempotent: true, delay: { percentile: 0.9, initial: 0 } }, 'hedge(): `delay.initial` must be within 1–Number.MAX_SAFE_INTEGER ms, got 0.'],
-    ['minSamples too many', { idempotent: true, delay: { percentile: 0.9, minSamples: 1_000 } }, 'hedge(): `delay.minSamples` must be an integer from 1 to 512, got 1000.'],
-    ['maxHedges 5', { idempotent: true, maxHedges: 5 }, 'hedge(): `maxHedges` must be an integer from 1 to 4, got 5.'],
-    ['maxHedges 1.5', { idempotent: true, maxHedges: 1.5 }, 'hedge(): `maxHedges` must be an integer from 1 to 4, got 1.5.'],
-    ['maxExtraRatio 0', { idempotent: true, maxExtraRatio: 0 }, 'hedge(): `maxExtraRatio` must be a number from 0.001 to 4, got 0.'],
-    ['maxExtraRatio string', { idempotent: true, maxExtraRatio: '10%' }, 'hedge(): `maxExtraRatio` must be a number from 0.001 to 4, got "10%". Pass a number, not a string.'],
+    [
+      'delay 0',
+      { idempotent: true, delay: 0 },
+      'hedge(): `delay` must be within 1–Number.MAX_SAFE_INTEGER ms, got 0. 0 does not mean "no limit": omit the option instead.',
+    ],
+    [
+      'delay string',
+      { idempotent: true, delay: '50ms' },
+      'hedge(): `delay` must be a number of milliseconds or { percentile, initial?, minSamples? }, got "50ms". Pass a number, e.g. 50, or { percentile: 0.95 }.',
+    ],
+    [
+      'percentile as a percentage',
+      { idempotent: true, delay: { percentile: 95 } },
+      'hedge(): `delay.percentile` must be a number from 0.5 to 0.999, got 95. It is a fraction: pass 0.95 for p95.',
+    ],
+    [
+      'percentile missing',
+      { idempotent: true, delay: {} },
+      'hedge(): `delay.percentile` must be a number from 0.5 to 0.999, got undefined.',
+    ],
+    [
+      'percentile 1',
+      { idempotent: true, delay: { percentile: 1 } },
+      'hedge(): `delay.percentile` must be a number from 0.5 to 0.999, got 1.',
+    ],
+    [
+      'delay typo',
+      { idempotent: true, delay: { percentile: 0.9, minSample: 5 } },
+      'hedge() `delay`: unknown option `minSample`. Did you mean `minSamples`? Known options: `percentile`, `initial`, `minSamples`.',
+    ],
+    [
+      'initial 0',
+      { idempotent: true, delay: { percentile: 0.9, initial: 0 } },
+      'hedge(): `delay.initial` must be within 1–Number.MAX_SAFE_INTEGER ms, got 0.',
+    ],
+    [
+      'minSamples too many',
+      { idempotent: true, delay: { percentile: 0.9, minSamples: 1_000 } },
+      'hedge(): `delay.minSamples` must be an integer from 1 to 512, got 1000.',
+    ],
+    [
+      'maxHedges 5',
+      { idempotent: true, maxHedges: 5 },
+      'hedge(): `maxHedges` must be an integer from 1 to 4, got 5.',
+    ],
+    [
+      'maxHedges 1.5',
+      { idempotent: true, maxHedges: 1.5 },
+      'hedge(): `maxHedges` must be an integer from 1 to 4, got 1.5.',
+    ],
+    [
+      'maxExtraRatio 0',
+      { idempotent: true, maxExtraRatio: 0 },
+      'hedge(): `maxExtraRatio` must be a number from 0.001 to 4, got 0.',
+    ],
+    [
+      'maxExtraRatio string',
+      { idempotent: true, maxExtraRatio: '10%' },
+      'hedge(): `maxExtraRatio` must be a number from 0.001 to 4, got "10%". Pass a number, not a string.',
+    ],
   ])('L3: rejects %s at construction', (_, options, message) => {
     expect(() => hedge(options as HedgeOptions)).toThrow(InvalidOptionError)
     expect(() => hedge(options as HedgeOptions)).toThrow(message)

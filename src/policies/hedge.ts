@@ -89,8 +89,14 @@ export function hedge(options: HedgeOptions): Policy {
         'use it only for calls that are safe to repeat (reads, or writes with an idempotency key), and say so with `idempotent: true`.',
     )
   }
-  const maxHedges = opts.maxHedges === undefined ? 1 : checkNumber(WHERE, 'maxHedges', opts.maxHedges, { min: 1, max: 4, integer: true })
-  const maxExtraRatio = opts.maxExtraRatio === undefined ? 0.1 : checkNumber(WHERE, 'maxExtraRatio', opts.maxExtraRatio, { min: 0.001, max: 4 })
+  const maxHedges =
+    opts.maxHedges === undefined
+      ? 1
+      : checkNumber(WHERE, 'maxHedges', opts.maxHedges, { min: 1, max: 4, integer: true })
+  const maxExtraRatio =
+    opts.maxExtraRatio === undefined
+      ? 0.1
+      : checkNumber(WHERE, 'maxExtraRatio', opts.maxExtraRatio, { min: 0.001, max: 4 })
   const delay = makeDelay(opts.delay)
   const load = new LoadBound(maxExtraRatio)
   return {
@@ -130,9 +136,20 @@ function makeDelay(value: unknown): Delay {
       `${WHERE}: \`delay.percentile\` must be a number from 0.5 to 0.999, got ${show(spec.percentile)}. It is a fraction: pass ${spec.percentile / 100} for p${spec.percentile}.`,
     )
   }
-  const percentile = checkNumber(WHERE, 'delay.percentile', spec.percentile, { min: 0.5, max: 0.999 })
-  const initial = spec.initial === undefined ? 100 : checkDuration(WHERE, 'delay.initial', spec.initial)
-  const minSamples = spec.minSamples === undefined ? 20 : checkNumber(WHERE, 'delay.minSamples', spec.minSamples, { min: 1, max: SAMPLES, integer: true })
+  const percentile = checkNumber(WHERE, 'delay.percentile', spec.percentile, {
+    min: 0.5,
+    max: 0.999,
+  })
+  const initial =
+    spec.initial === undefined ? 100 : checkDuration(WHERE, 'delay.initial', spec.initial)
+  const minSamples =
+    spec.minSamples === undefined
+      ? 20
+      : checkNumber(WHERE, 'delay.minSamples', spec.minSamples, {
+          min: 1,
+          max: SAMPLES,
+          integer: true,
+        })
   return new PercentileWindow(percentile, initial, minSamples)
 }
 
@@ -174,7 +191,10 @@ class PercentileWindow implements Delay {
   #recompute(): void {
     this.#fresh = 0
     const sorted = this.#ring.slice(0, this.#count).sort()
-    const rank = Math.min(this.#count - 1, Math.max(0, Math.ceil(this.percentile * this.#count) - 1))
+    const rank = Math.min(
+      this.#count - 1,
+      Math.max(0, Math.ceil(this.percentile * this.#count) - 1),
+    )
     // At least 1 ms: hedging a call that takes no time at all is pure extra load.
     this.#value = Math.max(1, sorted[rank]!)
   }
@@ -209,7 +229,13 @@ class LoadBound {
 
 // --- running -----------------------------------------------------------------------------------
 
-function hedged<T, C extends CallContext>(next: Call<T, C>, ctx: C, delay: Delay, load: LoadBound, maxHedges: number): Promise<T> {
+function hedged<T, C extends CallContext>(
+  next: Call<T, C>,
+  ctx: C,
+  delay: Delay,
+  load: LoadBound,
+  maxHedges: number,
+): Promise<T> {
   if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason)
   const clock: Clock = ctx.clock
   const startedAt = clock.now()
@@ -260,8 +286,14 @@ function hedged<T, C extends CallContext>(next: Call<T, C>, ctx: C, delay: Delay
           const now = clock.now()
           if (n === 0) delay.observe(now - attemptStartedAt)
           else if (live[0] !== undefined) delay.observe(now - startedAt)
-          finish(() => new AbortedError(`"${ctx.task}": another attempt of this hedged call succeeded first`))
-          if (fired > 0 && ctx.trace.enabled) ctx.trace.emit({ type: 'hedge.won', task: ctx.task, at: now, winner: n })
+          finish(
+            () =>
+              new AbortedError(
+                `"${ctx.task}": another attempt of this hedged call succeeded first`,
+              ),
+          )
+          if (fired > 0 && ctx.trace.enabled)
+            ctx.trace.emit({ type: 'hedge.won', task: ctx.task, at: now, winner: n })
           resolve(value)
         },
         (error: unknown) => {
@@ -281,9 +313,17 @@ function hedged<T, C extends CallContext>(next: Call<T, C>, ctx: C, delay: Delay
       timer = undefined
       if (done || ctx.signal.aborted || clock.now() >= ctx.deadlineAt || !load.tryHedge()) return
       fired++
-      if (ctx.trace.enabled) ctx.trace.emit({ type: 'hedge.fired', task: ctx.task, at: clock.now(), hedge: fired, afterMs: clock.now() - startedAt })
+      if (ctx.trace.enabled)
+        ctx.trace.emit({
+          type: 'hedge.fired',
+          task: ctx.task,
+          at: clock.now(),
+          hedge: fired,
+          afterMs: clock.now() - startedAt,
+        })
       launch(fired)
-      if (!done && fired < maxHedges && clock.now() + delayMs < ctx.deadlineAt) timer = clock.setTimeout(onTimer, delayMs)
+      if (!done && fired < maxHedges && clock.now() + delayMs < ctx.deadlineAt)
+        timer = clock.setTimeout(onTimer, delayMs)
     }
 
     launch(0)

@@ -42,7 +42,10 @@ describe('limit()', () => {
         fc.scheduler(),
         fc.integer({ min: 1, max: 5 }),
         fc.integer({ min: 1, max: 3 }),
-        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.boolean()), { minLength: 1, maxLength: 25 }),
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.boolean()), {
+          minLength: 1,
+          maxLength: 25,
+        }),
         async (s, concurrency, perKey, calls) => {
           const t = tracker()
           const limiter = limit({ concurrency, perKey, key: (ctx) => ctx.task, maxQueue: 100 })
@@ -77,10 +80,21 @@ describe('limit()', () => {
 
   it('D1: FIFO within a priority, higher priority first', async () => {
     const order: string[] = []
-    const limiter = limit({ concurrency: 1, priority: (ctx) => (ctx.task.startsWith('hi') ? 1 : 0) })
+    const limiter = limit({
+      concurrency: 1,
+      priority: (ctx) => (ctx.task.startsWith('hi') ? 1 : 0),
+    })
     let open!: () => void
-    const first = execute(limiter.wrap(() => new Promise<void>((r) => (open = r))), { name: 'blocker' })
-    const calls = ['lo1', 'hi1', 'lo2', 'hi2', 'lo3'].map((name) => execute(limiter.wrap(async () => void order.push(name)), { name }))
+    const first = execute(
+      limiter.wrap(() => new Promise<void>((r) => (open = r))),
+      { name: 'blocker' },
+    )
+    const calls = ['lo1', 'hi1', 'lo2', 'hi2', 'lo3'].map((name) =>
+      execute(
+        limiter.wrap(async () => void order.push(name)),
+        { name },
+      ),
+    )
     open()
     await Promise.all([first, ...calls])
     expect(order).toEqual(['hi1', 'hi2', 'lo1', 'lo2', 'lo3'])
@@ -90,9 +104,17 @@ describe('limit()', () => {
     useFakeTime()
     const limiter = limit({ concurrency: 10, perKey: 2, key: (ctx) => ctx.task })
     const t0 = now()
-    const slowHost = Array.from({ length: 6 }, () => execute(limiter.wrap(({ signal }) => after(1_000, 'a', signal)), { name: 'a.example' }))
+    const slowHost = Array.from({ length: 6 }, () =>
+      execute(
+        limiter.wrap(({ signal }) => after(1_000, 'a', signal)),
+        { name: 'a.example' },
+      ),
+    )
     let startedB = -1
-    const fastHost = execute(limiter.wrap(({ signal }) => ((startedB = now() - t0), after(10, 'b', signal))), { name: 'b.example' })
+    const fastHost = execute(
+      limiter.wrap(({ signal }) => ((startedB = now() - t0), after(10, 'b', signal))),
+      { name: 'b.example' },
+    )
     await settle(fastHost)
     expect(startedB).toBe(0)
     await settle(Promise.all(slowHost))
@@ -101,33 +123,77 @@ describe('limit()', () => {
 
   it('D2: keys take turns for the total limit: a key with a long queue does not delay another by its length', async () => {
     useFakeTime()
-    const limiter = limit({ concurrency: 2, perKey: 2, key: (ctx) => ctx.task.split('#')[0]!, maxQueue: 100 })
+    const limiter = limit({
+      concurrency: 2,
+      perKey: 2,
+      key: (ctx) => ctx.task.split('#')[0]!,
+      maxQueue: 100,
+    })
     const started: string[] = []
-    const call = (name: string) => execute(limiter.wrap(({ signal }) => (started.push(name), after(100, name, signal))), { name })
+    const call = (name: string) =>
+      execute(
+        limiter.wrap(({ signal }) => (started.push(name), after(100, name, signal))),
+        { name },
+      )
     const busy = Array.from({ length: 10 }, (_, i) => call(`tenant-a#${i}`))
     const quiet = [call('tenant-b#0'), call('tenant-b#1')]
     await settle(Promise.all([...busy, ...quiet]))
     // FIFO across keys would start tenant b after all ten of tenant a's calls (at 500 ms).
-    expect(started.slice(0, 6)).toEqual(['tenant-a#0', 'tenant-a#1', 'tenant-a#2', 'tenant-b#0', 'tenant-a#3', 'tenant-b#1'])
+    expect(started.slice(0, 6)).toEqual([
+      'tenant-a#0',
+      'tenant-a#1',
+      'tenant-a#2',
+      'tenant-b#0',
+      'tenant-a#3',
+      'tenant-b#1',
+    ])
     // Within a key, order is kept.
-    expect(started.filter((n) => n.startsWith('tenant-a'))).toEqual(Array.from({ length: 10 }, (_, i) => `tenant-a#${i}`))
+    expect(started.filter((n) => n.startsWith('tenant-a'))).toEqual(
+      Array.from({ length: 10 }, (_, i) => `tenant-a#${i}`),
+    )
   })
 
   it('D2: with priorities, the higher priority still goes first across keys; keys of equal priority take turns', async () => {
     useFakeTime()
-    const limiter = limit({ concurrency: 1, perKey: 1, key: (ctx) => ctx.task.split('#')[0]!, priority: (ctx) => (ctx.task.endsWith('!') ? 1 : 0), maxQueue: 100 })
+    const limiter = limit({
+      concurrency: 1,
+      perKey: 1,
+      key: (ctx) => ctx.task.split('#')[0]!,
+      priority: (ctx) => (ctx.task.endsWith('!') ? 1 : 0),
+      maxQueue: 100,
+    })
     const started: string[] = []
-    const call = (name: string) => execute(limiter.wrap(({ signal }) => (started.push(name), after(10, name, signal))), { name })
-    const all = [call('a#0'), call('a#1'), call('a#2'), call('a#3'), call('b#0'), call('b#1'), call('c#0!')]
+    const call = (name: string) =>
+      execute(
+        limiter.wrap(({ signal }) => (started.push(name), after(10, name, signal))),
+        { name },
+      )
+    const all = [
+      call('a#0'),
+      call('a#1'),
+      call('a#2'),
+      call('a#3'),
+      call('b#0'),
+      call('b#1'),
+      call('c#0!'),
+    ]
     await settle(Promise.all(all))
     expect(started).toEqual(['a#0', 'c#0!', 'a#1', 'b#0', 'a#2', 'b#1', 'a#3'])
   })
 
   it('D3: aging lets low priority progress under steady high-priority traffic', async () => {
     useFakeTime()
-    const limiter = limit({ concurrency: 1, priority: (ctx) => (ctx.task === 'low' ? 0 : 5), agingMs: 100 })
+    const limiter = limit({
+      concurrency: 1,
+      priority: (ctx) => (ctx.task === 'low' ? 0 : 5),
+      agingMs: 100,
+    })
     const started: string[] = []
-    const call = (name: string) => execute(limiter.wrap(({ signal }) => (started.push(name), after(50, name, signal))), { name })
+    const call = (name: string) =>
+      execute(
+        limiter.wrap(({ signal }) => (started.push(name), after(50, name, signal))),
+        { name },
+      )
     const all: Promise<string>[] = [call('high'), call('low')]
     // A new high-priority call arrives every 50 ms, for 2 s.
     for (let i = 0; i < 40; i++) {
@@ -147,7 +213,9 @@ describe('limit()', () => {
     const queued = [limiter.run(() => 1), limiter.run(() => 2)]
     const error = await limiter.run(() => 3).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(QueueFullError)
-    expect((error as Error).message).toBe('Limiter "users": the queue is full (1 running, 2 waiting, maxQueue 2); the call was rejected, not buffered')
+    expect((error as Error).message).toBe(
+      'Limiter "users": the queue is full (1 running, 2 waiting, maxQueue 2); the call was rejected, not buffered',
+    )
     expect(limiter.pendingCount).toBe(2)
     open()
     await expect(Promise.all([running, ...queued])).resolves.toEqual([undefined, 1, 2])
@@ -159,8 +227,14 @@ describe('limit()', () => {
     let listeners = 0
     const add = controller.signal.addEventListener.bind(controller.signal)
     const remove = controller.signal.removeEventListener.bind(controller.signal)
-    controller.signal.addEventListener = ((...a: Parameters<typeof add>) => (listeners++, add(...a))) as typeof add
-    controller.signal.removeEventListener = ((...a: Parameters<typeof remove>) => (listeners--, remove(...a))) as typeof remove
+    controller.signal.addEventListener = ((...a: Parameters<typeof add>) => (
+      listeners++,
+      add(...a)
+    )) as typeof add
+    controller.signal.removeEventListener = ((...a: Parameters<typeof remove>) => (
+      listeners--,
+      remove(...a)
+    )) as typeof remove
     let open!: () => void
     const running = limiter.run(() => new Promise<void>((r) => (open = r)))
     let abortedStarted = false
@@ -185,11 +259,19 @@ describe('limit()', () => {
     const blocker = execute(limiter.wrap(({ signal }) => after(1_000, 1, signal)))
     const t0 = now()
     let started = false
-    const waiting = await settle(execute(limiter.wrap(async () => (started = true)), { deadline: 100 }))
+    const waiting = await settle(
+      execute(
+        limiter.wrap(async () => (started = true)),
+        { deadline: 100 },
+      ),
+    )
     expect((waiting as { error: unknown }).error).toMatchObject({ code: 'FANOUT_DEADLINE' })
     expect(now() - t0).toBe(100)
     const bounded = await settle(limiter.run(() => 1))
-    expect((bounded as { error: unknown }).error).toMatchObject({ code: 'FANOUT_TIMEOUT', message: 'Limiter "limit": waited 300 ms for a slot' })
+    expect((bounded as { error: unknown }).error).toMatchObject({
+      code: 'FANOUT_TIMEOUT',
+      message: 'Limiter "limit": waited 300 ms for a slot',
+    })
     expect(started).toBe(false)
     await settle(blocker)
     expect(limiter.pendingCount).toBe(0)
@@ -203,7 +285,13 @@ describe('limit()', () => {
         throw new Error('sync')
       }),
     ).rejects.toThrow('sync')
-    await expect(execute(limiter.wrap(() => { throw new Error('policy sync') }))).rejects.toThrow('policy sync')
+    await expect(
+      execute(
+        limiter.wrap(() => {
+          throw new Error('policy sync')
+        }),
+      ),
+    ).rejects.toThrow('policy sync')
     expect(limiter.activeCount).toBe(0)
     await expect(limiter.run(() => 'still works')).resolves.toBe('still works')
   })
@@ -244,8 +332,14 @@ describe('limit()', () => {
     useFakeTime()
     const limiter = limit({ concurrency: 2 })
     const t = tracker()
-    let f = flow('limited') as unknown as { task(n: string, fn: (d: unknown, c: CallContext) => Promise<number>, o: object): typeof f; run(): Promise<unknown> }
-    for (let i = 0; i < 6; i++) f = f.task(`t${i}`, (_, { signal }) => t.run('k', () => after(10, i, signal)), { policies: [limiter] })
+    let f = flow('limited') as unknown as {
+      task(n: string, fn: (d: unknown, c: CallContext) => Promise<number>, o: object): typeof f
+      run(): Promise<unknown>
+    }
+    for (let i = 0; i < 6; i++)
+      f = f.task(`t${i}`, (_, { signal }) => t.run('k', () => after(10, i, signal)), {
+        policies: [limiter],
+      })
     const t0 = now()
     await settle(f.run())
     expect(t.peak).toBe(2)
@@ -254,7 +348,11 @@ describe('limit()', () => {
 
   it('per-key state is dropped when a key goes idle (bounded whatever the number of keys)', async () => {
     const limiter = limit({ concurrency: 4, perKey: 1, key: (ctx) => ctx.task })
-    for (let i = 0; i < 1_000; i++) await execute(limiter.wrap(async () => i), { name: `host-${i}.example` })
+    for (let i = 0; i < 1_000; i++)
+      await execute(
+        limiter.wrap(async () => i),
+        { name: `host-${i}.example` },
+      )
     expect(limiter.activeCount).toBe(0)
     const { slotsOf } = await import('./limit.js')
     expect(slotsOf(limiter)!.keyCount).toBe(0)
@@ -262,10 +360,22 @@ describe('limit()', () => {
 
   it.each([
     [{ concurrency: 0 }, '`concurrency` must be an integer from 1 to 1000000 or Infinity, got 0.'],
-    [{ concurrency: -1 }, '`concurrency` must be an integer from 1 to 1000000 or Infinity, got -1.'],
-    [{ concurrency: Number.NaN }, '`concurrency` must be an integer from 1 to 1000000 or Infinity, got NaN.'],
-    [{ concurrency: 1.5 }, '`concurrency` must be an integer from 1 to 1000000 or Infinity, got 1.5.'],
-    [{ concurrency: '5' }, '`concurrency` must be an integer from 1 to 1000000 or Infinity, got "5". Pass a number, not a string.'],
+    [
+      { concurrency: -1 },
+      '`concurrency` must be an integer from 1 to 1000000 or Infinity, got -1.',
+    ],
+    [
+      { concurrency: Number.NaN },
+      '`concurrency` must be an integer from 1 to 1000000 or Infinity, got NaN.',
+    ],
+    [
+      { concurrency: 1.5 },
+      '`concurrency` must be an integer from 1 to 1000000 or Infinity, got 1.5.',
+    ],
+    [
+      { concurrency: '5' },
+      '`concurrency` must be an integer from 1 to 1000000 or Infinity, got "5". Pass a number, not a string.',
+    ],
     [{}, '`concurrency` is required (an integer ≥ 1), e.g. limit({ concurrency: 8 }).'],
     [{ concurrency: 1, maxQueue: -1 }, '`maxQueue` must be an integer from 0 to 10000000, got -1.'],
     [{ concurrency: 1, perKey: 2 }, '`perKey` and `key` go together'],

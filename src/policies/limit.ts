@@ -17,10 +17,23 @@
  */
 import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
-import { AbortedError, DeadlineError, InvalidOptionError, QueueFullError, TimeoutError } from '../core/errors.js'
+import {
+  AbortedError,
+  DeadlineError,
+  InvalidOptionError,
+  QueueFullError,
+  TimeoutError,
+} from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { own } from '../core/own.js'
-import { checkDuration, checkFunction, checkKnownKeys, checkName, checkNumber, snapshot } from '../core/validate.js'
+import {
+  checkDuration,
+  checkFunction,
+  checkKnownKeys,
+  checkName,
+  checkNumber,
+  snapshot,
+} from '../core/validate.js'
 import type { ConcurrencyStore } from './concurrency-store.js'
 import { sharedPermits } from './shared-permits.js'
 import { FifoQueue, PriorityQueue, type Waiter, type WaitingQueue } from './waiting-queue.js'
@@ -68,7 +81,9 @@ export class Slots {
     readonly name: string,
   ) {
     this.concurrency = concurrency
-    this.#makeQueue = prioritized ? () => new PriorityQueue<Pending>() : () => new FifoQueue<Pending>()
+    this.#makeQueue = prioritized
+      ? () => new PriorityQueue<Pending>()
+      : () => new FifoQueue<Pending>()
     if (perKey === undefined) this.#queue = this.#makeQueue()
     else {
       this.#keys = new Map()
@@ -88,7 +103,8 @@ export class Slots {
   }
 
   #forget(state: KeyState | undefined): void {
-    if (state !== undefined && state.active === 0 && state.queue.size === 0) this.#keys?.delete(state.name)
+    if (state !== undefined && state.active === 0 && state.queue.size === 0)
+      this.#keys?.delete(state.name)
   }
 
   /** Takes a slot now if one is free for this key. */
@@ -150,7 +166,8 @@ export class Slots {
         unsubscribe: undefined,
         clock,
       }
-      if (signal !== undefined) waiter.unsubscribe = onAbort(signal, () => this.#drop(waiter, signal.reason))
+      if (signal !== undefined)
+        waiter.unsubscribe = onAbort(signal, () => this.#drop(waiter, signal.reason))
       const deadlineAt = options.deadlineAt ?? Infinity
       if (deadlineAt !== Infinity && clock !== undefined) {
         const ms = deadlineAt - clock.now()
@@ -162,7 +179,14 @@ export class Slots {
         }
         waiter.timer = clock.setTimeout(() => {
           waiter.timer = undefined
-          this.#drop(waiter, options.timeoutError?.() ?? new DeadlineError(`Limiter "${this.name}": the deadline passed while waiting for a slot (${this.active} running, ${this.pending} waiting)`, ms))
+          this.#drop(
+            waiter,
+            options.timeoutError?.() ??
+              new DeadlineError(
+                `Limiter "${this.name}": the deadline passed while waiting for a slot (${this.active} running, ${this.pending} waiting)`,
+                ms,
+              ),
+          )
         }, ms)
       }
       this.pending++
@@ -239,7 +263,10 @@ export class Slots {
 
   /** Removes every waiter, rejecting it with `error` — or, with `settle` false, leaving its promise pending forever (p-limit's semantics). */
   clear(error: unknown, settle = true): void {
-    const waiters = this.#queue !== undefined ? this.#queue.drain() : [...this.#waitingKeys!].flatMap((k) => k.queue.drain())
+    const waiters =
+      this.#queue !== undefined
+        ? this.#queue.drain()
+        : [...this.#waitingKeys!].flatMap((k) => k.queue.drain())
     this.#waitingKeys?.clear()
     for (const w of waiters) {
       this.pending--
@@ -299,7 +326,10 @@ export interface LimitRunOptions {
 
 export interface Limiter extends Policy {
   /** Runs `fn` when a slot is free; the slot is held until its result settles. */
-  run<T>(fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>, options?: LimitRunOptions): Promise<T>
+  run<T>(
+    fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>,
+    options?: LimitRunOptions,
+  ): Promise<T>
   /** Calls holding a slot. */
   readonly activeCount: number
   /** Calls waiting for one. */
@@ -310,11 +340,28 @@ export interface Limiter extends Policy {
   clearQueue(reason?: unknown): void
 }
 
-const KNOWN = ['concurrency', 'maxQueue', 'maxWait', 'perKey', 'key', 'priority', 'agingMs', 'name', 'store', 'leaseMs', 'storePollMs'] as const
+const KNOWN = [
+  'concurrency',
+  'maxQueue',
+  'maxWait',
+  'perKey',
+  'key',
+  'priority',
+  'agingMs',
+  'name',
+  'store',
+  'leaseMs',
+  'storePollMs',
+] as const
 
 function checkConcurrency(where: string, name: string, value: unknown): number {
   if (value === Infinity) return value
-  return checkNumber(where, name, value, { min: 1, max: 1_000_000, integer: true, allowInfinity: true })
+  return checkNumber(where, name, value, {
+    min: 1,
+    max: 1_000_000,
+    integer: true,
+    allowInfinity: true,
+  })
 }
 
 /**
@@ -324,29 +371,59 @@ function checkConcurrency(where: string, name: string, value: unknown): number {
  */
 export function limit(options: LimitOptions | number): Limiter {
   const where = 'limit()'
-  const opts: Partial<LimitOptions> = snapshot(where, typeof options === 'number' ? { concurrency: options } : options)
+  const opts: Partial<LimitOptions> = snapshot(
+    where,
+    typeof options === 'number' ? { concurrency: options } : options,
+  )
   checkKnownKeys(where, opts, KNOWN)
-  if (opts.concurrency === undefined) throw new InvalidOptionError(`${where}: \`concurrency\` is required (an integer ≥ 1), e.g. limit({ concurrency: 8 }).`)
+  if (opts.concurrency === undefined)
+    throw new InvalidOptionError(
+      `${where}: \`concurrency\` is required (an integer ≥ 1), e.g. limit({ concurrency: 8 }).`,
+    )
   const concurrency = checkConcurrency(where, 'concurrency', opts.concurrency)
-  const maxQueue = opts.maxQueue === undefined ? 10_000 : checkNumber(where, 'maxQueue', opts.maxQueue, { min: 0, max: 10_000_000, integer: true })
-  const maxWait = opts.maxWait === undefined ? undefined : checkDuration(where, 'maxWait', opts.maxWait)
-  const perKey = opts.perKey === undefined ? undefined : checkConcurrency(where, 'perKey', opts.perKey)
-  const keyOf = opts.key === undefined ? undefined : checkFunction<(ctx: CallContext) => string>(where, 'key', opts.key, '(ctx) => string')
+  const maxQueue =
+    opts.maxQueue === undefined
+      ? 10_000
+      : checkNumber(where, 'maxQueue', opts.maxQueue, { min: 0, max: 10_000_000, integer: true })
+  const maxWait =
+    opts.maxWait === undefined ? undefined : checkDuration(where, 'maxWait', opts.maxWait)
+  const perKey =
+    opts.perKey === undefined ? undefined : checkConcurrency(where, 'perKey', opts.perKey)
+  const keyOf =
+    opts.key === undefined
+      ? undefined
+      : checkFunction<(ctx: CallContext) => string>(where, 'key', opts.key, '(ctx) => string')
   if ((perKey === undefined) !== (keyOf === undefined)) {
-    throw new InvalidOptionError(`${where}: \`perKey\` and \`key\` go together: \`key\` says which key a call belongs to, \`perKey\` how many calls per key may run.`)
+    throw new InvalidOptionError(
+      `${where}: \`perKey\` and \`key\` go together: \`key\` says which key a call belongs to, \`perKey\` how many calls per key may run.`,
+    )
   }
   const priorityOf =
-    opts.priority === undefined || opts.priority === true ? undefined : checkFunction<(ctx: CallContext) => number>(where, 'priority', opts.priority, '(ctx) => number or true')
+    opts.priority === undefined || opts.priority === true
+      ? undefined
+      : checkFunction<(ctx: CallContext) => number>(
+          where,
+          'priority',
+          opts.priority,
+          '(ctx) => number or true',
+        )
   const agingMs = opts.agingMs === undefined ? 1_000 : checkDuration(where, 'agingMs', opts.agingMs)
   const name = opts.name === undefined ? 'limit' : checkName(where, opts.name)
   const store = opts.store === undefined ? undefined : checkStore(where, opts.store)
   if (store !== undefined && opts.name === undefined) {
-    throw new InvalidOptionError(`${where}: a limiter with a \`store\` needs a \`name\`: limiters share a store's limit by name, e.g. limit({ concurrency: 8, store, name: 'payments-api' }).`)
+    throw new InvalidOptionError(
+      `${where}: a limiter with a \`store\` needs a \`name\`: limiters share a store's limit by name, e.g. limit({ concurrency: 8, store, name: 'payments-api' }).`,
+    )
   }
-  const leaseMs = opts.leaseMs === undefined ? 30_000 : checkDuration(where, 'leaseMs', opts.leaseMs)
-  const storePollMs = opts.storePollMs === undefined ? 1_000 : checkDuration(where, 'storePollMs', opts.storePollMs)
+  const leaseMs =
+    opts.leaseMs === undefined ? 30_000 : checkDuration(where, 'leaseMs', opts.leaseMs)
+  const storePollMs =
+    opts.storePollMs === undefined ? 1_000 : checkDuration(where, 'storePollMs', opts.storePollMs)
   const slots = new Slots(concurrency, maxQueue, perKey, opts.priority !== undefined, agingMs, name)
-  const waitTimeout = maxWait === undefined ? undefined : () => new TimeoutError(`Limiter "${name}": waited ${maxWait} ms for a slot`, maxWait)
+  const waitTimeout =
+    maxWait === undefined
+      ? undefined
+      : () => new TimeoutError(`Limiter "${name}": waited ${maxWait} ms for a slot`, maxWait)
   const shared = store === undefined ? undefined : sharedPermits(store, name, leaseMs, storePollMs)
 
   const hold = <T>(start: () => Promise<T>, wait: WaitOptions): Promise<T> => {
@@ -367,7 +444,8 @@ export function limit(options: LimitOptions | number): Limiter {
     return slots.wait(wait).then(() => hold(start, wait))
   }
 
-  const waitOptions = (clock: Clock, deadlineAt: number): number => (maxWait === undefined ? deadlineAt : Math.min(deadlineAt, clock.now() + maxWait))
+  const waitOptions = (clock: Clock, deadlineAt: number): number =>
+    maxWait === undefined ? deadlineAt : Math.min(deadlineAt, clock.now() + maxWait)
 
   return {
     name: `limit(${concurrency}${perKey !== undefined ? `, ${perKey}/key` : ''})`,
@@ -379,20 +457,30 @@ export function limit(options: LimitOptions | number): Limiter {
           deadlineAt: waitOptions(ctx.clock, ctx.deadlineAt),
           key: keyOf?.(ctx),
           priority: priorityOf?.(ctx),
-          timeoutError: waitTimeout !== undefined && maxWait! <= ctx.deadlineAt - ctx.clock.now() ? waitTimeout : undefined,
+          timeoutError:
+            waitTimeout !== undefined && maxWait! <= ctx.deadlineAt - ctx.clock.now()
+              ? waitTimeout
+              : undefined,
         })
     },
-    run<T>(fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>, options?: LimitRunOptions): Promise<T> {
+    run<T>(
+      fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>,
+      options?: LimitRunOptions,
+    ): Promise<T> {
       const runOptions = own(options)
       const clock = runOptions.clock ?? systemClock
-      const deadlineAt = runOptions.deadline === undefined ? Infinity : clock.now() + runOptions.deadline
+      const deadlineAt =
+        runOptions.deadline === undefined ? Infinity : clock.now() + runOptions.deadline
       return acquire(() => Promise.resolve(fn(runOptions.signal)), {
         signal: runOptions.signal,
         clock,
         deadlineAt: waitOptions(clock, deadlineAt),
         key: runOptions.key,
         priority: runOptions.priority,
-        timeoutError: waitTimeout !== undefined && maxWait! <= deadlineAt - clock.now() ? waitTimeout : undefined,
+        timeoutError:
+          waitTimeout !== undefined && maxWait! <= deadlineAt - clock.now()
+            ? waitTimeout
+            : undefined,
       })
     },
     get activeCount() {
@@ -418,8 +506,16 @@ export function limit(options: LimitOptions | number): Limiter {
 
 function checkStore(where: string, store: unknown): ConcurrencyStore {
   const s = store as Partial<ConcurrencyStore> | null
-  if (typeof s !== 'object' || s === null || typeof s.acquire !== 'function' || typeof s.renew !== 'function' || typeof s.release !== 'function') {
-    throw new InvalidOptionError(`${where}: \`store\` must be a ConcurrencyStore (acquire, renew and release), e.g. memoryConcurrencyStore().`)
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    typeof s.acquire !== 'function' ||
+    typeof s.renew !== 'function' ||
+    typeof s.release !== 'function'
+  ) {
+    throw new InvalidOptionError(
+      `${where}: \`store\` must be a ConcurrencyStore (acquire, renew and release), e.g. memoryConcurrencyStore().`,
+    )
   }
   return s as ConcurrencyStore
 }

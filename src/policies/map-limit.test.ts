@@ -34,7 +34,9 @@ describe('mapLimit()', () => {
         yield i
       }
     }
-    await expect(mapLimit(numbers(), (n) => n * 2, { concurrency: 3 })).resolves.toEqual([0, 2, 4, 6, 8])
+    await expect(mapLimit(numbers(), (n) => n * 2, { concurrency: 3 })).resolves.toEqual([
+      0, 2, 4, 6, 8,
+    ])
     expect(pulled).toBe(5)
     await expect(mapLimit([], (n: number) => n, { concurrency: 3 })).resolves.toEqual([])
   })
@@ -101,14 +103,21 @@ describe('mapLimit()', () => {
     expect({ peak, done }).toEqual({ peak: MAX_MAP_CONCURRENCY, done: items.length })
     // A short input still starts only as many calls as it has items.
     peak = 0
-    await mapLimit([1, 2, 3], async () => ((peak = Math.max(peak, ++running)), await null, running--), { concurrency: Infinity })
+    await mapLimit(
+      [1, 2, 3],
+      async () => ((peak = Math.max(peak, ++running)), await null, running--),
+      { concurrency: Infinity },
+    )
     expect(peak).toBe(3)
   })
 
   it('stops on an external abort with its reason', async () => {
     useFakeTime()
     const controller = new AbortController()
-    const pending = mapLimit([1, 2, 3], (n, _, signal) => after(100, n, signal), { concurrency: 1, signal: controller.signal })
+    const pending = mapLimit([1, 2, 3], (n, _, signal) => after(100, n, signal), {
+      concurrency: 1,
+      signal: controller.signal,
+    })
     const reason = new Error('stop')
     controller.abort(reason)
     await expect(pending).rejects.toBe(reason)
@@ -116,10 +125,15 @@ describe('mapLimit()', () => {
 
   it.each([
     [{ concurrency: 0 }, '`concurrency` must be an integer from 1 to 10000 or Infinity, got 0.'],
-    [{ concurrency: 10_001 }, '`concurrency` must be an integer from 1 to 10000 or Infinity, got 10001.'],
+    [
+      { concurrency: 10_001 },
+      '`concurrency` must be an integer from 1 to 10000 or Infinity, got 10001.',
+    ],
     [{}, '`concurrency` is required (an integer ≥ 1).'],
     [{ concurency: 2 }, 'unknown option `concurency`. Did you mean `concurrency`?'],
   ])('L1/L4: mapLimit(…, %j) is rejected', async (options, message) => {
-    await expect(mapLimit([1], (n) => n, options as never)).rejects.toThrow(`mapLimit(): ${message}`)
+    await expect(mapLimit([1], (n) => n, options as never)).rejects.toThrow(
+      `mapLimit(): ${message}`,
+    )
   })
 })

@@ -39,8 +39,17 @@ export async function mapLimit<T, R>(
   const where = 'mapLimit()'
   const opts = snapshot(where, options)
   checkKnownKeys(where, opts, ['concurrency', 'signal'])
-  if (opts.concurrency === undefined) throw new InvalidOptionError(`${where}: \`concurrency\` is required (an integer ≥ 1).`)
-  const concurrency = Math.min(MAX_MAP_CONCURRENCY, checkNumber(where, 'concurrency', opts.concurrency, { min: 1, max: MAX_MAP_CONCURRENCY, integer: true, allowInfinity: true }))
+  if (opts.concurrency === undefined)
+    throw new InvalidOptionError(`${where}: \`concurrency\` is required (an integer ≥ 1).`)
+  const concurrency = Math.min(
+    MAX_MAP_CONCURRENCY,
+    checkNumber(where, 'concurrency', opts.concurrency, {
+      min: 1,
+      max: MAX_MAP_CONCURRENCY,
+      integer: true,
+      allowInfinity: true,
+    }),
+  )
   checkFunction(where, 'fn', fn, '(item, index, signal) => value')
   if (items === null || typeof (items as Partial<Iterable<T>>)[Symbol.iterator] !== 'function') {
     throw new InvalidOptionError(`${where}: \`items\` must be iterable, got ${show(items)}.`)

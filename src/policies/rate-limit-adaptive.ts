@@ -36,7 +36,12 @@ export interface Slowdowns {
  * The adaptive state of one limiter. `onChange` is told of a key whose rate or pause just
  * changed, so callers already waiting can follow it.
  */
-export function slowdowns(adaptive: Adaptive | undefined, maxKeys: number, name: string, onChange: (key: string) => void): Slowdowns {
+export function slowdowns(
+  adaptive: Adaptive | undefined,
+  maxKeys: number,
+  name: string,
+  onChange: (key: string) => void,
+): Slowdowns {
   /** Adaptive state per key, least recently used first. */
   const slowdowns = new Map<string, Slowdown>()
   let generations = 0
@@ -59,10 +64,18 @@ export function slowdowns(adaptive: Adaptive | undefined, maxKeys: number, name:
   }
 
   const factorOf = (s: Slowdown | undefined, now: number): number =>
-    s === undefined || adaptive === undefined ? 1 : Math.min(1, s.factor + Math.max(0, now - s.at) / adaptive.recovery)
+    s === undefined || adaptive === undefined
+      ? 1
+      : Math.min(1, s.factor + Math.max(0, now - s.at) / adaptive.recovery)
 
   /** Applies what the upstream said about a call let through under `generation`. */
-  const learn = (ctx: CallContext, key: string, generation: number, source: unknown, kind: SourceKind): void => {
+  const learn = (
+    ctx: CallContext,
+    key: string,
+    generation: number,
+    source: unknown,
+    kind: SourceKind,
+  ): void => {
     if (adaptive === undefined) return
     const signal = readSignal(source, kind)
     if (signal === undefined) return

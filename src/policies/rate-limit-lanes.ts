@@ -6,7 +6,11 @@ import type { CallContext } from '../core/call.js'
 import type { TimerHandle } from '../core/clock.js'
 import { onAbort } from '../core/signals.js'
 import { field } from '../core/own.js'
-import type { RateLimitReservation, RateLimitReserveRequest, RateLimitStore } from './rate-limit-store.js'
+import type {
+  RateLimitReservation,
+  RateLimitReserveRequest,
+  RateLimitStore,
+} from './rate-limit-store.js'
 
 interface Waiter {
   readonly ctx: CallContext
@@ -42,9 +46,18 @@ export interface LanesOptions {
   readonly maxWait: number
   readonly maxQueue: number
   /** What the store is asked for a call of `weight` on `key` at `now`, allowed to wait `maxWaitMs`. */
-  readonly request: (key: string, weight: number, now: number, maxWaitMs: number) => RateLimitReserveRequest
+  readonly request: (
+    key: string,
+    weight: number,
+    now: number,
+    maxWaitMs: number,
+  ) => RateLimitReserveRequest
   /** The error for a refused reservation. */
-  readonly refusal: (ctx: CallContext, result: { waitMs: number; reason: 'wait' | 'full' }, bounds: RefusalBounds) => Error
+  readonly refusal: (
+    ctx: CallContext,
+    result: { waitMs: number; reason: 'wait' | 'full' },
+    bounds: RefusalBounds,
+  ) => Error
 }
 
 export interface Lanes {
@@ -84,7 +97,15 @@ export function lanes({ store, name, maxWait, maxQueue, request, refusal }: Lane
   /** Starts (or restarts) a waiter's timer for `waitMs`. */
   const schedule = (w: Waiter, waitMs: number, now: number): void => {
     const { ctx } = w
-    if (ctx.trace.enabled) ctx.trace.emit({ type: 'rate.waited', task: ctx.task, at: now, limiter: name, waitMs, weight: w.weight })
+    if (ctx.trace.enabled)
+      ctx.trace.emit({
+        type: 'rate.waited',
+        task: ctx.task,
+        at: now,
+        limiter: name,
+        waitMs,
+        weight: w.weight,
+      })
     w.timer = ctx.clock.setTimeout(() => go(w), waitMs)
   }
 
@@ -117,7 +138,8 @@ export function lanes({ store, name, maxWait, maxQueue, request, refusal }: Lane
   /** Stops the waiters' timers and gives back their reservations, the last first. */
   const stepBack = (key: string, waiters: readonly Waiter[]): void => {
     for (const w of waiters) stopTimer(w)
-    for (let i = waiters.length - 1; i >= 0; i--) cancel(key, waiters[i]!.ticket, waiters[i]!.ctx.clock.now())
+    for (let i = waiters.length - 1; i >= 0; i--)
+      cancel(key, waiters[i]!.ticket, waiters[i]!.ctx.clock.now())
   }
 
   const stopTimer = (w: Waiter): void => {
@@ -154,7 +176,10 @@ export function lanes({ store, name, maxWait, maxQueue, request, refusal }: Lane
       const now = w.ctx.clock.now()
       const waitLeft = maxWait - Math.max(0, now - w.start)
       const byDeadline = w.ctx.deadlineAt - now - 1
-      const result = store.reserve(key, request(key, w.weight, now, Math.max(0, Math.min(waitLeft, byDeadline)))) as RateLimitReservation
+      const result = store.reserve(
+        key,
+        request(key, w.weight, now, Math.max(0, Math.min(waitLeft, byDeadline))),
+      ) as RateLimitReservation
       if (!result.ok) {
         l.waiters.splice(l.waiters.indexOf(w), 1)
         w.unsubscribe()
@@ -183,7 +208,17 @@ export function lanes({ store, name, maxWait, maxQueue, request, refusal }: Lane
       }
       if (result.waitMs <= 0) return undefined
       return new Promise<void>((resolve, reject) => {
-        const w: Waiter = { ctx, key, weight, start: now, ticket: result.ticket, timer: undefined, unsubscribe: () => {}, resolve, reject }
+        const w: Waiter = {
+          ctx,
+          key,
+          weight,
+          start: now,
+          ticket: result.ticket,
+          timer: undefined,
+          unsubscribe: () => {},
+          resolve,
+          reject,
+        }
         const current = lane(key)
         current.waiters.push(w)
         w.unsubscribe = onAbort(ctx.signal, () => leave(w))
@@ -193,7 +228,15 @@ export function lanes({ store, name, maxWait, maxQueue, request, refusal }: Lane
     l.reserving++
     let reserved: RateLimitReservation | PromiseLike<RateLimitReservation>
     try {
-      reserved = store.reserve(key, request(key, weight, now, Math.max(0, Math.min(queueFull ? 0 : Infinity, maxWait, byDeadline))))
+      reserved = store.reserve(
+        key,
+        request(
+          key,
+          weight,
+          now,
+          Math.max(0, Math.min(queueFull ? 0 : Infinity, maxWait, byDeadline)),
+        ),
+      )
     } catch (error) {
       l.reserving--
       tidy(key, l)
@@ -227,5 +270,9 @@ export function lanes({ store, name, maxWait, maxQueue, request, refusal }: Lane
 }
 
 export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
 }

@@ -4,8 +4,21 @@
  */
 import type { CallContext } from '../core/call.js'
 import { InvalidOptionError } from '../core/errors.js'
-import { checkDuration, checkFunction, checkKnownKeys, checkNumber, closest, show, snapshot, checkName } from '../core/validate.js'
-import { memoryRateLimitStore, type RateLimitParams, type RateLimitStore } from './rate-limit-store.js'
+import {
+  checkDuration,
+  checkFunction,
+  checkKnownKeys,
+  checkNumber,
+  closest,
+  show,
+  snapshot,
+  checkName,
+} from '../core/validate.js'
+import {
+  memoryRateLimitStore,
+  type RateLimitParams,
+  type RateLimitStore,
+} from './rate-limit-store.js'
 
 export const RATE_LIMIT_ALGORITHMS = ['gcra', 'sliding-window'] as const
 export type RateLimitAlgorithm = (typeof RATE_LIMIT_ALGORITHMS)[number]
@@ -97,7 +110,22 @@ export interface SlidingWindowRateLimitOptions extends CommonOptions {
 export type RateLimitOptions = GcraRateLimitOptions | SlidingWindowRateLimitOptions
 
 const WHERE = 'rateLimit()'
-const KNOWN = ['algorithm', 'rate', 'per', 'burst', 'limit', 'window', 'name', 'weight', 'key', 'maxWait', 'maxQueue', 'maxKeys', 'adaptive', 'store'] as const
+const KNOWN = [
+  'algorithm',
+  'rate',
+  'per',
+  'burst',
+  'limit',
+  'window',
+  'name',
+  'weight',
+  'key',
+  'maxWait',
+  'maxQueue',
+  'maxKeys',
+  'adaptive',
+  'store',
+] as const
 const ADAPTIVE_KNOWN = ['decrease', 'floor', 'recovery'] as const
 const GCRA_ONLY = ['rate', 'per', 'burst'] as const
 const WINDOW_ONLY = ['limit', 'window'] as const
@@ -109,7 +137,6 @@ export interface Adaptive {
   readonly floor: number
   readonly recovery: number
 }
-
 
 /** What a limiter runs on, checked once at creation. */
 export interface RateLimitSettings {
@@ -147,84 +174,166 @@ export function parseRateLimitOptions(options: RateLimitOptions): RateLimitSetti
   let base: { interval: number; tolerance: number } | { limit: number; window: number }
   let label: string
   if (algorithm === 'gcra') {
-    if (opts.rate === undefined) throw new InvalidOptionError(`${WHERE}: \`rate\` is required: how many calls per \`per\` ms (e.g. rate: 10, per: 1_000).`)
-    const rate = checkPositive('rate', opts.rate, 1_000_000_000, ' calls per `per` ms', 'A rate of 0 would never let a call through.')
-    const per = opts.per === undefined ? 1_000 : checkDuration(WHERE, 'per', opts.per, { max: MAX_TIMER })
-    capacity = opts.burst === undefined ? Math.max(1, rate) : checkNumber(WHERE, 'burst', opts.burst, { min: 1, max: 1_000_000_000 })
+    if (opts.rate === undefined)
+      throw new InvalidOptionError(
+        `${WHERE}: \`rate\` is required: how many calls per \`per\` ms (e.g. rate: 10, per: 1_000).`,
+      )
+    const rate = checkPositive(
+      'rate',
+      opts.rate,
+      1_000_000_000,
+      ' calls per `per` ms',
+      'A rate of 0 would never let a call through.',
+    )
+    const per =
+      opts.per === undefined ? 1_000 : checkDuration(WHERE, 'per', opts.per, { max: MAX_TIMER })
+    capacity =
+      opts.burst === undefined
+        ? Math.max(1, rate)
+        : checkNumber(WHERE, 'burst', opts.burst, { min: 1, max: 1_000_000_000 })
     const interval = per / rate
     base = { interval, tolerance: capacity * interval }
     label = `${rate}/${per}ms`
   } else {
-    if (opts.limit === undefined) throw new InvalidOptionError(`${WHERE}: \`limit\` is required with 'sliding-window': how many calls per \`window\` ms (e.g. limit: 100, window: 60_000).`)
+    if (opts.limit === undefined)
+      throw new InvalidOptionError(
+        `${WHERE}: \`limit\` is required with 'sliding-window': how many calls per \`window\` ms (e.g. limit: 100, window: 60_000).`,
+      )
     capacity = checkWholePositive('limit', opts.limit)
-    const window = opts.window === undefined ? 1_000 : checkDuration(WHERE, 'window', opts.window, { max: MAX_TIMER })
+    const window =
+      opts.window === undefined
+        ? 1_000
+        : checkDuration(WHERE, 'window', opts.window, { max: MAX_TIMER })
     base = { limit: capacity, window }
     label = `${capacity}/${window}ms sliding`
   }
   const name = opts.name === undefined ? label : checkName(WHERE, opts.name)
-  const weightOf = opts.weight === undefined ? undefined : checkFunction<(ctx: CallContext) => number>(WHERE, 'weight', opts.weight, '(ctx) => number')
-  const keyOf = opts.key === undefined ? undefined : checkFunction<(ctx: CallContext) => string>(WHERE, 'key', opts.key, '(ctx) => string')
-  const maxWait = opts.maxWait === undefined ? 30_000 : checkDuration(WHERE, 'maxWait', opts.maxWait, { min: 0, max: MAX_TIMER })
-  const maxQueue = opts.maxQueue === undefined ? 1_000 : checkNumber(WHERE, 'maxQueue', opts.maxQueue, { min: 0, max: 1_000_000, integer: true })
-  const maxKeys = opts.maxKeys === undefined ? 10_000 : checkNumber(WHERE, 'maxKeys', opts.maxKeys, { min: 1, max: 10_000_000, integer: true })
+  const weightOf =
+    opts.weight === undefined
+      ? undefined
+      : checkFunction<(ctx: CallContext) => number>(WHERE, 'weight', opts.weight, '(ctx) => number')
+  const keyOf =
+    opts.key === undefined
+      ? undefined
+      : checkFunction<(ctx: CallContext) => string>(WHERE, 'key', opts.key, '(ctx) => string')
+  const maxWait =
+    opts.maxWait === undefined
+      ? 30_000
+      : checkDuration(WHERE, 'maxWait', opts.maxWait, { min: 0, max: MAX_TIMER })
+  const maxQueue =
+    opts.maxQueue === undefined
+      ? 1_000
+      : checkNumber(WHERE, 'maxQueue', opts.maxQueue, { min: 0, max: 1_000_000, integer: true })
+  const maxKeys =
+    opts.maxKeys === undefined
+      ? 10_000
+      : checkNumber(WHERE, 'maxKeys', opts.maxKeys, { min: 1, max: 10_000_000, integer: true })
   const adaptive = checkAdaptive(opts.adaptive)
-  const store = opts.store === undefined ? memoryRateLimitStore({ maxKeys }) : checkStore(opts.store)
+  const store =
+    opts.store === undefined ? memoryRateLimitStore({ maxKeys }) : checkStore(opts.store)
 
   // Own properties only: an `interval` on a polluted Object.prototype must not turn a window into gcra (I10).
-  const isGcra = (b: typeof base): b is { interval: number; tolerance: number } => Object.hasOwn(b, 'interval')
+  const isGcra = (b: typeof base): b is { interval: number; tolerance: number } =>
+    Object.hasOwn(b, 'interval')
   const paramsAt = (factor: number): RateLimitParams =>
     isGcra(base)
       ? { algorithm: 'gcra', interval: base.interval / factor, tolerance: base.tolerance }
       : { algorithm: 'sliding-window', limit: base.limit, window: base.window / factor }
 
-  return { algorithm, capacity, paramsAt, name, weightOf, keyOf, maxWait, maxQueue, maxKeys, adaptive, store }
+  return {
+    algorithm,
+    capacity,
+    paramsAt,
+    name,
+    weightOf,
+    keyOf,
+    maxWait,
+    maxQueue,
+    maxKeys,
+    adaptive,
+    store,
+  }
 }
 
 function checkAlgorithm(value: unknown): RateLimitAlgorithm {
   if (value === undefined) return 'gcra'
-  if ((RATE_LIMIT_ALGORITHMS as readonly unknown[]).includes(value)) return value as RateLimitAlgorithm
+  if ((RATE_LIMIT_ALGORITHMS as readonly unknown[]).includes(value))
+    return value as RateLimitAlgorithm
   const guess = typeof value === 'string' ? closest(value, RATE_LIMIT_ALGORITHMS) : undefined
   throw new InvalidOptionError(
-    `${WHERE}: \`algorithm\` must be ${RATE_LIMIT_ALGORITHMS.map((a) => `"${a}"`).join(' or ')}, got ${show(value)}.` + (guess !== undefined ? ` Did you mean "${guess}"?` : ''),
+    `${WHERE}: \`algorithm\` must be ${RATE_LIMIT_ALGORITHMS.map((a) => `"${a}"`).join(' or ')}, got ${show(value)}.` +
+      (guess !== undefined ? ` Did you mean "${guess}"?` : ''),
   )
 }
 
-function checkPositive(name: string, value: unknown, max: number, unit: string, zeroHint: string): number {
+function checkPositive(
+  name: string,
+  value: unknown,
+  max: number,
+  unit: string,
+  zeroHint: string,
+): number {
   if (typeof value !== 'number' || Number.isNaN(value) || !(value > 0) || value > max) {
-    const hint = value === 0 ? ` ${zeroHint}` : typeof value === 'string' ? ' Pass a number, not a string.' : ''
-    throw new InvalidOptionError(`${WHERE}: \`${name}\` must be a number greater than 0 and at most ${max}${unit}, got ${show(value)}.${hint}`)
+    const hint =
+      value === 0
+        ? ` ${zeroHint}`
+        : typeof value === 'string'
+          ? ' Pass a number, not a string.'
+          : ''
+    throw new InvalidOptionError(
+      `${WHERE}: \`${name}\` must be a number greater than 0 and at most ${max}${unit}, got ${show(value)}.${hint}`,
+    )
   }
   return value
 }
 
 function checkWholePositive(name: string, value: unknown): number {
   if (value === 0) {
-    throw new InvalidOptionError(`${WHERE}: \`${name}\` must be an integer from 1 to 1000000, got 0. A limit of 0 would never let a call through.`)
+    throw new InvalidOptionError(
+      `${WHERE}: \`${name}\` must be an integer from 1 to 1000000, got 0. A limit of 0 would never let a call through.`,
+    )
   }
   return checkNumber(WHERE, name, value, { min: 1, max: 1_000_000, integer: true })
 }
-
 
 function checkAdaptive(value: unknown): Adaptive | undefined {
   if (value === undefined || value === true) return { decrease: 0.7, floor: 0.1, recovery: 30_000 }
   if (value === false) return undefined
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidOptionError(`${WHERE}: \`adaptive\` must be true, false or an object { decrease, floor, recovery }, got ${show(value)}.`)
+    throw new InvalidOptionError(
+      `${WHERE}: \`adaptive\` must be true, false or an object { decrease, floor, recovery }, got ${show(value)}.`,
+    )
   }
   const where = `${WHERE}: \`adaptive\``
   const opts = snapshot(where, value as RateLimitAdaptiveOptions)
   checkKnownKeys(where, opts, ADAPTIVE_KNOWN)
   return {
-    decrease: opts.decrease === undefined ? 0.7 : checkNumber(where, 'decrease', opts.decrease, { min: 0.01, max: 0.99 }),
-    floor: opts.floor === undefined ? 0.1 : checkNumber(where, 'floor', opts.floor, { min: 0.01, max: 1 }),
-    recovery: opts.recovery === undefined ? 30_000 : checkDuration(where, 'recovery', opts.recovery, { max: 86_400_000 }),
+    decrease:
+      opts.decrease === undefined
+        ? 0.7
+        : checkNumber(where, 'decrease', opts.decrease, { min: 0.01, max: 0.99 }),
+    floor:
+      opts.floor === undefined
+        ? 0.1
+        : checkNumber(where, 'floor', opts.floor, { min: 0.01, max: 1 }),
+    recovery:
+      opts.recovery === undefined
+        ? 30_000
+        : checkDuration(where, 'recovery', opts.recovery, { max: 86_400_000 }),
   }
 }
 
 function checkStore(value: unknown): RateLimitStore {
   const s = value as Partial<RateLimitStore> | null
-  if (typeof s !== 'object' || s === null || typeof s.reserve !== 'function' || typeof s.cancel !== 'function') {
-    throw new InvalidOptionError(`${WHERE}: \`store\` must have reserve() and cancel() (a RateLimitStore such as memoryRateLimitStore()), got ${show(value)}.`)
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    typeof s.reserve !== 'function' ||
+    typeof s.cancel !== 'function'
+  ) {
+    throw new InvalidOptionError(
+      `${WHERE}: \`store\` must have reserve() and cancel() (a RateLimitStore such as memoryRateLimitStore()), got ${show(value)}.`,
+    )
   }
   return s as RateLimitStore
 }

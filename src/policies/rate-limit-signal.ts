@@ -31,11 +31,20 @@ export function readSignal(source: unknown, kind: SourceKind): UpstreamSignal | 
     const isError = kind === 'error'
     const status = isResponse ? statusOf(source) : undefined
     const response = field(source, 'response')
-    const headers = !isResponse ? source : field(source, 'headers') ?? (typeof response === 'object' && response !== null ? field(response, 'headers') : undefined)
+    const headers = !isResponse
+      ? source
+      : (field(source, 'headers') ??
+        (typeof response === 'object' && response !== null
+          ? field(response, 'headers')
+          : undefined))
     const throttled = status === 429
     let pauseMs = 0
     let cause = throttled ? '429' : ''
-    const retryAfter = isError ? retryAfterOf(source) : status === 429 || status === 503 ? parseRetryAfter(headerValue(headers, 'retry-after')) : undefined
+    const retryAfter = isError
+      ? retryAfterOf(source)
+      : status === 429 || status === 503
+        ? parseRetryAfter(headerValue(headers, 'retry-after'))
+        : undefined
     if (retryAfter !== undefined && retryAfter > 0) {
       pauseMs = retryAfter
       cause ||= 'retry-after'
@@ -59,7 +68,9 @@ export function readSignal(source: unknown, kind: SourceKind): UpstreamSignal | 
 function exhaustedUntil(headers: unknown): number | undefined {
   const combined = parseRateLimitHeader(headerValue(headers, 'ratelimit'))
   if (combined?.remaining !== undefined) {
-    return combined.remaining <= 0 && combined.resetSeconds !== undefined ? combined.resetSeconds * 1000 : undefined
+    return combined.remaining <= 0 && combined.resetSeconds !== undefined
+      ? combined.resetSeconds * 1000
+      : undefined
   }
   for (const prefix of ['ratelimit-', 'x-ratelimit-']) {
     const remaining = headerValue(headers, `${prefix}remaining`)

@@ -63,7 +63,10 @@ export type RateLimitReservation =
 
 export interface RateLimitStore {
   /** Atomically per key: reserve `cost` at the earliest allowed time, or refuse. */
-  reserve(key: string, request: RateLimitReserveRequest): RateLimitReservation | PromiseLike<RateLimitReservation>
+  reserve(
+    key: string,
+    request: RateLimitReserveRequest,
+  ): RateLimitReservation | PromiseLike<RateLimitReservation>
   /**
    * Gives back a reservation whose caller left before its time. The capacity returns in full when
    * nothing was reserved after it on the key; otherwise only as far as it cannot let a later
@@ -149,12 +152,16 @@ export function memoryRateLimitStore(options?: MemoryRateLimitStoreOptions): Mem
   const where = 'memoryRateLimitStore()'
   const opts = snapshot(where, options)
   checkKnownKeys(where, opts, ['maxKeys'])
-  const maxKeys = opts.maxKeys === undefined ? 10_000 : checkNumber(where, 'maxKeys', opts.maxKeys, { min: 1, max: 10_000_000, integer: true })
+  const maxKeys =
+    opts.maxKeys === undefined
+      ? 10_000
+      : checkNumber(where, 'maxKeys', opts.maxKeys, { min: 1, max: 10_000_000, integer: true })
   /** Insertion order is recency order: the first key is the least recently used. */
   const states = new Map<string, State>()
 
   /** An own property only: a polluted Object.prototype must not make every key look full (I10). */
-  const isFull = (state: State | { full: number }): state is { full: number } => Object.hasOwn(state, 'full')
+  const isFull = (state: State | { full: number }): state is { full: number } =>
+    Object.hasOwn(state, 'full')
 
   /** Finds or creates the key's state, making it the most recently used; undefined when full. */
   const acquire = (key: string, params: RateLimitParams, now: number): State | { full: number } => {
@@ -176,7 +183,15 @@ export function memoryRateLimitStore(options?: MemoryRateLimitStoreOptions): Mem
     const fresh: State =
       params.algorithm === 'gcra'
         ? { kind: 'gcra', last: now, shift: 0, tat: -Infinity }
-        : { kind: 'sliding-window', last: now, shift: 0, entries: [], head: 0, total: 0, window: params.window }
+        : {
+            kind: 'sliding-window',
+            last: now,
+            shift: 0,
+            entries: [],
+            head: 0,
+            total: 0,
+            window: params.window,
+          }
     states.set(key, fresh)
     return fresh
   }
@@ -240,7 +255,13 @@ export function memoryRateLimitStore(options?: MemoryRateLimitStoreOptions): Mem
     cancel(key, ticket, now) {
       const t = ticket as Partial<GcraTicket & LogTicket> | null
       // A ticket only counts for the state it was issued for: a forgotten key is a new state.
-      if (typeof t !== 'object' || t === null || t.state === undefined || states.get(key) !== t.state) return
+      if (
+        typeof t !== 'object' ||
+        t === null ||
+        t.state === undefined ||
+        states.get(key) !== t.state
+      )
+        return
       const state = t.state as State
       rebase(state, now)
       if (state.kind === 'gcra') {

@@ -2,7 +2,13 @@ import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import { pipe, type CallContext } from '../core/call.js'
 import { sleep, type Clock } from '../core/clock.js'
-import { InvalidOptionError, QueueFullError, RateLimitExceededError, RateLimitedError, isFanoutError } from '../core/errors.js'
+import {
+  InvalidOptionError,
+  QueueFullError,
+  RateLimitExceededError,
+  RateLimitedError,
+  isFanoutError,
+} from '../core/errors.js'
 import { execute } from '../core/execute.js'
 import { noopRecorder, type Recorder, type TraceEvent } from '../core/trace.js'
 import { memoryRateLimitStore, type RateLimitStore } from './rate-limit-store.js'
@@ -43,7 +49,8 @@ function manualClock(start = 0) {
       for (;;) {
         await flush()
         let due: [number, { at: number; fn: () => void }] | undefined
-        for (const entry of timers) if (entry[1].at <= end && (due === undefined || entry[1].at < due[1].at)) due = entry
+        for (const entry of timers)
+          if (entry[1].at <= end && (due === undefined || entry[1].at < due[1].at)) due = entry
         if (due === undefined) break
         real = due[1].at
         timers.delete(due[0])
@@ -82,7 +89,8 @@ interface Ctx extends CallContext {
 const byWeight = (ctx: CallContext): number => (ctx as Ctx).weight
 const byKey = (ctx: CallContext): string => (ctx as Ctx).key
 
-const httpError = (status: number, headers: Record<string, string> = {}) => Object.assign(new Error(`HTTP ${status}`), { status, headers })
+const httpError = (status: number, headers: Record<string, string> = {}) =>
+  Object.assign(new Error(`HTTP ${status}`), { status, headers })
 
 /** A limiter on a manual clock; `launch` starts a call and records when it reached the upstream. */
 function rig(options: RateLimitOptions, start = 0) {
@@ -96,7 +104,15 @@ function rig(options: RateLimitOptions, start = 0) {
     admissions.push({ id: c.id, at: ctx.clock.now(), weight: c.weight, key: c.key })
     return c.upstream(ctx)
   })
-  const launch = (o: { upstream?: Upstream; weight?: number; key?: string; deadlineAt?: number; signal?: AbortSignal } = {}) => {
+  const launch = (
+    o: {
+      upstream?: Upstream
+      weight?: number
+      key?: string
+      deadlineAt?: number
+      signal?: AbortSignal
+    } = {},
+  ) => {
     const controller = new AbortController()
     const id = ++seq
     const handle = {
@@ -128,33 +144,54 @@ function rig(options: RateLimitOptions, start = 0) {
     )
     return handle
   }
-  const waits = () => trace.events.filter((e) => e.type === 'rate.waited').map((e) => (e as { waitMs: number }).waitMs)
+  const waits = () =>
+    trace.events
+      .filter((e) => e.type === 'rate.waited')
+      .map((e) => (e as { waitMs: number }).waitMs)
   return { time, trace, limiter, launch, admissions, waits }
 }
 
 /** The most weight admitted within any closed span [a, a + t], against burst + t / interval. */
-function checkTokenBucket(admitted: { at: number; weight: number }[], burst: number, interval: number): void {
+function checkTokenBucket(
+  admitted: { at: number; weight: number }[],
+  burst: number,
+  interval: number,
+): void {
   const sorted = [...admitted].sort((x, y) => x.at - y.at)
   for (let i = 0; i < sorted.length; i++) {
     let weight = 0
     for (let j = i; j < sorted.length; j++) {
       weight += sorted[j]!.weight
       const span = sorted[j]!.at - sorted[i]!.at
-      expect(weight, `${weight} admitted within ${span} ms`).toBeLessThanOrEqual(burst + span / interval + 1e-6)
+      expect(weight, `${weight} admitted within ${span} ms`).toBeLessThanOrEqual(
+        burst + span / interval + 1e-6,
+      )
     }
   }
 }
 
 /** The most weight admitted within any half-open window [a, a + window), against limit. */
-function checkWindow(admitted: { at: number; weight: number }[], limit: number, window: number): void {
+function checkWindow(
+  admitted: { at: number; weight: number }[],
+  limit: number,
+  window: number,
+): void {
   for (const first of admitted) {
-    const inside = admitted.filter((a) => a.at >= first.at && a.at < first.at + window - 1e-9).reduce((sum, a) => sum + a.weight, 0)
-    expect(inside, `admitted in [${first.at}, ${first.at + window})`).toBeLessThanOrEqual(limit + 1e-9)
+    const inside = admitted
+      .filter((a) => a.at >= first.at && a.at < first.at + window - 1e-9)
+      .reduce((sum, a) => sum + a.weight, 0)
+    expect(inside, `admitted in [${first.at}, ${first.at + window})`).toBeLessThanOrEqual(
+      limit + 1e-9,
+    )
   }
 }
 
 /** Reference model: a FIFO token bucket, full at the start, refilled continuously. */
-function tokenBucketModel(arrivals: { at: number; weight: number }[], burst: number, interval: number): number[] {
+function tokenBucketModel(
+  arrivals: { at: number; weight: number }[],
+  burst: number,
+  interval: number,
+): number[] {
   let tokens = burst
   let clock = -Infinity
   let previous = -Infinity
@@ -173,7 +210,11 @@ function tokenBucketModel(arrivals: { at: number; weight: number }[], burst: num
 }
 
 /** Reference model: a FIFO sliding log. */
-function slidingLogModel(arrivals: { at: number; weight: number }[], limit: number, window: number): number[] {
+function slidingLogModel(
+  arrivals: { at: number; weight: number }[],
+  limit: number,
+  window: number,
+): number[] {
   const log: { at: number; weight: number }[] = []
   let previous = -Infinity
   return arrivals.map(({ at, weight }) => {
@@ -189,7 +230,14 @@ function slidingLogModel(arrivals: { at: number; weight: number }[], limit: numb
   })
 }
 
-const arrivalsArb = (maxWeight: number) => fc.array(fc.record({ gap: fc.integer({ min: 0, max: 400 }), weight: fc.integer({ min: 1, max: maxWeight }) }), { minLength: 1, maxLength: 40 })
+const arrivalsArb = (maxWeight: number) =>
+  fc.array(
+    fc.record({
+      gap: fc.integer({ min: 0, max: 400 }),
+      weight: fc.integer({ min: 1, max: maxWeight }),
+    }),
+    { minLength: 1, maxLength: 40 },
+  )
 
 describe('rateLimit(): gcra (token bucket)', () => {
   it('lets `burst` through at once, then one per `per / rate` ms, each waiting exactly its turn', async () => {
@@ -234,7 +282,15 @@ describe('rateLimit(): gcra (token bucket)', () => {
         fc.integer({ min: 1, max: 4 }),
         arrivalsArb(4),
         async (rate, per, burst, script) => {
-          const r = rig({ rate, per, burst, weight: byWeight, maxWait: 2_147_483_647, maxQueue: 1_000_000, adaptive: false })
+          const r = rig({
+            rate,
+            per,
+            burst,
+            weight: byWeight,
+            maxWait: 2_147_483_647,
+            maxQueue: 1_000_000,
+            adaptive: false,
+          })
           const arrivals: { at: number; weight: number }[] = []
           for (const { gap, weight } of script) {
             await r.time.advance(gap)
@@ -270,8 +326,17 @@ describe('rateLimit(): gcra (token bucket)', () => {
         fc.boolean(),
         fc.array(step, { minLength: 1, maxLength: 40 }),
         async (algorithm, rate, burst, adaptive, script) => {
-          const common = { weight: byWeight, maxWait: 2_147_483_647, maxQueue: 1_000_000, adaptive: adaptive && { recovery: 2_000 } }
-          const r = rig(algorithm === 'gcra' ? { rate, per: 1_000, burst, ...common } : { algorithm, limit: burst, window: 1_000 / rate, ...common })
+          const common = {
+            weight: byWeight,
+            maxWait: 2_147_483_647,
+            maxQueue: 1_000_000,
+            adaptive: adaptive && { recovery: 2_000 },
+          }
+          const r = rig(
+            algorithm === 'gcra'
+              ? { rate, per: 1_000, burst, ...common }
+              : { algorithm, limit: burst, window: 1_000 / rate, ...common },
+          )
           const leaving: { at: number; controller: AbortController }[] = []
           const leaveUntil = async (t: number): Promise<void> => {
             leaving.sort((x, y) => x.at - y.at)
@@ -286,10 +351,16 @@ describe('rateLimit(): gcra (token bucket)', () => {
           for (const { gap, weight, leaveAfter, answer } of script) {
             await leaveUntil(r.time.now + gap)
             const upstream: Upstream =
-              answer === 'ok' ? () => Promise.resolve('ok') : () => Promise.reject(httpError(429, answer === 'retry-after' ? { 'retry-after': '1' } : {}))
+              answer === 'ok'
+                ? () => Promise.resolve('ok')
+                : () =>
+                    Promise.reject(
+                      httpError(429, answer === 'retry-after' ? { 'retry-after': '1' } : {}),
+                    )
             const call = r.launch({ weight: Math.min(weight, burst), upstream })
             calls.push(call)
-            if (leaveAfter !== undefined) leaving.push({ at: r.time.now + leaveAfter, controller: call.controller })
+            if (leaveAfter !== undefined)
+              leaving.push({ at: r.time.now + leaveAfter, controller: call.controller })
           }
           await leaveUntil(r.time.now + 1_000_000)
           if (algorithm === 'gcra') checkTokenBucket(r.admissions, burst, 1_000 / rate)
@@ -337,21 +408,34 @@ describe('rateLimit(): sliding window', () => {
 
   it('matches a reference sliding-log model, and never admits more than limit in any window (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.constantFrom(100, 500, 1_000), arrivalsArb(3), async (limit, window, script) => {
-        const r = rig({ algorithm: 'sliding-window', limit, window, weight: byWeight, maxWait: 2_147_483_647, maxQueue: 1_000_000, adaptive: false })
-        const arrivals: { at: number; weight: number }[] = []
-        for (const { gap, weight } of script) {
-          await r.time.advance(gap)
-          const w = Math.min(weight, limit)
-          arrivals.push({ at: r.time.now, weight: w })
-          r.launch({ weight: w })
-        }
-        await r.time.advance(1_000_000)
-        const expected = slidingLogModel(arrivals, limit, window)
-        expect([...r.admissions].sort((x, y) => x.id - y.id).map((a) => a.at)).toEqual(expected)
-        checkWindow(r.admissions, limit, window)
-        expect(r.time.timers).toBe(0)
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.constantFrom(100, 500, 1_000),
+        arrivalsArb(3),
+        async (limit, window, script) => {
+          const r = rig({
+            algorithm: 'sliding-window',
+            limit,
+            window,
+            weight: byWeight,
+            maxWait: 2_147_483_647,
+            maxQueue: 1_000_000,
+            adaptive: false,
+          })
+          const arrivals: { at: number; weight: number }[] = []
+          for (const { gap, weight } of script) {
+            await r.time.advance(gap)
+            const w = Math.min(weight, limit)
+            arrivals.push({ at: r.time.now, weight: w })
+            r.launch({ weight: w })
+          }
+          await r.time.advance(1_000_000)
+          const expected = slidingLogModel(arrivals, limit, window)
+          expect([...r.admissions].sort((x, y) => x.id - y.id).map((a) => a.at)).toEqual(expected)
+          checkWindow(r.admissions, limit, window)
+          expect(r.time.timers).toBe(0)
+        },
+      ),
       { numRuns: 150 },
     )
   })
@@ -384,15 +468,25 @@ describe('rateLimit(): bounded waiting', () => {
     await r.time.flush()
     expect(heavy.error).toBeInstanceOf(RateLimitExceededError)
     expect(heavy.error).toBeInstanceOf(RateLimitedError)
-    expect(heavy.error).toMatchObject({ code: 'FANOUT_RATE_LIMITED', reason: 'weight', retryAfterMs: Infinity, limiter: '10/1000ms' })
-    expect((heavy.error as Error).message).toBe('Rate limit "10/1000ms": "c1" weighs 6, more than the burst (5): it could never be let through.')
+    expect(heavy.error).toMatchObject({
+      code: 'FANOUT_RATE_LIMITED',
+      reason: 'weight',
+      retryAfterMs: Infinity,
+      limiter: '10/1000ms',
+    })
+    expect((heavy.error as Error).message).toBe(
+      'Rate limit "10/1000ms": "c1" weighs 6, more than the burst (5): it could never be let through.',
+    )
     const fits = Array.from({ length: 5 }, () => r.launch())
     await r.time.flush()
     expect(fits.map((c) => c.admittedAt)).toEqual([0, 0, 0, 0, 0])
     const window = rig({ algorithm: 'sliding-window', limit: 3, weight: byWeight })
     const tooHeavy = window.launch({ weight: 4 })
     await window.time.flush()
-    expect(tooHeavy.error).toMatchObject({ reason: 'weight', message: expect.stringContaining('more than the limit per window (3)') })
+    expect(tooHeavy.error).toMatchObject({
+      reason: 'weight',
+      message: expect.stringContaining('more than the limit per window (3)'),
+    })
     expect(r.time.timers + window.time.timers).toBe(0)
   })
 
@@ -406,8 +500,12 @@ describe('rateLimit(): bounded waiting', () => {
     await r.time.flush()
     expect([...free, paid].map((c) => c.admittedAt)).toEqual([0, 0, 0, 0])
     expect(bad.error).toBeInstanceOf(InvalidOptionError)
-    expect((bad.error as Error).message).toBe('rateLimit(): `weight` must return a finite number ≥ 0, got NaN.')
-    expect((negative.error as Error).message).toBe('rateLimit(): `weight` must return a finite number ≥ 0, got -1.')
+    expect((bad.error as Error).message).toBe(
+      'rateLimit(): `weight` must return a finite number ≥ 0, got NaN.',
+    )
+    expect((negative.error as Error).message).toBe(
+      'rateLimit(): `weight` must return a finite number ≥ 0, got -1.',
+    )
     expect((badKey.error as Error).message).toBe('rateLimit(): `key` must return a string, got 42.')
   })
 
@@ -419,7 +517,9 @@ describe('rateLimit(): bounded waiting', () => {
     await r.time.flush()
     expect(c.error).toBeInstanceOf(RateLimitExceededError)
     expect(c.error).toMatchObject({ reason: 'maxWait', retryAfterMs: 2_000 })
-    expect((c.error as Error).message).toBe('Rate limit "1/1000ms": "c3" would have to wait 2000 ms, more than maxWait (1500 ms).')
+    expect((c.error as Error).message).toBe(
+      'Rate limit "1/1000ms": "c3" would have to wait 2000 ms, more than maxWait (1500 ms).',
+    )
     await r.time.advance(600)
     const d = r.launch() // c took nothing: d waits 2000 - 600
     await r.time.flush()
@@ -441,7 +541,9 @@ describe('rateLimit(): bounded waiting', () => {
     await r.time.flush()
     expect(fits.outcome).toBeUndefined()
     expect(late.error).toMatchObject({ reason: 'deadline', retryAfterMs: 2_000 })
-    expect((late.error as Error).message).toBe('Rate limit "1/1000ms": "c3" would have to wait 2000 ms, but only 1500 ms are left before the deadline.')
+    expect((late.error as Error).message).toBe(
+      'Rate limit "1/1000ms": "c3" would have to wait 2000 ms, but only 1500 ms are left before the deadline.',
+    )
     await r.time.advance(1_000)
     expect(fits.admittedAt).toBe(1_000)
   })
@@ -451,14 +553,21 @@ describe('rateLimit(): bounded waiting', () => {
     const limiter = rateLimit({ rate: 1, per: 1_000 })
     const starts: number[] = []
     const call = limiter.wrap((ctx) => (starts.push(ctx.clock.now()), Promise.resolve('ok')))
-    const results = [execute(call, { clock: time.clock }), execute(call, { clock: time.clock, deadline: 1_200 }), execute(call, { clock: time.clock, deadline: 1_200 })].map((p) =>
+    const results = [
+      execute(call, { clock: time.clock }),
+      execute(call, { clock: time.clock, deadline: 1_200 }),
+      execute(call, { clock: time.clock, deadline: 1_200 }),
+    ].map((p) =>
       p.then(
         (value) => ({ ok: true, value }),
         (error: unknown) => ({ ok: false, error }),
       ),
     )
     await time.flush()
-    await expect(results[2]).resolves.toMatchObject({ ok: false, error: { reason: 'deadline', retryAfterMs: 2_000 } })
+    await expect(results[2]).resolves.toMatchObject({
+      ok: false,
+      error: { reason: 'deadline', retryAfterMs: 2_000 },
+    })
     await time.advance(1_000)
     await expect(Promise.all(results.slice(0, 2))).resolves.toEqual([
       { ok: true, value: 'ok' },
@@ -477,7 +586,9 @@ describe('rateLimit(): bounded waiting', () => {
     expect(r.limiter.stats()).toMatchObject({ waiting: 2 })
     expect(third.error).toBeInstanceOf(QueueFullError)
     expect(third.error).toMatchObject({ code: 'FANOUT_QUEUE_FULL', maxQueue: 2 })
-    expect((third.error as Error).message).toBe('Rate limit "1/1000ms": "c4" would have to wait 3000 ms, but maxQueue (2) callers are already waiting; the call was rejected, not buffered.')
+    expect((third.error as Error).message).toBe(
+      'Rate limit "1/1000ms": "c4" would have to wait 3000 ms, but maxQueue (2) callers are already waiting; the call was rejected, not buffered.',
+    )
     await r.time.advance(1_000) // one leaves the queue
     const fourth = r.launch()
     await r.time.flush()
@@ -501,8 +612,14 @@ describe('rateLimit(): bounded waiting', () => {
     let listeners = 0
     const add = shared.signal.addEventListener.bind(shared.signal)
     const remove = shared.signal.removeEventListener.bind(shared.signal)
-    shared.signal.addEventListener = ((...args: Parameters<typeof add>) => (listeners++, add(...args))) as typeof add
-    shared.signal.removeEventListener = ((...args: Parameters<typeof remove>) => (listeners--, remove(...args))) as typeof remove
+    shared.signal.addEventListener = ((...args: Parameters<typeof add>) => (
+      listeners++,
+      add(...args)
+    )) as typeof add
+    shared.signal.removeEventListener = ((...args: Parameters<typeof remove>) => (
+      listeners--,
+      remove(...args)
+    )) as typeof remove
     const b = r.launch({ signal: shared.signal }) // 1000
     const leaver = r.launch() // 2000
     await r.time.advance(100)
@@ -626,39 +743,45 @@ describe('rateLimit(): clock jumps', () => {
   it.each([
     ['gcra', { rate: 2, per: 1_000, burst: 2 }],
     ['sliding-window', { algorithm: 'sliding-window', limit: 2, window: 1_000 }],
-  ] as const)('K1: %s — a clock stepping back counts as no time passing: no refill, no extra wait, no burst', async (_, options) => {
-    const r = rig(options as RateLimitOptions, 1_000_000)
-    r.launch()
-    r.launch()
-    await r.time.advance(100)
-    r.time.jump(-3_600_000)
-    const after = Array.from({ length: 3 }, () => r.launch())
-    await r.time.flush()
-    expect(after.map((c) => c.outcome)).toEqual([undefined, undefined, undefined]) // all wait, none failed
-    // The limiter last read the clock at the two calls: from there to the reading after the step
-    // counts as 0 ms, so the waits are exactly those right after the two calls.
-    const expected = 'rate' in options ? [500, 1_000, 1_500] : [1_000, 1_000, 2_000]
-    expect(r.waits()).toEqual(expected)
-    await r.time.advance(5_000)
-    expect(after.every((c) => c.outcome?.ok === true)).toBe(true)
-  })
+  ] as const)(
+    'K1: %s — a clock stepping back counts as no time passing: no refill, no extra wait, no burst',
+    async (_, options) => {
+      const r = rig(options as RateLimitOptions, 1_000_000)
+      r.launch()
+      r.launch()
+      await r.time.advance(100)
+      r.time.jump(-3_600_000)
+      const after = Array.from({ length: 3 }, () => r.launch())
+      await r.time.flush()
+      expect(after.map((c) => c.outcome)).toEqual([undefined, undefined, undefined]) // all wait, none failed
+      // The limiter last read the clock at the two calls: from there to the reading after the step
+      // counts as 0 ms, so the waits are exactly those right after the two calls.
+      const expected = 'rate' in options ? [500, 1_000, 1_500] : [1_000, 1_000, 2_000]
+      expect(r.waits()).toEqual(expected)
+      await r.time.advance(5_000)
+      expect(after.every((c) => c.outcome?.ok === true)).toBe(true)
+    },
+  )
 
   it.each([
     ['gcra', { rate: 2, per: 1_000, burst: 2 }],
     ['sliding-window', { algorithm: 'sliding-window', limit: 2, window: 1_000 }],
-  ] as const)('K2: %s — a clock leaping ahead refills to the burst and never beyond', async (_, options) => {
-    const r = rig(options as RateLimitOptions, 1_000)
-    r.launch()
-    r.launch()
-    await r.time.advance(10)
-    r.time.jump(1e12)
-    const burst = Array.from({ length: 3 }, () => r.launch())
-    await r.time.flush()
-    expect(burst.map((c) => c.admittedAt)).toEqual([1e12 + 1_010, 1e12 + 1_010, undefined])
-    expect(r.waits()).toEqual(['rate' in options ? 500 : 1_000])
-    await r.time.advance(1_000)
-    expect(burst[2]!.outcome?.ok).toBe(true)
-  })
+  ] as const)(
+    'K2: %s — a clock leaping ahead refills to the burst and never beyond',
+    async (_, options) => {
+      const r = rig(options as RateLimitOptions, 1_000)
+      r.launch()
+      r.launch()
+      await r.time.advance(10)
+      r.time.jump(1e12)
+      const burst = Array.from({ length: 3 }, () => r.launch())
+      await r.time.flush()
+      expect(burst.map((c) => c.admittedAt)).toEqual([1e12 + 1_010, 1e12 + 1_010, undefined])
+      expect(r.waits()).toEqual(['rate' in options ? 500 : 1_000])
+      await r.time.advance(1_000)
+      expect(burst[2]!.outcome?.ok).toBe(true)
+    },
+  )
 
   it('K1: a clock stepping back while callers wait keeps their order and spacing', async () => {
     const r = rig({ rate: 1, per: 1_000, burst: 1 })
@@ -675,7 +798,10 @@ describe('rateLimit(): clock jumps', () => {
 })
 
 describe('rateLimit(): adaptive (D8)', () => {
-  const throttled = (headers: Record<string, string> = {}): Upstream => () => Promise.reject(httpError(429, headers))
+  const throttled =
+    (headers: Record<string, string> = {}): Upstream =>
+    () =>
+      Promise.reject(httpError(429, headers))
 
   it('D8: after a 429 the admitted rate falls by `decrease`, then climbs back linearly over `recovery`', async () => {
     const r = rig({ rate: 10, per: 1_000, burst: 1, adaptive: { recovery: 10_000 } })
@@ -698,7 +824,15 @@ describe('rateLimit(): adaptive (D8)', () => {
     await r.time.advance(1_000)
     expect(recovered.map((c) => c.admittedAt! - t)).toEqual([0, 100, 200])
     expect(r.trace.events.filter((e) => e.type === 'rate.adjusted')).toEqual([
-      { type: 'rate.adjusted', task: 'c1', at: 0, limiter: '10/1000ms', factor: 0.7, pauseMs: 0, cause: '429' },
+      {
+        type: 'rate.adjusted',
+        task: 'c1',
+        at: 0,
+        limiter: '10/1000ms',
+        factor: 0.7,
+        pauseMs: 0,
+        cause: '429',
+      },
     ])
   })
 
@@ -721,16 +855,26 @@ describe('rateLimit(): adaptive (D8)', () => {
 
   it('D8: under repeated 429s the admitted rate falls (property: and never exceeds the configured bound)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 20, maxLength: 60 }), fc.integer({ min: 1, max: 3 }), async (script, burst) => {
-        const r = rig({ rate: 10, per: 1_000, burst, maxWait: 2_147_483_647, adaptive: { recovery: 5_000 } })
-        for (const fails of script) {
-          r.launch(fails ? { upstream: throttled() } : {})
-          await r.time.advance(50)
-        }
-        await r.time.advance(1_000_000)
-        checkTokenBucket(r.admissions, burst, 100)
-        expect(r.time.timers).toBe(0)
-      }),
+      fc.asyncProperty(
+        fc.array(fc.boolean(), { minLength: 20, maxLength: 60 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (script, burst) => {
+          const r = rig({
+            rate: 10,
+            per: 1_000,
+            burst,
+            maxWait: 2_147_483_647,
+            adaptive: { recovery: 5_000 },
+          })
+          for (const fails of script) {
+            r.launch(fails ? { upstream: throttled() } : {})
+            await r.time.advance(50)
+          }
+          await r.time.advance(1_000_000)
+          checkTokenBucket(r.admissions, burst, 100)
+          expect(r.time.timers).toBe(0)
+        },
+      ),
       { numRuns: 60 },
     )
     // And the rate really falls: 40 calls against a constant 429 take far longer than at 10/s.
@@ -753,12 +897,23 @@ describe('rateLimit(): adaptive (D8)', () => {
     expect(after[0]!.admittedAt).toBe(2_000)
     expect(after[1]!.admittedAt).toBeCloseTo(2_000 + interval, 6)
     expect(after[2]!.admittedAt).toBeCloseTo(2_000 + 2 * interval, 6)
-    expect(r.trace.events.find((e) => e.type === 'rate.adjusted')).toEqual({ type: 'rate.adjusted', task: 'c1', at: 0, limiter: '10/1000ms', factor: 0.7, pauseMs: 2_000, cause: '429' })
+    expect(r.trace.events.find((e) => e.type === 'rate.adjusted')).toEqual({
+      type: 'rate.adjusted',
+      task: 'c1',
+      at: 0,
+      limiter: '10/1000ms',
+      factor: 0.7,
+      pauseMs: 2_000,
+      cause: '429',
+    })
   })
 
   it('D8: callers already waiting follow a slow-down or pause at once; one whose new turn no longer fits maxWait fails', async () => {
     const r = rig({ rate: 10, per: 1_000, burst: 1, maxWait: 2_100 })
-    r.launch({ upstream: (ctx) => sleep(ctx.clock, 50).then(() => Promise.reject(httpError(429, { 'retry-after': '2' }))) })
+    r.launch({
+      upstream: (ctx) =>
+        sleep(ctx.clock, 50).then(() => Promise.reject(httpError(429, { 'retry-after': '2' }))),
+    })
     const b = r.launch() // 100
     const c = r.launch() // 200
     await r.time.advance(50) // the 429 arrives: factor 0.7, paused until 2050
@@ -766,7 +921,9 @@ describe('rateLimit(): adaptive (D8)', () => {
     expect(c.error).toBeInstanceOf(RateLimitExceededError)
     expect(c.error).toMatchObject({ reason: 'maxWait' })
     expect((c.error as RateLimitExceededError).retryAfterMs).toBeCloseTo(2_000 + 100 / 0.7, 6)
-    expect((c.error as Error).message).toBe('Rate limit "10/1000ms": "c3" would have to wait 2143 ms, more than maxWait (2100 ms) (2050 ms of it left after waiting already).')
+    expect((c.error as Error).message).toBe(
+      'Rate limit "10/1000ms": "c3" would have to wait 2143 ms, more than maxWait (2100 ms) (2050 ms of it left after waiting already).',
+    )
     await r.time.advance(1_999)
     expect(b.admittedAt).toBeUndefined()
     await r.time.advance(1)
@@ -776,7 +933,15 @@ describe('rateLimit(): adaptive (D8)', () => {
 
   it('D8: a pause longer than maxWait fails callers at once with the time left, not after waiting', async () => {
     const r = rig({ rate: 10, per: 1_000, maxWait: 1_000 })
-    r.launch({ upstream: () => Promise.reject(Object.assign(new Error('busy'), { status: 503, response: { headers: new Headers({ 'retry-after': '60' }) } })) })
+    r.launch({
+      upstream: () =>
+        Promise.reject(
+          Object.assign(new Error('busy'), {
+            status: 503,
+            response: { headers: new Headers({ 'retry-after': '60' }) },
+          }),
+        ),
+    })
     await r.time.advance(10_000)
     const refused = r.launch()
     await r.time.flush()
@@ -785,12 +950,26 @@ describe('rateLimit(): adaptive (D8)', () => {
 
   it('D8: RateLimit-Remaining: 0 on a successful response pauses until RateLimit-Reset; X-RateLimit-Reset may be an epoch time', async () => {
     const r = rig({ rate: 10, per: 1_000 })
-    const response = { status: 200, headers: new Headers({ 'RateLimit-Remaining': '0', 'RateLimit-Reset': '3' }) }
+    const response = {
+      status: 200,
+      headers: new Headers({ 'RateLimit-Remaining': '0', 'RateLimit-Reset': '3' }),
+    }
     r.launch({ upstream: () => Promise.resolve(response) })
     await r.time.flush()
     expect(r.limiter.stats()).toEqual({ waiting: 0, rateFactor: 1, pausedUntil: 3_000 })
-    expect(r.trace.events.at(-1)).toMatchObject({ type: 'rate.adjusted', pauseMs: 3_000, cause: 'ratelimit-remaining', factor: 1 })
-    r.launch({ upstream: () => Promise.resolve({ status: 200, headers: { 'ratelimit-remaining': '5', 'ratelimit-reset': '30' } }) })
+    expect(r.trace.events.at(-1)).toMatchObject({
+      type: 'rate.adjusted',
+      pauseMs: 3_000,
+      cause: 'ratelimit-remaining',
+      factor: 1,
+    })
+    r.launch({
+      upstream: () =>
+        Promise.resolve({
+          status: 200,
+          headers: { 'ratelimit-remaining': '5', 'ratelimit-reset': '30' },
+        }),
+    })
     await r.time.flush()
     expect(r.limiter.stats()).toMatchObject({ pausedUntil: 3_000 })
 
@@ -798,34 +977,61 @@ describe('rateLimit(): adaptive (D8)', () => {
     vi.setSystemTime(new Date('2030-01-01T00:00:00Z'))
     const github = rig({ rate: 10, per: 1_000 })
     const epoch = Date.now() / 1000 + 5
-    github.launch({ upstream: () => Promise.resolve({ status: 200, headers: { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(epoch) } }) })
+    github.launch({
+      upstream: () =>
+        Promise.resolve({
+          status: 200,
+          headers: { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(epoch) },
+        }),
+    })
     await github.time.flush()
     expect(github.limiter.stats()).toMatchObject({ pausedUntil: 5_000 })
   })
 
   it('D8: the combined RateLimit header of the IETF drafts pauses too, in either form', async () => {
     const older = rig({ rate: 10, per: 1_000 })
-    older.launch({ upstream: () => Promise.resolve({ status: 200, headers: { RateLimit: 'limit=100, remaining=0, reset=4' } }) })
+    older.launch({
+      upstream: () =>
+        Promise.resolve({ status: 200, headers: { RateLimit: 'limit=100, remaining=0, reset=4' } }),
+    })
     await older.time.flush()
     expect(older.limiter.stats()).toMatchObject({ pausedUntil: 4_000 })
     const newer = rig({ rate: 10, per: 1_000 })
-    newer.launch({ upstream: () => Promise.resolve({ status: 200, headers: new Headers({ ratelimit: '"default";r=0;t=6', 'ratelimit-policy': '"default";q=100;w=60' }) }) })
+    newer.launch({
+      upstream: () =>
+        Promise.resolve({
+          status: 200,
+          headers: new Headers({
+            ratelimit: '"default";r=0;t=6',
+            'ratelimit-policy': '"default";q=100;w=60',
+          }),
+        }),
+    })
     await newer.time.flush()
     expect(newer.limiter.stats()).toMatchObject({ pausedUntil: 6_000 })
     const left = rig({ rate: 10, per: 1_000 })
-    left.launch({ upstream: () => Promise.resolve({ status: 200, headers: { ratelimit: '"default";r=3;t=6' } }) })
+    left.launch({
+      upstream: () => Promise.resolve({ status: 200, headers: { ratelimit: '"default";r=3;t=6' } }),
+    })
     await left.time.flush()
     expect(left.limiter.stats()).toEqual({ waiting: 0, rateFactor: 1 })
   })
 
   it('D8: a resolved 429 (fetch does not throw) counts; a plain result is never searched for headers', async () => {
     const r = rig({ rate: 10, per: 1_000 })
-    r.launch({ upstream: () => Promise.resolve({ status: 429, headers: new Headers({ 'retry-after': '1' }) }) })
+    r.launch({
+      upstream: () =>
+        Promise.resolve({ status: 429, headers: new Headers({ 'retry-after': '1' }) }),
+    })
     await r.time.flush()
     expect(r.limiter.stats()).toEqual({ waiting: 0, rateFactor: 0.7, pausedUntil: 1_000 })
     const plain = rig({ rate: 10, per: 1_000 })
-    plain.launch({ upstream: () => Promise.resolve({ 'ratelimit-remaining': '0', 'ratelimit-reset': '9' }) })
-    plain.launch({ upstream: () => Promise.resolve({ status: 200, headers: { 'retry-after': '9' } }) }) // Retry-After only counts on 429/503
+    plain.launch({
+      upstream: () => Promise.resolve({ 'ratelimit-remaining': '0', 'ratelimit-reset': '9' }),
+    })
+    plain.launch({
+      upstream: () => Promise.resolve({ status: 200, headers: { 'retry-after': '9' } }),
+    }) // Retry-After only counts on 429/503
     await plain.time.flush()
     expect(plain.limiter.stats()).toEqual({ waiting: 0, rateFactor: 1 })
   })
@@ -848,16 +1054,36 @@ describe('rateLimit(): adaptive (D8)', () => {
 
   it('D8: the caller aborting, and fanout’s own errors, teach the limiter nothing; adaptive: false ignores the upstream', async () => {
     const r = rig({ rate: 10, per: 1_000, burst: 10 })
-    const c = r.launch({ upstream: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(Object.assign(new Error('x'), { status: 429 })))) })
+    const c = r.launch({
+      upstream: (ctx) =>
+        new Promise((_, reject) =>
+          ctx.signal.addEventListener('abort', () =>
+            reject(Object.assign(new Error('x'), { status: 429 })),
+          ),
+        ),
+    })
     await r.time.flush()
     c.controller.abort(new Error('bye'))
-    r.launch({ upstream: () => Promise.reject(new RateLimitExceededError('inner', 'maxWait', 'inner limiter', 5_000)) })
+    r.launch({
+      upstream: () =>
+        Promise.reject(new RateLimitExceededError('inner', 'maxWait', 'inner limiter', 5_000)),
+    })
     await r.time.flush()
     expect(r.limiter.stats()).toEqual({ waiting: 0, rateFactor: 1 })
     const off = rig({ rate: 10, per: 1_000, adaptive: false })
     off.launch({ upstream: throttled({ 'retry-after': '5' }) })
     await off.time.flush()
-    off.limiter.observe({ status: 429 }, { signal: new AbortController().signal, deadlineAt: Infinity, attempt: 1, task: 't', clock: off.time.clock, trace: noopRecorder })
+    off.limiter.observe(
+      { status: 429 },
+      {
+        signal: new AbortController().signal,
+        deadlineAt: Infinity,
+        attempt: 1,
+        task: 't',
+        clock: off.time.clock,
+        trace: noopRecorder,
+      },
+    )
     expect(off.limiter.stats()).toEqual({ waiting: 0, rateFactor: 1 })
     expect(off.trace.events).toEqual([])
   })
@@ -879,7 +1105,8 @@ describe('rateLimit(): stores, events, integration', () => {
     const cancels: unknown[] = []
     const asyncStore: RateLimitStore = {
       reserve: (key, request) => Promise.resolve().then(() => inner.reserve(key, request)),
-      cancel: (key, ticket, at) => Promise.resolve().then(() => (cancels.push(ticket), inner.cancel(key, ticket, at))),
+      cancel: (key, ticket, at) =>
+        Promise.resolve().then(() => (cancels.push(ticket), inner.cancel(key, ticket, at))),
     }
     const r = rig({ rate: 1, per: 1_000, store: asyncStore })
     const calls = [r.launch(), r.launch(), r.launch()]
@@ -904,14 +1131,23 @@ describe('rateLimit(): stores, events, integration', () => {
     r.launch({ key: 'secret-token-123', weight: 3 })
     r.launch({ key: 'secret-token-123', weight: 2 })
     await r.time.flush()
-    expect(r.trace.events).toEqual([{ type: 'rate.waited', task: 'c2', at: 0, limiter: '1/1000ms', waitMs: 2_000, weight: 2 }])
+    expect(r.trace.events).toEqual([
+      { type: 'rate.waited', task: 'c2', at: 0, limiter: '1/1000ms', waitMs: 2_000, weight: 2 },
+    ])
     expect(JSON.stringify(r.trace.events)).not.toContain('secret')
     await r.time.advance(2_000)
     const quiet = rateLimit({ rate: 1, per: 1_000 })
     const emit = vi.fn()
     const time = manualClock()
     const call = quiet.wrap(() => Promise.resolve(1))
-    const ctx: CallContext = { signal: new AbortController().signal, deadlineAt: Infinity, attempt: 1, task: 't', clock: time.clock, trace: { enabled: false, emit } }
+    const ctx: CallContext = {
+      signal: new AbortController().signal,
+      deadlineAt: Infinity,
+      attempt: 1,
+      task: 't',
+      clock: time.clock,
+      trace: { enabled: false, emit },
+    }
     void call(ctx)
     const second = call(ctx)
     await time.advance(1_000)
@@ -924,8 +1160,13 @@ describe('rateLimit(): stores, events, integration', () => {
     const shared = rateLimit({ name: 'api', rate: 2, per: 1_000, burst: 1 })
     const starts: number[] = []
     let n = 0
-    const upstream = () => (starts.push(now()), n++ === 0 ? Promise.reject(httpError(503)) : after(1, 'ok'))
-    const viaRetry = pipe(retry({ baseDelay: 1, random: () => 0 }), shared, timeout(1_000)).wrap(upstream)
+    const upstream = () => (
+      starts.push(now()),
+      n++ === 0 ? Promise.reject(httpError(503)) : after(1, 'ok')
+    )
+    const viaRetry = pipe(retry({ baseDelay: 1, random: () => 0 }), shared, timeout(1_000)).wrap(
+      upstream,
+    )
     const direct = shared.wrap(upstream)
     const t0 = now()
     const results = await Promise.all([settle(execute(viaRetry)), settle(execute(direct))])
@@ -940,7 +1181,9 @@ describe('rateLimit(): stores, events, integration', () => {
 
   it('is named after its limit or its name', () => {
     expect(rateLimit({ rate: 10, per: 1_000 }).name).toBe('rateLimit(10/1000ms)')
-    expect(rateLimit({ algorithm: 'sliding-window', limit: 100, window: 60_000 }).name).toBe('rateLimit(100/60000ms sliding)')
+    expect(rateLimit({ algorithm: 'sliding-window', limit: 100, window: 60_000 }).name).toBe(
+      'rateLimit(100/60000ms sliding)',
+    )
     expect(rateLimit({ rate: 5, name: 'github' }).name).toBe('rateLimit(github)')
     expect(rateLimit({ rate: 5 }).algorithm).toBe('gcra')
   })
@@ -948,41 +1191,173 @@ describe('rateLimit(): stores, events, integration', () => {
 
 describe('rateLimit(): validation', () => {
   const cases: [string, unknown, string][] = [
-    ['L6: rate 0', { rate: 0 }, '`rate` must be a number greater than 0 and at most 1000000000 calls per `per` ms, got 0. A rate of 0 would never let a call through.'],
-    ['L6: rate negative', { rate: -1 }, '`rate` must be a number greater than 0 and at most 1000000000 calls per `per` ms, got -1.'],
-    ['L6: rate NaN', { rate: Number.NaN }, '`rate` must be a number greater than 0 and at most 1000000000 calls per `per` ms, got NaN.'],
-    ['L6: rate Infinity', { rate: Infinity }, '`rate` must be a number greater than 0 and at most 1000000000 calls per `per` ms, got Infinity.'],
-    ['L6: rate "10"', { rate: '10' }, '`rate` must be a number greater than 0 and at most 1000000000 calls per `per` ms, got "10". Pass a number, not a string.'],
-    ['L6: rate missing', {}, '`rate` is required: how many calls per `per` ms (e.g. rate: 10, per: 1_000).'],
+    [
+      'L6: rate 0',
+      { rate: 0 },
+      '`rate` must be a number greater than 0 and at most 1000000000 calls per `per` ms, got 0. A rate of 0 would never let a call through.',
+    ],
+    [
+      'L6: rate negative',
+      { rate: -1 },
+      '`rate` must be a number greater than 0 and at most 1000000000 calls per `per` ms, got -1.',
+    ],
+    [
+      'L6: rate NaN',
+      { rate: Number.NaN },
+      '`rate` must be a number greater than 0 and at most 1000000000 calls per `per` ms, got NaN.',
+    ],
+    [
+      'L6: rate Infinity',
+      { rate: Infinity },
+      '`rate` must be a number greater than 0 and at most 1000000000 calls per `per` ms, got Infinity.',
+    ],
+    [
+      'L6: rate "10"',
+      { rate: '10' },
+      '`rate` must be a number greater than 0 and at most 1000000000 calls per `per` ms, got "10". Pass a number, not a string.',
+    ],
+    [
+      'L6: rate missing',
+      {},
+      '`rate` is required: how many calls per `per` ms (e.g. rate: 10, per: 1_000).',
+    ],
     ['L6: per under 1 ms', { rate: 1, per: 0.5 }, '`per` must be within 1–2147483647 ms, got 0.5.'],
-    ['L6: per 0', { rate: 1, per: 0 }, '`per` must be within 1–2147483647 ms, got 0. 0 does not mean "no limit": omit the option instead.'],
+    [
+      'L6: per 0',
+      { rate: 1, per: 0 },
+      '`per` must be within 1–2147483647 ms, got 0. 0 does not mean "no limit": omit the option instead.',
+    ],
     ['L6: burst 0', { rate: 1, burst: 0 }, '`burst` must be a number from 1 to 1000000000, got 0.'],
-    ['L6: limit 0', { algorithm: 'sliding-window', limit: 0 }, '`limit` must be an integer from 1 to 1000000, got 0. A limit of 0 would never let a call through.'],
-    ['L6: limit 2.5', { algorithm: 'sliding-window', limit: 2.5 }, '`limit` must be an integer from 1 to 1000000, got 2.5.'],
-    ['L6: limit missing', { algorithm: 'sliding-window', window: 1_000 }, '`limit` is required with \'sliding-window\': how many calls per `window` ms (e.g. limit: 100, window: 60_000).'],
-    ['L6: window under 1 ms', { algorithm: 'sliding-window', limit: 5, window: 0.5 }, '`window` must be within 1–2147483647 ms, got 0.5.'],
-    ['L6: window "1m"', { algorithm: 'sliding-window', limit: 5, window: '1m' }, '`window` must be a number of milliseconds (1–2147483647 ms), got "1m". Pass a number, e.g. 500, not a string.'],
-    ['L6: window with gcra', { rate: 5, window: 1_000 }, "`window` belongs to the sliding window: add algorithm: 'sliding-window' (with `limit` and `window`), or use `rate`, `per` and `burst` for the default 'gcra'."],
-    ['L6: limit without algorithm', { limit: 5 }, "`limit` belongs to the sliding window: add algorithm: 'sliding-window' (with `limit` and `window`), or use `rate`, `per` and `burst` for the default 'gcra'."],
-    ['L6: burst with sliding-window', { algorithm: 'sliding-window', limit: 5, burst: 2 }, "`burst` belongs to algorithm 'gcra': with 'sliding-window' use `limit` and `window`."],
-    ['L4: algorithm misspelt', { algorithm: 'sliding', limit: 5 }, '`algorithm` must be "gcra" or "sliding-window", got "sliding".'],
-    ['L4: algorithm near miss', { algorithm: 'gcar', rate: 5 }, '`algorithm` must be "gcra" or "sliding-window", got "gcar". Did you mean "gcra"?'],
-    ['L4: algorithm not a string', { algorithm: 1, rate: 5 }, '`algorithm` must be "gcra" or "sliding-window", got 1.'],
-    ['L4: misspelt option', { rate: 5, maxWiat: 10 }, 'unknown option `maxWiat`. Did you mean `maxWait`?'],
-    ['L4: wrong case', { rate: 5, maxqueue: 10 }, 'unknown option `maxqueue`. Did you mean `maxQueue`?'],
-    ['L4: unknown option, full message', { rate: 5, burts: 2 }, 'unknown option `burts`. Did you mean `burst`? Known options: `algorithm`, `rate`, `per`, `burst`, `limit`, `window`, `name`, `weight`, `key`, `maxWait`, `maxQueue`, `maxKeys`, `adaptive`, `store`.'],
-    ['L4: weight not a function', { rate: 5, weight: 2 }, '`weight` must be a function (ctx) => number, got 2.'],
-    ['L4: key not a function', { rate: 5, key: 'tenant' }, '`key` must be a function (ctx) => string, got "tenant".'],
-    ['L4: maxWait Infinity', { rate: 5, maxWait: Infinity }, '`maxWait` must be within 0–2147483647 ms, got Infinity.'],
-    ['L4: maxWait negative', { rate: 5, maxWait: -1 }, '`maxWait` must be within 0–2147483647 ms, got -1.'],
-    ['L4: maxQueue 1.5', { rate: 5, maxQueue: 1.5 }, '`maxQueue` must be an integer from 0 to 1000000, got 1.5.'],
-    ['L4: maxQueue Infinity', { rate: 5, maxQueue: Infinity }, '`maxQueue` must be an integer from 0 to 1000000, got Infinity.'],
-    ['L4: maxKeys 0', { rate: 5, maxKeys: 0 }, '`maxKeys` must be an integer from 1 to 10000000, got 0.'],
-    ['L4: adaptive not a boolean', { rate: 5, adaptive: 'yes' }, '`adaptive` must be true, false or an object { decrease, floor, recovery }, got "yes".'],
-    ['L4: adaptive decrease 1', { rate: 5, adaptive: { decrease: 1 } }, '`adaptive`: `decrease` must be a number from 0.01 to 0.99, got 1.'],
-    ['L4: adaptive misspelt', { rate: 5, adaptive: { recovry: 5 } }, '`adaptive`: unknown option `recovry`. Did you mean `recovery`?'],
-    ['L4: adaptive recovery 0', { rate: 5, adaptive: { recovery: 0 } }, '`adaptive`: `recovery` must be within 1–86400000 ms, got 0.'],
-    ['L4: store without reserve', { rate: 5, store: {} }, '`store` must have reserve() and cancel() (a RateLimitStore such as memoryRateLimitStore()), got an object (Object).'],
+    [
+      'L6: limit 0',
+      { algorithm: 'sliding-window', limit: 0 },
+      '`limit` must be an integer from 1 to 1000000, got 0. A limit of 0 would never let a call through.',
+    ],
+    [
+      'L6: limit 2.5',
+      { algorithm: 'sliding-window', limit: 2.5 },
+      '`limit` must be an integer from 1 to 1000000, got 2.5.',
+    ],
+    [
+      'L6: limit missing',
+      { algorithm: 'sliding-window', window: 1_000 },
+      "`limit` is required with 'sliding-window': how many calls per `window` ms (e.g. limit: 100, window: 60_000).",
+    ],
+    [
+      'L6: window under 1 ms',
+      { algorithm: 'sliding-window', limit: 5, window: 0.5 },
+      '`window` must be within 1–2147483647 ms, got 0.5.',
+    ],
+    [
+      'L6: window "1m"',
+      { algorithm: 'sliding-window', limit: 5, window: '1m' },
+      '`window` must be a number of milliseconds (1–2147483647 ms), got "1m". Pass a number, e.g. 500, not a string.',
+    ],
+    [
+      'L6: window with gcra',
+      { rate: 5, window: 1_000 },
+      "`window` belongs to the sliding window: add algorithm: 'sliding-window' (with `limit` and `window`), or use `rate`, `per` and `burst` for the default 'gcra'.",
+    ],
+    [
+      'L6: limit without algorithm',
+      { limit: 5 },
+      "`limit` belongs to the sliding window: add algorithm: 'sliding-window' (with `limit` and `window`), or use `rate`, `per` and `burst` for the default 'gcra'.",
+    ],
+    [
+      'L6: burst with sliding-window',
+      { algorithm: 'sliding-window', limit: 5, burst: 2 },
+      "`burst` belongs to algorithm 'gcra': with 'sliding-window' use `limit` and `window`.",
+    ],
+    [
+      'L4: algorithm misspelt',
+      { algorithm: 'sliding', limit: 5 },
+      '`algorithm` must be "gcra" or "sliding-window", got "sliding".',
+    ],
+    [
+      'L4: algorithm near miss',
+      { algorithm: 'gcar', rate: 5 },
+      '`algorithm` must be "gcra" or "sliding-window", got "gcar". Did you mean "gcra"?',
+    ],
+    [
+      'L4: algorithm not a string',
+      { algorithm: 1, rate: 5 },
+      '`algorithm` must be "gcra" or "sliding-window", got 1.',
+    ],
+    [
+      'L4: misspelt option',
+      { rate: 5, maxWiat: 10 },
+      'unknown option `maxWiat`. Did you mean `maxWait`?',
+    ],
+    [
+      'L4: wrong case',
+      { rate: 5, maxqueue: 10 },
+      'unknown option `maxqueue`. Did you mean `maxQueue`?',
+    ],
+    [
+      'L4: unknown option, full message',
+      { rate: 5, burts: 2 },
+      'unknown option `burts`. Did you mean `burst`? Known options: `algorithm`, `rate`, `per`, `burst`, `limit`, `window`, `name`, `weight`, `key`, `maxWait`, `maxQueue`, `maxKeys`, `adaptive`, `store`.',
+    ],
+    [
+      'L4: weight not a function',
+      { rate: 5, weight: 2 },
+      '`weight` must be a function (ctx) => number, got 2.',
+    ],
+    [
+      'L4: key not a function',
+      { rate: 5, key: 'tenant' },
+      '`key` must be a function (ctx) => string, got "tenant".',
+    ],
+    [
+      'L4: maxWait Infinity',
+      { rate: 5, maxWait: Infinity },
+      '`maxWait` must be within 0–2147483647 ms, got Infinity.',
+    ],
+    [
+      'L4: maxWait negative',
+      { rate: 5, maxWait: -1 },
+      '`maxWait` must be within 0–2147483647 ms, got -1.',
+    ],
+    [
+      'L4: maxQueue 1.5',
+      { rate: 5, maxQueue: 1.5 },
+      '`maxQueue` must be an integer from 0 to 1000000, got 1.5.',
+    ],
+    [
+      'L4: maxQueue Infinity',
+      { rate: 5, maxQueue: Infinity },
+      '`maxQueue` must be an integer from 0 to 1000000, got Infinity.',
+    ],
+    [
+      'L4: maxKeys 0',
+      { rate: 5, maxKeys: 0 },
+      '`maxKeys` must be an integer from 1 to 10000000, got 0.',
+    ],
+    [
+      'L4: adaptive not a boolean',
+      { rate: 5, adaptive: 'yes' },
+      '`adaptive` must be true, false or an object { decrease, floor, recovery }, got "yes".',
+    ],
+    [
+      'L4: adaptive decrease 1',
+      { rate: 5, adaptive: { decrease: 1 } },
+      '`adaptive`: `decrease` must be a number from 0.01 to 0.99, got 1.',
+    ],
+    [
+      'L4: adaptive misspelt',
+      { rate: 5, adaptive: { recovry: 5 } },
+      '`adaptive`: unknown option `recovry`. Did you mean `recovery`?',
+    ],
+    [
+      'L4: adaptive recovery 0',
+      { rate: 5, adaptive: { recovery: 0 } },
+      '`adaptive`: `recovery` must be within 1–86400000 ms, got 0.',
+    ],
+    [
+      'L4: store without reserve',
+      { rate: 5, store: {} },
+      '`store` must have reserve() and cancel() (a RateLimitStore such as memoryRateLimitStore()), got an object (Object).',
+    ],
     ['L4: empty name', { rate: 5, name: ' ' }, '`name` must be a non-empty string, got " ".'],
     ['L4: options not an object', 5, 'options must be a plain object, got 5.'],
   ]
@@ -993,8 +1368,12 @@ describe('rateLimit(): validation', () => {
   })
 
   it('L4: the store validates its own options', () => {
-    expect(() => memoryRateLimitStore({ maxKeys: 0 })).toThrow('memoryRateLimitStore(): `maxKeys` must be an integer from 1 to 10000000, got 0.')
-    expect(() => memoryRateLimitStore({ maxkeys: 5 } as never)).toThrow('memoryRateLimitStore(): unknown option `maxkeys`. Did you mean `maxKeys`?')
+    expect(() => memoryRateLimitStore({ maxKeys: 0 })).toThrow(
+      'memoryRateLimitStore(): `maxKeys` must be an integer from 1 to 10000000, got 0.',
+    )
+    expect(() => memoryRateLimitStore({ maxkeys: 5 } as never)).toThrow(
+      'memoryRateLimitStore(): unknown option `maxkeys`. Did you mean `maxKeys`?',
+    )
   })
 
   it('L7: options are snapshotted at construction', async () => {
@@ -1014,6 +1393,8 @@ describe('rateLimit(): validation', () => {
     expect(() => rateLimit({ rate: 5, limit: 3 })).toThrow(InvalidOptionError)
     // @ts-expect-error sliding-window needs limit, not rate
     expect(() => rateLimit({ algorithm: 'sliding-window', rate: 3 })).toThrow(InvalidOptionError)
-    expect(isFanoutError(new RateLimitExceededError('x', 'maxWait', 'm', 1), 'FANOUT_RATE_LIMITED')).toBe(true)
+    expect(
+      isFanoutError(new RateLimitExceededError('x', 'maxWait', 'm', 1), 'FANOUT_RATE_LIMITED'),
+    ).toBe(true)
   })
 })

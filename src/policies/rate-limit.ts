@@ -19,11 +19,21 @@
  *   per-key queues exist only while callers wait in them (at most `maxQueue` each).
  */
 import type { Call, CallContext, Policy } from '../core/call.js'
-import { InvalidOptionError, QueueFullError, RateLimitExceededError, isFanoutError, type RateLimitRejection } from '../core/errors.js'
+import {
+  InvalidOptionError,
+  QueueFullError,
+  RateLimitExceededError,
+  isFanoutError,
+  type RateLimitRejection,
+} from '../core/errors.js'
 import { show } from '../core/validate.js'
 import { isOwnDecision } from './classify.js'
 import type { RateLimitStore } from './rate-limit-store.js'
-import { parseRateLimitOptions, type RateLimitAlgorithm, type RateLimitOptions } from './rate-limit-options.js'
+import {
+  parseRateLimitOptions,
+  type RateLimitAlgorithm,
+  type RateLimitOptions,
+} from './rate-limit-options.js'
 import { slowdowns as slowdownsOf } from './rate-limit-adaptive.js'
 import { lanes as lanesOf, type RefusalBounds } from './rate-limit-lanes.js'
 
@@ -90,14 +100,27 @@ const WHERE = 'rateLimit()'
  * })
  */
 export function rateLimit(options: RateLimitOptions): RateLimiter {
-  const { algorithm, capacity, paramsAt, name, weightOf, keyOf, maxWait, maxQueue, maxKeys, adaptive, store } = parseRateLimitOptions(options)
+  const {
+    algorithm,
+    capacity,
+    paramsAt,
+    name,
+    weightOf,
+    keyOf,
+    maxWait,
+    maxQueue,
+    maxKeys,
+    adaptive,
+    store,
+  } = parseRateLimitOptions(options)
   /** The slowdown generation each call was let through under, for `observe()`. */
   const admittedUnder = new WeakMap<CallContext, number>()
 
   const keyFor = (ctx: CallContext): string => {
     if (keyOf === undefined) return name
     const key = keyOf(ctx)
-    if (typeof key !== 'string') throw new InvalidOptionError(`${WHERE}: \`key\` must return a string, got ${show(key)}.`)
+    if (typeof key !== 'string')
+      throw new InvalidOptionError(`${WHERE}: \`key\` must return a string, got ${show(key)}.`)
     return key
   }
 
@@ -105,7 +128,9 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
     if (weightOf === undefined) return 1
     const weight = weightOf(ctx)
     if (typeof weight !== 'number' || !(weight >= 0) || !Number.isFinite(weight)) {
-      throw new InvalidOptionError(`${WHERE}: \`weight\` must return a finite number ≥ 0, got ${show(weight)}.`)
+      throw new InvalidOptionError(
+        `${WHERE}: \`weight\` must return a finite number ≥ 0, got ${show(weight)}.`,
+      )
     }
     return weight
   }
@@ -117,27 +142,60 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
   /** What the store is asked for a call of `weight` on `key` at `now`, allowed to wait `maxWaitMs`. */
   const request = (key: string, weight: number, now: number, maxWaitMs: number) => {
     const slowdown = adaptive === undefined ? undefined : slowdownAt(key, now, true)
-    const notBefore = slowdown !== undefined && slowdown.pausedUntil > now ? slowdown.pausedUntil : -Infinity
+    const notBefore =
+      slowdown !== undefined && slowdown.pausedUntil > now ? slowdown.pausedUntil : -Infinity
     return { cost: weight, now, maxWaitMs, notBefore, params: paramsAt(factorOf(slowdown, now)) }
   }
 
-  const rejection = (ctx: CallContext, reason: RateLimitRejection, waitMs: number, detail: string): RateLimitExceededError =>
-    new RateLimitExceededError(name, reason, `Rate limit "${name}": "${ctx.task}" ${detail}`, waitMs)
+  const rejection = (
+    ctx: CallContext,
+    reason: RateLimitRejection,
+    waitMs: number,
+    detail: string,
+  ): RateLimitExceededError =>
+    new RateLimitExceededError(
+      name,
+      reason,
+      `Rate limit "${name}": "${ctx.task}" ${detail}`,
+      waitMs,
+    )
 
   /** The error for a refused reservation, naming the bound that made the difference. */
-  const refusal = (ctx: CallContext, result: { waitMs: number; reason: 'wait' | 'full' }, bounds: RefusalBounds): Error => {
+  const refusal = (
+    ctx: CallContext,
+    result: { waitMs: number; reason: 'wait' | 'full' },
+    bounds: RefusalBounds,
+  ): Error => {
     const wait = result.waitMs
     const ms = Math.ceil(wait)
     if (result.reason === 'full') {
-      return rejection(ctx, 'maxKeys', wait, `cannot be counted: the limiter already tracks maxKeys (${maxKeys}) keys and the least recently used one is still within its limit for ${ms} ms. Raise maxKeys.`)
+      return rejection(
+        ctx,
+        'maxKeys',
+        wait,
+        `cannot be counted: the limiter already tracks maxKeys (${maxKeys}) keys and the least recently used one is still within its limit for ${ms} ms. Raise maxKeys.`,
+      )
     }
     if (bounds.queueFull && wait <= Math.min(bounds.waitLeft, bounds.byDeadline)) {
-      return new QueueFullError(`Rate limit "${name}": "${ctx.task}" would have to wait ${ms} ms, but maxQueue (${maxQueue}) callers are already waiting; the call was rejected, not buffered.`, maxQueue)
+      return new QueueFullError(
+        `Rate limit "${name}": "${ctx.task}" would have to wait ${ms} ms, but maxQueue (${maxQueue}) callers are already waiting; the call was rejected, not buffered.`,
+        maxQueue,
+      )
     }
     if (bounds.byDeadline < bounds.waitLeft && wait > bounds.byDeadline) {
-      return rejection(ctx, 'deadline', wait, `would have to wait ${ms} ms, but only ${Math.max(0, Math.floor(bounds.byDeadline + 1))} ms are left before the deadline.`)
+      return rejection(
+        ctx,
+        'deadline',
+        wait,
+        `would have to wait ${ms} ms, but only ${Math.max(0, Math.floor(bounds.byDeadline + 1))} ms are left before the deadline.`,
+      )
     }
-    return rejection(ctx, 'maxWait', wait, `would have to wait ${ms} ms, more than maxWait (${maxWait} ms)${bounds.waitLeft < maxWait ? ` (${Math.floor(bounds.waitLeft)} ms of it left after waiting already)` : ''}.`)
+    return rejection(
+      ctx,
+      'maxWait',
+      wait,
+      `would have to wait ${ms} ms, more than maxWait (${maxWait} ms)${bounds.waitLeft < maxWait ? ` (${Math.floor(bounds.waitLeft)} ms of it left after waiting already)` : ''}.`,
+    )
   }
 
   const lanes = lanesOf({ store, name, maxWait, maxQueue, request, refusal })
@@ -192,7 +250,8 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
           // (an HttpError's 429 is the upstream's answer, and is learnt from). A retry() stopped by
           // its budget carries the upstream's last error, which does tell.
           const upstream = isFanoutError(error, 'FANOUT_RETRY_BUDGET') ? error.cause : error
-          if (!ctx.signal.aborted && !isOwnDecision(upstream)) learn(ctx, key, generation, upstream, 'error')
+          if (!ctx.signal.aborted && !isOwnDecision(upstream))
+            learn(ctx, key, generation, upstream, 'error')
           throw error
         }
         learn(ctx, key, generation, value, 'value')

@@ -7,7 +7,10 @@
 import { field } from '../core/own.js'
 
 /** Milliseconds to wait, or undefined when the header is absent or not a valid value. */
-export function parseRetryAfter(value: string | null | undefined, nowMs: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  nowMs: number = Date.now(),
+): number | undefined {
   if (typeof value !== 'string') return undefined
   const text = value.trim()
   if (text.length === 0 || text.length > 64) return undefined
@@ -54,9 +57,15 @@ export function retryAfterOf(error: unknown, nowMs: number = Date.now()): number
   if (typeof error !== 'object' || error === null) return undefined
   // Fields of the error or its class, never of a polluted Object.prototype (I10).
   const retryAfterMs = field(error, 'retryAfterMs')
-  if (typeof retryAfterMs === 'number') return retryAfterMs >= 0 && !Number.isNaN(retryAfterMs) ? retryAfterMs : undefined
+  if (typeof retryAfterMs === 'number')
+    return retryAfterMs >= 0 && !Number.isNaN(retryAfterMs) ? retryAfterMs : undefined
   const response = field(error, 'response')
-  const raw = headerValue(field(error, 'headers'), 'retry-after') ?? headerValue(typeof response === 'object' && response !== null ? field(response, 'headers') : undefined, 'retry-after')
+  const raw =
+    headerValue(field(error, 'headers'), 'retry-after') ??
+    headerValue(
+      typeof response === 'object' && response !== null ? field(response, 'headers') : undefined,
+      'retry-after',
+    )
   return parseRetryAfter(raw, nowMs)
 }
 
@@ -73,7 +82,9 @@ export interface RateLimitHeader {
  * Parameters that are not whole numbers are ignored; so is a header over 512 characters.
  * Linear-time: a single split, no backtracking pattern.
  */
-export function parseRateLimitHeader(value: string | null | undefined): RateLimitHeader | undefined {
+export function parseRateLimitHeader(
+  value: string | null | undefined,
+): RateLimitHeader | undefined {
   if (typeof value !== 'string' || value.length > 512) return undefined
   let remaining: number | undefined
   let resetSeconds: number | undefined
@@ -90,5 +101,7 @@ export function parseRateLimitHeader(value: string | null | undefined): RateLimi
     if (name === 'remaining' || name === 'r') remaining ??= n
     else if (name === 'reset' || name === 't') resetSeconds ??= n
   }
-  return remaining === undefined && resetSeconds === undefined ? undefined : { remaining, resetSeconds }
+  return remaining === undefined && resetSeconds === undefined
+    ? undefined
+    : { remaining, resetSeconds }
 }

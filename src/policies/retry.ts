@@ -18,8 +18,22 @@
  */
 import type { Call, CallContext, Policy } from '../core/call.js'
 import { sleep } from '../core/clock.js'
-import { DeadlineError, InvalidOptionError, isFanoutError, RateLimitedError, RetryBudgetError } from '../core/errors.js'
-import { checkBoolean, checkDuration, checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
+import {
+  DeadlineError,
+  InvalidOptionError,
+  isFanoutError,
+  RateLimitedError,
+  RetryBudgetError,
+} from '../core/errors.js'
+import {
+  checkBoolean,
+  checkDuration,
+  checkFunction,
+  checkKnownKeys,
+  checkNumber,
+  show,
+  snapshot,
+} from '../core/validate.js'
 import { BACKOFF_STRATEGIES, backoffDelay, type BackoffStrategy } from './backoff.js'
 import { retryBudget, type RetryBudget } from './budget.js'
 import { failureLabel, isIdempotentError, isRetryableError, statusOf } from './classify.js'
@@ -62,13 +76,27 @@ export interface RetryOptions {
   readonly random?: () => number
 }
 
-const KNOWN = ['maxAttempts', 'backoff', 'baseDelay', 'maxDelay', 'maxRetryAfter', 'shouldRetry', 'idempotent', 'budget', 'random'] as const
+const KNOWN = [
+  'maxAttempts',
+  'backoff',
+  'baseDelay',
+  'maxDelay',
+  'maxRetryAfter',
+  'shouldRetry',
+  'idempotent',
+  'budget',
+  'random',
+] as const
 
 const GAVE_UP = Symbol.for('fanout.retry.gaveUp')
 
 /** True when an inner `retry()` already gave up on this error. */
 export function isRetriedError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && Object.getOwnPropertyDescriptor(error, GAVE_UP) !== undefined
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    Object.getOwnPropertyDescriptor(error, GAVE_UP) !== undefined
+  )
 }
 
 /**
@@ -110,31 +138,69 @@ export function retry(options?: RetryOptions): Policy {
   const where = 'retry()'
   const opts = snapshot(where, options)
   checkKnownKeys(where, opts, KNOWN)
-  const maxAttempts = opts.maxAttempts === undefined ? 3 : checkNumber(where, 'maxAttempts', opts.maxAttempts, { min: 1, max: 10, integer: true })
+  const maxAttempts =
+    opts.maxAttempts === undefined
+      ? 3
+      : checkNumber(where, 'maxAttempts', opts.maxAttempts, { min: 1, max: 10, integer: true })
   const strategy = opts.backoff ?? 'full'
   if (!BACKOFF_STRATEGIES.includes(strategy)) {
-    throw new InvalidOptionError(`${where}: \`backoff\` must be one of ${BACKOFF_STRATEGIES.map((s) => `"${s}"`).join(', ')}, got ${show(strategy)}.`)
+    throw new InvalidOptionError(
+      `${where}: \`backoff\` must be one of ${BACKOFF_STRATEGIES.map((s) => `"${s}"`).join(', ')}, got ${show(strategy)}.`,
+    )
   }
-  const base = opts.baseDelay === undefined ? 100 : checkDuration(where, 'baseDelay', opts.baseDelay, { max: 3_600_000 })
-  const cap = opts.maxDelay === undefined ? 20_000 : checkDuration(where, 'maxDelay', opts.maxDelay, { max: 2_147_483_647 })
-  if (cap < base) throw new InvalidOptionError(`${where}: \`maxDelay\` (${cap} ms) must be at least \`baseDelay\` (${base} ms).`)
-  const maxRetryAfter = opts.maxRetryAfter === undefined ? 60_000 : checkDuration(where, 'maxRetryAfter', opts.maxRetryAfter, { min: 0, max: 2_147_483_647 })
-  const shouldRetry = opts.shouldRetry === undefined ? undefined : checkFunction<(error: unknown, info: RetryInfo) => boolean>(where, 'shouldRetry', opts.shouldRetry, '(error, { attempt }) => boolean')
-  const idempotent = opts.idempotent === undefined ? undefined : checkBoolean(where, 'idempotent', opts.idempotent)
-  const random = opts.random === undefined ? Math.random : checkFunction<() => number>(where, 'random', opts.random, '() => number in [0, 1)')
+  const base =
+    opts.baseDelay === undefined
+      ? 100
+      : checkDuration(where, 'baseDelay', opts.baseDelay, { max: 3_600_000 })
+  const cap =
+    opts.maxDelay === undefined
+      ? 20_000
+      : checkDuration(where, 'maxDelay', opts.maxDelay, { max: 2_147_483_647 })
+  if (cap < base)
+    throw new InvalidOptionError(
+      `${where}: \`maxDelay\` (${cap} ms) must be at least \`baseDelay\` (${base} ms).`,
+    )
+  const maxRetryAfter =
+    opts.maxRetryAfter === undefined
+      ? 60_000
+      : checkDuration(where, 'maxRetryAfter', opts.maxRetryAfter, { min: 0, max: 2_147_483_647 })
+  const shouldRetry =
+    opts.shouldRetry === undefined
+      ? undefined
+      : checkFunction<(error: unknown, info: RetryInfo) => boolean>(
+          where,
+          'shouldRetry',
+          opts.shouldRetry,
+          '(error, { attempt }) => boolean',
+        )
+  const idempotent =
+    opts.idempotent === undefined ? undefined : checkBoolean(where, 'idempotent', opts.idempotent)
+  const random =
+    opts.random === undefined
+      ? Math.random
+      : checkFunction<() => number>(where, 'random', opts.random, '() => number in [0, 1)')
   let budget: RetryBudget | undefined
   if (opts.budget === undefined) budget = retryBudget()
   else if (opts.budget !== false) {
     const b = opts.budget as Partial<RetryBudget> | null
-    if (typeof b !== 'object' || b === null || typeof b.canRetry !== 'function' || typeof b.onFailure !== 'function' || typeof b.onSuccess !== 'function') {
-      throw new InvalidOptionError(`${where}: \`budget\` must be a retryBudget() or false, got ${show(opts.budget)}.`)
+    if (
+      typeof b !== 'object' ||
+      b === null ||
+      typeof b.canRetry !== 'function' ||
+      typeof b.onFailure !== 'function' ||
+      typeof b.onSuccess !== 'function'
+    ) {
+      throw new InvalidOptionError(
+        `${where}: \`budget\` must be a retryBudget() or false, got ${show(opts.budget)}.`,
+      )
     }
     budget = opts.budget
   }
   const params = { base, cap, random }
 
   /** Whether the failure is of a kind worth retrying: only those are charged to the budget. */
-  const retryable = (error: unknown, attempt: number): boolean => (shouldRetry !== undefined ? shouldRetry(error, { attempt }) : isRetryableError(error))
+  const retryable = (error: unknown, attempt: number): boolean =>
+    shouldRetry !== undefined ? shouldRetry(error, { attempt }) : isRetryableError(error)
   /** Whether this policy may repeat the request at all. */
   const mayRepeat = (error: unknown): boolean => {
     // An inner layer stopped by its budget speaks for the upstream's health: not overruled here.
@@ -156,8 +222,10 @@ export function retry(options?: RetryOptions): Policy {
         for (;;) {
           const attempt = made + 1
           if (ctx.signal.aborted) throw ctx.signal.reason
-          if (attempt > 1 && clock.now() >= ctx.deadlineAt) throw new DeadlineError(`"${ctx.task}": no time left for attempt ${attempt}`, 0)
-          if (trace.enabled) trace.emit({ type: 'attempt.started', task: ctx.task, at: clock.now(), attempt })
+          if (attempt > 1 && clock.now() >= ctx.deadlineAt)
+            throw new DeadlineError(`"${ctx.task}": no time left for attempt ${attempt}`, 0)
+          if (trace.enabled)
+            trace.emit({ type: 'attempt.started', task: ctx.task, at: clock.now(), attempt })
           try {
             const value = await next(attempt === ctx.attempt ? ctx : { ...ctx, attempt })
             budget?.onSuccess(value, failure)
@@ -170,14 +238,19 @@ export function retry(options?: RetryOptions): Policy {
             const worth = retryable(error, attempt)
             if (worth) budget?.onFailure(error)
             failure = error
-            if (made >= maxAttempts || !worth || !mayRepeat(error)) throw made > 1 ? markGaveUp(error, made) : error
+            if (made >= maxAttempts || !worth || !mayRepeat(error))
+              throw made > 1 ? markGaveUp(error, made) : error
 
             let delay = backoffDelay(strategy, made - 1, previous, params)
             let reason: 'backoff' | 'retry-after' = 'backoff'
             const asked = retryAfterOf(error)
             if (asked !== undefined) {
               if (asked > maxRetryAfter) {
-                throw new RateLimitedError(`"${ctx.task}": the upstream asked to wait ${Math.ceil(asked)} ms, more than maxRetryAfter (${maxRetryAfter} ms)`, asked, { cause: error })
+                throw new RateLimitedError(
+                  `"${ctx.task}": the upstream asked to wait ${Math.ceil(asked)} ms, more than maxRetryAfter (${maxRetryAfter} ms)`,
+                  asked,
+                  { cause: error },
+                )
               }
               // Retry-After is a floor: jitter may only add to it.
               if (asked >= delay) {
@@ -188,15 +261,34 @@ export function retry(options?: RetryOptions): Policy {
             const left = ctx.deadlineAt - clock.now()
             if (delay >= left) {
               if (reason === 'retry-after') {
-                throw new RateLimitedError(`"${ctx.task}": the upstream asked to wait ${Math.ceil(delay)} ms, but only ${Math.max(0, Math.floor(left))} ms are left before the deadline`, delay, { cause: error })
+                throw new RateLimitedError(
+                  `"${ctx.task}": the upstream asked to wait ${Math.ceil(delay)} ms, but only ${Math.max(0, Math.floor(left))} ms are left before the deadline`,
+                  delay,
+                  { cause: error },
+                )
               }
               throw markGaveUp(error, made)
             }
             if (budget !== undefined && !budget.canRetry(error)) {
-              if (trace.enabled) trace.emit({ type: 'retry.budgetExhausted', task: ctx.task, at: clock.now(), attempt })
+              if (trace.enabled)
+                trace.emit({
+                  type: 'retry.budgetExhausted',
+                  task: ctx.task,
+                  at: clock.now(),
+                  attempt,
+                })
               throw markGaveUp(budgetError(ctx.task, made, error), made)
             }
-            if (trace.enabled) trace.emit({ type: 'retry.scheduled', task: ctx.task, at: clock.now(), attempt, delayMs: delay, reason, cause: failureLabel(error) })
+            if (trace.enabled)
+              trace.emit({
+                type: 'retry.scheduled',
+                task: ctx.task,
+                at: clock.now(),
+                attempt,
+                delayMs: delay,
+                reason,
+                cause: failureLabel(error),
+              })
             previous = delay
             await sleep(clock, delay, ctx.signal)
           }

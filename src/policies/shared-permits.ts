@@ -15,7 +15,12 @@ import type { WaitOptions } from './wait-options.js'
 let instances = 0
 
 /** Taking, renewing and giving back a store's permits around a call. */
-export function sharedPermits(store: ConcurrencyStore, name: string, leaseMs: number, pollMs: number) {
+export function sharedPermits(
+  store: ConcurrencyStore,
+  name: string,
+  leaseMs: number,
+  pollMs: number,
+) {
   // Holder ids must be unique across every process sharing the store: a random instance part.
   const instance = `${Math.random().toString(36).slice(2, 10)}.${(instances++).toString(36)}`
   let seq = 0
@@ -39,32 +44,59 @@ export function sharedPermits(store: ConcurrencyStore, name: string, leaseMs: nu
         if (failed) reject(error)
         else resolve()
       }
-      const timeUp = (): unknown => wait.timeoutError?.() ?? new DeadlineError(`Limiter "${name}": the deadline passed while waiting for a permit from the store`, Math.max(0, left))
+      const timeUp = (): unknown =>
+        wait.timeoutError?.() ??
+        new DeadlineError(
+          `Limiter "${name}": the deadline passed while waiting for a permit from the store`,
+          Math.max(0, left),
+        )
       if (left <= 0) return done(timeUp(), true)
-      timer = clock.setTimeout(() => (outOfTime ? done(timeUp(), true) : done()), outOfTime ? left : ms)
+      timer = clock.setTimeout(
+        () => (outOfTime ? done(timeUp(), true) : done()),
+        outOfTime ? left : ms,
+      )
       unwatch = hasField(store, 'watch') ? store.watch?.(key, () => done()) : undefined
-      if (wait.signal !== undefined) unsubscribe = onAbort(wait.signal, () => done(wait.signal!.reason, true))
+      if (wait.signal !== undefined)
+        unsubscribe = onAbort(wait.signal, () => done(wait.signal!.reason, true))
     })
 
-  const acquire = async (permits: readonly ConcurrencyPermit[], holder: string, wait: WaitOptions): Promise<void> => {
+  const acquire = async (
+    permits: readonly ConcurrencyPermit[],
+    holder: string,
+    wait: WaitOptions,
+  ): Promise<void> => {
     const clock = wait.clock ?? systemClock
     for (;;) {
       if (wait.signal?.aborted) throw wait.signal.reason
       const grant = await store.acquire({ permits, holder, now: clock.now(), leaseMs })
       if (grant.ok) return
       // Watch the key that refused; the total when both may have.
-      await pause(Math.max(0, Math.min(grant.retryAfterMs, pollMs)), permits[permits.length - 1]!.key, wait)
+      await pause(
+        Math.max(0, Math.min(grant.retryAfterMs, pollMs)),
+        permits[permits.length - 1]!.key,
+        wait,
+      )
     }
   }
 
   return {
-    permitsFor(total: number, perKey: number | undefined, key: string | undefined): ConcurrencyPermit[] {
+    permitsFor(
+      total: number,
+      perKey: number | undefined,
+      key: string | undefined,
+    ): ConcurrencyPermit[] {
       const permits: ConcurrencyPermit[] = [{ key: totalKey, limit: total }]
-      if (perKey !== undefined) permits.push({ key: JSON.stringify([name, key ?? '']), limit: perKey })
+      if (perKey !== undefined)
+        permits.push({ key: JSON.stringify([name, key ?? '']), limit: perKey })
       return permits
     },
     /** Runs `start` holding a permit; calls `done` once the permit is given back (or was never taken). */
-    async run<T>(permits: readonly ConcurrencyPermit[], start: () => Promise<T>, wait: WaitOptions, done: () => void): Promise<T> {
+    async run<T>(
+      permits: readonly ConcurrencyPermit[],
+      start: () => Promise<T>,
+      wait: WaitOptions,
+      done: () => void,
+    ): Promise<T> {
       const holder = `${instance}.${(seq++).toString(36)}`
       const keys = permits.map((p) => p.key)
       const clock = wait.clock ?? systemClock
@@ -104,4 +136,3 @@ export function sharedPermits(store: ConcurrencyStore, name: string, leaseMs: nu
     },
   }
 }
-

@@ -1,16 +1,36 @@
 import { describe, expect, it, vi } from 'vitest'
-import { pipe, timeout, systemClock, noopRecorder, TimeoutError, DeadlineError, type CallContext, type Policy, type Call } from '../index.js'
+import {
+  pipe,
+  timeout,
+  systemClock,
+  noopRecorder,
+  TimeoutError,
+  DeadlineError,
+  type CallContext,
+  type Policy,
+  type Call,
+} from '../index.js'
 import { after, now, settle, useFakeTime } from '../../test/helpers/time.js'
 
 function context(overrides: Partial<CallContext> = {}): CallContext {
-  return { signal: new AbortController().signal, deadlineAt: Infinity, attempt: 1, task: 'call', clock: systemClock, trace: noopRecorder, ...overrides }
+  return {
+    signal: new AbortController().signal,
+    deadlineAt: Infinity,
+    attempt: 1,
+    task: 'call',
+    clock: systemClock,
+    trace: noopRecorder,
+    ...overrides,
+  }
 }
 
 describe('timeout()', () => {
   it('aborts the call signal with a TimeoutError and rejects on time', async () => {
     useFakeTime()
     let inner: AbortSignal | undefined
-    const call = timeout(100).wrap((ctx) => ((inner = ctx.signal), after(1_000, 'late', ctx.signal)))
+    const call = timeout(100).wrap(
+      (ctx) => ((inner = ctx.signal), after(1_000, 'late', ctx.signal)),
+    )
     const t0 = now()
     const result = await settle(call(context()))
     expect(now() - t0).toBe(100)
@@ -33,10 +53,14 @@ describe('timeout()', () => {
   it('passes results and errors through and leaves no timer or listener', async () => {
     useFakeTime()
     const parent = new AbortController()
-    const ok = await settle(timeout(100).wrap(() => after(10, 'v'))(context({ signal: parent.signal })))
+    const ok = await settle(
+      timeout(100).wrap(() => after(10, 'v'))(context({ signal: parent.signal })),
+    )
     expect(ok).toEqual({ ok: true, value: 'v' })
     const boom = new Error('boom')
-    const failed = await settle(timeout(100).wrap(() => Promise.reject(boom))(context({ signal: parent.signal })))
+    const failed = await settle(
+      timeout(100).wrap(() => Promise.reject(boom))(context({ signal: parent.signal })),
+    )
     expect(failed).toEqual({ ok: false, error: boom })
     expect(vi.getTimerCount()).toBe(0)
   })
@@ -44,7 +68,9 @@ describe('timeout()', () => {
   it('rejects with the parent reason when the caller aborts first', async () => {
     useFakeTime()
     const parent = new AbortController()
-    const pending = timeout(100).wrap((ctx) => after(1_000, 1, ctx.signal))(context({ signal: parent.signal }))
+    const pending = timeout(100).wrap((ctx) => after(1_000, 1, ctx.signal))(
+      context({ signal: parent.signal }),
+    )
     const reason = new Error('left')
     parent.abort(reason)
     await expect(pending).rejects.toBe(reason)
@@ -52,7 +78,9 @@ describe('timeout()', () => {
   })
 
   it('L3: rejects bad durations at construction', () => {
-    expect(() => timeout(0)).toThrow('timeout(): `ms` must be within 1–Number.MAX_SAFE_INTEGER ms, got 0. 0 does not mean "no limit": omit the option instead.')
+    expect(() => timeout(0)).toThrow(
+      'timeout(): `ms` must be within 1–Number.MAX_SAFE_INTEGER ms, got 0. 0 does not mean "no limit": omit the option instead.',
+    )
     expect(() => timeout(Number.NaN)).toThrow('got NaN')
   })
 })

@@ -19,7 +19,11 @@ export function timeout(ms: number): Policy {
 }
 
 /** Runs `next` with a time limit of `ms` capped by the deadline. Exported for the flow engine. */
-export function withTimeout<T, C extends CallContext>(next: Call<T, C>, ctx: C, ms: number): Promise<T> {
+export function withTimeout<T, C extends CallContext>(
+  next: Call<T, C>,
+  ctx: C,
+  ms: number,
+): Promise<T> {
   const remaining = ctx.deadlineAt - ctx.clock.now()
   const byDeadline = remaining < ms
   const budget = byDeadline ? remaining : ms
@@ -35,7 +39,13 @@ export function withTimeout<T, C extends CallContext>(next: Call<T, C>, ctx: C, 
     ctx.signal,
     budget,
     () => {
-      if (ctx.trace.enabled) ctx.trace.emit({ type: 'timeout.fired', task: ctx.task, at: ctx.clock.now(), timeoutMs: budget })
+      if (ctx.trace.enabled)
+        ctx.trace.emit({
+          type: 'timeout.fired',
+          task: ctx.task,
+          at: ctx.clock.now(),
+          timeoutMs: budget,
+        })
       return makeError()
     },
     (signal) => next({ ...ctx, signal }),

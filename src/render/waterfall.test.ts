@@ -1,13 +1,31 @@
 import { describe, expect, it } from 'vitest'
-import { criticalPath, type FlowTrace, type TaskStatus, type TaskTrace, type TaskWait } from '../flow/trace.js'
+import {
+  criticalPath,
+  type FlowTrace,
+  type TaskStatus,
+  type TaskTrace,
+  type TaskWait,
+} from '../flow/trace.js'
 import { InvalidOptionError } from '../core/errors.js'
 import { renderWaterfall, type WaterfallOptions } from './waterfall.js'
 
-function task(name: string, status: TaskStatus, startedAt: number | undefined, endedAt: number | undefined, waits: TaskWait[] = [], gate = false): TaskTrace {
+function task(
+  name: string,
+  status: TaskStatus,
+  startedAt: number | undefined,
+  endedAt: number | undefined,
+  waits: TaskWait[] = [],
+  gate = false,
+): TaskTrace {
   return { name, gate, status, startedAt, endedAt, waits }
 }
 
-function trace(flow: string, status: FlowTrace['status'], duration: number, tasks: TaskTrace[]): FlowTrace {
+function trace(
+  flow: string,
+  status: FlowTrace['status'],
+  duration: number,
+  tasks: TaskTrace[],
+): FlowTrace {
   return { flow, status, duration, tasks, criticalPath: criticalPath(tasks), events: [] }
 }
 
@@ -100,7 +118,10 @@ describe('renderWaterfall', () => {
   })
 
   it('gives a task too short for a column one glyph at the end of the axis too', () => {
-    const late = trace('late', 'fulfilled', 1000, [task('slow', 'fulfilled', 0, 999.9), task('blip', 'fulfilled', 999.9, 1000)])
+    const late = trace('late', 'fulfilled', 1000, [
+      task('slow', 'fulfilled', 0, 999.9),
+      task('blip', 'fulfilled', 999.9, 1000),
+    ])
     const rows = renderWaterfall(late, { width: 10 }).split('\n')
     expect(rows[3]).toBe('  slow  ██████████  fulfilled  1000 ms    0 ms')
     expect(rows[4]).toBe('* blip           █  fulfilled   0.1 ms    0 ms')
@@ -111,7 +132,10 @@ describe('renderWaterfall', () => {
     const t = trace('split', 'fulfilled', 100, [
       task('auth', 'fulfilled', 0, 20, [], true),
       task('data', 'fulfilled', 20, 70, [gate(20)]),
-      task('report', 'fulfilled', 20, 100, [gate(20), { on: 'data', kind: 'read', from: 20, to: 70 }]),
+      task('report', 'fulfilled', 20, 100, [
+        gate(20),
+        { on: 'data', kind: 'read', from: 20, to: 70 },
+      ]),
     ])
     const rows = renderWaterfall(t, { width: 10 }).split('\n')
     expect(rows[1]).toMatch(/ran {2}waited$/)
@@ -123,7 +147,10 @@ describe('renderWaterfall', () => {
 
   it('cuts very long names and keeps every bar on the same axis', () => {
     const long = 'fetch-the-recommendations-for-the-current-user-from-the-legacy-service'
-    const t = trace('names', 'fulfilled', 100, [task('a', 'fulfilled', 0, 50), task(long, 'fulfilled', 50, 100, [{ on: 'a', kind: 'after', from: 0, to: 50 }])])
+    const t = trace('names', 'fulfilled', 100, [
+      task('a', 'fulfilled', 0, 50),
+      task(long, 'fulfilled', 50, 100, [{ on: 'a', kind: 'after', from: 0, to: 50 }]),
+    ])
     const out = renderWaterfall(t, { width: 20 })
     expect('\n' + out).toMatchInlineSnapshot(`
       "
@@ -142,12 +169,19 @@ describe('renderWaterfall', () => {
     const t = trace('evil\nflow', 'fulfilled', 10, [task('a\x1b[31mred', 'fulfilled', 0, 10)])
     const out = renderWaterfall(t, { width: 10 })
     expect(out).not.toContain('\x1b')
-    expect(out.split('\n')[0]).toBe('evil?flow · fulfilled · 10 ms total · critical path 10 ms: a?[31mred')
+    expect(out.split('\n')[0]).toBe(
+      'evil?flow · fulfilled · 10 ms total · critical path 10 ms: a?[31mred',
+    )
   })
 
   it('shows an exited run and a flow with no tasks', () => {
-    const exited = trace('early', 'exited', 20, [task('cache', 'fulfilled', 0, 20), task('db', 'aborted', 0, 20)])
-    expect(renderWaterfall(exited, { width: 10 }).split('\n')[0]).toBe('early · exited · 20 ms total · critical path 20 ms: cache')
+    const exited = trace('early', 'exited', 20, [
+      task('cache', 'fulfilled', 0, 20),
+      task('db', 'aborted', 0, 20),
+    ])
+    expect(renderWaterfall(exited, { width: 10 }).split('\n')[0]).toBe(
+      'early · exited · 20 ms total · critical path 20 ms: cache',
+    )
     expect(renderWaterfall(trace('empty', 'fulfilled', 0, []), { width: 10 })).toBe(
       [
         'empty · fulfilled · 0 ms total · critical path none',
@@ -168,19 +202,36 @@ describe('renderWaterfall', () => {
       }
       throw new Error('did not throw')
     }
-    expect(message({ width: 5 })).toBe('renderWaterfall(): `width` must be a whole number of columns from 10 to 1000, got 5.')
-    expect(message({ width: 60.5 })).toBe('renderWaterfall(): `width` must be a whole number of columns from 10 to 1000, got 60.5.')
-    expect(message({ width: Infinity })).toBe('renderWaterfall(): `width` must be a whole number of columns from 10 to 1000, got Infinity.')
+    expect(message({ width: 5 })).toBe(
+      'renderWaterfall(): `width` must be a whole number of columns from 10 to 1000, got 5.',
+    )
+    expect(message({ width: 60.5 })).toBe(
+      'renderWaterfall(): `width` must be a whole number of columns from 10 to 1000, got 60.5.',
+    )
+    expect(message({ width: Infinity })).toBe(
+      'renderWaterfall(): `width` must be a whole number of columns from 10 to 1000, got Infinity.',
+    )
     expect(message({ width: '80' })).toBe(
       'renderWaterfall(): `width` must be a whole number of columns from 10 to 1000, got "80". Pass a number, e.g. 80, not a string.',
     )
-    expect(message({ color: 'auto' })).toBe('renderWaterfall(): `color` must be true or false, got "auto".')
-    expect(message({ colour: true })).toBe('renderWaterfall(): unknown option `colour`. Did you mean `color`? Known options: `width`, `color`.')
+    expect(message({ color: 'auto' })).toBe(
+      'renderWaterfall(): `color` must be true or false, got "auto".',
+    )
+    expect(message({ colour: true })).toBe(
+      'renderWaterfall(): unknown option `colour`. Did you mean `color`? Known options: `width`, `color`.',
+    )
     expect(message(80)).toBe('renderWaterfall(): options must be a plain object, got 80.')
     expect(() => renderWaterfall({} as FlowTrace)).toThrow(
-      new InvalidOptionError('renderWaterfall(): expected a FlowTrace (what `onTrace` receives), got an object (Object).'),
+      new InvalidOptionError(
+        'renderWaterfall(): expected a FlowTrace (what `onTrace` receives), got an object (Object).',
+      ),
     )
     // `undefined` means "default", as everywhere in fanout.
-    expect(renderWaterfall(representative, { width: undefined, color: undefined } as unknown as WaterfallOptions)).toBe(renderWaterfall(representative))
+    expect(
+      renderWaterfall(representative, {
+        width: undefined,
+        color: undefined,
+      } as unknown as WaterfallOptions),
+    ).toBe(renderWaterfall(representative))
   })
 })

@@ -91,14 +91,18 @@ const STATUS_STYLE: Record<TaskStatus, Style> = {
 export function renderWaterfall(trace: FlowTrace, options?: WaterfallOptions): string {
   const { width, color } = checkOptions(options)
   checkTrace(trace)
-  const paint = (text: string, style: Style): string => (color && text.length > 0 ? `\x1b[${SGR[style][0]}m${text}\x1b[${SGR[style][1]}m` : text)
+  const paint = (text: string, style: Style): string =>
+    color && text.length > 0 ? `\x1b[${SGR[style][0]}m${text}\x1b[${SGR[style][1]}m` : text
 
   const tasks = trace.tasks
   const critical = new Set(trace.criticalPath)
   // The axis spans the run; a hand-built trace whose tasks end later still fits.
   let span = finite(trace.duration)
-  for (const t of tasks) if (t.startedAt !== undefined) span = Math.max(span, finite(t.startedAt), finite(t.endedAt ?? 0))
-  const col = (ms: number): number => (span <= 0 ? 0 : clamp(Math.round((finite(ms) / span) * width), 0, width))
+  for (const t of tasks)
+    if (t.startedAt !== undefined)
+      span = Math.max(span, finite(t.startedAt), finite(t.endedAt ?? 0))
+  const col = (ms: number): number =>
+    span <= 0 ? 0 : clamp(Math.round((finite(ms) / span) * width), 0, width)
 
   const names = tasks.map((t) => fitName(t.name))
   const nameWidth = Math.max(0, ...names.map((n) => n.length))
@@ -114,7 +118,9 @@ export function renderWaterfall(trace: FlowTrace, options?: WaterfallOptions): s
 
   // Title.
   const path = trace.criticalPath.map(fitName)
-  const pathMs = tasks.filter((t) => critical.has(t.name)).reduce((sum, t) => sum + busy(t, span), 0)
+  const pathMs = tasks
+    .filter((t) => critical.has(t.name))
+    .reduce((sum, t) => sum + busy(t, span), 0)
   lines.push(
     `${paint(clean(trace.flow), 'bold')} · ${paint(trace.status, trace.status === 'fulfilled' ? 'green' : trace.status === 'rejected' ? 'red' : 'yellow')}` +
       ` · ${ms(finite(trace.duration))} ms total · critical path ` +
@@ -127,9 +133,13 @@ export function renderWaterfall(trace: FlowTrace, options?: WaterfallOptions): s
   let ruler = ''
   for (let c = 0; c < width; c++) ruler += ticks.some((tick) => tick.col === c) ? '┬' : '─'
   // axisTicks spaces the ticks so that each label ends before the next one begins.
-  for (const [i, tick] of ticks.entries()) labels = labels.padEnd(tick.col) + (i === ticks.length - 1 ? `${tick.label} ms` : tick.label)
+  for (const [i, tick] of ticks.entries())
+    labels = labels.padEnd(tick.col) + (i === ticks.length - 1 ? `${tick.label} ms` : tick.label)
   // The times' header sits on the labels' line, over its columns (the last label may run past the axis).
-  if (started) labels = labels.padEnd(Math.max(labels.length + 2, width + 2 + statusWidth + 2)) + `${RAN.padStart(ranWidth)}  ${WAITED.padStart(waitedWidth)}`
+  if (started)
+    labels =
+      labels.padEnd(Math.max(labels.length + 2, width + 2 + statusWidth + 2)) +
+      `${RAN.padStart(ranWidth)}  ${WAITED.padStart(waitedWidth)}`
   lines.push(paint(indent + labels, 'dim'))
   lines.push(indent + paint(ruler, 'dim'))
 
@@ -140,12 +150,17 @@ export function renderWaterfall(trace: FlowTrace, options?: WaterfallOptions): s
     const name = names[i]!.padEnd(nameWidth)
     const label = onPath ? paint(name, 'bold') : name
     if (task.startedAt === undefined) {
-      lines.push(`${mark} ${label}  ${' '.repeat(width)}  ${paint(task.status, STATUS_STYLE[task.status])}`)
+      lines.push(
+        `${mark} ${label}  ${' '.repeat(width)}  ${paint(task.status, STATUS_STYLE[task.status])}`,
+      )
       continue
     }
     const bar = paintBar(cells(task, span, width, col), task.status, paint)
-    const status = paint(task.status, STATUS_STYLE[task.status]) + ' '.repeat(statusWidth - task.status.length)
-    lines.push(`${mark} ${label}  ${bar}  ${status}  ${ran[i]!.padStart(ranWidth)}  ${waited[i]!.padStart(waitedWidth)}`)
+    const status =
+      paint(task.status, STATUS_STYLE[task.status]) + ' '.repeat(statusWidth - task.status.length)
+    lines.push(
+      `${mark} ${label}  ${bar}  ${status}  ${ran[i]!.padStart(ranWidth)}  ${waited[i]!.padStart(waitedWidth)}`,
+    )
   }
 
   lines.push(
@@ -159,7 +174,12 @@ function checkOptions(raw: WaterfallOptions | undefined): { width: number; color
   const options = snapshot(WHERE, raw)
   checkKnownKeys(WHERE, options, OPTIONS)
   const width = options.width ?? 60
-  if (typeof width !== 'number' || !Number.isInteger(width) || width < MIN_WIDTH || width > MAX_WIDTH) {
+  if (
+    typeof width !== 'number' ||
+    !Number.isInteger(width) ||
+    width < MIN_WIDTH ||
+    width > MAX_WIDTH
+  ) {
     throw new InvalidOptionError(
       `${WHERE}: \`width\` must be a whole number of columns from ${MIN_WIDTH} to ${MAX_WIDTH}, got ${show(width)}.` +
         (typeof width === 'string' ? ' Pass a number, e.g. 80, not a string.' : ''),
@@ -174,8 +194,16 @@ function checkOptions(raw: WaterfallOptions | undefined): { width: number; color
 
 function checkTrace(trace: unknown): asserts trace is FlowTrace {
   const t = trace as Partial<FlowTrace> | null
-  if (typeof t !== 'object' || t === null || !Array.isArray(t.tasks) || !Array.isArray(t.criticalPath) || typeof t.flow !== 'string') {
-    throw new InvalidOptionError(`${WHERE}: expected a FlowTrace (what \`onTrace\` receives), got ${show(trace)}.`)
+  if (
+    typeof t !== 'object' ||
+    t === null ||
+    !Array.isArray(t.tasks) ||
+    !Array.isArray(t.criticalPath) ||
+    typeof t.flow !== 'string'
+  ) {
+    throw new InvalidOptionError(
+      `${WHERE}: expected a FlowTrace (what \`onTrace\` receives), got ${show(trace)}.`,
+    )
   }
 }
 
@@ -196,12 +224,23 @@ function cells(task: TaskTrace, span: number, width: number, col: (ms: number) =
   for (const w of task.waits) if (finite(w.from) < waitFrom) waitFrom = finite(w.from)
   for (let c = col(waitFrom); c < runFrom; c++) out[c] = 'wait'
 
-  const ran: Cell = task.status === 'rejected' || task.status === 'fallback' ? 'failed' : task.status === 'aborted' ? 'aborted' : 'run'
+  const ran: Cell =
+    task.status === 'rejected' || task.status === 'fallback'
+      ? 'failed'
+      : task.status === 'aborted'
+        ? 'aborted'
+        : 'run'
   for (let c = runFrom; c < runTo; c++) out[c] = ran
   // Waiting inside the run (reading another task's pending result).
   let working = false
   for (let c = runFrom; c < runTo; c++) {
-    const inWait = task.waits.some((w) => w.to > start && w.from < end && col(Math.max(w.from, start)) <= c && c < col(Math.min(w.to, end)))
+    const inWait = task.waits.some(
+      (w) =>
+        w.to > start &&
+        w.from < end &&
+        col(Math.max(w.from, start)) <= c &&
+        c < col(Math.min(w.to, end)),
+    )
     if (inWait) out[c] = 'wait'
     else working = true
   }
@@ -210,7 +249,11 @@ function cells(task: TaskTrace, span: number, width: number, col: (ms: number) =
   return out
 }
 
-function paintBar(row: Cell[], status: TaskStatus, paint: (text: string, style: Style) => string): string {
+function paintBar(
+  row: Cell[],
+  status: TaskStatus,
+  paint: (text: string, style: Style) => string,
+): string {
   let out = ''
   let i = 0
   while (i < row.length) {

@@ -3,8 +3,18 @@ import { InvalidOptionError } from '../index.js'
 import { useFakeTime } from '../../test/helpers/time.js'
 import { cached, memoryCacheStore, type CacheEntry } from './cache.js'
 
-const entry = (value: unknown): CacheEntry => ({ format: 1, version: null, kind: 'value', value, storedAt: 0, freshUntil: 1, staleUntil: 1, errorUntil: 1 })
-const valueOf = (e: CacheEntry | undefined | PromiseLike<CacheEntry | undefined>): unknown => (e as CacheEntry | undefined)?.kind === 'value' ? (e as { value: unknown }).value : undefined
+const entry = (value: unknown): CacheEntry => ({
+  format: 1,
+  version: null,
+  kind: 'value',
+  value,
+  storedAt: 0,
+  freshUntil: 1,
+  staleUntil: 1,
+  errorUntil: 1,
+})
+const valueOf = (e: CacheEntry | undefined | PromiseLike<CacheEntry | undefined>): unknown =>
+  (e as CacheEntry | undefined)?.kind === 'value' ? (e as { value: unknown }).value : undefined
 
 describe('memoryCacheStore()', () => {
   it('F15: a bound is required, and the error says which options give one', () => {
@@ -13,13 +23,25 @@ describe('memoryCacheStore()', () => {
       'memoryCacheStore(): a bound is required: `maxEntries` (e.g. maxEntries: 10_000) and/or `maxBytes` with `sizeOf(value)`. An unbounded cache grows until the process runs out of memory.',
     )
     expect(() => memoryCacheStore(undefined as never)).toThrow(/a bound is required/)
-    expect(() => memoryCacheStore({ maxBytes: 1_000 })).toThrow('memoryCacheStore(): `maxBytes` needs `sizeOf(value)`, the size of a value in bytes, e.g. sizeOf: (value) => JSON.stringify(value).length.')
-    expect(() => memoryCacheStore({ maxEntries: 10, maxEntrySize: 100 })).toThrow(/`maxEntrySize` needs `sizeOf\(value\)`/)
-    expect(() => memoryCacheStore({ maxEntries: 10, sizeOf: () => 1 })).toThrow(/`sizeOf` is used only with `maxBytes` or `maxEntrySize`/)
-    expect(() => memoryCacheStore({ maxEntries: 0 })).toThrow(/`maxEntries` must be an integer from 1 to 10000000, got 0/)
+    expect(() => memoryCacheStore({ maxBytes: 1_000 })).toThrow(
+      'memoryCacheStore(): `maxBytes` needs `sizeOf(value)`, the size of a value in bytes, e.g. sizeOf: (value) => JSON.stringify(value).length.',
+    )
+    expect(() => memoryCacheStore({ maxEntries: 10, maxEntrySize: 100 })).toThrow(
+      /`maxEntrySize` needs `sizeOf\(value\)`/,
+    )
+    expect(() => memoryCacheStore({ maxEntries: 10, sizeOf: () => 1 })).toThrow(
+      /`sizeOf` is used only with `maxBytes` or `maxEntrySize`/,
+    )
+    expect(() => memoryCacheStore({ maxEntries: 0 })).toThrow(
+      /`maxEntries` must be an integer from 1 to 10000000, got 0/,
+    )
     expect(() => memoryCacheStore({ maxEntries: 1.5 })).toThrow(/`maxEntries` must be an integer/)
-    expect(() => memoryCacheStore({ maxBytes: 100, maxEntrySize: 200, sizeOf: () => 1 })).toThrow(/`maxEntrySize` must be an integer from 1 to 100 bytes, got 200/)
-    expect(() => memoryCacheStore({ maxEntires: 10 } as never)).toThrow(/unknown option `maxEntires`. Did you mean `maxEntries`\?/)
+    expect(() => memoryCacheStore({ maxBytes: 100, maxEntrySize: 200, sizeOf: () => 1 })).toThrow(
+      /`maxEntrySize` must be an integer from 1 to 100 bytes, got 200/,
+    )
+    expect(() => memoryCacheStore({ maxEntires: 10 } as never)).toThrow(
+      /unknown option `maxEntires`. Did you mean `maxEntries`\?/,
+    )
   })
 
   it('F15: evicts the least recently used entry at maxEntries', () => {
@@ -45,7 +67,11 @@ describe('memoryCacheStore()', () => {
   })
 
   it('F15: does not store a value larger than maxEntrySize, and drops the old one it would replace', () => {
-    const store = memoryCacheStore({ maxEntries: 10, maxEntrySize: 5, sizeOf: (v) => String(v).length })
+    const store = memoryCacheStore({
+      maxEntries: 10,
+      maxEntrySize: 5,
+      sizeOf: (v) => String(v).length,
+    })
     store.set('k', entry('small'), 60_000)
     store.set('k', entry('far too large'), 60_000)
     expect(store.get('k')).toBeUndefined()
@@ -56,7 +82,9 @@ describe('memoryCacheStore()', () => {
 
   it('refuses a sizeOf answer that is not a size', () => {
     const store = memoryCacheStore({ maxBytes: 100, sizeOf: () => NaN })
-    expect(() => store.set('k', entry('v'), 1_000)).toThrow('memoryCacheStore(): `sizeOf` returned NaN; it must return a finite number of bytes, 0 or more.')
+    expect(() => store.set('k', entry('v'), 1_000)).toThrow(
+      'memoryCacheStore(): `sizeOf` returned NaN; it must return a finite number of bytes, 0 or more.',
+    )
   })
 
   it('reclaims an entry after the ttl it was given, on its clock, with no timer', async () => {
@@ -96,7 +124,15 @@ describe('memoryCacheStore()', () => {
         calls++
         return 'x'.repeat(size)
       },
-      { store: memoryCacheStore({ maxBytes: 1_000, maxEntrySize: 100, sizeOf: (v) => String(v).length }), ttl: 60_000, scope: 'shared' },
+      {
+        store: memoryCacheStore({
+          maxBytes: 1_000,
+          maxEntrySize: 100,
+          sizeOf: (v) => String(v).length,
+        }),
+        ttl: 60_000,
+        scope: 'shared',
+      },
     )
     expect(await pages.entry(10)).toMatchObject({ status: 'miss' })
     expect(await pages.entry(10)).toMatchObject({ status: 'hit' })
@@ -111,7 +147,12 @@ describe('memoryCacheStore()', () => {
       (): string => {
         throw Object.assign(new Error('not found'), { status: 404 })
       },
-      { store: memoryCacheStore({ maxBytes: 1_000, sizeOf }), ttl: 60_000, negative: { ttl: 1_000 }, scope: 'shared' },
+      {
+        store: memoryCacheStore({ maxBytes: 1_000, sizeOf }),
+        ttl: 60_000,
+        negative: { ttl: 1_000 },
+        scope: 'shared',
+      },
     )
     await expect(c('k')).rejects.toThrow('not found')
     await expect(c('k')).rejects.toMatchObject({ name: 'CachedError', status: 404 })

@@ -10,13 +10,41 @@ import { LRUCache } from 'lru-cache'
 import { systemClock, type Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
 import { own } from '../core/own.js'
-import { checkClock, checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
+import {
+  checkClock,
+  checkFunction,
+  checkKnownKeys,
+  checkNumber,
+  show,
+  snapshot,
+} from '../core/validate.js'
 import type { CacheEntry, CacheStore } from '../cache/store.js'
 
-export { cached, CachedError, MAX_CACHE_TTL, type Cached, type CachedOptions, type CachedCallOptions, type CachedContext, type CachedResult, type CacheStatus, type NegativeCacheOptions } from '../cache/cached.js'
+export {
+  cached,
+  CachedError,
+  MAX_CACHE_TTL,
+  type Cached,
+  type CachedOptions,
+  type CachedCallOptions,
+  type CachedContext,
+  type CachedResult,
+  type CacheStatus,
+  type NegativeCacheOptions,
+} from '../cache/cached.js'
 export { cacheKey } from '../cache/key.js'
-export { singleFlight, type SingleFlight, type SingleFlightRunOptions } from '../cache/single-flight.js'
-export { CACHE_ENTRY_FORMAT, type CacheEntry, type CacheValueEntry, type CacheErrorEntry, type CacheStore } from '../cache/store.js'
+export {
+  singleFlight,
+  type SingleFlight,
+  type SingleFlightRunOptions,
+} from '../cache/single-flight.js'
+export {
+  CACHE_ENTRY_FORMAT,
+  type CacheEntry,
+  type CacheValueEntry,
+  type CacheErrorEntry,
+  type CacheStore,
+} from '../cache/store.js'
 
 export interface MemoryCacheStoreOptions {
   /** Entries kept at most; the least recently used goes first. Integer 1–10 000 000. */
@@ -52,10 +80,32 @@ export function memoryCacheStore(options: MemoryCacheStoreOptions): MemoryCacheS
         'An unbounded cache grows until the process runs out of memory.',
     )
   }
-  const maxEntries = opts.maxEntries === undefined ? undefined : checkNumber(where, 'maxEntries', opts.maxEntries, { min: 1, max: MAX_ENTRIES, integer: true })
-  const maxBytes = opts.maxBytes === undefined ? undefined : checkNumber(where, 'maxBytes', opts.maxBytes, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true, unit: 'bytes' })
+  const maxEntries =
+    opts.maxEntries === undefined
+      ? undefined
+      : checkNumber(where, 'maxEntries', opts.maxEntries, {
+          min: 1,
+          max: MAX_ENTRIES,
+          integer: true,
+        })
+  const maxBytes =
+    opts.maxBytes === undefined
+      ? undefined
+      : checkNumber(where, 'maxBytes', opts.maxBytes, {
+          min: 1,
+          max: Number.MAX_SAFE_INTEGER,
+          integer: true,
+          unit: 'bytes',
+        })
   const maxEntrySize =
-    opts.maxEntrySize === undefined ? undefined : checkNumber(where, 'maxEntrySize', opts.maxEntrySize, { min: 1, max: maxBytes ?? Number.MAX_SAFE_INTEGER, integer: true, unit: 'bytes' })
+    opts.maxEntrySize === undefined
+      ? undefined
+      : checkNumber(where, 'maxEntrySize', opts.maxEntrySize, {
+          min: 1,
+          max: maxBytes ?? Number.MAX_SAFE_INTEGER,
+          integer: true,
+          unit: 'bytes',
+        })
   const sized = maxBytes !== undefined || maxEntrySize !== undefined
   if (sized && opts.sizeOf === undefined) {
     throw new InvalidOptionError(
@@ -64,9 +114,19 @@ export function memoryCacheStore(options: MemoryCacheStoreOptions): MemoryCacheS
     )
   }
   if (!sized && opts.sizeOf !== undefined) {
-    throw new InvalidOptionError(`${where}: \`sizeOf\` is used only with \`maxBytes\` or \`maxEntrySize\`; add one of them or remove \`sizeOf\`.`)
+    throw new InvalidOptionError(
+      `${where}: \`sizeOf\` is used only with \`maxBytes\` or \`maxEntrySize\`; add one of them or remove \`sizeOf\`.`,
+    )
   }
-  const sizeOf = opts.sizeOf === undefined ? undefined : checkFunction<(value: unknown) => number>(where, 'sizeOf', opts.sizeOf, '(value) => number of bytes')
+  const sizeOf =
+    opts.sizeOf === undefined
+      ? undefined
+      : checkFunction<(value: unknown) => number>(
+          where,
+          'sizeOf',
+          opts.sizeOf,
+          '(value) => number of bytes',
+        )
   if (opts.clock !== undefined) checkClock(where, opts.clock)
   const clock = opts.clock ?? systemClock
 
@@ -79,7 +139,9 @@ export function memoryCacheStore(options: MemoryCacheStoreOptions): MemoryCacheS
       ...(maxEntries !== undefined ? { max: maxEntries } : {}),
       ...(maxBytes !== undefined ? { maxSize: maxBytes } : {}),
       ...(maxEntrySize !== undefined ? { maxEntrySize } : {}),
-      ...(sizeOf !== undefined ? { sizeCalculation: (held: Held) => measure(sizeOf, held.entry) } : {}),
+      ...(sizeOf !== undefined
+        ? { sizeCalculation: (held: Held) => measure(sizeOf, held.entry) }
+        : {}),
     }) as LRUCache.Options<string, Held, unknown>,
   )
 
@@ -121,7 +183,9 @@ function measure(sizeOf: (value: unknown) => number, entry: CacheEntry): number 
   const size = sizeOf(entry.value)
   if (typeof size !== 'number' || !(size >= 0) || size === Infinity) {
     // cached() treats a failed set as "not stored", so this surfaces only to direct users.
-    throw new TypeError(`memoryCacheStore(): \`sizeOf\` returned ${show(size)}; it must return a finite number of bytes, 0 or more.`)
+    throw new TypeError(
+      `memoryCacheStore(): \`sizeOf\` returned ${show(size)}; it must return a finite number of bytes, 0 or more.`,
+    )
   }
   return Math.max(1, Math.ceil(size))
 }

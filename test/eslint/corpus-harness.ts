@@ -24,14 +24,22 @@ export function readCorpus(dir: string): CorpusCase[] {
     })
 }
 
-export function lint(rule: Rule.RuleModule, code: string, options: unknown[] = []): Linter.LintMessage[] {
+export function lint(
+  rule: Rule.RuleModule,
+  code: string,
+  options: unknown[] = [],
+): Linter.LintMessage[] {
   const linter = new Linter({ configType: 'flat' })
   return linter.verify(
     code,
     [
       {
         files: ['**/*.ts'],
-        languageOptions: { parser: tsParser as unknown as Linter.Parser, ecmaVersion: 'latest', sourceType: 'module' },
+        languageOptions: {
+          parser: tsParser as unknown as Linter.Parser,
+          ecmaVersion: 'latest',
+          sourceType: 'module',
+        },
         plugins: { fanout: { rules: { r: rule } } },
         rules: { 'fanout/r': ['error', ...options] as Linter.RuleEntry },
       },

@@ -28,7 +28,11 @@ function config(r: RuleUnderTest): Linter.Config[] {
   return [
     {
       files: ['**/*.ts', '**/*.tsx', '**/*.js'],
-      languageOptions: { parser: parser as unknown as Linter.Parser, sourceType: 'module', ecmaVersion: 'latest' },
+      languageOptions: {
+        parser: parser as unknown as Linter.Parser,
+        sourceType: 'module',
+        ecmaVersion: 'latest',
+      },
       plugins: { fanout: { rules: { [r.name]: r.rule } } },
       rules: { [`fanout/${r.name}`]: ['warn', ...(r.options ?? [])] as Linter.RuleEntry },
     },
@@ -67,7 +71,9 @@ export function typecheck(files: Readonly<Record<string, string>>): Record<strin
   const getSourceFile = host.getSourceFile.bind(host)
   host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
     const text = virtual.get(fileName)
-    return text !== undefined ? ts.createSourceFile(fileName, text, languageVersion, true) : getSourceFile(fileName, languageVersion, onError, shouldCreate)
+    return text !== undefined
+      ? ts.createSourceFile(fileName, text, languageVersion, true)
+      : getSourceFile(fileName, languageVersion, onError, shouldCreate)
   }
   const fileExists = host.fileExists.bind(host)
   host.fileExists = (f) => virtual.has(f) || fileExists(f)
@@ -77,10 +83,12 @@ export function typecheck(files: Readonly<Record<string, string>>): Record<strin
   const out: Record<string, string[]> = {}
   for (const [name] of Object.entries(files)) {
     const sf = program.getSourceFile(root + name)!
-    out[name] = [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)].map((d) => {
-      const pos = d.start !== undefined ? sf.getLineAndCharacterOfPosition(d.start) : undefined
-      return `${name}:${pos ? pos.line + 1 : '?'}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`
-    })
+    out[name] = [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)].map(
+      (d) => {
+        const pos = d.start !== undefined ? sf.getLineAndCharacterOfPosition(d.start) : undefined
+        return `${name}:${pos ? pos.line + 1 : '?'}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`
+      },
+    )
   }
   return out
 }
@@ -89,13 +97,20 @@ const LABEL = Symbol('fake label')
 
 /** A stable description of a value built from fakes: proxies by their label, the rest structurally. */
 export function describe(value: unknown): string {
-  if ((typeof value === 'function' || typeof value === 'object') && value !== null && (value as Record<symbol, unknown>)[LABEL] !== undefined) {
+  if (
+    (typeof value === 'function' || typeof value === 'object') &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[LABEL] !== undefined
+  ) {
     return String((value as Record<symbol, unknown>)[LABEL])
   }
   if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`
   if (value instanceof Promise) return '<promise>'
   if (typeof value === 'object' && value !== null) {
-    return `{${Object.keys(value).sort().map((k) => `${k}: ${describe((value as Record<string, unknown>)[k])}`).join(', ')}}`
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${k}: ${describe((value as Record<string, unknown>)[k])}`)
+      .join(', ')}}`
   }
   return typeof value === 'string' ? JSON.stringify(value) : String(value)
 }
@@ -140,7 +155,13 @@ function fake(label: string, rec: Recorder, thenable = false): unknown {
           yield fake(`${label}[1]`, rec)
         }
       }
-      if (prop === Symbol.toPrimitive || prop === 'toString' || prop === 'valueOf' || prop === 'toJSON') return () => label
+      if (
+        prop === Symbol.toPrimitive ||
+        prop === 'toString' ||
+        prop === 'valueOf' ||
+        prop === 'toJSON'
+      )
+        return () => label
       if (typeof prop === 'symbol') return undefined
       return fake(`${label}.${prop}`, rec, PROMISE_PROPS.has(prop))
     },
@@ -167,7 +188,11 @@ export type Order = 'oldest-first' | 'newest-first'
 /** Transpile a TS module to ESM and import it (through a temp file). */
 export async function importModule(code: string): Promise<Record<string, unknown>> {
   const js = ts.transpileModule(code, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+    compilerOptions: {
+      module: ts.ModuleKind.ESNext,
+      target: ts.ScriptTarget.ES2022,
+      verbatimModuleSyntax: false,
+    },
   }).outputText
   const dir = mkdtempSync(join(tmpdir(), 'fanout-oracle-'))
   const file = join(dir, 'module.mjs')
@@ -180,7 +205,11 @@ export async function importModule(code: string): Promise<Record<string, unknown
 }
 
 /** Run one exported async function against recording fakes, resolving its calls in `order`. */
-export async function runRecorded(fn: (...args: unknown[]) => unknown, order: Order, arity = 6): Promise<Run> {
+export async function runRecorded(
+  fn: (...args: unknown[]) => unknown,
+  order: Order,
+  arity = 6,
+): Promise<Run> {
   const rec: Recorder = { calls: [], pending: [] }
   const args = Array.from({ length: arity }, (_, i) => fake(`arg${i}`, rec))
   let settled = false
@@ -199,7 +228,8 @@ export async function runRecorded(fn: (...args: unknown[]) => unknown, order: Or
   for (let steps = 0; ; steps++) {
     await new Promise<void>((r) => setImmediate(r))
     if (settled) break
-    if (rec.pending.length === 0 || steps > 1000) throw new Error(`stuck: no call in flight after ${rec.calls.join(', ')}`)
+    if (rec.pending.length === 0 || steps > 1000)
+      throw new Error(`stuck: no call in flight after ${rec.calls.join(', ')}`)
     maxInFlight = Math.max(maxInFlight, rec.pending.length)
     const next = order === 'oldest-first' ? rec.pending.shift()! : rec.pending.pop()!
     next.resolve()
@@ -229,8 +259,12 @@ export async function compareRuns(original: string, fixed: string): Promise<Comp
     for (const order of ['oldest-first', 'newest-first'] as const) {
       const a = await runRecorded(fn as (...args: unknown[]) => unknown, order)
       const b = await runRecorded(fixedFn as (...args: unknown[]) => unknown, order)
-      if (a.result !== b.result) problems.push(`${name} (${order}): result ${b.result} instead of ${a.result}`)
-      if (a.calls.join('\n') !== b.calls.join('\n')) problems.push(`${name} (${order}): calls [${b.calls.join('; ')}] instead of [${a.calls.join('; ')}]`)
+      if (a.result !== b.result)
+        problems.push(`${name} (${order}): result ${b.result} instead of ${a.result}`)
+      if (a.calls.join('\n') !== b.calls.join('\n'))
+        problems.push(
+          `${name} (${order}): calls [${b.calls.join('; ')}] instead of [${a.calls.join('; ')}]`,
+        )
       if (b.maxInFlight > a.maxInFlight) overlapped = true
     }
     if (overlapped) parallelised.push(name)

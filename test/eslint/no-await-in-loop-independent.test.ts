@@ -11,7 +11,10 @@ describe('fanout/no-await-in-loop-independent corpus', () => {
     it(`${c.file}: ${c.reports} report(s)`, () => {
       expect(Number.isNaN(c.reports), 'header').toBe(false)
       const messages = lint(noAwaitInLoopIndependent, c.code)
-      expect(messages.filter((m) => m.fatal), 'parse errors').toEqual([])
+      expect(
+        messages.filter((m) => m.fatal),
+        'parse errors',
+      ).toEqual([])
       expect(messages.map((m) => m.message)).toHaveLength(c.reports)
       if (c.suggestion) expect(messages.some((m) => (m.suggestions ?? []).length > 0)).toBe(true)
       for (const m of messages) expect(m.fix, 'never an auto-fix').toBeUndefined()
@@ -19,7 +22,8 @@ describe('fanout/no-await-in-loop-independent corpus', () => {
   }
 })
 
-const apply = (code: string, fix: { range: [number, number]; text: string }): string => code.slice(0, fix.range[0]) + fix.text + code.slice(fix.range[1])
+const apply = (code: string, fix: { range: [number, number]; text: string }): string =>
+  code.slice(0, fix.range[0]) + fix.text + code.slice(fix.range[1])
 
 describe('fanout/no-await-in-loop-independent details', () => {
   it('unknown-size collection: mapLimit with a concurrency, importing it when absent', () => {
@@ -29,19 +33,25 @@ describe('fanout/no-await-in-loop-independent details', () => {
     const s = m!.suggestions![0]!
     const out = apply(code, s.fix)
     expect(out).toContain("import { mapLimit } from 'fanout'")
-    expect(out).toContain('await mapLimit(ids, async (id) => {\n    await getUser(id)\n  }, { concurrency: 8 })')
+    expect(out).toContain(
+      'await mapLimit(ids, async (id) => {\n    await getUser(id)\n  }, { concurrency: 8 })',
+    )
   })
 
   it('small literal: a bare Promise.all', () => {
     const code = "async function f() { for (const r of ['a', 'b']) { await getStatus(r) } }"
     const [m] = lint(noAwaitInLoopIndependent, code)
     expect(m?.message).toContain('Promise.all')
-    expect(apply(code, m!.suggestions![0]!.fix)).toContain("await Promise.all(['a', 'b'].map(async (r) => { await getStatus(r) }))")
+    expect(apply(code, m!.suggestions![0]!.fix)).toContain(
+      "await Promise.all(['a', 'b'].map(async (r) => { await getStatus(r) }))",
+    )
   })
 
   it('options: smallLength, concurrency, mapLimitImport', () => {
     const code = "async function f() { for (const r of ['a', 'b', 'c']) { await getStatus(r) } }"
-    const [m] = lint(noAwaitInLoopIndependent, code, [{ smallLength: 2, concurrency: 3, mapLimitImport: '#fanout' }])
+    const [m] = lint(noAwaitInLoopIndependent, code, [
+      { smallLength: 2, concurrency: 3, mapLimitImport: '#fanout' },
+    ])
     expect(m?.message).toContain('concurrency: 3')
     expect(apply(code, m!.suggestions![0]!.fix)).toContain("from '#fanout'")
   })
@@ -59,6 +69,11 @@ describe('fanout/no-await-in-loop-independent details', () => {
   })
 
   it('a closure in the body that writes an outer variable is a dependence', () => {
-    expect(lint(noAwaitInLoopIndependent, 'async function f(ids) { let last; for (const id of ids) { await getUser(id, () => { last = id }) } }')).toHaveLength(0)
+    expect(
+      lint(
+        noAwaitInLoopIndependent,
+        'async function f(ids) { let last; for (const id of ids) { await getUser(id, () => { last = id }) } }',
+      ),
+    ).toHaveLength(0)
   })
 })

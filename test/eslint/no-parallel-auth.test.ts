@@ -17,7 +17,10 @@ describe('fanout/no-parallel-auth corpus', () => {
     it(`${c.file}: ${c.reports} report(s)`, () => {
       expect(Number.isNaN(c.reports), 'header').toBe(false)
       const messages = lint(noParallelAuth, c.code)
-      expect(messages.filter((m) => m.fatal), 'parse errors').toEqual([])
+      expect(
+        messages.filter((m) => m.fatal),
+        'parse errors',
+      ).toEqual([])
       expect(messages.map((m) => m.message)).toHaveLength(c.reports)
       if (c.suggestion) expect(messages.some((m) => (m.suggestions ?? []).length > 0)).toBe(true)
     })
@@ -26,29 +29,44 @@ describe('fanout/no-parallel-auth corpus', () => {
 
 describe('fanout/no-parallel-auth details', () => {
   it('names the auth call and the data calls, and says the fix', () => {
-    const [message] = lint(noParallelAuth, 'async function f(t, a) { await Promise.all([verifyIdToken(t), getBilling(a), getOrders(a)]) }')
+    const [message] = lint(
+      noParallelAuth,
+      'async function f(t, a) { await Promise.all([verifyIdToken(t), getBilling(a), getOrders(a)]) }',
+    )
     expect(message?.message).toContain('`verifyIdToken()`')
     expect(message?.message).toContain('`getBilling()` and `getOrders()`')
     expect(message?.message).toMatch(/Await `verifyIdToken\(\)` first.*\.gate/)
   })
 
   it('suggests awaiting the check first, keeping the other calls together', () => {
-    const code = 'async function f(req, id) {\n  const [user, a, b] = await Promise.all([requireUser(req), getOrders(id), getInvoices(id)]);\n  return [user, a, b]\n}'
+    const code =
+      'async function f(req, id) {\n  const [user, a, b] = await Promise.all([requireUser(req), getOrders(id), getInvoices(id)]);\n  return [user, a, b]\n}'
     const [message] = lint(noParallelAuth, code)
     const fix = message?.suggestions?.[0]?.fix
     expect(fix).toBeDefined()
     const out = code.slice(0, fix!.range[0]) + fix!.text + code.slice(fix!.range[1])
-    expect(out).toContain('const user = await requireUser(req);\n  const [a, b] = await Promise.all([getOrders(id), getInvoices(id)]);')
+    expect(out).toContain(
+      'const user = await requireUser(req);\n  const [a, b] = await Promise.all([getOrders(id), getInvoices(id)]);',
+    )
   })
 
   it('a single remaining call is awaited alone; the fix is never applied automatically', () => {
-    const code = 'async function f(req, id) {\n  const [user, orders] = await Promise.all([requireUser(req), getOrders(id)])\n}'
+    const code =
+      'async function f(req, id) {\n  const [user, orders] = await Promise.all([requireUser(req), getOrders(id)])\n}'
     const linter = new Linter({ configType: 'flat' })
-    const fixed = linter.verifyAndFix(code, [{ languageOptions: { parser: tsParser as unknown as Linter.Parser }, plugins: { fanout: { rules: { r: noParallelAuth } } }, rules: { 'fanout/r': 'error' } }])
+    const fixed = linter.verifyAndFix(code, [
+      {
+        languageOptions: { parser: tsParser as unknown as Linter.Parser },
+        plugins: { fanout: { rules: { r: noParallelAuth } } },
+        rules: { 'fanout/r': 'error' },
+      },
+    ])
     expect(fixed.fixed).toBe(false)
     const [message] = lint(noParallelAuth, code)
     const fix = message!.suggestions![0]!.fix
-    expect(code.slice(0, fix.range[0]) + fix.text + code.slice(fix.range[1])).toContain('const user = await requireUser(req)\n  const orders = await getOrders(id)')
+    expect(code.slice(0, fix.range[0]) + fix.text + code.slice(fix.range[1])).toContain(
+      'const user = await requireUser(req)\n  const orders = await getOrders(id)',
+    )
   })
 
   it('custom gate patterns (extraGatePatterns) recognise project-specific checks', () => {
@@ -65,16 +83,31 @@ describe('fanout/no-parallel-auth details', () => {
   it('regex patterns and extraPublicPatterns', () => {
     const code = 'async function f(t) { await Promise.all([requireAuth(t), getCatalog()]) }'
     expect(lint(noParallelAuth, code)).toHaveLength(1)
-    expect(lint(noParallelAuth, code, [{ extraPublicPatterns: ['/^getCatalog$/'] }])).toHaveLength(0)
+    expect(lint(noParallelAuth, code, [{ extraPublicPatterns: ['/^getCatalog$/'] }])).toHaveLength(
+      0,
+    )
   })
 
   it('extraSessionPatterns: an optional session is silent beside public data, reported beside scoped data', () => {
-    expect(lint(noParallelAuth, 'async function f() { await Promise.all([whoAmI(), getLatestNews()]) }', [{ extraSessionPatterns: ['whoAmI'] }])).toHaveLength(0)
-    expect(lint(noParallelAuth, 'async function f(userId) { await Promise.all([whoAmI(), getNews(userId)]) }', [{ extraSessionPatterns: ['whoAmI'] }])).toHaveLength(1)
+    expect(
+      lint(
+        noParallelAuth,
+        'async function f() { await Promise.all([whoAmI(), getLatestNews()]) }',
+        [{ extraSessionPatterns: ['whoAmI'] }],
+      ),
+    ).toHaveLength(0)
+    expect(
+      lint(
+        noParallelAuth,
+        'async function f(userId) { await Promise.all([whoAmI(), getNews(userId)]) }',
+        [{ extraSessionPatterns: ['whoAmI'] }],
+      ),
+    ).toHaveLength(1)
   })
 
   it('checkStartEarly and checkFlows can be turned off', () => {
-    const early = 'async function f(t, accountId) { const p = getAccount(accountId); await verifyAccessToken(t); return await p }'
+    const early =
+      'async function f(t, accountId) { const p = getAccount(accountId); await verifyAccessToken(t); return await p }'
     expect(lint(noParallelAuth, early)).toHaveLength(1)
     expect(lint(noParallelAuth, early, [{ checkStartEarly: false }])).toHaveLength(0)
     const flowCode = "flow('x').task('auth', () => verifyToken()).task('data', () => getData())"
@@ -99,14 +132,22 @@ describe('fanout/no-parallel-auth details', () => {
         '}',
       ].join('\n')
       writeFileSync(file, code)
-      const program = ts.createProgram([file], { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, noEmit: true })
+      const program = ts.createProgram([file], {
+        strict: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.ESNext,
+        noEmit: true,
+      })
       const linter = new Linter({ configType: 'flat', cwd: dir })
       const typed = linter.verify(
         code,
         [
           {
             files: ['**/*.ts'],
-            languageOptions: { parser: tsParser as unknown as Linter.Parser, parserOptions: { programs: [program] } },
+            languageOptions: {
+              parser: tsParser as unknown as Linter.Parser,
+              parserOptions: { programs: [program] },
+            },
             plugins: { fanout: { rules: { r: noParallelAuth } } },
             rules: { 'fanout/r': 'error' },
           },
@@ -125,6 +166,8 @@ describe('fanout/no-parallel-auth details', () => {
   })
 
   it('rejects unknown options', () => {
-    expect(() => lint(noParallelAuth, 'x', [{ gatePattern: ['x'] }])).toThrow(/additional properties|gatePattern/i)
+    expect(() => lint(noParallelAuth, 'x', [{ gatePattern: ['x'] }])).toThrow(
+      /additional properties|gatePattern/i,
+    )
   })
 })

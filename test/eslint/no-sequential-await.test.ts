@@ -8,7 +8,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { noSequentialAwait } from '../../src/eslint/rules/no-sequential-await.js'
-import { applyFix, compareRuns, importModule, lint, typecheck, type RuleUnderTest } from './fix-oracle.js'
+import {
+  applyFix,
+  compareRuns,
+  importModule,
+  lint,
+  typecheck,
+  type RuleUnderTest,
+} from './fix-oracle.js'
 
 const RULE: RuleUnderTest = { name: 'no-sequential-await', rule: noSequentialAwait }
 const DIR = fileURLToPath(new URL('./corpus/sequential/', import.meta.url))
@@ -23,7 +30,11 @@ function expectation(source: string, file: string): Expectation {
   if (!header) throw new Error(`${file}: no "// expect:" header`)
   if (/^none$/.test(header)) return { reports: 0, kind: 'none' }
   const count = /(\d+) reports?/.exec(header)
-  const kind = /\bfix\b/.test(header) ? 'fix' : /suggestion only/.test(header) ? 'suggestion' : 'any'
+  const kind = /\bfix\b/.test(header)
+    ? 'fix'
+    : /suggestion only/.test(header)
+      ? 'suggestion'
+      : 'any'
   return { reports: count ? Number(count[1]) : 1, kind }
 }
 
@@ -52,7 +63,9 @@ describe('no-sequential-await corpus', () => {
       if (c.expect.kind === 'suggestion') {
         expect(m.fix).toBeUndefined()
         expect(m.suggestions?.length).toBe(1)
-        expect(m.suggestions?.[0]?.desc).toMatch(/What changes: if one call rejects, the others still run/)
+        expect(m.suggestions?.[0]?.desc).toMatch(
+          /What changes: if one call rejects, the others still run/,
+        )
       }
     }
   })
@@ -60,7 +73,9 @@ describe('no-sequential-await corpus', () => {
 
 describe('no-sequential-await fix oracle', () => {
   const fixable = corpus.filter((c) => c.expect.kind === 'fix')
-  const fixed = Object.fromEntries(fixable.map((c) => [c.file, applyFix(c.source, RULE, c.file).output]))
+  const fixed = Object.fromEntries(
+    fixable.map((c) => [c.file, applyFix(c.source, RULE, c.file).output]),
+  )
 
   it('every fix leaves no report behind and type-checks (strict, in-memory program)', () => {
     for (const c of fixable) {
@@ -68,24 +83,34 @@ describe('no-sequential-await fix oracle', () => {
       expect(fixed[c.file], c.file).toMatch(/await Promise\.all\(\[/)
       expect(lint(fixed[c.file]!, RULE, c.file), c.file).toEqual([])
     }
-    const originals = typecheck(Object.fromEntries(fixable.map((c) => [`original-${c.file}`, c.source])))
+    const originals = typecheck(
+      Object.fromEntries(fixable.map((c) => [`original-${c.file}`, c.source])),
+    )
     expect(Object.values(originals).flat()).toEqual([])
     const diagnostics = typecheck(fixed)
     expect(Object.values(diagnostics).flat()).toEqual([])
   })
 
-  it.each(fixable.map((c) => [c.file, c] as const))('%s: same results and calls, and the calls overlap', async (_file, c) => {
-    const { problems, parallelised } = await compareRuns(c.source, fixed[c.file]!)
-    expect(problems).toEqual([])
-    expect(parallelised.length, `${c.file}: no function overlaps more calls after the fix`).toBeGreaterThan(0)
-  })
+  it.each(fixable.map((c) => [c.file, c] as const))(
+    '%s: same results and calls, and the calls overlap',
+    async (_file, c) => {
+      const { problems, parallelised } = await compareRuns(c.source, fixed[c.file]!)
+      expect(problems).toEqual([])
+      expect(
+        parallelised.length,
+        `${c.file}: no function overlaps more calls after the fix`,
+      ).toBeGreaterThan(0)
+    },
+  )
 
   it('the oracle notices a wrong fix', async () => {
     const original = `export async function f(api: any) { const a = await api.getA(1); const b = await api.getB(a); return b }`
     const wrong = `export async function f(api: any) { const [a, b] = await Promise.all([api.getA(1), api.getB(2)]); return b }`
     const { problems } = await compareRuns(original, wrong)
     expect(problems.length).toBeGreaterThan(0)
-    const types = typecheck({ 'bad.ts': `export async function f(): Promise<number> { return 'x' }` })
+    const types = typecheck({
+      'bad.ts': `export async function f(): Promise<number> { return 'x' }`,
+    })
     expect(types['bad.ts']!.length).toBeGreaterThan(0)
   })
 })
@@ -133,16 +158,27 @@ describe('no-sequential-await output', () => {
       ].join('\n'),
     )
     const annotated = readFileSync(join(DIR, 'type-annotations.ts'), 'utf8')
-    expect(applyFix(annotated, RULE).output).toContain('const [customer, invoices]: [Customer, readonly Invoice[]] = await Promise.all([')
+    expect(applyFix(annotated, RULE).output).toContain(
+      'const [customer, invoices]: [Customer, readonly Invoice[]] = await Promise.all([',
+    )
     const commented = readFileSync(join(DIR, 'comments-preserved.ts'), 'utf8')
     expect(applyFix(commented, RULE).output).toContain(
-      ['  // the page body', '  const [page, nav] = await Promise.all([', '    cms.getPage(slug), // slow: 120 ms', '    /* the menu, cached upstream */', '    cms.getNavigation(locale),', '  ])'].join('\n'),
+      [
+        '  // the page body',
+        '  const [page, nav] = await Promise.all([',
+        '    cms.getPage(slug), // slow: 120 ms',
+        '    /* the menu, cached upstream */',
+        '    cms.getNavigation(locale),',
+        '  ])',
+      ].join('\n'),
     )
   })
 
   it('reports request-scoped APIs at low priority, or not at all with reportRequestApis: false', () => {
     const source = readFileSync(join(DIR, 'seed-headers-body.ts'), 'utf8')
-    expect(lint(source, RULE)[0]?.message).toMatch(/^Low priority: 2 independent awaits of cheap request-scoped APIs/)
+    expect(lint(source, RULE)[0]?.message).toMatch(
+      /^Low priority: 2 independent awaits of cheap request-scoped APIs/,
+    )
     expect(lint(source, { ...RULE, options: [{ reportRequestApis: false }] })).toEqual([])
   })
 
@@ -190,16 +226,32 @@ describe('no-sequential-await output', () => {
     )
     expect(Object.values(typecheck({ 'fixed.ts': fixed })).flat()).toEqual([])
     expect(lint(fixed, RULE)).toEqual([])
-    const before = (await importModule(source))['accountPage'] as (api: unknown, id: string) => Promise<unknown>
-    const after = (await importModule(fixed))['accountPage'] as (api: unknown, id: string) => Promise<unknown>
-    for (const [profileFails, prefsFail] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    const before = (await importModule(source))['accountPage'] as (
+      api: unknown,
+      id: string,
+    ) => Promise<unknown>
+    const after = (await importModule(fixed))['accountPage'] as (
+      api: unknown,
+      id: string,
+    ) => Promise<unknown>
+    for (const [profileFails, prefsFail] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       let running = 0
       let most = 0
       const call = <T>(fails: boolean, value: T) => {
         most = Math.max(most, ++running)
-        return new Promise<T>((resolve, reject) => setTimeout(() => (running--, fails ? reject(new Error('503')) : resolve(value)), 1))
+        return new Promise<T>((resolve, reject) =>
+          setTimeout(() => (running--, fails ? reject(new Error('503')) : resolve(value)), 1),
+        )
       }
-      const api = { getProfile: () => call(profileFails, { name: 'Ada' }), getPreferences: () => call(prefsFail, { theme: 'dark' }) }
+      const api = {
+        getProfile: () => call(profileFails, { name: 'Ada' }),
+        getPreferences: () => call(prefsFail, { theme: 'dark' }),
+      }
       const expected = await before(api, 'u1')
       expect(most).toBe(1)
       most = 0
@@ -209,7 +261,10 @@ describe('no-sequential-await output', () => {
   })
 
   it('stays linear on a large function', () => {
-    const lines = Array.from({ length: 3000 }, (_, i) => `  const v${i} = await api.getItem${i % 7}(id${i % 3})\n  if (!v${i}) return null`)
+    const lines = Array.from(
+      { length: 3000 },
+      (_, i) => `  const v${i} = await api.getItem${i % 7}(id${i % 3})\n  if (!v${i}) return null`,
+    )
     const source = `export async function big(api: any, id0: string, id1: string, id2: string) {\n${lines.join('\n')}\n  return 1\n}\n`
     expect(lint(source, RULE)).toEqual([])
   })

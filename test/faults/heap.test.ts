@@ -36,7 +36,16 @@ function soak(parts: string): Promise<number[]> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--expose-gc', '--no-opt', '--import', 'tsx', join(root, 'test', 'fixtures', 'heap-soak.ts'), String(ROUNDS), String(PER_ROUND), parts],
+      [
+        '--expose-gc',
+        '--no-opt',
+        '--import',
+        'tsx',
+        join(root, 'test', 'fixtures', 'heap-soak.ts'),
+        String(ROUNDS),
+        String(PER_ROUND),
+        parts,
+      ],
       { cwd: root, timeout: 90_000, maxBuffer: 1 << 20 },
       (error, stdout, stderr) => {
         if (error) return reject(new Error(`heap soak failed: ${error.message}\n${stderr}`))
@@ -56,7 +65,9 @@ const median = (values: readonly number[]): number => {
 function trendPerRound(heap: readonly number[], maxLag = MAX_LAG): number {
   const y = heap.slice(Math.floor(heap.length / 4))
   const slopes: number[] = []
-  for (let i = 0; i < y.length; i++) for (let j = i + 1; j <= Math.min(i + maxLag, y.length - 1); j++) slopes.push((y[j]! - y[i]!) / (j - i))
+  for (let i = 0; i < y.length; i++)
+    for (let j = i + 1; j <= Math.min(i + maxLag, y.length - 1); j++)
+      slopes.push((y[j]! - y[i]!) / (j - i))
   return median(slopes)
 }
 
@@ -76,17 +87,25 @@ describe('J3: memory under repeated calls', () => {
     leaky.catch(() => undefined)
   })
 
-  it(`J3: the heap stops growing: under ${BAR} bytes per page load over ${ROUNDS} rounds of ${PER_ROUND} loads`, { timeout: 120_000 }, async ({ annotate }) => {
-    const heap = await clean
-    await annotate(describeRun(heap))
-    expect(trendPerRound(heap) / PER_ROUND, describeRun(heap)).toBeLessThan(BAR)
-  })
+  it(
+    `J3: the heap stops growing: under ${BAR} bytes per page load over ${ROUNDS} rounds of ${PER_ROUND} loads`,
+    { timeout: 120_000 },
+    async ({ annotate }) => {
+      const heap = await clean
+      await annotate(describeRun(heap))
+      expect(trendPerRound(heap) / PER_ROUND, describeRun(heap)).toBeLessThan(BAR)
+    },
+  )
 
-  it('J3 control: one small object leaked per page load fails the same bar', { timeout: 120_000 }, async ({ annotate }) => {
-    const heap = await leaky
-    await annotate(describeRun(heap))
-    expect(trendPerRound(heap) / PER_ROUND, describeRun(heap)).toBeGreaterThan(BAR)
-  })
+  it(
+    'J3 control: one small object leaked per page load fails the same bar',
+    { timeout: 120_000 },
+    async ({ annotate }) => {
+      const heap = await leaky
+      await annotate(describeRun(heap))
+      expect(trendPerRound(heap) / PER_ROUND, describeRun(heap)).toBeGreaterThan(BAR)
+    },
+  )
 
   it('J3: the trend ignores a one-off 400 KB step wherever it falls, and sees a steady 40 bytes per load', () => {
     // Seeded noise of ±12 KB per round, about what the soak shows.
@@ -100,7 +119,9 @@ describe('J3: memory under repeated calls', () => {
       const stepped = flat.map((b, round) => b + (round >= at ? 400 * 1024 : 0))
       expect(trendPerRound(stepped) / PER_ROUND, `step at round ${at}`).toBeLessThan(BAR / 2)
       const leaking = stepped.map((b, round) => b + round * 40 * PER_ROUND)
-      expect(trendPerRound(leaking) / PER_ROUND, `leak with a step at round ${at}`).toBeGreaterThan(BAR)
+      expect(trendPerRound(leaking) / PER_ROUND, `leak with a step at round ${at}`).toBeGreaterThan(
+        BAR,
+      )
     }
   })
 })

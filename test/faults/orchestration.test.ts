@@ -3,7 +3,15 @@
  * cases of J, K and L. Test names start with the case id.
  */
 import { describe, expect, it, vi } from 'vitest'
-import { flow, FlowError, isFanoutError, InvalidOptionError, systemClock, MAX_DELAY_FOR_TESTS, type Flow } from './imports.js'
+import {
+  flow,
+  FlowError,
+  isFanoutError,
+  InvalidOptionError,
+  systemClock,
+  MAX_DELAY_FOR_TESTS,
+  type Flow,
+} from './imports.js'
 import { after, failAfter, now, settle, useFakeTime } from '../helpers/time.js'
 
 /** A fake upstream that counts the requests it receives per endpoint. */
@@ -27,11 +35,29 @@ describe('A. orchestration', () => {
     const signals: AbortSignal[] = []
     const t0 = now()
     const f = flow<{ token: string }>('route')
-      .gate('auth', (_, { signal }) => api.call('auth', 40, null, signal).then(() => Promise.reject(cause)))
-      .task('headers', (_, { signal }) => (signals.push(signal), api.call('headers', 10, {}, signal)), { after: [] })
-      .task('user', (_, { signal }) => ((startedAt.user = now() - t0), api.call('user', 30, 'u', signal)))
-      .task('settings', (_, { signal }) => ((startedAt.settings = now() - t0), api.call('settings', 30, 's', signal)))
-      .task('balance', (_, { signal }) => ((startedAt.balance = now() - t0), api.call('balance', 30, 1, signal)))
+      .gate('auth', (_, { signal }) =>
+        api.call('auth', 40, null, signal).then(() => Promise.reject(cause)),
+      )
+      .task(
+        'headers',
+        (_, { signal }) => (signals.push(signal), api.call('headers', 10, {}, signal)),
+        { after: [] },
+      )
+      .task(
+        'user',
+        (_, { signal }) => ((startedAt.user = now() - t0), api.call('user', 30, 'u', signal)),
+      )
+      .task(
+        'settings',
+        (_, { signal }) => (
+          (startedAt.settings = now() - t0),
+          api.call('settings', 30, 's', signal)
+        ),
+      )
+      .task(
+        'balance',
+        (_, { signal }) => ((startedAt.balance = now() - t0), api.call('balance', 30, 1, signal)),
+      )
     const result = await settle(f.run({ token: 'bad' }))
     expect(result.ok).toBe(false)
     const error = (result as { error: FlowError }).error
@@ -48,10 +74,12 @@ describe('A. orchestration', () => {
   it('A1: a required task failing aborts its running siblings through their signals', async () => {
     useFakeTime()
     const fired: string[] = []
-    const sibling = (name: string) => (_: unknown, { signal }: { signal: AbortSignal }) => {
-      signal.addEventListener('abort', () => fired.push(name))
-      return after(100, name, signal)
-    }
+    const sibling =
+      (name: string) =>
+      (_: unknown, { signal }: { signal: AbortSignal }) => {
+        signal.addEventListener('abort', () => fired.push(name))
+        return after(100, name, signal)
+      }
     const f = flow()
       .task('a', sibling('a'))
       .task('b', sibling('b'))
@@ -70,7 +98,10 @@ describe('A. orchestration', () => {
       .task('recs', (_, { signal }) => after(1_000, ['r'], signal), { timeout: 50, fallback: null })
       .task('product', () => after(60, { id: 1 }))
     const result = await settle(
-      f.run(undefined, { onTrace: (t) => (errors = t.tasks.filter((x) => x.status === 'fallback').map((x) => x.error)) }),
+      f.run(undefined, {
+        onTrace: (t) =>
+          (errors = t.tasks.filter((x) => x.status === 'fallback').map((x) => x.error)),
+      }),
     )
     expect(result).toEqual({ ok: true, value: { reviews: [], recs: null, product: { id: 1 } } })
     expect(errors).toHaveLength(2)
@@ -90,10 +121,20 @@ describe('A. orchestration', () => {
   })
 
   it('A7: a duplicate task name throws at construction', () => {
-    expect(() => flow('f').task('a', () => 1).task('a' as never, () => 2)).toThrow(
-      new InvalidOptionError('flow "f": task "a": a task with this name is already defined; task names must be unique.'),
+    expect(() =>
+      flow('f')
+        .task('a', () => 1)
+        .task('a' as never, () => 2),
+    ).toThrow(
+      new InvalidOptionError(
+        'flow "f": task "a": a task with this name is already defined; task names must be unique.',
+      ),
     )
-    expect(() => flow('f').tasks({ a: () => 1, b: () => 2 }).tasks({ b: () => 3 } as never)).toThrow('task "b": a task with this name is already defined')
+    expect(() =>
+      flow('f')
+        .tasks({ a: () => 1, b: () => 2 })
+        .tasks({ b: () => 3 } as never),
+    ).toThrow('task "b": a task with this name is already defined')
   })
 
   it('A7: an unknown `after` name (or a forward or self reference) throws at construction, naming it', () => {
@@ -101,8 +142,12 @@ describe('A. orchestration', () => {
     expect(() => base.task('b', () => 2, { after: ['usr' as 'user'] })).toThrow(
       'flow "f": task "b": `after` names "usr", which is not an earlier task of this flow. Did you mean "user"?',
     )
-    expect(() => base.task('b', () => 2, { after: ['b' as 'user'] })).toThrow('(a task cannot wait for itself)')
-    expect(() => base.task('b', () => 2, { after: 'user' as never })).toThrow('`after` must be an array of task names, got "user".')
+    expect(() => base.task('b', () => 2, { after: ['b' as 'user'] })).toThrow(
+      '(a task cannot wait for itself)',
+    )
+    expect(() => base.task('b', () => 2, { after: 'user' as never })).toThrow(
+      '`after` must be an array of task names, got "user".',
+    )
   })
 
   it('A7: a dependency cycle discovered at run time rejects naming the cycle (never hangs)', async () => {
@@ -140,7 +185,9 @@ describe('A. orchestration', () => {
       // Ignores its signal and rejects long after the run ended.
       .task('stubborn', () => failAfter(50, new Error('late')))
       .task('late', () => after(60, 'late value'))
-    const result = await settle(f.run(undefined, { onTrace: (t) => (trace = t.tasks.map((x) => x.status)) }))
+    const result = await settle(
+      f.run(undefined, { onTrace: (t) => (trace = t.tasks.map((x) => x.status)) }),
+    )
     expect(result.ok).toBe(false)
     await vi.advanceTimersByTimeAsync(100)
     expect(trace).toEqual(['rejected', 'aborted', 'aborted'])
@@ -169,7 +216,8 @@ describe('A. orchestration', () => {
 
   it('A10: 10,000 independent tasks and a 10,000-deep chain run without stack overflow', async () => {
     let wide = flow('wide') as unknown as Flow<Record<string, number>>
-    for (let i = 0; i < 10_000; i++) wide = wide.task(`t${i}` as never, () => i) as unknown as Flow<Record<string, number>>
+    for (let i = 0; i < 10_000; i++)
+      wide = wide.task(`t${i}` as never, () => i) as unknown as Flow<Record<string, number>>
     const w = (await wide.run()) as Record<string, number>
     expect(Object.keys(w)).toHaveLength(10_000)
     expect(w.t9999).toBe(9_999)
@@ -177,13 +225,19 @@ describe('A. orchestration', () => {
     let chain = flow('chain').task('t0', () => 0) as unknown as Flow<Record<string, number>>
     for (let i = 1; i < 10_000; i++) {
       const prev = `t${i - 1}`
-      chain = chain.task(`t${i}` as never, async ($: Record<string, Promise<number>>) => (await $[prev]!) + 1) as unknown as Flow<Record<string, number>>
+      chain = chain.task(
+        `t${i}` as never,
+        async ($: Record<string, Promise<number>>) => (await $[prev]!) + 1,
+      ) as unknown as Flow<Record<string, number>>
     }
     const c = (await chain.run()) as Record<string, number>
     expect(c.t9999).toBe(9_999)
 
     let ordered = flow('after-chain').task('t0', () => 0) as unknown as Flow<Record<string, number>>
-    for (let i = 1; i < 10_000; i++) ordered = ordered.task(`t${i}` as never, () => i, { after: [`t${i - 1}`] }) as unknown as Flow<Record<string, number>>
+    for (let i = 1; i < 10_000; i++)
+      ordered = ordered.task(`t${i}` as never, () => i, {
+        after: [`t${i - 1}`],
+      }) as unknown as Flow<Record<string, number>>
     expect(((await ordered.run()) as Record<string, number>).t9999).toBe(9_999)
   })
 
@@ -207,8 +261,14 @@ describe('J, K, L: leaks, clocks and options', () => {
     const signal = controller.signal
     const add = signal.addEventListener.bind(signal)
     const remove = signal.removeEventListener.bind(signal)
-    signal.addEventListener = ((...args: Parameters<typeof add>) => (added++, add(...args))) as typeof add
-    signal.removeEventListener = ((...args: Parameters<typeof remove>) => (removed++, remove(...args))) as typeof remove
+    signal.addEventListener = ((...args: Parameters<typeof add>) => (
+      added++,
+      add(...args)
+    )) as typeof add
+    signal.removeEventListener = ((...args: Parameters<typeof remove>) => (
+      removed++,
+      remove(...args)
+    )) as typeof remove
     const f = flow()
       .task('a', () => 1)
       .task('b', async ($) => (await $.a) + 1, { timeout: 1_000 })
@@ -261,33 +321,56 @@ describe('J, K, L: leaks, clocks and options', () => {
 
   it.each([
     [-1, '`timeout` must be within 1–Number.MAX_SAFE_INTEGER ms, got -1.'],
-    [0, '`timeout` must be within 1–Number.MAX_SAFE_INTEGER ms, got 0. 0 does not mean "no limit": omit the option instead.'],
-    [Number.NaN, '`timeout` must be a number of milliseconds (1–Number.MAX_SAFE_INTEGER ms), got NaN.'],
-    ['500', '`timeout` must be a number of milliseconds (1–Number.MAX_SAFE_INTEGER ms), got "500". Pass a number, e.g. 500, not a string.'],
+    [
+      0,
+      '`timeout` must be within 1–Number.MAX_SAFE_INTEGER ms, got 0. 0 does not mean "no limit": omit the option instead.',
+    ],
+    [
+      Number.NaN,
+      '`timeout` must be a number of milliseconds (1–Number.MAX_SAFE_INTEGER ms), got NaN.',
+    ],
+    [
+      '500',
+      '`timeout` must be a number of milliseconds (1–Number.MAX_SAFE_INTEGER ms), got "500". Pass a number, e.g. 500, not a string.',
+    ],
     [Infinity, '`timeout` must be within 1–Number.MAX_SAFE_INTEGER ms, got Infinity.'],
   ])('L3: timeout %s is rejected at construction', (value, message) => {
-    expect(() => flow('f').task('a', () => 1, { timeout: value as number })).toThrow(`flow "f": task "a": ${message}`)
+    expect(() => flow('f').task('a', () => 1, { timeout: value as number })).toThrow(
+      `flow "f": task "a": ${message}`,
+    )
   })
 
   it('L4: an unknown option gets a "did you mean"', () => {
     expect(() => flow('f').task('a', () => 1, { timout: 5 } as never)).toThrow(
       'flow "f": task "a": unknown option `timout`. Did you mean `timeout`? Known options: `after`, `timeout`, `retry`, `circuitBreaker`, `hedge`, `policies`, `fallback`.',
     )
-    expect(() => flow('f').gate('a', () => 1, { fallback: 5 } as never)).toThrow('flow "f": gate "a": unknown option `fallback`.')
-    expect(() => flow({ nme: 'x' } as never)).toThrow('flow(): unknown option `nme`. Did you mean `name`?')
+    expect(() => flow('f').gate('a', () => 1, { fallback: 5 } as never)).toThrow(
+      'flow "f": gate "a": unknown option `fallback`.',
+    )
+    expect(() => flow({ nme: 'x' } as never)).toThrow(
+      'flow(): unknown option `nme`. Did you mean `name`?',
+    )
   })
 
   it('L4: bad task functions, names and policies are rejected with what was received', () => {
-    expect(() => flow('f').task('a', 'nope' as never)).toThrow('flow "f": task "a": expected a function ($, ctx) => value, got "nope".')
-    expect(() => flow('f').task('' as never, () => 1)).toThrow('the name must be a non-empty string')
-    expect(() => flow('f').task('a', () => 1, { policies: [{}] as never })).toThrow('each entry of `policies` must be a policy (an object with wrap()), got an object (Object).')
+    expect(() => flow('f').task('a', 'nope' as never)).toThrow(
+      'flow "f": task "a": expected a function ($, ctx) => value, got "nope".',
+    )
+    expect(() => flow('f').task('' as never, () => 1)).toThrow(
+      'the name must be a non-empty string',
+    )
+    expect(() => flow('f').task('a', () => 1, { policies: [{}] as never })).toThrow(
+      'each entry of `policies` must be a policy (an object with wrap()), got an object (Object).',
+    )
   })
 
   it('L5: a deadline already past rejects at once with no upstream call', async () => {
     useFakeTime()
     let called = false
     const f = flow().task('a', () => ((called = true), 1))
-    await expect(f.run(undefined, { deadlineAt: now() - 1 })).rejects.toMatchObject({ code: 'FANOUT_DEADLINE' })
+    await expect(f.run(undefined, { deadlineAt: now() - 1 })).rejects.toMatchObject({
+      code: 'FANOUT_DEADLINE',
+    })
     expect(called).toBe(false)
     expect(vi.getTimerCount()).toBe(0)
   })
@@ -302,6 +385,8 @@ describe('J, K, L: leaks, clocks and options', () => {
     options.after.push('a')
     expect(f.describe().tasks[1]).toMatchObject({ timeout: 50, after: [] })
     const result = await settle(f.run())
-    expect((result as { error: unknown }).error).toMatchObject({ cause: { code: 'FANOUT_TIMEOUT', timeoutMs: 50 } })
+    expect((result as { error: unknown }).error).toMatchObject({
+      cause: { code: 'FANOUT_TIMEOUT', timeoutMs: 50 },
+    })
   })
 })

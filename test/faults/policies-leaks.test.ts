@@ -11,9 +11,20 @@ describe('policies: leaks', () => {
     let net = 0
     const add = signal.addEventListener.bind(signal)
     const remove = signal.removeEventListener.bind(signal)
-    signal.addEventListener = ((...args: Parameters<typeof add>) => (net++, add(...args))) as typeof add
-    signal.removeEventListener = ((...args: Parameters<typeof remove>) => (net--, remove(...args))) as typeof remove
-    const policy = pipe(retry({ budget: false, baseDelay: 1 }), circuitBreaker({ consecutive: 1_000 }), hedge({ idempotent: true, delay: 5 }), timeout(50))
+    signal.addEventListener = ((...args: Parameters<typeof add>) => (
+      net++,
+      add(...args)
+    )) as typeof add
+    signal.removeEventListener = ((...args: Parameters<typeof remove>) => (
+      net--,
+      remove(...args)
+    )) as typeof remove
+    const policy = pipe(
+      retry({ budget: false, baseDelay: 1 }),
+      circuitBreaker({ consecutive: 1_000 }),
+      hedge({ idempotent: true, delay: 5 }),
+      timeout(50),
+    )
     let i = 0
     const call = policy.wrap(({ signal: s }) => {
       const k = i++ % 4
@@ -36,14 +47,41 @@ describe('policies: leaks', () => {
     let peak = 0
     const add = signal.addEventListener.bind(signal)
     const remove = signal.removeEventListener.bind(signal)
-    signal.addEventListener = ((...args: Parameters<typeof add>) => ((peak = Math.max(peak, ++live)), add(...args))) as typeof add
-    signal.removeEventListener = ((...args: Parameters<typeof remove>) => (live--, remove(...args))) as typeof remove
-    let f = flow('wide') as unknown as { task(name: string, fn: (d: unknown, c: { signal: AbortSignal }) => Promise<number>, o: object): typeof f; run(i: undefined, o: object): Promise<unknown> }
-    for (let i = 0; i < 50; i++) f = f.task(`t${i}`, (_, { signal: s }) => after(10, i, s), { timeout: 100, retry: true })
+    signal.addEventListener = ((...args: Parameters<typeof add>) => (
+      (peak = Math.max(peak, ++live)),
+      add(...args)
+    )) as typeof add
+    signal.removeEventListener = ((...args: Parameters<typeof remove>) => (
+      live--,
+      remove(...args)
+    )) as typeof remove
+    let f = flow('wide') as unknown as {
+      task(
+        name: string,
+        fn: (d: unknown, c: { signal: AbortSignal }) => Promise<number>,
+        o: object,
+      ): typeof f
+      run(i: undefined, o: object): Promise<unknown>
+    }
+    for (let i = 0; i < 50; i++)
+      f = f.task(`t${i}`, (_, { signal: s }) => after(10, i, s), { timeout: 100, retry: true })
     const result = await settle(f.run(undefined, { signal }))
     expect(result.ok).toBe(true)
-    for (let i = 0; i < 50; i++) await settle(execute(timeout(100).wrap(({ signal: s }) => after(10, i, s)), { signal }))
-    const many = Promise.all(Array.from({ length: 50 }, (_, i) => execute(pipe(retry(), timeout(100)).wrap(({ signal: s }) => after(10, i, s)), { signal })))
+    for (let i = 0; i < 50; i++)
+      await settle(
+        execute(
+          timeout(100).wrap(({ signal: s }) => after(10, i, s)),
+          { signal },
+        ),
+      )
+    const many = Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        execute(
+          pipe(retry(), timeout(100)).wrap(({ signal: s }) => after(10, i, s)),
+          { signal },
+        ),
+      ),
+    )
     await settle(many)
     expect(peak).toBe(1)
     expect(live).toBe(0)

@@ -5,7 +5,11 @@
 import type { Clock, TimerHandle } from '../../src/core/clock.js'
 
 /** Driven by hand: `advance(ms)` runs what is due; `pending` counts live timers, `nextAt` is the earliest one's time. */
-export function manualClock(): Clock & { advance(ms: number): void; readonly pending: number; readonly nextAt: number } {
+export function manualClock(): Clock & {
+  advance(ms: number): void
+  readonly pending: number
+  readonly nextAt: number
+} {
   let now = 0
   const timers = new Map<object, { at: number; fn: () => void }>()
   return {
@@ -41,7 +45,9 @@ export function manualClock(): Clock & { advance(ms: number): void; readonly pen
  * was asked for without waiting it. Longer ones (the HTTP client's phase limits, 10 s and up) run
  * in real time, and are normally cleared long before. The clock follows real time too.
  */
-export function skippingClock(options: { below?: number } = {}): Clock & { readonly waits: readonly number[]; readonly pending: number } {
+export function skippingClock(
+  options: { below?: number } = {},
+): Clock & { readonly waits: readonly number[]; readonly pending: number } {
   const below = options.below ?? 10_000
   let skipped = 0
   const waits: number[] = []

@@ -2,7 +2,9 @@
 import { vi } from 'vitest'
 
 export function useFakeTime(): void {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'Date'] })
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'Date'],
+  })
 }
 
 /** Current fake time in ms. */
@@ -34,7 +36,9 @@ export function failAfter(ms: number, error: unknown, signal?: AbortSignal): Pro
 }
 
 /** Settles a promise under fake time: runs timers until it is done, returns its outcome. */
-export async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+export async function settle<T>(
+  promise: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined
   promise.then(
     (value) => (outcome = { ok: true, value }),

@@ -26,7 +26,9 @@ export interface Upstream {
 const servers = new Set<Upstream>()
 
 /** An upstream whose handler runs once the request body has been read. */
-export async function serve(handler: (req: IncomingMessage, res: ServerResponse, seen: Seen) => void): Promise<Upstream> {
+export async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse, seen: Seen) => void,
+): Promise<Upstream> {
   const seen: Seen[] = []
   const sockets: Socket[] = []
   const all = new Set<Socket>()
@@ -34,7 +36,12 @@ export async function serve(handler: (req: IncomingMessage, res: ServerResponse,
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
-      const entry: Seen = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() }
+      const entry: Seen = {
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      }
       seen.push(entry)
       sockets.push(req.socket)
       handler(req, res, entry)

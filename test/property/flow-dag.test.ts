@@ -14,19 +14,20 @@ interface Node {
   fails: 'no' | 'required' | 'optional'
 }
 
-const dagArb: fc.Arbitrary<Node[]> = fc
-  .integer({ min: 1, max: 25 })
-  .chain((n) =>
-    fc.tuple(
-      ...Array.from({ length: n }, (_, i) =>
-        fc.record({
-          deps: i === 0 ? fc.constant<readonly number[]>([]) : fc.uniqueArray(fc.integer({ min: 0, max: i - 1 }), { maxLength: 3 }),
-          duration: fc.integer({ min: 1, max: 50 }),
-          fails: fc.constantFrom<Node['fails']>('no', 'no', 'no', 'required', 'optional'),
-        }),
-      ),
+const dagArb: fc.Arbitrary<Node[]> = fc.integer({ min: 1, max: 25 }).chain((n) =>
+  fc.tuple(
+    ...Array.from({ length: n }, (_, i) =>
+      fc.record({
+        deps:
+          i === 0
+            ? fc.constant<readonly number[]>([])
+            : fc.uniqueArray(fc.integer({ min: 0, max: i - 1 }), { maxLength: 3 }),
+        duration: fc.integer({ min: 1, max: 50 }),
+        fails: fc.constantFrom<Node['fails']>('no', 'no', 'no', 'required', 'optional'),
+      }),
     ),
-  )
+  ),
+)
 
 /** Start and end of every task if nothing fails; fallbacks do not change timing. */
 function schedule(nodes: readonly Node[]): { start: number[]; end: number[] } {
@@ -39,10 +40,17 @@ function schedule(nodes: readonly Node[]): { start: number[]; end: number[] } {
   return { start, end }
 }
 
-function build(nodes: readonly Node[], observed: { started: Map<number, number>; aborted: Set<number> }, t0: () => number) {
+function build(
+  nodes: readonly Node[],
+  observed: { started: Map<number, number>; aborted: Set<number> },
+  t0: () => number,
+) {
   let f = flow('generated') as unknown as Flow<Record<string, number>>
   nodes.forEach((node, i) => {
-    const fn = async ($: Record<string, Promise<number>>, { signal }: { signal: AbortSignal }): Promise<number> => {
+    const fn = async (
+      $: Record<string, Promise<number>>,
+      { signal }: { signal: AbortSignal },
+    ): Promise<number> => {
       let sum = 0
       for (const d of node.deps) sum += await $[`t${d}`]!
       observed.started.set(i, now() - t0())
@@ -51,9 +59,9 @@ function build(nodes: readonly Node[], observed: { started: Map<number, number>;
       if (node.fails !== 'no') throw new Error(`t${i} failed`)
       return sum + 1
     }
-    f = (node.fails === 'optional' ? f.task(`t${i}` as never, fn as never, { fallback: -1 }) : f.task(`t${i}` as never, fn as never)) as unknown as Flow<
-      Record<string, number>
-    >
+    f = (node.fails === 'optional'
+      ? f.task(`t${i}` as never, fn as never, { fallback: -1 })
+      : f.task(`t${i}` as never, fn as never)) as unknown as Flow<Record<string, number>>
   })
   return f
 }

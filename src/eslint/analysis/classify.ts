@@ -27,30 +27,228 @@ const REQUEST_NAMES = /^(req|request)$/i
 
 const TRANSACTION_ROOT = /^(tx|trx|txn|t|transaction|trans|session)$/i
 const TRANSACTION_NAME = /transaction/i
-const GATE_ROOT = /^(auth|clerk|guard|limiter|ratelimit|ratelimiter|permissions?|acl|polic(y|ies)|captcha|csrf)$/i
+const GATE_ROOT =
+  /^(auth|clerk|guard|limiter|ratelimit|ratelimiter|permissions?|acl|polic(y|ies)|captcha|csrf)$/i
 /** Words that make a call a gate wherever they appear in its name (camelCase / snake_case segments). */
-const GATE_WORDS = new Set(['session', 'sessions', 'auth', 'authenticate', 'authorize', 'authorise', 'permission', 'permissions',
-  'access', 'entitlement', 'entitlements', 'idempotency', 'idempotent', 'ratelimit', 'csrf', 'captcha', 'token', 'login', 'signin'])
+const GATE_WORDS = new Set([
+  'session',
+  'sessions',
+  'auth',
+  'authenticate',
+  'authorize',
+  'authorise',
+  'permission',
+  'permissions',
+  'access',
+  'entitlement',
+  'entitlements',
+  'idempotency',
+  'idempotent',
+  'ratelimit',
+  'csrf',
+  'captcha',
+  'token',
+  'login',
+  'signin',
+])
 /** First words of gate calls: `verifyUserToken`, `assertHasAiAccess`, `requireUser`, `checkQuota`. */
-const GATE_FIRST = new Set(['auth', 'authenticate', 'authorize', 'authorise', 'validate', 'assert', 'check', 'verify', 'require',
-  'ensure', 'guard', 'protect', 'enforce', 'must', 'allow', 'permit', 'limit', 'ratelimit', 'throttle', 'consume', 'lock',
-  'acquire', 'login', 'sign', 'can', 'is', 'has', 'parse', 'deny', 'reject'])
+const GATE_FIRST = new Set([
+  'auth',
+  'authenticate',
+  'authorize',
+  'authorise',
+  'validate',
+  'assert',
+  'check',
+  'verify',
+  'require',
+  'ensure',
+  'guard',
+  'protect',
+  'enforce',
+  'must',
+  'allow',
+  'permit',
+  'limit',
+  'ratelimit',
+  'throttle',
+  'consume',
+  'lock',
+  'acquire',
+  'login',
+  'sign',
+  'can',
+  'is',
+  'has',
+  'parse',
+  'deny',
+  'reject',
+])
 /** Words that make a call a write wherever they appear: `getOrCreate`, `findOneAndUpdate`. */
-const WRITE_WORDS = new Set(['create', 'update', 'upsert', 'delete', 'insert', 'remove', 'save', 'increment', 'decrement',
-  'publish', 'send', 'write', 'persist', 'destroy', 'replace', 'append', 'enqueue', 'charge', 'refund', 'cancel', 'submit',
-  'revalidate', 'refresh', 'invalidate', 'purge', 'reset', 'clear', 'flush', 'commit', 'rollback', 'upload', 'notify', 'emit',
-  'dispatch', 'trigger', 'invoke', 'execute', 'exec', 'mutate', 'set', 'put', 'mark', 'track', 'patch', 'store'])
+const WRITE_WORDS = new Set([
+  'create',
+  'update',
+  'upsert',
+  'delete',
+  'insert',
+  'remove',
+  'save',
+  'increment',
+  'decrement',
+  'publish',
+  'send',
+  'write',
+  'persist',
+  'destroy',
+  'replace',
+  'append',
+  'enqueue',
+  'charge',
+  'refund',
+  'cancel',
+  'submit',
+  'revalidate',
+  'refresh',
+  'invalidate',
+  'purge',
+  'reset',
+  'clear',
+  'flush',
+  'commit',
+  'rollback',
+  'upload',
+  'notify',
+  'emit',
+  'dispatch',
+  'trigger',
+  'invoke',
+  'execute',
+  'exec',
+  'mutate',
+  'set',
+  'put',
+  'mark',
+  'track',
+  'patch',
+  'store',
+])
 /** First words of writes. */
-const WRITE_FIRST = new Set([...WRITE_WORDS, 'post', 'add', 'push', 'pop', 'shift', 'del', 'incr', 'decr', 'hset', 'hdel', 'sadd',
-  'srem', 'zadd', 'zrem', 'lpush', 'rpush', 'expire', 'move', 'copy', 'rename', 'mkdir', 'unlink', 'rm', 'log', 'start', 'stop',
-  'init', 'setup', 'pay', 'book', 'reserve', 'claim', 'approve', 'archive', 'restore', 'enable', 'disable', 'toggle', 'assign',
-  'attach', 'detach', 'link', 'run', 'apply', 'sync', 'import', 'register', 'subscribe', 'unsubscribe', 'connect', 'disconnect',
-  'open', 'close', 'seed', 'migrate', 'record', 'release', 'unlock', 'query', 'sql', 'raw', 'call', 'request', 'send'])
+const WRITE_FIRST = new Set([
+  ...WRITE_WORDS,
+  'post',
+  'add',
+  'push',
+  'pop',
+  'shift',
+  'del',
+  'incr',
+  'decr',
+  'hset',
+  'hdel',
+  'sadd',
+  'srem',
+  'zadd',
+  'zrem',
+  'lpush',
+  'rpush',
+  'expire',
+  'move',
+  'copy',
+  'rename',
+  'mkdir',
+  'unlink',
+  'rm',
+  'log',
+  'start',
+  'stop',
+  'init',
+  'setup',
+  'pay',
+  'book',
+  'reserve',
+  'claim',
+  'approve',
+  'archive',
+  'restore',
+  'enable',
+  'disable',
+  'toggle',
+  'assign',
+  'attach',
+  'detach',
+  'link',
+  'run',
+  'apply',
+  'sync',
+  'import',
+  'register',
+  'subscribe',
+  'unsubscribe',
+  'connect',
+  'disconnect',
+  'open',
+  'close',
+  'seed',
+  'migrate',
+  'record',
+  'release',
+  'unlock',
+  'query',
+  'sql',
+  'raw',
+  'call',
+  'request',
+  'send',
+])
 /** First words of reads: only these may ever be grouped. */
-const READ_FIRST = new Set(['get', 'fetch', 'find', 'load', 'read', 'list', 'select', 'count', 'search', 'lookup', 'retrieve',
-  'describe', 'exists', 'aggregate', 'download', 'stat', 'readdir', 'scan', 'hget', 'hgetall', 'mget', 'smembers', 'zrange',
-  'lrange', 'sismember', 'json', 'text', 'blob', 'form', 'array', 'head', 'compute', 'calculate', 'estimate', 'render',
-  'preview', 'summarize', 'summarise', 'translate', 'embed', 'classify', 'recommend', 'suggest', 'geocode', 'group', 'query'])
+const READ_FIRST = new Set([
+  'get',
+  'fetch',
+  'find',
+  'load',
+  'read',
+  'list',
+  'select',
+  'count',
+  'search',
+  'lookup',
+  'retrieve',
+  'describe',
+  'exists',
+  'aggregate',
+  'download',
+  'stat',
+  'readdir',
+  'scan',
+  'hget',
+  'hgetall',
+  'mget',
+  'smembers',
+  'zrange',
+  'lrange',
+  'sismember',
+  'json',
+  'text',
+  'blob',
+  'form',
+  'array',
+  'head',
+  'compute',
+  'calculate',
+  'estimate',
+  'render',
+  'preview',
+  'summarize',
+  'summarise',
+  'translate',
+  'embed',
+  'classify',
+  'recommend',
+  'suggest',
+  'geocode',
+  'group',
+  'query',
+])
 
 function words(name: string): string[] {
   return name
@@ -70,7 +268,11 @@ export function innerCall(node: AnyNode): AnyNode {
     if (callee.type !== 'MemberExpression' || callee['computed']) return n
     const prop = callee['property'] as AnyNode
     const obj = unwrapTs(callee['object'] as AnyNode)
-    if (prop.type === 'Identifier' && ['catch', 'then', 'finally'].includes(prop['name'] as string) && obj.type === 'CallExpression') {
+    if (
+      prop.type === 'Identifier' &&
+      ['catch', 'then', 'finally'].includes(prop['name'] as string) &&
+      obj.type === 'CallExpression'
+    ) {
       n = obj
       continue
     }
@@ -113,7 +315,8 @@ export function classifyName(name: string): Effect {
   const ws = words(name)
   const first = ws[0]
   if (first === undefined) return 'unknown'
-  if (/OrThrow$/.test(name) || GATE_FIRST.has(first) || ws.some((w) => GATE_WORDS.has(w))) return 'gate'
+  if (/OrThrow$/.test(name) || GATE_FIRST.has(first) || ws.some((w) => GATE_WORDS.has(w)))
+    return 'gate'
   if (ws.some((w, i) => w === 'current' && ws[i + 1] === 'user')) return 'gate'
   if (ws.includes('transaction')) return 'transaction'
   if (WRITE_FIRST.has(first) || ws.some((w) => WRITE_WORDS.has(w))) return 'write'
@@ -133,7 +336,12 @@ function fetchEffect(call: AnyNode): Effect {
     const keyName = key.type === 'Identifier' ? key['name'] : key['value']
     if (keyName === 'method') {
       const v = unwrapTs(p['value'] as AnyNode)
-      if (v.type === 'Literal' && typeof v['value'] === 'string' && /^(get|head)$/i.test(v['value'])) continue
+      if (
+        v.type === 'Literal' &&
+        typeof v['value'] === 'string' &&
+        /^(get|head)$/i.test(v['value'])
+      )
+        continue
       return 'write'
     }
   }
@@ -146,7 +354,8 @@ export function classifyAwaited(argument: AnyNode): Operation | null {
   // `await params` / `await props.searchParams`: Next.js request-scoped promises.
   if (element.type === 'Identifier' || element.type === 'MemberExpression') {
     const last = element.type === 'Identifier' ? (element['name'] as string) : memberName(element)
-    if (REQUEST_PROMISES.has(last)) return { element, call: null, name: last, root: chainRoot(element), effect: 'request' }
+    if (REQUEST_PROMISES.has(last))
+      return { element, call: null, name: last, root: chainRoot(element), effect: 'request' }
     return null // an already-started promise: awaiting it is not a waterfall
   }
   if (element.type !== 'CallExpression') return null
@@ -160,13 +369,24 @@ export function classifyAwaited(argument: AnyNode): Operation | null {
   const names = callee.type === 'Identifier' ? [] : chainNames(callee).slice(1)
   let effect: Effect
   if (callee.type === 'Identifier' && REQUEST_FUNCTIONS.has(name)) effect = 'request'
-  else if (callee.type === 'MemberExpression' && BODY_METHODS.has(name) && REQUEST_NAMES.test(root) && chainNames(callee).length === 2) effect = 'request'
-  else if (names.some((n) => TRANSACTION_ROOT.test(n) || TRANSACTION_NAME.test(n))) effect = 'transaction'
+  else if (
+    callee.type === 'MemberExpression' &&
+    BODY_METHODS.has(name) &&
+    REQUEST_NAMES.test(root) &&
+    chainNames(callee).length === 2
+  )
+    effect = 'request'
+  else if (names.some((n) => TRANSACTION_ROOT.test(n) || TRANSACTION_NAME.test(n)))
+    effect = 'transaction'
   else if (names.some((n) => GATE_ROOT.test(n))) effect = 'gate'
   else if (callee.type === 'Identifier' && name === 'fetch') effect = fetchEffect(call)
   else effect = classifyName(name)
   // A read whose chain goes through a write-named step (`db.update(t).set(v).where(...)`) is a write.
-  if (effect === 'read' && names.slice(1).some((n) => classifyName(n) === 'write' || classifyName(n) === 'gate')) effect = 'unknown'
+  if (
+    effect === 'read' &&
+    names.slice(1).some((n) => classifyName(n) === 'write' || classifyName(n) === 'gate')
+  )
+    effect = 'unknown'
   return { element, call, name, root, effect }
 }
 
@@ -183,7 +403,13 @@ export function isTransactionCallback(fn: AnyNode): boolean {
   if (!parent || parent.type !== 'CallExpression' || parent['callee'] === fn) return false
   const callee = unwrapTs(parent['callee'] as AnyNode)
   const names = callee.type === 'Identifier' ? [callee['name'] as string] : chainNames(callee)
-  if (names.some((n) => TRANSACTION_NAME.test(n) || /^(withTransaction|serializable|atomic|begin|tx)$/i.test(n))) return true
+  if (
+    names.some(
+      (n) =>
+        TRANSACTION_NAME.test(n) || /^(withTransaction|serializable|atomic|begin|tx)$/i.test(n),
+    )
+  )
+    return true
   const params = fn['params'] as AnyNode[]
   return params.some((p) => p.type === 'Identifier' && TRANSACTION_ROOT.test(p['name'] as string))
 }

@@ -30,7 +30,11 @@ function bindNames(pattern: AnyNode, out: Set<string>): void {
       out.add(p['name'] as string)
       return
     case 'ObjectPattern':
-      for (const prop of p['properties'] as AnyNode[]) bindNames(prop.type === 'RestElement' ? (prop['argument'] as AnyNode) : (prop['value'] as AnyNode), out)
+      for (const prop of p['properties'] as AnyNode[])
+        bindNames(
+          prop.type === 'RestElement' ? (prop['argument'] as AnyNode) : (prop['value'] as AnyNode),
+          out,
+        )
       return
     case 'ArrayPattern':
       for (const el of p['elements'] as (AnyNode | null)[]) if (el) bindNames(el, out)
@@ -72,7 +76,13 @@ export function statementFacts(stmt: AnyNode, keys: Keys): Facts {
   while (stack.length > 0) {
     const { node, fn } = stack.pop()!
     const t = node.type
-    if (t.startsWith('TS') && t !== 'TSNonNullExpression' && t !== 'TSAsExpression' && t !== 'TSSatisfiesExpression' && t !== 'TSTypeAssertion') {
+    if (
+      t.startsWith('TS') &&
+      t !== 'TSNonNullExpression' &&
+      t !== 'TSAsExpression' &&
+      t !== 'TSSatisfiesExpression' &&
+      t !== 'TSTypeAssertion'
+    ) {
       continue // types, declare/interface/enum: no runtime reads we care about
     }
     let inner = fn
@@ -115,8 +125,14 @@ export function statementFacts(stmt: AnyNode, keys: Keys): Facts {
       }
       case 'MemberExpression': {
         const parent = node.parent
-        const isCallee = parent && (parent.type === 'CallExpression' || parent.type === 'NewExpression') && parent['callee'] === node
-        if (!isCallee && !(parent && parent.type === 'MemberExpression' && parent['object'] === node)) {
+        const isCallee =
+          parent &&
+          (parent.type === 'CallExpression' || parent.type === 'NewExpression') &&
+          parent['callee'] === node
+        if (
+          !isCallee &&
+          !(parent && parent.type === 'MemberExpression' && parent['object'] === node)
+        ) {
           const r = rootOf(node)
           if (r !== '') facts.memberRoots.add(r)
         }

@@ -76,8 +76,12 @@ function asMember(stmt: AnyNode, opts: GroupOptions, lets: Lets): Member | 'pure
       const call = unwrapTs(stmt['expression'] as AnyNode)
       if (call.type === 'CallExpression') {
         const callee = unwrapTs(call['callee'] as AnyNode)
-        if (callee.type === 'MemberExpression' && unwrapTs(callee['object'] as AnyNode).type === 'Identifier' &&
-            LOGGERS.test((unwrapTs(callee['object'] as AnyNode))['name'] as string)) return 'pure'
+        if (
+          callee.type === 'MemberExpression' &&
+          unwrapTs(callee['object'] as AnyNode).type === 'Identifier' &&
+          LOGGERS.test(unwrapTs(callee['object'] as AnyNode)['name'] as string)
+        )
+          return 'pure'
       }
     }
     // `await f()` with its result discarded: a gate or an effect. Never moved.
@@ -86,14 +90,16 @@ function asMember(stmt: AnyNode, opts: GroupOptions, lets: Lets): Member | 'pure
   const kind = stmt['kind']
   const decls = stmt['declarations'] as AnyNode[]
   if (facts.awaits.length === 0) return facts.calls.length === 0 ? 'pure' : 'barrier'
-  if ((kind !== 'const' && kind !== 'let') || decls.length !== 1 || facts.awaits.length !== 1) return 'barrier'
+  if ((kind !== 'const' && kind !== 'let') || decls.length !== 1 || facts.awaits.length !== 1)
+    return 'barrier'
   const decl = decls[0]!
   const init = decl['init'] as AnyNode | null
   const awaitNode = facts.awaits[0]!
   if (!init) return 'barrier'
   const op = classifyAwaited(awaitNode['argument'] as AnyNode)
   if (!op || !MOVABLE.has(op.effect)) return 'barrier'
-  if (op.call && opts.ignore.some((re) => re.test(opts.text(op.call!['callee'] as AnyNode)))) return 'barrier'
+  if (op.call && opts.ignore.some((re) => re.test(opts.text(op.call!['callee'] as AnyNode))))
+    return 'barrier'
   const [as, ae] = rangeOf(awaitNode)
   const outside = facts.calls.filter((c) => {
     const [cs, ce] = rangeOf(c)
@@ -101,9 +107,19 @@ function asMember(stmt: AnyNode, opts: GroupOptions, lets: Lets): Member | 'pure
   })
   const pattern = decl['id'] as AnyNode
   // Default values in a destructuring pattern run code after the await: not moved.
-  if (outside.some((c) => rangeOf(c)[0] >= rangeOf(pattern)[0] && rangeOf(c)[1] <= rangeOf(pattern)[1])) return 'barrier'
+  if (
+    outside.some(
+      (c) => rangeOf(c)[0] >= rangeOf(pattern)[0] && rangeOf(c)[1] <= rangeOf(pattern)[1],
+    )
+  )
+    return 'barrier'
   return {
-    stmt, facts, op, await: awaitNode, kind, pattern,
+    stmt,
+    facts,
+    op,
+    await: awaitNode,
+    kind,
+    pattern,
     direct: unwrapTs(init) === awaitNode && init === awaitNode,
     wrapped: outside.length > 0,
     gateWrapped: outside.some((c) => isGateCall(c, opts)),
@@ -111,7 +127,9 @@ function asMember(stmt: AnyNode, opts: GroupOptions, lets: Lets): Member | 'pure
 }
 
 /** The only statement of a block, if it is `target = <expression>`. */
-function soleAssignment(block: AnyNode): { stmt: AnyNode; left: AnyNode; target: string; value: AnyNode } | null {
+function soleAssignment(
+  block: AnyNode,
+): { stmt: AnyNode; left: AnyNode; target: string; value: AnyNode } | null {
   const body = block['body'] as AnyNode[]
   const stmt = body.length === 1 ? body[0]! : undefined
   if (stmt?.type !== 'ExpressionStatement') return null
@@ -140,11 +158,22 @@ function asCaughtMember(stmt: AnyNode, opts: GroupOptions, lets: Lets): Member |
   if (awaitNode.type !== 'AwaitExpression') return null
   const op = classifyAwaited(awaitNode['argument'] as AnyNode)
   if (!op || !MOVABLE.has(op.effect)) return null
-  if (op.call && opts.ignore.some((re) => re.test(opts.text(op.call!['callee'] as AnyNode)))) return null
+  if (op.call && opts.ignore.some((re) => re.test(opts.text(op.call!['callee'] as AnyNode))))
+    return null
   const argument = statementFacts(awaitNode['argument'] as AnyNode, opts.keys)
   const fallback = statementFacts(caught.value, opts.keys)
-  if (argument.mutates || argument.awaits.length > 0 || fallback.mutates || fallback.awaits.length > 0 || fallback.calls.length > 0) return null
-  const reads = new Set([...argument.reads, ...[...fallback.reads].filter((n) => n !== (param?.['name'] as string | undefined))])
+  if (
+    argument.mutates ||
+    argument.awaits.length > 0 ||
+    fallback.mutates ||
+    fallback.awaits.length > 0 ||
+    fallback.calls.length > 0
+  )
+    return null
+  const reads = new Set([
+    ...argument.reads,
+    ...[...fallback.reads].filter((n) => n !== (param?.['name'] as string | undefined)),
+  ])
   const facts: Facts = {
     reads,
     // The target is what later members must not read before it is assigned.
@@ -156,9 +185,22 @@ function asCaughtMember(stmt: AnyNode, opts: GroupOptions, lets: Lets): Member |
     exposes: argument.exposes,
   }
   return {
-    stmt, facts, op, await: awaitNode, kind: 'const', pattern: tried.left,
-    direct: true, wrapped: false, gateWrapped: false,
-    caught: { target: tried.target, param, fallback: caught.value, tried: tried.stmt, type: lets.get(tried.target) ?? null },
+    stmt,
+    facts,
+    op,
+    await: awaitNode,
+    kind: 'const',
+    pattern: tried.left,
+    direct: true,
+    wrapped: false,
+    gateWrapped: false,
+    caught: {
+      target: tried.target,
+      param,
+      fallback: caught.value,
+      tried: tried.stmt,
+      type: lets.get(tried.target) ?? null,
+    },
   }
 }
 
@@ -166,9 +208,18 @@ function isGateCall(call: AnyNode, opts: GroupOptions): boolean {
   if (call.type !== 'CallExpression') return false
   const callee = unwrapTs(call['callee'] as AnyNode)
   const text = opts.text(callee)
-  if (/^(JSON\.parse|String|Number|Boolean|Object\.(keys|values|entries|fromEntries)|Array\.from)$/.test(text)) return false
-  const name = callee.type === 'Identifier' ? (callee['name'] as string)
-    : callee.type === 'MemberExpression' && !callee['computed'] ? ((callee['property'] as AnyNode)['name'] as string) : ''
+  if (
+    /^(JSON\.parse|String|Number|Boolean|Object\.(keys|values|entries|fromEntries)|Array\.from)$/.test(
+      text,
+    )
+  )
+    return false
+  const name =
+    callee.type === 'Identifier'
+      ? (callee['name'] as string)
+      : callee.type === 'MemberExpression' && !callee['computed']
+        ? ((callee['property'] as AnyNode)['name'] as string)
+        : ''
   return classifyName(name) === 'gate'
 }
 
@@ -195,7 +246,10 @@ function letsOf(statements: readonly AnyNode[]): Lets {
       const id = d['id'] as AnyNode
       if (id.type !== 'Identifier') continue
       const annotation = id['typeAnnotation'] as AnyNode | undefined
-      lets.set(id['name'] as string, (annotation?.['typeAnnotation'] as AnyNode | undefined) ?? null)
+      lets.set(
+        id['name'] as string,
+        (annotation?.['typeAnnotation'] as AnyNode | undefined) ?? null,
+      )
     }
   }
   return lets
@@ -206,7 +260,9 @@ export function findGroups(statements: readonly AnyNode[], opts: GroupOptions): 
   const groups: Group[] = []
   // `let`s of this list: the only targets a caught member may assign (its write moves after the
   // group). Collected only for a list that has a `try`: most blocks never need them.
-  const lets = statements.some((stmt) => stmt.type === 'TryStatement') ? letsOf(statements) : NO_LETS
+  const lets = statements.some((stmt) => stmt.type === 'TryStatement')
+    ? letsOf(statements)
+    : NO_LETS
   let members: Member[] = []
   let between: AnyNode[] = []
   let betweenFacts: Facts[] = []
@@ -236,7 +292,10 @@ export function findGroups(statements: readonly AnyNode[], opts: GroupOptions): 
     const last = members[members.length - 1]
     // A gate around an await (`schema.parse(await req.json())`) can end a group, never sit before
     // another member.
-    if (members.length > 0 && (last!.gateWrapped || dependsOn(m, members, [...betweenFacts, ...pendingFacts]))) {
+    if (
+      members.length > 0 &&
+      (last!.gateWrapped || dependsOn(m, members, [...betweenFacts, ...pendingFacts]))
+    ) {
       close()
       members = [m]
       continue

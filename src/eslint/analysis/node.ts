@@ -10,14 +10,31 @@ export interface AnyNode {
 }
 
 /** Keys never followed: types (never runtime values), the link back up, and position and token data. */
-const TYPE_KEYS = new Set(['typeAnnotation', 'typeArguments', 'typeParameters', 'returnType', 'parent', 'loc', 'range', 'tokens', 'comments'])
+const TYPE_KEYS = new Set([
+  'typeAnnotation',
+  'typeArguments',
+  'typeParameters',
+  'returnType',
+  'parent',
+  'loc',
+  'range',
+  'tokens',
+  'comments',
+])
 
 export function isNode(value: unknown): value is AnyNode {
-  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string'
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { type?: unknown }).type === 'string'
+  )
 }
 
 /** The runtime children of a node (type-only positions and `TS*` declarations left out). */
-export function children(node: AnyNode, keys: Readonly<Record<string, readonly string[] | undefined>>): AnyNode[] {
+export function children(
+  node: AnyNode,
+  keys: Readonly<Record<string, readonly string[] | undefined>>,
+): AnyNode[] {
   const out: AnyNode[] = []
   const names = keys[node.type] ?? Object.keys(node)
   for (const key of names) {
@@ -32,8 +49,18 @@ export function children(node: AnyNode, keys: Readonly<Record<string, readonly s
   return out
 }
 
-export const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression'])
-export const LOOP_TYPES = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement'])
+export const FUNCTION_TYPES = new Set([
+  'FunctionDeclaration',
+  'FunctionExpression',
+  'ArrowFunctionExpression',
+])
+export const LOOP_TYPES = new Set([
+  'ForStatement',
+  'ForInStatement',
+  'ForOfStatement',
+  'WhileStatement',
+  'DoWhileStatement',
+])
 
 export function rangeOf(node: AnyNode): [number, number] {
   const r = node.range
@@ -45,8 +72,12 @@ export function rangeOf(node: AnyNode): [number, number] {
 export function unwrapTs(node: AnyNode): AnyNode {
   let n = node
   while (
-    (n.type === 'TSNonNullExpression' || n.type === 'TSAsExpression' || n.type === 'TSSatisfiesExpression' ||
-      n.type === 'TSTypeAssertion' || n.type === 'ChainExpression') && isNode(n['expression'])
+    (n.type === 'TSNonNullExpression' ||
+      n.type === 'TSAsExpression' ||
+      n.type === 'TSSatisfiesExpression' ||
+      n.type === 'TSTypeAssertion' ||
+      n.type === 'ChainExpression') &&
+    isNode(n['expression'])
   ) {
     n = n['expression']
   }

@@ -72,7 +72,9 @@ function elementText(m: Member, text: string): string {
   const param = m.caught.param ? text.slice(...rangeOf(m.caught.param)) : ''
   const fallback = text.slice(...rangeOf(m.caught.fallback))
   // An object literal after `=>` would read as a block; a sequence as two arguments.
-  const value = ['ObjectExpression', 'SequenceExpression'].includes(m.caught.fallback.type) ? `(${fallback})` : fallback
+  const value = ['ObjectExpression', 'SequenceExpression'].includes(m.caught.fallback.type)
+    ? `(${fallback})`
+    : fallback
   // The variable's declared type, as the return type: the fallback is checked (and its literals
   // kept narrow) against it, as the assignment in the catch block was.
   const returns = m.caught.type ? `: ${text.slice(...rangeOf(m.caught.type))}` : ''
@@ -91,8 +93,13 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
   const noneAnnotated = annotated === 0
   // A caught member (`try { x = await f() } catch { x = v }`) gets a temporary and is assigned after.
   const inSlot = (m: Member): boolean =>
-    m.caught === undefined && m.direct && m.kind === kind && (allAnnotated || (noneAnnotated && annotationOf(m.pattern) === null)) && !m.wrapped
-  const autoFixable = between.length === 0 && members.every(inSlot) && (allAnnotated || noneAnnotated)
+    m.caught === undefined &&
+    m.direct &&
+    m.kind === kind &&
+    (allAnnotated || (noneAnnotated && annotationOf(m.pattern) === null)) &&
+    !m.wrapped
+  const autoFixable =
+    between.length === 0 && members.every(inSlot) && (allAnnotated || noneAnnotated)
 
   // Comments outside every kept text go to the member they belong to (same statement, trailing on
   // its last line, or the next member).
@@ -100,7 +107,15 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
     ...members.map((m) => rangeOf(m.await['argument'] as AnyNode)),
     ...members.filter((m) => !inSlot(m) && m.caught === undefined).map((m) => rangeOf(m.stmt)),
     ...members.flatMap((m) => (m.caught ? [rangeOf(m.caught.fallback)] : [])),
-    ...members.filter(inSlot).map((m) => [rangeOf(m.pattern)[0], annotationOf(m.pattern) ? rangeOf(annotationOf(m.pattern)!)[0] : rangeOf(m.pattern)[1]] as [number, number]),
+    ...members
+      .filter(inSlot)
+      .map(
+        (m) =>
+          [
+            rangeOf(m.pattern)[0],
+            annotationOf(m.pattern) ? rangeOf(annotationOf(m.pattern)!)[0] : rangeOf(m.pattern)[1],
+          ] as [number, number],
+      ),
     ...between.map(rangeOf),
   ]
   const owned = new Map<Member, string[]>(members.map((m) => [m, []]))
@@ -122,7 +137,8 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
 
   const indent = /^[ \t]*/.exec(text.slice(lineStartOf(text, range[0]), range[0]))![0]
   const inner = `${indent}  `
-  const statementText = (m: Member): string => text.slice(...rangeOf(m.caught ? m.caught.tried : m.stmt)).trimEnd()
+  const statementText = (m: Member): string =>
+    text.slice(...rangeOf(m.caught ? m.caught.tried : m.stmt)).trimEnd()
   const semi = statementText(first).endsWith(';') ? ';' : ''
   const slots: string[] = []
   const elements: string[] = []
@@ -139,10 +155,18 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
     const tail = trailing.get(m)!
     elements.push(`${inner}${elementText(m, text)},${tail.length > 0 ? ` ${tail.join(' ')}` : ''}`)
   })
-  const tuple = allAnnotated ? `: [${members.map((m) => annotationText(m.pattern, text)).join(', ')}]` : ''
-  const lines = [`${kind} [${slots.join(', ')}]${tuple} = await Promise.all([`, ...elements, `${indent}])${semi}`]
+  const tuple = allAnnotated
+    ? `: [${members.map((m) => annotationText(m.pattern, text)).join(', ')}]`
+    : ''
+  const lines = [
+    `${kind} [${slots.join(', ')}]${tuple} = await Promise.all([`,
+    ...elements,
+    `${indent}])${semi}`,
+  ]
   // Statements that follow the Promise.all, in their original order.
-  const ordered = [...members.map((m) => m.stmt), ...between].sort((a, b) => rangeOf(a)[0] - rangeOf(b)[0])
+  const ordered = [...members.map((m) => m.stmt), ...between].sort(
+    (a, b) => rangeOf(a)[0] - rangeOf(b)[0],
+  )
   for (const stmt of ordered) {
     const m = members.find((x) => x.stmt === stmt)
     if (m && !temps.has(m)) continue
@@ -157,10 +181,16 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
     }
   }
 
-  const changes = ['if one call rejects, the others still run (their side effects are no longer skipped), and the first rejection in time, not in program order, is thrown']
-  if (between.length > 0) changes.push('the statements between the awaits run after all of the calls have settled')
+  const changes = [
+    'if one call rejects, the others still run (their side effects are no longer skipped), and the first rejection in time, not in program order, is thrown',
+  ]
+  if (between.length > 0)
+    changes.push('the statements between the awaits run after all of the calls have settled')
   const wrapped = members.filter((m) => m.wrapped)
-  if (wrapped.length > 0) changes.push('the code around each nested await (e.g. parsing) runs after all of the calls have settled')
+  if (wrapped.length > 0)
+    changes.push(
+      'the code around each nested await (e.g. parsing) runs after all of the calls have settled',
+    )
   if (members.some((m) => m.caught)) {
     changes.push(
       'a call that throws synchronously, before returning a promise, is no longer caught by its catch block',

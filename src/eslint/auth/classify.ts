@@ -16,7 +16,15 @@ import {
   DEFAULT_SESSION_TYPE_PATTERNS,
   DEFAULT_TASK_PATTERNS,
 } from '../auth-patterns.js'
-import { calleeSegments, chainStrings, nameMatcher, propertyName, unwrap, walk, type Node } from '../rule-utils.js'
+import {
+  calleeSegments,
+  chainStrings,
+  nameMatcher,
+  propertyName,
+  unwrap,
+  walk,
+  type Node,
+} from '../rule-utils.js'
 import type { NoParallelAuthOptions } from './options.js'
 import { sessionTypeDetector } from './session-type.js'
 
@@ -35,11 +43,15 @@ export interface Member {
 /** Matches a call by the last callee segment, or by a dotted suffix for patterns containing `.`. */
 function segmentMatcher(patterns: readonly string[]): (segments: string[]) => boolean {
   const plain = nameMatcher(patterns.filter((p) => !p.includes('.') || p.startsWith('/')))
-  const dotted = patterns.filter((p) => p.includes('.') && !p.startsWith('/')).map((p) => ({ parts: p.split('.').length, match: nameMatcher([p]) }))
+  const dotted = patterns
+    .filter((p) => p.includes('.') && !p.startsWith('/'))
+    .map((p) => ({ parts: p.split('.').length, match: nameMatcher([p]) }))
   return (segments) => {
     const last = segments[segments.length - 1]
     if (last !== undefined && plain(last)) return true
-    return dotted.some(({ parts, match }) => segments.length >= parts && match(segments.slice(-parts).join('.')))
+    return dotted.some(
+      ({ parts, match }) => segments.length >= parts && match(segments.slice(-parts).join('.')),
+    )
   }
 }
 
@@ -51,7 +63,11 @@ export function baseCall(call: Call): Call {
     if (callee.type !== 'MemberExpression') return current
     const name = propertyName(callee)
     const inner = unwrap(callee.object as Node)
-    if ((name === 'then' || name === 'catch' || name === 'finally') && inner.type === 'CallExpression') current = inner as Call
+    if (
+      (name === 'then' || name === 'catch' || name === 'finally') &&
+      inner.type === 'CallExpression'
+    )
+      current = inner as Call
     else return current
   }
 }
@@ -67,11 +83,26 @@ export interface AuthClassifier {
   protectedData(call: Call): boolean
 }
 
-export function authClassifier(options: NoParallelAuthOptions, sourceCode: Rule.RuleContext['sourceCode']): AuthClassifier {
-  const isGate = segmentMatcher([...(options.gatePatterns ?? DEFAULT_GATE_PATTERNS), ...(options.extraGatePatterns ?? [])])
-  const isSession = segmentMatcher([...(options.sessionPatterns ?? DEFAULT_SESSION_PATTERNS), ...(options.extraSessionPatterns ?? [])])
-  const isPublic = segmentMatcher([...(options.publicPatterns ?? DEFAULT_PUBLIC_PATTERNS), ...(options.extraPublicPatterns ?? [])])
-  const isPrivateName = nameMatcher([...(options.privatePatterns ?? DEFAULT_PRIVATE_PATTERNS), ...(options.extraPrivatePatterns ?? [])])
+export function authClassifier(
+  options: NoParallelAuthOptions,
+  sourceCode: Rule.RuleContext['sourceCode'],
+): AuthClassifier {
+  const isGate = segmentMatcher([
+    ...(options.gatePatterns ?? DEFAULT_GATE_PATTERNS),
+    ...(options.extraGatePatterns ?? []),
+  ])
+  const isSession = segmentMatcher([
+    ...(options.sessionPatterns ?? DEFAULT_SESSION_PATTERNS),
+    ...(options.extraSessionPatterns ?? []),
+  ])
+  const isPublic = segmentMatcher([
+    ...(options.publicPatterns ?? DEFAULT_PUBLIC_PATTERNS),
+    ...(options.extraPublicPatterns ?? []),
+  ])
+  const isPrivateName = nameMatcher([
+    ...(options.privatePatterns ?? DEFAULT_PRIVATE_PATTERNS),
+    ...(options.extraPrivatePatterns ?? []),
+  ])
   const isScopeName = nameMatcher(options.scopePatterns ?? DEFAULT_SCOPE_PATTERNS)
   const isMutation = nameMatcher(options.mutationPatterns ?? DEFAULT_MUTATION_PATTERNS)
   const isAuthTask = nameMatcher(options.taskPatterns ?? DEFAULT_TASK_PATTERNS)

@@ -6,11 +6,23 @@
  */
 import type { Rule } from 'eslint'
 import type * as ESTree from 'estree'
-import { calleeName, calleeSegments, isFunction, propertyName, unwrap, walk, type Node } from '../rule-utils.js'
+import {
+  calleeName,
+  calleeSegments,
+  isFunction,
+  propertyName,
+  unwrap,
+  walk,
+  type Node,
+} from '../rule-utils.js'
 import type { AuthClassifier, Call } from './classify.js'
 
 /** Reports `node` when it is an auth `.task` of a flow that has other tasks. */
-export function checkFlowTask(context: Rule.RuleContext, { isGate, isAuthTask }: Pick<AuthClassifier, 'isGate' | 'isAuthTask'>, node: Call): void {
+export function checkFlowTask(
+  context: Rule.RuleContext,
+  { isGate, isAuthTask }: Pick<AuthClassifier, 'isGate' | 'isAuthTask'>,
+  node: Call,
+): void {
   const callee = unwrap(node.callee as Node)
   if (callee.type !== 'MemberExpression' || propertyName(callee) !== 'task') return
   const nameArg = node.arguments[0]
@@ -34,7 +46,12 @@ export function checkFlowTask(context: Rule.RuleContext, { isGate, isAuthTask }:
   if (rootName !== 'flow') return
   const after: string[] = []
   let current: Node = node
-  while (current.parent && current.parent.type === 'MemberExpression' && current.parent.object === current && current.parent.parent?.type === 'CallExpression') {
+  while (
+    current.parent &&
+    current.parent.type === 'MemberExpression' &&
+    current.parent.object === current &&
+    current.parent.parent?.type === 'CallExpression'
+  ) {
     after.push(propertyName(current.parent) ?? '')
     current = current.parent.parent
   }
@@ -47,10 +64,21 @@ export function checkFlowTask(context: Rule.RuleContext, { isGate, isAuthTask }:
     const first = fn.params[0] as Node | undefined
     const dollar = first && first.type === 'Identifier' ? first.name : undefined
     if (first && first.type === 'ObjectPattern' && first.properties.length > 0) readsTasks = true
-    walk(fn.body as Node, (n) => {
-      if (n.type === 'CallExpression' && isGate(calleeSegments(n.callee as Node))) callsGate = true
-      if (dollar && n.type === 'MemberExpression' && unwrap(n.object as Node).type === 'Identifier' && (unwrap(n.object as Node) as ESTree.Identifier).name === dollar) readsTasks = true
-    }, { intoFunctions: true })
+    walk(
+      fn.body as Node,
+      (n) => {
+        if (n.type === 'CallExpression' && isGate(calleeSegments(n.callee as Node)))
+          callsGate = true
+        if (
+          dollar &&
+          n.type === 'MemberExpression' &&
+          unwrap(n.object as Node).type === 'Identifier' &&
+          (unwrap(n.object as Node) as ESTree.Identifier).name === dollar
+        )
+          readsTasks = true
+      },
+      { intoFunctions: true },
+    )
   }
   // A task that reads earlier tasks runs after them: it is a result, not a check in front of them.
   if (readsTasks || !(isAuthTask(name) || callsGate)) return
@@ -59,6 +87,16 @@ export function checkFlowTask(context: Rule.RuleContext, { isGate, isAuthTask }:
     node: callee.property,
     messageId: 'flowTask',
     data: { name },
-    ...(tasksBefore ? {} : { suggest: [{ messageId: 'useGate', data: { name }, fix: (fixer: Rule.RuleFixer) => fixer.replaceText(callee.property, 'gate') }] }),
+    ...(tasksBefore
+      ? {}
+      : {
+          suggest: [
+            {
+              messageId: 'useGate',
+              data: { name },
+              fix: (fixer: Rule.RuleFixer) => fixer.replaceText(callee.property, 'gate'),
+            },
+          ],
+        }),
   })
 }

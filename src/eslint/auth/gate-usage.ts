@@ -6,7 +6,15 @@
 import { calleeName, walk, type Node } from '../rule-utils.js'
 import type { Call, Member } from './classify.js'
 
-const ABORT_CALLS = new Set(['redirect', 'permanentRedirect', 'notFound', 'unauthorized', 'forbidden', 'signIn', 'error'])
+const ABORT_CALLS = new Set([
+  'redirect',
+  'permanentRedirect',
+  'notFound',
+  'unauthorized',
+  'forbidden',
+  'signIn',
+  'error',
+])
 
 /** True when one of `names` is tested in a later statement that then aborts (return/throw/redirect/401/403). */
 function usedAsGate(names: string[], following: Node[], dataNames: Set<string>): boolean {
@@ -43,9 +51,13 @@ function aborts(consequent: Node, dataNames: Set<string>): boolean {
       // `return <Login />`, `return null`: aborts unless the returned value shows the data.
       let readsData = false
       if (node.argument)
-        walk(node.argument as Node, (n) => {
-          if (n.type === 'Identifier' && dataNames.has(n.name)) readsData = true
-        }, { intoFunctions: true })
+        walk(
+          node.argument as Node,
+          (n) => {
+            if (n.type === 'Identifier' && dataNames.has(n.name)) readsData = true
+          },
+          { intoFunctions: true },
+        )
       if (!readsData) result = true
     }
     return undefined
@@ -54,7 +66,12 @@ function aborts(consequent: Node, dataNames: Set<string>): boolean {
 }
 
 /** Decides which data calls make `auth` a gate here; empty when it is an attribute or there is no data. */
-export function guarded(auth: Member, members: Member[], following: Node[], protectedData: (call: Call) => boolean): Member[] {
+export function guarded(
+  auth: Member,
+  members: Member[],
+  following: Node[],
+  protectedData: (call: Call) => boolean,
+): Member[] {
   const data = members.filter((m) => m.kind === 'data')
   if (data.length === 0) return []
   if (auth.kind === 'gate') return data

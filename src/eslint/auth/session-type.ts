@@ -7,12 +7,21 @@ import type { Rule } from 'eslint'
 import type { Node } from '../rule-utils.js'
 
 /** Returns `sessionByType(call)`, true when the call's awaited return type matches `isSessionType`. */
-export function sessionTypeDetector(sourceCode: Rule.RuleContext['sourceCode'], isSessionType: (name: string) => boolean): (call: Node) => boolean {
+export function sessionTypeDetector(
+  sourceCode: Rule.RuleContext['sourceCode'],
+  isSessionType: (name: string) => boolean,
+): (call: Node) => boolean {
   // Type information, when the project provides it (never required).
   const services = sourceCode.parserServices as
-    | { program?: { getTypeChecker(): TypeChecker }; esTreeNodeToTSNodeMap?: { get(node: unknown): unknown } }
+    | {
+        program?: { getTypeChecker(): TypeChecker }
+        esTreeNodeToTSNodeMap?: { get(node: unknown): unknown }
+      }
     | undefined
-  const checker = services?.program && services.esTreeNodeToTSNodeMap ? services.program.getTypeChecker() : undefined
+  const checker =
+    services?.program && services.esTreeNodeToTSNodeMap
+      ? services.program.getTypeChecker()
+      : undefined
 
   return function sessionByType(call: Node): boolean {
     if (!checker || !services?.esTreeNodeToTSNodeMap) return false
@@ -21,7 +30,9 @@ export function sessionTypeDetector(sourceCode: Rule.RuleContext['sourceCode'], 
       let type = checker.getTypeAtLocation(tsNode)
       const awaited = checker.getAwaitedType?.(type)
       if (awaited) type = awaited
-      const names = [type.aliasSymbol?.escapedName, type.getSymbol?.()?.escapedName].filter((n): n is string => typeof n === 'string')
+      const names = [type.aliasSymbol?.escapedName, type.getSymbol?.()?.escapedName].filter(
+        (n): n is string => typeof n === 'string',
+      )
       return names.some((name) => isSessionType(name))
     } catch {
       return false

@@ -21,7 +21,16 @@
 import type { Rule } from 'eslint'
 import { own } from '../../core/own.js'
 import type * as ESTree from 'estree'
-import { calleeSegments, isFunction, nameMatcher, patternNames, propertyName, unwrap, walk, type Node } from '../rule-utils.js'
+import {
+  calleeSegments,
+  isFunction,
+  nameMatcher,
+  patternNames,
+  propertyName,
+  unwrap,
+  walk,
+  type Node,
+} from '../rule-utils.js'
 
 export interface NoAwaitInLoopIndependentOptions {
   /** Largest array literal / numeric bound treated as "small": Promise.all instead of mapLimit (default 8). */
@@ -68,7 +77,8 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
     type: 'suggestion',
     hasSuggestions: true,
     docs: {
-      description: 'Suggest running loop iterations concurrently (Promise.all or mapLimit) when they are proven independent.',
+      description:
+        'Suggest running loop iterations concurrently (Promise.all or mapLimit) when they are proven independent.',
       recommended: true,
     },
     schema: [
@@ -89,7 +99,8 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
       independent:
         'Each iteration of this loop waits for the previous one, but the iterations are independent (nothing one writes is read by the next, no early exit, no pacing). Run them concurrently: {{how}}.',
       usePromiseAll: 'Rewrite as `await Promise.all({{items}}.map(async (…) => { … }))`.',
-      useMapLimit: 'Rewrite as `await mapLimit({{items}}, async (…) => { … }, { concurrency: {{concurrency}} })`.',
+      useMapLimit:
+        'Rewrite as `await mapLimit({{items}}, async (…) => { … }, { concurrency: {{concurrency}} })`.',
     },
   },
 
@@ -97,7 +108,10 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
     const options = own(context.options[0] as NoAwaitInLoopIndependentOptions | undefined)
     const smallLength = options.smallLength ?? 8
     const concurrency = options.concurrency ?? 8
-    const isRead = nameMatcher([...(options.readPatterns ?? DEFAULT_READ_PATTERNS), ...(options.extraReadPatterns ?? [])])
+    const isRead = nameMatcher([
+      ...(options.readPatterns ?? DEFAULT_READ_PATTERNS),
+      ...(options.extraReadPatterns ?? []),
+    ])
     const isPacing = nameMatcher(options.pacingPatterns ?? DEFAULT_PACING_PATTERNS)
     const importFrom = options.mapLimitImport ?? 'fanout'
     const sourceCode = context.sourceCode
@@ -108,10 +122,14 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
       walk(
         body,
         (n) => {
-          if (n.type === 'VariableDeclaration' && n.kind !== 'var') for (const d of n.declarations) for (const name of patternNames(d.id as Node)) names.add(name)
-          if (isFunction(n)) for (const p of n.params) for (const name of patternNames(p as Node)) names.add(name)
+          if (n.type === 'VariableDeclaration' && n.kind !== 'var')
+            for (const d of n.declarations)
+              for (const name of patternNames(d.id as Node)) names.add(name)
+          if (isFunction(n))
+            for (const p of n.params) for (const name of patternNames(p as Node)) names.add(name)
           if (n.type === 'FunctionDeclaration' && n.id) names.add(n.id.name)
-          if (n.type === 'CatchClause' && n.param) for (const name of patternNames(n.param as Node)) names.add(name)
+          if (n.type === 'CatchClause' && n.param)
+            for (const name of patternNames(n.param as Node)) names.add(name)
         },
         { intoFunctions: true },
       )
@@ -126,8 +144,21 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
         (n) => {
           if (n.type !== 'Identifier') return
           const parent = n.parent
-          if (parent && parent.type === 'MemberExpression' && parent.property === n && !parent.computed) return
-          if (parent && parent.type === 'Property' && parent.key === n && !parent.computed && !parent.shorthand) return
+          if (
+            parent &&
+            parent.type === 'MemberExpression' &&
+            parent.property === n &&
+            !parent.computed
+          )
+            return
+          if (
+            parent &&
+            parent.type === 'Property' &&
+            parent.key === n &&
+            !parent.computed &&
+            !parent.shorthand
+          )
+            return
           const list = out.get(n.name) ?? []
           list.push(n)
           out.set(n.name, list)
@@ -138,7 +169,13 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
     }
 
     /** Proves independence; returns undefined when it cannot. `counter` may only be updated by `skipUpdate`. */
-    function independent(loop: Loop, body: Node, perIteration: Set<string>, header: Node[], skipUpdate?: Node): { firstAwait: Node } | undefined {
+    function independent(
+      loop: Loop,
+      body: Node,
+      perIteration: Set<string>,
+      header: Node[],
+      skipUpdate?: Node,
+    ): { firstAwait: Node } | undefined {
       let firstAwait: Node | undefined
       let ok = true
       let nestedLoopAwait = false
@@ -175,7 +212,14 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
             break
           }
         }
-        if (n !== body && (n.type === 'ForStatement' || n.type === 'ForOfStatement' || n.type === 'ForInStatement' || n.type === 'WhileStatement' || n.type === 'DoWhileStatement')) {
+        if (
+          n !== body &&
+          (n.type === 'ForStatement' ||
+            n.type === 'ForOfStatement' ||
+            n.type === 'ForInStatement' ||
+            n.type === 'WhileStatement' ||
+            n.type === 'DoWhileStatement')
+        ) {
           walk(n, (inner) => {
             if (inner.type === 'AwaitExpression') nestedLoopAwait = true
           })
@@ -187,7 +231,9 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
       const inside = declaredInside(body)
       const bodyReads = reads(body)
       const headerReads = new Map<string, Node[]>()
-      for (const h of header) for (const [name, list] of reads(h)) headerReads.set(name, [...(headerReads.get(name) ?? []), ...list])
+      for (const h of header)
+        for (const [name, list] of reads(h))
+          headerReads.set(name, [...(headerReads.get(name) ?? []), ...list])
       let carried = false
       walk(
         body,
@@ -196,19 +242,38 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
           if (n === skipUpdate) return false
           if (n.type === 'AssignmentExpression' || n.type === 'UpdateExpression') {
             const target = unwrap((n.type === 'AssignmentExpression' ? n.left : n.argument) as Node)
-            if (target.type === 'Identifier' || target.type === 'ArrayPattern' || target.type === 'ObjectPattern') {
-              for (const name of patternNames(target)) if (!inside.has(name) && !perIteration.has(name)) carried = true
+            if (
+              target.type === 'Identifier' ||
+              target.type === 'ArrayPattern' ||
+              target.type === 'ObjectPattern'
+            ) {
+              for (const name of patternNames(target))
+                if (!inside.has(name) && !perIteration.has(name)) carried = true
             } else if (target.type === 'MemberExpression') {
               // `out[key] = await f(x)`: fine when the loop never reads `out` otherwise.
               const root = rootName(target)
               if (root === undefined || root === 'this') carried = true
-              else if (!inside.has(root) && !perIteration.has(root) && !storeOnly(root, target, bodyReads, headerReads)) carried = true
+              else if (
+                !inside.has(root) &&
+                !perIteration.has(root) &&
+                !storeOnly(root, target, bodyReads, headerReads)
+              )
+                carried = true
             }
           } else if (n.type === 'CallExpression') {
             const callee = unwrap(n.callee as Node)
-            if (callee.type === 'MemberExpression' && RESULT_METHODS.has(propertyName(callee) ?? '')) {
+            if (
+              callee.type === 'MemberExpression' &&
+              RESULT_METHODS.has(propertyName(callee) ?? '')
+            ) {
               const object = unwrap(callee.object as Node)
-              if (object.type === 'Identifier' && !inside.has(object.name) && !perIteration.has(object.name) && !storeOnly(object.name, object, bodyReads, headerReads)) carried = true
+              if (
+                object.type === 'Identifier' &&
+                !inside.has(object.name) &&
+                !perIteration.has(object.name) &&
+                !storeOnly(object.name, object, bodyReads, headerReads)
+              )
+                carried = true
             }
           }
           return undefined
@@ -229,14 +294,27 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
     }
 
     /** True when every read of `name` in the loop is as the store's own target (`name.push`, `name[k] =`). */
-    function storeOnly(name: string, target: Node, bodyReads: Map<string, Node[]>, headerReads: Map<string, Node[]>): boolean {
+    function storeOnly(
+      name: string,
+      target: Node,
+      bodyReads: Map<string, Node[]>,
+      headerReads: Map<string, Node[]>,
+    ): boolean {
       if (headerReads.has(name)) return false
       for (const id of bodyReads.get(name) ?? []) {
         const parent = id.parent
         if (!parent || parent.type !== 'MemberExpression' || parent.object !== id) return false
         const grand = parent.parent
-        const isStoreCall = grand && grand.type === 'CallExpression' && grand.callee === parent && RESULT_METHODS.has(propertyName(parent) ?? '')
-        const isStoreAssign = grand && grand.type === 'AssignmentExpression' && grand.left === parent && grand.operator === '='
+        const isStoreCall =
+          grand &&
+          grand.type === 'CallExpression' &&
+          grand.callee === parent &&
+          RESULT_METHODS.has(propertyName(parent) ?? '')
+        const isStoreAssign =
+          grand &&
+          grand.type === 'AssignmentExpression' &&
+          grand.left === parent &&
+          grand.operator === '='
         if (!isStoreCall && !isStoreAssign) return false
       }
       void target
@@ -246,14 +324,28 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
     function smallBound(node: Node | undefined): boolean {
       if (!node) return false
       const n = unwrap(node)
-      if (n.type === 'ArrayExpression') return n.elements.length <= smallLength && n.elements.every((e) => e !== null && e.type !== 'SpreadElement')
+      if (n.type === 'ArrayExpression')
+        return (
+          n.elements.length <= smallLength &&
+          n.elements.every((e) => e !== null && e.type !== 'SpreadElement')
+        )
       if (n.type === 'Literal' && typeof n.value === 'number') return n.value <= smallLength
       return false
     }
 
     /** `counter`: the loop counts `counter` up to `items` (a bound, not a collection). */
-    function report(loop: Loop, firstAwait: Node, items: string, small: boolean, fixable: ESTree.ForOfStatement | undefined, counter?: string): void {
-      const collection = counter === undefined ? items : `Array.from({ length: ${items} }, (_, ${counter}) => ${counter})`
+    function report(
+      loop: Loop,
+      firstAwait: Node,
+      items: string,
+      small: boolean,
+      fixable: ESTree.ForOfStatement | undefined,
+      counter?: string,
+    ): void {
+      const collection =
+        counter === undefined
+          ? items
+          : `Array.from({ length: ${items} }, (_, ${counter}) => ${counter})`
       const how = small
         ? `\`await Promise.all(${collection}.map(async (…) => { … }))\``
         : `fanout's \`await mapLimit(${collection}, async (…) => { … }, { concurrency: ${concurrency} })\` (the collection's size is not known to be small, so bound the concurrency rather than a bare Promise.all)`
@@ -264,9 +356,20 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
         if (pattern) {
           const param = sourceCode.getText(pattern)
           const iterable = sourceCode.getText(fixable.right)
-          const bodyText = fixable.body.type === 'BlockStatement' ? sourceCode.getText(fixable.body) : `{ ${sourceCode.getText(fixable.body)} }`
+          const bodyText =
+            fixable.body.type === 'BlockStatement'
+              ? sourceCode.getText(fixable.body)
+              : `{ ${sourceCode.getText(fixable.body)} }`
           if (small) {
-            suggest.push({ messageId: 'usePromiseAll', data: { items }, fix: (fixer) => fixer.replaceText(fixable, `await Promise.all(${iterable}.map(async (${param}) => ${bodyText}))`) })
+            suggest.push({
+              messageId: 'usePromiseAll',
+              data: { items },
+              fix: (fixer) =>
+                fixer.replaceText(
+                  fixable,
+                  `await Promise.all(${iterable}.map(async (${param}) => ${bodyText}))`,
+                ),
+            })
           } else {
             const program = sourceCode.ast
             const inScope = hasBinding(fixable as Node, 'mapLimit')
@@ -274,10 +377,18 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
               messageId: 'useMapLimit',
               data: { items, concurrency: String(concurrency) },
               fix: (fixer) => {
-                const fixes = [fixer.replaceText(fixable, `await mapLimit(${iterable}, async (${param}) => ${bodyText}, { concurrency: ${concurrency} })`)]
+                const fixes = [
+                  fixer.replaceText(
+                    fixable,
+                    `await mapLimit(${iterable}, async (${param}) => ${bodyText}, { concurrency: ${concurrency} })`,
+                  ),
+                ]
                 if (!inScope) {
                   const first = program.body[0]
-                  if (first) fixes.unshift(fixer.insertTextBefore(first, `import { mapLimit } from '${importFrom}'\n`))
+                  if (first)
+                    fixes.unshift(
+                      fixer.insertTextBefore(first, `import { mapLimit } from '${importFrom}'\n`),
+                    )
                 }
                 return fixes
               },
@@ -290,7 +401,9 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
     }
 
     function hasBinding(node: Node, name: string): boolean {
-      let scope: ReturnType<typeof sourceCode.getScope> | null = sourceCode.getScope(node as ESTree.Node)
+      let scope: ReturnType<typeof sourceCode.getScope> | null = sourceCode.getScope(
+        node as ESTree.Node,
+      )
       while (scope) {
         if (scope.set.has(name)) return true
         scope = scope.upper
@@ -302,7 +415,8 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
     function counterOf(test: Node | null | undefined): { name: string; bound: Node } | undefined {
       if (!test) return undefined
       const t = unwrap(test)
-      if (t.type !== 'BinaryExpression' || (t.operator !== '<' && t.operator !== '<=')) return undefined
+      if (t.type !== 'BinaryExpression' || (t.operator !== '<' && t.operator !== '<='))
+        return undefined
       const left = unwrap(t.left as Node)
       if (left.type !== 'Identifier') return undefined
       return { name: left.name, bound: t.right as Node }
@@ -311,10 +425,20 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
     function isIncrement(node: Node | null | undefined, name: string): boolean {
       if (!node) return false
       const n = unwrap(node.type === 'ExpressionStatement' ? (node.expression as Node) : node)
-      if (n.type === 'UpdateExpression') return n.operator === '++' && unwrap(n.argument as Node).type === 'Identifier' && (unwrap(n.argument as Node) as ESTree.Identifier).name === name
+      if (n.type === 'UpdateExpression')
+        return (
+          n.operator === '++' &&
+          unwrap(n.argument as Node).type === 'Identifier' &&
+          (unwrap(n.argument as Node) as ESTree.Identifier).name === name
+        )
       if (n.type === 'AssignmentExpression' && n.operator === '+=') {
         const l = unwrap(n.left as Node)
-        return l.type === 'Identifier' && l.name === name && n.right.type === 'Literal' && n.right.value === 1
+        return (
+          l.type === 'Identifier' &&
+          l.name === name &&
+          n.right.type === 'Literal' &&
+          n.right.value === 1
+        )
       }
       return false
     }
@@ -335,29 +459,72 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
         if (!proof) return
         let hasContinue = false
         let storesOutside = false
-        walk(loop.body as Node, (n) => {
-          if (n.type === 'ContinueStatement') hasContinue = true
-          if (n.type === 'AssignmentExpression' && unwrap(n.left as Node).type === 'MemberExpression') storesOutside = true
-          if (n.type === 'CallExpression') {
-            const callee = unwrap(n.callee as Node)
-            if (callee.type === 'MemberExpression' && RESULT_METHODS.has(propertyName(callee) ?? '')) storesOutside = true
-          }
-        }, { intoFunctions: true })
+        walk(
+          loop.body as Node,
+          (n) => {
+            if (n.type === 'ContinueStatement') hasContinue = true
+            if (
+              n.type === 'AssignmentExpression' &&
+              unwrap(n.left as Node).type === 'MemberExpression'
+            )
+              storesOutside = true
+            if (n.type === 'CallExpression') {
+              const callee = unwrap(n.callee as Node)
+              if (
+                callee.type === 'MemberExpression' &&
+                RESULT_METHODS.has(propertyName(callee) ?? '')
+              )
+                storesOutside = true
+            }
+          },
+          { intoFunctions: true },
+        )
         // The rewrite is offered only where it keeps results in place: no `continue`, no stores whose order would change.
-        const fixable = !hasContinue && !storesOutside && loop.parent && (loop.parent.type === 'BlockStatement' || loop.parent.type === 'Program') ? loop : undefined
-        report(loop, proof.firstAwait, label(loop.right as Node), smallBound(loop.right as Node), fixable)
+        const fixable =
+          !hasContinue &&
+          !storesOutside &&
+          loop.parent &&
+          (loop.parent.type === 'BlockStatement' || loop.parent.type === 'Program')
+            ? loop
+            : undefined
+        report(
+          loop,
+          proof.firstAwait,
+          label(loop.right as Node),
+          smallBound(loop.right as Node),
+          fixable,
+        )
       },
       ForStatement(node) {
         const loop = node as ESTree.ForStatement & Node
         const init = loop.init as Node | null
-        if (!init || init.type !== 'VariableDeclaration' || init.kind !== 'let' || init.declarations.length !== 1) return
+        if (
+          !init ||
+          init.type !== 'VariableDeclaration' ||
+          init.kind !== 'let' ||
+          init.declarations.length !== 1
+        )
+          return
         const counter = counterOf(loop.test as Node | null)
         const declared = init.declarations[0]
-        if (!counter || !declared || declared.id.type !== 'Identifier' || declared.id.name !== counter.name) return
+        if (
+          !counter ||
+          !declared ||
+          declared.id.type !== 'Identifier' ||
+          declared.id.name !== counter.name
+        )
+          return
         if (!isIncrement(loop.update as Node | null, counter.name)) return
         const proof = independent(loop, loop.body as Node, new Set<string>(), [counter.bound])
         if (!proof) return
-        report(loop, proof.firstAwait, label(counter.bound), smallBound(counter.bound), undefined, counter.name)
+        report(
+          loop,
+          proof.firstAwait,
+          label(counter.bound),
+          smallBound(counter.bound),
+          undefined,
+          counter.name,
+        )
       },
       WhileStatement(node) {
         // Only the counter form: `while (i < n) { …; i++ }` with `i++` the last statement.
@@ -368,7 +535,14 @@ export const noAwaitInLoopIndependent: Rule.RuleModule = {
         if (!isIncrement(last, counter.name)) return
         const proof = independent(loop, loop.body as Node, new Set<string>(), [counter.bound], last)
         if (!proof) return
-        report(loop, proof.firstAwait, label(counter.bound), smallBound(counter.bound), undefined, counter.name)
+        report(
+          loop,
+          proof.firstAwait,
+          label(counter.bound),
+          smallBound(counter.bound),
+          undefined,
+          counter.name,
+        )
       },
     }
   },

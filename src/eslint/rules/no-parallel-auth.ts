@@ -88,7 +88,8 @@ export const noParallelAuth: Rule.RuleModule = {
     const { classify, protectedData } = classifier
     const sourceCode = context.sourceCode
     // Bound once so the call sites below read as before the split.
-    const guarded = (auth: Member, members: Member[], following: Node[]): Member[] => guardedBy(auth, members, following, protectedData)
+    const guarded = (auth: Member, members: Member[], following: Node[]): Member[] =>
+      guardedBy(auth, members, following, protectedData)
 
     /** The call an element of a `Promise.all` array stands for (resolving `const p = call()`). */
     function elementCall(element: Node | null): Call | undefined {
@@ -101,7 +102,11 @@ export const noParallelAuth: Rule.RuleModule = {
       const call = callOf(node)
       if (!call) return undefined
       const name = calleeName(call)
-      if ((name === 'map' || name === 'flatMap') && call.arguments[0] && isFunction(call.arguments[0] as Node)) {
+      if (
+        (name === 'map' || name === 'flatMap') &&
+        call.arguments[0] &&
+        isFunction(call.arguments[0] as Node)
+      ) {
         // `ids.map((id) => getItem(id))`: the first call the callback makes.
         let first: Call | undefined
         walk((call.arguments[0] as ESTree.Function & Node).body as Node, (n) => {
@@ -115,12 +120,20 @@ export const noParallelAuth: Rule.RuleModule = {
     }
 
     function constInit(identifier: ESTree.Identifier & Node): Node | undefined {
-      let scope: ReturnType<typeof sourceCode.getScope> | null = sourceCode.getScope(identifier as unknown as ESTree.Node)
+      let scope: ReturnType<typeof sourceCode.getScope> | null = sourceCode.getScope(
+        identifier as unknown as ESTree.Node,
+      )
       while (scope) {
         const variable = scope.set.get(identifier.name)
         if (variable) {
           const def = variable.defs[0]
-          if (variable.defs.length !== 1 || !def || def.type !== 'Variable' || def.parent.kind !== 'const') return undefined
+          if (
+            variable.defs.length !== 1 ||
+            !def ||
+            def.type !== 'Variable' ||
+            def.parent.kind !== 'const'
+          )
+            return undefined
           const declarator = def.node as ESTree.VariableDeclarator
           if (declarator.id.type !== 'Identifier' || !declarator.init) return undefined
           return unwrap(declarator.init as Node)
@@ -153,13 +166,21 @@ export const noParallelAuth: Rule.RuleModule = {
       // Bindings: `const [a, b] = await Promise.all([...])`.
       let pattern: Node | undefined
       let parent = node.parent
-      while (parent && (parent.type === 'AwaitExpression' || (parent.type as string) === 'TSAsExpression' || (parent.type as string) === 'TSNonNullExpression')) parent = parent.parent
-      if (parent && parent.type === 'VariableDeclarator' && parent.id.type === 'ArrayPattern') pattern = parent.id as Node
+      while (
+        parent &&
+        (parent.type === 'AwaitExpression' ||
+          (parent.type as string) === 'TSAsExpression' ||
+          (parent.type as string) === 'TSNonNullExpression')
+      )
+        parent = parent.parent
+      if (parent && parent.type === 'VariableDeclarator' && parent.id.type === 'ArrayPattern')
+        pattern = parent.id as Node
       const members: Member[] = []
       array.elements.forEach((element, index) => {
         const call = elementCall(element as Node | null)
         if (!call) return
-        const bound = pattern && pattern.type === 'ArrayPattern' ? pattern.elements[index] : undefined
+        const bound =
+          pattern && pattern.type === 'ArrayPattern' ? pattern.elements[index] : undefined
         members.push({ call, kind: classify(call), names: patternNames(bound as Node | undefined) })
       })
       const auths = members.filter((m) => m.kind === 'gate' || m.kind === 'session')
@@ -169,12 +190,22 @@ export const noParallelAuth: Rule.RuleModule = {
         const data = guarded(auth, members, following)
         if (data.length === 0) continue
         const authLabel = `\`${callLabel(baseCall(auth.call))}\``
-        const suggest = method === 'all' && auths.length === 1 ? awaitFirstFix(sourceCode, node, auth, array as ESTree.ArrayExpression & Node) : undefined
+        const suggest =
+          method === 'all' && auths.length === 1
+            ? awaitFirstFix(sourceCode, node, auth, array as ESTree.ArrayExpression & Node)
+            : undefined
         context.report({
           node: auth.call,
           messageId: 'parallel',
-          data: { auth: authLabel, data: list(data), where: `in \`Promise.${method}\``, they: data.length === 1 ? 'it would' : 'they would' },
-          ...(suggest ? { suggest: [{ messageId: 'awaitFirst', data: { auth: authLabel }, fix: suggest }] } : {}),
+          data: {
+            auth: authLabel,
+            data: list(data),
+            where: `in \`Promise.${method}\``,
+            they: data.length === 1 ? 'it would' : 'they would',
+          },
+          ...(suggest
+            ? { suggest: [{ messageId: 'awaitFirst', data: { auth: authLabel }, fix: suggest }] }
+            : {}),
         })
         return
       }
@@ -195,15 +226,18 @@ export const noParallelAuth: Rule.RuleModule = {
           if (n.type === 'AwaitExpression') {
             const argument = unwrap(n.argument as Node)
             if (argument.type === 'Identifier') names.add(argument.name)
-            const combinator = argument.type === 'CallExpression' ? promiseCombinator(argument) : undefined
-            const first = combinator && argument.type === 'CallExpression' ? argument.arguments[0] : undefined
+            const combinator =
+              argument.type === 'CallExpression' ? promiseCombinator(argument) : undefined
+            const first =
+              combinator && argument.type === 'CallExpression' ? argument.arguments[0] : undefined
             if (first && first.type === 'ArrayExpression')
               for (const e of first.elements) if (e && e.type === 'Identifier') names.add(e.name)
           }
         })
         return names
       }
-      const awaitedLater = (name: string, from: number): boolean => body.slice(from).some((s) => awaitedIdentifiers(s).has(name))
+      const awaitedLater = (name: string, from: number): boolean =>
+        body.slice(from).some((s) => awaitedIdentifiers(s).has(name))
       body.forEach((statement, index) => {
         // 1. Record un-awaited calls bound to a const that is awaited later.
         if (statement.type === 'VariableDeclaration' && statement.kind === 'const') {
@@ -212,7 +246,12 @@ export const noParallelAuth: Rule.RuleModule = {
             const init = unwrap(declarator.init as Node)
             if (init.type !== 'CallExpression' || promiseCombinator(init)) continue
             if (!awaitedLater(declarator.id.name, index + 1)) continue
-            pending.push({ name: declarator.id.name, call: init as Call, kind: classify(init as Call), index })
+            pending.push({
+              name: declarator.id.name,
+              call: init as Call,
+              kind: classify(init as Call),
+              index,
+            })
           }
         }
         // 2. An await of a call in this statement, while something started earlier is still pending.
@@ -223,14 +262,25 @@ export const noParallelAuth: Rule.RuleModule = {
             if (call && !promiseCombinator(call)) awaitedCalls.push(call)
           }
         })
-        const awaitedBetween = (name: string, from: number, to: number): boolean => body.slice(from, to).some((s) => awaitedIdentifiers(s).has(name))
+        const awaitedBetween = (name: string, from: number, to: number): boolean =>
+          body.slice(from, to).some((s) => awaitedIdentifiers(s).has(name))
         // Started before this statement, not awaited since, and awaited after it.
-        const open = pending.filter((p) => p.index < index && !awaitedBetween(p.name, p.index + 1, index + 1) && awaitedLater(p.name, index + 1))
-        const names = statement.type === 'VariableDeclaration' ? statement.declarations.flatMap((d) => patternNames(d.id as Node)) : []
+        const open = pending.filter(
+          (p) =>
+            p.index < index &&
+            !awaitedBetween(p.name, p.index + 1, index + 1) &&
+            awaitedLater(p.name, index + 1),
+        )
+        const names =
+          statement.type === 'VariableDeclaration'
+            ? statement.declarations.flatMap((d) => patternNames(d.id as Node))
+            : []
         for (const call of awaitedCalls) {
           const kind = classify(call)
           if (kind === 'gate' || kind === 'session') {
-            const early = open.filter((p) => p.kind === 'data').map((p) => ({ call: p.call, kind: p.kind, names: [p.name] }))
+            const early = open
+              .filter((p) => p.kind === 'data')
+              .map((p) => ({ call: p.call, kind: p.kind, names: [p.name] }))
             if (early.length === 0) continue
             const data = guarded({ call, kind, names }, early, body.slice(index + 1))
             if (data.length > 0) reportEarly(call, data)
@@ -238,7 +288,11 @@ export const noParallelAuth: Rule.RuleModule = {
             // An auth promise started earlier and awaited only later: this data call runs beside it.
             for (const p of open) {
               if (p.kind !== 'gate' && p.kind !== 'session') continue
-              const data = guarded({ call: p.call, kind: p.kind, names: [p.name] }, [{ call, kind, names }], body.slice(index + 1))
+              const data = guarded(
+                { call: p.call, kind: p.kind, names: [p.name] },
+                [{ call, kind, names }],
+                body.slice(index + 1),
+              )
               if (data.length > 0) reportEarly(p.call, data)
             }
           }
@@ -254,7 +308,13 @@ export const noParallelAuth: Rule.RuleModule = {
       context.report({
         node: auth,
         messageId: 'startedEarly',
-        data: { auth: callLabel(baseCall(auth)), data: list(data as Member[]), is: one ? 'is' : 'are', it: one ? 'it' : 'they', s: one ? 's' : '' },
+        data: {
+          auth: callLabel(baseCall(auth)),
+          data: list(data as Member[]),
+          is: one ? 'is' : 'are',
+          it: one ? 'it' : 'they',
+          s: one ? 's' : '',
+        },
       })
     }
 

@@ -43,7 +43,8 @@ export const noSequentialAwait: Rule.RuleModule = {
     fixable: 'code',
     hasSuggestions: true,
     docs: {
-      description: 'Start independent awaited calls together with Promise.all instead of one after another',
+      description:
+        'Start independent awaited calls together with Promise.all instead of one after another',
       recommended: true,
     },
     schema: [
@@ -102,15 +103,28 @@ export const noSequentialAwait: Rule.RuleModule = {
         }
         comments ??= sourceCode.getAllComments() as unknown as AnyNode[]
         const rewrite = buildRewrite(group, { text: sourceCode.text, comments })
-        const fix = (fixer: Rule.RuleFixer): Rule.Fix => fixer.replaceTextRange(rewrite.range, rewrite.text)
+        const fix = (fixer: Rule.RuleFixer): Rule.Fix =>
+          fixer.replaceTextRange(rewrite.range, rewrite.text)
         const first = group.members[0]!
         context.report({
           node: first.await as never,
           messageId,
-          data: { count: String(group.members.length), waits: describeWaits(group, text), saving: String(saving) },
+          data: {
+            count: String(group.members.length),
+            waits: describeWaits(group, text),
+            saving: String(saving),
+          },
           ...(rewrite.autoFixable
             ? { fix }
-            : { suggest: [{ messageId: 'suggestPromiseAll', data: { changes: rewrite.changes.join('; ') }, fix }] }),
+            : {
+                suggest: [
+                  {
+                    messageId: 'suggestPromiseAll',
+                    data: { changes: rewrite.changes.join('; ') },
+                    fix,
+                  },
+                ],
+              }),
         })
       }
     }
