@@ -1,0 +1,24 @@
+/**
+ * What the checks of `fanout/no-parallel-auth` share: the context they report to, the call
+ * classifier, and the wording of a list of calls in a message.
+ */
+import type { Rule } from 'eslint'
+import { callLabel, type Node } from '../rule-utils.js'
+import { baseCall, type Call, type Kind, type Member } from './classify.js'
+
+/** One file's run of the rule. */
+export interface AuthRule {
+  context: Rule.RuleContext
+  classify(call: Call): Kind
+  /** The data calls of `members` that `auth` guards here (see `guarded` in gate-usage.ts). */
+  guarded(auth: Member, members: Member[], following: Node[]): Member[]
+  /** Auth calls already reported as started early, so each is reported once. */
+  reportedEarly: Set<Node>
+}
+
+/** "`a()`", "`a()` and `b()`", "`a()`, `b()` and `c()`". */
+export function callList(members: readonly { call: Call }[]): string {
+  const labels = members.map((m) => `\`${callLabel(baseCall(m.call))}\``)
+  if (labels.length <= 1) return labels.join('')
+  return `${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1] ?? ''}`
+}
