@@ -69,56 +69,95 @@ export interface Lanes {
   waiting(key: string): number
 }
 
-export function lanes({ store, name, maxWait, maxQueue, request, refusal }: LanesOptions): Lanes {
+export function lanes(options: LanesOptions): Lanes {
+  return new RateLimitLanes(options)
+}
+
+/** The lanes of one limiter, with small methods for each move a waiter can make. */
+class RateLimitLanes implements Lanes {
   /** Per key: callers waiting for their turn (FIFO), and callers whose reservation is in flight. Empty lanes are deleted. */
-  const lanes = new Map<string, Lane>()
+  readonly #lanes = new Map<string, Lane>()
+  readonly #options: LanesOptions
   /** A store that answers at once lets queued callers move when one leaves or the upstream pushes back. */
-  const synchronous = field(store, 'synchronous') === true
+  readonly #synchronous: boolean
 
-  const lane = (key: string): Lane => {
-    let l = lanes.get(key)
-    if (l === undefined) {
-      l = { waiters: [], reserving: 0 }
-      lanes.set(key, l)
+  constructor(options: LanesOptions) {
+    this.#options = options
+    this.#synchronous = field(options.store, 'synchronous') === true
+  }
+
+  waiting(key: string): number {
+    const l = this.#lanes.get(key)
+    return l === undefined ? 0 : l.waiters.length + l.reserving
+  }
+
+  admit(ctx: CallContext, key: string, weight: number): Promise<void> | undefined {
+    const { store, maxWait, maxQueue, request } = this.#options
+    const now = ctx.clock.now()
+    const l = this.#lane(key)
+    const queueFull = l.waiters.length + l.reserving >= maxQueue
+    // A wait must end at least 1 ms before the deadline, or the call would start with no time.
+    const byDeadline = ctx.deadlineAt - now - 1
+    const bounds = { queueFull, waitLeft: maxWait, byDeadline }
+    const settle = (result: RateLimitReservation): Promise<void> | undefined =>
+      this.#settle(ctx, key, weight, now, result, bounds)
+    const maxWaitMs = Math.max(0, Math.min(queueFull ? 0 : Infinity, maxWait, byDeadline))
+    l.reserving++
+    const done = (): void => {
+      l.reserving--
+      this.#tidy(key, l)
     }
-    return l
-  }
-
-  const tidy = (key: string, l: Lane): void => {
-    if (l.waiters.length === 0 && l.reserving === 0 && lanes.get(key) === l) lanes.delete(key)
-  }
-
-  const cancel = (key: string, ticket: unknown, now: number): void => {
-    const undone = store.cancel(key, ticket, now)
-    // Nobody is left to tell if a remote store fails to take the reservation back.
-    if (isThenable(undone)) undone.then(undefined, () => {})
-  }
-
-  /** Starts (or restarts) a waiter's timer for `waitMs`. */
-  const schedule = (w: Waiter, waitMs: number, now: number): void => {
-    const { ctx } = w
-    if (ctx.trace.enabled)
-      ctx.trace.emit({
-        type: 'rate.waited',
-        task: ctx.task,
-        at: now,
-        limiter: name,
-        waitMs,
-        weight: w.weight,
-      })
-    w.timer = ctx.clock.setTimeout(() => go(w), waitMs)
-  }
-
-  /** The waiter's turn has come. */
-  const go = (w: Waiter): void => {
-    const l = lanes.get(w.key)
-    if (l !== undefined) {
-      const i = l.waiters.indexOf(w)
-      if (i >= 0) l.waiters.splice(i, 1)
-      tidy(w.key, l)
+    let reserved: RateLimitReservation | PromiseLike<RateLimitReservation>
+    try {
+      reserved = store.reserve(key, request(key, weight, now, maxWaitMs))
+    } catch (error) {
+      done()
+      throw error
     }
-    w.unsubscribe()
-    w.resolve()
+    if (!isThenable(reserved)) {
+      done()
+      return settle(reserved)
+    }
+    return Promise.resolve(reserved).then(
+      (result) => (done(), settle(result)),
+      (error: unknown) => {
+        done()
+        throw error
+      },
+    )
+  }
+
+  /** The store answered the call's reservation: go now, wait in the lane, or fail. */
+  #settle(
+    ctx: CallContext,
+    key: string,
+    weight: number,
+    now: number,
+    result: RateLimitReservation,
+    bounds: RefusalBounds,
+  ): Promise<void> | undefined {
+    if (!result.ok) throw this.#options.refusal(ctx, result, bounds)
+    if (ctx.signal.aborted) {
+      this.#cancel(key, result.ticket, ctx.clock.now())
+      throw ctx.signal.reason
+    }
+    if (result.waitMs <= 0) return undefined
+    return new Promise<void>((resolve, reject) => {
+      const w: Waiter = {
+        ctx,
+        key,
+        weight,
+        start: now,
+        ticket: result.ticket,
+        timer: undefined,
+        unsubscribe: () => {},
+        resolve,
+        reject,
+      }
+      this.#lane(key).waiters.push(w)
+      w.unsubscribe = onAbort(ctx.signal, () => this.#leave(w))
+      this.#schedule(w, result.waitMs, now)
+    })
   }
 
   /**
@@ -126,52 +165,95 @@ export function lanes({ store, name, maxWait, maxQueue, request, refusal }: Lane
    * in full) and reserves again in the same order at the current rate: waiters follow a slow-down
    * or a pause at once. Only with a synchronous store.
    */
-  const reschedule = (key: string): void => {
-    const l = lanes.get(key)
-    if (l === undefined || !synchronous || l.waiters.length === 0) return
+  reschedule(key: string): void {
+    const l = this.#lanes.get(key)
+    if (l === undefined || !this.#synchronous || l.waiters.length === 0) return
     const moving = l.waiters.slice()
-    stepBack(key, moving)
-    reserveAgain(key, l, moving)
-    tidy(key, l)
+    this.#stepBack(key, moving)
+    this.#reserveAgain(key, l, moving)
+    this.#tidy(key, l)
+  }
+
+  #lane(key: string): Lane {
+    let l = this.#lanes.get(key)
+    if (l === undefined) {
+      l = { waiters: [], reserving: 0 }
+      this.#lanes.set(key, l)
+    }
+    return l
+  }
+
+  #tidy(key: string, l: Lane): void {
+    if (l.waiters.length === 0 && l.reserving === 0 && this.#lanes.get(key) === l)
+      this.#lanes.delete(key)
+  }
+
+  #cancel(key: string, ticket: unknown, now: number): void {
+    const undone = this.#options.store.cancel(key, ticket, now)
+    // Nobody is left to tell if a remote store fails to take the reservation back.
+    if (isThenable(undone)) undone.then(undefined, () => {})
+  }
+
+  /** Starts (or restarts) a waiter's timer for `waitMs`. */
+  #schedule(w: Waiter, waitMs: number, now: number): void {
+    const { ctx } = w
+    if (ctx.trace.enabled)
+      ctx.trace.emit({
+        type: 'rate.waited',
+        task: ctx.task,
+        at: now,
+        limiter: this.#options.name,
+        waitMs,
+        weight: w.weight,
+      })
+    w.timer = ctx.clock.setTimeout(() => this.#go(w), waitMs)
+  }
+
+  /** The waiter's turn has come. */
+  #go(w: Waiter): void {
+    const l = this.#lanes.get(w.key)
+    if (l !== undefined) {
+      const i = l.waiters.indexOf(w)
+      if (i >= 0) l.waiters.splice(i, 1)
+      this.#tidy(w.key, l)
+    }
+    w.unsubscribe()
+    w.resolve()
   }
 
   /** Stops the waiters' timers and gives back their reservations, the last first. */
-  const stepBack = (key: string, waiters: readonly Waiter[]): void => {
+  #stepBack(key: string, waiters: readonly Waiter[]): void {
     for (const w of waiters) stopTimer(w)
     for (let i = waiters.length - 1; i >= 0; i--)
-      cancel(key, waiters[i]!.ticket, waiters[i]!.ctx.clock.now())
-  }
-
-  const stopTimer = (w: Waiter): void => {
-    if (w.timer !== undefined) w.ctx.clock.clearTimeout(w.timer)
-    w.timer = undefined
+      this.#cancel(key, waiters[i]!.ticket, waiters[i]!.ctx.clock.now())
   }
 
   /** A waiter's caller aborted: it leaves at once and gives its turn back. */
-  const leave = (w: Waiter): void => {
-    const l = lanes.get(w.key)
+  #leave(w: Waiter): void {
+    const l = this.#lanes.get(w.key)
     stopTimer(w)
     const i = l === undefined ? -1 : l.waiters.indexOf(w)
     if (l !== undefined && i >= 0) {
-      if (synchronous) {
+      if (this.#synchronous) {
         // Those behind step back first, so the leaver's reservation is the last and returns in full;
         // then they reserve again and move up.
         const behind = l.waiters.slice(i + 1)
-        stepBack(w.key, behind)
-        cancel(w.key, w.ticket, w.ctx.clock.now())
+        this.#stepBack(w.key, behind)
+        this.#cancel(w.key, w.ticket, w.ctx.clock.now())
         l.waiters.splice(i, 1)
-        reserveAgain(w.key, l, behind)
+        this.#reserveAgain(w.key, l, behind)
       } else {
-        cancel(w.key, w.ticket, w.ctx.clock.now())
+        this.#cancel(w.key, w.ticket, w.ctx.clock.now())
         l.waiters.splice(i, 1)
       }
-      tidy(w.key, l)
+      this.#tidy(w.key, l)
     }
     w.reject(w.ctx.signal.reason)
   }
 
   /** Reserves again, in order, for waiters whose reservations were just taken back. */
-  const reserveAgain = (key: string, l: Lane, waiters: readonly Waiter[]): void => {
+  #reserveAgain(key: string, l: Lane, waiters: readonly Waiter[]): void {
+    const { store, maxWait, request, refusal } = this.#options
     for (const w of waiters) {
       const now = w.ctx.clock.now()
       const waitLeft = maxWait - Math.max(0, now - w.start)
@@ -187,86 +269,15 @@ export function lanes({ store, name, maxWait, maxQueue, request, refusal }: Lane
         continue
       }
       w.ticket = result.ticket
-      if (result.waitMs <= 0) go(w)
-      else schedule(w, result.waitMs, now)
+      if (result.waitMs <= 0) this.#go(w)
+      else this.#schedule(w, result.waitMs, now)
     }
   }
+}
 
-  /** Takes the call's turn: undefined when it may go now, a promise for the end of its wait otherwise. */
-  const admit = (ctx: CallContext, key: string, weight: number): Promise<void> | undefined => {
-    const now = ctx.clock.now()
-    const l = lane(key)
-    const queueFull = l.waiters.length + l.reserving >= maxQueue
-    // A wait must end at least 1 ms before the deadline, or the call would start with no time.
-    const byDeadline = ctx.deadlineAt - now - 1
-    const bounds = { queueFull, waitLeft: maxWait, byDeadline }
-    const settle = (result: RateLimitReservation): Promise<void> | undefined => {
-      if (!result.ok) throw refusal(ctx, result, bounds)
-      if (ctx.signal.aborted) {
-        cancel(key, result.ticket, ctx.clock.now())
-        throw ctx.signal.reason
-      }
-      if (result.waitMs <= 0) return undefined
-      return new Promise<void>((resolve, reject) => {
-        const w: Waiter = {
-          ctx,
-          key,
-          weight,
-          start: now,
-          ticket: result.ticket,
-          timer: undefined,
-          unsubscribe: () => {},
-          resolve,
-          reject,
-        }
-        const current = lane(key)
-        current.waiters.push(w)
-        w.unsubscribe = onAbort(ctx.signal, () => leave(w))
-        schedule(w, result.waitMs, now)
-      })
-    }
-    l.reserving++
-    let reserved: RateLimitReservation | PromiseLike<RateLimitReservation>
-    try {
-      reserved = store.reserve(
-        key,
-        request(
-          key,
-          weight,
-          now,
-          Math.max(0, Math.min(queueFull ? 0 : Infinity, maxWait, byDeadline)),
-        ),
-      )
-    } catch (error) {
-      l.reserving--
-      tidy(key, l)
-      throw error
-    }
-    const done = (): void => {
-      l.reserving--
-      tidy(key, l)
-    }
-    if (!isThenable(reserved)) {
-      done()
-      return settle(reserved)
-    }
-    return Promise.resolve(reserved).then(
-      (result) => (done(), settle(result)),
-      (error: unknown) => {
-        done()
-        throw error
-      },
-    )
-  }
-
-  return {
-    admit,
-    reschedule,
-    waiting(key) {
-      const l = lanes.get(key)
-      return l === undefined ? 0 : l.waiters.length + l.reserving
-    },
-  }
+function stopTimer(w: Waiter): void {
+  if (w.timer !== undefined) w.ctx.clock.clearTimeout(w.timer)
+  w.timer = undefined
 }
 
 export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

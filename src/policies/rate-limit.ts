@@ -199,7 +199,6 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
   }
 
   const lanes = lanesOf({ store, name, maxWait, maxQueue, request, refusal })
-  const admit = lanes.admit
 
   return {
     name: `rateLimit(${name})`,
@@ -237,7 +236,7 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
           )
         }
         if (weight > 0) {
-          const waiting = admit(ctx, key, weight)
+          const waiting = lanes.admit(ctx, key, weight)
           if (waiting !== undefined) await waiting
         }
         const generation = adaptive === undefined ? 0 : (slowdowns.get(key)?.generation ?? 0)
