@@ -158,97 +158,19 @@ export function memoryRateLimitStore(options?: MemoryRateLimitStoreOptions): Mem
       : checkNumber(where, 'maxKeys', opts.maxKeys, { min: 1, max: 10_000_000, integer: true })
   /** Insertion order is recency order: the first key is the least recently used. */
   const states = new Map<string, State>()
-
-  /** An own property only: a polluted Object.prototype must not make every key look full (I10). */
-  const isFull = (state: State | { full: number }): state is { full: number } =>
-    Object.hasOwn(state, 'full')
-
-  /** Finds or creates the key's state, making it the most recently used; undefined when full. */
-  const acquire = (key: string, params: RateLimitParams, now: number): State | { full: number } => {
-    const found = states.get(key)
-    if (found !== undefined && found.kind === params.algorithm) {
-      states.delete(key)
-      states.set(key, found)
-      rebase(found, now)
-      return found
-    }
-    if (found !== undefined) states.delete(key) // the same key used with another algorithm: start over
-    if (states.size >= maxKeys) {
-      const [oldestKey, oldest] = states.entries().next().value as [string, State]
-      rebase(oldest, now)
-      const busyFor = clean(busyUntil(oldest) - now, now)
-      if (busyFor > 0) return { full: busyFor }
-      states.delete(oldestKey)
-    }
-    const fresh: State =
-      params.algorithm === 'gcra'
-        ? { kind: 'gcra', last: now, shift: 0, tat: -Infinity }
-        : {
-            kind: 'sliding-window',
-            last: now,
-            shift: 0,
-            entries: [],
-            head: 0,
-            total: 0,
-            window: params.window,
-          }
-    states.set(key, fresh)
-    return fresh
-  }
-
   return {
     synchronous: true,
     get size() {
       return states.size
     },
     reserve(key, request) {
-      const { cost, now, maxWaitMs, notBefore, params } = request
-      const state = acquire(key, params, now)
+      const state = acquire(states, maxKeys, key, request.params, request.now)
       if (isFull(state)) return { ok: false, waitMs: state.full, reason: 'full' }
-      if (state.kind === 'gcra' && params.algorithm === 'gcra') {
-        const span = cost * params.interval
-        // The bucket is full at `tat - tolerance`; a pause empties it at `notBefore`.
-        const start = Math.max(state.tat, now, notBefore + params.tolerance - span)
-        const end = start + span
-        const wait = clean(end - params.tolerance - now, now)
-        if (wait > maxWaitMs) return { ok: false, waitMs: wait, reason: 'wait' }
-        state.tat = end
-        const ticket: GcraTicket = { state, cost, end, shift: state.shift, span }
-        return { ok: true, waitMs: wait, ticket }
-      }
-      if (state.kind === 'sliding-window' && params.algorithm === 'sliding-window') {
-        state.window = params.window
-        prune(state, now)
-        const { entries } = state
-        const latest = entries.length > state.head ? entries[entries.length - 1]!.time : -Infinity
-        // First in, first out: never before a reservation already granted, so only the windows
-        // that end at the new time need checking.
-        let at = Math.max(now, latest, notBefore)
-        const excess = state.total + cost - params.limit
-        if (excess > EPSILON) {
-          let freed = 0
-          for (let i = state.head; i < entries.length; i++) {
-            const entry = entries[i]!
-            freed += entry.cost
-            if (freed >= excess - EPSILON) {
-              at = Math.max(at, entry.time + params.window)
-              break
-            }
-          }
-        }
-        const wait = clean(at - now, now)
-        if (wait > maxWaitMs) return { ok: false, waitMs: wait, reason: 'wait' }
-        if (wait === 0) at = now
-        let entry = entries.length > state.head ? entries[entries.length - 1]! : undefined
-        if (entry !== undefined && entry.time === at) entry.cost += cost
-        else {
-          entry = { time: at, cost }
-          entries.push(entry)
-        }
-        state.total += cost
-        const ticket: LogTicket = { state, entry, cost }
-        return { ok: true, waitMs: wait, ticket }
-      }
+      const { params } = request
+      if (state.kind === 'gcra' && params.algorithm === 'gcra')
+        return reserveGcra(state, params, request)
+      if (state.kind === 'sliding-window' && params.algorithm === 'sliding-window')
+        return reserveWindow(state, params, request)
       /* c8 ignore next */
       throw new Error('unreachable: state and params disagree')
     },
@@ -264,29 +186,133 @@ export function memoryRateLimitStore(options?: MemoryRateLimitStoreOptions): Mem
         return
       const state = t.state as State
       rebase(state, now)
-      if (state.kind === 'gcra') {
-        const g = t as GcraTicket
-        // Reservations made after this one already hold times computed with it; give back only
-        // the part of its span that no later reservation depends on (the rule of Go's
-        // rate.Limiter): all of it when it was the last one.
-        const later = state.tat - (g.end + state.shift - g.shift)
-        state.tat -= Math.min(g.span, Math.max(0, g.span - later))
-        g.span = 0 // a second cancel of the same ticket gives nothing back
-        return
-      }
-      const l = t as LogTicket
-      const { entries } = state
-      const index = entries.lastIndexOf(l.entry, entries.length - 1)
-      if (index < state.head || index < 0 || l.cost <= 0) return
-      // Removing weight from a window never puts any window over the limit.
-      l.entry.cost -= l.cost
-      state.total -= l.cost
-      l.cost = 0
-      if (l.entry.cost <= EPSILON) {
-        state.total -= l.entry.cost
-        entries.splice(index, 1)
-      }
+      if (state.kind === 'gcra') cancelGcra(state, t as GcraTicket)
+      else cancelWindow(state, t as LogTicket)
     },
+  }
+}
+
+/** An own property only: a polluted Object.prototype must not make every key look full (I10). */
+const isFull = (state: State | { full: number }): state is { full: number } =>
+  Object.hasOwn(state, 'full')
+
+/** Finds or creates the key's state, making it the most recently used; `{ full }` when there is no room. */
+function acquire(
+  states: Map<string, State>,
+  maxKeys: number,
+  key: string,
+  params: RateLimitParams,
+  now: number,
+): State | { full: number } {
+  const found = states.get(key)
+  if (found !== undefined && found.kind === params.algorithm) {
+    states.delete(key)
+    states.set(key, found)
+    rebase(found, now)
+    return found
+  }
+  if (found !== undefined) states.delete(key) // the same key used with another algorithm: start over
+  if (states.size >= maxKeys) {
+    const [oldestKey, oldest] = states.entries().next().value as [string, State]
+    rebase(oldest, now)
+    const busyFor = clean(busyUntil(oldest) - now, now)
+    if (busyFor > 0) return { full: busyFor }
+    states.delete(oldestKey)
+  }
+  const fresh: State =
+    params.algorithm === 'gcra'
+      ? { kind: 'gcra', last: now, shift: 0, tat: -Infinity }
+      : {
+          kind: 'sliding-window',
+          last: now,
+          shift: 0,
+          entries: [],
+          head: 0,
+          total: 0,
+          window: params.window,
+        }
+  states.set(key, fresh)
+  return fresh
+}
+
+type GcraParams = Extract<RateLimitParams, { algorithm: 'gcra' }>
+type WindowParams = Extract<RateLimitParams, { algorithm: 'sliding-window' }>
+
+function reserveGcra(
+  state: GcraState,
+  params: GcraParams,
+  { cost, now, maxWaitMs, notBefore }: RateLimitReserveRequest,
+): RateLimitReservation {
+  const span = cost * params.interval
+  // The bucket is full at `tat - tolerance`; a pause empties it at `notBefore`.
+  const start = Math.max(state.tat, now, notBefore + params.tolerance - span)
+  const end = start + span
+  const wait = clean(end - params.tolerance - now, now)
+  if (wait > maxWaitMs) return { ok: false, waitMs: wait, reason: 'wait' }
+  state.tat = end
+  const ticket: GcraTicket = { state, cost, end, shift: state.shift, span }
+  return { ok: true, waitMs: wait, ticket }
+}
+
+function reserveWindow(
+  state: LogState,
+  params: WindowParams,
+  { cost, now, maxWaitMs, notBefore }: RateLimitReserveRequest,
+): RateLimitReservation {
+  state.window = params.window
+  prune(state, now)
+  const { entries } = state
+  const latest = entries.length > state.head ? entries[entries.length - 1]!.time : -Infinity
+  // First in, first out: never before a reservation already granted, so only the windows
+  // that end at the new time need checking.
+  let at = Math.max(now, latest, notBefore, roomAt(state, cost, params.limit))
+  const wait = clean(at - now, now)
+  if (wait > maxWaitMs) return { ok: false, waitMs: wait, reason: 'wait' }
+  if (wait === 0) at = now
+  let entry = entries.length > state.head ? entries[entries.length - 1]! : undefined
+  if (entry !== undefined && entry.time === at) entry.cost += cost
+  else {
+    entry = { time: at, cost }
+    entries.push(entry)
+  }
+  state.total += cost
+  const ticket: LogTicket = { state, entry, cost }
+  return { ok: true, waitMs: wait, ticket }
+}
+
+/** When enough weight has left the window for `cost` more to fit under `limit` (`-Infinity`: it fits now). */
+function roomAt(state: LogState, cost: number, limit: number): number {
+  const excess = state.total + cost - limit
+  if (!(excess > EPSILON)) return -Infinity
+  let freed = 0
+  for (let i = state.head; i < state.entries.length; i++) {
+    const entry = state.entries[i]!
+    freed += entry.cost
+    if (freed >= excess - EPSILON) return entry.time + state.window
+  }
+  return -Infinity
+}
+
+function cancelGcra(state: GcraState, g: GcraTicket): void {
+  // Reservations made after this one already hold times computed with it; give back only
+  // the part of its span that no later reservation depends on (the rule of Go's
+  // rate.Limiter): all of it when it was the last one.
+  const later = state.tat - (g.end + state.shift - g.shift)
+  state.tat -= Math.min(g.span, Math.max(0, g.span - later))
+  g.span = 0 // a second cancel of the same ticket gives nothing back
+}
+
+function cancelWindow(state: LogState, l: LogTicket): void {
+  const { entries } = state
+  const index = entries.lastIndexOf(l.entry, entries.length - 1)
+  if (index < state.head || index < 0 || l.cost <= 0) return
+  // Removing weight from a window never puts any window over the limit.
+  l.entry.cost -= l.cost
+  state.total -= l.cost
+  l.cost = 0
+  if (l.entry.cost <= EPSILON) {
+    state.total -= l.entry.cost
+    entries.splice(index, 1)
   }
 }
 

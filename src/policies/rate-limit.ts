@@ -28,14 +28,15 @@ import {
 } from '../core/errors.js'
 import { show } from '../core/validate.js'
 import { isOwnDecision } from './classify.js'
-import type { RateLimitStore } from './rate-limit-store.js'
+import type { RateLimitReserveRequest, RateLimitStore } from './rate-limit-store.js'
 import {
   parseRateLimitOptions,
   type RateLimitAlgorithm,
   type RateLimitOptions,
+  type RateLimitSettings,
 } from './rate-limit-options.js'
-import { slowdowns as slowdownsOf } from './rate-limit-adaptive.js'
-import { lanes as lanesOf, type RefusalBounds } from './rate-limit-lanes.js'
+import { slowdowns as slowdownsOf, type Slowdowns } from './rate-limit-adaptive.js'
+import { lanes as lanesOf, type Lanes, type RefusalBounds } from './rate-limit-lanes.js'
 
 export {
   RATE_LIMIT_ALGORITHMS,
@@ -100,162 +101,193 @@ const WHERE = 'rateLimit()'
  * })
  */
 export function rateLimit(options: RateLimitOptions): RateLimiter {
-  const {
-    algorithm,
-    capacity,
-    paramsAt,
-    name,
-    weightOf,
-    keyOf,
-    maxWait,
-    maxQueue,
-    maxKeys,
-    adaptive,
-    store,
-  } = parseRateLimitOptions(options)
-  /** The slowdown generation each call was let through under, for `observe()`. */
-  const admittedUnder = new WeakMap<CallContext, number>()
-
-  const keyFor = (ctx: CallContext): string => {
-    if (keyOf === undefined) return name
-    const key = keyOf(ctx)
-    if (typeof key !== 'string')
-      throw new InvalidOptionError(`${WHERE}: \`key\` must return a string, got ${show(key)}.`)
-    return key
-  }
-
-  const weightFor = (ctx: CallContext): number => {
-    if (weightOf === undefined) return 1
-    const weight = weightOf(ctx)
-    if (typeof weight !== 'number' || !(weight >= 0) || !Number.isFinite(weight)) {
-      throw new InvalidOptionError(
-        `${WHERE}: \`weight\` must return a finite number ≥ 0, got ${show(weight)}.`,
-      )
-    }
-    return weight
-  }
-
+  const settings = parseRateLimitOptions(options)
+  const { algorithm, name, adaptive, store, maxKeys, maxWait, maxQueue } = settings
   // Waiters follow a slow-down at once: the adaptive state tells the lanes (created below) of each change.
   const slowdowns = slowdownsOf(adaptive, maxKeys, name, (key) => lanes.reschedule(key))
-  const { slowdownAt, factorOf, learn } = slowdowns
-
-  /** What the store is asked for a call of `weight` on `key` at `now`, allowed to wait `maxWaitMs`. */
-  const request = (key: string, weight: number, now: number, maxWaitMs: number) => {
-    const slowdown = adaptive === undefined ? undefined : slowdownAt(key, now, true)
-    const notBefore =
-      slowdown !== undefined && slowdown.pausedUntil > now ? slowdown.pausedUntil : -Infinity
-    return { cost: weight, now, maxWaitMs, notBefore, params: paramsAt(factorOf(slowdown, now)) }
-  }
-
-  const rejection = (
-    ctx: CallContext,
-    reason: RateLimitRejection,
-    waitMs: number,
-    detail: string,
-  ): RateLimitExceededError =>
-    new RateLimitExceededError(
-      name,
-      reason,
-      `Rate limit "${name}": "${ctx.task}" ${detail}`,
-      waitMs,
-    )
-
-  /** The error for a refused reservation, naming the bound that made the difference. */
-  const refusal = (
-    ctx: CallContext,
-    result: { waitMs: number; reason: 'wait' | 'full' },
-    bounds: RefusalBounds,
-  ): Error => {
-    const wait = result.waitMs
-    const ms = Math.ceil(wait)
-    if (result.reason === 'full') {
-      return rejection(
-        ctx,
-        'maxKeys',
-        wait,
-        `cannot be counted: the limiter already tracks maxKeys (${maxKeys}) keys and the least recently used one is still within its limit for ${ms} ms. Raise maxKeys.`,
-      )
-    }
-    if (bounds.queueFull && wait <= Math.min(bounds.waitLeft, bounds.byDeadline)) {
-      return new QueueFullError(
-        `Rate limit "${name}": "${ctx.task}" would have to wait ${ms} ms, but maxQueue (${maxQueue}) callers are already waiting; the call was rejected, not buffered.`,
-        maxQueue,
-      )
-    }
-    if (bounds.byDeadline < bounds.waitLeft && wait > bounds.byDeadline) {
-      return rejection(
-        ctx,
-        'deadline',
-        wait,
-        `would have to wait ${ms} ms, but only ${Math.max(0, Math.floor(bounds.byDeadline + 1))} ms are left before the deadline.`,
-      )
-    }
-    return rejection(
-      ctx,
-      'maxWait',
-      wait,
-      `would have to wait ${ms} ms, more than maxWait (${maxWait} ms)${bounds.waitLeft < maxWait ? ` (${Math.floor(bounds.waitLeft)} ms of it left after waiting already)` : ''}.`,
-    )
-  }
-
-  const lanes = lanesOf({ store, name, maxWait, maxQueue, request, refusal })
-
+  const lanes = lanesOf({
+    store,
+    name,
+    maxWait,
+    maxQueue,
+    request: (key, weight, now, maxWaitMs) =>
+      reserveRequest(settings, slowdowns, key, weight, now, maxWaitMs),
+    refusal: (ctx, result, bounds) => refusal(settings, ctx, result, bounds),
+  })
+  const limiter: Limiter = { settings, slowdowns, lanes, admittedUnder: new WeakMap() }
   return {
     name: `rateLimit(${name})`,
     algorithm,
     store,
     observe(source, ctx) {
       if (adaptive === undefined) return
-      const key = keyFor(ctx)
-      const generation = admittedUnder.get(ctx) ?? slowdowns.get(key)?.generation ?? 0
-      learn(ctx, key, generation, source, 'observed')
+      const key = keyFor(settings, ctx)
+      const generation = limiter.admittedUnder.get(ctx) ?? slowdowns.get(key)?.generation ?? 0
+      slowdowns.learn(ctx, key, generation, source, 'observed')
     },
-    stats(key, at) {
-      const k = key ?? name
-      const s = slowdowns.get(k)
-      const waiting = lanes.waiting(k)
-      if (s === undefined) return { waiting, rateFactor: 1 }
-      const now = at ?? s.last
-      // Read on `now`'s timeline without moving the state.
-      const step = Math.min(0, now - s.last)
-      const pausedUntil = s.pausedUntil + step
-      const rateFactor = factorOf({ ...s, at: s.at + step }, now)
-      return { waiting, rateFactor, ...(pausedUntil > now ? { pausedUntil } : {}) }
-    },
+    stats: (key, at) => statsOf(limiter, key ?? name, at),
     wrap<T, C extends CallContext>(next: Call<T, C>): Call<T, C> {
-      return async (ctx) => {
-        if (ctx.signal.aborted) throw ctx.signal.reason
-        const key = keyFor(ctx)
-        const weight = weightFor(ctx)
-        if (weight > capacity) {
-          throw rejection(
-            ctx,
-            'weight',
-            Infinity,
-            `weighs ${weight}, more than the ${algorithm === 'gcra' ? `burst (${capacity})` : `limit per window (${capacity})`}: it could never be let through.`,
-          )
-        }
-        if (weight > 0) {
-          const waiting = lanes.admit(ctx, key, weight)
-          if (waiting !== undefined) await waiting
-        }
-        const generation = adaptive === undefined ? 0 : (slowdowns.get(key)?.generation ?? 0)
-        if (adaptive !== undefined) admittedUnder.set(ctx, generation)
-        let value: T
-        try {
-          value = await next(ctx)
-        } catch (error) {
-          // The caller leaving says nothing about the upstream; neither do fanout's own decisions
-          // (an HttpError's 429 is the upstream's answer, and is learnt from). A retry() stopped by
-          // its budget carries the upstream's last error, which does tell.
-          const upstream = isFanoutError(error, 'FANOUT_RETRY_BUDGET') ? error.cause : error
-          if (!ctx.signal.aborted && !isOwnDecision(upstream))
-            learn(ctx, key, generation, upstream, 'error')
-          throw error
-        }
-        learn(ctx, key, generation, value, 'value')
-        return value
-      }
+      return (ctx) => limitedCall(limiter, next, ctx)
     },
   }
+}
+
+/** One limiter's parts. */
+interface Limiter {
+  readonly settings: RateLimitSettings
+  readonly slowdowns: Slowdowns
+  readonly lanes: Lanes
+  /** The slowdown generation each call was let through under, for `observe()`. */
+  readonly admittedUnder: WeakMap<CallContext, number>
+}
+
+/** A call through the limiter: its turn, then the call, then what the upstream said. */
+async function limitedCall<T, C extends CallContext>(
+  { settings, slowdowns, lanes, admittedUnder }: Limiter,
+  next: Call<T, C>,
+  ctx: C,
+): Promise<T> {
+  const { adaptive, capacity, algorithm } = settings
+  if (ctx.signal.aborted) throw ctx.signal.reason
+  const key = keyFor(settings, ctx)
+  const weight = weightFor(settings, ctx)
+  if (weight > capacity) {
+    throw rejection(
+      settings,
+      ctx,
+      'weight',
+      Infinity,
+      `weighs ${weight}, more than the ${algorithm === 'gcra' ? `burst (${capacity})` : `limit per window (${capacity})`}: it could never be let through.`,
+    )
+  }
+  if (weight > 0) {
+    const waiting = lanes.admit(ctx, key, weight)
+    if (waiting !== undefined) await waiting
+  }
+  const generation = adaptive === undefined ? 0 : (slowdowns.get(key)?.generation ?? 0)
+  if (adaptive !== undefined) admittedUnder.set(ctx, generation)
+  let value: T
+  try {
+    value = await next(ctx)
+  } catch (error) {
+    // The caller leaving says nothing about the upstream; neither do fanout's own decisions
+    // (an HttpError's 429 is the upstream's answer, and is learnt from). A retry() stopped by
+    // its budget carries the upstream's last error, which does tell.
+    const upstream = isFanoutError(error, 'FANOUT_RETRY_BUDGET') ? error.cause : error
+    if (!ctx.signal.aborted && !isOwnDecision(upstream))
+      slowdowns.learn(ctx, key, generation, upstream, 'error')
+    throw error
+  }
+  slowdowns.learn(ctx, key, generation, value, 'value')
+  return value
+}
+
+function statsOf({ slowdowns, lanes }: Limiter, key: string, at?: number): RateLimiterStats {
+  const s = slowdowns.get(key)
+  const waiting = lanes.waiting(key)
+  if (s === undefined) return { waiting, rateFactor: 1 }
+  const now = at ?? s.last
+  // Read on `now`'s timeline without moving the state.
+  const step = Math.min(0, now - s.last)
+  const pausedUntil = s.pausedUntil + step
+  const rateFactor = slowdowns.factorOf({ ...s, at: s.at + step }, now)
+  return { waiting, rateFactor, ...(pausedUntil > now ? { pausedUntil } : {}) }
+}
+
+function keyFor({ keyOf, name }: RateLimitSettings, ctx: CallContext): string {
+  if (keyOf === undefined) return name
+  const key = keyOf(ctx)
+  if (typeof key !== 'string')
+    throw new InvalidOptionError(`${WHERE}: \`key\` must return a string, got ${show(key)}.`)
+  return key
+}
+
+function weightFor({ weightOf }: RateLimitSettings, ctx: CallContext): number {
+  if (weightOf === undefined) return 1
+  const weight = weightOf(ctx)
+  if (typeof weight !== 'number' || !(weight >= 0) || !Number.isFinite(weight)) {
+    throw new InvalidOptionError(
+      `${WHERE}: \`weight\` must return a finite number ≥ 0, got ${show(weight)}.`,
+    )
+  }
+  return weight
+}
+
+/** What the store is asked for a call of `weight` on `key` at `now`, allowed to wait `maxWaitMs`. */
+function reserveRequest(
+  { adaptive, paramsAt }: RateLimitSettings,
+  slowdowns: Slowdowns,
+  key: string,
+  weight: number,
+  now: number,
+  maxWaitMs: number,
+): RateLimitReserveRequest {
+  const slowdown = adaptive === undefined ? undefined : slowdowns.slowdownAt(key, now, true)
+  const notBefore =
+    slowdown !== undefined && slowdown.pausedUntil > now ? slowdown.pausedUntil : -Infinity
+  return {
+    cost: weight,
+    now,
+    maxWaitMs,
+    notBefore,
+    params: paramsAt(slowdowns.factorOf(slowdown, now)),
+  }
+}
+
+function rejection(
+  { name }: RateLimitSettings,
+  ctx: CallContext,
+  reason: RateLimitRejection,
+  waitMs: number,
+  detail: string,
+): RateLimitExceededError {
+  return new RateLimitExceededError(
+    name,
+    reason,
+    `Rate limit "${name}": "${ctx.task}" ${detail}`,
+    waitMs,
+  )
+}
+
+/** The error for a refused reservation, naming the bound that made the difference. */
+function refusal(
+  settings: RateLimitSettings,
+  ctx: CallContext,
+  result: { waitMs: number; reason: 'wait' | 'full' },
+  bounds: RefusalBounds,
+): Error {
+  const { name, maxKeys, maxQueue, maxWait } = settings
+  const wait = result.waitMs
+  const ms = Math.ceil(wait)
+  if (result.reason === 'full') {
+    return rejection(
+      settings,
+      ctx,
+      'maxKeys',
+      wait,
+      `cannot be counted: the limiter already tracks maxKeys (${maxKeys}) keys and the least recently used one is still within its limit for ${ms} ms. Raise maxKeys.`,
+    )
+  }
+  if (bounds.queueFull && wait <= Math.min(bounds.waitLeft, bounds.byDeadline)) {
+    return new QueueFullError(
+      `Rate limit "${name}": "${ctx.task}" would have to wait ${ms} ms, but maxQueue (${maxQueue}) callers are already waiting; the call was rejected, not buffered.`,
+      maxQueue,
+    )
+  }
+  if (bounds.byDeadline < bounds.waitLeft && wait > bounds.byDeadline) {
+    return rejection(
+      settings,
+      ctx,
+      'deadline',
+      wait,
+      `would have to wait ${ms} ms, but only ${Math.max(0, Math.floor(bounds.byDeadline + 1))} ms are left before the deadline.`,
+    )
+  }
+  return rejection(
+    settings,
+    ctx,
+    'maxWait',
+    wait,
+    `would have to wait ${ms} ms, more than maxWait (${maxWait} ms)${bounds.waitLeft < maxWait ? ` (${Math.floor(bounds.waitLeft)} ms of it left after waiting already)` : ''}.`,
+  )
 }
