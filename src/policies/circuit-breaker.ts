@@ -125,6 +125,28 @@ const BUCKETS = 10
  * }
  */
 export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreaker {
+  const settings = parseBreakerOptions(options)
+  const breaker = new Breaker(settings)
+  return {
+    name: `circuitBreaker(${settings.name})`,
+    get state() {
+      return breaker.state
+    },
+    stats: () => breaker.stats(),
+    wrap<T, C extends CallContext>(next: Call<T, C>): Call<T, C> {
+      return (ctx) => breaker.run(next, ctx)
+    },
+  }
+}
+
+interface BreakerSettings {
+  readonly name: string
+  readonly halfOpenAfter: number
+  readonly isFailure: (error: unknown) => boolean
+  readonly rule: TripRule
+}
+
+function parseBreakerOptions(options: CircuitBreakerOptions | undefined): BreakerSettings {
   const opts = snapshot(WHERE, options) as Partial<Record<(typeof KNOWN)[number], unknown>>
   checkKnownKeys(WHERE, opts, KNOWN)
   const name = opts.name === undefined ? 'circuit' : checkName(WHERE, opts.name)
@@ -155,120 +177,128 @@ export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreaker 
           opts.isFailure,
           '(error) => boolean',
         )
-  const rule: TripRule =
-    opts.ratio === undefined
-      ? new ConsecutiveRule(
-          opts.consecutive === undefined
-            ? 5
-            : checkNumber(WHERE, 'consecutive', opts.consecutive, {
-                min: 1,
-                max: 1000,
-                integer: true,
-              }),
-        )
-      : new RatioRule(
-          checkRatio(opts.ratio),
-          opts.minThroughput === undefined
-            ? 20
-            : checkNumber(WHERE, 'minThroughput', opts.minThroughput, {
-                min: 1,
-                max: 1_000_000,
-                integer: true,
-              }),
-          opts.window === undefined
-            ? 10_000
-            : checkDuration(WHERE, 'window', opts.window, { min: 1_000, max: 3_600_000 }),
-        )
+  return { name, halfOpenAfter, isFailure, rule: tripRule(opts) }
+}
 
-  let state: CircuitState = 'closed'
+function tripRule(opts: Partial<Record<(typeof KNOWN)[number], unknown>>): TripRule {
+  if (opts.ratio === undefined)
+    return new ConsecutiveRule(
+      opts.consecutive === undefined
+        ? 5
+        : checkNumber(WHERE, 'consecutive', opts.consecutive, { min: 1, max: 1000, integer: true }),
+    )
+  return new RatioRule(
+    checkRatio(opts.ratio),
+    opts.minThroughput === undefined
+      ? 20
+      : checkNumber(WHERE, 'minThroughput', opts.minThroughput, {
+          min: 1,
+          max: 1_000_000,
+          integer: true,
+        }),
+    opts.window === undefined
+      ? 10_000
+      : checkDuration(WHERE, 'window', opts.window, { min: 1_000, max: 3_600_000 }),
+  )
+}
+
+type Outcome = 'success' | 'failure' | 'ignored'
+
+/** The state machine of one breaker: closed, open until `retryAt`, or half-open with one probe. */
+class Breaker {
+  state: CircuitState = 'closed'
+  readonly #settings: BreakerSettings
   /** Incremented on every transition; a call remembers the generation that admitted it. */
-  let generation = 0
-  let retryAt = 0
-  let probeInFlight = false
+  #generation = 0
+  #retryAt = 0
+  #probeInFlight = false
   /** The latest clock reading, for `stats()` of the sliding window. */
-  let lastSeen = -Infinity
+  #lastSeen = -Infinity
 
-  const transition = (ctx: CallContext, to: CircuitState, at: number): void => {
-    const from = state
-    state = to
-    generation++
-    if (to === 'open') retryAt = at + halfOpenAfter
-    if (to === 'closed') rule.reset()
+  constructor(settings: BreakerSettings) {
+    this.#settings = settings
+  }
+
+  stats(): CircuitBreakerStats {
+    const { state } = this
+    const base = state === 'open' ? { state, retryAt: this.#retryAt } : { state }
+    return { ...base, ...this.#settings.rule.stats(this.#lastSeen) }
+  }
+
+  /** Lets the call through (or fails it fast) and counts how it settled. */
+  run<T, C extends CallContext>(next: Call<T, C>, ctx: C): Promise<T> {
+    const admitted = this.#admit(ctx)
+    if (typeof admitted !== 'number') return Promise.reject(admitted)
+    const settle = (outcome: Outcome): void => this.#settle(ctx, admitted, outcome)
+    return invoke(() => next(ctx)).then(
+      (value) => {
+        settle('success')
+        return value
+      },
+      (error: unknown) => {
+        if (ctx.signal.aborted) {
+          settle('ignored')
+          throw error
+        }
+        let failed: boolean
+        try {
+          failed = Boolean(this.#settings.isFailure(error))
+        } catch (bug) {
+          // A broken predicate is the caller's bug: surface it, and count the call as failed.
+          settle('failure')
+          throw bug
+        }
+        settle(failed ? 'failure' : 'ignored')
+        throw error
+      },
+    )
+  }
+
+  #transition(ctx: CallContext, to: CircuitState, at: number): void {
+    const from = this.state
+    this.state = to
+    this.#generation++
+    if (to === 'open') this.#retryAt = at + this.#settings.halfOpenAfter
+    if (to === 'closed') this.#settings.rule.reset()
     if (ctx.trace.enabled)
-      ctx.trace.emit({ type: 'circuit.changed', task: ctx.task, at, breaker: name, from, to })
+      ctx.trace.emit({
+        type: 'circuit.changed',
+        task: ctx.task,
+        at,
+        breaker: this.#settings.name,
+        from,
+        to,
+      })
   }
 
   /** Admits the call (returns its generation) or returns the error to fail fast with. */
-  const admit = (ctx: CallContext): number | CircuitOpenError => {
+  #admit(ctx: CallContext): number | CircuitOpenError {
     const at = ctx.clock.now()
-    lastSeen = Math.max(lastSeen, at)
-    if (state === 'open') {
-      if (at < retryAt) return new CircuitOpenError(name, retryAt, retryAt - at)
-      transition(ctx, 'halfOpen', at)
+    const { name } = this.#settings
+    this.#lastSeen = Math.max(this.#lastSeen, at)
+    if (this.state === 'open') {
+      if (at < this.#retryAt) return new CircuitOpenError(name, this.#retryAt, this.#retryAt - at)
+      this.#transition(ctx, 'halfOpen', at)
     }
-    if (state === 'halfOpen') {
+    if (this.state === 'halfOpen') {
       // The probe's outcome decides what happens next: there is no later time to name.
-      if (probeInFlight) return new CircuitOpenError(name, at, 0)
-      probeInFlight = true
+      if (this.#probeInFlight) return new CircuitOpenError(name, at, 0)
+      this.#probeInFlight = true
     }
-    return generation
+    return this.#generation
   }
 
-  const settle = (
-    ctx: CallContext,
-    admitted: number,
-    outcome: 'success' | 'failure' | 'ignored',
-  ): void => {
-    if (admitted !== generation) return
+  #settle(ctx: CallContext, admitted: number, outcome: Outcome): void {
+    if (admitted !== this.#generation) return
     const at = ctx.clock.now()
-    lastSeen = Math.max(lastSeen, at)
-    if (state === 'halfOpen') {
-      probeInFlight = false
-      if (outcome === 'success') transition(ctx, 'closed', at)
-      else if (outcome === 'failure') transition(ctx, 'open', at)
-    } else if (state === 'closed' && outcome !== 'ignored') {
-      if (rule.record(at, outcome === 'failure')) transition(ctx, 'open', at)
+    this.#lastSeen = Math.max(this.#lastSeen, at)
+    if (this.state === 'halfOpen') {
+      this.#probeInFlight = false
+      if (outcome === 'success') this.#transition(ctx, 'closed', at)
+      else if (outcome === 'failure') this.#transition(ctx, 'open', at)
+    } else if (this.state === 'closed' && outcome !== 'ignored') {
+      if (this.#settings.rule.record(at, outcome === 'failure')) this.#transition(ctx, 'open', at)
     }
-  }
-
-  return {
-    name: `circuitBreaker(${name})`,
-    get state() {
-      return state
-    },
-    stats(): CircuitBreakerStats {
-      const base = state === 'open' ? { state, retryAt } : { state }
-      return { ...base, ...rule.stats(lastSeen) }
-    },
-    wrap<T, C extends CallContext>(next: Call<T, C>): Call<T, C> {
-      return (ctx) => {
-        const admitted = admit(ctx)
-        if (typeof admitted !== 'number') return Promise.reject(admitted)
-        const pending = invoke(() => next(ctx))
-        return pending.then(
-          (value) => {
-            settle(ctx, admitted, 'success')
-            return value
-          },
-          (error: unknown) => {
-            if (ctx.signal.aborted) {
-              settle(ctx, admitted, 'ignored')
-              throw error
-            }
-            let failed: boolean
-            try {
-              failed = Boolean(isFailure(error))
-            } catch (bug) {
-              // A broken predicate is the caller's bug: surface it, and count the call as failed.
-              settle(ctx, admitted, 'failure')
-              throw bug
-            }
-            settle(ctx, admitted, failed ? 'failure' : 'ignored')
-            throw error
-          },
-        )
-      }
-    },
   }
 }
 
