@@ -2,6 +2,7 @@
  * What the upstream says about the rate, read from an error, a response or a headers object:
  * a 429, a `Retry-After`, or `RateLimit` headers saying nothing remains until a reset.
  */
+import { headerValue } from '../core/headers.js'
 import { field, hasField } from '../core/own.js'
 import { statusOf } from './classify.js'
 import { parseRateLimitHeader, parseRetryAfter, retryAfterOf } from './retry-after.js'
@@ -82,24 +83,6 @@ function exhaustedUntil(headers: unknown): number | undefined {
     const n = Number(reset)
     // Delta-seconds per the IETF draft; some APIs (GitHub) send an epoch time in seconds instead.
     return n > 1_000_000_000 ? Math.max(0, n * 1000 - Date.now()) : n * 1000
-  }
-  return undefined
-}
-
-/** A header from a `Headers`-like object (`get`) or a plain record (any case; first of an array). */
-function headerValue(headers: unknown, name: string): string | undefined {
-  if (typeof headers !== 'object' || headers === null) return undefined
-  const get = field(headers, 'get')
-  if (typeof get === 'function') {
-    const v: unknown = (get as (name: string) => unknown).call(headers, name)
-    return typeof v === 'string' ? v : undefined
-  }
-  for (const key of Object.keys(headers)) {
-    if (key.toLowerCase() !== name) continue
-    const v = (headers as Record<string, unknown>)[key]
-    if (typeof v === 'string') return v
-    if (typeof v === 'number') return String(v)
-    if (Array.isArray(v) && typeof v[0] === 'string') return v[0]
   }
   return undefined
 }

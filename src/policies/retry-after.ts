@@ -4,6 +4,7 @@
  * is ignored and the normal backoff applies; a huge value comes back as is (possibly Infinity)
  * so the caller fails fast instead of sleeping. Linear-time: no regular expression backtracks.
  */
+import { headerValue } from '../core/headers.js'
 import { field } from '../core/own.js'
 
 /** Milliseconds to wait, or undefined when the header is absent or not a valid value. */
@@ -28,25 +29,6 @@ function isDigits(text: string): boolean {
     if (c < 48 || c > 57) return false
   }
   return true
-}
-
-type HeaderSource = { get(name: string): string | null } | Record<string, unknown>
-
-function headerValue(headers: unknown, name: string): string | undefined {
-  if (typeof headers !== 'object' || headers === null) return undefined
-  const source = headers as HeaderSource
-  const get = field(source, 'get')
-  if (typeof get === 'function') {
-    const v: unknown = (get as (name: string) => unknown).call(source, name)
-    return typeof v === 'string' ? v : undefined
-  }
-  for (const key of Object.keys(source)) {
-    if (key.toLowerCase() !== name) continue
-    const v = (source as Record<string, unknown>)[key]
-    if (typeof v === 'string') return v
-    if (Array.isArray(v) && typeof v[0] === 'string') return v[0]
-  }
-  return undefined
 }
 
 /**
