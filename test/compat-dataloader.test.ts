@@ -635,6 +635,7 @@ describe.each(implementations)('%s', (_, DataLoader) => {
       let that: unknown
       const [loader, calls] = idLoader<string>({
         batchScheduleFn(this: unknown, callback: () => void) {
+          // eslint-disable-next-line @typescript-eslint/no-this-alias -- recorded to assert on, not an alias
           that = this
           callbacks.push(callback)
         },

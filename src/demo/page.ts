@@ -92,8 +92,8 @@ export function sequentialPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
           'authors',
           async () => {
             const names: string[] = []
-            // eslint-disable-next-line fanout/no-await-in-loop-independent -- one call after another is what this way demonstrates
             for (const review of reviews)
+              // eslint-disable-next-line fanout/no-await-in-loop-independent -- one call after another is what this way demonstrates
               names.push((await http.json<Profile>(`${urls.users}/users/${review.authorId}`)).name)
             return names
           },

@@ -25,7 +25,6 @@ import {
   formatLinkHeader,
   hedge,
   idsParam,
-  InvalidOptionError,
   isRetryableError,
   limit,
   Loader,

@@ -1,0 +1,42 @@
+// ESLint for fanout's own code (src, test, bench, examples). `npm run lint` runs it, as part of
+// `npm test`, under tsx so that this config can load fanout's own rules from src/eslint.
+//
+// typescript-eslint's recommended rules without type information: the type-checked run (for
+// no-floating-promises) took twice as long and 1.6 GB here, too much for every `npm test`.
+import tseslint from 'typescript-eslint'
+import fanout from './src/eslint/index.ts'
+
+export default tseslint.config(
+  {
+    ignores: ['dist/', 'node_modules/', 'coverage/', 'test/eslint/corpus/', 'test/fixtures/'],
+  },
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.recommended],
+    rules: {
+      // `_name` marks a parameter or binding kept for its position or shape, not its value.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          caughtErrors: 'none',
+          ignoreRestSiblings: true,
+        },
+      ],
+    },
+  },
+  {
+    // Being reworked on other branches at the moment; these findings (an unused import, a
+    // disable comment that no longer sits above its line) are fixed there. Remove at merge.
+    files: ['src/batch/loader.ts', 'src/compat/p-limit.ts'],
+    rules: { '@typescript-eslint/no-unused-vars': 'warn', 'prefer-rest-params': 'warn' },
+  },
+  {
+    // The project's own waterfall and auth rules on the code that ships and its examples.
+    files: ['src/**/*.ts', 'examples/**/*.ts'],
+    ignores: ['**/*.test.ts', 'src/eslint/**'],
+    extends: [fanout.configs.recommended],
+  },
+)
