@@ -83,14 +83,13 @@ function elementText(m: Member, text: string): string {
 
 export function buildRewrite(group: Group, src: SourceView): Rewrite {
   const { members, between } = group
-  const text = src.text
   const first = members[0]!
   const last = members[members.length - 1]!
   const range: [number, number] = [rangeOf(first.stmt)[0], rangeOf(last.stmt)[1]]
-  const kind = first.kind
   const annotated = members.filter((m) => annotationOf(m.pattern) !== null).length
   const allAnnotated = annotated === members.length
   const noneAnnotated = annotated === 0
+  const kind = first.kind
   // A caught member (`try { x = await f() } catch { x = v }`) gets a temporary and is assigned after.
   const inSlot = (m: Member): boolean =>
     m.caught === undefined &&
@@ -100,9 +99,36 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
     !m.wrapped
   const autoFixable =
     between.length === 0 && members.every(inSlot) && (allAnnotated || noneAnnotated)
+  const layout: Layout = { group, src, range, inSlot, allAnnotated }
+  const text = promiseAllLines(layout, commentOwners(layout)).join('\n')
+  return { range, text, autoFixable, changes: changesOf(group) }
+}
 
-  // Comments outside every kept text go to the member they belong to (same statement, trailing on
-  // its last line, or the next member).
+/** What the parts of the rewrite share. */
+interface Layout {
+  readonly group: Group
+  readonly src: SourceView
+  /** From the first member's statement to the last's. */
+  readonly range: [number, number]
+  /** Whether a member's own binding goes into the destructuring (else: a temporary). */
+  readonly inSlot: (m: Member) => boolean
+  readonly allAnnotated: boolean
+}
+
+/** Per member, the comments that move with it: before its element, and trailing on its line. */
+interface CommentOwners {
+  readonly owned: Map<Member, string[]>
+  readonly trailing: Map<Member, string[]>
+}
+
+/**
+ * Comments outside every kept text go to the member they belong to (same statement, trailing on
+ * its last line, or the next member).
+ */
+function commentOwners({ group, src, range, inSlot }: Layout): CommentOwners {
+  const { members, between } = group
+  const text = src.text
+  const last = members[members.length - 1]!
   const kept: [number, number][] = [
     ...members.map((m) => rangeOf(m.await['argument'] as AnyNode)),
     ...members.filter((m) => !inSlot(m) && m.caught === undefined).map((m) => rangeOf(m.stmt)),
@@ -134,7 +160,15 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
     owner ??= members.find((m) => rangeOf(m.stmt)[0] >= r[1]) ?? last
     owned.get(owner)!.push(commentText(c))
   }
+  return { owned, trailing }
+}
 
+/** The `Promise.all` declaration, then the statements that follow it in their original order. */
+function promiseAllLines(layout: Layout, { owned, trailing }: CommentOwners): string[] {
+  const { group, src, range, inSlot, allAnnotated } = layout
+  const { members } = group
+  const text = src.text
+  const first = members[0]!
   const indent = /^[ \t]*/.exec(text.slice(lineStartOf(text, range[0]), range[0]))![0]
   const inner = `${indent}  `
   const statementText = (m: Member): string =>
@@ -158,12 +192,23 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
   const tuple = allAnnotated
     ? `: [${members.map((m) => annotationText(m.pattern, text)).join(', ')}]`
     : ''
-  const lines = [
-    `${kind} [${slots.join(', ')}]${tuple} = await Promise.all([`,
+  return [
+    `${first.kind} [${slots.join(', ')}]${tuple} = await Promise.all([`,
     ...elements,
     `${indent}])${semi}`,
+    ...afterLines(group, text, temps, indent, semi),
   ]
-  // Statements that follow the Promise.all, in their original order.
+}
+
+/** Statements that follow the Promise.all, in their original order: temporaries assigned, code between. */
+function afterLines(
+  { members, between }: Group,
+  text: string,
+  temps: Map<Member, string>,
+  indent: string,
+  semi: string,
+): string[] {
+  const lines: string[] = []
   const ordered = [...members.map((m) => m.stmt), ...between].sort(
     (a, b) => rangeOf(a)[0] - rangeOf(b)[0],
   )
@@ -180,14 +225,17 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
       lines.push(`${indent}${text.slice(...rangeOf(stmt))}`)
     }
   }
+  return lines
+}
 
+/** What could change when the rewrite is applied. */
+function changesOf({ members, between }: Group): string[] {
   const changes = [
     'if one call rejects, the others still run (their side effects are no longer skipped), and the first rejection in time, not in program order, is thrown',
   ]
   if (between.length > 0)
     changes.push('the statements between the awaits run after all of the calls have settled')
-  const wrapped = members.filter((m) => m.wrapped)
-  if (wrapped.length > 0)
+  if (members.some((m) => m.wrapped))
     changes.push(
       'the code around each nested await (e.g. parsing) runs after all of the calls have settled',
     )
@@ -197,5 +245,5 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
       'each variable is assigned after all of the calls have settled, its fallback when its own call rejected',
     )
   }
-  return { range, text: lines.join('\n'), autoFixable, changes }
+  return changes
 }
