@@ -58,104 +58,122 @@ function rootOf(node: AnyNode): string {
   return ''
 }
 
+type MutableFacts = { -readonly [K in keyof Facts]: Facts[K] }
+
 export function statementFacts(stmt: AnyNode, keys: Keys): Facts {
-  const facts = {
+  const facts: MutableFacts = {
     reads: new Set<string>(),
     binds: new Set<string>(),
     mutates: false,
-    awaits: [] as AnyNode[],
-    calls: [] as AnyNode[],
+    awaits: [],
+    calls: [],
     memberRoots: new Set<string>(),
     exposes: new Set<string>(),
   }
   if (stmt.type === 'VariableDeclaration') {
     for (const d of stmt['declarations'] as AnyNode[]) bindNames(d['id'] as AnyNode, facts.binds)
   }
-  // Iterative walk; `depth` counts enclosing nested functions.
+  // Iterative walk; `fn` counts enclosing nested functions.
   const stack: { node: AnyNode; fn: number }[] = [{ node: stmt, fn: 0 }]
   while (stack.length > 0) {
     const { node, fn } = stack.pop()!
-    const t = node.type
-    if (
-      t.startsWith('TS') &&
-      t !== 'TSNonNullExpression' &&
-      t !== 'TSAsExpression' &&
-      t !== 'TSSatisfiesExpression' &&
-      t !== 'TSTypeAssertion'
-    ) {
-      continue // types, declare/interface/enum: no runtime reads we care about
+    if (isTypeOnly(node.type)) continue // types, declare/interface/enum: no runtime reads we care about
+    const only = record(facts, node, fn)
+    if (only !== undefined) {
+      for (const c of only) stack.push({ node: c, fn })
+      continue
     }
-    let inner = fn
-    switch (t) {
-      case 'Identifier':
-        facts.reads.add(node['name'] as string)
-        break
-      case 'ThisExpression':
-      case 'Super':
-        facts.reads.add('this')
-        break
-      case 'AssignmentExpression':
-      case 'UpdateExpression':
-      case 'YieldExpression':
-        facts.mutates = true
-        break
-      case 'UnaryExpression':
-        if (node['operator'] === 'delete') facts.mutates = true
-        break
-      case 'AwaitExpression':
-        if (fn === 0) facts.awaits.push(node)
-        break
-      case 'CallExpression':
-      case 'NewExpression':
-      case 'TaggedTemplateExpression': {
-        if (fn === 0) facts.calls.push(node)
-        if (t !== 'TaggedTemplateExpression') {
-          for (const a of node['arguments'] as AnyNode[]) {
-            const arg = unwrapTs(a.type === 'SpreadElement' ? (a['argument'] as AnyNode) : a)
-            if (arg.type === 'Identifier') facts.exposes.add(arg['name'] as string)
-            else if (arg.type === 'ThisExpression') facts.exposes.add('this')
-          }
-          const callee = unwrapTs(node['callee'] as AnyNode)
-          if (callee.type === 'MemberExpression') {
-            const r = rootOf(callee)
-            if (r !== '') facts.exposes.add(r)
-          }
-        }
-        break
-      }
-      case 'MemberExpression': {
-        const parent = node.parent
-        const isCallee =
-          parent &&
-          (parent.type === 'CallExpression' || parent.type === 'NewExpression') &&
-          parent['callee'] === node
-        if (
-          !isCallee &&
-          !(parent && parent.type === 'MemberExpression' && parent['object'] === node)
-        ) {
-          const r = rootOf(node)
-          if (r !== '') facts.memberRoots.add(r)
-        }
-        // Non-computed property names are not reads.
-        stack.push({ node: node['object'] as AnyNode, fn })
-        if (node['computed']) stack.push({ node: node['property'] as AnyNode, fn })
-        continue
-      }
-      case 'Property':
-      case 'PropertyDefinition':
-      case 'MethodDefinition':
-        if (node['computed']) stack.push({ node: node['key'] as AnyNode, fn })
-        if (isNode(node['value'])) stack.push({ node: node['value'], fn })
-        continue
-      case 'LabeledStatement':
-      case 'BreakStatement':
-      case 'ContinueStatement':
-        if (isNode(node['body'])) stack.push({ node: node['body'], fn })
-        continue
-      default:
-        if (FUNCTION_TYPES.has(t) || t === 'ClassBody') inner = fn + 1
-    }
+    const inner = FUNCTION_TYPES.has(node.type) || node.type === 'ClassBody' ? fn + 1 : fn
     for (const c of children(node, keys)) stack.push({ node: c, fn: inner })
   }
   return facts
+}
+
+function isTypeOnly(t: string): boolean {
+  return (
+    t.startsWith('TS') &&
+    t !== 'TSNonNullExpression' &&
+    t !== 'TSAsExpression' &&
+    t !== 'TSSatisfiesExpression' &&
+    t !== 'TSTypeAssertion'
+  )
+}
+
+/**
+ * Records what `node` itself says (`fn`: how many functions enclose it). Returns the only
+ * children to visit next, or undefined to visit all of them.
+ */
+function record(facts: MutableFacts, node: AnyNode, fn: number): AnyNode[] | undefined {
+  switch (node.type) {
+    case 'Identifier':
+      facts.reads.add(node['name'] as string)
+      return undefined
+    case 'ThisExpression':
+    case 'Super':
+      facts.reads.add('this')
+      return undefined
+    case 'AssignmentExpression':
+    case 'UpdateExpression':
+    case 'YieldExpression':
+      facts.mutates = true
+      return undefined
+    case 'UnaryExpression':
+      if (node['operator'] === 'delete') facts.mutates = true
+      return undefined
+    case 'AwaitExpression':
+      if (fn === 0) facts.awaits.push(node)
+      return undefined
+    case 'CallExpression':
+    case 'NewExpression':
+    case 'TaggedTemplateExpression':
+      if (fn === 0) facts.calls.push(node)
+      if (node.type !== 'TaggedTemplateExpression') recordExposed(facts, node)
+      return undefined
+    case 'MemberExpression':
+      recordMemberRoot(facts, node)
+      // Non-computed property names are not reads.
+      return node['computed']
+        ? [node['object'] as AnyNode, node['property'] as AnyNode]
+        : [node['object'] as AnyNode]
+    case 'Property':
+    case 'PropertyDefinition':
+    case 'MethodDefinition':
+      return [
+        ...(node['computed'] ? [node['key'] as AnyNode] : []),
+        ...(isNode(node['value']) ? [node['value']] : []),
+      ]
+    case 'LabeledStatement':
+    case 'BreakStatement':
+    case 'ContinueStatement':
+      return isNode(node['body']) ? [node['body']] : []
+    default:
+      return undefined
+  }
+}
+
+/** The identifiers a call gets whole (arguments, and the root of its receiver): it may mutate them. */
+function recordExposed(facts: MutableFacts, call: AnyNode): void {
+  for (const a of call['arguments'] as AnyNode[]) {
+    const arg = unwrapTs(a.type === 'SpreadElement' ? (a['argument'] as AnyNode) : a)
+    if (arg.type === 'Identifier') facts.exposes.add(arg['name'] as string)
+    else if (arg.type === 'ThisExpression') facts.exposes.add('this')
+  }
+  const callee = unwrapTs(call['callee'] as AnyNode)
+  if (callee.type === 'MemberExpression') {
+    const r = rootOf(callee)
+    if (r !== '') facts.exposes.add(r)
+  }
+}
+
+/** The root of a member chain read as a value: not a callee, and not inside a longer chain. */
+function recordMemberRoot(facts: MutableFacts, node: AnyNode): void {
+  const parent = node.parent
+  const isCallee =
+    parent &&
+    (parent.type === 'CallExpression' || parent.type === 'NewExpression') &&
+    parent['callee'] === node
+  if (isCallee || (parent && parent.type === 'MemberExpression' && parent['object'] === node))
+    return
+  const r = rootOf(node)
+  if (r !== '') facts.memberRoots.add(r)
 }
