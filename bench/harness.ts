@@ -27,6 +27,8 @@ export interface TableSpec {
   readonly ratioOf?: string
   /** Printed under the table. */
   readonly notes?: readonly string[]
+  /** The contender the ratio column divides by. Default: BASELINE. */
+  readonly baseline?: string
 }
 
 export interface BenchReport {
@@ -133,9 +135,9 @@ export function formatTable(measurements: readonly Measurement[], spec: TableSpe
   const header = [
     'contender',
     ...spec.metrics.map((metric) => (unitOf(metric) ? `${metric} (${unitOf(metric)})` : metric)),
-    `vs ${BASELINE}`,
+    `vs ${spec.baseline ?? BASELINE}`,
   ]
-  const base = get(BASELINE, ratioOf)
+  const base = get(spec.baseline ?? BASELINE, ratioOf)
   const rows = contenders.map((contender) => {
     const own = get(contender, ratioOf)
     const ratio =

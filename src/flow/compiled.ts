@@ -1,7 +1,7 @@
 /** What `defineFlow` compiles a flow into, and the task function behind its policies: the engine only runs it. */
 import type { Call } from '../core/call.js'
 import type { Clock } from '../core/clock.js'
-import type { Slots } from '../policies/limit.js'
+import type { Slots } from '../policies/slots.js'
 import type { Learned } from './schedule.js'
 import type { TaskContext } from './types.js'
 import type { TaskDef } from './task-def.js'

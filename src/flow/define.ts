@@ -20,7 +20,8 @@ import {
   show,
   snapshot,
 } from '../core/validate.js'
-import { SHARED, slotsOf, type Limiter } from '../policies/limit.js'
+import type { Limiter } from '../policies/limit.js'
+import { slotsOf } from '../policies/slots.js'
 import { Learned } from './schedule.js'
 import { timeout as timeoutPolicy } from '../policies/timeout.js'
 import { retry as retryPolicy } from '../policies/retry.js'
@@ -392,7 +393,7 @@ export function flow<Input = void, Exit = never>(
     else if (
       typeof opts.limit === 'object' &&
       opts.limit !== null &&
-      (opts.limit as { [SHARED]?: boolean })[SHARED] === true
+      slotsOf(opts.limit)?.shared === true
     ) {
       throw new InvalidOptionError(
         'flow(): `limit` cannot be a limiter with a `store` (a flow schedules its tasks through local slots); give the flow a number or a local limit(), and put the shared limiter on the tasks that call the upstream: { policies: [sharedLimiter] }.',

@@ -23,7 +23,7 @@ import {
   UnknownTaskError,
   type TaskFailure,
 } from './errors.js'
-import { Slots } from '../policies/limit.js'
+import { Slots } from '../policies/slots.js'
 import { FlowExit, type RunOptions } from './types.js'
 import type { TaskDef } from './task-def.js'
 import { compileCall, DEPS, type CompiledFlow } from './compiled.js'

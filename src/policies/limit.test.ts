@@ -354,7 +354,7 @@ describe('limit()', () => {
         { name: `host-${i}.example` },
       )
     expect(limiter.activeCount).toBe(0)
-    const { slotsOf } = await import('./limit.js')
+    const { slotsOf } = await import('./slots.js')
     expect(slotsOf(limiter)!.keyCount).toBe(0)
   })
 

@@ -16,15 +16,8 @@
  *   the local slot is taken first, so the local bounds above hold as well.
  */
 import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
-import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
-import {
-  AbortedError,
-  DeadlineError,
-  InvalidOptionError,
-  QueueFullError,
-  TimeoutError,
-} from '../core/errors.js'
-import { onAbort } from '../core/signals.js'
+import { systemClock, type Clock } from '../core/clock.js'
+import { AbortedError, InvalidOptionError, TimeoutError } from '../core/errors.js'
 import { own } from '../core/own.js'
 import {
   checkDuration,
@@ -36,250 +29,10 @@ import {
 } from '../core/validate.js'
 import type { ConcurrencyStore } from './concurrency-store.js'
 import { sharedPermits } from './shared-permits.js'
-import { FifoQueue, PriorityQueue, type Waiter, type WaitingQueue } from './waiting-queue.js'
+import { Slots, withSlots } from './slots.js'
 import type { WaitOptions } from './wait-options.js'
 
 export type { WaitOptions }
-
-interface Pending extends Waiter {
-  readonly key: KeyState | undefined
-  /** Called with the slot already taken. */
-  grant(): void
-  fail(error: unknown): void
-  timer: TimerHandle | undefined
-  unsubscribe: (() => void) | undefined
-  clock: Clock | undefined
-}
-
-interface KeyState {
-  readonly name: string
-  active: number
-  readonly queue: WaitingQueue<Pending>
-}
-
-/**
- * The slot accounting shared by `limit()` and the p-limit drop-in. Not public: its methods trust
- * their callers to release exactly what they acquired.
- * @internal
- */
-export class Slots {
-  concurrency: number
-  active = 0
-  pending = 0
-  #seq = 0
-  readonly #queue: WaitingQueue<Pending> | undefined
-  readonly #keys: Map<string, KeyState> | undefined
-  readonly #waitingKeys: Set<KeyState> | undefined
-  readonly #makeQueue: () => WaitingQueue<Pending>
-
-  constructor(
-    concurrency: number,
-    readonly maxQueue: number,
-    readonly perKey: number | undefined,
-    readonly prioritized: boolean,
-    readonly agingMs: number,
-    readonly name: string,
-  ) {
-    this.concurrency = concurrency
-    this.#makeQueue = prioritized
-      ? () => new PriorityQueue<Pending>()
-      : () => new FifoQueue<Pending>()
-    if (perKey === undefined) this.#queue = this.#makeQueue()
-    else {
-      this.#keys = new Map()
-      this.#waitingKeys = new Set()
-    }
-  }
-
-  #key(name: string | undefined): KeyState | undefined {
-    if (this.#keys === undefined) return undefined
-    const k = name ?? ''
-    let state = this.#keys.get(k)
-    if (state === undefined) {
-      state = { name: k, active: 0, queue: this.#makeQueue() }
-      this.#keys.set(k, state)
-    }
-    return state
-  }
-
-  #forget(state: KeyState | undefined): void {
-    if (state !== undefined && state.active === 0 && state.queue.size === 0)
-      this.#keys?.delete(state.name)
-  }
-
-  /** Takes a slot now if one is free for this key. */
-  tryAcquire(key?: string): boolean {
-    if (this.active >= this.concurrency) return false
-    if (this.#keys === undefined) {
-      if (this.pending > 0) return false
-      this.active++
-      return true
-    }
-    const state = this.#key(key)!
-    if (state.active >= this.perKey! || state.queue.size > 0) {
-      this.#forget(state)
-      return false
-    }
-    state.active++
-    this.active++
-    return true
-  }
-
-  release(key?: string): void {
-    this.active--
-    if (this.#keys !== undefined) {
-      const state = this.#keys.get(key ?? '')
-      if (state !== undefined) {
-        state.active--
-        this.#forget(state)
-      }
-    }
-    this.pump()
-  }
-
-  /** Waits for a slot; resolves with the slot taken. Rejects with QueueFullError, the signal's reason or a time error. */
-  wait(waitOptions: WaitOptions): Promise<void> {
-    const options = own(waitOptions)
-    if (this.pending >= this.maxQueue) {
-      return Promise.reject(
-        new QueueFullError(
-          `Limiter "${this.name}": the queue is full (${this.active} running, ${this.pending} waiting, maxQueue ${this.maxQueue}); the call was rejected, not buffered`,
-          this.maxQueue,
-        ),
-      )
-    }
-    const signal = options.signal
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    const clock = options.clock
-    const now = clock !== undefined && this.prioritized ? clock.now() : 0
-    const priority = options.priority ?? 0
-    return new Promise<void>((resolve, reject) => {
-      const key = this.#key(options.key)
-      const waiter: Pending = {
-        rank: this.prioritized ? priority - now / this.agingMs : 0,
-        seq: this.#seq++,
-        live: true,
-        key,
-        grant: resolve,
-        fail: reject,
-        timer: undefined,
-        unsubscribe: undefined,
-        clock,
-      }
-      if (signal !== undefined)
-        waiter.unsubscribe = onAbort(signal, () => this.#drop(waiter, signal.reason))
-      const deadlineAt = options.deadlineAt ?? Infinity
-      if (deadlineAt !== Infinity && clock !== undefined) {
-        const ms = deadlineAt - clock.now()
-        if (ms <= 0) {
-          waiter.unsubscribe?.()
-          reject(new DeadlineError(`Limiter "${this.name}": no time left to wait for a slot`, 0))
-          this.#forget(key)
-          return
-        }
-        waiter.timer = clock.setTimeout(() => {
-          waiter.timer = undefined
-          this.#drop(
-            waiter,
-            options.timeoutError?.() ??
-              new DeadlineError(
-                `Limiter "${this.name}": the deadline passed while waiting for a slot (${this.active} running, ${this.pending} waiting)`,
-                ms,
-              ),
-          )
-        }, ms)
-      }
-      this.pending++
-      if (key === undefined) this.#queue!.push(waiter)
-      else {
-        key.queue.push(waiter)
-        this.#waitingKeys!.add(key)
-      }
-    })
-  }
-
-  #drop(waiter: Pending, error: unknown): void {
-    if (!waiter.live) return
-    this.#cleanup(waiter)
-    const key = waiter.key
-    if (key === undefined) this.#queue!.remove(waiter)
-    else {
-      key.queue.remove(waiter)
-      if (key.queue.size === 0) this.#waitingKeys!.delete(key)
-      this.#forget(key)
-    }
-    this.pending--
-    waiter.fail(error)
-  }
-
-  #cleanup(waiter: Pending): void {
-    if (waiter.timer !== undefined) waiter.clock!.clearTimeout(waiter.timer)
-    waiter.timer = undefined
-    waiter.unsubscribe?.()
-    waiter.unsubscribe = undefined
-  }
-
-  /** Grants free slots to waiters, best first. */
-  pump(): void {
-    while (this.active < this.concurrency && this.pending > 0) {
-      const waiter = this.#next()
-      if (waiter === undefined) return
-      this.pending--
-      this.active++
-      if (waiter.key !== undefined) waiter.key.active++
-      this.#cleanup(waiter)
-      waiter.grant()
-    }
-  }
-
-  /**
-   * Keys take turns: among the keys that may run one more call, the one whose next call has the
-   * highest priority wins, and between equals the key served longest ago (`#waitingKeys` is kept
-   * in that order: a key served goes to the back). So a key with a thousand calls waiting does not
-   * delay one with a single call by a thousand turns when the total limit is what all wait for.
-   * With priorities, "equal" means the same aged priority in whole steps of `agingMs` (a rank is
-   * priority − arrival / agingMs, so exact ties would almost never happen).
-   */
-  #next(): Pending | undefined {
-    if (this.#queue !== undefined) return this.#queue.shift()
-    let best: KeyState | undefined
-    let bestLevel = -Infinity
-    for (const state of this.#waitingKeys!) {
-      if (state.active >= this.perKey!) continue
-      const head = state.queue.peek()
-      if (head === undefined) continue
-      const level = this.prioritized ? Math.floor(head.rank) : 0
-      if (best === undefined || level > bestLevel) {
-        best = state
-        bestLevel = level
-      }
-    }
-    if (best === undefined) return undefined
-    const waiter = best.queue.shift()!
-    this.#waitingKeys!.delete(best)
-    if (best.queue.size > 0) this.#waitingKeys!.add(best)
-    return waiter
-  }
-
-  /** Removes every waiter, rejecting it with `error` — or, with `settle` false, leaving its promise pending forever (p-limit's semantics). */
-  clear(error: unknown, settle = true): void {
-    const waiters =
-      this.#queue !== undefined
-        ? this.#queue.drain()
-        : [...this.#waitingKeys!].flatMap((k) => k.queue.drain())
-    this.#waitingKeys?.clear()
-    for (const w of waiters) {
-      this.pending--
-      this.#cleanup(w)
-      this.#forget(w.key)
-      if (settle) w.fail(error)
-    }
-  }
-
-  get keyCount(): number {
-    return this.#keys?.size ?? 0
-  }
-}
 
 export interface LimitOptions {
   /** Calls allowed to run at once. An integer ≥ 1 (or Infinity). Required. */
@@ -419,7 +172,22 @@ export function limit(options: LimitOptions | number): Limiter {
     opts.leaseMs === undefined ? 30_000 : checkDuration(where, 'leaseMs', opts.leaseMs)
   const storePollMs =
     opts.storePollMs === undefined ? 1_000 : checkDuration(where, 'storePollMs', opts.storePollMs)
-  const slots = new Slots(concurrency, maxQueue, perKey, opts.priority !== undefined, agingMs, name)
+  const slots = new Slots(
+    concurrency,
+    maxQueue,
+    perKey,
+    opts.priority !== undefined,
+    agingMs,
+    name,
+    store !== undefined,
+  )
+  // `run(fn)` without options needs none of the per-call machinery: `Slots.run` then keeps no
+  // object or closure per waiting call (see slots.ts).
+  const fast =
+    perKey === undefined &&
+    opts.priority === undefined &&
+    store === undefined &&
+    maxWait === undefined
   const waitTimeout =
     maxWait === undefined
       ? undefined
@@ -447,7 +215,7 @@ export function limit(options: LimitOptions | number): Limiter {
   const waitOptions = (clock: Clock, deadlineAt: number): number =>
     maxWait === undefined ? deadlineAt : Math.min(deadlineAt, clock.now() + maxWait)
 
-  return {
+  const limiter: Limiter = {
     name: `limit(${concurrency}${perKey !== undefined ? `, ${perKey}/key` : ''})`,
     wrap<T, C extends CallContext>(next: Call<T, C>): Call<T, C> {
       return (ctx) =>
@@ -467,6 +235,7 @@ export function limit(options: LimitOptions | number): Limiter {
       fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>,
       options?: LimitRunOptions,
     ): Promise<T> {
+      if (options === undefined && fast) return slots.run(fn as () => T | PromiseLike<T>)
       const runOptions = own(options)
       const clock = runOptions.clock ?? systemClock
       const deadlineAt =
@@ -499,9 +268,8 @@ export function limit(options: LimitOptions | number): Limiter {
     clearQueue(reason?: unknown) {
       slots.clear(reason ?? new AbortedError(`Limiter "${name}": the queue was cleared`))
     },
-    [SLOTS]: slots,
-    [SHARED]: store !== undefined,
-  } as Limiter
+  }
+  return withSlots(limiter, slots)
 }
 
 function checkStore(where: string, store: unknown): ConcurrencyStore {
@@ -518,15 +286,4 @@ function checkStore(where: string, store: unknown): ConcurrencyStore {
     )
   }
   return s as ConcurrencyStore
-}
-
-/** Whether a limiter takes permits from a store (flows cannot schedule through those). @internal */
-export const SHARED = Symbol('fanout.limit.shared')
-
-/** Where a limiter keeps its slots, for flows that schedule their tasks through it. @internal */
-export const SLOTS = Symbol('fanout.limit.slots')
-
-/** The slot accounting behind a limiter (flows use it to release a slot while a task waits for a dependency). @internal */
-export function slotsOf(limiter: Limiter): Slots | undefined {
-  return (limiter as Limiter & { [SLOTS]?: Slots })[SLOTS]
 }
