@@ -49,25 +49,21 @@ export function isFanoutError(error: unknown, code?: FanoutErrorCode): error is 
 }
 
 /**
- * A subpath needs an optional peer dependency that is not installed (`fanout/http` needs undici,
- * `fanout/cache` lru-cache, `fanout lint` eslint, @typescript-eslint/parser and ignore). Thrown
- * when the subpath is imported, instead of a bare module-not-found, with the command that fixes it.
+ * A part of fanout needs an optional peer dependency that is not installed (`fanout/http` needs
+ * undici, `fanout/cache` lru-cache, `fanout lint` eslint, @typescript-eslint/parser and ignore).
+ * Thrown when that part is loaded, instead of a bare module-not-found, with the command that
+ * fixes it. Check it with `isFanoutError(error, 'FANOUT_MISSING_PEER')`.
  */
 export class MissingPeerError extends FanoutError {
   constructor(
-    /** The package that is missing, e.g. `undici`. */
-    readonly packageName: string,
-    /** What needs it, e.g. `fanout/http`. */
-    readonly neededBy: string,
-    /** The command that installs it, e.g. `npm install undici`. */
+    /** The packages that are missing, e.g. `['undici']`. */
+    readonly packages: readonly string[],
+    /** The command that installs them, e.g. `npm install undici`. */
     readonly install: string,
+    message: string,
     options?: { cause?: unknown },
   ) {
-    super(
-      'FANOUT_MISSING_PEER',
-      `${neededBy} needs the "${packageName}" package, which is not installed here: ${install}`,
-      options,
-    )
+    super('FANOUT_MISSING_PEER', message, options)
     this.name = 'MissingPeerError'
   }
 }

@@ -7,7 +7,7 @@
  *
  * Runtime-neutral: the caller brings its own `require`, this module imports nothing.
  */
-import { MissingPeerError } from './errors.js'
+import { isFanoutError, MissingPeerError } from './errors.js'
 
 /** How a peer is named to the user: the package, what needs it, and the command that installs it. */
 export interface PeerSpec {
@@ -22,7 +22,12 @@ export function requirePeer<T>(load: (id: string) => unknown, spec: PeerSpec): T
     return load(spec.name) as T
   } catch (error) {
     if (missingModule(error) !== spec.name) throw error
-    throw new MissingPeerError(spec.name, spec.neededBy, spec.install, { cause: error })
+    throw new MissingPeerError(
+      [spec.name],
+      spec.install,
+      `${spec.neededBy} needs the "${spec.name}" package, which is not installed here: ${spec.install}`,
+      { cause: error },
+    )
   }
 }
 
@@ -32,7 +37,7 @@ export function requirePeer<T>(load: (id: string) => unknown, spec: PeerSpec): T
  * names its package too.
  */
 export function missingModule(error: unknown): string | undefined {
-  if (error instanceof MissingPeerError) return error.packageName
+  if (isFanoutError(error, 'FANOUT_MISSING_PEER')) return (error as MissingPeerError).packages[0]
   const code = (error as { code?: unknown } | null)?.code
   if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') return undefined
   const message = String((error as { message?: unknown }).message)
