@@ -255,7 +255,7 @@ describe.skipIf(problem !== undefined && !required)(
         flow: 'function',
         calls: 1,
       })
-    })
+    }, 120_000)
 
     it('undici 6: installs, and fanout/http makes a real loopback request on it', async () => {
       expectInstalled(project('undici-6'))
@@ -265,19 +265,19 @@ describe.skipIf(problem !== undefined && !required)(
         status: 200,
         body: { path: '/ping' },
       })
-    })
+    }, 120_000)
 
     it('eslint 8: installs, and fanout/eslint finds the waterfall in a flat config', async () => {
       expectInstalled(project('eslint-8'))
       expect(installedMajor(project('eslint-8'), 'eslint')).toBe(8)
       expect(await script(project('eslint-8'), RUN_RULE)).toEqual(['fanout/no-sequential-await'])
-    })
+    }, 120_000)
 
     it('@typescript-eslint/parser 7: installs, and fanout/eslint runs on what it parses', async () => {
       expectInstalled(project('parser-7'))
       expect(installedMajor(project('parser-7'), '@typescript-eslint/parser')).toBe(7)
       expect(await script(project('parser-7'), RUN_RULE)).toEqual(['fanout/no-sequential-await'])
-    })
+    }, 120_000)
 
     it('ignore 5: installs, and `fanout lint` lints a project with it', async () => {
       const consumer = project('ignore-5')
@@ -300,7 +300,7 @@ describe.skipIf(problem !== undefined && !required)(
       expect(lint.code).toBe(1)
       const report = JSON.parse(lint.out) as { files: { path: string }[] }
       expect(report.files.map((file) => file.path)).toEqual(['src/account.ts'])
-    })
+    }, 120_000)
 
     it('newest TypeScript: installs, imports, and a missing peer names its install command', async () => {
       const consumer = project('typescript-latest')
@@ -328,7 +328,7 @@ describe.skipIf(problem !== undefined && !required)(
       expect(lint.err).toContain(
         'npm install --save-dev eslint@9 @typescript-eslint/parser@8 ignore@7',
       )
-    })
+    }, 120_000)
 
     // Added anyway (npm refuses the parser's typescript <6.1 peer range next to TypeScript 7),
     // the parser cannot load: `fanout lint` says why and how to lint, exit code 2, no stack.
