@@ -90,16 +90,22 @@ describe('package', () => {
     }
   }, 120_000)
 
+  /** A copy of the package holding this build as dist/, as `npm pack` sees it. */
+  const stage = (): string => {
+    const dir = mkdtempSync(join(root, 'node_modules', '.fanout-pack-'))
+    for (const file of ['package.json', 'README.md', 'LICENSE'])
+      cpSync(join(root, file), join(dir, file))
+    cpSync(outDir, join(dir, 'dist'), { recursive: true })
+    return dir
+  }
+
   // What `npm pack` would publish, from a copy holding this build as dist/: the licence and the
   // README go with it, no source map points at sources that are not shipped, no test is shipped.
   it('packs the licence, the README and the build, and no source maps or tests', () => {
-    const stage = mkdtempSync(join(root, 'node_modules', '.fanout-pack-'))
+    const dir = stage()
     try {
-      for (const file of ['package.json', 'README.md', 'LICENSE'])
-        cpSync(join(root, file), join(stage, file))
-      cpSync(outDir, join(stage, 'dist'), { recursive: true })
       const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
-        cwd: stage,
+        cwd: dir,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
       })
@@ -122,9 +128,59 @@ describe('package', () => {
       ).toEqual([])
       expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License/)
     } finally {
-      rmSync(stage, { recursive: true, force: true })
+      rmSync(dir, { recursive: true, force: true })
     }
   }, 60_000)
+
+  // The packed tarball through publint (package.json fields, the exports map and the files it
+  // names) and arethetypeswrong (the typings each entry resolves to, per module resolution). The
+  // package is ESM-only, so attw's esm-only profile: CommonJS and node10 resolution are out of scope.
+  it('publint and arethetypeswrong find nothing in the packed tarball', () => {
+    const dir = stage()
+    try {
+      const out = execFileSync(
+        'npm',
+        ['pack', '--json', '--ignore-scripts', '--pack-destination', dir],
+        { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      )
+      const tarball = join(dir, (JSON.parse(out) as [{ filename: string }])[0].filename)
+      const bin = (name: string): string => join(root, 'node_modules', '.bin', name)
+      const publint = spawnSync(bin('publint'), ['--strict', tarball], { encoding: 'utf8' })
+      expect(publint.stdout + publint.stderr).toContain('All good!')
+      expect(publint.status).toBe(0)
+      const attw = spawnSync(bin('attw'), [tarball, '--profile', 'esm-only', '--format', 'json'], {
+        encoding: 'utf8',
+      })
+      const report = JSON.parse(attw.stdout) as {
+        analysis: { problems: { kind: string; resolutionKind?: string }[] }
+      }
+      const counted = report.analysis.problems.filter(
+        (p) => p.resolutionKind !== 'node10' && p.resolutionKind !== 'node16-cjs',
+      )
+      expect(counted).toEqual([])
+      expect(attw.status).toBe(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
+
+  // What test/install-matrix.test.ts installs them next to: each optional peer takes the previous
+  // major as well as the current one, and none is required.
+  it('takes every optional peer at its previous major too', () => {
+    const manifest = pkg as typeof pkg & {
+      peerDependencies: Record<string, string>
+      peerDependenciesMeta: Record<string, { optional?: boolean }>
+    }
+    expect(manifest.peerDependencies).toEqual({
+      '@typescript-eslint/parser': '^7.0.0 || ^8.0.0',
+      eslint: '^8.57.0 || ^9.0.0 || ^10.0.0',
+      ignore: '^5.0.0 || ^6.0.0 || ^7.0.0',
+      'lru-cache': '^10.0.0 || ^11.0.0',
+      undici: '^6.21.0 || ^7.16.0',
+    })
+    for (const name of Object.keys(manifest.peerDependencies))
+      expect(manifest.peerDependenciesMeta[name]?.optional, name).toBe(true)
+  })
 
   // What the README promises CommonJS users: on a Node that can require() ES modules (20.19+,
   // 22.12+), every entry loads with require(), which fails on a top-level await anywhere in its graph.

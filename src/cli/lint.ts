@@ -21,6 +21,8 @@ import {
   type Severity,
 } from './lint-format.js'
 import { missingPackage, parseCommandArgs, UsageError } from './usage.js'
+import { unsupportedTypeScript } from './typescript-check.js'
+import { isFanoutError, MissingPeerError } from '../core/errors.js'
 
 export interface LintIo {
   /** Writes one line (or block) to stdout. */
@@ -84,16 +86,23 @@ async function loadPeers(
   const settled = await Promise.allSettled(names.map((name) => importPeer(name)))
   const missing: (keyof typeof PEERS)[] = []
   settled.forEach((result, i) => {
-    if (result.status === 'rejected') {
-      if (missingPackage(result.reason) === undefined) throw result.reason
+    if (result.status === 'rejected' && missingPackage(result.reason) !== undefined)
       missing.push(names[i]!)
-    }
+    else if (result.status === 'rejected' && names[i] !== '@typescript-eslint/parser')
+      throw result.reason
   })
   if (missing.length > 0) {
-    throw new UsageError(
+    const install = `npm install --save-dev ${missing.map((name) => PEERS[name]).join(' ')}`
+    throw new MissingPeerError(
+      missing,
+      install,
       `lint needs the optional peer ${missing.length === 1 ? 'dependency' : 'dependencies'} ${missing.join(' and ')}, not installed here. ` +
-        `Install ${missing.length === 1 ? 'it' : 'them'}: npm install --save-dev ${missing.map((name) => PEERS[name]).join(' ')}`,
+        `Install ${missing.length === 1 ? 'it' : 'them'}: ${install}`,
     )
+  }
+  const parserFailure = settled[names.indexOf('@typescript-eslint/parser')]
+  if (parserFailure?.status === 'rejected') {
+    throw unsupportedTypeScript(parserFailure.reason) ?? parserFailure.reason
   }
   const [eslint, parser, ignore] = settled.map(
     (r) => (r as PromiseFulfilledResult<unknown>).value,
@@ -108,7 +117,9 @@ async function loadPeers(
   } catch (error) {
     const name = missingPackage(error)
     if (name === undefined) throw error
-    throw new UsageError(
+    throw new MissingPeerError(
+      [name],
+      `npm install --save-dev ${name}`,
       `fanout's ESLint rules need the package ${name}, not installed here. Install it: npm install --save-dev ${name}`,
     )
   }
@@ -407,9 +418,14 @@ export async function runLint(
     }
     return results.some((file) => remaining(file).length > 0) ? 1 : 0
   } catch (error) {
-    if (error instanceof UsageError || error instanceof PathError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof PathError ||
+      isFanoutError(error, 'FANOUT_MISSING_PEER')
+    ) {
       const hint =
-        error instanceof PathError || /^lint needs|ESLint rules need/.test((error as Error).message)
+        error instanceof PathError ||
+        /^lint (needs|cannot)|ESLint rules need/.test((error as Error).message)
           ? ''
           : ' Run "fanout lint --help" for the options.'
       io.err(`fanout lint: ${(error as Error).message}${hint}`)

@@ -1,5 +1,6 @@
 /** What the `fanout` commands share: the error for bad input, reading the arguments, and telling a missing optional peer from any other failure. */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { missingModule } from '../core/peer.js'
 import { closest } from '../core/validate.js'
 
 /** A mistake in the command line or the setup: reported in one line, exit code 2. */
@@ -58,14 +59,5 @@ function usageErrorOf(error: unknown, options: Options): UsageError | undefined 
 
 /** The package an `import()` failed to find (an optional peer not installed), or undefined for any other failure. */
 export function missingPackage(error: unknown): string | undefined {
-  if ((error as { code?: string } | null)?.code !== 'ERR_MODULE_NOT_FOUND') return undefined
-  const name = /Cannot find (?:package|module) '([^']+)'/.exec(
-    String((error as Error).message),
-  )?.[1]
-  return name === undefined ||
-    name.startsWith('.') ||
-    name.startsWith('/') ||
-    /^[A-Za-z]:[\\/]/.test(name)
-    ? undefined
-    : name
+  return missingModule(error)
 }

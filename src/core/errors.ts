@@ -30,6 +30,7 @@ export type FanoutErrorCode =
   | 'FANOUT_HTTP_INVALID_JSON'
   | 'FANOUT_HTTP_PROTOCOL'
   | 'FANOUT_NETWORK'
+  | 'FANOUT_MISSING_PEER'
 
 export class FanoutError extends Error {
   readonly code: FanoutErrorCode
@@ -45,6 +46,26 @@ export class FanoutError extends Error {
 export function isFanoutError(error: unknown, code?: FanoutErrorCode): error is FanoutError {
   if (typeof error !== 'object' || error === null || !(brand in error)) return false
   return code === undefined || (error as { code?: unknown }).code === code
+}
+
+/**
+ * A part of fanout needs an optional peer dependency that is not installed (`fanout/http` needs
+ * undici, `fanout/cache` lru-cache, `fanout lint` eslint, @typescript-eslint/parser and ignore).
+ * Thrown when that part is loaded, instead of a bare module-not-found, with the command that
+ * fixes it. Check it with `isFanoutError(error, 'FANOUT_MISSING_PEER')`.
+ */
+export class MissingPeerError extends FanoutError {
+  constructor(
+    /** The packages that are missing, e.g. `['undici']`. */
+    readonly packages: readonly string[],
+    /** The command that installs them, e.g. `npm install undici`. */
+    readonly install: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('FANOUT_MISSING_PEER', message, options)
+    this.name = 'MissingPeerError'
+  }
 }
 
 /** An option failed validation. Thrown at construction, before anything runs. */

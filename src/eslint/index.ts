@@ -1,8 +1,9 @@
 /**
  * `fanout/eslint`: rules that find waterfalls (independent awaits run one after another) and the
- * opposite danger (data fetched in parallel with the auth check that guards it). ESLint 9+ flat
- * config; JS, TS, JSX and TSX through typescript-eslint's parser; type information is used when
- * the project provides it, never required.
+ * opposite danger (data fetched in parallel with the auth check that guards it). ESLint flat
+ * config, ESLint 8.57+ (a legacy .eslintrc cannot load a plugin from a package not named
+ * eslint-plugin-*); JS, TS, JSX and TSX through typescript-eslint's parser 7 or 8; type
+ * information is used when the project provides it, never required.
  *
  * @example
  * // eslint.config.js

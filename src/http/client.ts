@@ -16,7 +16,7 @@
  * and, for `stream()`, the body until its reader is done with it.
  */
 import { isIP, type LookupFunction } from 'node:net'
-import { Pool, ProxyAgent, buildConnector, type Dispatcher } from 'undici'
+import type { Dispatcher, Pool, ProxyAgent, buildConnector } from 'undici'
 import type { CallContext } from '../core/call.js'
 import type { TimerHandle } from '../core/clock.js'
 import { withTimeLimit } from '../core/time-limit.js'
@@ -58,6 +58,7 @@ import { CREDENTIAL_HEADERS, redactUrl } from './redact.js'
 import { hopKey, nextHop, REDIRECT_STATUSES, type Hop } from './redirect.js'
 import { connectOnClock } from './phase-timers.js'
 import { proxyFor } from './proxy.js'
+import { handlerFor, undici } from './undici.js'
 import { UNSET_DISPATCH_OPTIONS, UNSET_SOCKET_OPTIONS } from './unset.js'
 import type { SsrfVerdict } from './ssrf.js'
 import { StreamResponse, type HttpStreamResponse } from './stream.js'
@@ -117,7 +118,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
   const guardedLookup = ssrf !== undefined ? ssrf.lookup(config.lookup) : undefined
   const lookup = guardedLookup ?? config.lookup
   const connector = connectOnClock(
-    buildConnector({
+    undici.buildConnector({
       ...UNSET_SOCKET_OPTIONS,
       timeout: 0,
       ...(lookup !== undefined ? { lookup } : {}),
@@ -158,7 +159,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
         ...(config.tls as buildConnector.BuildOptions | undefined),
         timeout: config.connectTimeout,
       }
-      agent = new ProxyAgent({
+      agent = new undici.ProxyAgent({
         uri: proxy.href,
         connections: config.connections,
         headersTimeout: 0,
@@ -204,7 +205,8 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
     const via =
       refused === undefined && config.proxy !== undefined ? proxyFor(config.proxy, url) : undefined
     const state: OriginState = {
-      pool: refused === undefined && via === undefined ? new Pool(key, poolOptions) : undefined,
+      pool:
+        refused === undefined && via === undefined ? new undici.Pool(key, poolOptions) : undefined,
       proxy: via === undefined ? undefined : proxyAgent(via),
       refused,
     }
@@ -316,7 +318,7 @@ export function createHttpClient(options?: HttpClientOptions): HttpClient {
       bodyTimeout: 0,
       upgrade: null,
     }
-    dispatcher.dispatch(dispatch, exchange)
+    dispatcher.dispatch(dispatch, handlerFor(exchange))
     return exchange.promise
   }
 

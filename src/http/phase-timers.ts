@@ -11,8 +11,9 @@
  * So a request that completes in time costs one `setTimeout` and one `clearTimeout`.
  */
 import type { Socket } from 'node:net'
-import { errors, type buildConnector } from 'undici'
+import type { buildConnector } from 'undici'
 import type { Clock, TimerHandle } from '../core/clock.js'
+import { undici } from './undici.js'
 
 /**
  * `connect` (built with `timeout: 0`) with its connect limit on `clock`, DNS lookup included. On
@@ -38,7 +39,7 @@ export function connectOnClock(
     timer = clock.setTimeout(() => {
       timer = undefined
       socket.destroy(
-        new errors.ConnectTimeoutError(
+        new undici.errors.ConnectTimeoutError(
           `Connect Timeout Error (attempted address: ${options.hostname}:${options.port}, timeout: ${ms}ms)`,
         ),
       )

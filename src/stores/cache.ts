@@ -6,7 +6,7 @@
  * The store holds `CacheEntry` records by reference: a hit hands every caller the same value
  * object, so treat cached values as read-only.
  */
-import { LRUCache } from 'lru-cache'
+import { LRUCache } from './lru-cache.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
 import { own } from '../core/own.js'

@@ -1,0 +1,363 @@
+/**
+ * Install anywhere: the packed package, installed by npm into consumer projects that already hold
+ * an optional peer at its previous major (and one fresh project on the newest TypeScript), must
+ * install without ERESOLVE, and the subpath that uses that peer must really work there.
+ *
+ * Needs the npm registry (packages come from the local npm cache when it has them). Without it the
+ * suite is skipped with the reason, unless FANOUT_REQUIRE_REGISTRY=1 or CI is set, which turn a
+ * missing registry into a failure. FANOUT_MATRIX_TARBALL=path/to/fanout.tgz runs the matrix
+ * against another tarball (e.g. an older release, to see that it catches the ERESOLVEs).
+ */
+import { execFile } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const required = process.env.FANOUT_REQUIRE_REGISTRY === '1' || process.env.CI === 'true'
+
+interface Run {
+  readonly code: number
+  readonly out: string
+  readonly err: string
+}
+
+/** Runs a command to completion without a shell; never throws (the exit code says how it went). */
+function run(cmd: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      cmd,
+      args,
+      { cwd, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, encoding: 'utf8', env: npmEnv() },
+      (error, out, err) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1
+        done({ code, out, err: err + (code === -1 ? `\n${String(error?.message)}` : '') })
+      },
+    )
+  })
+}
+
+/** The environment for npm and the consumer's node: no color, no update notice, no CI-only npm behaviour. */
+function npmEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_COLOR: '1',
+    npm_config_update_notifier: 'false',
+  }
+  // Vitest's own variables must not reach the consumer's node.
+  for (const key of Object.keys(env)) if (key.startsWith('VITEST')) delete env[key]
+  delete env.NODE_OPTIONS
+  return env
+}
+
+/** Why the registry cannot be used, or undefined when it answers. */
+async function registryProblem(): Promise<string | undefined> {
+  const ping = await run(
+    'npm',
+    ['ping', '--fetch-retries=0', '--fetch-timeout=20000'],
+    root,
+    30_000,
+  )
+  return ping.code === 0 ? undefined : `npm ping failed: ${(ping.err || ping.out).trim()}`
+}
+
+const problem = await registryProblem()
+if (problem !== undefined && !required)
+  console.warn(`install-matrix skipped: the npm registry is not reachable (${problem})`)
+
+/** The package as `npm pack` makes it, built from these sources into a staging copy. */
+async function packTarball(work: string): Promise<string> {
+  const given = process.env.FANOUT_MATRIX_TARBALL
+  if (given !== undefined && given !== '') return resolve(given)
+  const stage = join(work, 'stage')
+  mkdirSync(stage)
+  for (const file of ['package.json', 'README.md', 'LICENSE'])
+    cpSync(join(root, file), join(stage, file))
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+  const build = await run(
+    process.execPath,
+    [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')],
+    root,
+    300_000,
+  )
+  if (build.code !== 0) throw new Error(`build failed:\n${build.out}${build.err}`)
+  const pack = await run(
+    'npm',
+    ['pack', '--ignore-scripts', '--json', '--pack-destination', work],
+    stage,
+    120_000,
+  )
+  if (pack.code !== 0) throw new Error(`npm pack failed:\n${pack.err}`)
+  const [{ filename }] = JSON.parse(pack.out) as [{ filename: string }]
+  return join(work, filename)
+}
+
+/** A consumer project: its dependencies, and what its install printed. */
+interface Consumer {
+  readonly dir: string
+  readonly install: Run
+}
+
+/** Creates a project that depends on `deps` and on the tarball, and runs `npm install` in it. */
+async function consumer(
+  work: string,
+  name: string,
+  deps: Record<string, string>,
+  tarball: string,
+): Promise<Consumer> {
+  const dir = join(work, name)
+  mkdirSync(dir)
+  const manifest = {
+    name: `consumer-${name}`,
+    version: '1.0.0',
+    private: true,
+    type: 'module',
+    dependencies: { ...deps, fanout: `file:${tarball}` },
+  }
+  writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2))
+  const install = await run(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'],
+    dir,
+    300_000,
+  )
+  return { dir, install }
+}
+
+/** Runs an ES module script with node in the project; its last stdout line is JSON. */
+async function script(project: Consumer, source: string): Promise<unknown> {
+  const result = await run(
+    process.execPath,
+    ['--input-type=module', '-e', source],
+    project.dir,
+    60_000,
+  )
+  if (result.code !== 0) throw new Error(`script failed (${result.code}):\n${result.err}`)
+  const lines = result.out.trim().split('\n')
+  return JSON.parse(lines[lines.length - 1]!) as unknown
+}
+
+/** The major version of a package installed in the project. */
+function installedMajor(project: Consumer, name: string): number {
+  const manifest = join(project.dir, 'node_modules', ...name.split('/'), 'package.json')
+  return Number.parseInt(
+    (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version,
+  )
+}
+
+function expectInstalled(project: Consumer): void {
+  const printed = project.install.out + project.install.err
+  expect(printed, 'npm install printed ERESOLVE').not.toMatch(/ERESOLVE/)
+  expect(project.install.code, `npm install failed:\n${printed}`).toBe(0)
+}
+
+const WATERFALL = `export async function loadAccount(id: string, companyId: string) {
+  const user = await fetchUser(id)
+  const settings = await fetchSettings(companyId)
+  return { user, settings }
+}
+declare function fetchUser(id: string): Promise<{ name: string }>
+declare function fetchSettings(id: string): Promise<{ theme: string }>
+`
+
+/** Runs fanout/eslint's recommended config on WATERFALL through the project's eslint Linter (flat config) and parser. */
+const RUN_RULE = `
+import { Linter } from 'eslint'
+import * as parser from '@typescript-eslint/parser'
+import fanout from 'fanout/eslint'
+const linter = new Linter({ configType: 'flat' })
+const messages = linter.verify(${JSON.stringify(WATERFALL)}, [
+  { files: ['**/*.ts'], languageOptions: { parser } },
+  fanout.configs.recommended,
+], 'src/account.ts')
+console.log(JSON.stringify(messages.map((m) => m.ruleId ?? m.message)))
+`
+
+/** The core entry and fanout/cache's LRU store on the project's lru-cache. */
+const USE_CACHE = `
+import { flow } from 'fanout'
+import { cached, memoryCacheStore } from 'fanout/cache'
+let calls = 0
+const read = cached(async (id) => { calls += 1; return { id } }, { store: memoryCacheStore({ maxEntries: 10 }), ttl: 60_000, scope: 'shared' })
+await read('a'); await read('a')
+console.log(JSON.stringify({ flow: typeof flow, calls }))
+`
+
+/** fanout/http on the project's undici: one request to a server on the loopback interface. */
+const USE_HTTP = `
+import http from 'node:http'
+import { limit } from 'fanout'
+import { createHttpClient } from 'fanout/http'
+const server = http.createServer((req, res) => {
+  res.setHeader('content-type', 'application/json')
+  res.end(JSON.stringify({ path: req.url }))
+})
+await new Promise((ok) => server.listen(0, '127.0.0.1', ok))
+const client = createHttpClient({ ssrf: { allow: ['loopback'] }, retry: false })
+try {
+  const response = await client.get('http://127.0.0.1:' + server.address().port + '/ping')
+  console.log(JSON.stringify({ limit: typeof limit, status: response.status, body: await response.json() }))
+} finally {
+  await client.close()
+  server.close()
+}
+`
+
+/** What importing a subpath whose peer is missing throws. */
+const importFailure = (subpath: string): string => `
+import('${subpath}').then(
+  () => console.log(JSON.stringify({ loaded: true })),
+  (error) => console.log(JSON.stringify({ name: error.name, code: error.code, message: error.message })),
+)
+`
+
+// Counted as a failure where the registry is required, so a CI without it cannot pass by skipping.
+it.runIf(required)('reaches the npm registry (required: FANOUT_REQUIRE_REGISTRY=1 or CI)', () => {
+  expect(problem).toBeUndefined()
+})
+
+describe.skipIf(problem !== undefined && !required)(
+  `install matrix: the packed package next to older peer majors${problem === undefined ? '' : ` (skipped: ${problem})`}`,
+  () => {
+    const work = mkdtempSync(join(tmpdir(), 'fanout-install-'))
+    const projects = new Map<string, Consumer>()
+    afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+    beforeAll(async () => {
+      if (problem !== undefined) throw new Error(`the npm registry is required here: ${problem}`)
+      const tarball = await packTarball(work)
+      const matrix: Record<string, Record<string, string>> = {
+        'lru-cache-10': { 'lru-cache': '10' },
+        'undici-6': { undici: '6' },
+        // The parser resolves to its newest 8, which accepts eslint 8.57, and brings TypeScript 6.
+        'eslint-8': { eslint: '8', '@typescript-eslint/parser': '*' },
+        // A parser-7 project pins its TypeScript: parser 7 cannot load next to TypeScript 7.
+        'parser-7': { '@typescript-eslint/parser': '7', eslint: '8', typescript: '5' },
+        'ignore-5': { ignore: '5', eslint: '*', '@typescript-eslint/parser': '*' },
+        'typescript-latest': { typescript: 'latest' },
+      }
+      const made = await Promise.all(
+        Object.entries(matrix).map(async ([name, deps]) => {
+          return [name, await consumer(work, name, deps, tarball)] as const
+        }),
+      )
+      for (const [name, project] of made) projects.set(name, project)
+    }, 600_000)
+
+    const project = (name: string): Consumer => projects.get(name)!
+
+    it('lru-cache 10: installs, and fanout/cache stores and hits on it', async () => {
+      expectInstalled(project('lru-cache-10'))
+      expect(installedMajor(project('lru-cache-10'), 'lru-cache')).toBe(10)
+      expect(await script(project('lru-cache-10'), USE_CACHE)).toEqual({
+        flow: 'function',
+        calls: 1,
+      })
+    }, 120_000)
+
+    it('undici 6: installs, and fanout/http makes a real loopback request on it', async () => {
+      expectInstalled(project('undici-6'))
+      expect(installedMajor(project('undici-6'), 'undici')).toBe(6)
+      expect(await script(project('undici-6'), USE_HTTP)).toEqual({
+        limit: 'function',
+        status: 200,
+        body: { path: '/ping' },
+      })
+    }, 120_000)
+
+    it('eslint 8: installs, and fanout/eslint finds the waterfall in a flat config', async () => {
+      expectInstalled(project('eslint-8'))
+      expect(installedMajor(project('eslint-8'), 'eslint')).toBe(8)
+      expect(await script(project('eslint-8'), RUN_RULE)).toEqual(['fanout/no-sequential-await'])
+    }, 120_000)
+
+    it('@typescript-eslint/parser 7: installs, and fanout/eslint runs on what it parses', async () => {
+      expectInstalled(project('parser-7'))
+      expect(installedMajor(project('parser-7'), '@typescript-eslint/parser')).toBe(7)
+      expect(await script(project('parser-7'), RUN_RULE)).toEqual(['fanout/no-sequential-await'])
+    }, 120_000)
+
+    it('ignore 5: installs, and `fanout lint` lints a project with it', async () => {
+      const consumer = project('ignore-5')
+      expectInstalled(consumer)
+      expect(installedMajor(consumer, 'ignore')).toBe(5)
+      mkdirSync(join(consumer.dir, 'src'))
+      writeFileSync(join(consumer.dir, 'src', 'account.ts'), WATERFALL)
+      // Ignored by the project's .gitignore, so not linted (the ignore package reads it).
+      mkdirSync(join(consumer.dir, 'generated'))
+      writeFileSync(join(consumer.dir, 'generated', 'copy.ts'), WATERFALL)
+      writeFileSync(join(consumer.dir, '.gitignore'), 'generated/\n')
+      const bin = join(consumer.dir, 'node_modules', 'fanout', 'dist', 'cli', 'main.js')
+      const lint = await run(
+        process.execPath,
+        [bin, 'lint', '--format', 'json', '.'],
+        consumer.dir,
+        120_000,
+      )
+      expect(lint.err).toBe('')
+      expect(lint.code).toBe(1)
+      const report = JSON.parse(lint.out) as { files: { path: string }[] }
+      expect(report.files.map((file) => file.path)).toEqual(['src/account.ts'])
+    }, 120_000)
+
+    it('newest TypeScript: installs, imports, and a missing peer names its install command', async () => {
+      const consumer = project('typescript-latest')
+      expectInstalled(consumer)
+      expect(installedMajor(consumer, 'typescript')).toBeGreaterThanOrEqual(7)
+      expect(
+        await script(
+          consumer,
+          `const m = await import('fanout'); const l = await import('fanout/compat/p-limit'); console.log(JSON.stringify([typeof m.flow, typeof l.default]))`,
+        ),
+      ).toEqual(['function', 'function'])
+      expect(await script(consumer, importFailure('fanout/http'))).toEqual({
+        name: 'MissingPeerError',
+        code: 'FANOUT_MISSING_PEER',
+        message:
+          'fanout/http needs the "undici" package, which is not installed here: npm install undici',
+      })
+      expect(await script(consumer, importFailure('fanout/cache'))).toMatchObject({
+        code: 'FANOUT_MISSING_PEER',
+        message: expect.stringContaining('npm install lru-cache') as unknown,
+      })
+      const bin = join(consumer.dir, 'node_modules', 'fanout', 'dist', 'cli', 'main.js')
+      const lint = await run(process.execPath, [bin, 'lint', '.'], consumer.dir, 60_000)
+      expect(lint.code).toBe(2)
+      expect(lint.err).toContain(
+        'npm install --save-dev eslint@9 @typescript-eslint/parser@8 ignore@7',
+      )
+    }, 120_000)
+
+    // Added anyway (npm refuses the parser's typescript <6.1 peer range next to TypeScript 7),
+    // the parser cannot load: `fanout lint` says why and how to lint, exit code 2, no stack.
+    it('newest TypeScript with the parser forced in: `fanout lint` explains instead of crashing', async () => {
+      const consumer = project('typescript-latest')
+      const add = await run(
+        'npm',
+        [
+          'install',
+          '--prefer-offline',
+          '--no-audit',
+          '--no-fund',
+          '--loglevel=error',
+          '--legacy-peer-deps',
+          'eslint',
+          '@typescript-eslint/parser',
+          'ignore',
+        ],
+        consumer.dir,
+        300_000,
+      )
+      expect(add.code, add.err).toBe(0)
+      writeFileSync(join(consumer.dir, 'account.ts'), WATERFALL)
+      const bin = join(consumer.dir, 'node_modules', 'fanout', 'dist', 'cli', 'main.js')
+      const lint = await run(process.execPath, [bin, 'lint', 'account.ts'], consumer.dir, 60_000)
+      expect(lint.code).toBe(2)
+      expect(lint.err).toMatch(/^fanout lint: lint cannot parse files next to typescript 7\./m)
+      expect(lint.err).toContain('typescript@npm:@typescript/typescript6')
+      expect(lint.err).not.toMatch(/\n\s+at /)
+    }, 300_000)
+  },
+)
