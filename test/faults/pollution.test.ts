@@ -1056,7 +1056,10 @@ const unchecked: Record<string, readonly string[]> = {
     deadline: 0,
     clock: 0,
   } satisfies Record<keyof LimitRunOptions, 0>),
-  'loader.load()': Object.keys({ signal: 0, scope: 0 } satisfies Record<keyof LoadOptions, 0>),
+  'loader.load()': Object.keys({ signal: 0, scope: 0, context: 0 } satisfies Record<
+    keyof LoadOptions,
+    0
+  >),
   'cached() call': Object.keys({ signal: 0, context: 0 } satisfies Record<
     keyof CachedCallOptions,
     0
