@@ -68,6 +68,17 @@ export {
   type LimitAdjustedEvent,
   type RateWaitedEvent,
   type RateAdjustedEvent,
+  type EventListener,
+  type TaskStartedEvent,
+  type TaskSettledEvent,
+  type CacheHitEvent,
+  type CacheMissedEvent,
+  type CacheStaleServedEvent,
+  type CacheStoredEvent,
+  type BatchDispatchedEvent,
+  type BatchSettledEvent,
+  type RequestStartedEvent,
+  type RequestFinishedEvent,
 } from './core/trace.js'
 export { timeout } from './policies/timeout.js'
 export { retry, isRetriedError, type RetryOptions, type RetryInfo } from './policies/retry.js'
@@ -145,6 +156,7 @@ export { cacheKey } from './cache/key.js'
 export {
   singleFlight,
   type SingleFlight,
+  type SingleFlightOptions,
   type SingleFlightRunOptions,
 } from './cache/single-flight.js'
 export {

@@ -3,6 +3,7 @@
  * abandoned. Internal to `Loader`.
  */
 import type { TimerHandle } from '../core/clock.js'
+import type { SharedContext } from '../core/shared-context.js'
 
 /** One pending batch: parallel arrays rather than an object per key (the hot path). */
 export class Batch<K, V, Id> {
@@ -24,6 +25,10 @@ export class Batch<K, V, Id> {
   pinned = false
   /** Callers with a signal still waiting. */
   interest = 0
+  /** A caller without a context waits (or waited): the batch has no deadline. */
+  bare = false
+  /** The contexts of the callers that brought one: the batch's deadline and where its events go. */
+  shared: SharedContext | undefined
   /** Made only when the batch function reads `ctx.signal` (most never abort anything). */
   controller: AbortController | undefined
   timer: TimerHandle | undefined

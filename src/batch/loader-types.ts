@@ -1,10 +1,20 @@
 /** The public shapes of `Loader`: its batch function, what it may answer, its options and events. */
+import type { CallContext } from '../core/call.js'
 import type { Clock } from '../core/clock.js'
+import type { EventListener } from '../core/trace.js'
 import type { Limiter } from '../policies/limit.js'
 
-export interface BatchContext {
-  /** Aborted when every caller waiting on this batch has left (or the loader's batch was cancelled). */
-  readonly signal: AbortSignal
+/**
+ * What the batch function receives: a `CallContext` the batch's callers share (pass it on whole:
+ * `http.json(url, { context: ctx })`, or to a policy-wrapped call), and the batch's scope.
+ *
+ * - `signal` aborts when every caller waiting on this batch has left;
+ * - `deadlineAt` is the latest deadline of the callers still waiting (`Infinity` while one
+ *   without a context waits);
+ * - `trace` reaches every waiting caller's recorder (tagged with its task) and the loader's
+ *   `onEvent`; `task` is the loader's name.
+ */
+export interface BatchContext extends CallContext {
   /** The scope the batch's loads were made in (`undefined` for unscoped loads). */
   readonly scope: string | undefined
 }
@@ -59,7 +69,15 @@ export interface LoaderOptions<K, V, Id> {
   readonly cache?: boolean
   /** Keys memoized at most (the oldest go first). Default 10,000. */
   readonly maxCacheSize?: number
-  /** Called once per batch when it settles. */
+  /**
+   * Hears the loader's events (`batch.dispatched`, `batch.settled`) and those of the work its
+   * batch function does, whoever loads. A load's `context` hears them too while it waits.
+   */
+  readonly onEvent?: EventListener
+  /**
+   * Called once per batch when it settles. A thin alias over `onEvent`: the `batch.settled`
+   * event in the shape it had before `onEvent` existed.
+   */
   readonly onBatch?: (event: LoaderBatchEvent) => void
   readonly clock?: Clock
 }
@@ -67,6 +85,11 @@ export interface LoaderOptions<K, V, Id> {
 export interface LoadOptions {
   /** Leaving: the load rejects with the signal's reason at once; others are unaffected. */
   readonly signal?: AbortSignal
+  /**
+   * The caller's context (a flow task's `ctx`): its signal is the load's, its deadline and trace
+   * reach the batch function (see `BatchContext`). Give this or `signal`, not both.
+   */
+  readonly context?: CallContext
   /** Loads of different scopes never share a batch or a memoized value. */
   readonly scope?: string
 }

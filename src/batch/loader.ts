@@ -14,10 +14,13 @@
  *
  * One loader per incoming request is the simplest isolation: see `requestScoped`.
  */
+import type { CallContext } from '../core/call.js'
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, InvalidOptionError, NotFoundError } from '../core/errors.js'
 import { own } from '../core/own.js'
+import { checkContext, checkSignalOrContext, SharedContext } from '../core/shared-context.js'
 import { onAbort } from '../core/signals.js'
+import { recorderFor, type EventListener, type Recorder, type TraceEvent } from '../core/trace.js'
 import {
   checkClock,
   checkFunction,
@@ -62,6 +65,7 @@ const KNOWN = [
   'cache',
   'maxCacheSize',
   'onBatch',
+  'onEvent',
   'clock',
 ] as const
 
@@ -86,7 +90,8 @@ export class Loader<K, V, Id = K> {
   readonly #limiter: Limiter | undefined
   readonly #cache: boolean
   readonly #maxCacheSize: number
-  readonly #onBatch: ((event: LoaderBatchEvent) => void) | undefined
+  /** `onEvent`, and `onBatch` as its alias. */
+  readonly #trace: Recorder
   readonly #clock: Clock
   /** `load(key)` with nothing else to do: memo on, keys are ids, no cost. */
   readonly #plain: boolean
@@ -177,10 +182,21 @@ export class Loader<K, V, Id = K> {
             max: 100_000_000,
             integer: true,
           })
-    this.#onBatch =
-      opts.onBatch === undefined
-        ? undefined
-        : checkFunction(where, 'onBatch', opts.onBatch, '(event) => void')
+    this.#trace = recorderFor(
+      listenerOf(
+        opts.onEvent === undefined
+          ? undefined
+          : checkFunction<EventListener>(where, 'onEvent', opts.onEvent, '(event) => void'),
+        opts.onBatch === undefined
+          ? undefined
+          : checkFunction<(event: LoaderBatchEvent) => void>(
+              where,
+              'onBatch',
+              opts.onBatch,
+              '(event) => void',
+            ),
+      ),
+    )
     if (opts.clock !== undefined) checkClock(where, opts.clock)
     this.#clock = opts.clock ?? systemClock
     this.#plain = this.#cache && this.#keyOf === undefined && this.#costOf === undefined
@@ -217,7 +233,11 @@ export class Loader<K, V, Id = K> {
       if (batch.keys.length >= this.#maxBatchSize) this.#close(batch)
       return promise
     }
-    const { scope, signal } = own(options)
+    const { scope, signal: given, context: raw } = own(options)
+    checkSignalOrContext(`Loader "${this.name}": load()`, given, raw)
+    const context =
+      raw === undefined ? undefined : checkContext(`Loader "${this.name}": load()`, raw)
+    const signal = context === undefined ? given : context.signal
     if (signal?.aborted) return Promise.reject(signal.reason)
     const id = this.#keyOf === undefined ? (key as unknown as Id) : this.#keyOf(key)
     let memo: Map<Id, Entry<V>> | undefined
@@ -225,12 +245,12 @@ export class Loader<K, V, Id = K> {
       memo = scope === undefined ? this.#root : this.#scoped.get(scope)
       const hit = memo?.get(id)
       if (hit !== undefined) {
-        if (!(hit instanceof Pending)) return this.#join(hit, undefined, signal)
+        if (!(hit instanceof Pending)) return this.#join(hit, undefined, signal, context)
         if (!hit.batch.abandoned)
-          return this.#join(hit.promise, hit.batch as Batch<K, V, Id>, signal)
+          return this.#join(hit.promise, hit.batch as Batch<K, V, Id>, signal, context)
       }
     }
-    return this.#miss(key, id, scope, memo, signal)
+    return this.#miss(key, id, scope, memo, signal, context)
   }
 
   /** Adds `key` to the collecting batch (or joins it there when asked already). */
@@ -240,6 +260,7 @@ export class Loader<K, V, Id = K> {
     scope: string | undefined,
     memo: Map<Id, Entry<V>> | undefined,
     signal: AbortSignal | undefined,
+    context: CallContext | undefined,
   ): Promise<V> {
     // A key's cost, computed once: it decides the batch and then counts in it.
     const cost = this.#costOf === undefined ? 0 : this.#costOf(key)
@@ -247,7 +268,7 @@ export class Loader<K, V, Id = K> {
     if (batch.index !== undefined) {
       const asked = batch.index.get(id)
       if (asked !== undefined)
-        return this.#join(asked instanceof Pending ? asked.promise : asked, batch, signal)
+        return this.#join(asked instanceof Pending ? asked.promise : asked, batch, signal, context)
     }
     const promise = new Promise<V>(capture)
     batch.keys.push(key)
@@ -264,7 +285,7 @@ export class Loader<K, V, Id = K> {
     batch.cost += cost
     // Join before a full batch may be sent at once (with `wait`): the caller counts as waiting.
     const joined =
-      signal === undefined && batch.pinned ? promise : this.#join(promise, batch, signal)
+      signal === undefined && batch.pinned ? promise : this.#join(promise, batch, signal, context)
     if (batch.keys.length >= this.#maxBatchSize) this.#close(batch)
     return joined
   }
@@ -378,6 +399,7 @@ export class Loader<K, V, Id = K> {
     promise: Promise<V>,
     batch: Batch<K, V, Id> | undefined,
     signal: AbortSignal | undefined,
+    context: CallContext | undefined,
   ): Promise<V> {
     if (batch === undefined || batch.settled) return promise
     if (signal === undefined) {
@@ -385,22 +407,32 @@ export class Loader<K, V, Id = K> {
       return promise
     }
     batch.interest++
+    // The caller's deadline and recorder count while it waits (see BatchContext).
+    const joiner =
+      context === undefined
+        ? ((batch.bare = true), undefined)
+        : (batch.shared ??= new SharedContext(this.name, this.#clock, this.#trace)).join(context)
     let left = false
+    const done = (): void => {
+      stop()
+      if (joiner !== undefined) batch.shared!.leave(joiner)
+      if (!left) batch.interest--
+    }
+    let stop: () => void = noop
     return new Promise<V>((resolve, reject) => {
-      const stop = onAbort(signal, () => {
+      stop = onAbort(signal, () => {
         left = true
+        if (joiner !== undefined) batch.shared!.leave(joiner)
         reject(signal.reason)
         this.#leave(batch, signal.reason)
       })
       promise.then(
         (value) => {
-          stop()
-          if (!left) batch.interest--
+          done()
           resolve(value)
         },
         (error: unknown) => {
-          stop()
-          if (!left) batch.interest--
+          done()
           reject(error)
         },
       )
@@ -466,13 +498,19 @@ export class Loader<K, V, Id = K> {
       )
       return
     }
-    const ctx: BatchContext = {
-      get signal() {
-        return (batch.controller ??= new AbortController()).signal
-      },
-      scope: batch.scope,
+    const ctx = this.#contextOf(batch)
+    const trace = ctx.trace
+    const startedAt = trace.enabled ? this.#clock.now() : 0
+    if (trace.enabled) {
+      trace.emit({
+        type: 'batch.dispatched',
+        task: this.name,
+        at: startedAt,
+        loader: this.name,
+        size: batch.keys.length,
+        scoped: batch.scope !== undefined,
+      })
     }
-    const startedAt = this.#onBatch === undefined ? 0 : this.#clock.now()
     const call = (): BatchAnswer<V, Id> | PromiseLike<BatchAnswer<V, Id>> =>
       this.#batchFn(batch.keys, ctx)
     let answer: Promise<BatchAnswer<V, Id>>
@@ -494,31 +532,58 @@ export class Loader<K, V, Id = K> {
           this.#fail(batch, error)
           outcome = 'rejected'
         }
-        this.#report(batch, outcome, startedAt)
+        this.#report(batch, trace, outcome, startedAt)
       },
       (error: unknown) => {
         const aborted = batch.controller?.signal.aborted === true
         this.#fail(batch, aborted ? batch.controller!.signal.reason : error)
-        this.#report(batch, aborted ? 'aborted' : 'rejected', startedAt)
+        this.#report(batch, trace, aborted ? 'aborted' : 'rejected', startedAt)
       },
     )
   }
 
-  #report(batch: Batch<K, V, Id>, outcome: LoaderBatchEvent['outcome'], startedAt: number): void {
-    if (this.#onBatch === undefined) return
-    const at = this.#clock.now()
-    try {
-      this.#onBatch({
-        loader: this.name,
-        size: batch.keys.length,
-        scoped: batch.scope !== undefined,
-        outcome,
-        startedAt,
-        durationMs: at - startedAt,
-      })
-    } catch {
-      // An observer's bug must not become an unhandled rejection in the loader.
+  /**
+   * The batch function's context. Getters, read when the function reads them: the signal is made
+   * only if asked for (most batch functions never abort anything), and the deadline moves as
+   * callers join and leave.
+   */
+  #contextOf(batch: Batch<K, V, Id>): BatchContext {
+    const shared = batch.shared
+    const clock = this.#clock
+    return {
+      get signal() {
+        return (batch.controller ??= new AbortController()).signal
+      },
+      get deadlineAt() {
+        return batch.pinned || batch.bare || shared === undefined ? Infinity : shared.deadlineAt
+      },
+      attempt: 1,
+      task: this.name,
+      clock: shared === undefined ? clock : shared.context.clock,
+      trace: shared === undefined ? this.#trace : shared.context.trace,
+      scope: batch.scope,
     }
+  }
+
+  /** `batch.settled`: before the callers hear of the outcome, so each still-waiting caller's recorder gets it. */
+  #report(
+    batch: Batch<K, V, Id>,
+    trace: Recorder,
+    outcome: LoaderBatchEvent['outcome'],
+    startedAt: number,
+  ): void {
+    if (!trace.enabled) return
+    const at = this.#clock.now()
+    trace.emit({
+      type: 'batch.settled',
+      task: this.name,
+      at,
+      loader: this.name,
+      size: batch.keys.length,
+      scoped: batch.scope !== undefined,
+      outcome,
+      durationMs: at - startedAt,
+    })
   }
 
   /** Every key of the batch not yet settled fails with `error` (G2); nothing of it stays memoized. */
@@ -613,6 +678,27 @@ export class Loader<K, V, Id = K> {
 }
 
 const MISSING: unique symbol = Symbol('missing')
+
+const noop = (): void => {}
+
+/** `onEvent` and `onBatch` as one listener: `onBatch` gets each `batch.settled` in its own shape. */
+function listenerOf(
+  onEvent: EventListener | undefined,
+  onBatch: ((event: LoaderBatchEvent) => void) | undefined,
+): EventListener | undefined {
+  if (onBatch === undefined) return onEvent
+  return (event: TraceEvent) => {
+    if (event.type === 'batch.settled') {
+      const { loader, size, scoped, outcome, at, durationMs } = event
+      try {
+        onBatch({ loader, size, scoped, outcome, startedAt: at - durationMs, durationMs })
+      } catch {
+        // An observer's bug must not become an unhandled rejection in the loader.
+      }
+    }
+    onEvent?.(event)
+  }
+}
 
 /** `new Loader(batch, options)`. */
 export function loader<K, V, Id = K>(

@@ -1,3 +1,4 @@
+import type { CallContext } from '../core/call.js'
 import { describe, expect, it, vi } from 'vitest'
 import { AbortedError, TimeoutError } from '../index.js'
 import { after, failAfter, settle, useFakeTime } from '../../test/helpers/time.js'
@@ -22,7 +23,7 @@ function recorder<T>(work: (signal: AbortSignal) => Promise<T>) {
     get calls() {
       return signals.length
     },
-    work: (signal: AbortSignal) => {
+    work: ({ signal }: CallContext) => {
       signals.push(signal)
       return work(signal)
     },
@@ -179,7 +180,7 @@ describe('singleFlight()', () => {
     useFakeTime()
     const flights = singleFlight()
     let runs = 0
-    const work = (signal: AbortSignal) => after(100, ++runs, signal)
+    const work = ({ signal }: CallContext) => after(100, ++runs, signal)
     const first = flights.run('k', work)
     expect(flights.forget('k')).toBe(true)
     expect(flights.size).toBe(0)
@@ -200,19 +201,25 @@ describe('singleFlight()', () => {
       const listeners = new AbortController()
       const spy = vi.spyOn(listeners.signal, 'removeEventListener')
 
-      await settle(flights.run('ok', (s) => after(10, 'v', s), { signal: listeners.signal }))
+      await settle(
+        flights.run('ok', ({ signal: s }) => after(10, 'v', s), { signal: listeners.signal }),
+      )
       expect(flights.size).toBe(0)
       expect(spy).toHaveBeenCalledTimes(1) // the caller's abort listener is gone
 
       const failed = await settle(
-        flights.run('fail', (s) => failAfter(10, new Error('x'), s), { signal: listeners.signal }),
+        flights.run('fail', ({ signal: s }) => failAfter(10, new Error('x'), s), {
+          signal: listeners.signal,
+        }),
       )
       expect(failed.ok).toBe(false)
       expect(flights.size).toBe(0)
       expect(spy).toHaveBeenCalledTimes(2)
 
       const quit = new AbortController()
-      const aborted = flights.run('abort', (s) => after(1_000, 'v', s), { signal: quit.signal })
+      const aborted = flights.run('abort', ({ signal: s }) => after(1_000, 'v', s), {
+        signal: quit.signal,
+      })
       quit.abort('bye')
       expect((await settle(aborted)).ok).toBe(false)
       expect(flights.size).toBe(0)
@@ -225,7 +232,7 @@ describe('singleFlight()', () => {
       const c = new AbortController()
       const timer = setTimeout(() => c.abort(new TimeoutError('caller timed out', 50)), 50)
       const timedOut = await settle(
-        flights.run('slow', (s) => after(1_000, 'v', s), { signal: c.signal }),
+        flights.run('slow', ({ signal: s }) => after(1_000, 'v', s), { signal: c.signal }),
       )
       clearTimeout(timer)
       expect(timedOut.ok === false && timedOut.error instanceof TimeoutError).toBe(true)
@@ -233,7 +240,9 @@ describe('singleFlight()', () => {
       expect(vi.getTimerCount()).toBe(0)
 
       const workTimeout = await settle(
-        flights.run('slow', (s) => failAfter(20, new TimeoutError('upstream timed out', 20), s)),
+        flights.run('slow', ({ signal: s }) =>
+          failAfter(20, new TimeoutError('upstream timed out', 20), s),
+        ),
       )
       expect(workTimeout.ok).toBe(false)
       expect(flights.size).toBe(0)

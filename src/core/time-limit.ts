@@ -3,10 +3,20 @@
  * is up the child is aborted with the timeout error and the promise rejects with it at once;
  * when the parent aborts, the promise rejects with the parent's reason. Whichever happens first
  * wins, and the timer and the listener on the parent are released on every path.
+ *
+ * Work that goes on after it resolved (a streamed body) can keep the limit over it with
+ * `holdUntil`: the timer and the parent still cancel it, through `cancelled`, until that settles.
  */
 import { invoke } from './call.js'
 import type { Clock, TimerHandle } from './clock.js'
 import { linkSignal, onAbort } from './signals.js'
+
+export interface TimeLimitHooks<T> {
+  /** Told the reason when the time is up or the parent aborts, before the promise rejects (or after it resolved, while held). */
+  readonly cancelled?: (reason: unknown) => void
+  /** The limit holds until the returned promise settles; undefined releases it at once. */
+  readonly holdUntil?: (value: T) => PromiseLike<unknown> | undefined
+}
 
 export function withTimeLimit<T>(
   clock: Clock,
@@ -14,13 +24,18 @@ export function withTimeLimit<T>(
   ms: number,
   onTimeout: () => unknown,
   start: (signal: AbortSignal) => Promise<T>,
+  hooks?: TimeLimitHooks<T>,
 ): Promise<T> {
   if (parent?.aborted) return Promise.reject(parent.reason)
   const link = linkSignal(parent)
   return new Promise<T>((resolve, reject) => {
+    /** The limit no longer applies: released, or it fired. */
     let done = false
+    /** The promise resolved or rejected. */
+    let settled = false
     let timer: TimerHandle | undefined
-    const finish = (): boolean => {
+    let unsubscribe: (() => void) | undefined
+    const release = (): boolean => {
       if (done) return false
       done = true
       if (timer !== undefined) clock.clearTimeout(timer)
@@ -28,28 +43,34 @@ export function withTimeLimit<T>(
       unsubscribe?.()
       return true
     }
+    const cancel = (reason: unknown): void => {
+      if (!release()) return
+      link.abort(reason)
+      hooks?.cancelled?.(reason)
+      if (settled) return
+      settled = true
+      reject(reason)
+    }
     if (ms !== Infinity) {
       timer = clock.setTimeout(() => {
-        if (done) return
-        const error = onTimeout()
-        finish()
-        link.abort(error)
-        reject(error)
+        if (!done) cancel(onTimeout())
       }, ms)
     }
-    const unsubscribe =
-      parent === undefined
-        ? undefined
-        : onAbort(parent, () => {
-            if (finish()) reject(parent.reason)
-          })
-    const pending = invoke(() => start(link.signal))
-    pending.then(
+    if (parent !== undefined) unsubscribe = onAbort(parent, () => cancel(parent.reason))
+    invoke(() => start(link.signal)).then(
       (value) => {
-        if (finish()) resolve(value)
+        if (settled) return
+        settled = true
+        const hold = hooks?.holdUntil?.(value)
+        if (hold === undefined) release()
+        else hold.then(release, release)
+        resolve(value)
       },
       (error: unknown) => {
-        if (finish()) reject(error)
+        if (settled) return
+        settled = true
+        release()
+        reject(error)
       },
     )
   })

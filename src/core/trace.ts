@@ -65,8 +65,115 @@ export interface HedgeWonEvent extends EventBase {
   readonly winner: number
 }
 
+/** A flow task's function was called (after its slot, if the flow has a limit). */
+export interface TaskStartedEvent extends EventBase {
+  readonly type: 'task.started'
+}
+
+/** A flow task settled: its own value, a fallback in place of a failure, a failure, or cut off by the run's end. */
+export interface TaskSettledEvent extends EventBase {
+  readonly type: 'task.settled'
+  readonly outcome: 'fulfilled' | 'fallback' | 'rejected' | 'aborted'
+  readonly durationMs: number
+}
+
+/** `cached()` served a fresh entry. `cache` is the cache's name, never the key (keys may name a user). */
+export interface CacheHitEvent extends EventBase {
+  readonly type: 'cache.hit'
+  readonly cache: string
+}
+
+/** `cached()` had no usable entry: the caller waits for the function (or joins a call in progress). */
+export interface CacheMissedEvent extends EventBase {
+  readonly type: 'cache.missed'
+  readonly cache: string
+}
+
+/**
+ * `cached()` served a stale entry: `revalidating` while one background refresh runs, `error`
+ * because the refresh failed transiently (stale-if-error).
+ */
+export interface CacheStaleServedEvent extends EventBase {
+  readonly type: 'cache.staleServed'
+  readonly cache: string
+  readonly reason: 'revalidating' | 'error'
+}
+
+/** `cached()` wrote a fetched value (`value`) or a remembered failure (`error`) for `ttlMs`. */
+export interface CacheStoredEvent extends EventBase {
+  readonly type: 'cache.stored'
+  readonly cache: string
+  readonly kind: 'value' | 'error'
+  readonly ttlMs: number
+}
+
+/** A `Loader` called its batch function with `size` distinct keys. */
+export interface BatchDispatchedEvent extends EventBase {
+  readonly type: 'batch.dispatched'
+  readonly loader: string
+  readonly size: number
+  /** Whether its loads carried a scope (never the scope itself: it may name a user). */
+  readonly scoped: boolean
+}
+
+/** A `Loader`'s batch call settled. */
+export interface BatchSettledEvent extends EventBase {
+  readonly type: 'batch.settled'
+  readonly loader: string
+  readonly size: number
+  readonly scoped: boolean
+  readonly outcome: 'fulfilled' | 'rejected' | 'aborted'
+  readonly durationMs: number
+}
+
+/**
+ * The HTTP client sent one hop of an attempt. `origin` and `path` only: no query (it may hold a
+ * key), no userinfo, no headers.
+ */
+export interface RequestStartedEvent extends EventBase {
+  readonly type: 'request.started'
+  readonly method: string
+  readonly origin: string
+  readonly path: string
+  readonly attempt: number
+  /** Redirects followed before this hop. */
+  readonly redirects: number
+  /** Ms left before the request's deadline (the caller's context's, or its own); Infinity when none. */
+  readonly budgetMs: number
+}
+
+/** One hop ended: a response (`status`), or a failure in `phase` (`errorCode`: a code or an error name). */
+export interface RequestFinishedEvent extends EventBase {
+  readonly type: 'request.finished'
+  readonly method: string
+  readonly origin: string
+  readonly path: string
+  readonly attempt: number
+  readonly redirects: number
+  readonly outcome: 'response' | 'failed' | 'aborted'
+  /** The response status; 0 when there was none. */
+  readonly status: number
+  /** The phase the exchange was in when it ended (`body` after a response). */
+  readonly phase: 'connect' | 'headers' | 'body'
+  readonly errorCode: string | null
+  /** Ms waiting for a connection (to the hand-over to a socket), for the headers, for the body. */
+  readonly connectMs: number
+  readonly headersMs: number
+  readonly bodyMs: number
+}
+
 /** Union of every event fanout emits. Events are named `noun.pastTense`. */
 export type TraceEvent =
+  | TaskStartedEvent
+  | TaskSettledEvent
+  | CacheHitEvent
+  | CacheMissedEvent
+  | CacheStaleServedEvent
+  | CacheStoredEvent
+  | BatchDispatchedEvent
+  | BatchSettledEvent
+  | RequestStartedEvent
+  | RequestFinishedEvent
   | TimeoutFiredEvent
   | AttemptStartedEvent
   | RetryScheduledEvent
@@ -85,6 +192,40 @@ export interface Recorder {
 }
 
 export const noopRecorder: Recorder = Object.freeze({ enabled: false, emit() {} })
+
+/** The observation hook every entry point takes: `onEvent` receives each event as it happens. */
+export type EventListener = (event: TraceEvent) => void
+
+/**
+ * The recorder for an `onEvent` hook. A listener that throws is ignored: an observer's bug must
+ * never fail, or change the outcome of, the call it observes.
+ */
+export function recorderFor(onEvent: EventListener | undefined): Recorder {
+  if (onEvent === undefined) return noopRecorder
+  return {
+    enabled: true,
+    emit(event) {
+      try {
+        onEvent(event)
+      } catch {
+        // See above.
+      }
+    },
+  }
+}
+
+/** Events go to both recorders (either may be off). */
+export function teeRecorder(a: Recorder, b: Recorder): Recorder {
+  if (!b.enabled) return a
+  if (!a.enabled) return b
+  return {
+    enabled: true,
+    emit(event) {
+      a.emit(event)
+      b.emit(event)
+    },
+  }
+}
 
 /** A rate limiter made a call wait `waitMs` before letting it through. */
 export interface RateWaitedEvent extends EventBase {

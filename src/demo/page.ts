@@ -22,7 +22,7 @@ import {
   rateLimit,
   retry,
   retryBudget,
-  execute,
+  type CallContext,
   type FlowTrace,
 } from '../index.js'
 import { memoryCacheStore } from '../stores/cache.js'
@@ -37,6 +37,8 @@ export interface PageHttp {
       readonly headers?: Readonly<Record<string, string>>
       readonly signal?: AbortSignal
       readonly deadlineAt?: number
+      /** The caller's context: its signal, deadline and trace reach the request. */
+      readonly context?: CallContext
     },
   ): Promise<T>
 }
@@ -199,42 +201,35 @@ export function fanoutPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
   const usersRate = rateLimit({ rate: 100, per: 1_000, burst: 20, adaptive: true, maxWait: 2_000 })
 
   const store = memoryCacheStore({ maxEntries: 10_000 })
-  const getProduct = cached(
-    (id: number, { signal }) =>
-      execute(
-        pipe(
-          retries,
-          hedge({ idempotent: true, delay: { percentile: 0.9, initial: 150 } }),
-          perOrigin,
-        ).wrap((ctx) =>
-          http.json<Product>(`${urls.products}/products/${id}`, { signal: ctx.signal }),
-        ),
-        {
-          name: 'products:get',
-          signal,
-        },
-      ),
-    { store, name: 'products', ttl: 30_000, staleWhileRevalidate: 60_000, scope: 'shared' },
+  // Each call below is handed the caller's context whole: a task's ctx reaches the cache, the
+  // cache's shared fetch reaches the loader, the batch reaches the HTTP client — one deadline,
+  // one signal and one trace from the flow down to every attempt.
+  const readProduct = pipe(
+    retries,
+    hedge({ idempotent: true, delay: { percentile: 0.9, initial: 150 } }),
+    perOrigin,
+  ).wrap((ctx: CallContext & { readonly id: number }) =>
+    http.json<Product>(`${urls.products}/products/${ctx.id}`, { context: ctx }),
   )
+  const getProduct = cached((id: number, ctx) => readProduct({ ...ctx, id }), {
+    store,
+    name: 'products',
+    ttl: 30_000,
+    staleWhileRevalidate: 60_000,
+    scope: 'shared',
+  })
   // Public reviewer profiles: batched per tick into /users?ids=…, and cached.
+  const readUsers = pipe(retries, usersRate, perOrigin).wrap(
+    (ctx: CallContext & { readonly ids: readonly number[] }) =>
+      http.json<{ users: Profile[] }>(`${urls.users}/users?ids=${ctx.ids.join(',')}`, {
+        context: ctx,
+      }),
+  )
   const profiles = new Loader(
-    async (ids: readonly number[], { signal }) => {
-      const { users } = await execute(
-        pipe(retries, usersRate, perOrigin).wrap((ctx) =>
-          http.json<{ users: Profile[] }>(`${urls.users}/users?ids=${ids.join(',')}`, {
-            signal: ctx.signal,
-          }),
-        ),
-        {
-          name: 'users:batch',
-          signal,
-        },
-      )
-      return users
-    },
+    async (ids: readonly number[], ctx) => (await readUsers({ ...ctx, ids })).users,
     { id: (user) => user.id, maxBatchSize: 100, name: 'profiles' },
   )
-  const getProfile = cached((id: number, { signal }) => profiles.load(id, { signal }), {
+  const getProfile = cached((id: number, ctx) => profiles.load(id, { context: ctx }), {
     store,
     name: 'profiles',
     ttl: 60_000,
@@ -247,15 +242,15 @@ export function fanoutPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
       (_, ctx) =>
         http.json(`${urls.auth}/session`, {
           headers: { authorization: `Bearer ${ctx.input.token}` },
-          signal: ctx.signal,
+          context: ctx,
         }),
       { timeout: 1_000 },
     )
-    .task('product', (_, ctx) => getProduct(ctx.input.productId, { signal: ctx.signal }))
+    .task('product', (_, ctx) => getProduct(ctx.input.productId, { context: ctx }))
     .task(
       'stock',
       (_, ctx) =>
-        http.json<Stock>(`${urls.inventory}/stock/${ctx.input.productId}`, { signal: ctx.signal }),
+        http.json<Stock>(`${urls.inventory}/stock/${ctx.input.productId}`, { context: ctx }),
       { retry: { maxAttempts: 3, baseDelay: 20 }, policies: [perOrigin] },
     )
     .task(
@@ -263,7 +258,7 @@ export function fanoutPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
       (_, ctx) =>
         http.json<{ reviews: Review[] }>(
           `${urls.reviews}/products/${ctx.input.productId}/reviews`,
-          { signal: ctx.signal },
+          { context: ctx },
         ),
       {
         retry: { maxAttempts: 2, baseDelay: 20 },
@@ -277,9 +272,7 @@ export function fanoutPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
         const list = await $.reviews
         if (list === null) return null
         return Promise.all(
-          list.reviews.map((r) =>
-            getProfile(r.authorId, { signal: ctx.signal }).then((p) => p.name),
-          ),
+          list.reviews.map((r) => getProfile(r.authorId, { context: ctx }).then((p) => p.name)),
         )
       },
       { fallback: null },
@@ -289,7 +282,7 @@ export function fanoutPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
       (_, ctx) =>
         http.json<{ productIds: number[] }>(
           `${urls.recommendations}/recommendations?product=${ctx.input.productId}`,
-          { signal: ctx.signal },
+          { context: ctx },
         ),
       {
         timeout: 400,

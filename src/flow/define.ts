@@ -71,7 +71,7 @@ const TASK_OPTIONS = [
   'policies',
   'fallback',
 ] as const
-const RUN_OPTIONS = ['signal', 'deadline', 'deadlineAt', 'clock', 'onTrace'] as const
+const RUN_OPTIONS = ['signal', 'deadline', 'deadlineAt', 'clock', 'onTrace', 'onEvent'] as const
 
 export class Flow<R = Empty, Input = void, Exit = never> {
   readonly name: string
@@ -426,6 +426,11 @@ function checkRunOptions(name: string, raw: RunOptions | undefined): RunOptions 
   if (options.onTrace !== undefined && typeof options.onTrace !== 'function') {
     throw new InvalidOptionError(
       `${where}: \`onTrace\` must be a function, got ${show(options.onTrace)}.`,
+    )
+  }
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
+    throw new InvalidOptionError(
+      `${where}: \`onEvent\` must be a function, got ${show(options.onEvent)}.`,
     )
   }
   return options

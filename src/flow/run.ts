@@ -13,7 +13,7 @@
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
-import { noopRecorder, type Recorder, type TraceEvent } from '../core/trace.js'
+import { noopRecorder, recorderFor, type Recorder, type TraceEvent } from '../core/trace.js'
 import { closest } from '../core/validate.js'
 import {
   CycleError,
@@ -89,6 +89,8 @@ class FlowRun {
   readonly #failures: TaskFailure[] = []
   readonly #events: TraceEvent[] | undefined
   readonly #recorder: Recorder
+  /** `onEvent`: every event as it happens, the tasks' own (`task.started`, `task.settled`) too. */
+  readonly #live: Recorder
   #remaining: number
   #gatesLeft: number
   #ended = false
@@ -129,7 +131,9 @@ class FlowRun {
     this.#remaining = defs.length
     this.#gatesLeft = flow.gates
     const tracing = options.onTrace !== undefined
-    this.#timing = tracing || flow.learned !== undefined
+    const live = recorderFor(options.onEvent)
+    this.#live = live
+    this.#timing = tracing || live.enabled || flow.learned !== undefined
     this.#slots =
       typeof flow.limit === 'number'
         ? // Per-run slots: no cap beyond the tasks themselves, and no aging, which would blur the critical-path order.
@@ -143,9 +147,16 @@ class FlowRun {
           )
         : flow.limit
     this.#events = tracing ? [] : undefined
+    // Policy events go to the trace's list and, as they happen, to `onEvent`.
     this.#recorder = tracing
-      ? { enabled: true, emit: (event) => this.#events!.push(event) }
-      : noopRecorder
+      ? {
+          enabled: true,
+          emit: (event) => {
+            if (!this.#ended) this.#events!.push(event)
+            if (live.enabled) live.emit(event)
+          },
+        }
+      : live
 
     const external = options.signal
     if (external !== undefined) {
@@ -258,6 +269,8 @@ class FlowRun {
   #invoke(task: Task): void {
     if (this.#timing) task.startedAt = this.#now()
     const def = task.def
+    if (this.#live.enabled)
+      this.#live.emit({ type: 'task.started', task: def.name, at: this.clock.now() })
     const ctx = {
       signal: def.readsContext ? taskSignal(this.#controller.signal) : this.#controller.signal,
       deadlineAt: this.deadlineAt,
@@ -460,6 +473,7 @@ class FlowRun {
     }
     task.state = FULFILLED
     task.value = value
+    if (this.#live.enabled) this.#taskSettled(task, task.fellBack ? 'fallback' : 'fulfilled')
     this.#finishWaits(task)
     task.result?.resolve(value)
     this.#remaining--
@@ -477,7 +491,15 @@ class FlowRun {
     this.#maybeDone()
   }
 
+  /** `task.settled`, for `onEvent`. */
+  #taskSettled(task: Task, outcome: 'fulfilled' | 'fallback' | 'rejected' | 'aborted'): void {
+    const at = this.clock.now()
+    const durationMs = task.startedAt < 0 ? 0 : this.#now() - task.startedAt
+    this.#live.emit({ type: 'task.settled', task: task.def.name, at, outcome, durationMs })
+  }
+
   #fail(task: Task, error: unknown): void {
+    if (this.#live.enabled && task.state === RUNNING) this.#taskSettled(task, 'rejected')
     task.state = REJECTED
     task.error = error
     this.#finishWaits(task)
@@ -546,6 +568,10 @@ class FlowRun {
     this.#ended = true
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer)
     this.#detachSignal?.()
+    if (this.#live.enabled) {
+      for (const task of this.#tasks)
+        if (task.state === RUNNING && task.startedAt >= 0) this.#taskSettled(task, 'aborted')
+    }
     if (status !== 'fulfilled') this.#controller.abort(abortReason)
     for (const task of this.#tasks) {
       if (task.state === WAITING || task.state === RUNNING) task.result?.reject(abortReason)

@@ -3,6 +3,7 @@ import type { CallContext, Policy } from '../core/call.js'
 import type { Clock } from '../core/clock.js'
 import type { RetryOptions } from '../policies/retry.js'
 import type { HedgeOptions } from '../policies/hedge.js'
+import type { TraceEvent } from '../core/trace.js'
 import type { FlowTrace } from './trace.js'
 
 /** `$`: every earlier task's result, as a promise. Awaiting one waits for that task only. */
@@ -88,6 +89,13 @@ export interface RunOptions {
   readonly clock?: Clock
   /** Receives the run's trace when it ends, whatever the outcome. Tracing is off without it. */
   readonly onTrace?: (trace: FlowTrace) => void
+  /**
+   * The run's one observation hook: every event as it happens — the tasks' (`task.started`,
+   * `task.settled`), the policies', and those of the caches, loaders and HTTP requests a task
+   * passes its `ctx` to — each tagged with the task it belongs to. A listener that throws is
+   * ignored. (`onTrace` is the summary at the end: the same policy events, plus the waits.)
+   */
+  readonly onEvent?: (event: TraceEvent) => void
 }
 
 /** `run(input?, options?)` when the flow takes no input, `run(input, options?)` otherwise. */

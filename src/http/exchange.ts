@@ -50,6 +50,17 @@ export interface ExchangeLimits {
   readonly maxHeaderSize: number
 }
 
+/** How an observed exchange went, for the `request.finished` event: ms per phase, on the clock. */
+export interface ExchangeTiming {
+  readonly status: number
+  readonly phase: HttpPhase
+  /** Undefined when the body arrived whole. */
+  readonly error: unknown
+  readonly connectMs: number
+  readonly headersMs: number
+  readonly bodyMs: number
+}
+
 const EMPTY = Buffer.alloc(0)
 
 /** Why the request is paused: the decoder's input is full, or a stream's reader is (both must clear). */
@@ -76,11 +87,16 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
   private connectLimit = Infinity
   private stream: BodyStream | undefined = undefined
   private held = 0
+  /** Set by `observe()`: phase times are taken only when someone listens. */
+  private observer: ((timing: ExchangeTiming) => void) | undefined = undefined
+  private startedAt = 0
+  private connectedAt = -1
+  private headersAt = -1
 
   constructor(
     readonly hop: Hop,
     readonly limits: ExchangeLimits,
-    clock: Clock,
+    private readonly clock: Clock,
     /** Hand a 2xx body out as a stream instead of buffering it. */
     readonly streaming = false,
   ) {
@@ -89,6 +105,29 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
       this.reject = reject
     })
     this.timer = new PhaseTimer(clock, () => this.expired())
+  }
+
+  /** Reports the exchange's phase times once it ends (the body read, or a failure at any phase). */
+  observe(ended: (timing: ExchangeTiming) => void): void {
+    this.observer = ended
+    this.startedAt = this.clock.now()
+  }
+
+  private ended(error: unknown): void {
+    const observer = this.observer
+    if (observer === undefined) return
+    this.observer = undefined
+    const end = this.clock.now()
+    const connected = this.connectedAt < 0 ? end : this.connectedAt
+    const headers = this.headersAt < 0 ? end : this.headersAt
+    observer({
+      status: this.status,
+      phase: this.phase,
+      error,
+      connectMs: connected - this.startedAt,
+      headersMs: headers - connected,
+      bodyMs: end - headers,
+    })
   }
 
   /** Fails the exchange if it has no connection within `ms` (a request's own `timeouts.connect`, which also covers waiting for a free connection). */
@@ -113,6 +152,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
       return
     }
     this.controller = controller
+    if (this.observer !== undefined) this.connectedAt = this.clock.now()
     this.phase = 'headers'
     this.timer.start(this.limits.headersTimeout)
   }
@@ -128,6 +168,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
       return
     }
     this.phase = 'body'
+    if (this.observer !== undefined) this.headersAt = this.clock.now()
     this.timer.start(this.limits.bodyTimeout)
     this.status = statusCode
     const flat = flatten(headers)
@@ -229,6 +270,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
   private finish(): void {
     this.done = true
     this.timer.stop()
+    this.ended(undefined)
     if (this.stream !== undefined) {
       this.stream.end()
       return
@@ -257,6 +299,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DecodeSink {
     this.chunks = []
     this.stream?.fail(error)
     this.reject(error)
+    this.ended(error)
   }
 
   /** The current phase's limit ran out. */

@@ -6,7 +6,8 @@
  */
 import type { LookupFunction } from 'node:net'
 import { constants as bufferConstants } from 'node:buffer'
-import type { Policy } from '../core/call.js'
+import type { CallContext, Policy } from '../core/call.js'
+import { checkContext, checkSignalOrContext } from '../core/shared-context.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
 import {
@@ -120,8 +121,15 @@ export interface HttpRequestOptions {
   readonly retry?: HttpRetry
   /** Whether repeating this request is safe, whatever its method (default: by method, or an `Idempotency-Key` header). */
   readonly idempotent?: boolean
-  /** Where this request's retry events go as well, e.g. a flow task's `ctx.trace`. */
+  /** Where this request's events go as well, e.g. a flow task's `ctx.trace`. */
   readonly trace?: Recorder
+  /**
+   * The caller's context (a flow task's `ctx`, what `cached()` or a `Loader` hands its function):
+   * its signal cancels the request, its deadline bounds it, its trace hears every attempt, and
+   * the client's retries count on from its attempt. Give this or `signal`, not both; a `deadline`
+   * given too can only shorten it.
+   */
+  readonly context?: CallContext
 }
 
 export interface ClientConfig {
@@ -165,6 +173,7 @@ export interface RequestConfig {
   retry: RetryChoice
   idempotent: boolean | undefined
   trace: Recorder | undefined
+  context: CallContext | undefined
   /** Set by `client.stream()`: a 2xx body is handed out as a stream. */
   stream: boolean
 }
@@ -203,6 +212,7 @@ const REQUEST_KEYS = [
   'retry',
   'idempotent',
   'trace',
+  'context',
 ] as const
 const TIMEOUT_KEYS = ['connect', 'headers', 'body'] as const
 const REDIRECT_MODES = ['follow', 'error', 'manual'] as const
@@ -461,6 +471,7 @@ export function parseRequestOptions(
     retry: undefined,
     idempotent: undefined,
     trace: undefined,
+    context: undefined,
     stream: false,
   }
   if (options === undefined) return out
@@ -564,6 +575,9 @@ export function parseRequestOptions(
         out.trace = t as Recorder
         break
       }
+      case 'context':
+        out.context = checkContext(where, value)
+        break
       default:
         unknownKey(where, key, REQUEST_KEYS)
     }
@@ -595,9 +609,20 @@ export function parseRequestOptions(
     }
   }
   if (own !== undefined) out.headers = own
+  if (out.context !== undefined) withContext(where, out, out.context, config.clock)
   if (deadline !== undefined && deadline !== Infinity)
     out.deadlineAt = Math.min(out.deadlineAt, config.clock.now() + deadline)
   return out
+}
+
+/** The context's signal is the request's; its deadline, moved onto the client's clock, bounds it. */
+function withContext(where: string, out: RequestConfig, context: CallContext, clock: Clock): void {
+  checkSignalOrContext(where, out.signal, context)
+  out.signal = context.signal
+  let deadlineAt = context.deadlineAt
+  if (deadlineAt !== Infinity && context.clock !== clock)
+    deadlineAt = clock.now() + (deadlineAt - context.clock.now())
+  out.deadlineAt = Math.min(out.deadlineAt, deadlineAt)
 }
 
 function encodeQuery(where: string, value: unknown): string | undefined {

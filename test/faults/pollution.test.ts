@@ -218,6 +218,15 @@ const HOSTILE: Readonly<Record<string, unknown>> = {
   policies: [hostilePolicy],
   fallback: 'polluted',
   onTrace: spy('onTrace', undefined),
+  // a caller's context (cached(), singleFlight(), Loader loads, the HTTP client)
+  context: {
+    signal: abortedSignal,
+    deadlineAt: 0,
+    attempt: 9,
+    task: 'polluted',
+    clock: hostileClock,
+    trace: { enabled: true, emit: spy('emit', undefined) },
+  },
   when: spy('when', false),
   // Loader, loads, batchEndpoint()
   maxBatchSize: 1,
@@ -1046,9 +1055,15 @@ const unchecked: Record<string, readonly string[]> = {
     deadline: 0,
     clock: 0,
   } satisfies Record<keyof LimitRunOptions, 0>),
-  'loader.load()': Object.keys({ signal: 0, scope: 0 } satisfies Record<keyof LoadOptions, 0>),
-  'cached() call': Object.keys({ signal: 0 } satisfies Record<keyof CachedCallOptions, 0>),
-  'singleFlight().run()': Object.keys({ signal: 0 } satisfies Record<
+  'loader.load()': Object.keys({ signal: 0, scope: 0, context: 0 } satisfies Record<
+    keyof LoadOptions,
+    0
+  >),
+  'cached() call': Object.keys({ signal: 0, context: 0 } satisfies Record<
+    keyof CachedCallOptions,
+    0
+  >),
+  'singleFlight().run()': Object.keys({ signal: 0, context: 0 } satisfies Record<
     keyof SingleFlightRunOptions,
     0
   >),
