@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import * as core from '../src/index.js'
 import * as http from '../src/http/index.js'
-import * as cache from '../src/stores/cache.js'
+import * as cache from '../src/cache/index.js'
+import * as rest from '../src/rest/index.js'
+import * as policies from '../src/policies/index.js'
 import * as pLimit from '../src/compat/p-limit.js'
 import * as dataloader from '../src/compat/dataloader.js'
 import { parseSsrfOptions } from '../src/http/ssrf.js'
@@ -36,7 +38,7 @@ function errorTable(): Map<string, Set<string>> {
 /** Every exported class (from any entry point) whose instances are FanoutErrors, the base excepted. */
 function exportedErrorClasses(): Map<string, abstract new (...args: never[]) => AnyFanoutError> {
   const found = new Map<string, abstract new (...args: never[]) => AnyFanoutError>()
-  for (const entry of [core, http, cache, pLimit, dataloader] as Record<string, unknown>[]) {
+  for (const entry of [core, policies, cache, rest, http, pLimit, dataloader] as Record<string, unknown>[]) {
     for (const [name, value] of Object.entries(entry)) {
       if (typeof value === 'function' && value.prototype instanceof FanoutError)
         found.set(name, value as abstract new (...args: never[]) => AnyFanoutError)
@@ -69,8 +71,8 @@ const samples: Record<string, () => AnyFanoutError[]> = {
   QueueFullError: () => [new core.QueueFullError('q', 1)],
   RateLimitExceededError: () => [new core.RateLimitExceededError('l', 'maxWait', 'm', 1)],
   NotFoundError: () => [new core.NotFoundError('n', 1)],
-  PaginationError: () => [new http.PaginationError('loop', 'p')],
-  UrlTooLongError: () => [new http.UrlTooLongError('u', 1, 9_000, 8_000)],
+  PaginationError: () => [new rest.PaginationError('loop', 'p')],
+  UrlTooLongError: () => [new rest.UrlTooLongError('u', 1, 9_000, 8_000)],
   HttpError: () => [
     new http.HttpError({
       status: 503,

@@ -33,7 +33,7 @@ import { AbortedError, InvalidOptionError, isFanoutError } from '../core/errors.
 import { execute } from '../core/execute.js'
 import { cached } from '../cache/cached.js'
 import type { CacheStore } from '../cache/store.js'
-import { memoryCacheStore } from '../stores/cache.js'
+import { memoryCacheStore } from '../cache/index.js'
 import { parseProxyOptions, proxyFor } from './proxy.js'
 import {
   codeOf,
