@@ -1,5 +1,5 @@
 /**
- * Keeps README's error table honest: every exported class that extends `FanoutError`, from every
+ * Keeps the error table of docs/errors.md honest: every exported class that extends `FanoutError`, from every
  * entry point, has a row, the row lists exactly the codes its instances carry, and no row names a
  * class that is not exported. A new error class fails here until it has a row and a sample below.
  */
@@ -20,14 +20,12 @@ const { FanoutError } = core
 type AnyFanoutError = InstanceType<typeof FanoutError>
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const readme = readFileSync(join(root, 'README.md'), 'utf8')
+const page = readFileSync(join(root, 'docs', 'errors.md'), 'utf8')
 
-/** The rows of the table under "## Errors": class → the codes in its code cell. */
+/** The rows of the page's error table (`| \`Class\` | codes | when |`): class → its codes. */
 function errorTable(): Map<string, Set<string>> {
-  const section = /\n## Errors\n([\s\S]*?)\n## /.exec(readme)?.[1]
-  if (section === undefined) throw new Error('README.md has no "## Errors" section')
   const rows = new Map<string, Set<string>>()
-  for (const line of section.split('\n')) {
+  for (const line of page.split('\n')) {
     const cells = /^\| `(\w+)` \| ([^|]+) \|/.exec(line)
     if (cells === null) continue
     rows.set(cells[1]!, new Set([...cells[2]!.matchAll(/`(FANOUT_\w+)`/g)].map((m) => m[1]!)))
@@ -38,7 +36,10 @@ function errorTable(): Map<string, Set<string>> {
 /** Every exported class (from any entry point) whose instances are FanoutErrors, the base excepted. */
 function exportedErrorClasses(): Map<string, abstract new (...args: never[]) => AnyFanoutError> {
   const found = new Map<string, abstract new (...args: never[]) => AnyFanoutError>()
-  for (const entry of [core, policies, cache, rest, http, pLimit, dataloader] as Record<string, unknown>[]) {
+  for (const entry of [core, policies, cache, rest, http, pLimit, dataloader] as Record<
+    string,
+    unknown
+  >[]) {
     for (const [name, value] of Object.entries(entry)) {
       if (typeof value === 'function' && value.prototype instanceof FanoutError)
         found.set(name, value as abstract new (...args: never[]) => AnyFanoutError)
@@ -106,7 +107,7 @@ const samples: Record<string, () => AnyFanoutError[]> = {
   ],
 }
 
-describe('README: the error table lists every error fanout throws', () => {
+describe('docs/errors.md: the error table lists every error fanout throws', () => {
   const table = errorTable()
   const classes = exportedErrorClasses()
 
