@@ -18,8 +18,4 @@ export {
 } from './store.js'
 export { MAX_CACHE_TTL } from './cached.js'
 export { cacheKey } from './key.js'
-export {
-  singleFlight,
-  type SingleFlight,
-  type SingleFlightRunOptions,
-} from './single-flight.js'
+export { singleFlight, type SingleFlight, type SingleFlightRunOptions } from './single-flight.js'

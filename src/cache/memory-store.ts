@@ -33,11 +33,7 @@ export {
   type NegativeCacheOptions,
 } from './cached.js'
 export { cacheKey } from './key.js'
-export {
-  singleFlight,
-  type SingleFlight,
-  type SingleFlightRunOptions,
-} from './single-flight.js'
+export { singleFlight, type SingleFlight, type SingleFlightRunOptions } from './single-flight.js'
 export {
   CACHE_ENTRY_FORMAT,
   type CacheEntry,
