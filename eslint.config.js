@@ -8,7 +8,7 @@ import fanout from './src/eslint/index.ts'
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'coverage/', 'test/eslint/corpus/', 'test/fixtures/'],
+    ignores: ['dist/', 'node_modules/', 'coverage/', 'test/eslint/corpus/', 'test/fixtures/', 'test/.readme/', 'test/.docs-context/', 'scratch/'],
   },
   {
     files: ['**/*.ts'],

@@ -40,7 +40,7 @@
  * function without needing a build. Loading ./fanout.js lazily, inside `run`, keeps this module
  * importable without dist/.
  */
-import type { BackoffParams, BackoffStrategy } from '../src/index.js'
+import type { BackoffParams, BackoffStrategy } from '../src/policies/index.js'
 import type { BenchContext, BenchReport, Benchmark, Measurement } from './harness.js'
 import { seededRandom } from '../src/core/random.js'
 
@@ -274,9 +274,9 @@ export const backoff: Benchmark = {
   description:
     "N clients racing one OCC write on a virtual clock (AWS's backoff-and-jitter study), per backoff strategy",
   async run(ctx: BenchContext): Promise<BenchReport> {
-    // backoffDelay is public API, so it comes from the built package like every benchmark's fanout.
-    const { fanout } = await import('./fanout.js')
-    const delay: DelayFn = fanout.backoffDelay
+    // backoffDelay is public API (fanout/policies), so it comes from the built package like every benchmark's fanout.
+    const { policies } = await import('./fanout.js')
+    const delay: DelayFn = policies.backoffDelay
     const measurements: Measurement[] = []
     const results = new Map<string, Averages>()
     for (const clients of SIZES) {

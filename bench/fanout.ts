@@ -4,6 +4,11 @@
  * `keepNames` call to every function created at run time.
  */
 import type * as Fanout from '../src/index.js'
+import type * as FanoutPolicies from '../src/policies/index.js'
 
 const entry = new URL('../dist/index.js', import.meta.url).href
 export const fanout = (await import(entry)) as typeof Fanout
+/** `fanout/policies`: backoff arithmetic, classification, stores, clock. */
+export const policies = (await import(
+  new URL('../dist/policies/index.js', import.meta.url).href
+)) as typeof FanoutPolicies

@@ -24,12 +24,13 @@
  * call pending, no attempt in flight and no live timer.
  */
 import { setMaxListeners } from 'node:events'
-import { fanout } from './fanout.js'
+import { fanout, policies } from './fanout.js'
 import type { BenchContext, BenchReport, Benchmark, Measurement } from './harness.js'
 import type { CallContext, Clock, Policy, TimerHandle } from '../src/index.js'
 import { seededRandom } from '../src/core/random.js'
 
-const { hedge, noopRecorder } = fanout
+const { hedge } = fanout
+const { noopRecorder } = policies
 
 const CALLS = 10_000
 const ARRIVAL_MEAN_MS = 1

@@ -1,4 +1,10 @@
-/** fanout: make many outbound calls fast and safe. The public surface, curated. */
+/**
+ * fanout: make many outbound calls fast and safe. The public surface, curated: what a route
+ * handler calls (flows, policies, batching, caching, errors). Lower-level parts live in subpaths,
+ * each name in exactly one entry: `fanout/policies` (classification, backoff, stores, clock),
+ * `fanout/cache` (stores, keys, single-flight), `fanout/rest` (batch endpoints, pagination, field
+ * selection, Link headers), `fanout/http`, `fanout/eslint`, `fanout/compat/*`.
+ */
 export { flow, Flow, type FlowOptions } from './flow/define.js'
 export {
   FlowExit,
@@ -35,7 +41,7 @@ export {
 } from './flow/trace.js'
 export { renderWaterfall, type WaterfallOptions } from './render/waterfall.js'
 export { pipe, type Call, type CallContext, type Policy, type Pipeline } from './core/call.js'
-export { systemClock, sleep, type Clock, type TimerHandle } from './core/clock.js'
+export type { Clock, TimerHandle } from './core/clock.js'
 export {
   FanoutError,
   isFanoutError,
@@ -54,7 +60,6 @@ export {
   type FanoutErrorCode,
 } from './core/errors.js'
 export {
-  noopRecorder,
   type Recorder,
   type TraceEvent,
   type TimeoutFiredEvent,
@@ -81,28 +86,8 @@ export {
   type RequestFinishedEvent,
 } from './core/trace.js'
 export { timeout } from './policies/timeout.js'
-export { retry, isRetriedError, type RetryOptions, type RetryInfo } from './policies/retry.js'
+export { retry, type RetryOptions, type RetryInfo } from './policies/retry.js'
 export { retryBudget, type RetryBudget, type RetryBudgetOptions } from './policies/budget.js'
-export {
-  backoffDelay,
-  exponentialCeiling,
-  BACKOFF_STRATEGIES,
-  type BackoffStrategy,
-  type BackoffParams,
-} from './policies/backoff.js'
-export {
-  parseRetryAfter,
-  retryAfterOf,
-  parseRateLimitHeader,
-  type RateLimitHeader,
-} from './policies/retry-after.js'
-export {
-  isRetryableError,
-  statusOf,
-  codeOf,
-  RETRYABLE_STATUSES,
-  TRANSIENT_ERROR_CODES,
-} from './policies/classify.js'
 export { withFallback, type FallbackOptions } from './policies/fallback.js'
 export { hedge, type HedgeOptions, type PercentileDelay } from './policies/hedge.js'
 export { limit, type Limiter, type LimitOptions, type LimitRunOptions } from './policies/limit.js'
@@ -119,47 +104,6 @@ export {
 } from './batch/loader.js'
 export { requestScoped } from './batch/request-scoped.js'
 export {
-  parseLinkHeader,
-  formatLinkHeader,
-  nextLink,
-  type LinkEntry,
-  type LinkInput,
-  type NextLinkOptions,
-  type HeadersLike,
-  type ResponseLike,
-} from './http/link.js'
-export {
-  paginate,
-  pages,
-  collectPages,
-  PaginationError,
-  type PaginateOptions,
-  type PagesOptions,
-  type PageContext,
-  type PaginationFailure,
-} from './http/paginate.js'
-export {
-  withFields,
-  type WithFieldsOptions,
-  type FieldSelection,
-  type FieldList,
-} from './http/fields.js'
-export {
-  batchEndpoint,
-  idsParam,
-  UrlTooLongError,
-  type BatchEndpointOptions,
-  type IdsParamOptions,
-  type EndpointId,
-} from './http/batch-endpoint.js'
-export { cacheKey } from './cache/key.js'
-export {
-  singleFlight,
-  type SingleFlight,
-  type SingleFlightOptions,
-  type SingleFlightRunOptions,
-} from './cache/single-flight.js'
-export {
   cached,
   CachedError,
   type Cached,
@@ -171,23 +115,7 @@ export {
   type NegativeCacheOptions,
 } from './cache/cached.js'
 export {
-  type CacheStore,
-  type CacheEntry,
-  type CacheValueEntry,
-  type CacheErrorEntry,
-} from './cache/store.js'
-export {
-  memoryConcurrencyStore,
-  type ConcurrencyAcquireRequest,
-  type ConcurrencyGrant,
-  type ConcurrencyPermit,
-  type ConcurrencyStore,
-  type MemoryConcurrencyStore,
-  type MemoryConcurrencyStoreOptions,
-} from './policies/concurrency-store.js'
-export {
   rateLimit,
-  RATE_LIMIT_ALGORITHMS,
   type RateLimiter,
   type RateLimitOptions,
   type GcraRateLimitOptions,
@@ -197,17 +125,7 @@ export {
   type RateLimitAlgorithm,
 } from './policies/rate-limit.js'
 export {
-  memoryRateLimitStore,
-  type RateLimitStore,
-  type MemoryRateLimitStore,
-  type MemoryRateLimitStoreOptions,
-  type RateLimitParams,
-  type RateLimitReserveRequest,
-  type RateLimitReservation,
-} from './policies/rate-limit-store.js'
-export {
   adaptiveConcurrency,
-  isOverloadError,
   type AdaptiveConcurrency,
   type AdaptiveConcurrencyOptions,
   type AdaptiveConcurrencyStats,

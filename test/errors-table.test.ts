@@ -1,5 +1,5 @@
 /**
- * Keeps README's error table honest: every exported class that extends `FanoutError`, from every
+ * Keeps the error table of docs/errors.md honest: every exported class that extends `FanoutError`, from every
  * entry point, has a row, the row lists exactly the codes its instances carry, and no row names a
  * class that is not exported. A new error class fails here until it has a row and a sample below.
  */
@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import * as core from '../src/index.js'
 import * as http from '../src/http/index.js'
-import * as cache from '../src/stores/cache.js'
+import * as cache from '../src/cache/index.js'
+import * as rest from '../src/rest/index.js'
+import * as policies from '../src/policies/index.js'
 import * as pLimit from '../src/compat/p-limit.js'
 import * as dataloader from '../src/compat/dataloader.js'
 import { parseSsrfOptions } from '../src/http/ssrf.js'
@@ -18,14 +20,12 @@ const { FanoutError } = core
 type AnyFanoutError = InstanceType<typeof FanoutError>
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const readme = readFileSync(join(root, 'README.md'), 'utf8')
+const page = readFileSync(join(root, 'docs', 'errors.md'), 'utf8')
 
-/** The rows of the table under "## Errors": class → the codes in its code cell. */
+/** The rows of the page's error table (`| \`Class\` | codes | when |`): class → its codes. */
 function errorTable(): Map<string, Set<string>> {
-  const section = /\n## Errors\n([\s\S]*?)\n## /.exec(readme)?.[1]
-  if (section === undefined) throw new Error('README.md has no "## Errors" section')
   const rows = new Map<string, Set<string>>()
-  for (const line of section.split('\n')) {
+  for (const line of page.split('\n')) {
     const cells = /^\| `(\w+)` \| ([^|]+) \|/.exec(line)
     if (cells === null) continue
     rows.set(cells[1]!, new Set([...cells[2]!.matchAll(/`(FANOUT_\w+)`/g)].map((m) => m[1]!)))
@@ -36,7 +36,10 @@ function errorTable(): Map<string, Set<string>> {
 /** Every exported class (from any entry point) whose instances are FanoutErrors, the base excepted. */
 function exportedErrorClasses(): Map<string, abstract new (...args: never[]) => AnyFanoutError> {
   const found = new Map<string, abstract new (...args: never[]) => AnyFanoutError>()
-  for (const entry of [core, http, cache, pLimit, dataloader] as Record<string, unknown>[]) {
+  for (const entry of [core, policies, cache, rest, http, pLimit, dataloader] as Record<
+    string,
+    unknown
+  >[]) {
     for (const [name, value] of Object.entries(entry)) {
       if (typeof value === 'function' && value.prototype instanceof FanoutError)
         found.set(name, value as abstract new (...args: never[]) => AnyFanoutError)
@@ -69,8 +72,8 @@ const samples: Record<string, () => AnyFanoutError[]> = {
   QueueFullError: () => [new core.QueueFullError('q', 1)],
   RateLimitExceededError: () => [new core.RateLimitExceededError('l', 'maxWait', 'm', 1)],
   NotFoundError: () => [new core.NotFoundError('n', 1)],
-  PaginationError: () => [new http.PaginationError('loop', 'p')],
-  UrlTooLongError: () => [new http.UrlTooLongError('u', 1, 9_000, 8_000)],
+  PaginationError: () => [new rest.PaginationError('loop', 'p')],
+  UrlTooLongError: () => [new rest.UrlTooLongError('u', 1, 9_000, 8_000)],
   HttpError: () => [
     new http.HttpError({
       status: 503,
@@ -104,7 +107,7 @@ const samples: Record<string, () => AnyFanoutError[]> = {
   ],
 }
 
-describe('README: the error table lists every error fanout throws', () => {
+describe('docs/errors.md: the error table lists every error fanout throws', () => {
   const table = errorTable()
   const classes = exportedErrorClasses()
 

@@ -18,7 +18,9 @@ const LAYERS: readonly (readonly string[])[] = [
   ['batch', 'cache'],
   ['flow'],
   ['render'],
-  ['compat', 'stores', 'http'],
+  // Runtime-neutral REST helpers (fanout/rest), below the HTTP client so the client may use them.
+  ['rest'],
+  ['compat', 'http'],
   ['eslint'],
   ['demo'],
   ['cli'],

@@ -42,27 +42,54 @@ describe('package', () => {
     expect(pkg.dependencies ?? {}).toEqual({})
   })
 
-  it('keeps the core runtime-neutral: no node:* import, no package import, no process or AbortSignal.timeout', () => {
-    const core = ['core', 'flow', 'policies', 'render', 'compat', 'cache', 'batch'].flatMap((d) =>
+  // The runtime-neutral folders: none imports a node:* module, reads process, or uses
+  // AbortSignal.timeout. A package one imports must be an optional peer (lru-cache, behind the
+  // `fanout/cache` store), and the root entry reaches no package at all: walking its imports
+  // finds only relative modules, so there is no list of exceptions to keep by hand.
+  const neutral = ['core', 'flow', 'policies', 'render', 'compat', 'cache', 'batch', 'rest']
+  const importsOf = (file: string): string[] =>
+    [...readFileSync(file, 'utf8').matchAll(/^(?:import|export|\})[^\n]*? from '([^']+)'/gm)].map(
+      (m) => m[1]!,
+    )
+
+  it('keeps the core runtime-neutral: no node:* import, no process or AbortSignal.timeout, packages only as optional peers', () => {
+    const core = neutral.flatMap((d) =>
       existsSync(join(root, 'src', d)) ? sources(join(root, 'src', d)) : [],
     )
-    core.push(join(root, 'src', 'index.ts'))
-    // The runtime-neutral helpers of fanout/http (the client itself is Node-only, on undici).
-    for (const name of ['link', 'paginate', 'fields', 'batch-endpoint'])
-      core.push(join(root, 'src', 'http', `${name}.ts`))
     expect(core.length).toBeGreaterThan(5)
+    const peers = (pkg as { peerDependenciesMeta?: Record<string, { optional?: boolean }> })
+      .peerDependenciesMeta
     for (const file of core) {
       const text = readFileSync(file, 'utf8')
-      const imports = [...text.matchAll(/^(?:import|export|\})[^\n]*? from '([^']+)'/gm)].map(
-        (m) => m[1]!,
-      )
-      for (const spec of imports) expect(spec.startsWith('.'), `${file} imports ${spec}`).toBe(true)
+      for (const spec of importsOf(file)) {
+        if (spec.startsWith('.')) continue
+        expect(spec.startsWith('node:'), `${file} imports ${spec}`).toBe(false)
+        expect(peers?.[spec]?.optional, `${file} imports ${spec}, not an optional peer`).toBe(true)
+      }
       expect(/\bprocess\.\w+\(|\bprocess\.env/.test(text), `${file} uses process`).toBe(false)
       expect(
         text.includes('AbortSignal.timeout('),
         `${file} uses AbortSignal.timeout, which fake timers cannot drive`,
       ).toBe(false)
     }
+  })
+
+  it('the root entry reaches no package: every module it imports, transitively, is relative and runtime-neutral', () => {
+    const seen = new Set<string>()
+    const walk = (file: string): void => {
+      if (seen.has(file)) return
+      seen.add(file)
+      for (const spec of importsOf(file)) {
+        expect(spec.startsWith('.'), `${file} imports ${spec}`).toBe(true)
+        walk(join(dirname(file), spec.replace(/\.js$/, '.ts')))
+      }
+    }
+    walk(join(root, 'src', 'index.ts'))
+    expect(seen.size).toBeGreaterThan(20)
+    const outside = [...seen].filter(
+      (file) => !neutral.includes(file.slice(join(root, 'src').length + 1).split(/[\\/]/)[0]!),
+    )
+    expect(outside).toEqual([join(root, 'src', 'index.ts')])
   })
 
   it('builds, and every export entry points at a built file with typings', () => {
@@ -206,7 +233,6 @@ describe('package', () => {
     expect(fromSource).toMatchInlineSnapshot(`
       [
         "AbortedError",
-        "BACKOFF_STRATEGIES",
         "CachedError",
         "CircuitOpenError",
         "CycleError",
@@ -220,64 +246,33 @@ describe('package', () => {
         "InvalidOptionError",
         "Loader",
         "NotFoundError",
-        "PaginationError",
         "QueueFullError",
-        "RATE_LIMIT_ALGORITHMS",
-        "RETRYABLE_STATUSES",
         "RateLimitExceededError",
         "RateLimitedError",
         "RetryBudgetError",
         "SkippedError",
-        "TRANSIENT_ERROR_CODES",
         "TimeoutError",
         "UnknownTaskError",
-        "UrlTooLongError",
         "adaptiveConcurrency",
-        "backoffDelay",
-        "batchEndpoint",
-        "cacheKey",
         "cached",
         "circuitBreaker",
-        "codeOf",
-        "collectPages",
         "criticalPath",
         "execute",
-        "exponentialCeiling",
         "flow",
-        "formatLinkHeader",
         "hedge",
-        "idsParam",
         "isExit",
         "isFanoutError",
-        "isOverloadError",
-        "isRetriedError",
-        "isRetryableError",
         "limit",
         "loader",
         "mapLimit",
-        "memoryConcurrencyStore",
-        "memoryRateLimitStore",
-        "nextLink",
-        "noopRecorder",
-        "pages",
-        "paginate",
-        "parseLinkHeader",
-        "parseRateLimitHeader",
-        "parseRetryAfter",
         "pipe",
         "rateLimit",
         "renderWaterfall",
         "requestScoped",
         "retry",
-        "retryAfterOf",
         "retryBudget",
-        "singleFlight",
-        "sleep",
-        "statusOf",
-        "systemClock",
         "timeout",
         "withFallback",
-        "withFields",
       ]
     `)
     const built = join(outDir, 'index.js')
@@ -289,7 +284,9 @@ describe('package', () => {
     const surface = async (path: string): Promise<string[]> =>
       Object.keys((await import(path)) as object).sort()
     expect({
-      cache: await surface('../src/stores/cache.js'),
+      policies: await surface('../src/policies/index.js'),
+      cache: await surface('../src/cache/index.js'),
+      rest: await surface('../src/rest/index.js'),
       http: await surface('../src/http/index.js'),
       eslint: await surface('../src/eslint/index.js'),
       pLimit: await surface('../src/compat/p-limit.js'),
@@ -298,10 +295,8 @@ describe('package', () => {
       {
         "cache": [
           "CACHE_ENTRY_FORMAT",
-          "CachedError",
           "MAX_CACHE_TTL",
           "cacheKey",
-          "cached",
           "memoryCacheStore",
           "singleFlight",
         ],
@@ -320,15 +315,42 @@ describe('package', () => {
           "HttpTimeoutError",
           "InvalidJsonError",
           "NetworkError",
-          "PaginationError",
           "ProtocolError",
           "RedirectError",
           "ResponseTooLargeError",
           "SsrfBlockedError",
+          "createHttpClient",
+        ],
+        "pLimit": [
+          "default",
+          "limitFunction",
+        ],
+        "policies": [
+          "BACKOFF_STRATEGIES",
+          "RATE_LIMIT_ALGORITHMS",
+          "RETRYABLE_STATUSES",
+          "TRANSIENT_ERROR_CODES",
+          "backoffDelay",
+          "codeOf",
+          "exponentialCeiling",
+          "isOverloadError",
+          "isRetriedError",
+          "isRetryableError",
+          "memoryConcurrencyStore",
+          "memoryRateLimitStore",
+          "noopRecorder",
+          "parseRateLimitHeader",
+          "parseRetryAfter",
+          "retryAfterOf",
+          "sleep",
+          "statusOf",
+          "systemClock",
+        ],
+        "rest": [
+          "PaginationError",
           "UrlTooLongError",
           "batchEndpoint",
           "collectPages",
-          "createHttpClient",
           "formatLinkHeader",
           "idsParam",
           "nextLink",
@@ -337,11 +359,18 @@ describe('package', () => {
           "parseLinkHeader",
           "withFields",
         ],
-        "pLimit": [
-          "default",
-          "limitFunction",
-        ],
       }
     `)
+  })
+  it('gives every exported value one home: no name is exported by two entries', async () => {
+    const homes = new Map<string, string[]>()
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (target === null || typeof target === 'string') continue
+      const file = target.default.replace(/^\.\/dist\//, '../src/')
+      for (const name of Object.keys((await import(file)) as object))
+        if (name !== 'default') homes.set(name, [...(homes.get(name) ?? []), subpath])
+    }
+    expect(homes.size).toBeGreaterThan(60)
+    expect([...homes].filter(([, entries]) => entries.length > 1)).toEqual([])
   })
 })

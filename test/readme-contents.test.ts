@@ -1,38 +1,51 @@
 /**
  * The README's table of contents lists every `##` section, in order, with the anchor GitHub
- * gives its heading: a section added, renamed or moved without its entry fails here.
+ * gives its heading: a section added, renamed or moved without its entry fails here. A page
+ * under docs/ that has a contents list (a run of `- [title](#anchor)` lines) keeps it as true.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { anchor, withoutCode } from './helpers/markdown.js'
 
-const readme = readFileSync(
-  join(dirname(fileURLToPath(import.meta.url)), '..', 'README.md'),
-  'utf8',
-)
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const read = (file: string): string => readFileSync(join(root, file), 'utf8')
 
-/** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
-const anchor = (heading: string): string =>
-  heading
-    .toLowerCase()
-    .replace(/[^a-z0-9 _-]/g, '')
-    .replace(/ /g, '-')
+/** The `##` headings outside fenced code (a `## ` line inside an example is not a heading). */
+const sections = (text: string): string[] =>
+  [...withoutCode(text).matchAll(/^## (.+)$/gm)].map((m) => m[1]!)
+
+const entriesOf = (list: string): { title: string; href: string }[] =>
+  [...list.matchAll(/^- \[(.+)\]\(#(.+)\)$/gm)].map((m) => ({ title: m[1]!, href: m[2]! }))
 
 describe('README: contents', () => {
   it('lists every ## section in order, each linked to its heading', () => {
-    // Outside fenced code only: a `## ` line inside an example is not a heading.
-    const prose = readme.replace(/^```[\s\S]*?^```/gm, '')
-    const sections = [...prose.matchAll(/^## (.+)$/gm)]
-      .map((m) => m[1]!)
-      .filter((h) => h !== 'Contents')
+    const readme = read('README.md')
     const contents = /\n## Contents\n\n((?:- .+\n)+)/.exec(readme)?.[1]
     expect(contents, 'README.md has a "## Contents" list').toBeDefined()
-    const entries = [...contents!.matchAll(/^- \[(.+)\]\(#(.+)\)$/gm)].map((m) => ({
-      title: m[1]!,
-      href: m[2]!,
-    }))
-    expect(entries).toEqual(sections.map((title) => ({ title, href: anchor(title) })))
-    expect(entries.length).toBeGreaterThan(5)
+    const entries = entriesOf(contents!)
+    const expected = sections(readme).filter((h) => h !== 'Contents')
+    expect(entries).toEqual(expected.map((title) => ({ title, href: anchor(title) })))
+    expect(entries.length).toBeGreaterThanOrEqual(4)
   })
+})
+
+describe('docs: contents lists', () => {
+  const pages = readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md'))
+  const withContents = pages.filter((name) => /^- \[.+\]\(#.+\)$/m.test(read(`docs/${name}`)))
+
+  it('the pages with several sections have one', () => {
+    expect(withContents.length).toBeGreaterThan(5)
+  })
+
+  for (const name of withContents) {
+    it(`docs/${name} lists every ## section in order, each linked to its heading`, () => {
+      const text = read(`docs/${name}`)
+      const list = /(?:^- \[.+\]\(#.+\)\n)+/m.exec(text)![0]
+      expect(entriesOf(list)).toEqual(
+        sections(text).map((title) => ({ title, href: anchor(title) })),
+      )
+    })
+  }
 })

@@ -1,5 +1,6 @@
 /**
- * Runs every ```ts block of README.md as a module, importing `fanout` from the source. A line
+ * Runs every ```ts block of README.md and of every page under docs/ as a module, importing
+ * `fanout` and its subpaths (read from the package's exports map) from the source. A line
  * `console.log(…) // expected` is checked: what it prints must be the whole comment, or the whole
  * comment up to a ` — ` that starts an explanation, so the documented output cannot drift from
  * the real one. Whitespace runs compare as one space: util.format wraps long values over lines
@@ -10,11 +11,29 @@ import { dirname, join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { format } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
+import { documents as listDocuments } from './helpers/markdown.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const readme = readFileSync(join(root, 'README.md'), 'utf8')
-const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!)
 const outDir = join(root, 'test', '.readme')
+const documents = listDocuments(root)
+
+const examples = (doc: string): string[] =>
+  [...readFileSync(join(root, doc), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!)
+
+/** `fanout` and `fanout/…` → the source module its exports-map entry is built from. */
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, string | null | { default: string }>
+}
+const entries = Object.entries(pkg.exports).flatMap(([subpath, target]) =>
+  target !== null && typeof target === 'object'
+    ? [
+        {
+          specifier: `fanout${subpath.slice(1)}`,
+          source: target.default.replace(/^\.\/dist\//, ''),
+        },
+      ]
+    : [],
+)
 
 const collapse = (text: string): string => text.replace(/\s+/g, ' ').trim()
 
@@ -30,19 +49,17 @@ interface Check {
   printed: string
 }
 
-function instrument(source: string, index: number): { code: string; checks: number } {
+function instrument(source: string, label: string): { code: string; checks: number } {
   let checks = 0
   const rel = (file: string): string => {
     const path = relative(outDir, join(root, 'src', file)).replaceAll('\\', '/')
     return path.startsWith('.') ? path : `./${path}`
   }
   const code = source
-    .replace(/from 'fanout\/compat\/p-limit'/g, `from '${rel('compat/p-limit.js')}'`)
-    .replace(/from 'fanout\/compat\/dataloader'/g, `from '${rel('compat/dataloader.js')}'`)
-    .replace(/from 'fanout\/cache'/g, `from '${rel('stores/cache.js')}'`)
-    .replace(/from 'fanout\/http'/g, `from '${rel('http/index.js')}'`)
-    .replace(/from 'fanout\/eslint'/g, `from '${rel('eslint/index.js')}'`)
-    .replace(/from 'fanout'/g, `from '${rel('index.js')}'`)
+    .replace(/from '(fanout(?:\/[\w/-]+)?)'/g, (whole, specifier: string) => {
+      const entry = entries.find((e) => e.specifier === specifier)
+      return entry === undefined ? whole : `from '${rel(entry.source)}'`
+    })
     .split('\n')
     .map((line) => {
       const m = /^(\s*)console\.log\((.*)\)\s*\/\/\s*(.*)$/.exec(line)
@@ -52,7 +69,7 @@ function instrument(source: string, index: number): { code: string; checks: numb
     })
     .join('\n')
   return {
-    code: `// Generated from README.md block ${index}; do not edit.\n${code}\nexport {}\n`,
+    code: `// Generated from ${label}; do not edit.\n${code}\nexport {}\n`,
     checks,
   }
 }
@@ -80,37 +97,47 @@ describe('the README output check', () => {
   })
 })
 
-describe('README examples', () => {
-  it('has examples', () => {
-    expect(blocks.length).toBeGreaterThan(5)
+describe('README and docs examples', () => {
+  it('has examples, and imports only entries the package exports', () => {
+    expect(examples('README.md').length).toBeGreaterThan(0)
+    expect(documents.flatMap(examples).length).toBeGreaterThan(50)
+    const unknown = documents
+      .flatMap(examples)
+      .flatMap((block) => [...block.matchAll(/from '(fanout(?:\/[\w/-]+)?)'/g)].map((m) => m[1]!))
+      .filter((specifier) => !entries.some((e) => e.specifier === specifier))
+    expect(unknown).toEqual([])
   })
 
-  blocks.forEach((block, index) => {
-    const title = /^(?:.*\n){0,3}?.*?const (\w+)/.exec(block)?.[1] ?? `block ${index}`
-    it(`block ${index + 1} (${title}) runs and prints what it documents`, async () => {
-      mkdirSync(outDir, { recursive: true })
-      const { code, checks } = instrument(block, index + 1)
-      const file = join(outDir, `block-${index + 1}.ts`)
-      writeFileSync(file, code)
-      const seen: Check[] = []
-      const g = globalThis as unknown as {
-        __readmeCheck?: (expected: string, ...args: unknown[]) => void
-      }
-      g.__readmeCheck = (expected, ...args) => seen.push({ expected, printed: format(...args) })
-      const log = vi.spyOn(console, 'log').mockImplementation(() => {})
-      try {
-        await import(`${pathToFileURL(file).href}?t=${Date.now()}`)
-      } finally {
-        log.mockRestore()
-        delete g.__readmeCheck
-      }
-      expect(seen).toHaveLength(checks)
-      for (const { expected, printed } of seen) {
-        expect(
-          matchesDocumented(printed, expected),
-          `printed ${JSON.stringify(printed)}, README says ${JSON.stringify(expected)}`,
-        ).toBe(true)
-      }
+  for (const doc of documents.filter((d) => examples(d).length > 0)) {
+    describe(doc, () => {
+      examples(doc).forEach((block, index) => {
+        const title = /^(?:.*\n){0,3}?.*?const (\w+)/.exec(block)?.[1] ?? `block ${index + 1}`
+        it(`block ${index + 1} (${title}) runs and prints what it documents`, async () => {
+          mkdirSync(outDir, { recursive: true })
+          const { code, checks } = instrument(block, `${doc} block ${index + 1}`)
+          const file = join(outDir, `${doc.replace(/[/.]/g, '-')}-block-${index + 1}.ts`)
+          writeFileSync(file, code)
+          const seen: Check[] = []
+          const g = globalThis as unknown as {
+            __readmeCheck?: (expected: string, ...args: unknown[]) => void
+          }
+          g.__readmeCheck = (expected, ...args) => seen.push({ expected, printed: format(...args) })
+          const log = vi.spyOn(console, 'log').mockImplementation(() => {})
+          try {
+            await import(`${pathToFileURL(file).href}?t=${Date.now()}`)
+          } finally {
+            log.mockRestore()
+            delete g.__readmeCheck
+          }
+          expect(seen).toHaveLength(checks)
+          for (const { expected, printed } of seen) {
+            expect(
+              matchesDocumented(printed, expected),
+              `printed ${JSON.stringify(printed)}, ${doc} says ${JSON.stringify(expected)}`,
+            ).toBe(true)
+          }
+        })
+      })
     })
-  })
+  }
 })

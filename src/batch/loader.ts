@@ -15,7 +15,7 @@
  * One loader per incoming request is the simplest isolation: see `requestScoped`.
  */
 import type { CallContext } from '../core/call.js'
-import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
+import { systemClock, type Clock } from '../core/clock.js'
 import { AbortedError, InvalidOptionError, NotFoundError } from '../core/errors.js'
 import { own } from '../core/own.js'
 import { checkContext, checkSignalOrContext, SharedContext } from '../core/shared-context.js'

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, expectTypeOf, it, vi } from 'vitest'
-import { InvalidOptionError, statusOf, TimeoutError, type Clock } from '../index.js'
-import { memoryCacheStore } from '../stores/cache.js'
+import { InvalidOptionError, TimeoutError, type Clock } from '../index.js'
+import { statusOf } from '../policies/index.js'
+import { memoryCacheStore } from './index.js'
 import { after, failAfter, now, settle, useFakeTime } from '../../test/helpers/time.js'
 import {
   cached,

@@ -44,6 +44,7 @@ export class SharedContext {
     /** The component's own `onEvent`, which hears every event untagged. */
     readonly own: Recorder,
   ) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the closure below must see this joined call
     const self = this
     const trace: Recorder = {
       get enabled() {

@@ -25,7 +25,7 @@ import {
   type CallContext,
   type FlowTrace,
 } from '../index.js'
-import { memoryCacheStore } from '../stores/cache.js'
+import { memoryCacheStore } from '../cache/index.js'
 import { traced, type TraceRecorder } from './record.js'
 import type { Product, Profile, Review, UpstreamUrls } from './upstreams.js'
 

@@ -13,7 +13,7 @@
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
-import { noopRecorder, recorderFor, type Recorder, type TraceEvent } from '../core/trace.js'
+import { recorderFor, type Recorder, type TraceEvent } from '../core/trace.js'
 import { closest } from '../core/validate.js'
 import {
   CycleError,

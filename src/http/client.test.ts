@@ -33,7 +33,7 @@ import { AbortedError, InvalidOptionError, isFanoutError } from '../core/errors.
 import { execute } from '../core/execute.js'
 import { cached } from '../cache/cached.js'
 import type { CacheStore } from '../cache/store.js'
-import { memoryCacheStore } from '../stores/cache.js'
+import { memoryCacheStore } from '../cache/index.js'
 import { parseProxyOptions, proxyFor } from './proxy.js'
 import {
   codeOf,
@@ -638,7 +638,7 @@ describe('fanout/http: slow or broken upstream (B)', () => {
   it('B7, R15: the default maxResponseSize is finite — 10 MiB, as documented: exactly 10 MiB is read, one byte more is refused', async () => {
     const limit = 10 * 1024 * 1024
     const documented = /^\| `maxResponseSize` \| (\d+) MiB \|/m.exec(
-      readFileSync(new URL('../../README.md', import.meta.url), 'utf8'),
+      readFileSync(new URL('../../docs/http.md', import.meta.url), 'utf8'),
     )?.[1]
     expect(Number(documented) * 1024 * 1024).toBe(limit)
     const chunk = Buffer.alloc(64 * 1024, 'a')

@@ -19,17 +19,11 @@
  */
 import { isIP, type LookupFunction } from 'node:net'
 import type { Dispatcher, ProxyAgent } from 'undici'
-import type { Call, CallContext, Policy } from '../core/call.js'
+import type { Call, CallContext } from '../core/call.js'
 import { withTimeLimit } from '../core/time-limit.js'
 import { handlerFor } from './undici.js'
-import {
-  AbortedError,
-  InvalidOptionError,
-  RateLimitedError,
-  RetryBudgetError,
-} from '../core/errors.js'
+import { AbortedError, RateLimitedError, RetryBudgetError } from '../core/errors.js'
 import { noopRecorder, teeRecorder } from '../core/trace.js'
-import { show } from '../core/validate.js'
 import type { LimitRunOptions } from '../policies/limit.js'
 import {
   HttpTimeoutError,

@@ -15,7 +15,7 @@ import { isOverloadError } from '../policies/adaptive.js'
 import { circuitBreaker } from '../policies/circuit-breaker.js'
 import { failureLabel, isIdempotentError, isRetryableError } from '../policies/classify.js'
 import { rateLimit } from '../policies/rate-limit.js'
-import { memoryCacheStore } from '../stores/cache.js'
+import { memoryCacheStore } from '../cache/index.js'
 import {
   HttpError,
   HttpTimeoutError,

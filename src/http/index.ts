@@ -33,38 +33,3 @@ export {
   type HttpPhase,
   type RedirectFailure,
 } from './errors.js'
-// The runtime-neutral economies (also exported from the core entry).
-export {
-  parseLinkHeader,
-  formatLinkHeader,
-  nextLink,
-  type LinkEntry,
-  type LinkInput,
-  type NextLinkOptions,
-  type HeadersLike,
-  type ResponseLike,
-} from './link.js'
-export {
-  paginate,
-  pages,
-  collectPages,
-  PaginationError,
-  type PaginateOptions,
-  type PagesOptions,
-  type PageContext,
-  type PaginationFailure,
-} from './paginate.js'
-export {
-  withFields,
-  type WithFieldsOptions,
-  type FieldSelection,
-  type FieldList,
-} from './fields.js'
-export {
-  batchEndpoint,
-  idsParam,
-  UrlTooLongError,
-  type BatchEndpointOptions,
-  type IdsParamOptions,
-  type EndpointId,
-} from './batch-endpoint.js'

@@ -74,7 +74,7 @@ export interface HttpClientOptions {
   /**
    * Retries around each attempt, with fanout's `retry()`. Default: 3 attempts for GET, HEAD,
    * OPTIONS, PUT and DELETE, and for any request with an `Idempotency-Key` header or
-   * `idempotent: true`; POST and PATCH are sent once. See the README's table.
+   * `idempotent: true`; POST and PATCH are sent once. See the table in docs/http.md.
    */
   readonly retry?: HttpRetry
   /** Run before each attempt (not each redirect hop), in order: add headers such as `authorization`. */

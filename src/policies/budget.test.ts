@@ -11,9 +11,6 @@ import {
   execute,
   FanoutError,
   isFanoutError,
-  isOverloadError,
-  isRetriedError,
-  isRetryableError,
   pipe,
   retry,
   retryBudget,
@@ -23,8 +20,9 @@ import {
   type RetryBudget,
   type TraceEvent,
 } from '../index.js'
+import { isOverloadError, isRetriedError, isRetryableError } from './index.js'
 import { seededRandom } from '../core/random.js'
-import { memoryCacheStore } from '../stores/cache.js'
+import { memoryCacheStore } from '../cache/index.js'
 import { after, failAfter, now, settle, useFakeTime } from '../../test/helpers/time.js'
 import { originOf } from './budget.js'
 

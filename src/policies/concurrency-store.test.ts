@@ -1,13 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
-import {
-  DeadlineError,
-  flow,
-  InvalidOptionError,
-  limit,
-  memoryConcurrencyStore,
-  type ConcurrencyStore,
-} from '../index.js'
+import { DeadlineError, flow, InvalidOptionError, limit } from '../index.js'
+import { memoryConcurrencyStore, type ConcurrencyStore } from './index.js'
 import { after, settle, useFakeTime } from '../../test/helpers/time.js'
 
 /** Counts calls running at once. */

@@ -1,12 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import {
-  systemClock,
-  noopRecorder,
-  AbortedError,
-  InvalidOptionError,
-  type CallContext,
-  type TraceEvent,
-} from '../index.js'
+import { AbortedError, InvalidOptionError, type CallContext, type TraceEvent } from '../index.js'
+import { systemClock, noopRecorder } from './index.js'
 import { hedge, type HedgeOptions } from './hedge.js'
 import { after, failAfter, now, settle, useFakeTime } from '../../test/helpers/time.js'
 

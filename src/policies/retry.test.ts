@@ -9,11 +9,11 @@ import {
   timeout,
   RateLimitedError,
   RetryBudgetError,
-  isRetriedError,
   isFanoutError,
   type Call,
   type TraceEvent,
 } from '../index.js'
+import { isRetriedError } from './index.js'
 import { after, failAfter, now, settle, useFakeTime } from '../../test/helpers/time.js'
 
 /** An upstream that answers from a script of outcomes and counts its calls. */
@@ -441,7 +441,7 @@ describe('retry()', () => {
 
 describe('backoff and Retry-After properties', () => {
   it('C12/R5: every full-jitter delay lies in [0, min(cap, base·2^n)] for n up to 2000, never NaN', async () => {
-    const { backoffDelay } = await import('../index.js')
+    const { backoffDelay } = await import('./index.js')
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 2000 }),
@@ -459,7 +459,7 @@ describe('backoff and Retry-After properties', () => {
   })
 
   it('C12: full jitter is uniform (±15 % per bucket over 10 k seeded samples); decorrelated does not pile up at the cap', async () => {
-    const { backoffDelay } = await import('../index.js')
+    const { backoffDelay } = await import('./index.js')
     const { seededRandom } = await import('../core/random.js')
     const random = seededRandom(42)
     const buckets = new Array<number>(10).fill(0)
@@ -481,7 +481,7 @@ describe('backoff and Retry-After properties', () => {
   })
 
   it('R4: no Retry-After value in a fuzzed corpus creates a NaN, negative or overflowing timer', async () => {
-    const { parseRetryAfter } = await import('../index.js')
+    const { parseRetryAfter } = await import('./index.js')
     fc.assert(
       fc.property(
         fc.oneof(
@@ -503,13 +503,13 @@ describe('backoff and Retry-After properties', () => {
   })
 
   it('R19: Retry-After parsing of 50 k adversarial characters is linear', async () => {
-    const { parseRetryAfter } = await import('../index.js')
+    const { parseRetryAfter } = await import('./index.js')
     expect(parseRetryAfter('1'.repeat(50_000))).toBeUndefined()
     expect(parseRetryAfter(`Mon, ${' '.repeat(50_000)}`)).toBeUndefined()
   })
 
   it('parseRateLimitHeader reads both draft forms of the combined RateLimit header, and ignores what is not a whole number', async () => {
-    const { parseRateLimitHeader } = await import('../index.js')
+    const { parseRateLimitHeader } = await import('./index.js')
     expect(parseRateLimitHeader('limit=100, remaining=0, reset=7')).toEqual({
       remaining: 0,
       resetSeconds: 7,

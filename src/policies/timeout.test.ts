@@ -2,14 +2,13 @@ import { describe, expect, it, vi } from 'vitest'
 import {
   pipe,
   timeout,
-  systemClock,
-  noopRecorder,
   TimeoutError,
   DeadlineError,
   type CallContext,
   type Policy,
   type Call,
 } from '../index.js'
+import { systemClock, noopRecorder } from './index.js'
 import { after, now, settle, useFakeTime } from '../../test/helpers/time.js'
 
 function context(overrides: Partial<CallContext> = {}): CallContext {

@@ -15,40 +15,23 @@ import { isDeepStrictEqual } from 'node:util'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import {
   adaptiveConcurrency,
-  batchEndpoint,
   cached,
-  cacheKey,
   circuitBreaker,
-  collectPages,
   execute,
   flow,
-  formatLinkHeader,
   hedge,
-  idsParam,
-  isRetryableError,
   limit,
   Loader,
   loader,
   mapLimit,
-  memoryConcurrencyStore,
-  memoryRateLimitStore,
-  nextLink,
-  paginate,
-  pages,
-  parseLinkHeader,
   pipe,
   rateLimit,
   renderWaterfall,
   retry,
-  retryAfterOf,
   retryBudget,
-  singleFlight,
-  statusOf,
   timeout,
   withFallback,
-  withFields,
   type CachedCallOptions,
-  type CacheStore,
   type Call,
   type CallContext,
   type Clock,
@@ -57,10 +40,33 @@ import {
   type LimitRunOptions,
   type LoadOptions,
   type Policy,
-  type SingleFlightRunOptions,
   type TimerHandle,
 } from '../../src/index.js'
-import { memoryCacheStore } from '../../src/stores/cache.js'
+import {
+  isRetryableError,
+  memoryConcurrencyStore,
+  memoryRateLimitStore,
+  retryAfterOf,
+  statusOf,
+} from '../../src/policies/index.js'
+import {
+  cacheKey,
+  singleFlight,
+  type CacheStore,
+  type SingleFlightRunOptions,
+} from '../../src/cache/index.js'
+import {
+  batchEndpoint,
+  collectPages,
+  formatLinkHeader,
+  idsParam,
+  nextLink,
+  paginate,
+  pages,
+  parseLinkHeader,
+  withFields,
+} from '../../src/rest/index.js'
+import { memoryCacheStore } from '../../src/cache/index.js'
 import { createHttpClient, type HttpClient } from '../../src/http/index.js'
 import pLimit, { limitFunction, type Options as PLimitOptions } from '../../src/compat/p-limit.js'
 import DataLoader from '../../src/compat/dataloader.js'

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { InvalidOptionError } from '../index.js'
 import { useFakeTime } from '../../test/helpers/time.js'
-import { cached, memoryCacheStore, type CacheEntry } from './cache.js'
+import { cached, memoryCacheStore, type CacheEntry } from './memory-store.js'
 
 const entry = (value: unknown): CacheEntry => ({
   format: 1,

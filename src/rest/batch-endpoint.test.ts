@@ -1,5 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { InvalidOptionError, isRetryableError, Loader, NotFoundError, statusOf } from '../index.js'
+import { InvalidOptionError, Loader, NotFoundError } from '../index.js'
+import { isRetryableError, statusOf } from '../policies/index.js'
 import { after, settle, useFakeTime } from '../../test/helpers/time.js'
 import { batchEndpoint, idsParam, UrlTooLongError } from './batch-endpoint.js'
 

@@ -18,7 +18,7 @@ import {
   show,
   snapshot,
 } from '../core/validate.js'
-import type { CacheEntry, CacheStore } from '../cache/store.js'
+import type { CacheEntry, CacheStore } from './store.js'
 
 export {
   cached,
@@ -31,20 +31,16 @@ export {
   type CachedResult,
   type CacheStatus,
   type NegativeCacheOptions,
-} from '../cache/cached.js'
-export { cacheKey } from '../cache/key.js'
-export {
-  singleFlight,
-  type SingleFlight,
-  type SingleFlightRunOptions,
-} from '../cache/single-flight.js'
+} from './cached.js'
+export { cacheKey } from './key.js'
+export { singleFlight, type SingleFlight, type SingleFlightRunOptions } from './single-flight.js'
 export {
   CACHE_ENTRY_FORMAT,
   type CacheEntry,
   type CacheValueEntry,
   type CacheErrorEntry,
   type CacheStore,
-} from '../cache/store.js'
+} from './store.js'
 
 export interface MemoryCacheStoreOptions {
   /** Entries kept at most; the least recently used goes first. Integer 1–10 000 000. */

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-empty-object-type, @typescript-eslint/no-namespace -- mirrors lru-cache's own generic defaults and namespace so callers write types as with a static import */
 /**
  * lru-cache, fanout/cache's optional peer (10 or 11: the options and calls used are the same in
  * both), loaded so that a project without it gets a `MissingPeerError` naming the install
