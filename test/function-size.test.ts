@@ -17,18 +17,14 @@ import { describe, expect, it } from 'vitest'
 const MAX_LINES = 120
 
 /**
- * Functions allowed over the limit, `path#name`, each on its way under it. Being shrunk now by
- * their owners: createHttpClient, cached, pLimit. Stretched over the limit by the Prettier
- * reformat, outside this change: the rest.
+ * Functions allowed over the limit, `path#name`, each on its way under it: the Prettier reformat
+ * stretched these past 120 lines; each entry goes when its function is split.
  */
 const ALLOWED: ReadonlySet<string> = new Set([
-  'http/client.ts#createHttpClient',
-  'cache/cached.ts#cached',
-  'compat/p-limit.ts#pLimit',
   'policies/retry.ts#retry',
   'http/options.ts#parseRequestOptions',
   'http/options.ts#parseClientOptions',
-  'http/batch-endpoint.ts#batchEndpoint',
+  'rest/batch-endpoint.ts#batchEndpoint',
   'policies/limit.ts#limit',
   'demo/page.ts#fanoutPage',
   'flow/define.ts##add',

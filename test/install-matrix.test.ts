@@ -178,7 +178,8 @@ console.log(JSON.stringify(messages.map((m) => m.ruleId ?? m.message)))
 /** The core entry and fanout/cache's LRU store on the project's lru-cache. */
 const USE_CACHE = `
 import { flow } from 'fanout'
-import { cached, memoryCacheStore } from 'fanout/cache'
+import { cached } from 'fanout'
+import { memoryCacheStore } from 'fanout/cache'
 let calls = 0
 const read = cached(async (id) => { calls += 1; return { id } }, { store: memoryCacheStore({ maxEntries: 10 }), ttl: 60_000, scope: 'shared' })
 await read('a'); await read('a')
