@@ -22,8 +22,6 @@ const MAX_LINES = 120
  */
 const ALLOWED: ReadonlySet<string> = new Set([
   'policies/retry.ts#retry',
-  'http/options.ts#parseRequestOptions',
-  'http/options.ts#parseClientOptions',
   'rest/batch-endpoint.ts#batchEndpoint',
   'policies/limit.ts#limit',
   'demo/page.ts#fanoutPage',

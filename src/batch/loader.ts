@@ -15,25 +15,19 @@
  * One loader per incoming request is the simplest isolation: see `requestScoped`.
  */
 import type { CallContext } from '../core/call.js'
-import { systemClock, type Clock } from '../core/clock.js'
-import { AbortedError, InvalidOptionError, NotFoundError } from '../core/errors.js'
+import type { Clock } from '../core/clock.js'
+import { AbortedError, NotFoundError } from '../core/errors.js'
 import { own } from '../core/own.js'
 import { checkContext, checkSignalOrContext, SharedContext } from '../core/shared-context.js'
 import { onAbort } from '../core/signals.js'
-import { recorderFor, type EventListener, type Recorder, type TraceEvent } from '../core/trace.js'
-import {
-  checkClock,
-  checkFunction,
-  checkKnownKeys,
-  checkName,
-  checkNumber,
-  checkDuration,
-  show,
-  snapshot,
-} from '../core/validate.js'
-import { limit as makeLimit, type Limiter } from '../policies/limit.js'
+import type { Recorder } from '../core/trace.js'
+import type { Limiter } from '../policies/limit.js'
 import { afterTick } from './tick.js'
 import { Batch, Pending, type Entry } from './batch.js'
+import { lookupOf, MISSING } from './loader-answer.js'
+import { batchContextOf, reportDispatched, reportSettled } from './loader-events.js'
+import { Memo } from './loader-memo.js'
+import { loaderSettings } from './loader-options.js'
 import type {
   BatchAnswer,
   BatchContext,
@@ -51,23 +45,6 @@ export type {
   LoaderOptions,
   LoadOptions,
 }
-
-const KNOWN = [
-  'name',
-  'maxBatchSize',
-  'maxBatchCost',
-  'cost',
-  'wait',
-  'schedule',
-  'concurrency',
-  'key',
-  'id',
-  'cache',
-  'maxCacheSize',
-  'onBatch',
-  'onEvent',
-  'clock',
-] as const
 
 // One shared executor instead of a closure per load (it runs synchronously).
 let capturedResolve: ((value: never) => void) | undefined
@@ -89,116 +66,33 @@ export class Loader<K, V, Id = K> {
   readonly #schedule: ((dispatch: () => void) => void) | undefined
   readonly #limiter: Limiter | undefined
   readonly #cache: boolean
-  readonly #maxCacheSize: number
   /** `onEvent`, and `onBatch` as its alias. */
   readonly #trace: Recorder
   readonly #clock: Clock
   /** `load(key)` with nothing else to do: memo on, keys are ids, no cost. */
   readonly #plain: boolean
   /** The unscoped memo, and one per scope; insertion order is eviction order. */
-  #root = new Map<Id, Entry<V>>()
-  readonly #scoped = new Map<string, Map<Id, Entry<V>>>()
-  #memoSize = 0
+  readonly #memo: Memo<Id, V>
   /** The batch collecting loads, per scope. */
   #current: Batch<K, V, Id> | undefined
   readonly #currentScoped = new Map<string, Batch<K, V, Id>>()
 
   constructor(batch: BatchFunction<K, V, Id>, options: LoaderOptions<K, V, Id> = {}) {
-    const where = 'Loader'
-    this.#batchFn = checkFunction(where, 'batch function', batch, '(keys, ctx) => answer')
-    const opts = snapshot(where, options)
-    checkKnownKeys(where, opts, KNOWN)
-    this.name = opts.name === undefined ? 'loader' : checkName(where, opts.name)
-    this.#maxBatchSize =
-      opts.maxBatchSize === undefined
-        ? Infinity
-        : checkNumber(where, 'maxBatchSize', opts.maxBatchSize, {
-            min: 1,
-            max: 1_000_000_000,
-            integer: true,
-            allowInfinity: true,
-          })
-    this.#maxBatchCost =
-      opts.maxBatchCost === undefined
-        ? Infinity
-        : checkNumber(where, 'maxBatchCost', opts.maxBatchCost, {
-            min: 1,
-            max: Number.MAX_SAFE_INTEGER,
-            allowInfinity: true,
-          })
-    this.#costOf =
-      opts.cost === undefined
-        ? undefined
-        : checkFunction(where, 'cost', opts.cost, '(key) => number')
-    if ((opts.maxBatchCost === undefined) !== (opts.cost === undefined)) {
-      throw new InvalidOptionError(
-        `${where}: \`maxBatchCost\` and \`cost\` go together, e.g. { maxBatchCost: 1800, cost: (id) => encodeURIComponent(id).length + 1 }.`,
-      )
-    }
-    this.#wait = opts.wait === undefined ? 0 : checkDuration(where, 'wait', opts.wait, { min: 0 })
-    this.#schedule =
-      opts.schedule === undefined
-        ? undefined
-        : checkFunction(where, 'schedule', opts.schedule, '(dispatch) => void')
-    if (opts.schedule !== undefined && opts.wait !== undefined)
-      throw new InvalidOptionError(
-        `${where}: give \`wait\` (a window in ms) or \`schedule\`, not both.`,
-      )
-    const concurrency = opts.concurrency
-    if (concurrency === undefined) this.#limiter = undefined
-    else if (typeof concurrency === 'number')
-      this.#limiter = makeLimit({
-        concurrency: checkNumber(where, 'concurrency', concurrency, {
-          min: 1,
-          max: 1_000_000,
-          integer: true,
-        }),
-        name: this.name,
-      })
-    else if (
-      typeof concurrency === 'object' &&
-      concurrency !== null &&
-      typeof (concurrency as Limiter).run === 'function'
-    )
-      this.#limiter = concurrency
-    else
-      throw new InvalidOptionError(
-        `${where}: \`concurrency\` must be a number of batch calls or a limit() limiter, got ${show(concurrency)}.`,
-      )
-    this.#keyOf =
-      opts.key === undefined ? undefined : checkFunction(where, 'key', opts.key, '(key) => id')
-    this.#idOf =
-      opts.id === undefined ? undefined : checkFunction(where, 'id', opts.id, '(item) => id')
-    if (opts.cache !== undefined && typeof opts.cache !== 'boolean')
-      throw new InvalidOptionError(
-        `${where}: \`cache\` must be true or false, got ${show(opts.cache)}.`,
-      )
-    this.#cache = opts.cache ?? true
-    this.#maxCacheSize =
-      opts.maxCacheSize === undefined
-        ? 10_000
-        : checkNumber(where, 'maxCacheSize', opts.maxCacheSize, {
-            min: 1,
-            max: 100_000_000,
-            integer: true,
-          })
-    this.#trace = recorderFor(
-      listenerOf(
-        opts.onEvent === undefined
-          ? undefined
-          : checkFunction<EventListener>(where, 'onEvent', opts.onEvent, '(event) => void'),
-        opts.onBatch === undefined
-          ? undefined
-          : checkFunction<(event: LoaderBatchEvent) => void>(
-              where,
-              'onBatch',
-              opts.onBatch,
-              '(event) => void',
-            ),
-      ),
-    )
-    if (opts.clock !== undefined) checkClock(where, opts.clock)
-    this.#clock = opts.clock ?? systemClock
+    const settings = loaderSettings(batch, options)
+    this.name = settings.name
+    this.#batchFn = settings.batchFn
+    this.#maxBatchSize = settings.maxBatchSize
+    this.#maxBatchCost = settings.maxBatchCost
+    this.#costOf = settings.costOf
+    this.#wait = settings.wait
+    this.#schedule = settings.schedule
+    this.#limiter = settings.limiter
+    this.#keyOf = settings.keyOf
+    this.#idOf = settings.idOf
+    this.#cache = settings.cache
+    this.#memo = new Memo(settings.maxCacheSize)
+    this.#trace = settings.trace
+    this.#clock = settings.clock
     this.#plain = this.#cache && this.#keyOf === undefined && this.#costOf === undefined
   }
 
@@ -210,7 +104,7 @@ export class Loader<K, V, Id = K> {
     if (options === undefined && this.#plain) {
       // The common call, kept short: one memo lookup, and on a miss one insertion.
       const id = key as unknown as Id
-      const hit = this.#root.get(id)
+      const hit = this.#memo.root.get(id)
       if (hit !== undefined) {
         if (!(hit instanceof Pending)) return hit
         const batch = hit.batch
@@ -228,8 +122,9 @@ export class Loader<K, V, Id = K> {
       batch.rejects.push(capturedReject!)
       capturedResolve = capturedReject = undefined
       batch.pinned = true
-      this.#root.set(id, promise)
-      if (++this.#memoSize > this.#maxCacheSize) this.#evictOldest()
+      const memo = this.#memo
+      memo.root.set(id, promise)
+      if (++memo.size > memo.max) memo.evictOldest()
       if (batch.keys.length >= this.#maxBatchSize) this.#close(batch)
       return promise
     }
@@ -242,7 +137,7 @@ export class Loader<K, V, Id = K> {
     const id = this.#keyOf === undefined ? (key as unknown as Id) : this.#keyOf(key)
     let memo: Map<Id, Entry<V>> | undefined
     if (this.#cache) {
-      memo = scope === undefined ? this.#root : this.#scoped.get(scope)
+      memo = this.#memo.of(scope)
       const hit = memo?.get(id)
       if (hit !== undefined) {
         if (!(hit instanceof Pending)) return this.#join(hit, undefined, signal, context)
@@ -280,7 +175,7 @@ export class Loader<K, V, Id = K> {
       signal === undefined || batch.pinned
         ? promise
         : new Pending(promise, batch as Batch<unknown, V, unknown>)
-    if (this.#cache) this.#remember(scope, memo, id, entry)
+    if (this.#cache) this.#memo.remember(scope, memo, id, entry)
     else (batch.index ??= new Map()).set(id, entry)
     batch.cost += cost
     // Join before a full batch may be sent at once (with `wait`): the caller counts as waiting.
@@ -304,31 +199,15 @@ export class Loader<K, V, Id = K> {
   /** Forgets `key`'s memoized value (the next load asks again). */
   clear(key: K, options?: { readonly scope?: string }): this {
     const scope = own(options).scope
-    const memo = scope === undefined ? this.#root : this.#scoped.get(scope)
-    const id = this.#keyOf === undefined ? (key as unknown as Id) : this.#keyOf(key)
-    if (memo?.delete(id) === true) {
-      this.#memoSize--
-      if (scope !== undefined && memo.size === 0) this.#scoped.delete(scope)
-    }
+    this.#memo.delete(scope, this.#keyOf === undefined ? (key as unknown as Id) : this.#keyOf(key))
     return this
   }
 
   /** Forgets every memoized value (of one scope, when given). */
   clearAll(options?: { readonly scope?: string }): this {
     const opts = own(options)
-    if ('scope' in opts) {
-      const scope = opts.scope
-      const memo = scope === undefined ? this.#root : this.#scoped.get(scope)
-      if (memo !== undefined) {
-        this.#memoSize -= memo.size
-        if (scope === undefined) this.#root = new Map()
-        else this.#scoped.delete(scope)
-      }
-    } else {
-      this.#root = new Map()
-      this.#scoped.clear()
-      this.#memoSize = 0
-    }
+    if ('scope' in opts) this.#memo.clearScope(opts.scope)
+    else this.#memo.clear()
     return this
   }
 
@@ -337,61 +216,20 @@ export class Loader<K, V, Id = K> {
     if (!this.#cache || value instanceof Error) return this
     const scope = options?.scope
     const id = this.#keyOf === undefined ? (key as unknown as Id) : this.#keyOf(key)
-    const memo = scope === undefined ? this.#root : this.#scoped.get(scope)
+    const memo = this.#memo.of(scope)
     if (memo?.has(id) === true) return this
-    this.#remember(scope, memo, id, Promise.resolve(value))
+    this.#memo.remember(scope, memo, id, Promise.resolve(value))
     return this
   }
 
   /** Keys memoized now, over every scope. */
   get cacheSize(): number {
-    return this.#memoSize
+    return this.#memo.size
   }
 
-  #remember(
-    scope: string | undefined,
-    memo: Map<Id, Entry<V>> | undefined,
-    id: Id,
-    entry: Entry<V>,
-  ): void {
-    if (memo === undefined) this.#scoped.set(scope!, (memo = new Map()))
-    memo.set(id, entry)
-    if (++this.#memoSize > this.#maxCacheSize) this.#evictOldest()
-  }
-
-  /** The oldest entry of the unscoped memo, else of the scope memoized first. */
-  #evictOldest(): void {
-    let scope: string | undefined
-    let memo: Map<Id, Entry<V>> | undefined = this.#root
-    if (memo.size === 0) {
-      const first = this.#scoped.entries().next()
-      if (first.done === true) return
-      ;[scope, memo] = first.value
-    }
-    const oldest = memo.keys().next()
-    if (oldest.done === true) return
-    memo.delete(oldest.value)
-    this.#memoSize--
-    if (scope !== undefined && memo.size === 0) this.#scoped.delete(scope)
-  }
-
-  /**
-   * Forgets `id` after its load failed, unless its memo entry is another batch's (a bare promise
-   * cannot say whose it is: forgetting one that a reload after `clear` put there costs a refetch).
-   */
+  /** Forgets `id` after its load failed, unless its memo entry is another batch's. */
   #forget(batch: Batch<K, V, Id>, id: Id): void {
-    const scope = batch.scope
-    const memo = scope === undefined ? this.#root : this.#scoped.get(scope)
-    if (memo === undefined) return
-    const entry = memo.get(id)
-    if (
-      entry !== undefined &&
-      (!(entry instanceof Pending) || entry.batch === (batch as Batch<unknown, V, unknown>))
-    ) {
-      memo.delete(id)
-      this.#memoSize--
-      if (scope !== undefined && memo.size === 0) this.#scoped.delete(scope)
-    }
+    this.#memo.forget(batch.scope, id, batch)
   }
 
   /** The caller's view of a key's promise: the promise itself, or one it can leave with its signal. */
@@ -500,17 +338,7 @@ export class Loader<K, V, Id = K> {
     }
     const ctx = this.#contextOf(batch)
     const trace = ctx.trace
-    const startedAt = trace.enabled ? this.#clock.now() : 0
-    if (trace.enabled) {
-      trace.emit({
-        type: 'batch.dispatched',
-        task: this.name,
-        at: startedAt,
-        loader: this.name,
-        size: batch.keys.length,
-        scoped: batch.scope !== undefined,
-      })
-    }
+    const startedAt = reportDispatched(batch, this.name, this.#clock, trace)
     const call = (): BatchAnswer<V, Id> | PromiseLike<BatchAnswer<V, Id>> =>
       this.#batchFn(batch.keys, ctx)
     let answer: Promise<BatchAnswer<V, Id>>
@@ -542,48 +370,17 @@ export class Loader<K, V, Id = K> {
     )
   }
 
-  /**
-   * The batch function's context. Getters, read when the function reads them: the signal is made
-   * only if asked for (most batch functions never abort anything), and the deadline moves as
-   * callers join and leave.
-   */
   #contextOf(batch: Batch<K, V, Id>): BatchContext {
-    const shared = batch.shared
-    const clock = this.#clock
-    return {
-      get signal() {
-        return (batch.controller ??= new AbortController()).signal
-      },
-      get deadlineAt() {
-        return batch.pinned || batch.bare || shared === undefined ? Infinity : shared.deadlineAt
-      },
-      attempt: 1,
-      task: this.name,
-      clock: shared === undefined ? clock : shared.context.clock,
-      trace: shared === undefined ? this.#trace : shared.context.trace,
-      scope: batch.scope,
-    }
+    return batchContextOf(batch, this.name, this.#clock, this.#trace)
   }
 
-  /** `batch.settled`: before the callers hear of the outcome, so each still-waiting caller's recorder gets it. */
   #report(
     batch: Batch<K, V, Id>,
     trace: Recorder,
     outcome: LoaderBatchEvent['outcome'],
     startedAt: number,
   ): void {
-    if (!trace.enabled) return
-    const at = this.#clock.now()
-    trace.emit({
-      type: 'batch.settled',
-      task: this.name,
-      at,
-      loader: this.name,
-      size: batch.keys.length,
-      scoped: batch.scope !== undefined,
-      outcome,
-      durationMs: at - startedAt,
-    })
+    reportSettled(batch, this.name, this.#clock, trace, outcome, startedAt)
   }
 
   /** Every key of the batch not yet settled fails with `error` (G2); nothing of it stays memoized. */
@@ -610,7 +407,10 @@ export class Loader<K, V, Id = K> {
         else resolves[i]!(value as V)
       }
     } else {
-      const lookup = this.#lookup(answer as Exclude<BatchAnswer<V, Id>, ReadonlyMap<Id, V | Error>>)
+      const lookup = lookupOf(
+        answer as Exclude<BatchAnswer<V, Id>, ReadonlyMap<Id, V | Error>>,
+        this.#idOf,
+      )
       if (typeof lookup === 'string') {
         this.#fail(batch, new TypeError(`Loader "${this.name}": ${lookup}`))
         return 'rejected'
@@ -638,35 +438,6 @@ export class Loader<K, V, Id = K> {
     )
   }
 
-  /** A function from id to value (or MISSING) over the answer, or what is wrong with it. */
-  #lookup(
-    answer: Exclude<BatchAnswer<V, Id>, ReadonlyMap<Id, V | Error>>,
-  ): ((id: Id) => V | Error | typeof MISSING) | string {
-    if (
-      answer !== null &&
-      typeof answer === 'object' &&
-      typeof (answer as Iterable<V>)[Symbol.iterator] === 'function'
-    ) {
-      const idOf = this.#idOf
-      if (idOf === undefined) {
-        return 'the batch function returned a list, but the loader has no `id` option to match items to keys (results are matched by id, never by position): pass { id: (item) => item.id }, or return a Map from id to value.'
-      }
-      const byId = new Map<Id, V>()
-      for (const item of answer as Iterable<V>) {
-        if (item === null || item === undefined) continue
-        const id = idOf(item)
-        if (!byId.has(id)) byId.set(id, item)
-      }
-      return (id) => (byId.has(id) ? byId.get(id)! : MISSING)
-    }
-    if (answer !== null && typeof answer === 'object') {
-      const record = answer as Readonly<Record<string, V | Error>>
-      return (id) =>
-        Object.prototype.hasOwnProperty.call(record, String(id)) ? record[String(id)]! : MISSING
-    }
-    return `the batch function must return a Map, an object keyed by id or a list (with \`id\`), got ${show(answer)}.`
-  }
-
   #release(batch: Batch<K, V, Id>): void {
     // Its entries are plain memoized promises from now on; drop what settled them.
     batch.settled = true
@@ -677,28 +448,7 @@ export class Loader<K, V, Id = K> {
   }
 }
 
-const MISSING: unique symbol = Symbol('missing')
-
 const noop = (): void => {}
-
-/** `onEvent` and `onBatch` as one listener: `onBatch` gets each `batch.settled` in its own shape. */
-function listenerOf(
-  onEvent: EventListener | undefined,
-  onBatch: ((event: LoaderBatchEvent) => void) | undefined,
-): EventListener | undefined {
-  if (onBatch === undefined) return onEvent
-  return (event: TraceEvent) => {
-    if (event.type === 'batch.settled') {
-      const { loader, size, scoped, outcome, at, durationMs } = event
-      try {
-        onBatch({ loader, size, scoped, outcome, startedAt: at - durationMs, durationMs })
-      } catch {
-        // An observer's bug must not become an unhandled rejection in the loader.
-      }
-    }
-    onEvent?.(event)
-  }
-}
 
 /** `new Loader(batch, options)`. */
 export function loader<K, V, Id = K>(

@@ -14,15 +14,7 @@ import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { recorderFor, type Recorder, type TraceEvent } from '../core/trace.js'
-import { closest } from '../core/validate.js'
-import {
-  CycleError,
-  DependencyError,
-  FlowError,
-  SkippedError,
-  UnknownTaskError,
-  type TaskFailure,
-} from './errors.js'
+import { CycleError, DependencyError, FlowError, SkippedError, type TaskFailure } from './errors.js'
 import { Slots } from '../policies/slots.js'
 import { FlowExit, type RunOptions } from './types.js'
 import type { TaskDef } from './task-def.js'
@@ -33,7 +25,6 @@ import {
   REJECTED,
   RUNNING,
   SKIPPED,
-  SLOT_ABANDONED,
   SLOT_ACQUIRING,
   SLOT_HELD,
   SLOT_NONE,
@@ -42,6 +33,8 @@ import {
   type MutableWait,
 } from './task.js'
 import { findCycle } from './cycle.js'
+import { TaskSlots } from './run-slots.js'
+import { depsFor, depsHandler, type DepsHandler } from './deps-proxy.js'
 import { taskSignal } from './task-signal.js'
 import { flowTrace, learn, outcomes, values } from './outcome.js'
 
@@ -53,8 +46,6 @@ type Mode = 'run' | 'settle'
 
 /** Thrown by `ctx.exit()` to unwind the exiting task; never seen outside the engine. */
 const EXIT = Symbol('fanout.exit')
-/** Which task a `$` proxy belongs to. */
-const READER = Symbol('fanout.reader')
 
 export function runFlow(
   flow: CompiledFlow,
@@ -98,9 +89,9 @@ class FlowRun {
   #backEdges = false
   #timer: TimerHandle | undefined
   #detachSignal: (() => void) | undefined
-  #handler: ProxyHandler<{ [READER]: Task }> | undefined
+  #handler: DepsHandler | undefined
   /** Slots every task must hold while it runs (not while it waits for what it reads). */
-  readonly #slots: Slots | undefined
+  readonly #slots: TaskSlots | undefined
   /** Times are taken for the trace or for learning. */
   readonly #timing: boolean
   /**
@@ -134,7 +125,7 @@ class FlowRun {
     const live = recorderFor(options.onEvent)
     this.#live = live
     this.#timing = tracing || live.enabled || flow.learned !== undefined
-    this.#slots =
+    const limit =
       typeof flow.limit === 'number'
         ? // Per-run slots: no cap beyond the tasks themselves, and no aging, which would blur the critical-path order.
           new Slots(
@@ -146,6 +137,19 @@ class FlowRun {
             `flow "${flow.name}"`,
           )
         : flow.limit
+    this.#slots =
+      limit === undefined
+        ? undefined
+        : new TaskSlots(
+            limit,
+            this.#controller.signal,
+            clock,
+            (task) => flow.learned?.rank[task.def.index] ?? 0,
+            () => this.#ended,
+            (task) => {
+              if (this.#timing) task.resumedAt = this.#now()
+            },
+          )
     this.#events = tracing ? [] : undefined
     // Policy events go to the trace's list and, as they happen, to `onEvent`.
     this.#recorder = tracing
@@ -186,7 +190,7 @@ class FlowRun {
       if (this.#ready(t)) this.#start(t)
     }
     this.#batch = false
-    this.#slots?.pump()
+    this.#slots?.slots.pump()
   }
 
   #ready(task: Task): boolean {
@@ -202,68 +206,23 @@ class FlowRun {
   #start(task: Task): void {
     task.state = RUNNING
     const slots = this.#slots
-    if (slots === undefined || (!this.#batch && slots.tryAcquire())) {
+    if (slots === undefined || (!this.#batch && slots.slots.tryAcquire())) {
       if (slots !== undefined) task.slot = SLOT_HELD
       this.#invoke(task)
       return
     }
     task.slot = SLOT_ACQUIRING
-    slots
-      .wait({ signal: this.#controller.signal, priority: this.#priority(task), clock: this.clock })
-      .then(
-        () => {
-          task.slot = SLOT_HELD
-          if (this.#ended) this.#releaseSlot(task)
-          else this.#invoke(task)
-        },
-        () => {
-          // The run ended while the task waited for a slot; it was never called.
-          task.slot = SLOT_NONE
-        },
-      )
-  }
-
-  #priority(task: Task): number {
-    return this.flow.learned?.rank[task.def.index] ?? 0
-  }
-
-  #releaseSlot(task: Task): void {
-    if (task.slot === SLOT_HELD) {
-      task.slot = SLOT_NONE
-      this.#slots!.release()
-    } else if (task.slot === SLOT_ACQUIRING) task.slot = SLOT_ABANDONED
-  }
-
-  /**
-   * Takes the slot back after a read resolved, before the task continues. The run's signal
-   * cancels the wait; a task that settled in the meantime gives the slot straight back.
-   */
-  #resume(task: Task): Promise<void> {
-    const slots = this.#slots!
-    if (this.#ended || task.state !== RUNNING || task.slot === SLOT_HELD) return Promise.resolve()
-    if (task.slot === SLOT_ACQUIRING && task.acquiring !== undefined) return task.acquiring
-    if (slots.tryAcquire()) {
-      task.slot = SLOT_HELD
-      return Promise.resolve()
-    }
-    task.slot = SLOT_ACQUIRING
-    task.acquiring = slots
-      .wait({ signal: this.#controller.signal, priority: this.#priority(task), clock: this.clock })
-      .then(
-        () => {
-          task.acquiring = undefined
-          if (task.slot === SLOT_ABANDONED || this.#ended) {
-            task.slot = SLOT_HELD
-            this.#releaseSlot(task)
-          } else task.slot = SLOT_HELD
-        },
-        (error: unknown) => {
-          task.acquiring = undefined
-          task.slot = SLOT_NONE
-          throw error
-        },
-      )
-    return task.acquiring
+    slots.acquire(task).then(
+      () => {
+        task.slot = SLOT_HELD
+        if (this.#ended) this.#slots!.release(task)
+        else this.#invoke(task)
+      },
+      () => {
+        // The run ended while the task waited for a slot; it was never called.
+        task.slot = SLOT_NONE
+      },
+    )
   }
 
   #invoke(task: Task): void {
@@ -300,61 +259,20 @@ class FlowRun {
     // with other runs must never count a call that is still running as gone.
     pending.then(
       (value) => {
-        this.#releaseSlot(task)
+        this.#slots!.release(task)
         this.#settle(task, true, value)
       },
       (error: unknown) => {
-        this.#releaseSlot(task)
+        this.#slots!.release(task)
         this.#settle(task, false, error)
       },
     )
   }
 
-  /**
-   * `$` for one task: a proxy, so reads are attributed to the reader and unknown names fail
-   * clearly. The handler is shared by the whole run and the reader rides on the target, so a
-   * task costs one small object and one proxy, not a set of closures.
-   */
+  /** `$` for one task (see deps-proxy.ts); the handler is made once per run. */
   #deps(reader: Task): object {
-    const target = Object.create(null) as { [READER]: Task }
-    target[READER] = reader
-    return new Proxy(target, (this.#handler ??= this.#makeHandler()))
-  }
-
-  #makeHandler(): ProxyHandler<{ [READER]: Task }> {
-    const index = this.flow.index
-    const tasks = this.#tasks
-    const read = (target: { [READER]: Task }, key: string | symbol): unknown => {
-      if (typeof key !== 'string') return undefined
-      const i = index.get(key)
-      if (i === undefined) {
-        // `await $` looks for `then`; answer like a plain object would.
-        if (key === 'then') return undefined
-        throw this.#unknown(target[READER], key)
-      }
-      return this.#read(target[READER], tasks[i]!)
-    }
-    return {
-      get: read,
-      has: (_, key) => typeof key === 'string' && index.has(key),
-      ownKeys: () => [...index.keys()],
-      getOwnPropertyDescriptor: (target, key) =>
-        typeof key === 'string' && index.has(key)
-          ? { configurable: true, enumerable: true, get: () => read(target, key) }
-          : undefined,
-      set: () => false,
-    }
-  }
-
-  #unknown(reader: Task, key: string): UnknownTaskError {
-    const guess = closest(key, this.flow.index.keys())
-    return new UnknownTaskError(
-      `Flow "${this.flow.name}": task "${reader.def.name}" read $.${key}, but the flow has no task "${key}".` +
-        (guess !== undefined
-          ? ` Did you mean $.${guess}?`
-          : ` Its tasks are: ${[...this.flow.index.keys()].map((k) => `"${k}"`).join(', ')}.`),
-      key,
-    )
+    this.#handler ??= depsHandler(this.flow, this.#tasks, (r, t) => this.#read(r, t))
+    return depsFor(reader, this.#handler)
   }
 
   #read(reader: Task, target: Task): Promise<unknown> {
@@ -388,38 +306,7 @@ class FlowRun {
     // The slot is given away when the task starts waiting (the first `then`, which `await` and
     // `Promise.all` call), not when it reads: a task that reads `$.x` early and awaits it later
     // is working meanwhile and keeps its slot.
-    return new PendingRead(() => this.#waitFor(reader, result))
-  }
-
-  /** The reader waits for `result`: its slot goes to a task that can run, and comes back after. */
-  #waitFor(reader: Task, result: Promise<unknown>): Promise<unknown> {
-    if (reader.state !== RUNNING) return result
-    // Waiting for a dependency is not work: give the slot to a task that can run, and take one
-    // back (critical path first) once the dependency is ready. The slot is taken back only
-    // once none of the task's reads is pending: resuming on the first of several
-    // (`Promise.all([$.a, $.b])`) would hold a slot while waiting for the others, and when every
-    // slot is held like that, what they wait for can never get one.
-    this.#releaseSlot(reader)
-    reader.pendingReads++
-    const allRead = (reader.allRead ??= deferred())
-    const settled = (): void => {
-      if (--reader.pendingReads === 0) {
-        reader.allRead = undefined
-        allRead.resolve(undefined)
-      }
-    }
-    result.then(settled, settled)
-    const resume = (): Promise<void> =>
-      allRead.promise
-        .then(() => this.#resume(reader))
-        .then(() => {
-          if (this.#timing) reader.resumedAt = this.#now()
-        })
-    // A failed read (in settle()) takes the slot back too, for a task that catches it and goes on.
-    return result.then(
-      (value) => resume().then(() => value),
-      (error: unknown) => resume().then(() => Promise.reject(error)),
-    )
+    return new PendingRead(() => this.#slots!.waitFor(reader, result))
   }
 
   #exitFor(task: Task): (value: unknown) => never {
