@@ -70,7 +70,6 @@ export function nextHop(
     })
   }
   // undici refuses CR and LF in header values already; any other control character is refused here.
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(location))
     fail('invalid-location', `responded ${status} with a Location containing control characters`)
   let to: URL

@@ -4,7 +4,6 @@
  */
 import { InvalidOptionError } from '../core/errors.js'
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/
 
 /** An absolute http(s) URL; CR, LF and other control characters are refused, not silently dropped as WHATWG URL would (I12, I13). */

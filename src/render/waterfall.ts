@@ -356,7 +356,6 @@ function clamp(value: number, min: number, max: number): number {
 
 /** Control characters would break the layout (or smuggle in escape codes): shown as `?`. */
 function clean(name: string): string {
-  // eslint-disable-next-line no-control-regex
   return String(name).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
 }
 
