@@ -56,6 +56,9 @@ export {
   QueueFullError,
   NotFoundError,
   RateLimitExceededError,
+  StoreUnavailableError,
+  StoreError,
+  type StoreFailure,
   type RateLimitRejection,
   type FanoutErrorCode,
 } from './core/errors.js'
@@ -71,6 +74,8 @@ export {
   type HedgeFiredEvent,
   type HedgeWonEvent,
   type LimitAdjustedEvent,
+  type StoreFailedEvent,
+  type StoreRecoveredEvent,
   type RateWaitedEvent,
   type RateAdjustedEvent,
   type EventListener,

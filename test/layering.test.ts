@@ -20,7 +20,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['render'],
   // Runtime-neutral REST helpers (fanout/rest), below the HTTP client so the client may use them.
   ['rest'],
-  ['compat', 'http'],
+  // Node-only subpaths over the neutral layers; `redis` brings the shared stores (fanout/redis).
+  ['compat', 'http', 'redis'],
   ['eslint'],
   ['demo'],
   ['cli'],

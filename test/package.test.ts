@@ -254,6 +254,8 @@ describe('package', () => {
         "RateLimitedError",
         "RetryBudgetError",
         "SkippedError",
+        "StoreError",
+        "StoreUnavailableError",
         "TimeoutError",
         "UnknownTaskError",
         "adaptiveConcurrency",

@@ -31,6 +31,8 @@ export type FanoutErrorCode =
   | 'FANOUT_HTTP_PROTOCOL'
   | 'FANOUT_NETWORK'
   | 'FANOUT_MISSING_PEER'
+  | 'FANOUT_STORE_UNAVAILABLE'
+  | 'FANOUT_STORE'
 
 export class FanoutError extends Error {
   readonly code: FanoutErrorCode
@@ -225,5 +227,50 @@ export class NotFoundError extends FanoutError {
     super('FANOUT_NOT_FOUND', message)
     this.name = 'NotFoundError'
     this.key = key
+  }
+}
+
+/** Why a shared store could not answer: it took too long, it failed, or its breaker is open. */
+export type StoreFailure = 'timeout' | 'error' | 'circuit-open'
+
+/**
+ * A shared store (Redis, say) could not answer in time and the store's `onStoreError` policy is
+ * `'fail-closed'`: the call was refused rather than let through unlimited. Never a 429: nothing
+ * upstream refused anything. `cause` holds the client's error, when there was one.
+ */
+export class StoreUnavailableError extends FanoutError {
+  /** The store's name. */
+  readonly store: string
+  /** What it was asked to do (`reserve`, `acquire`, `get`, ...). */
+  readonly operation: string
+  readonly reason: StoreFailure
+  constructor(
+    store: string,
+    operation: string,
+    reason: StoreFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('FANOUT_STORE_UNAVAILABLE', message, options)
+    this.name = 'StoreUnavailableError'
+    this.store = store
+    this.operation = operation
+    this.reason = reason
+  }
+}
+
+/**
+ * A shared store answered with an error that no retry or fallback can fix: its key holds another
+ * kind of value (another application uses the prefix), or the server refused the command. Raised
+ * whatever `onStoreError` says, because falling back would hide a misconfiguration.
+ */
+export class StoreError extends FanoutError {
+  readonly store: string
+  readonly operation: string
+  constructor(store: string, operation: string, message: string, options?: { cause?: unknown }) {
+    super('FANOUT_STORE', message, options)
+    this.name = 'StoreError'
+    this.store = store
+    this.operation = operation
   }
 }

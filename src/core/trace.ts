@@ -184,6 +184,8 @@ export type TraceEvent =
   | RateWaitedEvent
   | RateAdjustedEvent
   | LimitAdjustedEvent
+  | StoreFailedEvent
+  | StoreRecoveredEvent
 
 export interface Recorder {
   /** False when nobody listens: emitters skip building the event. */
@@ -262,4 +264,25 @@ export interface LimitAdjustedEvent extends EventBase {
    * `growth`: a window of fast, healthy calls that used the limit raised it.
    */
   readonly reason: 'error' | 'latency' | 'growth'
+}
+
+/**
+ * A shared store could not answer (timeout, error, or its breaker is open) and the store followed
+ * its `onStoreError` policy. `task` is the store's name.
+ */
+export interface StoreFailedEvent extends EventBase {
+  readonly type: 'store.failed'
+  readonly store: string
+  readonly operation: string
+  readonly reason: 'timeout' | 'error' | 'circuit-open'
+  /** What was done instead: `local` (a per-process share), `fail-open` (let through), `fail-closed` (refused), or `miss` (a cache read as a miss). */
+  readonly policy: 'local' | 'fail-open' | 'fail-closed' | 'miss'
+  /** The client error's code or name (never its message), when there was one. */
+  readonly code?: string
+}
+
+/** A shared store answered again after failing; fallbacks stop. `task` is the store's name. */
+export interface StoreRecoveredEvent extends EventBase {
+  readonly type: 'store.recovered'
+  readonly store: string
 }
