@@ -56,6 +56,7 @@ export {
   QueueFullError,
   NotFoundError,
   RateLimitExceededError,
+  MissingPeerError,
   type RateLimitRejection,
   type FanoutErrorCode,
 } from './core/errors.js'

@@ -248,6 +248,7 @@ describe('package', () => {
         "InvalidArgumentError",
         "InvalidOptionError",
         "Loader",
+        "MissingPeerError",
         "NotFoundError",
         "QueueFullError",
         "RateLimitExceededError",
