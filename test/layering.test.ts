@@ -20,7 +20,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['render'],
   // Runtime-neutral REST helpers (fanout/rest), below the HTTP client so the client may use them.
   ['rest'],
-  ['compat', 'http'],
+  // The subpaths on a Node-side peer loader: fanout/http (undici), fanout/cache/lru-cache.
+  ['compat', 'http', 'cache-lru'],
   ['eslint'],
   ['demo'],
   ['cli'],
