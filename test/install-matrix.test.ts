@@ -75,6 +75,7 @@ async function packTarball(work: string): Promise<string> {
   mkdirSync(stage)
   for (const file of ['package.json', 'README.md', 'LICENSE'])
     cpSync(join(root, file), join(stage, file))
+  cpSync(join(root, 'docs'), join(stage, 'docs'), { recursive: true })
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
   const build = await run(
     process.execPath,

@@ -12,9 +12,10 @@ import {
   rmSync,
   statSync,
 } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, posix } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { documents, linksOf } from './helpers/markdown.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -134,13 +135,19 @@ describe('package', () => {
     const dir = mkdtempSync(join(root, 'node_modules', '.fanout-pack-'))
     for (const file of ['package.json', 'README.md', 'LICENSE'])
       cpSync(join(root, file), join(dir, file))
+    cpSync(join(root, 'docs'), join(dir, 'docs'), { recursive: true })
     cpSync(outDir, join(dir, 'dist'), { recursive: true })
     return dir
   }
 
-  // What `npm pack` would publish, from a copy holding this build as dist/: the licence and the
-  // README go with it, no source map points at sources that are not shipped, no test is shipped.
-  it('packs the licence, the README and the build, and no source maps or tests', () => {
+  // Pages of the repository, not of the package: the README links them for people working on a
+  // clone, and a reader of the installed package finds them in the repository.
+  const repositoryOnly = ['DEVELOPERS.md', 'bench/README.md']
+
+  // What `npm pack` would publish, from a copy holding this build as dist/: the licence, the
+  // README and the docs/ pages it links go with it, no source map points at sources that are not
+  // shipped, no test is shipped, and every relative link of a shipped page resolves in the package.
+  it('packs the licence, the README, the docs and the build, and no source maps or tests', () => {
     const dir = stage()
     try {
       const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
@@ -162,10 +169,27 @@ describe('package', () => {
       expect(files.filter((f) => /\.test(-d)?\./.test(f))).toEqual([])
       expect(
         files.filter(
-          (f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(f),
+          (f) =>
+            !f.startsWith('dist/') &&
+            !f.startsWith('docs/') &&
+            !['LICENSE', 'README.md', 'package.json'].includes(f),
         ),
       ).toEqual([])
+      expect(files.filter((f) => f.startsWith('docs/')).sort()).toEqual(
+        documents(root).filter((doc) => doc.startsWith('docs/')),
+      )
       expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License/)
+      const shipped = new Set(files)
+      const unresolved = files
+        .filter((f) => f.endsWith('.md'))
+        .flatMap((page) =>
+          linksOf(readFileSync(join(dir, page), 'utf8'))
+            .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('#'))
+            .map((target) => posix.join(posix.dirname(page), target.split('#')[0]!))
+            .filter((file) => !shipped.has(file) && !repositoryOnly.includes(file))
+            .map((file) => `${page} → ${file}`),
+        )
+      expect(unresolved, 'links to files the package does not ship').toEqual([])
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
