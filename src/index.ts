@@ -59,6 +59,7 @@ export {
   StoreUnavailableError,
   StoreError,
   type StoreFailure,
+  MissingPeerError,
   type RateLimitRejection,
   type FanoutErrorCode,
 } from './core/errors.js'
