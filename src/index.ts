@@ -76,6 +76,7 @@ export {
   type LimitAdjustedEvent,
   type StoreFailedEvent,
   type StoreRecoveredEvent,
+  type StoreSkippedEvent,
   type RateWaitedEvent,
   type RateAdjustedEvent,
   type EventListener,
