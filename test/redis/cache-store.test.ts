@@ -47,6 +47,25 @@ function sharedClock(start = 1_000_000) {
   }
 }
 
+/** Every key matching `pattern` (SCAN to the end: one page may hold none). */
+async function scanAll(redis: TestRedis, pattern: string): Promise<string[]> {
+  const found: string[] = []
+  let cursor = '0'
+  do {
+    const [next, keys] = (await redis.command([
+      'SCAN',
+      cursor,
+      'MATCH',
+      pattern,
+      'COUNT',
+      1000,
+    ])) as [string, string[]]
+    found.push(...keys)
+    cursor = String(next)
+  } while (cursor !== '0')
+  return found
+}
+
 it.runIf(redisRequired)('Redis answers (required: FANOUT_REQUIRE_REDIS=1)', () => {
   expect(redisUp).toBe(true)
 })
@@ -157,14 +176,7 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('redisCacheStore on %s', (kind) => {
     let calls = 0
     const cache = cached(() => ++calls, { store, ttl: 60_000, scope: 'shared', name: 'e12' })
     expect(await cache('x')).toBe(1)
-    const [, keys] = (await redis.command([
-      'SCAN',
-      '0',
-      'MATCH',
-      store.keyOf('e12:*'),
-      'COUNT',
-      1000,
-    ])) as [string, string[]]
+    const keys = await scanAll(redis, store.keyOf('e12:*'))
     expect(keys).toHaveLength(1)
     await redis.command(['DEL', keys[0]!])
     await redis.command(['HSET', keys[0]!, 'f', 'v'])
@@ -201,6 +213,8 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('redisCacheStore on %s', (kind) => {
     expect(await b.entry('k')).toEqual({ value: 'a1', status: 'stale' })
     await expect.poll(() => calls.b).toBe(1)
     await expect.poll(() => a.entry('k')).toEqual({ value: 'b1', status: 'hit' })
+    // B's refresh settles once its client hears the write's reply: a later miss must not join it.
+    await new Promise((resolve) => setTimeout(resolve, 50))
     advance(3000)
     failB = true
     expect(await b.entry('k')).toEqual({ value: 'b1', status: 'stale-if-error' })
