@@ -304,6 +304,7 @@ describe('package', () => {
           "cacheKey",
           "memoryCacheStore",
           "singleFlight",
+          "tieredCacheStore",
         ],
         "dataloader": [
           "default",

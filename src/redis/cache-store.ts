@@ -148,6 +148,11 @@ class RedisCache implements RedisCacheStore {
             : undefined
     if (problem !== undefined || checked === undefined) {
       this.#skipped('not-json')
+      // Like a value too large: nothing older stands in for the one that could not be kept.
+      if (checked !== undefined && Number.isFinite(checked.storedAt))
+        await this.#run('set', [key], [String(checked.storedAt), '', 1]).catch((error: unknown) =>
+          this.#fallback(error, undefined),
+        )
       throw new TypeError(
         `Store "${this.setup.name}": cannot keep this entry in Redis: ${problem ?? 'not an entry'}. ` +
           'A shared cache stores JSON: cache plain data (e.g. the parsed body, not the response), or keep this cache in memory.',

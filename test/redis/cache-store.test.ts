@@ -130,8 +130,10 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('redisCacheStore on %s', (kind) => {
       [{ a: undefined }, /value\.a is undefined/],
       [{ n: 10n }, /value\.n is a bigint/],
     ]
+    await store.set('odd', entry(0, 'plain, older'), 5000)
     for (const [value, message] of cases)
       await expect(store.set('odd', entry(1, value), 5000)).rejects.toThrow(message)
+    // Nothing stored, and the older entry is gone: it must not stand in for the newer value.
     expect(await redis.command(['EXISTS', store.keyOf('odd')])).toBe(0)
     expect(events.filter((e) => e.type === 'store.skipped')).toHaveLength(cases.length)
     expect(events[0]).toMatchObject({ type: 'store.skipped', reason: 'not-json' })
