@@ -339,6 +339,7 @@ describe('package', () => {
           "cacheKey",
           "memoryCacheStore",
           "singleFlight",
+          "tieredCacheStore",
         ],
         "cacheLru": [
           "lruCacheStore",

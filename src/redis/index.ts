@@ -9,3 +9,13 @@ export { fromIoredis, type IoredisClient, type IoredisSubscriber } from './iored
 export { defineScript } from './script.js'
 export type { OnStoreError, StoreBreakerOptions } from './guard.js'
 export type { RedisStoreOptions } from './store-options.js'
+export {
+  redisCacheStore,
+  type RedisCacheStore,
+  type RedisCacheStoreOptions,
+} from './cache-store.js'
+export {
+  redisInvalidation,
+  type RedisInvalidation,
+  type RedisInvalidationOptions,
+} from './invalidation.js'
