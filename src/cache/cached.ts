@@ -204,7 +204,8 @@ class ReadThrough<K, V> {
     let result: T | PromiseLike<T>
     try {
       result = op()
-    } catch {
+    } catch (error) {
+      if (isFanoutError(error, 'FANOUT_STORE')) throw error
       return BYPASS
     }
     if (!isThenable(result)) return result
@@ -216,7 +217,9 @@ class ReadThrough<K, V> {
       () => BYPASS,
       () => Promise.resolve(pending),
     ).catch((error: unknown) => {
-      if (isCallerAbort(signal, error)) throw error
+      // A store that is down reads as a miss; one that is misconfigured (a key of another type
+      // under its prefix, E12) must say so, not quietly turn every read into a miss.
+      if (isCallerAbort(signal, error) || isFanoutError(error, 'FANOUT_STORE')) throw error
       return BYPASS
     })
   }
