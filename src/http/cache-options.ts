@@ -1,38 +1,10 @@
-/** The HTTP client's `cache` option: its shape, defaults and checks (own properties only). */
+/** Reading the HTTP client's `cache` option: defaults and checks (own properties only). */
 import { InvalidOptionError } from '../core/errors.js'
 import { checkBoolean, checkDuration, checkName, checkNumber, show } from '../core/validate.js'
 import type { CacheStore } from '../cache/store.js'
+import type { HttpCacheConfig } from './cache-types.js'
 import { checkPlainObject } from './header-check.js'
 import { unknownKey } from './option-checks.js'
-
-export interface HttpCacheOptions {
-  /** Where responses are kept: `memoryCacheStore({ maxEntries })` from 'fanout/cache', or a shared store. */
-  readonly store: CacheStore
-  /**
-   * Whether the cache serves many users (default `true`, as a BFF's does): then `private`
-   * responses, responses that set a cookie, and answers to requests with `Authorization` (unless
-   * `public`, `s-maxage` or `must-revalidate` allow it) are never stored, and `s-maxage` counts.
-   * `false` for a cache that one user's requests alone go through.
-   */
-  readonly shared?: boolean
-  /** Largest body stored, in bytes after decoding (default 1 MiB); larger responses pass through. */
-  readonly maxBodyBytes?: number
-  /**
-   * Ms a response with a validator (`ETag`, `Last-Modified`) is kept after it went stale, to be
-   * revalidated with a conditional request instead of fetched again (default 1 hour; 0: not kept).
-   */
-  readonly keepStale?: number
-  /** The cache's name in events and keys (default `'http'`): clients sharing a store and a name share entries. */
-  readonly name?: string
-}
-
-export interface HttpCacheConfig {
-  readonly store: CacheStore
-  readonly shared: boolean
-  readonly maxBodyBytes: number
-  readonly keepStale: number
-  readonly name: string
-}
 
 const CACHE_KEYS = ['store', 'shared', 'maxBodyBytes', 'keepStale', 'name'] as const
 const DEFAULT_MAX_BODY = 1024 * 1024

@@ -37,7 +37,7 @@ import {
   type HttpEntry,
   type StoredResponse,
 } from './cache-entry.js'
-import type { HttpCacheConfig } from './cache-options.js'
+import type { HttpCacheConfig } from './cache-types.js'
 import type { HttpCacheStatus } from './cache-status.js'
 import { HttpTimeoutError, NetworkError } from './errors.js'
 import type { ExchangeResult } from './exchange.js'
