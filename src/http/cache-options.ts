@@ -1,6 +1,6 @@
 /** Reading the HTTP client's `cache` option: defaults and checks (own properties only). */
 import { InvalidOptionError } from '../core/errors.js'
-import { checkBoolean, checkDuration, checkName, checkNumber, show } from '../core/validate.js'
+import { checkBoolean, checkDuration, checkNumber, show } from '../core/validate.js'
 import type { CacheStore } from '../cache/store.js'
 import type { HttpCacheConfig } from './cache-types.js'
 import { checkPlainObject } from './header-check.js'
@@ -65,6 +65,14 @@ export function parseCacheOptions(
       got.keepStale === undefined
         ? 60 * 60 * 1000
         : checkDuration(where, 'cache.keepStale', got.keepStale, { min: 0, max: MAX_KEEP }),
-    name: got.name === undefined ? 'http' : checkName(where, got.name),
+    name: got.name === undefined ? 'http' : checkCacheName(where, got.name),
   }
+}
+
+function checkCacheName(where: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 100)
+    throw new InvalidOptionError(
+      `${where}: \`cache.name\` must be a non-empty string of at most 100 characters, got ${show(value)}.`,
+    )
+  return value
 }
