@@ -4,6 +4,7 @@
  * unsafe-method invalidation, and the request's deadline and signal during a revalidation.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import type { TraceEvent } from '../src/core/trace.js'
 import { HttpError, HttpTimeoutError, NetworkError } from '../src/http/index.js'
 import { closeRigs, jsonStore, rig, scripted } from './helpers/http-cache.js'
 import { closeAll, failure, waitFor } from './helpers/upstream.js'
@@ -239,6 +240,37 @@ describe('context during revalidation', () => {
     await waitFor(() => up.calls === 2, 'the revalidation')
     controller.abort(new Error('caller gone'))
     expect((await failure(pending)).message).toBe('caller gone')
+  })
+})
+
+describe('context', () => {
+  it("a request's context hears the cache's events under its task, and its deadline bounds the revalidation", async () => {
+    const up = await scripted((_seen, n) =>
+      n === 1 ? { headers: { 'cache-control': 'max-age=1', etag: '"e"' } } : { hang: true },
+    )
+    const { client, clock } = rig()
+    const heard: TraceEvent[] = []
+    const context = {
+      signal: new AbortController().signal,
+      deadlineAt: Infinity,
+      attempt: 1,
+      task: 'profile',
+      clock,
+      trace: { enabled: true, emit: (e: TraceEvent) => heard.push(e) },
+    }
+    await client.get(up.url('/'), { context })
+    clock.advance(2_000)
+    const pending = client.get(up.url('/'), {
+      context: { ...context, deadlineAt: clock.now() + 300 },
+    })
+    await waitFor(() => up.calls === 2, 'the revalidation')
+    clock.advance(300)
+    expect((await failure(pending)) as HttpTimeoutError).toMatchObject({ code: 'FANOUT_DEADLINE' })
+    const cacheEvents = heard.filter((e) => e.type.startsWith('cache.'))
+    expect(cacheEvents.map((e) => [e.type, e.task])).toEqual([
+      ['cache.missed', 'profile'],
+      ['cache.stored', 'profile'],
+    ])
   })
 })
 
