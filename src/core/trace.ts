@@ -77,10 +77,12 @@ export interface TaskSettledEvent extends EventBase {
   readonly durationMs: number
 }
 
-/** `cached()` served a fresh entry. `cache` is the cache's name, never the key (keys may name a user). */
+/** A cache served a fresh entry. `cache` is the cache's name, never the key (keys may name a user). */
 export interface CacheHitEvent extends EventBase {
   readonly type: 'cache.hit'
   readonly cache: string
+  /** The HTTP client's cache: the entry was stale and a 304 from the upstream confirmed it. */
+  readonly revalidated?: boolean
 }
 
 /** `cached()` had no usable entry: the caller waits for the function (or joins a call in progress). */

@@ -13,6 +13,7 @@ import { parseRetry } from './client-retry.js'
 import { parseHooks } from './hooks.js'
 import { checkPlainObject, mergeHeaders, TOKEN } from './header-check.js'
 import { parseUrl } from './url.js'
+import { parseCacheOptions } from './cache-options.js'
 import { CREDENTIAL_HEADERS } from './redact.js'
 import { parseProxyOptions } from './proxy.js'
 import { parseSsrfOptions } from './ssrf.js'
@@ -37,6 +38,7 @@ const CLIENT_KEYS = [
   'beforeRequest',
   'onEvent',
   'clock',
+  'cache',
 ] as const
 type ClientKey = (typeof CLIENT_KEYS)[number]
 
@@ -201,6 +203,7 @@ export function parseClientOptions(options: HttpClientOptions | undefined): Clie
   const retry = got.retry === undefined ? parseRetry(where, true) : parseRetry(where, got.retry)
   const hooks = got.beforeRequest === undefined ? [] : parseHooks(where, got.beforeRequest)
   const onEvent = parseOnEvent(where, got.onEvent)
+  const cache = parseCacheOptions(where, got.cache, maxResponseSize)
 
   return {
     base,
@@ -221,5 +224,6 @@ export function parseClientOptions(options: HttpClientOptions | undefined): Clie
     hooks,
     onEvent,
     clock,
+    cache,
   }
 }

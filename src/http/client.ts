@@ -18,6 +18,7 @@
  * the client's `onEvent`.
  */
 import { isIP, type LookupFunction } from 'node:net'
+import { refusalOf } from './ssrf.js'
 import type { Dispatcher, ProxyAgent } from 'undici'
 import type { Call, CallContext } from '../core/call.js'
 import { withTimeLimit } from '../core/time-limit.js'
@@ -40,6 +41,7 @@ import {
   wrapperCache,
 } from './client-retry.js'
 import { Exchange, type ExchangeLimits, type ExchangeResult } from './exchange.js'
+import { HttpCache } from './http-cache.js'
 import { runHooks } from './hooks.js'
 import { observeHop } from './observe.js'
 import { MAX_HEADER_SIZE, Origins } from './origins.js'
@@ -118,6 +120,7 @@ class Client {
   readonly #redirectRules: { maxRedirects: number; credentialHeaders: ReadonlySet<string> }
   /** Responses request() hands back when its retries give up on their status. */
   readonly #lastResponses = new WeakMap<object, HttpResponse>()
+  readonly #cache: HttpCache | undefined
   readonly #retrying: (
     policy: Parameters<ReturnType<typeof wrapperCache>>[0],
   ) => Call<unknown, AttemptContext>
@@ -139,6 +142,7 @@ class Client {
       credentialHeaders: config.credentialHeaders,
     }
     this.#retrying = wrapperCache<AttemptContext>((ctx) => this.#attempt(ctx))
+    this.#cache = config.cache === undefined ? undefined : new HttpCache(config.cache, config.clock)
   }
 
   start(
@@ -274,7 +278,7 @@ class Client {
     let redirects = 0
     let visited: Set<string> | undefined
     for (;;) {
-      const result = await this.#sendLimited(ctx, hop, limits, redirects)
+      const result = await this.#sendCached(ctx, hop, limits, redirects)
       const location = result.headers.location
       if (
         request.redirect !== 'manual' &&
@@ -308,11 +312,43 @@ class Client {
       redirects,
       result.body,
       hop.method,
+      result.cache,
     )
     if (mode === 'any') return response
     if (result.status < 200 || result.status > 299)
       throw response.toError(this.#config.credentialHeaders)
     return mode === 'json' ? response.json() : response
+  }
+
+  /** One hop through the cache, if any. A background revalidation is detached from the caller (see docs/http.md). */
+  #sendCached(
+    ctx: AttemptContext,
+    hop: Hop,
+    limits: ExchangeLimits,
+    redirects: number,
+  ): Promise<ExchangeResult> {
+    const cache = this.#cache
+    if (cache === undefined) return this.#sendLimited(ctx, hop, limits, redirects)
+    const request = ctx.job.request
+    const detached: AttemptContext = {
+      ...ctx,
+      signal: NEVER_ABORTED,
+      deadlineAt: Infinity,
+      trace: recorderOf(this.#config.onEvent, undefined),
+      job: {
+        ...ctx.job,
+        run: undefined,
+        request: { ...request, signal: undefined, deadlineAt: Infinity, stream: false },
+      },
+    }
+    return cache.exchange({
+      hop,
+      task: ctx.task,
+      trace: ctx.trace,
+      stream: request.stream,
+      send: (h) => this.#sendLimited(ctx, h, limits, redirects),
+      background: (h) => this.#sendLimited(detached, h, limits, redirects),
+    })
   }
 
   /** One hop through the limiter, keyed by the hop's origin (for `perKey`). */
@@ -458,17 +494,5 @@ function deadlineError(first: Hop, run: Run, budget: number): HttpTimeoutError {
     hop.method,
     redactUrl(hop.url),
     'deadline',
-  )
-}
-
-/** The guard's refusal of some address `hostname` resolves to; undefined when every answer may be dialled or it does not resolve here. */
-function refusalOf(
-  guarded: LookupFunction,
-  hostname: string,
-): Promise<SsrfBlockedError | undefined> {
-  return new Promise((resolve) =>
-    guarded(hostname, { all: true }, (error) =>
-      resolve(error instanceof SsrfBlockedError ? error : undefined),
-    ),
   )
 }

@@ -16,6 +16,7 @@
  * While the stream's reader holds the body back, the inactivity limit is off: the reader's pace
  * is not the upstream's silence.
  */
+import type { HttpCacheStatus } from './cache-status.js'
 import type { Dispatcher } from 'undici'
 import type { Clock } from '../core/clock.js'
 import { AbortedError } from '../core/errors.js'
@@ -39,6 +40,8 @@ export interface ExchangeResult {
   readonly body: Buffer
   /** A streamed body (the exchange was told to stream, and the status is 2xx); `body` is then empty. */
   readonly stream?: BodyStream
+  /** Set when the client has a cache (see http-cache.ts): where the response came from. */
+  readonly cache?: HttpCacheStatus
 }
 
 /** The limits one exchange runs under (ms for the timeouts). */

@@ -16,6 +16,8 @@ export type {
   QueryValue,
 } from './options.js'
 export type { HttpRetry } from './client-retry.js'
+export type { HttpCacheOptions } from './cache-types.js'
+export type { HttpCacheStatus } from './cache-status.js'
 export type { BeforeRequestHook, HttpRequestInfo } from './hooks.js'
 export type { HttpStreamResponse } from './stream.js'
 export type { SsrfOptions } from './ssrf.js'

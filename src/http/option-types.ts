@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.js'
 import type { Recorder, TraceEvent } from '../core/trace.js'
 import type { Limiter } from '../policies/limit.js'
 import type { HttpRetry, RetryChoice } from './client-retry.js'
+import type { HttpCacheConfig, HttpCacheOptions } from './cache-types.js'
 import type { BeforeRequestHook } from './hooks.js'
 import type { HttpProxyOptions, ProxyConfig } from './proxy.js'
 import type { SsrfGuard, SsrfOptions } from './ssrf.js'
@@ -66,6 +67,11 @@ export interface HttpClientOptions {
   /** Receives every request's retry events (`attempt.started`, `retry.scheduled`, `retry.budgetExhausted`). */
   readonly onEvent?: (event: TraceEvent) => void
   readonly clock?: Clock
+  /**
+   * An HTTP cache (RFC 9111) for GET responses, in any `CacheStore`; shared (many users' requests)
+   * by default. See "Caching" in docs/http.md. Default: none.
+   */
+  readonly cache?: HttpCacheOptions | false
 }
 
 /** PEM strings or bytes, as node:tls takes them. */
@@ -140,6 +146,7 @@ export interface ClientConfig {
   readonly hooks: readonly BeforeRequestHook[]
   readonly onEvent: ((event: TraceEvent) => void) | undefined
   readonly clock: Clock
+  readonly cache: HttpCacheConfig | undefined
 }
 
 export interface RequestConfig {

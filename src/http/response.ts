@@ -3,6 +3,7 @@
  * (`ResponseHead`, shared with streamed responses), and a response whose body was read whole.
  */
 import { parseRateLimitHeader, parseRetryAfter } from '../policies/retry-after.js'
+import type { HttpCacheStatus } from './cache-status.js'
 import { HttpError, InvalidJsonError } from './errors.js'
 import { redactUrl, withoutCredentials } from './redact.js'
 
@@ -16,6 +17,12 @@ export interface HttpResponse {
   readonly redirects: number
   /** The body, decoded. */
   readonly body: Uint8Array
+  /**
+   * With the client's `cache`, where this response came from: `'hit'` (stored, fresh),
+   * `'revalidated'` (stored, confirmed by a 304), `'stale'` (stored, served while revalidating or
+   * instead of an error) or `'miss'` (the upstream's). Undefined without a cache.
+   */
+  readonly cache?: HttpCacheStatus | undefined
   /** The body as UTF-8 (a leading BOM removed). */
   text(): string
   /** The body parsed as JSON; `InvalidJsonError` if it is not JSON (B9). */
@@ -56,6 +63,7 @@ export class Response extends ResponseHead implements HttpResponse {
     redirects: number,
     readonly body: Buffer,
     method: string,
+    readonly cache?: HttpCacheStatus,
   ) {
     super(status, headers, url, redirects)
     this.#method = method

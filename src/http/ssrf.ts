@@ -357,3 +357,15 @@ export function parseSsrfOptions(where: string, value: unknown): SsrfGuard | und
   }
   return new SsrfGuard(open, allow, deny)
 }
+
+/** The guard's refusal of some address `hostname` resolves to; undefined when every answer may be dialled or it does not resolve here. */
+export function refusalOf(
+  guarded: LookupFunction,
+  hostname: string,
+): Promise<SsrfBlockedError | undefined> {
+  return new Promise((resolve) =>
+    guarded(hostname, { all: true }, (error) =>
+      resolve(error instanceof SsrfBlockedError ? error : undefined),
+    ),
+  )
+}
