@@ -58,6 +58,7 @@ export {
   RateLimitExceededError,
   StoreUnavailableError,
   StoreError,
+  LeaseLostError,
   type StoreFailure,
   type RateLimitRejection,
   type FanoutErrorCode,

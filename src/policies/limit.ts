@@ -19,6 +19,7 @@ import { invoke, type Call, type CallContext, type Policy } from '../core/call.j
 import { systemClock, type Clock } from '../core/clock.js'
 import { AbortedError, InvalidOptionError, TimeoutError } from '../core/errors.js'
 import { own } from '../core/own.js'
+import { linkSignal } from '../core/signals.js'
 import {
   checkDuration,
   checkFunction,
@@ -194,18 +195,30 @@ export function limit(options: LimitOptions | number): Limiter {
       : () => new TimeoutError(`Limiter "${name}": waited ${maxWait} ms for a slot`, maxWait)
   const shared = store === undefined ? undefined : sharedPermits(store, name, leaseMs, storePollMs)
 
-  const hold = <T>(start: () => Promise<T>, wait: WaitOptions): Promise<T> => {
+  /** `start` runs the call, with the signal to give it when the limiter has its own. */
+  type Start<T> = (signal?: AbortSignal) => Promise<T>
+
+  const hold = <T>(start: Start<T>, wait: WaitOptions): Promise<T> => {
     const key = wait.key
     const release = (): void => slots.release(key)
     if (shared !== undefined) {
-      return shared.run(shared.permitsFor(slots.concurrency, perKey, key), start, wait, release)
+      // The call gets a signal of its own, aborted with a LeaseLostError when its permit is lost.
+      const lease = linkSignal(wait.signal)
+      const pending = shared.run(
+        shared.permitsFor(slots.concurrency, perKey, key),
+        () => start(lease.signal),
+        { ...wait, onLeaseLost: (error) => lease.abort(error) },
+        release,
+      )
+      pending.then(lease.dispose, lease.dispose)
+      return pending
     }
     const pending = invoke(start)
     pending.then(release, release)
     return pending
   }
 
-  const acquire = <T>(start: () => Promise<T>, wait: WaitOptions): Promise<T> => {
+  const acquire = <T>(start: Start<T>, wait: WaitOptions): Promise<T> => {
     if (wait.signal?.aborted) return Promise.reject(wait.signal.reason)
     if (slots.tryAcquire(wait.key)) return hold(start, wait)
     // `.then` is attached here, in the caller's async context, so `start` runs in it too.
@@ -219,7 +232,7 @@ export function limit(options: LimitOptions | number): Limiter {
     name: `limit(${concurrency}${perKey !== undefined ? `, ${perKey}/key` : ''})`,
     wrap<T, C extends CallContext>(next: Call<T, C>): Call<T, C> {
       return (ctx) =>
-        acquire(() => next(ctx), {
+        acquire((signal) => next(signal === undefined ? ctx : { ...ctx, signal }), {
           signal: ctx.signal,
           clock: ctx.clock,
           deadlineAt: waitOptions(ctx.clock, ctx.deadlineAt),
@@ -240,7 +253,7 @@ export function limit(options: LimitOptions | number): Limiter {
       const clock = runOptions.clock ?? systemClock
       const deadlineAt =
         runOptions.deadline === undefined ? Infinity : clock.now() + runOptions.deadline
-      return acquire(() => Promise.resolve(fn(runOptions.signal)), {
+      return acquire((signal) => Promise.resolve(fn(signal ?? runOptions.signal)), {
         signal: runOptions.signal,
         clock,
         deadlineAt: waitOptions(clock, deadlineAt),

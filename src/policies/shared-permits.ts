@@ -6,7 +6,7 @@
  */
 import { invoke } from '../core/call.js'
 import { systemClock, type TimerHandle } from '../core/clock.js'
-import { DeadlineError } from '../core/errors.js'
+import { DeadlineError, LeaseLostError } from '../core/errors.js'
 import { hasField } from '../core/own.js'
 import { onAbort } from '../core/signals.js'
 import type { ConcurrencyPermit, ConcurrencyStore } from './concurrency-store.js'
@@ -110,7 +110,17 @@ export function sharedPermits(
       let renewal: TimerHandle | undefined
       const renew = (): void => {
         renewal = clock.setTimeout(() => {
-          Promise.resolve(store.renew(keys, holder, clock.now(), leaseMs)).then(undefined, () => {})
+          // A lost lease is reported (the limiter aborts the call), never ignored.
+          const lost = (cause?: unknown): void =>
+            wait.onLeaseLost?.(
+              new LeaseLostError(name, `Limiter "${name}": a running call lost its permit`, {
+                cause,
+              }),
+            )
+          Promise.resolve(store.renew(keys, holder, clock.now(), leaseMs)).then(
+            (kept) => kept || lost(),
+            lost,
+          )
           renew()
         }, leaseMs / 3)
       }
