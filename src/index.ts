@@ -60,6 +60,7 @@ export {
   StoreError,
   LeaseLostError,
   type StoreFailure,
+  MissingPeerError,
   type RateLimitRejection,
   type FanoutErrorCode,
 } from './core/errors.js'

@@ -72,6 +72,9 @@ const samples: Record<string, () => AnyFanoutError[]> = {
   QueueFullError: () => [new core.QueueFullError('q', 1)],
   RateLimitExceededError: () => [new core.RateLimitExceededError('l', 'maxWait', 'm', 1)],
   NotFoundError: () => [new core.NotFoundError('n', 1)],
+  MissingPeerError: () => [new core.MissingPeerError(['undici'], 'npm install undici', 'm')],
+  StoreUnavailableError: () => [new core.StoreUnavailableError('s', 'reserve', 'timeout', 'm')],
+  StoreError: () => [new core.StoreError('s', 'reserve', 'm')],
   PaginationError: () => [new rest.PaginationError('loop', 'p')],
   UrlTooLongError: () => [new rest.UrlTooLongError('u', 1, 9_000, 8_000)],
   HttpError: () => [

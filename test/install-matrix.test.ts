@@ -75,6 +75,7 @@ async function packTarball(work: string): Promise<string> {
   mkdirSync(stage)
   for (const file of ['package.json', 'README.md', 'LICENSE'])
     cpSync(join(root, file), join(stage, file))
+  cpSync(join(root, 'docs'), join(stage, 'docs'), { recursive: true })
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
   const build = await run(
     process.execPath,
@@ -175,7 +176,7 @@ const messages = linter.verify(${JSON.stringify(WATERFALL)}, [
 console.log(JSON.stringify(messages.map((m) => m.ruleId ?? m.message)))
 `
 
-/** The core entry and fanout/cache's LRU store on the project's lru-cache. */
+/** The core entry and fanout/cache's built-in store, which needs no package. */
 const USE_CACHE = `
 import { flow } from 'fanout'
 import { cached } from 'fanout'
@@ -184,6 +185,17 @@ let calls = 0
 const read = cached(async (id) => { calls += 1; return { id } }, { store: memoryCacheStore({ maxEntries: 10 }), ttl: 60_000, scope: 'shared' })
 await read('a'); await read('a')
 console.log(JSON.stringify({ flow: typeof flow, calls }))
+`
+
+/** fanout/cache/lru-cache's store on the project's lru-cache. */
+const USE_LRU_CACHE = `
+import { cached } from 'fanout'
+import { lruCacheStore } from 'fanout/cache/lru-cache'
+let calls = 0
+const store = lruCacheStore({ maxEntries: 1 })
+const read = cached(async (id) => { calls += 1; return { id } }, { store, ttl: 60_000, scope: 'shared' })
+await read('a'); await read('a'); await read('b'); await read('a')
+console.log(JSON.stringify({ calls, size: store.size }))
 `
 
 /** fanout/http on the project's undici: one request to a server on the loopback interface. */
@@ -212,6 +224,13 @@ import('${subpath}').then(
   () => console.log(JSON.stringify({ loaded: true })),
   (error) => console.log(JSON.stringify({ name: error.name, code: error.code, message: error.message })),
 )
+`
+
+/** `instanceof MissingPeerError` (from the root entry) on the lru-cache store's import failure. */
+const CATCH_MISSING_LRU = `
+import { MissingPeerError } from 'fanout'
+const error = await import('fanout/cache/lru-cache').then(() => undefined, (e) => e)
+console.log(JSON.stringify({ instance: error instanceof MissingPeerError, packages: error?.packages, install: error?.install }))
 `
 
 // Counted as a failure where the registry is required, so a CI without it cannot pass by skipping.
@@ -249,13 +268,10 @@ describe.skipIf(problem !== undefined && !required)(
 
     const project = (name: string): Consumer => projects.get(name)!
 
-    it('lru-cache 10: installs, and fanout/cache stores and hits on it', async () => {
+    it('lru-cache 10: installs, and fanout/cache/lru-cache stores, hits and evicts on it', async () => {
       expectInstalled(project('lru-cache-10'))
       expect(installedMajor(project('lru-cache-10'), 'lru-cache')).toBe(10)
-      expect(await script(project('lru-cache-10'), USE_CACHE)).toEqual({
-        flow: 'function',
-        calls: 1,
-      })
+      expect(await script(project('lru-cache-10'), USE_LRU_CACHE)).toEqual({ calls: 3, size: 1 })
     }, 120_000)
 
     it('undici 6: installs, and fanout/http makes a real loopback request on it', async () => {
@@ -319,9 +335,19 @@ describe.skipIf(problem !== undefined && !required)(
         message:
           'fanout/http needs the "undici" package, which is not installed here: npm install undici',
       })
-      expect(await script(consumer, importFailure('fanout/cache'))).toMatchObject({
+      // fanout/cache needs no package; only the lru-cache store does, and says so.
+      expect(await script(consumer, USE_CACHE)).toEqual({ flow: 'function', calls: 1 })
+      expect(await script(consumer, importFailure('fanout/cache/lru-cache'))).toEqual({
+        name: 'MissingPeerError',
         code: 'FANOUT_MISSING_PEER',
-        message: expect.stringContaining('npm install lru-cache') as unknown,
+        message:
+          'fanout/cache/lru-cache needs the "lru-cache" package, which is not installed here: npm install lru-cache',
+      })
+      // The class is the root entry's, so a project without the peer can check for it.
+      expect(await script(consumer, CATCH_MISSING_LRU)).toEqual({
+        instance: true,
+        packages: ['lru-cache'],
+        install: 'npm install lru-cache',
       })
       const bin = join(consumer.dir, 'node_modules', 'fanout', 'dist', 'cli', 'main.js')
       const lint = await run(process.execPath, [bin, 'lint', '.'], consumer.dir, 60_000)

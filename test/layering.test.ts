@@ -20,8 +20,9 @@ const LAYERS: readonly (readonly string[])[] = [
   ['render'],
   // Runtime-neutral REST helpers (fanout/rest), below the HTTP client so the client may use them.
   ['rest'],
-  // Node-only subpaths over the neutral layers; `redis` brings the shared stores (fanout/redis).
-  ['compat', 'http', 'redis'],
+  // Node-side subpaths over the neutral layers: fanout/http (undici), fanout/cache/lru-cache,
+  // fanout/redis (the shared stores; Node's crypto for script hashes).
+  ['compat', 'http', 'cache-lru', 'redis'],
   ['eslint'],
   ['demo'],
   ['cli'],

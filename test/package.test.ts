@@ -12,9 +12,10 @@ import {
   rmSync,
   statSync,
 } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, posix } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { documents, linksOf } from './helpers/markdown.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -42,33 +43,24 @@ describe('package', () => {
     expect(pkg.dependencies ?? {}).toEqual({})
   })
 
-  // The runtime-neutral folders: none imports a node:* module, reads process, or uses
-  // AbortSignal.timeout. A package one imports must be an optional peer (lru-cache, behind the
-  // `fanout/cache` store), and the root entry reaches no package at all: walking its imports
-  // finds only relative modules, so there is no list of exceptions to keep by hand.
+  // The runtime-neutral folders: none imports a node:* module or any package, reads process, or
+  // uses AbortSignal.timeout. A part that needs a package (lru-cache, undici) lives in a folder of
+  // its own behind its own subpath, so there is no list of exceptions to keep by hand.
   const neutral = ['core', 'flow', 'policies', 'render', 'compat', 'cache', 'batch', 'rest']
   const importsOf = (file: string): string[] =>
     [...readFileSync(file, 'utf8').matchAll(/^(?:import|export|\})[^\n]*? from '([^']+)'/gm)].map(
       (m) => m[1]!,
     )
 
-  it('keeps the core runtime-neutral: no node:* import, no process or AbortSignal.timeout, packages only as optional peers', () => {
+  it('keeps the core runtime-neutral: only relative imports, no process or AbortSignal.timeout', () => {
     const core = neutral.flatMap((d) =>
       existsSync(join(root, 'src', d)) ? sources(join(root, 'src', d)) : [],
     )
     expect(core.length).toBeGreaterThan(5)
-    const peers = (pkg as { peerDependenciesMeta?: Record<string, { optional?: boolean }> })
-      .peerDependenciesMeta
     for (const file of core) {
       const text = readFileSync(file, 'utf8')
-      for (const spec of importsOf(file)) {
-        if (spec.startsWith('.')) continue
-        // fanout/cache's loader of its optional peer (lru-cache) needs createRequire; only that
-        // subpath reaches it, and the root entry's import walk below keeps it out of the core.
-        if (file.endsWith(join('cache', 'lru-cache.ts')) && spec === 'node:module') continue
-        expect(spec.startsWith('node:'), `${file} imports ${spec}`).toBe(false)
-        expect(peers?.[spec]?.optional, `${file} imports ${spec}, not an optional peer`).toBe(true)
-      }
+      for (const spec of importsOf(file))
+        expect(spec.startsWith('.'), `${file} imports ${spec}`).toBe(true)
       expect(/\bprocess\.\w+\(|\bprocess\.env/.test(text), `${file} uses process`).toBe(false)
       expect(
         text.includes('AbortSignal.timeout('),
@@ -77,23 +69,41 @@ describe('package', () => {
     }
   })
 
-  it('the root entry reaches no package: every module it imports, transitively, is relative and runtime-neutral', () => {
-    const seen = new Set<string>()
-    const walk = (file: string): void => {
-      if (seen.has(file)) return
-      seen.add(file)
-      for (const spec of importsOf(file)) {
-        expect(spec.startsWith('.'), `${file} imports ${spec}`).toBe(true)
-        walk(join(dirname(file), spec.replace(/\.js$/, '.ts')))
+  // The entries that promise to run anywhere with nothing installed: walking their imports
+  // transitively finds only relative modules in the runtime-neutral folders.
+  const neutralEntries = {
+    '.': 'index.ts',
+    './policies': 'policies/index.ts',
+    './cache': 'cache/index.ts',
+    './rest': 'rest/index.ts',
+    './compat/p-limit': 'compat/p-limit.ts',
+    './compat/dataloader': 'compat/dataloader.ts',
+  }
+
+  it.each(Object.entries(neutralEntries))(
+    'the %s entry reaches no package and no node:* module, only runtime-neutral folders',
+    (subpath, entry) => {
+      expect(
+        (pkg.exports[subpath] as { default: string }).default,
+        `${subpath} is built from src/${entry}`,
+      ).toBe(`./dist/${entry.replace(/\.ts$/, '.js')}`)
+      const seen = new Set<string>()
+      const walk = (file: string): void => {
+        if (seen.has(file)) return
+        seen.add(file)
+        for (const spec of importsOf(file)) {
+          expect(spec.startsWith('.'), `${file} imports ${spec}`).toBe(true)
+          walk(join(dirname(file), spec.replace(/\.js$/, '.ts')))
+        }
       }
-    }
-    walk(join(root, 'src', 'index.ts'))
-    expect(seen.size).toBeGreaterThan(20)
-    const outside = [...seen].filter(
-      (file) => !neutral.includes(file.slice(join(root, 'src').length + 1).split(/[\\/]/)[0]!),
-    )
-    expect(outside).toEqual([join(root, 'src', 'index.ts')])
-  })
+      walk(join(root, 'src', entry))
+      expect(seen.size).toBeGreaterThan(1)
+      const outside = [...seen].filter(
+        (file) => !neutral.includes(file.slice(join(root, 'src').length + 1).split(/[\\/]/)[0]!),
+      )
+      expect(outside).toEqual(entry === 'index.ts' ? [join(root, 'src', 'index.ts')] : [])
+    },
+  )
 
   it('builds, and every export entry points at a built file with typings', () => {
     execFileSync(
@@ -125,13 +135,19 @@ describe('package', () => {
     const dir = mkdtempSync(join(root, 'node_modules', '.fanout-pack-'))
     for (const file of ['package.json', 'README.md', 'LICENSE'])
       cpSync(join(root, file), join(dir, file))
+    cpSync(join(root, 'docs'), join(dir, 'docs'), { recursive: true })
     cpSync(outDir, join(dir, 'dist'), { recursive: true })
     return dir
   }
 
-  // What `npm pack` would publish, from a copy holding this build as dist/: the licence and the
-  // README go with it, no source map points at sources that are not shipped, no test is shipped.
-  it('packs the licence, the README and the build, and no source maps or tests', () => {
+  // Pages of the repository, not of the package: the README links them for people working on a
+  // clone, and a reader of the installed package finds them in the repository.
+  const repositoryOnly = ['DEVELOPERS.md', 'bench/README.md']
+
+  // What `npm pack` would publish, from a copy holding this build as dist/: the licence, the
+  // README and the docs/ pages it links go with it, no source map points at sources that are not
+  // shipped, no test is shipped, and every relative link of a shipped page resolves in the package.
+  it('packs the licence, the README, the docs and the build, and no source maps or tests', () => {
     const dir = stage()
     try {
       const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
@@ -153,10 +169,27 @@ describe('package', () => {
       expect(files.filter((f) => /\.test(-d)?\./.test(f))).toEqual([])
       expect(
         files.filter(
-          (f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(f),
+          (f) =>
+            !f.startsWith('dist/') &&
+            !f.startsWith('docs/') &&
+            !['LICENSE', 'README.md', 'package.json'].includes(f),
         ),
       ).toEqual([])
+      expect(files.filter((f) => f.startsWith('docs/')).sort()).toEqual(
+        documents(root).filter((doc) => doc.startsWith('docs/')),
+      )
       expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License/)
+      const shipped = new Set(files)
+      const unresolved = files
+        .filter((f) => f.endsWith('.md'))
+        .flatMap((page) =>
+          linksOf(readFileSync(join(dir, page), 'utf8'))
+            .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('#'))
+            .map((target) => posix.join(posix.dirname(page), target.split('#')[0]!))
+            .filter((file) => !shipped.has(file) && !repositoryOnly.includes(file))
+            .map((file) => `${page} → ${file}`),
+        )
+      expect(unresolved, 'links to files the package does not ship').toEqual([])
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -248,6 +281,7 @@ describe('package', () => {
         "InvalidArgumentError",
         "InvalidOptionError",
         "Loader",
+        "MissingPeerError",
         "NotFoundError",
         "QueueFullError",
         "RateLimitExceededError",
@@ -291,6 +325,7 @@ describe('package', () => {
     expect({
       policies: await surface('../src/policies/index.js'),
       cache: await surface('../src/cache/index.js'),
+      cacheLru: await surface('../src/cache-lru/index.js'),
       rest: await surface('../src/rest/index.js'),
       http: await surface('../src/http/index.js'),
       eslint: await surface('../src/eslint/index.js'),
@@ -304,6 +339,9 @@ describe('package', () => {
           "cacheKey",
           "memoryCacheStore",
           "singleFlight",
+        ],
+        "cacheLru": [
+          "lruCacheStore",
         ],
         "dataloader": [
           "default",

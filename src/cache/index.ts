@@ -1,8 +1,9 @@
 /**
  * `fanout/cache`: what `cached()` (from `fanout`) is built from and stores into. The bounded
- * in-memory store (`memoryCacheStore()`, on lru-cache, an optional peer needed only by this
- * subpath), the `CacheStore` contract another backend implements, the key encoding, and
- * single-flight de-duplication on its own.
+ * in-memory store (`memoryCacheStore()`, a built-in LRU), the `CacheStore` contract another
+ * backend implements, the key encoding, and single-flight de-duplication on its own. Like the
+ * root entry it needs no package and imports nothing from Node; the same store on lru-cache is
+ * `fanout/cache/lru-cache`.
  */
 export {
   memoryCacheStore,

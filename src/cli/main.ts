@@ -47,7 +47,7 @@ Options:
   --no-color           plain output (colour is on for a terminal unless NO_COLOR is set)
   -h, --help           this help`
 
-/** The demo needs fanout's optional peers (undici for fanout/http, lru-cache for fanout/cache). */
+/** The demo needs fanout/http's optional peer, undici (its cache is fanout/cache's built-in store). */
 async function loadDemo(): Promise<typeof RunDemo> {
   try {
     return (await import('../demo/demo.js')).runDemo
@@ -55,7 +55,7 @@ async function loadDemo(): Promise<typeof RunDemo> {
     const missing = missingPackage(error)
     if (missing !== undefined) {
       throw new UsageError(
-        `the demo needs the optional peer dependencies undici and lru-cache (missing: ${missing}). Install them: npm install undici@7 lru-cache@11`,
+        `the demo needs the optional peer dependency undici (missing: ${missing}). Install it: npm install undici@7`,
       )
     }
     throw error

@@ -53,7 +53,8 @@ export function isFanoutError(error: unknown, code?: FanoutErrorCode): error is 
 
 /**
  * A part of fanout needs an optional peer dependency that is not installed (`fanout/http` needs
- * undici, `fanout/cache` lru-cache, `fanout lint` eslint, @typescript-eslint/parser and ignore).
+ * undici, `fanout/cache/lru-cache` lru-cache, `fanout lint` eslint, @typescript-eslint/parser and
+ * ignore).
  * Thrown when that part is loaded, instead of a bare module-not-found, with the command that
  * fixes it. Check it with `isFanoutError(error, 'FANOUT_MISSING_PEER')`.
  */

@@ -38,6 +38,30 @@ describe('requirePeer', () => {
     })
   })
 
+  it('throws the MissingPeerError of the root entry, naming the package and its install command', async () => {
+    const { MissingPeerError } = await import('../index.js')
+    const lru = {
+      name: 'lru-cache',
+      neededBy: 'fanout/cache/lru-cache',
+      install: 'npm install lru-cache',
+    }
+    let thrown: unknown
+    try {
+      requirePeer(() => {
+        throw notFound('lru-cache', 'ERR_MODULE_NOT_FOUND')
+      }, lru)
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toBeInstanceOf(MissingPeerError)
+    const error = thrown as InstanceType<typeof MissingPeerError>
+    expect(error.code).toBe('FANOUT_MISSING_PEER')
+    expect(error.packages).toEqual(['lru-cache'])
+    expect(error.install).toBe('npm install lru-cache')
+    expect(error.message).toContain('"lru-cache"')
+    expect(error.message).toContain('npm install lru-cache')
+  })
+
   it('a package the peer itself cannot find, or any other failure, is rethrown as it is', () => {
     for (const error of [notFound('undici-types'), notFound('undici/lib/x.js'), new TypeError('x')])
       expect(() =>

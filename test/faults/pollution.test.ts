@@ -66,7 +66,8 @@ import {
   parseLinkHeader,
   withFields,
 } from '../../src/rest/index.js'
-import { memoryCacheStore } from '../../src/cache/index.js'
+import { memoryCacheStore, type MemoryCacheStore } from '../../src/cache/index.js'
+import { lruCacheStore } from '../../src/cache-lru/index.js'
 import { createHttpClient, type HttpClient } from '../../src/http/index.js'
 import pLimit, { limitFunction, type Options as PLimitOptions } from '../../src/compat/p-limit.js'
 import DataLoader from '../../src/compat/dataloader.js'
@@ -276,7 +277,7 @@ const HOSTILE: Readonly<Record<string, unknown>> = {
   crossOrigin: true,
   params: { polluted: '1' },
   uri: 'https://polluted.test/',
-  // memoryCacheStore() and what lru-cache reads from the options fanout gives it
+  // memoryCacheStore(), lruCacheStore() and what lru-cache reads from the options fanout gives it
   maxEntries: 1,
   maxBytes: 1,
   sizeOf: spy('sizeOf', 1e9),
@@ -877,30 +878,35 @@ const scenarios: Record<string, () => Promise<unknown>> = {
 
 // --- scenarios: the subpaths ---------------------------------------------------------------------
 
+/** What an in-memory store keeps of two entries before and after their ttl, on a hand clock. */
+function storeLifetimes(make: (clock: HandClock) => MemoryCacheStore): Promise<unknown> {
+  const clock = new HandClock()
+  const store = make(clock)
+  const entry = (value: string) =>
+    ({
+      format: 1,
+      kind: 'value',
+      value,
+      version: null,
+      storedAt: 0,
+      freshUntil: 1_000,
+      staleUntil: 1_000,
+      errorUntil: 0,
+    }) as never
+  store.set('a', entry('A'), 1_000)
+  store.set('b', entry('B'), 1_000)
+  clock.t = 10
+  const early = [store.get('a') !== undefined, store.get('b') !== undefined, store.size]
+  clock.t = 1_000
+  const late = [store.get('a') !== undefined, store.size]
+  return Promise.resolve({ early, late })
+}
+
 const subpathScenarios: Record<string, () => Promise<unknown>> = {
   'fanout/cache memoryCacheStore(): entries live for the ttl they are given; only maxEntries bounds':
-    async () => {
-      const clock = new HandClock()
-      const store = memoryCacheStore({ maxEntries: 10, clock })
-      const entry = (value: string) =>
-        ({
-          format: 1,
-          kind: 'value',
-          value,
-          version: null,
-          storedAt: 0,
-          freshUntil: 1_000,
-          staleUntil: 1_000,
-          errorUntil: 0,
-        }) as never
-      store.set('a', entry('A'), 1_000)
-      store.set('b', entry('B'), 1_000)
-      clock.t = 10
-      const early = [store.get('a') !== undefined, store.get('b') !== undefined, store.size]
-      clock.t = 1_000
-      const late = [store.get('a') !== undefined, store.size]
-      return { early, late }
-    },
+    () => storeLifetimes((clock) => memoryCacheStore({ maxEntries: 10, clock })),
+  'fanout/cache/lru-cache lruCacheStore(): entries live for the ttl they are given; only maxEntries bounds':
+    () => storeLifetimes((clock) => lruCacheStore({ maxEntries: 10, clock })),
 
   'fanout/compat/p-limit: clearQueue() leaves waiting calls pending (rejectOnClear is off)':
     async () => {
@@ -1044,6 +1050,7 @@ const checked: Record<string, (extra: object) => unknown> = {
   'idsParam()': (x) => idsParam([1], { ...x }),
   'nextLink()': (x) => nextLink({ headers: {} }, { ...x }),
   'fanout/cache memoryCacheStore()': (x) => memoryCacheStore({ maxEntries: 1, ...x }),
+  'fanout/cache/lru-cache lruCacheStore()': (x) => lruCacheStore({ maxEntries: 1, ...x }),
   'fanout/http createHttpClient()': (x) => createHttpClient({ ...x }),
   'fanout/http request': (x) => probeClient.get('https://api.test/', { ...x }),
   'fanout/http timeouts': (x) => createHttpClient({ timeouts: { ...x } }),
