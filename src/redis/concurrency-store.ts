@@ -81,37 +81,8 @@ const MAX_FALLBACK_HOLDERS = 100_000
 export function redisConcurrencyStore(
   options: RedisConcurrencyStoreOptions,
 ): RedisConcurrencyStore {
-  const opts = snapshot(WHERE, options) as Partial<Record<string, unknown>>
-  const setup = readStoreOptions(WHERE, opts, 'semaphore', [
-    'time',
-    'onStoreError',
-    'localShare',
-    'localMaxKeys',
-  ])
+  const { setup, time, policy, share, localMaxKeys } = readOptions(options)
   const { redis, guard, prefix, name } = setup
-  const time = opts.time === undefined ? 'redis' : opts.time
-  if (time !== 'redis' && time !== 'caller')
-    throw new InvalidOptionError(
-      `${WHERE}: \`time\` must be 'redis' or 'caller', got ${show(time)}.`,
-    )
-  const policy = readOnStoreError(
-    WHERE,
-    opts.onStoreError,
-    ['local', 'fail-open', 'fail-closed'] as const,
-    'fail-closed',
-  )
-  const share =
-    opts.localShare === undefined
-      ? 0.25
-      : checkNumber(WHERE, 'localShare', opts.localShare, { min: 0.001, max: 1 })
-  const localMaxKeys =
-    opts.localMaxKeys === undefined
-      ? 10_000
-      : checkNumber(WHERE, 'localMaxKeys', opts.localMaxKeys, {
-          min: 1,
-          max: 10_000_000,
-          integer: true,
-        })
   const local = memoryConcurrencyStore({ maxKeys: localMaxKeys })
   /** holder → how it was admitted without Redis (its renew and release never go to Redis). */
   const fallbackHolders = new Map<string, 'local' | 'fail-open'>()
@@ -208,6 +179,41 @@ export function redisConcurrencyStore(
     },
     close: () => watch.close(),
   }
+}
+
+/** Reads and checks the options (own properties only). */
+function readOptions(options: RedisConcurrencyStoreOptions) {
+  const opts = snapshot(WHERE, options) as Partial<Record<string, unknown>>
+  const setup = readStoreOptions(WHERE, opts, 'semaphore', [
+    'time',
+    'onStoreError',
+    'localShare',
+    'localMaxKeys',
+  ])
+  const time = opts.time === undefined ? 'redis' : opts.time
+  if (time !== 'redis' && time !== 'caller')
+    throw new InvalidOptionError(
+      `${WHERE}: \`time\` must be 'redis' or 'caller', got ${show(time)}.`,
+    )
+  const policy = readOnStoreError(
+    WHERE,
+    opts.onStoreError,
+    ['local', 'fail-open', 'fail-closed'] as const,
+    'fail-closed',
+  )
+  const share =
+    opts.localShare === undefined
+      ? 0.25
+      : checkNumber(WHERE, 'localShare', opts.localShare, { min: 0.001, max: 1 })
+  const localMaxKeys =
+    opts.localMaxKeys === undefined
+      ? 10_000
+      : checkNumber(WHERE, 'localMaxKeys', opts.localMaxKeys, {
+          min: 1,
+          max: 10_000_000,
+          integer: true,
+        })
+  return { setup, time, policy, share, localMaxKeys }
 }
 
 function grantOf(reply: unknown): ConcurrencyGrant {
