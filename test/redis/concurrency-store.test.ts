@@ -404,6 +404,24 @@ describe.runIf(redisUp)('faults', () => {
   )
 
   it.each(CLIENT_KINDS)(
+    '%s: a subscriber reconnect wakes every watcher (releases in between were missed)',
+    async (kind) => {
+      const redis = await open(kind)
+      const store = storeOn(redis, { name: `re-${kind}` })
+      let woken = 0
+      const stop = store.watch('k', () => woken++)
+      const channel = `fanout:sem:{re-${kind}}:released`
+      const subscribers = async (): Promise<number> =>
+        Number(((await redis.command(['PUBSUB', 'NUMSUB', channel])) as unknown[])[1])
+      await expect.poll(subscribers, { timeout: 3_000 }).toBe(1)
+      expect(woken).toBe(0)
+      await redis.command(['CLIENT', 'KILL', 'TYPE', 'pubsub'])
+      await expect.poll(() => woken, { timeout: 5_000 }).toBeGreaterThan(0)
+      stop()
+    },
+  )
+
+  it.each(CLIENT_KINDS)(
     'E1: Redis down at startup: %s construction does not hang, calls fail closed within the timeout',
     async (kind) => {
       const port = await freePort()
