@@ -7,21 +7,25 @@
  */
 import { defineScript } from './script.js'
 
-/** `now` from ARGV[i] ('' = the server's clock), and the TTL helper every writing script needs. */
+/**
+ * `now` from an argument ('' = the server's clock), and the TTL helper every writing script needs:
+ * PX = the last lease end plus `slack` ms (0 on the server's clock; with the caller's, which need
+ * not run at real speed, a margin so a key never expires while its leases are alive to the caller).
+ */
 const PRELUDE = `
 local function clock(arg)
   if arg ~= '' then return tonumber(arg) end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 end
-local function expire(key, now)
+local function expire(key, now, slack)
   local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
   if not last[2] then return end
   local ends = tonumber(last[2])
   if ends == nil or ends == math.huge then
     redis.call('PERSIST', key)
   else
-    redis.call('PEXPIRE', key, math.max(1, math.ceil(ends - now)))
+    redis.call('PEXPIRE', key, math.max(1, math.ceil(ends - now + slack)))
   end
 end
 local function leaseEnd(lease, now)
@@ -31,8 +35,8 @@ end
 `
 
 /**
- * KEYS: one set per permit. ARGV: holder, lease ms (-1: none), now ('' = server), then each
- * key's limit (-1: none). All or nothing: expired leases are dropped, every key is checked, then
+ * KEYS: one set per permit. ARGV: holder, lease ms (-1: none), now ('' = server), TTL slack ms,
+ * then each key's limit (-1: none). All or nothing: expired leases are dropped, every key is checked, then
  * the holder is added under every key. A holder already present does not count against a limit,
  * so an acquire applied twice (a re-sent command) takes one permit, not two.
  * Reply: {'1'}, or {'0', ms until the earliest lease end of a refusing key (-1: unknown)}.
@@ -43,11 +47,12 @@ export const ACQUIRE = defineScript(
 local holder = ARGV[1]
 local lease = tonumber(ARGV[2])
 local now = clock(ARGV[3])
+local slack = tonumber(ARGV[4])
 local retry = -1
 local busy = false
 for i, key in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-  local limit = tonumber(ARGV[3 + i])
+  local limit = tonumber(ARGV[4 + i])
   if limit >= 0 and not redis.call('ZSCORE', key, holder) and redis.call('ZCARD', key) >= limit then
     busy = true
     local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
@@ -61,14 +66,14 @@ if busy then return {'0', tostring(retry)} end
 local score = leaseEnd(lease, now)
 for _, key in ipairs(KEYS) do
   redis.call('ZADD', key, score, holder)
-  expire(key, now)
+  expire(key, now, slack)
 end
 return {'1'}
 `,
 )
 
 /**
- * KEYS: the holder's sets. ARGV: holder, lease ms (-1: none), now ('' = server). Extends the
+ * KEYS: the holder's sets. ARGV: holder, lease ms (-1: none), now ('' = server), TTL slack ms. Extends the
  * holder's lease under every key where it is still present and unexpired. Reply '1' when it was
  * under all of them, else '0' (the lease was lost: expired, and perhaps taken by another).
  */
@@ -78,13 +83,14 @@ export const RENEW = defineScript(
 local holder = ARGV[1]
 local lease = tonumber(ARGV[2])
 local now = clock(ARGV[3])
+local slack = tonumber(ARGV[4])
 local kept = '1'
 local score = leaseEnd(lease, now)
 for _, key in ipairs(KEYS) do
   local ends = redis.call('ZSCORE', key, holder)
   if ends and tonumber(ends) > now then
     redis.call('ZADD', key, 'XX', score, holder)
-    expire(key, now)
+    expire(key, now, slack)
   else
     kept = '0'
     if ends then redis.call('ZREM', key, holder) end

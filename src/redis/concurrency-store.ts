@@ -71,6 +71,8 @@ export interface RedisConcurrencyStore extends ConcurrencyStore {
 
 /** Holders admitted without Redis, by the policy that admitted them; a bound, though each is released. */
 const MAX_FALLBACK_HOLDERS = 100_000
+/** Extra key lifetime under `time: 'caller'` (see `slack` below). */
+const CALLER_TTL_SLACK_MS = 3_600_000
 
 /**
  * @example
@@ -91,6 +93,9 @@ export function redisConcurrencyStore(
   const keyOf = (permit: string): string => `${base}:${permit}`
   const channel = `${base}:released`
   const nowArg = (now: number): RedisArgument => (time === 'caller' ? now : '')
+  // With the caller's clock (fake in tests), real time and lease time need not agree: keys live
+  // a margin longer than their last lease end, so Redis never drops a lease the caller holds.
+  const slack = time === 'caller' ? CALLER_TTL_SLACK_MS : 0
   const leaseArg = (leaseMs: number): RedisArgument => (leaseMs === Infinity ? -1 : leaseMs)
   const localLimit = (limit: number): number =>
     limit === Infinity ? limit : Math.max(1, Math.floor(limit * share))
@@ -124,7 +129,7 @@ export function redisConcurrencyStore(
     async acquire(request) {
       const { permits, holder, now, leaseMs } = request
       const names = permits.map((p) => p.key)
-      const args: RedisArgument[] = [holder, leaseArg(leaseMs), nowArg(now)]
+      const args: RedisArgument[] = [holder, leaseArg(leaseMs), nowArg(now), slack]
       for (const p of permits) args.push(p.limit === Infinity ? -1 : p.limit)
       try {
         return grantOf(await run('acquire', ACQUIRE, names.map(keyOf), args))
@@ -148,7 +153,7 @@ export function redisConcurrencyStore(
       if (how === 'fail-open') return true
       if (how === 'local') return local.renew(names, holder, now, leaseMs)
       try {
-        const args = [holder, leaseArg(leaseMs), nowArg(now)]
+        const args = [holder, leaseArg(leaseMs), nowArg(now), slack]
         return String(await run('renew', RENEW, names.map(keyOf), args)) === '1'
       } catch (error) {
         // Redis's lease lasts until its end whatever happens here; only fail-closed reports it.
