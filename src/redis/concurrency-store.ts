@@ -35,6 +35,7 @@ import { readOnStoreError, readStoreOptions, type RedisStoreOptions } from './st
 
 const WHERE = 'redisConcurrencyStore()'
 
+/** Options of `redisConcurrencyStore()`: the shared store options, and the semaphore's own. */
 export interface RedisConcurrencyStoreOptions extends RedisStoreOptions {
   /**
    * Whose clock leases run on. `redis` (default): the server's (`TIME` inside each script), so the
@@ -75,6 +76,11 @@ const MAX_FALLBACK_HOLDERS = 100_000
 const CALLER_TTL_SLACK_MS = 3_600_000
 
 /**
+ * A `ConcurrencyStore` on Redis: limiters given this store and one `name` share their
+ * `concurrency` (and `perKey`) across every process. Permits are leases on the server's clock,
+ * taken all-or-nothing in one script, renewed by running calls and given back on release, which
+ * wakes waiters in every process. Redis unavailable: `onStoreError` (default `fail-closed`).
+ *
  * @example
  * const client = await createClient().connect()
  * const store = redisConcurrencyStore({ redis: fromNodeRedis(client), name: 'payments' })

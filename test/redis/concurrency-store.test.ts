@@ -183,16 +183,17 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('%s: redisConcurrencyStore()', (kind)
   it('a long call renews its lease past leaseMs and keeps its permit', async () => {
     const store = make()
     const name = `long-${kind}`
-    const a = limit({ concurrency: 1, store, name, leaseMs: 150, storePollMs: 20 })
-    const b = limit({ concurrency: 1, store, name, leaseMs: 150, storePollMs: 20 })
+    // Margins for a busy machine: renewals every 150 ms keep a 450 ms lease; the call runs 3 leases.
+    const a = limit({ concurrency: 1, store, name, leaseMs: 450, storePollMs: 20 })
+    const b = limit({ concurrency: 1, store, name, leaseMs: 450, storePollMs: 20 })
     let signal: AbortSignal | undefined
     const long = a.run(async (s: AbortSignal | undefined) => {
       signal = s
-      await sleep(600)
+      await sleep(1_350)
       return 'done'
     })
     await sleep(50)
-    const error = await b.run(() => 'b', { deadline: 400 }).catch((e: unknown) => e)
+    const error = await b.run(() => 'b', { deadline: 1_000 }).catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'FANOUT_DEADLINE' })
     expect(await long).toBe('done')
     expect(signal?.aborted).toBe(false)
@@ -295,17 +296,18 @@ describe.runIf(redisUp)('across processes', () => {
       prefix,
       name: 'lease',
       concurrency: 2,
-      leaseMs: 400,
+      leaseMs: 1_000,
     } satisfies SemaphoreInput)
     expect(await holder.result).toBe('holding')
     const store = redisConcurrencyStore({ redis: redis.connection, prefix, name: 'sem' })
-    const lim = limit({ concurrency: 2, store, name: 'lease', leaseMs: 400, storePollMs: 100 })
+    const lim = limit({ concurrency: 2, store, name: 'lease', leaseMs: 1_000, storePollMs: 100 })
     // Held (and renewed) while the holder lives.
-    expect(await outcome(lim.run(() => 'x', { deadline: 500 }))).toMatchObject({
+    expect(await outcome(lim.run(() => 'x', { deadline: 1_200 }))).toMatchObject({
       code: 'FANOUT_DEADLINE',
     })
     holder.kill()
-    expect(await outcome(lim.run(() => 'x', { deadline: 400 + 100 + 300 }))).toBe('ran')
+    // Within the lease (1 s) and one poll (100 ms), with room for a busy machine.
+    expect(await outcome(lim.run(() => 'x', { deadline: 1_000 + 100 + 500 }))).toBe('ran')
     await store.close()
   }, 30_000)
 
