@@ -64,6 +64,8 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('%s: redisConcurrencyStore()', (kind)
       redis: redis.connection,
       prefix,
       name: `s${n++}`,
+      // Not under test here, and a busy machine may take longer than the default 250 ms.
+      timeout: 2_000,
       ...options,
     })
     stores.push(store)
@@ -362,7 +364,8 @@ describe.runIf(redisUp)('faults', () => {
     return redis
   }
   const storeOn = (redis: TestRedis, options: Partial<RedisConcurrencyStoreOptions> = {}) => {
-    const store = redisConcurrencyStore({ redis: redis.connection, timeout: 100, ...options })
+    // A generous timeout unless the case is about timeouts (E3, E14 pass their own).
+    const store = redisConcurrencyStore({ redis: redis.connection, timeout: 2_000, ...options })
     stores.push(store)
     return store
   }
@@ -447,7 +450,7 @@ describe.runIf(redisUp)('faults', () => {
     'E3: black-holed Redis: %s calls fail closed after the timeout',
     async (kind) => {
       const redis = await open(kind, proxy.port)
-      const store = storeOn(redis, { name: `e3-${kind}` })
+      const store = storeOn(redis, { name: `e3-${kind}`, timeout: 100 })
       proxy.set({ kind: 'blackhole' })
       const error = await store.acquire(request('a')).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(StoreUnavailableError)
@@ -461,7 +464,7 @@ describe.runIf(redisUp)('faults', () => {
     async (kind) => {
       const redis = await open(kind, proxy.port)
       proxy.set({ kind: 'latency', ms: 300 })
-      const closed = storeOn(redis, { name: `e14-${kind}` })
+      const closed = storeOn(redis, { name: `e14-${kind}`, timeout: 100 })
       expect(await closed.acquire(request('a')).catch((e: unknown) => e)).toMatchObject({
         code: 'FANOUT_STORE_UNAVAILABLE',
         reason: 'timeout',
@@ -469,6 +472,7 @@ describe.runIf(redisUp)('faults', () => {
       const events: TraceEvent[] = []
       const local = storeOn(redis, {
         name: `e14l-${kind}`,
+        timeout: 100,
         onStoreError: 'local',
         localShare: 0.5,
         breaker: false,
@@ -482,7 +486,11 @@ describe.runIf(redisUp)('faults', () => {
       expect(await local.renew(['k'], 'a', 10, 10_000)).toBe(true)
       await local.release(['k'], 'a', 10)
       expect((await local.acquire(request('c', 4))).ok).toBe(true)
-      const failOpen = storeOn(redis, { name: `e14o-${kind}`, onStoreError: 'fail-open' })
+      const failOpen = storeOn(redis, {
+        name: `e14o-${kind}`,
+        onStoreError: 'fail-open',
+        timeout: 100,
+      })
       expect(await failOpen.acquire(request('a'))).toEqual({ ok: true })
       expect(await failOpen.renew(['k'], 'a', 10, 10_000)).toBe(true)
       // Let the late replies arrive: none may surface as an unhandled rejection.
