@@ -78,6 +78,7 @@ export {
   type LimitAdjustedEvent,
   type StoreFailedEvent,
   type StoreRecoveredEvent,
+  type StoreSkippedEvent,
   type RateWaitedEvent,
   type RateAdjustedEvent,
   type EventListener,

@@ -340,6 +340,7 @@ describe('package', () => {
           "cacheKey",
           "memoryCacheStore",
           "singleFlight",
+          "tieredCacheStore",
         ],
         "cacheLru": [
           "lruCacheStore",

@@ -1,6 +1,7 @@
 /**
  * The loader's bookkeeping for one pending batch and for a memoized key whose batch may still be
- * abandoned. Internal to `Loader`.
+ * abandoned. Internal to `Loader` and to the DataLoader drop-in, which both collect their batches
+ * with `Batcher`.
  */
 import type { TimerHandle } from '../core/clock.js'
 import type { SharedContext } from '../core/shared-context.js'

@@ -22,8 +22,8 @@ import { checkContext, checkSignalOrContext, SharedContext } from '../core/share
 import { onAbort } from '../core/signals.js'
 import type { Recorder } from '../core/trace.js'
 import type { Limiter } from '../policies/limit.js'
-import { afterTick } from './tick.js'
 import { Batch, Pending, type Entry } from './batch.js'
+import { Batcher } from './batcher.js'
 import { lookupOf, MISSING } from './loader-answer.js'
 import { batchContextOf, reportDispatched, reportSettled } from './loader-events.js'
 import { Memo } from './loader-memo.js'
@@ -59,11 +59,7 @@ export class Loader<K, V, Id = K> {
   readonly #batchFn: BatchFunction<K, V, Id>
   readonly #keyOf: ((key: K) => Id) | undefined
   readonly #idOf: ((item: V) => Id) | undefined
-  readonly #maxBatchSize: number
-  readonly #maxBatchCost: number
   readonly #costOf: ((key: K) => number) | undefined
-  readonly #wait: number
-  readonly #schedule: ((dispatch: () => void) => void) | undefined
   readonly #limiter: Limiter | undefined
   readonly #cache: boolean
   /** `onEvent`, and `onBatch` as its alias. */
@@ -73,19 +69,14 @@ export class Loader<K, V, Id = K> {
   readonly #plain: boolean
   /** The unscoped memo, and one per scope; insertion order is eviction order. */
   readonly #memo: Memo<Id, V>
-  /** The batch collecting loads, per scope. */
-  #current: Batch<K, V, Id> | undefined
-  readonly #currentScoped = new Map<string, Batch<K, V, Id>>()
+  /** Collects keys into batches (per scope) and sends them: the engine shared with the DataLoader drop-in. */
+  readonly #batcher: Batcher<Batch<K, V, Id>>
 
   constructor(batch: BatchFunction<K, V, Id>, options: LoaderOptions<K, V, Id> = {}) {
     const settings = loaderSettings(batch, options)
     this.name = settings.name
     this.#batchFn = settings.batchFn
-    this.#maxBatchSize = settings.maxBatchSize
-    this.#maxBatchCost = settings.maxBatchCost
     this.#costOf = settings.costOf
-    this.#wait = settings.wait
-    this.#schedule = settings.schedule
     this.#limiter = settings.limiter
     this.#keyOf = settings.keyOf
     this.#idOf = settings.idOf
@@ -94,6 +85,16 @@ export class Loader<K, V, Id = K> {
     this.#trace = settings.trace
     this.#clock = settings.clock
     this.#plain = this.#cache && this.#keyOf === undefined && this.#costOf === undefined
+    const keysAreIds = this.#keyOf === undefined
+    this.#batcher = new Batcher<Batch<K, V, Id>>({
+      maxBatchSize: settings.maxBatchSize,
+      maxBatchCost: settings.maxBatchCost,
+      wait: settings.wait,
+      schedule: settings.schedule,
+      clock: settings.clock,
+      open: (scope) => new Batch<K, V, Id>(scope, keysAreIds),
+      send: (batch) => this.#send(batch),
+    })
   }
 
   /** The value for `key`, loaded in a batch with the other keys asked for meanwhile. */
@@ -114,8 +115,9 @@ export class Loader<K, V, Id = K> {
           return hit.promise
         }
       }
-      let batch = this.#current
-      if (batch === undefined) batch = this.#collecting(undefined, 0)
+      const batcher = this.#batcher
+      let batch = batcher.current
+      if (batch === undefined) batch = batcher.collecting(undefined, 0)
       const promise = new Promise<V>(capture)
       batch.keys.push(key)
       batch.resolves.push(capturedResolve as (value: V) => void)
@@ -125,7 +127,7 @@ export class Loader<K, V, Id = K> {
       const memo = this.#memo
       memo.root.set(id, promise)
       if (++memo.size > memo.max) memo.evictOldest()
-      if (batch.keys.length >= this.#maxBatchSize) this.#close(batch)
+      if (batch.keys.length >= batcher.maxBatchSize) batcher.close(batch)
       return promise
     }
     const { scope, signal: given, context: raw } = own(options)
@@ -159,7 +161,7 @@ export class Loader<K, V, Id = K> {
   ): Promise<V> {
     // A key's cost, computed once: it decides the batch and then counts in it.
     const cost = this.#costOf === undefined ? 0 : this.#costOf(key)
-    const batch = this.#collecting(scope, cost)
+    const batch = this.#batcher.collecting(scope, cost)
     if (batch.index !== undefined) {
       const asked = batch.index.get(id)
       if (asked !== undefined)
@@ -181,7 +183,7 @@ export class Loader<K, V, Id = K> {
     // Join before a full batch may be sent at once (with `wait`): the caller counts as waiting.
     const joined =
       signal === undefined && batch.pinned ? promise : this.#join(promise, batch, signal, context)
-    if (batch.keys.length >= this.#maxBatchSize) this.#close(batch)
+    this.#batcher.added(batch)
     return joined
   }
 
@@ -281,51 +283,14 @@ export class Loader<K, V, Id = K> {
   #leave(batch: Batch<K, V, Id>, reason: unknown): void {
     batch.interest--
     if (batch.interest > 0 || batch.pinned) return
-    // Not sent yet: #dispatch sees nobody waits and skips the call.
+    // Not sent yet: #send sees nobody waits and skips the call.
     if (!batch.dispatched || batch.settled) return
     batch.abandoned = true
     batch.controller?.abort(reason)
   }
 
-  /** The batch collecting `scope`'s loads, opened (and its dispatch scheduled) when needed. */
-  #collecting(scope: string | undefined, cost: number): Batch<K, V, Id> {
-    let batch = scope === undefined ? this.#current : this.#currentScoped.get(scope)
-    if (batch !== undefined && batch.keys.length > 0 && batch.cost + cost > this.#maxBatchCost) {
-      this.#close(batch)
-      batch = undefined
-    }
-    if (batch !== undefined) return batch
-    const fresh = new Batch<K, V, Id>(scope, this.#keyOf === undefined)
-    if (scope === undefined) this.#current = fresh
-    else this.#currentScoped.set(scope, fresh)
-    const dispatch = (): void => this.#dispatch(fresh)
-    if (this.#schedule !== undefined) this.#schedule(dispatch)
-    else if (this.#wait > 0) fresh.timer = this.#clock.setTimeout(dispatch, this.#wait)
-    else afterTick(dispatch)
-    return fresh
-  }
-
-  /** No more keys join `batch`; with a window, a full batch goes at once. */
-  #close(batch: Batch<K, V, Id>): void {
-    if (batch.closed) return
-    batch.closed = true
-    if (batch.scope === undefined) {
-      if (this.#current === batch) this.#current = undefined
-    } else if (this.#currentScoped.get(batch.scope) === batch)
-      this.#currentScoped.delete(batch.scope)
-    if (batch.timer !== undefined) {
-      this.#clock.clearTimeout(batch.timer)
-      batch.timer = undefined
-      this.#dispatch(batch)
-    }
-  }
-
-  #dispatch(batch: Batch<K, V, Id>): void {
-    if (batch.dispatched) return
-    batch.dispatched = true
-    if (batch.timer !== undefined) this.#clock.clearTimeout(batch.timer)
-    batch.timer = undefined
-    this.#close(batch)
+  /** Calls the batch function for a batch the batcher sends (once, closed already). */
+  #send(batch: Batch<K, V, Id>): void {
     if (!batch.pinned && batch.interest === 0) {
       // Every caller left before the call: make none (G6), and memoize nothing.
       this.#fail(

@@ -17,6 +17,13 @@ export {
   type CacheValueEntry,
   type CacheErrorEntry,
 } from './store.js'
+export {
+  tieredCacheStore,
+  type LocalCacheStore,
+  type TieredCacheStore,
+  type TieredCacheStoreOptions,
+} from './tiered-store.js'
+export type { CacheInvalidation, CacheInvalidationListener } from './invalidation.js'
 export { MAX_CACHE_TTL } from './cached.js'
 export { cacheKey } from './key.js'
 export { singleFlight, type SingleFlight, type SingleFlightRunOptions } from './single-flight.js'

@@ -16,14 +16,21 @@
  * - `prime` never overwrites, an `Error` primes a rejection, `clear`/`clearAll`/`prime` chain;
  * - DataLoader's error messages for misuse (missing function, null key, bad options, ...).
  *
+ * Batches are collected, closed and sent by `Batcher`, the engine `Loader` uses (on `Loader`'s own
+ * `Batch`); this module adds only DataLoader's contract: the positional answer, its cache map and
+ * its messages.
+ *
  * One deliberate difference: the default cache map is bounded. It keeps at most 10,000 keys and
  * forgets the oldest first (insertion order) — an unbounded memo is the leak DataLoader's users
  * are told to work around by creating loaders per request. Below the bound the behaviour is
  * identical; pass `cacheMap: new Map()` for DataLoader's unbounded cache, or any Map-like (an
  * LRU, for instance) for another policy.
  */
-import { afterTick } from '../batch/tick.js'
-import { hasField } from '../core/own.js'
+import { Batcher } from '../batch/batcher.js'
+import { systemClock } from '../core/clock.js'
+import * as Types from './dataloader-options.js'
+import { callPositional, HitBatch, resolveHits } from './dataloader-answer.js'
+import { concat, isArrayLike, settingsOf } from './dataloader-options.js'
 
 /** Keys memoized at most by the default cache map; the oldest go first. */
 const DEFAULT_CACHE_SIZE = 10_000
@@ -45,75 +52,38 @@ const capture = (resolve: (value: never) => void, reject: (reason: unknown) => v
 
 const returnError = (error: unknown): unknown => error
 
-/** One batch: its keys and, in parallel arrays, their callers' resolve and reject functions. */
-class Batch<K> {
-  dispatched = false
-  readonly keys: K[] = []
-  readonly resolves: ((value: unknown) => void)[] = []
-  readonly rejects: ((reason: unknown) => void)[] = []
-  /** Cache hits waiting on this batch, in pairs: the hit's resolve, then the cached promise. */
-  hits: unknown[] | undefined = undefined
-}
-
-/** Settles the cache hits of a batch with their cached promises (idempotent, as resolving is). */
-function resolveHits(batch: Batch<unknown>): void {
-  const hits = batch.hits
-  if (hits === undefined) return
-  batch.hits = undefined
-  for (let i = 0; i < hits.length; i += 2) (hits[i] as (value: unknown) => void)(hits[i + 1])
-}
-
-function isArrayLike(x: unknown): x is ArrayLike<unknown> {
-  if (typeof x !== 'object' || x === null) return false
-  const length = (x as { length?: unknown }).length
-  return (
-    typeof length === 'number' &&
-    (length === 0 || (length > 0 && Object.prototype.hasOwnProperty.call(x, length - 1)))
-  )
-}
-
-const CONTRACT =
-  'DataLoader must be constructed with a function which accepts Array<key> and returns Promise<Array<value>>, but '
-
-/** Options as DataLoader reads them: any value, property by property (`options && options.x`), own properties only (I10). */
-type Loose = Readonly<Record<string, unknown>> | null | undefined
-const read = (options: Loose, name: string): unknown =>
-  options && (Object.hasOwn(options, name) ? options[name] : undefined)
-
-/** `'' + value`, which is what DataLoader's messages do (not String(): it differs for some objects). */
-const concat = (value: unknown): string => '' + (value as string)
-
 class DataLoader<K, V, C = K> {
   /** The name given in the options, for APM tools; `null` when none. */
   name: string | null
   readonly #batchLoadFn: BatchLoadFn<K, V>
-  readonly #maxBatchSize: number
-  readonly #batchScheduleFn: (callback: () => void) => void
   readonly #cacheKeyFn: ((key: K) => C) | undefined
   /** Falsy when caching is off (DataLoader tests it for truthiness, so `cacheMap: false` turns it off too). */
   readonly #cacheMap: CacheMap<unknown, Promise<V>> | null
   /** True for the default map, which this loader bounds. */
   readonly #bounded: boolean
-  #batch: Batch<K> | null = null
+  readonly #batcher: Batcher<HitBatch<K>>
 
   constructor(batchLoadFn: BatchLoadFn<K, V>, options?: Options<K, V, C>) {
-    if (typeof batchLoadFn !== 'function') {
-      throw new TypeError(CONTRACT + 'got: ' + concat(batchLoadFn) + '.')
-    }
-    const opts = options as unknown as Loose
+    const settings = settingsOf(batchLoadFn, options)
     this.#batchLoadFn = batchLoadFn
-    this.#maxBatchSize = validMaxBatchSize(opts)
-    this.#batchScheduleFn = validBatchScheduleFn(opts)
-    const cacheKeyFn = read(opts, 'cacheKeyFn')
-    if (cacheKeyFn !== undefined && typeof cacheKeyFn !== 'function')
-      throw new TypeError('cacheKeyFn must be a function: ' + concat(cacheKeyFn))
-    this.#cacheKeyFn = cacheKeyFn as ((key: K) => C) | undefined
-    const cacheMap = validCacheMap(opts)
-    this.#bounded = cacheMap === undefined
+    this.#cacheKeyFn = settings.cacheKeyFn as ((key: K) => C) | undefined
+    this.#bounded = settings.cacheMap === undefined
     this.#cacheMap =
-      cacheMap === undefined ? new Map() : (cacheMap as CacheMap<unknown, Promise<V>> | null)
-    const name = read(opts, 'name')
-    this.name = name ? (name as string) : null
+      settings.cacheMap === undefined
+        ? new Map()
+        : (settings.cacheMap as CacheMap<unknown, Promise<V>> | null)
+    this.name = settings.name
+    const scheduleFn = settings.batchScheduleFn
+    this.#batcher = new Batcher<HitBatch<K>>({
+      maxBatchSize: settings.maxBatchSize,
+      maxBatchCost: Infinity,
+      wait: 0,
+      // DataLoader calls its schedule function with the loader as `this`.
+      schedule: scheduleFn && ((dispatch) => scheduleFn.call(this, dispatch)),
+      clock: systemClock,
+      open: () => new HitBatch<K>(undefined, true),
+      send: (batch) => this.#send(batch),
+    })
   }
 
   /** Loads a key: a promise of its value, from the next batch (or the cache). */
@@ -123,7 +93,8 @@ class DataLoader<K, V, C = K> {
         'The loader.load() function must be called with a value, but got: ' + String(key) + '.',
       )
     }
-    const batch = this.#currentBatch()
+    const batcher = this.#batcher
+    const batch = batcher.current ?? batcher.collecting(undefined, 0)
     const cacheMap = this.#cacheMap
     let cacheKey: unknown
     if (cacheMap) {
@@ -147,6 +118,7 @@ class DataLoader<K, V, C = K> {
       cacheMap.set(cacheKey, promise)
       if (this.#bounded) trim(cacheMap as Map<unknown, unknown>)
     }
+    batcher.added(batch)
     return promise
   }
 
@@ -201,75 +173,14 @@ class DataLoader<K, V, C = K> {
     return this
   }
 
-  /** The batch collecting loads, or a new one (its dispatch scheduled) when it is sent or full. */
-  #currentBatch(): Batch<K> {
-    const existing = this.#batch
-    if (existing !== null && !existing.dispatched && existing.keys.length < this.#maxBatchSize)
-      return existing
-    const batch = new Batch<K>()
-    this.#batch = batch
-    this.#batchScheduleFn.call(this, () => this.#dispatch(batch))
-    return batch
-  }
-
-  #dispatch(batch: Batch<K>): void {
-    batch.dispatched = true
-    if (this.#batch === batch) this.#batch = null // a sent batch is never joined; let it go when it settles
-    if (batch.keys.length === 0) {
-      resolveHits(batch)
-      return
-    }
-    let batchPromise: unknown
-    try {
-      batchPromise = this.#batchLoadFn.call(this, batch.keys)
-    } catch (error) {
-      this.#failed(
-        batch,
-        new TypeError(CONTRACT + 'the function errored synchronously: ' + String(error) + '.'),
-      )
-      return
-    }
-    if (!batchPromise || typeof (batchPromise as PromiseLike<unknown>).then !== 'function') {
-      this.#failed(
-        batch,
-        new TypeError(
-          CONTRACT + 'the function did not return a Promise: ' + String(batchPromise) + '.',
-        ),
-      )
-      return
-    }
-    // `.then(…).catch(…)` as DataLoader chains it, so failures arrive on the same microtask.
-    ;(
-      (batchPromise as PromiseLike<unknown>).then((values) => {
-        if (!isArrayLike(values)) {
-          throw new TypeError(
-            CONTRACT + 'the function did not return a Promise of an Array: ' + String(values) + '.',
-          )
-        }
-        if (values.length !== batch.keys.length) {
-          throw new TypeError(
-            CONTRACT +
-              'the function did not return a Promise of an Array of the same length as the Array of keys.' +
-              '\n\nKeys:\n' +
-              String(batch.keys) +
-              '\n\nValues:\n' +
-              String(values),
-          )
-        }
-        // Cache hits settle in the same microtask as the fresh values, just before them.
-        resolveHits(batch)
-        const { resolves, rejects } = batch
-        for (let i = 0; i < resolves.length; i++) {
-          const value = values[i]
-          if (value instanceof Error) rejects[i]!(value)
-          else resolves[i]!(value)
-        }
-      }) as Promise<void>
-    ).catch((error: unknown) => this.#failed(batch, error))
+  /** A batch the engine sends: an empty one (cache hits only) settles at once, else the batch function is called. */
+  #send(batch: HitBatch<K>): void {
+    if (batch.keys.length === 0) resolveHits(batch)
+    else callPositional(this.#batchLoadFn, this, batch, this.#failed)
   }
 
   /** The whole batch failed: its keys are not cached (cleared through `this.clear`) and all reject. */
-  #failed(batch: Batch<K>, error: unknown): void {
+  readonly #failed = (batch: HitBatch<K>, error: unknown): void => {
     resolveHits(batch)
     for (let i = 0; i < batch.keys.length; i++) {
       this.clear(batch.keys[i]!)
@@ -283,71 +194,14 @@ function trim(map: Map<unknown, unknown>): void {
   if (map.size > DEFAULT_CACHE_SIZE) map.delete(map.keys().next().value)
 }
 
-function validMaxBatchSize(options: Loose): number {
-  if (!(!options || read(options, 'batch') !== false)) return 1
-  const maxBatchSize = read(options, 'maxBatchSize')
-  if (maxBatchSize === undefined) return Infinity
-  if (typeof maxBatchSize !== 'number' || maxBatchSize < 1)
-    throw new TypeError('maxBatchSize must be a positive number: ' + concat(maxBatchSize))
-  return maxBatchSize
-}
-
-function validBatchScheduleFn(options: Loose): (callback: () => void) => void {
-  const batchScheduleFn = read(options, 'batchScheduleFn')
-  if (batchScheduleFn === undefined) return afterTick
-  if (typeof batchScheduleFn !== 'function')
-    throw new TypeError('batchScheduleFn must be a function: ' + concat(batchScheduleFn))
-  return batchScheduleFn as (callback: () => void) => void
-}
-
-/** The custom cache map, `null`/falsy for none, or `undefined` for the default (bounded) one. */
-function validCacheMap(options: Loose): unknown {
-  if (!(!options || read(options, 'cache') !== false)) return null
-  const cacheMap = read(options, 'cacheMap')
-  if (cacheMap === undefined) return undefined
-  if (cacheMap !== null) {
-    const missing = ['get', 'set', 'delete', 'clear'].filter(
-      (method) =>
-        cacheMap &&
-        (!hasField(Object(cacheMap), method) ||
-          typeof (cacheMap as Record<string, unknown>)[method] !== 'function'),
-    )
-    if (missing.length !== 0)
-      throw new TypeError('Custom cacheMap missing methods: ' + missing.join(', '))
-  }
-  return cacheMap
-}
-
 // The types under the class's name too, as DataLoader declares them: `DataLoader.Options<K, V>`.
 // eslint-disable-next-line @typescript-eslint/no-namespace
 declare namespace DataLoader {
   /** A function given an array of keys (the loader as `this`) that returns a promise of an array of values or Errors, value i for key i. */
-  type BatchLoadFn<K, V> = (keys: ReadonlyArray<K>) => PromiseLike<ArrayLike<V | Error>>
-
+  type BatchLoadFn<K, V> = Types.BatchLoadFn<K, V>
   /** A custom cache: any object with Map's `get`, `set`, `delete` and `clear`. */
-  interface CacheMap<K, V> {
-    get(key: K): V | void
-    set(key: K, value: V): unknown
-    delete(key: K): unknown
-    clear(): unknown
-  }
-
-  interface Options<K, V, C = K> {
-    /** Default true. false: one key per batch call (as `maxBatchSize: 1`). */
-    batch?: boolean | undefined
-    /** Default Infinity. Keys per batch call at most. */
-    maxBatchSize?: number | undefined
-    /** Schedules a batch's dispatch (called with the loader as `this`); default: after the current tick. */
-    batchScheduleFn?: ((callback: () => void) => void) | undefined
-    /** Default true. false: no memo at all (as `cacheMap: null`). */
-    cache?: boolean | undefined
-    /** Default `key => key`: the cache key of a load key (called with the loader as `this`). */
-    cacheKeyFn?: ((key: K) => C) | undefined
-    /** The memo. Default: a Map bounded to 10,000 keys (oldest out first); `new Map()` for DataLoader's unbounded one, `null` for none. */
-    cacheMap?: CacheMap<C, Promise<V>> | null | undefined
-    /** Shown by APM tools; `null` when not given. */
-    name?: string | null | undefined
-  }
+  type CacheMap<K, V> = Types.CacheMap<K, V>
+  type Options<K, V, C = K> = Types.Options<K, V, C>
 }
 
 export default DataLoader

@@ -186,6 +186,7 @@ export type TraceEvent =
   | LimitAdjustedEvent
   | StoreFailedEvent
   | StoreRecoveredEvent
+  | StoreSkippedEvent
 
 export interface Recorder {
   /** False when nobody listens: emitters skip building the event. */
@@ -285,4 +286,18 @@ export interface StoreFailedEvent extends EventBase {
 export interface StoreRecoveredEvent extends EventBase {
   readonly type: 'store.recovered'
   readonly store: string
+}
+
+/**
+ * A shared store left a write undone on purpose: the value cannot be kept by it (`not-json`: a
+ * Map, a Date, a class instance, NaN… would come back changed) or is larger than its bound
+ * (`too-large`). `task` is the store's name; the key is never included.
+ */
+export interface StoreSkippedEvent extends EventBase {
+  readonly type: 'store.skipped'
+  readonly store: string
+  readonly operation: string
+  readonly reason: 'not-json' | 'too-large'
+  /** The serialised size in bytes (`too-large` only). */
+  readonly bytes?: number
 }

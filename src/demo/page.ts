@@ -22,8 +22,10 @@ import {
   rateLimit,
   retry,
   retryBudget,
+  type Cached,
   type CallContext,
   type FlowTrace,
+  type Policy,
 } from '../index.js'
 import { memoryCacheStore } from '../cache/index.js'
 import { traced, type TraceRecorder } from './record.js'
@@ -182,24 +184,57 @@ function view(
 // --- fanout ------------------------------------------------------------------------------------------
 
 export function fanoutPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
-  // Retries for idempotent reads: 3 attempts, jittered backoff, Retry-After honoured, and a
-  // budget so a struggling upstream is not hit by a retry storm.
-  const retries = retry({
-    maxAttempts: 3,
-    baseDelay: 20,
-    maxDelay: 400,
-    budget: retryBudget({ maxTokens: 50, tokenRatio: 0.2 }),
-  })
-  // At most 16 calls per upstream origin at once from this process.
-  const perOrigin = limit({
-    concurrency: 96,
-    perKey: 16,
-    key: (ctx) => ctx.task.split(':')[0]!,
-    maxQueue: 5_000,
-  })
-  // Stay under the users service's limit instead of bouncing off it (adapts to 429s if they come).
-  const usersRate = rateLimit({ rate: 100, per: 1_000, burst: 20, adaptive: true, maxWait: 2_000 })
+  const policies = pagePolicies()
+  const page = pageFlow(http, urls, policies.perOrigin, pageReads(http, urls, policies))
+  return async (input, onTrace) => {
+    const r = await page.run(input, onTrace === undefined ? {} : { onTrace })
+    return view(
+      r.product,
+      r.stock,
+      r.reviews?.reviews ?? null,
+      r.authors,
+      r.recommendations?.productIds ?? null,
+    )
+  }
+}
 
+interface PagePolicies {
+  readonly retries: Policy
+  readonly perOrigin: Policy
+  readonly usersRate: Policy
+}
+
+/** The policies the page's calls share: made once, so their limits and budgets are shared too. */
+function pagePolicies(): PagePolicies {
+  return {
+    // Retries for idempotent reads: 3 attempts, jittered backoff, Retry-After honoured, and a
+    // budget so a struggling upstream is not hit by a retry storm.
+    retries: retry({
+      maxAttempts: 3,
+      baseDelay: 20,
+      maxDelay: 400,
+      budget: retryBudget({ maxTokens: 50, tokenRatio: 0.2 }),
+    }),
+    // At most 16 calls per upstream origin at once from this process.
+    perOrigin: limit({
+      concurrency: 96,
+      perKey: 16,
+      key: (ctx) => ctx.task.split(':')[0]!,
+      maxQueue: 5_000,
+    }),
+    // Stay under the users service's limit instead of bouncing off it (adapts to 429s if they come).
+    usersRate: rateLimit({ rate: 100, per: 1_000, burst: 20, adaptive: true, maxWait: 2_000 }),
+  }
+}
+
+interface PageReads {
+  readonly getProduct: Cached<number, Product>
+  readonly getProfile: Cached<number, Profile>
+}
+
+/** Products and reviewer profiles, read through the policies and cached. */
+function pageReads(http: PageHttp, urls: UpstreamUrls, policies: PagePolicies): PageReads {
+  const { retries, perOrigin, usersRate } = policies
   const store = memoryCacheStore({ maxEntries: 10_000 })
   // Each call below is handed the caller's context whole: a task's ctx reaches the cache, the
   // cache's shared fetch reaches the loader, the batch reaches the HTTP client — one deadline,
@@ -235,8 +270,13 @@ export function fanoutPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
     ttl: 60_000,
     scope: 'shared',
   })
+  return { getProduct, getProfile }
+}
 
-  const page = flow<PageInput>('fanout')
+/** The page as a flow: an auth gate, then every call as soon as what it reads is ready. */
+function pageFlow(http: PageHttp, urls: UpstreamUrls, perOrigin: Policy, reads: PageReads) {
+  const { getProduct, getProfile } = reads
+  return flow<PageInput>('fanout')
     .gate(
       'auth',
       (_, ctx) =>
@@ -290,15 +330,4 @@ export function fanoutPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
         fallback: null,
       },
     )
-
-  return async (input, onTrace) => {
-    const r = await page.run(input, onTrace === undefined ? {} : { onTrace })
-    return view(
-      r.product,
-      r.stock,
-      r.reviews?.reviews ?? null,
-      r.authors,
-      r.recommendations?.productIds ?? null,
-    )
-  }
 }

@@ -6,26 +6,21 @@
  * Builders are persistent: `.task()` returns a new flow and leaves the old one usable, so a shared
  * base flow can be extended differently by different routes.
  */
-import { pipe, type Policy } from '../core/call.js'
 import type { Clock } from '../core/clock.js'
 import { InvalidOptionError } from '../core/errors.js'
 import {
   checkClock,
-  checkDuration,
   checkKnownKeys,
   checkName,
   checkNumber,
   checkTimeOptions,
-  closest,
   show,
   snapshot,
 } from '../core/validate.js'
 import type { Limiter } from '../policies/limit.js'
 import { slotsOf } from '../policies/slots.js'
 import { Learned } from './schedule.js'
-import { timeout as timeoutPolicy } from '../policies/timeout.js'
-import { retry as retryPolicy } from '../policies/retry.js'
-import { hedge as hedgePolicy } from '../policies/hedge.js'
+import { taskParts, type AnyTaskOptions } from './task-options.js'
 import { compileCall, runFlow, type CompiledFlow, type TaskDef } from './run.js'
 import type {
   FlowDescription,
@@ -55,22 +50,12 @@ type AddGroup<R, G> = {
 /** A new task name, or a type error that says why not. */
 type NewName<R, K extends string> = K extends keyof R ? `task "${K}" is already defined` : K
 type AnyTaskFn = (...args: never[]) => unknown
-type AnyTaskOptions = TaskOptions<string> & { readonly fallback?: unknown }
 
 interface Node {
   readonly def: TaskDef
   readonly prev: Node | undefined
 }
 
-const TASK_OPTIONS = [
-  'after',
-  'timeout',
-  'retry',
-  'circuitBreaker',
-  'hedge',
-  'policies',
-  'fallback',
-] as const
 const RUN_OPTIONS = ['signal', 'deadline', 'deadlineAt', 'clock', 'onTrace', 'onEvent'] as const
 
 export class Flow<R = Empty, Input = void, Exit = never> {
@@ -259,89 +244,18 @@ export class Flow<R = Empty, Input = void, Exit = never> {
         `${where}: gates must be added before other tasks (every task waits for every gate, so a gate cannot come after a task).`,
       )
     }
-    const options = snapshot(where, rawOptions)
-    checkKnownKeys(
-      where,
-      options,
-      gate ? TASK_OPTIONS.filter((k) => k !== 'fallback') : TASK_OPTIONS,
-    )
-
-    const after: number[] = []
-    if (options.after !== undefined) {
-      if (!Array.isArray(options.after))
-        throw new InvalidOptionError(
-          `${where}: \`after\` must be an array of task names, got ${show(options.after)}.`,
-        )
-      for (const dep of options.after as unknown[]) {
-        const target = typeof dep === 'string' ? byName.get(dep) : undefined
-        if (target === undefined) {
-          const guess = typeof dep === 'string' ? closest(dep, byName.keys()) : undefined
-          throw new InvalidOptionError(
-            `${where}: \`after\` names ${show(dep)}, which is not an earlier task of this flow` +
-              (dep === name ? ' (a task cannot wait for itself)' : '') +
-              (guess !== undefined
-                ? `. Did you mean "${guess}"?`
-                : '. Tasks can only wait for tasks added before them.'),
-          )
-        }
-        if (!after.includes(target.index)) after.push(target.index)
-      }
-    }
-    const timeout =
-      options.timeout === undefined ? undefined : checkDuration(where, 'timeout', options.timeout)
-    const policies: Policy[] = []
-    if (options.policies !== undefined) {
-      if (!Array.isArray(options.policies))
-        throw new InvalidOptionError(
-          `${where}: \`policies\` must be an array, got ${show(options.policies)}.`,
-        )
-      for (const p of options.policies as unknown[]) {
-        if (typeof p !== 'object' || p === null || typeof (p as Policy).wrap !== 'function') {
-          throw new InvalidOptionError(
-            `${where}: each entry of \`policies\` must be a policy (an object with wrap()), got ${show(p)}.`,
-          )
-        }
-        policies.push(p as Policy)
-      }
-    }
-    // Sugar compiles to the one canonical pipeline, after any explicit `policies`: retry, the
-    // circuit breaker (each attempt counts), hedging, then the timeout innermost, so the timeout limits each attempt and a backoff wait is not
-    // charged to it (the run's deadline covers everything).
-    if (options.retry !== undefined && options.retry !== false) {
-      if (options.retry !== true && (typeof options.retry !== 'object' || options.retry === null)) {
-        throw new InvalidOptionError(
-          `${where}: \`retry\` must be true, false or retry options, got ${show(options.retry)}.`,
-        )
-      }
-      policies.push(retryPolicy(options.retry === true ? {} : options.retry))
-    }
-    if (options.circuitBreaker !== undefined) {
-      const breaker = options.circuitBreaker as Partial<Policy> | null
-      if (typeof breaker !== 'object' || breaker === null || typeof breaker.wrap !== 'function') {
-        throw new InvalidOptionError(
-          `${where}: \`circuitBreaker\` must be a circuitBreaker() (shared, so create it once), got ${show(options.circuitBreaker)}.`,
-        )
-      }
-      policies.push(options.circuitBreaker)
-    }
-    // Hedging sits inside the breaker and outside the timeout: every hedged attempt gets its own
-    // time limit, and the pair counts once against the breaker.
-    if (options.hedge !== undefined) policies.push(hedgePolicy(options.hedge))
-    if (timeout !== undefined) policies.push(timeoutPolicy(timeout))
-    // Nested pipelines are flattened so describe() lists every layer.
-    const layers = pipe(...policies).policies
-    const hasFallback = 'fallback' in options
+    const parts = taskParts(where, name, rawOptions, gate, byName)
     const def: TaskDef = {
       name,
       index: this.#size,
       gate,
       fn: fn as TaskDef['fn'],
-      after,
-      timeout,
-      policies: layers,
-      pipeline: layers.length > 0 ? pipe(...layers) : undefined,
-      hasFallback,
-      fallback: hasFallback ? options.fallback : undefined,
+      after: parts.after,
+      timeout: parts.timeout,
+      policies: parts.policies,
+      pipeline: parts.pipeline,
+      hasFallback: parts.hasFallback,
+      fallback: parts.fallback,
       readsContext: (fn as (...args: unknown[]) => unknown).length >= 2,
     }
     this.#byName = undefined

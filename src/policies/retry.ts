@@ -18,75 +18,13 @@
  */
 import type { Call, CallContext, Policy } from '../core/call.js'
 import { sleep } from '../core/clock.js'
-import {
-  DeadlineError,
-  InvalidOptionError,
-  isFanoutError,
-  RateLimitedError,
-  RetryBudgetError,
-} from '../core/errors.js'
-import {
-  checkBoolean,
-  checkDuration,
-  checkFunction,
-  checkKnownKeys,
-  checkNumber,
-  show,
-  snapshot,
-} from '../core/validate.js'
-import { BACKOFF_STRATEGIES, backoffDelay, type BackoffStrategy } from './backoff.js'
-import { retryBudget, type RetryBudget } from './budget.js'
+import { DeadlineError, isFanoutError, RateLimitedError, RetryBudgetError } from '../core/errors.js'
+import { backoffDelay } from './backoff.js'
 import { failureLabel, isIdempotentError, isRetryableError, statusOf } from './classify.js'
 import { retryAfterOf } from './retry-after.js'
+import { retrySettings, type RetryOptions, type RetrySettings } from './retry-options.js'
 
-export interface RetryInfo {
-  /** The attempt that failed (1 = the first). */
-  readonly attempt: number
-}
-
-export interface RetryOptions {
-  /** Attempts in total, the first included. Default 3; 1 disables retrying. Integer 1–10. */
-  readonly maxAttempts?: number
-  /** Backoff strategy. Default `full` jitter. */
-  readonly backoff?: BackoffStrategy
-  /** Base delay in ms. Default 100. */
-  readonly baseDelay?: number
-  /** Largest backoff delay in ms. Default 20,000. */
-  readonly maxDelay?: number
-  /** Longest `Retry-After` to honour, in ms; a longer one fails fast. Default 60,000. */
-  readonly maxRetryAfter?: number
-  /**
-   * Whether a failure is worth another attempt. Default: transient network errors, attempt
-   * timeouts, 408/429/500/502/503/504 (see `isRetryableError`). Only these failures are
-   * charged to the retry budget.
-   */
-  readonly shouldRetry?: (error: unknown, info: RetryInfo) => boolean
-  /**
-   * Whether repeating the call is safe. `false` never retries. Left unset, an error that names
-   * a non-idempotent HTTP method (POST, PATCH…) is not retried; `true` retries those too (say so
-   * only with an idempotency key or a naturally idempotent operation).
-   */
-  readonly idempotent?: boolean
-  /**
-   * Retry budget. Default: a `retryBudget()` of this `retry()`'s own (per origin: 100 tokens, a
-   * success gives one back); pass one to share it among policies, or `false` for none.
-   */
-  readonly budget?: RetryBudget | false
-  /** Uniform random source in [0, 1) for jitter. Default `Math.random`. */
-  readonly random?: () => number
-}
-
-const KNOWN = [
-  'maxAttempts',
-  'backoff',
-  'baseDelay',
-  'maxDelay',
-  'maxRetryAfter',
-  'shouldRetry',
-  'idempotent',
-  'budget',
-  'random',
-] as const
+export type { RetryInfo, RetryOptions } from './retry-options.js'
 
 const GAVE_UP = Symbol.for('fanout.retry.gaveUp')
 
@@ -135,165 +73,135 @@ function budgetError(task: string, attempts: number, error: unknown): RetryBudge
  * await execute(getUser, { deadline: 2_000 })
  */
 export function retry(options?: RetryOptions): Policy {
-  const where = 'retry()'
-  const opts = snapshot(where, options)
-  checkKnownKeys(where, opts, KNOWN)
-  const maxAttempts =
-    opts.maxAttempts === undefined
-      ? 3
-      : checkNumber(where, 'maxAttempts', opts.maxAttempts, { min: 1, max: 10, integer: true })
-  const strategy = opts.backoff ?? 'full'
-  if (!BACKOFF_STRATEGIES.includes(strategy)) {
-    throw new InvalidOptionError(
-      `${where}: \`backoff\` must be one of ${BACKOFF_STRATEGIES.map((s) => `"${s}"`).join(', ')}, got ${show(strategy)}.`,
-    )
-  }
-  const base =
-    opts.baseDelay === undefined
-      ? 100
-      : checkDuration(where, 'baseDelay', opts.baseDelay, { max: 3_600_000 })
-  const cap =
-    opts.maxDelay === undefined
-      ? 20_000
-      : checkDuration(where, 'maxDelay', opts.maxDelay, { max: 2_147_483_647 })
-  if (cap < base)
-    throw new InvalidOptionError(
-      `${where}: \`maxDelay\` (${cap} ms) must be at least \`baseDelay\` (${base} ms).`,
-    )
-  const maxRetryAfter =
-    opts.maxRetryAfter === undefined
-      ? 60_000
-      : checkDuration(where, 'maxRetryAfter', opts.maxRetryAfter, { min: 0, max: 2_147_483_647 })
-  const shouldRetry =
-    opts.shouldRetry === undefined
-      ? undefined
-      : checkFunction<(error: unknown, info: RetryInfo) => boolean>(
-          where,
-          'shouldRetry',
-          opts.shouldRetry,
-          '(error, { attempt }) => boolean',
-        )
-  const idempotent =
-    opts.idempotent === undefined ? undefined : checkBoolean(where, 'idempotent', opts.idempotent)
-  const random =
-    opts.random === undefined
-      ? Math.random
-      : checkFunction<() => number>(where, 'random', opts.random, '() => number in [0, 1)')
-  let budget: RetryBudget | undefined
-  if (opts.budget === undefined) budget = retryBudget()
-  else if (opts.budget !== false) {
-    const b = opts.budget as Partial<RetryBudget> | null
-    if (
-      typeof b !== 'object' ||
-      b === null ||
-      typeof b.canRetry !== 'function' ||
-      typeof b.onFailure !== 'function' ||
-      typeof b.onSuccess !== 'function'
-    ) {
-      throw new InvalidOptionError(
-        `${where}: \`budget\` must be a retryBudget() or false, got ${show(opts.budget)}.`,
-      )
-    }
-    budget = opts.budget
-  }
-  const params = { base, cap, random }
-
-  /** Whether the failure is of a kind worth retrying: only those are charged to the budget. */
-  const retryable = (error: unknown, attempt: number): boolean =>
-    shouldRetry !== undefined ? shouldRetry(error, { attempt }) : isRetryableError(error)
-  /** Whether this policy may repeat the request at all. */
-  const mayRepeat = (error: unknown): boolean => {
-    // An inner layer stopped by its budget speaks for the upstream's health: not overruled here.
-    if (idempotent === false || isFanoutError(error, 'FANOUT_RETRY_BUDGET')) return false
-    return idempotent !== undefined || isIdempotentError(error) !== false
-  }
-
+  const settings = retrySettings(options)
+  const { maxAttempts } = settings
   return {
     name: maxAttempts === 1 ? 'retry(off)' : `retry(${maxAttempts})`,
     wrap<T, C extends CallContext>(next: Call<T, C>): Call<T, C> {
-      return async (ctx) => {
-        const { clock, trace } = ctx
-        let previous = base
-        // This call's last failure, so a success that names no origin refunds the one that failed.
-        let failure: unknown
-        // Upstream attempts made so far, those of `retry()` layers inside included: nested layers
-        // share one count instead of multiplying (an inner 3 inside an outer 4 makes at most 6).
-        let made = 0
-        for (;;) {
-          const attempt = made + 1
-          if (ctx.signal.aborted) throw ctx.signal.reason
-          if (attempt > 1 && clock.now() >= ctx.deadlineAt)
-            throw new DeadlineError(`"${ctx.task}": no time left for attempt ${attempt}`, 0)
-          if (trace.enabled)
-            trace.emit({ type: 'attempt.started', task: ctx.task, at: clock.now(), attempt })
-          try {
-            const value = await next(attempt === ctx.attempt ? ctx : { ...ctx, attempt })
-            budget?.onSuccess(value, failure)
-            return value
-          } catch (error) {
-            // The caller leaving is not the upstream failing: no retry, no budget charge.
-            if (ctx.signal.aborted) throw error
-            made += attemptsBehind(error)
-            // A 404 or a bad request says nothing about the upstream's health: not charged.
-            const worth = retryable(error, attempt)
-            if (worth) budget?.onFailure(error)
-            failure = error
-            if (made >= maxAttempts || !worth || !mayRepeat(error))
-              throw made > 1 ? markGaveUp(error, made) : error
-
-            let delay = backoffDelay(strategy, made - 1, previous, params)
-            let reason: 'backoff' | 'retry-after' = 'backoff'
-            const asked = retryAfterOf(error)
-            if (asked !== undefined) {
-              if (asked > maxRetryAfter) {
-                throw new RateLimitedError(
-                  `"${ctx.task}": the upstream asked to wait ${Math.ceil(asked)} ms, more than maxRetryAfter (${maxRetryAfter} ms)`,
-                  asked,
-                  { cause: error },
-                )
-              }
-              // Retry-After is a floor: jitter may only add to it.
-              if (asked >= delay) {
-                delay = asked
-                reason = 'retry-after'
-              }
-            }
-            const left = ctx.deadlineAt - clock.now()
-            if (delay >= left) {
-              if (reason === 'retry-after') {
-                throw new RateLimitedError(
-                  `"${ctx.task}": the upstream asked to wait ${Math.ceil(delay)} ms, but only ${Math.max(0, Math.floor(left))} ms are left before the deadline`,
-                  delay,
-                  { cause: error },
-                )
-              }
-              throw markGaveUp(error, made)
-            }
-            if (budget !== undefined && !budget.canRetry(error)) {
-              if (trace.enabled)
-                trace.emit({
-                  type: 'retry.budgetExhausted',
-                  task: ctx.task,
-                  at: clock.now(),
-                  attempt,
-                })
-              throw markGaveUp(budgetError(ctx.task, made, error), made)
-            }
-            if (trace.enabled)
-              trace.emit({
-                type: 'retry.scheduled',
-                task: ctx.task,
-                at: clock.now(),
-                attempt,
-                delayMs: delay,
-                reason,
-                cause: failureLabel(error),
-              })
-            previous = delay
-            await sleep(clock, delay, ctx.signal)
-          }
-        }
-      }
+      return (ctx) => attempts(settings, next, ctx)
     },
   }
+}
+
+/** Whether the failure is of a kind worth retrying: only those are charged to the budget. */
+function retryable(s: RetrySettings, error: unknown, attempt: number): boolean {
+  return s.shouldRetry !== undefined ? s.shouldRetry(error, { attempt }) : isRetryableError(error)
+}
+
+/** Whether this policy may repeat the request at all. */
+function mayRepeat(s: RetrySettings, error: unknown): boolean {
+  // An inner layer stopped by its budget speaks for the upstream's health: not overruled here.
+  if (s.idempotent === false || isFanoutError(error, 'FANOUT_RETRY_BUDGET')) return false
+  return s.idempotent !== undefined || isIdempotentError(error) !== false
+}
+
+/** One call through the policy: attempts until one succeeds or a failure is final. */
+async function attempts<T, C extends CallContext>(
+  s: RetrySettings,
+  next: Call<T, C>,
+  ctx: C,
+): Promise<T> {
+  const { clock, trace } = ctx
+  let previous = s.params.base
+  // This call's last failure, so a success that names no origin refunds the one that failed.
+  let failure: unknown
+  // Upstream attempts made so far, those of `retry()` layers inside included: nested layers
+  // share one count instead of multiplying (an inner 3 inside an outer 4 makes at most 6).
+  let made = 0
+  for (;;) {
+    const attempt = made + 1
+    if (ctx.signal.aborted) throw ctx.signal.reason
+    if (attempt > 1 && clock.now() >= ctx.deadlineAt)
+      throw new DeadlineError(`"${ctx.task}": no time left for attempt ${attempt}`, 0)
+    if (trace.enabled)
+      trace.emit({ type: 'attempt.started', task: ctx.task, at: clock.now(), attempt })
+    try {
+      const value = await next(attempt === ctx.attempt ? ctx : { ...ctx, attempt })
+      s.budget?.onSuccess(value, failure)
+      return value
+    } catch (error) {
+      // The caller leaving is not the upstream failing: no retry, no budget charge.
+      if (ctx.signal.aborted) throw error
+      made += attemptsBehind(error)
+      // A 404 or a bad request says nothing about the upstream's health: not charged.
+      const worth = retryable(s, error, attempt)
+      if (worth) s.budget?.onFailure(error)
+      failure = error
+      if (made >= s.maxAttempts || !worth || !mayRepeat(s, error))
+        throw made > 1 ? markGaveUp(error, made) : error
+      previous = scheduleRetry(s, ctx, error, attempt, made, previous)
+      await sleep(clock, previous, ctx.signal)
+    }
+  }
+}
+
+/**
+ * The wait before the next attempt, once the budget allows one and it fits before the deadline;
+ * otherwise throws the error the call ends with.
+ */
+function scheduleRetry(
+  s: RetrySettings,
+  ctx: CallContext,
+  error: unknown,
+  attempt: number,
+  made: number,
+  previous: number,
+): number {
+  const { clock, trace } = ctx
+  const { delay, reason } = nextWait(s, ctx, error, made, previous)
+  if (s.budget !== undefined && !s.budget.canRetry(error)) {
+    if (trace.enabled)
+      trace.emit({ type: 'retry.budgetExhausted', task: ctx.task, at: clock.now(), attempt })
+    throw markGaveUp(budgetError(ctx.task, made, error), made)
+  }
+  if (trace.enabled)
+    trace.emit({
+      type: 'retry.scheduled',
+      task: ctx.task,
+      at: clock.now(),
+      attempt,
+      delayMs: delay,
+      reason,
+      cause: failureLabel(error),
+    })
+  return delay
+}
+
+/** The backoff delay, raised to the upstream's Retry-After; throws when it does not fit. */
+function nextWait(
+  s: RetrySettings,
+  ctx: CallContext,
+  error: unknown,
+  made: number,
+  previous: number,
+): { delay: number; reason: 'backoff' | 'retry-after' } {
+  let delay = backoffDelay(s.strategy, made - 1, previous, s.params)
+  let reason: 'backoff' | 'retry-after' = 'backoff'
+  const asked = retryAfterOf(error)
+  if (asked !== undefined) {
+    if (asked > s.maxRetryAfter) {
+      throw new RateLimitedError(
+        `"${ctx.task}": the upstream asked to wait ${Math.ceil(asked)} ms, more than maxRetryAfter (${s.maxRetryAfter} ms)`,
+        asked,
+        { cause: error },
+      )
+    }
+    // Retry-After is a floor: jitter may only add to it.
+    if (asked >= delay) {
+      delay = asked
+      reason = 'retry-after'
+    }
+  }
+  const left = ctx.deadlineAt - ctx.clock.now()
+  if (delay >= left) {
+    if (reason === 'retry-after') {
+      throw new RateLimitedError(
+        `"${ctx.task}": the upstream asked to wait ${Math.ceil(delay)} ms, but only ${Math.max(0, Math.floor(left))} ms are left before the deadline`,
+        delay,
+        { cause: error },
+      )
+    }
+    throw markGaveUp(error, made)
+  }
+  return { delay, reason }
 }

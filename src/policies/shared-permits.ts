@@ -5,7 +5,7 @@
  * local slot is given back only once the store has the permit back.
  */
 import { invoke } from '../core/call.js'
-import { systemClock, type TimerHandle } from '../core/clock.js'
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { DeadlineError, LeaseLostError } from '../core/errors.js'
 import { hasField } from '../core/own.js'
 import { onAbort } from '../core/signals.js'
@@ -20,15 +20,94 @@ export function sharedPermits(
   name: string,
   leaseMs: number,
   pollMs: number,
-) {
+): SharedPermits {
+  return new SharedPermits(store, name, leaseMs, pollMs)
+}
+
+/** The permits of one limiter in its store. */
+export class SharedPermits {
+  readonly #store: ConcurrencyStore
+  readonly #name: string
+  readonly #leaseMs: number
+  readonly #pollMs: number
   // Holder ids must be unique across every process sharing the store: a random instance part.
-  const instance = `${Math.random().toString(36).slice(2, 10)}.${(instances++).toString(36)}`
-  let seq = 0
-  const totalKey = JSON.stringify([name])
+  readonly #instance = `${Math.random().toString(36).slice(2, 10)}.${(instances++).toString(36)}`
+  #seq = 0
+  readonly #totalKey: string
+
+  constructor(store: ConcurrencyStore, name: string, leaseMs: number, pollMs: number) {
+    this.#store = store
+    this.#name = name
+    this.#leaseMs = leaseMs
+    this.#pollMs = pollMs
+    this.#totalKey = JSON.stringify([name])
+  }
+
+  permitsFor(
+    total: number,
+    perKey: number | undefined,
+    key: string | undefined,
+  ): ConcurrencyPermit[] {
+    const permits: ConcurrencyPermit[] = [{ key: this.#totalKey, limit: total }]
+    if (perKey !== undefined)
+      permits.push({ key: JSON.stringify([this.#name, key ?? '']), limit: perKey })
+    return permits
+  }
+
+  /** Runs `start` holding a permit; calls `done` once the permit is given back (or was never taken). */
+  async run<T>(
+    permits: readonly ConcurrencyPermit[],
+    start: () => Promise<T>,
+    wait: WaitOptions,
+    done: () => void,
+  ): Promise<T> {
+    const holder = `${this.#instance}.${(this.#seq++).toString(36)}`
+    const keys = permits.map((p) => p.key)
+    const clock = wait.clock ?? systemClock
+    try {
+      await this.#acquire(permits, holder, wait)
+    } catch (error) {
+      done()
+      throw error
+    }
+    const stopRenewing = this.#renewWhileRunning(keys, holder, clock, wait)
+    const result = invoke(start)
+    const giveBack = (): void => {
+      stopRenewing()
+      this.#release(keys, holder, clock, done)
+    }
+    result.then(giveBack, giveBack)
+    return result
+  }
+
+  async #acquire(
+    permits: readonly ConcurrencyPermit[],
+    holder: string,
+    wait: WaitOptions,
+  ): Promise<void> {
+    const clock = wait.clock ?? systemClock
+    for (;;) {
+      if (wait.signal?.aborted) throw wait.signal.reason
+      const grant = await this.#store.acquire({
+        permits,
+        holder,
+        now: clock.now(),
+        leaseMs: this.#leaseMs,
+      })
+      if (grant.ok) return
+      // Watch the key that refused; the total when both may have.
+      await this.#pause(
+        Math.max(0, Math.min(grant.retryAfterMs, this.#pollMs)),
+        permits[permits.length - 1]!.key,
+        wait,
+      )
+    }
+  }
 
   /** Resolves when a permit may have come free: a release under `key`, or `ms` passed. Rejects on abort or the deadline. */
-  const pause = (ms: number, key: string, wait: WaitOptions): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
+  #pause(ms: number, key: string, wait: WaitOptions): Promise<void> {
+    const store = this.#store
+    return new Promise<void>((resolve, reject) => {
       const clock = wait.clock ?? systemClock
       const deadlineAt = wait.deadlineAt ?? Infinity
       const left = deadlineAt - clock.now()
@@ -47,7 +126,7 @@ export function sharedPermits(
       const timeUp = (): unknown =>
         wait.timeoutError?.() ??
         new DeadlineError(
-          `Limiter "${name}": the deadline passed while waiting for a permit from the store`,
+          `Limiter "${this.#name}": the deadline passed while waiting for a permit from the store`,
           Math.max(0, left),
         )
       if (left <= 0) return done(timeUp(), true)
@@ -59,90 +138,55 @@ export function sharedPermits(
       if (wait.signal !== undefined)
         unsubscribe = onAbort(wait.signal, () => done(wait.signal!.reason, true))
     })
+  }
 
-  const acquire = async (
-    permits: readonly ConcurrencyPermit[],
+  /** Renews the lease every third of it while the call runs, so a long call keeps its permit; returns the stop. */
+  #renewWhileRunning(
+    keys: readonly string[],
     holder: string,
+    clock: Clock,
     wait: WaitOptions,
-  ): Promise<void> => {
-    const clock = wait.clock ?? systemClock
-    for (;;) {
-      if (wait.signal?.aborted) throw wait.signal.reason
-      const grant = await store.acquire({ permits, holder, now: clock.now(), leaseMs })
-      if (grant.ok) return
-      // Watch the key that refused; the total when both may have.
-      await pause(
-        Math.max(0, Math.min(grant.retryAfterMs, pollMs)),
-        permits[permits.length - 1]!.key,
-        wait,
-      )
+  ): () => void {
+    const leaseMs = this.#leaseMs
+    if (leaseMs === Infinity) return () => {}
+    let renewal: TimerHandle | undefined
+    const renew = (): void => {
+      renewal = clock.setTimeout(() => {
+        // A lost lease is reported (the limiter aborts the call), never ignored.
+        const name = this.#name
+        const lost = (cause?: unknown): void =>
+          wait.onLeaseLost?.(
+            new LeaseLostError(name, `Limiter "${name}": a running call lost its permit`, {
+              cause,
+            }),
+          )
+        Promise.resolve(this.#store.renew(keys, holder, clock.now(), leaseMs)).then(
+          (kept) => kept || lost(),
+          lost,
+        )
+        renew()
+      }, leaseMs / 3)
+    }
+    renew()
+    return () => {
+      if (renewal !== undefined) clock.clearTimeout(renewal)
+      renewal = undefined
     }
   }
 
-  return {
-    permitsFor(
-      total: number,
-      perKey: number | undefined,
-      key: string | undefined,
-    ): ConcurrencyPermit[] {
-      const permits: ConcurrencyPermit[] = [{ key: totalKey, limit: total }]
-      if (perKey !== undefined)
-        permits.push({ key: JSON.stringify([name, key ?? '']), limit: perKey })
-      return permits
-    },
-    /** Runs `start` holding a permit; calls `done` once the permit is given back (or was never taken). */
-    async run<T>(
-      permits: readonly ConcurrencyPermit[],
-      start: () => Promise<T>,
-      wait: WaitOptions,
-      done: () => void,
-    ): Promise<T> {
-      const holder = `${instance}.${(seq++).toString(36)}`
-      const keys = permits.map((p) => p.key)
-      const clock = wait.clock ?? systemClock
-      try {
-        await acquire(permits, holder, wait)
-      } catch (error) {
-        done()
-        throw error
-      }
-      // Renew every third of the lease while the call runs, so a long call keeps its permit.
-      let renewal: TimerHandle | undefined
-      const renew = (): void => {
-        renewal = clock.setTimeout(() => {
-          // A lost lease is reported (the limiter aborts the call), never ignored.
-          const lost = (cause?: unknown): void =>
-            wait.onLeaseLost?.(
-              new LeaseLostError(name, `Limiter "${name}": a running call lost its permit`, {
-                cause,
-              }),
-            )
-          Promise.resolve(store.renew(keys, holder, clock.now(), leaseMs)).then(
-            (kept) => kept || lost(),
-            lost,
-          )
-          renew()
-        }, leaseMs / 3)
-      }
-      if (leaseMs !== Infinity) renew()
-      const result = invoke(start)
-      const giveBack = (): void => {
-        if (renewal !== undefined) clock.clearTimeout(renewal)
-        renewal = undefined
-        // The local slot is freed once the store has the permit back (the next caller would be
-        // refused before), but the caller does not wait for that. A store that cannot be reached
-        // loses nothing: the lease runs out.
-        let released: void | PromiseLike<void>
-        try {
-          released = store.release(keys, holder, clock.now())
-        } catch {
-          released = undefined
-        }
-        if (released === undefined) done()
-        else Promise.resolve(released).then(done, done)
-      }
-      result.then(giveBack, giveBack)
-      return result
-    },
+  /**
+   * Gives the permit back. The local slot is freed (`done`) once the store has the permit back
+   * (the next caller would be refused before), but the caller does not wait for that. A store
+   * that cannot be reached loses nothing: the lease runs out.
+   */
+  #release(keys: readonly string[], holder: string, clock: Clock, done: () => void): void {
+    let released: void | PromiseLike<void>
+    try {
+      released = this.#store.release(keys, holder, clock.now())
+    } catch {
+      released = undefined
+    }
+    if (released === undefined) done()
+    else Promise.resolve(released).then(done, done)
   }
 }

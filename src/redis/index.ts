@@ -10,6 +10,16 @@ export { defineScript } from './script.js'
 export type { OnStoreError, StoreBreakerOptions } from './guard.js'
 export type { RedisStoreOptions } from './store-options.js'
 export {
+  redisCacheStore,
+  type RedisCacheStore,
+  type RedisCacheStoreOptions,
+} from './cache-store.js'
+export {
+  redisInvalidation,
+  type RedisInvalidation,
+  type RedisInvalidationOptions,
+} from './invalidation.js'
+export {
   redisConcurrencyStore,
   type RedisConcurrencyStore,
   type RedisConcurrencyStoreOptions,

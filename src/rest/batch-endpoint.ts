@@ -12,72 +12,18 @@
  *   answer lacks rejects with `NotFoundError`, extra items are ignored, order does not matter;
  * - the batch's `signal` goes to `fetch` (G6): it aborts when every caller of the batch has left.
  */
-import type { Clock } from '../core/clock.js'
 import { FanoutError, InvalidOptionError } from '../core/errors.js'
-import { checkFunction, checkKnownKeys, checkNumber, show, snapshot } from '../core/validate.js'
+import { checkKnownKeys, show, snapshot } from '../core/validate.js'
+import { Loader, type BatchContext, type LoaderOptions } from '../batch/loader.js'
 import {
-  Loader,
-  type BatchContext,
-  type LoaderBatchEvent,
-  type LoaderOptions,
-} from '../batch/loader.js'
-import type { Limiter } from '../policies/limit.js'
+  endpointSettings,
+  type BatchEndpointOptions,
+  type EndpointId,
+  type EndpointSettings,
+} from './batch-endpoint-options.js'
+import { href, wireLength } from './url-length.js'
 
-/** Ids go into URLs as text: strings or numbers (bigints too). */
-export type EndpointId = string | number | bigint
-
-export interface BatchEndpointOptions<Id extends EndpointId, Item, Body> {
-  /** The URL for a batch of ids, e.g. `(ids) => \`https://users.internal/users?${idsParam(ids)}\``. Called with `[]` once at construction. */
-  readonly url: (ids: readonly Id[]) => string | URL
-  /** Fetches a batch URL and returns the parsed body. Pass `signal` on: it aborts when every caller left. */
-  readonly fetch: (url: string, ctx: { readonly signal: AbortSignal }) => PromiseLike<Body>
-  /** The id of an item of the answer: results are matched by it, never by position. */
-  readonly id: (item: Item) => Id
-  /** The items of an answer that is not a bare list, e.g. `(body) => body.data`. */
-  readonly items?: (body: Body) => Iterable<Item>
-  /** Longest URL sent, in characters (non-ASCII counted percent-encoded). Default 2,000. */
-  readonly maxUrlLength?: number
-  /** Ids per request at most (many APIs cap it, often at 100). Default: only the URL length bounds it. */
-  readonly maxBatchSize?: number
-  /** Batch requests running at once: a number or a shared `limit()`. Default: no limit. */
-  readonly concurrency?: number | Limiter
-  /** Collect loads for this many ms before sending (default: one tick). */
-  readonly wait?: number
-  /** Shown in errors and batch events. Default 'batchEndpoint'. */
-  readonly name?: string
-  /** Memoize one promise per id for the loader's lifetime. Default true. */
-  readonly cache?: boolean
-  /** Ids memoized at most. Default 10,000. */
-  readonly maxCacheSize?: number
-  /** One event per batch request. */
-  readonly onBatch?: (event: LoaderBatchEvent) => void
-  readonly clock?: Clock
-}
-
-const KNOWN = [
-  'url',
-  'fetch',
-  'id',
-  'items',
-  'maxUrlLength',
-  'maxBatchSize',
-  'concurrency',
-  'wait',
-  'name',
-  'cache',
-  'maxCacheSize',
-  'onBatch',
-  'clock',
-] as const
-const PASSED_ON = [
-  'maxBatchSize',
-  'concurrency',
-  'wait',
-  'cache',
-  'maxCacheSize',
-  'onBatch',
-  'clock',
-] as const
+export type { BatchEndpointOptions, EndpointId } from './batch-endpoint-options.js'
 
 /**
  * An id that alone makes a URL longer than `maxUrlLength`: never sent (the upstream would answer
@@ -118,54 +64,27 @@ export function batchEndpoint<Id extends EndpointId, Item>(
 export function batchEndpoint<Id extends EndpointId, Item, Body>(
   options: BatchEndpointOptions<Id, Item, Body>,
 ): Loader<Id, Item, Id> {
-  const where = 'batchEndpoint()'
-  const opts = snapshot(where, options)
-  checkKnownKeys(where, opts, KNOWN)
-  const name = opts.name ?? 'batchEndpoint'
-  const url = checkFunction<BatchEndpointOptions<Id, Item, Body>['url']>(
-    where,
-    'url',
-    opts.url,
-    '(ids) => string | URL',
-  )
-  const fetchBody = checkFunction<BatchEndpointOptions<Id, Item, Body>['fetch']>(
-    where,
-    'fetch',
-    opts.fetch,
-    '(url, { signal }) => Promise<body>',
-  )
-  const idOf = checkFunction<(item: Item) => Id>(where, 'id', opts.id, '(item) => id')
-  const itemsOf =
-    opts.items === undefined
-      ? undefined
-      : checkFunction<(body: Body) => Iterable<Item>>(where, 'items', opts.items, '(body) => items')
-  const maxUrlLength =
-    opts.maxUrlLength === undefined
-      ? 2_000
-      : checkNumber(where, 'maxUrlLength', opts.maxUrlLength, {
-          min: 16,
-          max: 10_000_000,
-          integer: true,
-          unit: 'characters',
-        })
-
-  let empty: string
-  try {
-    empty = href(url([]))
-  } catch (error) {
-    throw new InvalidOptionError(
-      `${where}: \`url\` must build a URL for any list of ids, including [] (it measures the room left for ids); url([]) failed: ${error instanceof Error ? error.message : show(error)}`,
-    )
+  const settings = endpointSettings(options)
+  const batches = new EndpointBatches(settings)
+  const loaderOptions: Record<string, unknown> = {
+    name: settings.name,
+    maxBatchCost: settings.room,
+    cost: (id: Id) => batches.cost(id),
+    ...settings.passedOn,
   }
-  const emptyLength = wireLength(empty)
-  const room = maxUrlLength - emptyLength
-  if (room <= 0)
-    throw new InvalidOptionError(
-      `${where}: the URL without ids is already ${emptyLength} characters, not under maxUrlLength (${maxUrlLength}).`,
-    )
+  return new Loader<Id, Item, Id>(
+    (ids, ctx) => batches.batch(ids, ctx),
+    loaderOptions as LoaderOptions<Id, Item, Id>,
+  )
+}
+
+/** The batches of one `batchEndpoint()`: each fetched by URLs that fit, its items matched by id. */
+class EndpointBatches<Id extends EndpointId, Item, Body> {
+  constructor(private readonly s: EndpointSettings<Id, Item, Body>) {}
 
   /** What `id` adds to a batch's URL; an id whose URL cannot be built goes in a batch of its own. */
-  const cost = (id: Id): number => {
+  cost(id: Id): number {
+    const { url, emptyLength } = this.s
     try {
       const one = wireLength(href(url([id])))
       return Math.max(1, wireLength(href(url([id, id]))) - one, one - emptyLength)
@@ -174,17 +93,25 @@ export function batchEndpoint<Id extends EndpointId, Item, Body>(
     }
   }
 
+  async batch(ids: readonly Id[], ctx: BatchContext): Promise<Map<Id, Item | Error>> {
+    const found = new Map<Id, Item | Error>()
+    await this.fetchInto(ids, ctx.signal, found)
+    if (found.size > 0 && !ids.some((id) => found.has(id))) this.mismatch(ids, found)
+    return found
+  }
+
   /** Fetches `ids` into `found`, halving a batch whose URL is too long or cannot be built. */
-  const fetchInto = async (
+  private async fetchInto(
     ids: readonly Id[],
     signal: AbortSignal,
     found: Map<Id, Item | Error>,
-  ): Promise<void> => {
+  ): Promise<void> {
+    const { name, maxUrlLength } = this.s
     let target: string
     try {
-      target = href(url(ids))
+      target = href(this.s.url(ids))
     } catch (error) {
-      if (ids.length > 1) return halves(ids, signal, found)
+      if (ids.length > 1) return this.halves(ids, signal, found)
       found.set(
         ids[0]!,
         error instanceof Error
@@ -195,7 +122,7 @@ export function batchEndpoint<Id extends EndpointId, Item, Body>(
     }
     const length = wireLength(target)
     if (length > maxUrlLength) {
-      if (ids.length > 1) return halves(ids, signal, found)
+      if (ids.length > 1) return this.halves(ids, signal, found)
       const id = ids[0]!
       found.set(
         id,
@@ -208,7 +135,29 @@ export function batchEndpoint<Id extends EndpointId, Item, Body>(
       )
       return
     }
-    const body = await fetchBody(target, { signal })
+    const body = await this.s.fetchBody(target, { signal })
+    for (const item of this.itemsIn(body)) {
+      if (item === null || item === undefined) continue
+      const id = this.s.idOf(item)
+      // The first item for an id wins, as in Loader; items for ids not asked for are ignored by it.
+      if (!found.has(id)) found.set(id, item)
+    }
+  }
+
+  private async halves(
+    ids: readonly Id[],
+    signal: AbortSignal,
+    found: Map<Id, Item | Error>,
+  ): Promise<void> {
+    // One after the other: the batch holds one `concurrency` slot.
+    const middle = Math.ceil(ids.length / 2)
+    await this.fetchInto(ids.slice(0, middle), signal, found)
+    await this.fetchInto(ids.slice(middle), signal, found)
+  }
+
+  /** The items of an answer, which must be a list; the message says how to point at one. */
+  private itemsIn(body: Body): Iterable<Item> {
+    const { itemsOf } = this.s
     const list = itemsOf === undefined ? body : itemsOf(body)
     if (
       list === null ||
@@ -216,35 +165,13 @@ export function batchEndpoint<Id extends EndpointId, Item, Body>(
       typeof (list as Partial<Iterable<Item>>)[Symbol.iterator] !== 'function'
     ) {
       throw new TypeError(
-        `${name}: the answer is not a list of items (got ${show(list)}). ` +
+        `${this.s.name}: the answer is not a list of items (got ${show(list)}). ` +
           (itemsOf === undefined
             ? 'Pass `items: (body) => body.data` (the field holding the list), or `items: (body) => Object.values(body)` for an object keyed by id.'
             : '`items` must return a list.'),
       )
     }
-    for (const item of list as Iterable<Item>) {
-      if (item === null || item === undefined) continue
-      const id = idOf(item)
-      // The first item for an id wins, as in Loader; items for ids not asked for are ignored by it.
-      if (!found.has(id)) found.set(id, item)
-    }
-  }
-  const halves = async (
-    ids: readonly Id[],
-    signal: AbortSignal,
-    found: Map<Id, Item | Error>,
-  ): Promise<void> => {
-    // One after the other: the batch holds one `concurrency` slot.
-    const middle = Math.ceil(ids.length / 2)
-    await fetchInto(ids.slice(0, middle), signal, found)
-    await fetchInto(ids.slice(middle), signal, found)
-  }
-
-  const batch = async (ids: readonly Id[], ctx: BatchContext): Promise<Map<Id, Item | Error>> => {
-    const found = new Map<Id, Item | Error>()
-    await fetchInto(ids, ctx.signal, found)
-    if (found.size > 0 && !ids.some((id) => found.has(id))) mismatch(ids, found)
-    return found
+    return list as Iterable<Item>
   }
 
   /**
@@ -252,21 +179,17 @@ export function batchEndpoint<Id extends EndpointId, Item, Body>(
    * returns the wrong type (`"7"` from JSON for the key `7`) — say so, rather than let every key
    * be a NotFoundError that a negative cache would then remember.
    */
-  const mismatch = (ids: readonly Id[], found: ReadonlyMap<Id, unknown>): void => {
+  private mismatch(ids: readonly Id[], found: ReadonlyMap<Id, unknown>): void {
     const byText = new Map<string, Id>()
     for (const key of found.keys()) byText.set(String(key), key)
     for (const id of ids) {
       const other = byText.get(String(id))
       if (other === undefined) continue
       throw new TypeError(
-        `${name}: id() returned ${typeof other} ids (${show(other)}) but the keys loaded are ${typeof id}s (${show(id)}): no item can match. Make id() return the keys' type, e.g. (item) => Number(item.id).`,
+        `${this.s.name}: id() returned ${typeof other} ids (${show(other)}) but the keys loaded are ${typeof id}s (${show(id)}): no item can match. Make id() return the keys' type, e.g. (item) => Number(item.id).`,
       )
     }
   }
-
-  const loaderOptions: Record<string, unknown> = { name, maxBatchCost: room, cost }
-  for (const key of PASSED_ON) if (opts[key] !== undefined) loaderOptions[key] = opts[key]
-  return new Loader<Id, Item, Id>(batch, loaderOptions as LoaderOptions<Id, Item, Id>)
 }
 
 export interface IdsParamOptions {
@@ -317,31 +240,4 @@ export function idsParam(ids: Iterable<EndpointId>, options?: IdsParamOptions): 
 function brief(id: EndpointId): string {
   const text = show(id)
   return text.length > 102 ? `${text.slice(0, 101)}…"` : text
-}
-
-function href(value: unknown): string {
-  if (typeof value === 'string') return value
-  if (value instanceof URL) return value.href
-  throw new InvalidOptionError(`url() must return a string or a URL, got ${show(value)}`)
-}
-
-/**
- * Characters the URL takes on the wire: what a client percent-encodes (spaces, quotes, `<>`,
- * controls, non-ASCII — three characters per UTF-8 byte) counts as encoded.
- */
-function wireLength(url: string): number {
-  let length = 0
-  for (let i = 0; i < url.length; i++) {
-    const c = url.charCodeAt(i)
-    if (c > 0x20 && c < 0x7f && c !== 0x22 && c !== 0x27 && c !== 0x3c && c !== 0x3e && c !== 0x60)
-      length += 1
-    else if (c < 0x80) length += 3
-    else if (c < 0x800) length += 6
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      // A surrogate pair: one 4-byte code point.
-      length += 12
-      i++
-    } else length += 9
-  }
-  return length
 }
