@@ -58,6 +58,7 @@ export {
   RateLimitExceededError,
   StoreUnavailableError,
   StoreError,
+  LeaseLostError,
   type StoreFailure,
   MissingPeerError,
   type RateLimitRejection,

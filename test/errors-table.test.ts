@@ -75,6 +75,7 @@ const samples: Record<string, () => AnyFanoutError[]> = {
   MissingPeerError: () => [new core.MissingPeerError(['undici'], 'npm install undici', 'm')],
   StoreUnavailableError: () => [new core.StoreUnavailableError('s', 'reserve', 'timeout', 'm')],
   StoreError: () => [new core.StoreError('s', 'reserve', 'm')],
+  LeaseLostError: () => [new core.LeaseLostError('l', 'm')],
   PaginationError: () => [new rest.PaginationError('loop', 'p')],
   UrlTooLongError: () => [new rest.UrlTooLongError('u', 1, 9_000, 8_000)],
   HttpError: () => [

@@ -280,6 +280,7 @@ describe('package', () => {
         "FlowExit",
         "InvalidArgumentError",
         "InvalidOptionError",
+        "LeaseLostError",
         "Loader",
         "MissingPeerError",
         "NotFoundError",

@@ -33,6 +33,7 @@ export type FanoutErrorCode =
   | 'FANOUT_MISSING_PEER'
   | 'FANOUT_STORE_UNAVAILABLE'
   | 'FANOUT_STORE'
+  | 'FANOUT_LEASE_LOST'
 
 export class FanoutError extends Error {
   readonly code: FanoutErrorCode
@@ -273,5 +274,22 @@ export class StoreError extends FanoutError {
     this.name = 'StoreError'
     this.store = store
     this.operation = operation
+  }
+}
+
+/**
+ * A limiter with a shared `store` could not keep a running call's permit: a renewal found the
+ * lease gone (it ran out, e.g. while the process was stalled, and may be held by another call
+ * now), or the store could not confirm it. The call's signal is aborted with this error, so the
+ * call stops instead of running on past the shared limit. `cause` holds the store's error, when
+ * there was one.
+ */
+export class LeaseLostError extends FanoutError {
+  /** The limiter's name. */
+  readonly limiter: string
+  constructor(limiter: string, message: string, options?: { cause?: unknown }) {
+    super('FANOUT_LEASE_LOST', message, options)
+    this.name = 'LeaseLostError'
+    this.limiter = limiter
   }
 }

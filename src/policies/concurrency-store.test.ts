@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
-import { DeadlineError, flow, InvalidOptionError, limit } from '../index.js'
+import { DeadlineError, flow, InvalidOptionError, LeaseLostError, limit } from '../index.js'
 import { memoryConcurrencyStore, type ConcurrencyStore } from './index.js'
 import { after, settle, useFakeTime } from '../../test/helpers/time.js'
 
@@ -298,5 +298,59 @@ describe('limit({ store }): a limit shared by several limiters', () => {
     expect(() => flow({ limit: limit({ concurrency: 2, store, name: 'x' }) })).toThrow(
       /cannot be a limiter with a `store`/,
     )
+  })
+})
+
+describe('a lost lease is reported, never ignored', () => {
+  /** A store whose renewals answer `renewed` (a value, or a rejection). */
+  const renewing = (renewed: () => Promise<boolean>): ConcurrencyStore => {
+    const inner = memoryConcurrencyStore()
+    return { ...asyncStore(inner), renew: renewed }
+  }
+
+  it('renew false: the running call is aborted with a LeaseLostError, and its slot freed once it settles', async () => {
+    useFakeTime()
+    const lim = limit({
+      concurrency: 1,
+      store: renewing(async () => false),
+      name: 'x',
+      leaseMs: 300,
+    })
+    let seen: AbortSignal | undefined
+    const call = lim.run((signal) => ((seen = signal), after(10_000, 'late', signal)))
+    const { error } = (await settle(call)) as { error: unknown }
+    expect(error).toBeInstanceOf(LeaseLostError)
+    expect(error).toMatchObject({ code: 'FANOUT_LEASE_LOST', limiter: 'x' })
+    expect(seen?.reason).toBe(error)
+    expect(lim.activeCount).toBe(0)
+  })
+
+  it("a renewal that fails: the LeaseLostError carries the store's error as its cause", async () => {
+    useFakeTime()
+    const down = new Error('store down')
+    const lim = limit({ concurrency: 1, store: renewing(() => Promise.reject(down)), name: 'x' })
+    const { error } = (await settle(lim.run((signal) => after(60_000, 'late', signal)))) as {
+      error: unknown
+    }
+    expect(error).toBeInstanceOf(LeaseLostError)
+    expect((error as LeaseLostError).cause).toBe(down)
+  })
+
+  it("a kept lease leaves the call's signal alone, and the caller's own abort still reaches it", async () => {
+    useFakeTime()
+    const lim = limit({
+      concurrency: 1,
+      store: renewing(async () => true),
+      name: 'x',
+      leaseMs: 300,
+    })
+    expect(await settle(lim.run((signal) => after(2_000, 'ok', signal)))).toEqual({
+      ok: true,
+      value: 'ok',
+    })
+    const controller = new AbortController()
+    const call = lim.run((signal) => after(2_000, 'ok', signal), { signal: controller.signal })
+    setTimeout(() => controller.abort(new Error('mine')), 500)
+    expect(await settle(call)).toMatchObject({ ok: false, error: { message: 'mine' } })
   })
 })

@@ -19,6 +19,7 @@ import { invoke, type Call, type CallContext, type Policy } from '../core/call.j
 import { systemClock, type Clock } from '../core/clock.js'
 import { AbortedError, TimeoutError } from '../core/errors.js'
 import { own } from '../core/own.js'
+import { linkSignal } from '../core/signals.js'
 import {
   checkConcurrency,
   LIMIT_WHERE,
@@ -91,10 +92,16 @@ export function limit(options: LimitOptions | number): Limiter {
     name: `limit(${concurrency}${perKey !== undefined ? `, ${perKey}/key` : ''})`,
     wrap<T, C extends CallContext>(next: Call<T, C>): Call<T, C> {
       return (ctx) =>
-        admit(() => next(ctx), ctx.signal, ctx.clock, ctx.deadlineAt, {
-          key: config.keyOf?.(ctx),
-          priority: config.priorityOf?.(ctx),
-        })
+        admit(
+          (signal) => next(signal === undefined ? ctx : { ...ctx, signal }),
+          ctx.signal,
+          ctx.clock,
+          ctx.deadlineAt,
+          {
+            key: config.keyOf?.(ctx),
+            priority: config.priorityOf?.(ctx),
+          },
+        )
     },
     run<T>(
       fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>,
@@ -104,10 +111,16 @@ export function limit(options: LimitOptions | number): Limiter {
       const o = own(options)
       const clock = o.clock ?? systemClock
       const deadlineAt = o.deadline === undefined ? Infinity : clock.now() + o.deadline
-      return admit(() => Promise.resolve(fn(o.signal)), o.signal, clock, deadlineAt, {
-        key: o.key,
-        priority: o.priority,
-      })
+      return admit(
+        (signal) => Promise.resolve(fn(signal ?? o.signal)),
+        o.signal,
+        clock,
+        deadlineAt,
+        {
+          key: o.key,
+          priority: o.priority,
+        },
+      )
     },
     get activeCount() {
       return slots.active
@@ -129,8 +142,11 @@ export function limit(options: LimitOptions | number): Limiter {
   return withSlots(limiter, slots)
 }
 
+/** Runs the call; with a store, given the signal the limiter made for it (aborted if its lease is lost). */
+type Start<T> = (signal?: AbortSignal) => Promise<T>
+
 type Admit = <T>(
-  start: () => Promise<T>,
+  start: Start<T>,
   signal: AbortSignal | undefined,
   clock: Clock,
   deadlineAt: number,
@@ -148,11 +164,20 @@ function admission(config: LimitConfig, slots: Slots, shared: SharedPermits | un
       ? undefined
       : () => new TimeoutError(`Limiter "${name}": waited ${maxWait} ms for a slot`, maxWait)
 
-  const hold = <T>(start: () => Promise<T>, wait: WaitOptions): Promise<T> => {
+  const hold = <T>(start: Start<T>, wait: WaitOptions): Promise<T> => {
     const key = wait.key
     const release = (): void => slots.release(key)
     if (shared !== undefined) {
-      return shared.run(shared.permitsFor(slots.concurrency, perKey, key), start, wait, release)
+      // The call gets a signal of its own, aborted with a LeaseLostError when its permit is lost.
+      const lease = linkSignal(wait.signal)
+      const pending = shared.run(
+        shared.permitsFor(slots.concurrency, perKey, key),
+        () => start(lease.signal),
+        { ...wait, onLeaseLost: (error) => lease.abort(error) },
+        release,
+      )
+      pending.then(lease.dispose, lease.dispose)
+      return pending
     }
     const pending = invoke(start)
     pending.then(release, release)

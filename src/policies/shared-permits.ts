@@ -6,7 +6,7 @@
  */
 import { invoke } from '../core/call.js'
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
-import { DeadlineError } from '../core/errors.js'
+import { DeadlineError, LeaseLostError } from '../core/errors.js'
 import { hasField } from '../core/own.js'
 import { onAbort } from '../core/signals.js'
 import type { ConcurrencyPermit, ConcurrencyStore } from './concurrency-store.js'
@@ -70,7 +70,7 @@ export class SharedPermits {
       done()
       throw error
     }
-    const stopRenewing = this.#renewWhileRunning(keys, holder, clock)
+    const stopRenewing = this.#renewWhileRunning(keys, holder, clock, wait)
     const result = invoke(start)
     const giveBack = (): void => {
       stopRenewing()
@@ -141,15 +141,28 @@ export class SharedPermits {
   }
 
   /** Renews the lease every third of it while the call runs, so a long call keeps its permit; returns the stop. */
-  #renewWhileRunning(keys: readonly string[], holder: string, clock: Clock): () => void {
+  #renewWhileRunning(
+    keys: readonly string[],
+    holder: string,
+    clock: Clock,
+    wait: WaitOptions,
+  ): () => void {
     const leaseMs = this.#leaseMs
     if (leaseMs === Infinity) return () => {}
     let renewal: TimerHandle | undefined
     const renew = (): void => {
       renewal = clock.setTimeout(() => {
+        // A lost lease is reported (the limiter aborts the call), never ignored.
+        const name = this.#name
+        const lost = (cause?: unknown): void =>
+          wait.onLeaseLost?.(
+            new LeaseLostError(name, `Limiter "${name}": a running call lost its permit`, {
+              cause,
+            }),
+          )
         Promise.resolve(this.#store.renew(keys, holder, clock.now(), leaseMs)).then(
-          undefined,
-          () => {},
+          (kept) => kept || lost(),
+          lost,
         )
         renew()
       }, leaseMs / 3)

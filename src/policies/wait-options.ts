@@ -13,4 +13,6 @@ export interface WaitOptions {
   readonly priority?: number | undefined
   /** The error for running out of `deadlineAt` (default: a DeadlineError). */
   readonly timeoutError?: (() => unknown) | undefined
+  /** With a shared store: hears that a running call's permit was lost (a `LeaseLostError`). */
+  readonly onLeaseLost?: ((error: unknown) => void) | undefined
 }

@@ -19,3 +19,8 @@ export {
   type RedisInvalidation,
   type RedisInvalidationOptions,
 } from './invalidation.js'
+export {
+  redisConcurrencyStore,
+  type RedisConcurrencyStore,
+  type RedisConcurrencyStoreOptions,
+} from './concurrency-store.js'
