@@ -336,6 +336,43 @@ describe('a lost lease is reported, never ignored', () => {
     expect((error as LeaseLostError).cause).toBe(down)
   })
 
+  it('a renewal that fails once, then succeeds, keeps the call: the lease had not run out', async () => {
+    useFakeTime()
+    let renewals = 0
+    const down = new Error('store blip')
+    const lim = limit({
+      concurrency: 1,
+      store: renewing(async () => {
+        renewals++
+        if (renewals === 1) throw down
+        return true
+      }),
+      name: 'x',
+      leaseMs: 300,
+    })
+    expect(await settle(lim.run((signal) => after(2_000, 'ok', signal)))).toEqual({
+      ok: true,
+      value: 'ok',
+    })
+    expect(renewals).toBeGreaterThan(3)
+  })
+
+  it('renewals that keep failing lose the lease when it runs out, not before', async () => {
+    useFakeTime()
+    const lim = limit({
+      concurrency: 1,
+      store: renewing(() => Promise.reject(new Error('down'))),
+      name: 'x',
+      leaseMs: 300,
+    })
+    const started = Date.now()
+    const { error } = (await settle(lim.run((signal) => after(10_000, 'late', signal)))) as {
+      error: unknown
+    }
+    expect(error).toBeInstanceOf(LeaseLostError)
+    expect(Date.now() - started).toBe(300)
+  })
+
   it("a kept lease leaves the call's signal alone, and the caller's own abort still reaches it", async () => {
     useFakeTime()
     const lim = limit({

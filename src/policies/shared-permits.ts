@@ -150,19 +150,32 @@ export class SharedPermits {
     const leaseMs = this.#leaseMs
     if (leaseMs === Infinity) return () => {}
     let renewal: TimerHandle | undefined
+    // The lease is known to hold until then: acquired (or last renewed) + leaseMs.
+    let keptUntil = clock.now() + leaseMs
+    let reported = false
+    const lost = (cause?: unknown): void => {
+      if (reported) return
+      reported = true
+      const name = this.#name
+      wait.onLeaseLost?.(
+        new LeaseLostError(name, `Limiter "${name}": a running call lost its permit`, { cause }),
+      )
+    }
     const renew = (): void => {
       renewal = clock.setTimeout(() => {
-        // A lost lease is reported (the limiter aborts the call), never ignored.
-        const name = this.#name
-        const lost = (cause?: unknown): void =>
-          wait.onLeaseLost?.(
-            new LeaseLostError(name, `Limiter "${name}": a running call lost its permit`, {
-              cause,
-            }),
-          )
-        Promise.resolve(this.#store.renew(keys, holder, clock.now(), leaseMs)).then(
-          (kept) => kept || lost(),
-          lost,
+        // A lost lease is reported (the limiter aborts the call), never ignored. A store that
+        // answers "not yours any more" loses it at once; a store that fails to answer (a timeout,
+        // a blip) loses it only once the lease has run out with no renewal in between, since
+        // until then the permit is still held.
+        const at = clock.now()
+        Promise.resolve(this.#store.renew(keys, holder, at, leaseMs)).then(
+          (kept) => {
+            if (kept) keptUntil = Math.max(keptUntil, at + leaseMs)
+            else lost()
+          },
+          (error: unknown) => {
+            if (clock.now() >= keptUntil) lost(error)
+          },
         )
         renew()
       }, leaseMs / 3)
