@@ -97,7 +97,7 @@ describe('tieredCacheStore()', () => {
     expect(l2.gets).toBe(2)
   })
 
-  it('an L2 read overtaken by an invalidation is not copied into L1', async () => {
+  it('E16: an L2 read overtaken by an invalidation is not copied into L1', async () => {
     const l2 = farStore()
     const l1 = memoryCacheStore({ maxEntries: 10 })
     const { bus, listeners } = fakeBus()

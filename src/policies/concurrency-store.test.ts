@@ -336,7 +336,7 @@ describe('a lost lease is reported, never ignored', () => {
     expect((error as LeaseLostError).cause).toBe(down)
   })
 
-  it('a renewal that fails once, then succeeds, keeps the call: the lease had not run out', async () => {
+  it('E18: a renewal that fails once, then succeeds, keeps the call: the lease had not run out', async () => {
     useFakeTime()
     let renewals = 0
     const down = new Error('store blip')

@@ -116,7 +116,7 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('redisCacheStore on %s', (kind) => {
     expect(await store.setIfNewer('foreign', entry(1, 'mine'), 5000)).toBe(true)
   })
 
-  it('refuses values JSON would change (a Map, a Date, NaN, undefined), with an event', async () => {
+  it('E17: refuses values JSON would change (a Map, a Date, NaN, undefined), with an event', async () => {
     const events: TraceEvent[] = []
     const store = redisCacheStore({
       redis: redis.connection,
@@ -355,7 +355,7 @@ describe.runIf(redisUp).each(CLIENT_KINDS)(
       expect(A.l1.get('own')).toMatchObject({ value: 'mine' })
     })
 
-    it('a skipped sequence number (a lost message) flushes L1', async () => {
+    it('E15: a skipped sequence number (a lost message) flushes L1', async () => {
       const B = await tier(b)
       await B.store.set('s1', entry(1, 'x'), 5000)
       await B.store.get('s1')
