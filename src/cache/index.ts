@@ -19,3 +19,4 @@ export {
 export { MAX_CACHE_TTL } from './cached.js'
 export { cacheKey } from './key.js'
 export { singleFlight, type SingleFlight, type SingleFlightRunOptions } from './single-flight.js'
+export type { CacheFlight, FlightClaim, FlightWaitOptions } from './flight.js'
