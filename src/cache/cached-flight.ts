@@ -116,9 +116,10 @@ async function holdAndFetch<V>(
   } finally {
     if (timer !== undefined) w.clock.clearTimeout(timer)
     if (token !== undefined) {
-      // Nobody waits for the release: the waiters learn of it, or poll, or the lease ends.
+      // Before the callers go on (and perhaps the process ends): the other processes' waiters
+      // learn of the fill now rather than at the lease's end. A failed release just lapses.
       const done = bounded(w.clock, w.storeTimeout, () => w.flight.release(key, token))
-      if (isThenable(done)) done.then(undefined, () => {})
+      if (isThenable(done)) await done.then(undefined, () => {})
     }
   }
 }

@@ -9,3 +9,4 @@ export { fromIoredis, type IoredisClient, type IoredisSubscriber } from './iored
 export { defineScript } from './script.js'
 export type { OnStoreError, StoreBreakerOptions } from './guard.js'
 export type { RedisStoreOptions } from './store-options.js'
+export { redisFlight, type RedisFlight, type RedisFlightOptions } from './flight.js'
