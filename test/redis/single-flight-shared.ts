@@ -11,6 +11,8 @@ export interface WorkerInput {
   readonly loaderMs: number
   readonly deadlineMs: number
   readonly mode: 'miss' | 'stale' | 'kill'
+  /** Ms the process stays up after its calls returned (a background refresh runs on). */
+  readonly lingerMs: number
 }
 
 export interface CallOutcome {

@@ -73,4 +73,5 @@ const outcomes = await Promise.all(
     }
   }),
 )
+await sleep(input.lingerMs)
 reply({ pid: process.pid, outcomes, fallbacks } satisfies WorkerResult)

@@ -63,6 +63,7 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('across processes, %s', (kind) => {
       loaderMs: 100,
       deadlineMs: 8000,
       mode: 'miss',
+      lingerMs: 0,
       ...input,
     }
     const started = Array.from({ length: count }, () => forkWorker<WorkerResult>(WORKER, full))
@@ -124,7 +125,9 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('across processes, %s', (kind) => {
     // Written 15 s ago with a 10 s ttl: stale, within staleWhileRevalidate.
     const past = { ...systemClock, now: () => Date.now() - 15_000 }
     await cached(() => 'old', { ...CACHE, scope: 'shared', store, clock: past })('k')
-    const results = await Promise.all(start({ mode: 'stale', loaderMs: 500 }).map((w) => w.result))
+    const results = await Promise.all(
+      start({ mode: 'stale', loaderMs: 500, lingerMs: 2000 }).map((w) => w.result),
+    )
     expect(results.flatMap((r) => r.outcomes)).toEqual(
       Array(150).fill({ ok: true, value: 'old', status: 'stale' }),
     )
