@@ -70,6 +70,20 @@ const HELD = defineScript('flight-held', `return redis.call('EXISTS', KEYS[1])`)
 /** The token of a claim won without Redis: nothing to release or renew. */
 const LOCAL = ''
 
+/**
+ * A `CacheFlight` on Redis for `cached({ flight })`: of the processes that miss one key at once,
+ * one calls the loader and the others wait for its entry. Options: those of every Redis store
+ * (`redis`, `prefix`, `name` — default "flight", `timeout`, `breaker`, `clock`, `onEvent`) and
+ * `pollInterval`. Keys: `<prefix>:flight:<name>:<cache key>`; channel:
+ * `<prefix>:flight:<name>:filled`. When Redis fails, each process loads once by itself and
+ * `store.failed` reports it (policy `local`).
+ *
+ * @example
+ * const users = cached(fetchUser, {
+ *   store, ttl: 60_000, scope: 'shared', clock: { ...systemClock, now: Date.now },
+ *   flight: redisFlight({ redis: fromNodeRedis(client) }),
+ * })
+ */
 export function redisFlight(options: RedisFlightOptions): RedisFlight {
   const where = 'redisFlight()'
   const opts = snapshot(where, options)
@@ -231,7 +245,9 @@ class Flight implements RedisFlight {
     this.#subscribed = undefined
     this.#stopReconnects?.()
     this.#stopReconnects = undefined
-    const stop = await subscribed
-    await stop?.()
+    if (subscribed === undefined) return
+    // A subscription still opening (Redis away) must not hold close() up: bounded by `timeout`.
+    const stopping = subscribed.then((stop) => stop?.())
+    await this.#s.guard.run('unsubscribe', () => stopping).catch(() => {})
   }
 }

@@ -261,3 +261,15 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('faults, %s', (kind) => {
     })
   })
 })
+
+describe('redisFlight() construction', () => {
+  const redis = { evalScript: () => Promise.resolve(0) } as never
+
+  it('refuses unknown options and a pollInterval out of range, naming them', () => {
+    expect(() => redisFlight({ redis, polInterval: 10 } as never)).toThrow(/pollInterval/)
+    expect(() => redisFlight({ redis, pollInterval: 2 })).toThrow(
+      /`pollInterval` must be within 8–10000 ms, got 2/,
+    )
+    expect(() => redisFlight({} as never)).toThrow(/`redis` must be a connection/)
+  })
+})
