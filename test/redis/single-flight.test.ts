@@ -82,6 +82,16 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('across processes, %s', (kind) => {
     expect(await loads()).toBe(1)
   })
 
+  it('a loader running past the lease keeps it by renewal: still exactly 1 loader call', async () => {
+    prefix = testPrefix()
+    const results = await Promise.all(start({ lease: 400, loaderMs: 1500 }).map((w) => w.result))
+    expect(results.flatMap((r) => r.fallbacks)).toEqual([])
+    expect(results.flatMap((r) => r.outcomes)).toEqual(
+      Array(150).fill({ ok: true, value: 'k:v1', status: 'miss' }),
+    )
+    expect(await loads()).toBe(1)
+  })
+
   it('the loader-holding process SIGKILLed: exactly one other takes over after the lease', async () => {
     prefix = testPrefix()
     const started = start({ mode: 'kill', lease: 300, deadlineMs: 8000 })
