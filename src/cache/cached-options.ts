@@ -11,6 +11,7 @@ import {
   show,
   snapshot,
 } from '../core/validate.js'
+import type { CacheFlight } from './flight.js'
 import type { CacheStore } from './store.js'
 
 export interface NegativeCacheOptions {
@@ -65,6 +66,21 @@ export interface CachedOptions<K, V = unknown> {
    * give `fn` a bound here or inside it. Default: none.
    */
   readonly timeout?: number
+  /**
+   * Single-flight across processes (e.g. `redisFlight()` from 'fanout/redis'): when several
+   * processes sharing the store miss one key at once, one of them calls `fn` and the others wait
+   * for its entry (bounded by their deadlines and the lease) instead of calling `fn` too. A stale
+   * entry within `staleWhileRevalidate` is still served at once; the flight gates the refresh.
+   * When the flight fails or is slow (`storeTimeout`), each process calls `fn` once itself.
+   * Default: none (single-flight within this process only).
+   */
+  readonly flight?: CacheFlight
+  /**
+   * Ms a process holds a key's flight lock: renewed every third of it while `fn` runs (when the
+   * flight can renew), and how long the others wait before taking over from a holder that died.
+   * 10–600 000, default 5000. Only with `flight`.
+   */
+  readonly flightLease?: number
 }
 
 /** Longest lifetime or window: a year. Longer asks are capped, so nothing is cached for ever. */
@@ -85,6 +101,8 @@ const KNOWN = [
   'storeTimeout',
   'timeout',
   'onEvent',
+  'flight',
+  'flightLease',
 ]
 
 export interface Parsed<K, V = unknown> {
@@ -103,6 +121,8 @@ export interface Parsed<K, V = unknown> {
   readonly timeout: number | undefined
   readonly storable: ((value: V) => boolean) | undefined
   readonly trace: Recorder
+  readonly flight: CacheFlight | undefined
+  readonly flightLease: number
 }
 
 export function parseOptions<K, V>(where: string, options: CachedOptions<K, V>): Parsed<K, V> {
@@ -152,7 +172,17 @@ export function parseOptions<K, V>(where: string, options: CachedOptions<K, V>):
     )
   }
   if (opts.clock !== undefined) checkClock(where, opts.clock)
+  const flight = opts.flight === undefined ? undefined : parseFlight(where, opts.flight)
+  if (flight === undefined && opts.flightLease !== undefined)
+    throw new InvalidOptionError(
+      `${where}: \`flightLease\` applies to a \`flight\`, and none was given (got flightLease: ${show(opts.flightLease)}).`,
+    )
   return {
+    flight,
+    flightLease:
+      opts.flightLease === undefined
+        ? 5000
+        : checkDuration(where, 'flightLease', opts.flightLease, { min: 10, max: 600_000 }),
     store: store as CacheStore,
     ttl: lifetime(where, 'ttl', opts.ttl),
     swr:
@@ -194,6 +224,19 @@ export function parseOptions<K, V>(where: string, options: CachedOptions<K, V>):
         : checkFunction<EventListener>(where, 'onEvent', opts.onEvent, '(event) => void'),
     ),
   }
+}
+
+function parseFlight(where: string, value: unknown): CacheFlight {
+  const f = value as Partial<Record<keyof CacheFlight, unknown>> | null
+  const missing =
+    typeof f !== 'object' || f === null
+      ? 'claim'
+      : (['claim', 'release', 'waitForFill'] as const).find((m) => typeof f[m] !== 'function')
+  if (missing !== undefined || (f!.renew !== undefined && typeof f!.renew !== 'function'))
+    throw new InvalidOptionError(
+      `${where}: \`flight\` must be a CacheFlight (claim, release, waitForFill, and optionally renew), such as redisFlight() from 'fanout/redis', got ${show(value)}.`,
+    )
+  return value as CacheFlight
 }
 
 function parseNegative(where: string, value: unknown): Parsed<unknown>['negative'] {

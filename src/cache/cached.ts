@@ -24,6 +24,10 @@
  * - `delete(key)` wins over a fetch of that key already in progress: the fetch's answer is not
  *   stored and later calls do not join it (read-after-invalidate);
  * - every timer and listener is released on every path;
+ * - with a `flight`, concurrent misses of one key across processes make one call to `fn`: the
+ *   others wait for its entry, bounded by their deadlines, their signals and the lease, and take
+ *   over when the holder's lease ends without a fill; callers holding a stale entry never wait
+ *   for another process, which refreshes it; a failing flight degrades to one call per process;
  * - a caller's `context` (a flow task's ctx) is carried to `fn`: `fn` gets the flight's shared
  *   context (see `SharedContext`: its signal aborts when every caller has left, its deadline is
  *   the latest of the waiting callers', its events reach each of them).
@@ -35,7 +39,8 @@ import { checkContext, checkSignalOrContext } from '../core/shared-context.js'
 import { withTimeLimit } from '../core/time-limit.js'
 import { teeRecorder, type Recorder } from '../core/trace.js'
 import { show } from '../core/validate.js'
-import { codeOf, statusOf, TRANSIENT_ERROR_CODES } from '../policies/classify.js'
+import { codeOf, statusOf } from '../policies/classify.js'
+import { flightFetch, REFRESHED_ELSEWHERE, type Filled, type FlightWork } from './cached-flight.js'
 import {
   MAX_CACHE_TTL,
   parseOptions,
@@ -44,6 +49,14 @@ import {
   type Parsed,
 } from './cached-options.js'
 import { CachedError } from './cached-error.js'
+import {
+  bounded,
+  BYPASS,
+  isCallerAbort,
+  isThenable,
+  isTransient,
+  remembers,
+} from './cached-util.js'
 import { cacheKey } from './key.js'
 import { singleFlight, type SingleFlight } from './single-flight.js'
 import { isStorable } from './storable.js'
@@ -90,9 +103,6 @@ export interface Cached<K, V> {
   delete(key: K): Promise<void>
 }
 
-const STALE_IF_ERROR_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504])
-const BYPASS = Symbol('bypass')
-
 /** One caller of the cache: its signal, and where its events go (its context's trace and `onEvent`). */
 interface Caller {
   readonly signal: AbortSignal | undefined
@@ -125,6 +135,9 @@ export function cached<K, V>(
 }
 
 /** The cache behind `cached()`: lookups, the shared fetch and its write, deletes. */
+/** A `StoreError`: a misconfigured store, which no fallback may hide. */
+const isStoreError = (error: unknown): boolean => isFanoutError(error, 'FANOUT_STORE')
+
 class ReadThrough<K, V> {
   readonly #prefix: string
   readonly #flights: SingleFlight
@@ -201,27 +214,9 @@ class ReadThrough<K, V> {
     op: () => T | PromiseLike<T>,
     signal?: AbortSignal,
   ): T | typeof BYPASS | Promise<T | typeof BYPASS> {
-    let result: T | PromiseLike<T>
-    try {
-      result = op()
-    } catch (error) {
-      if (isFanoutError(error, 'FANOUT_STORE')) throw error
-      return BYPASS
-    }
-    if (!isThenable(result)) return result
-    const pending = result
-    return withTimeLimit(
-      this.o.clock,
-      signal,
-      this.o.storeTimeout,
-      () => BYPASS,
-      () => Promise.resolve(pending),
-    ).catch((error: unknown) => {
-      // A store that is down reads as a miss; one that is misconfigured (a key of another type
-      // under its prefix, E12) must say so, not quietly turn every read into a miss.
-      if (isCallerAbort(signal, error) || isFanoutError(error, 'FANOUT_STORE')) throw error
-      return BYPASS
-    })
+    // A store that is down reads as a miss; one that is misconfigured (a key of another type
+    // under its prefix, E12) must say so, not quietly turn every read into a miss.
+    return bounded(this.o.clock, this.o.storeTimeout, op, signal, isStoreError)
   }
 
   #write(storeKey: string, entry: CacheEntry, ttlMs: number, ctx: CallContext): unknown {
@@ -334,14 +329,42 @@ class ReadThrough<K, V> {
     return value
   }
 
-  #load(storeKey: string, key: K, caller: Caller | undefined): Promise<V> {
-    const work = (ctx: CallContext): Promise<V> => this.#fetchAndStore(storeKey, key, ctx)
+  /**
+   * The shared load of a key. `stale`: the caller holds a stale entry it may serve; with a
+   * cross-process flight, a load that finds another process refreshing rejects with
+   * `REFRESHED_ELSEWHERE` instead of waiting (and callers without an entry who joined it load
+   * again, see `#miss`).
+   */
+  #load(storeKey: string, key: K, caller: Caller | undefined, stale: boolean): Promise<V> {
+    const fetch = (ctx: CallContext): Promise<V> => this.#fetchAndStore(storeKey, key, ctx)
+    const flight = this.o.flight
+    const work =
+      flight === undefined
+        ? fetch
+        : (ctx: CallContext): Promise<V> =>
+            flightFetch(this.#flightWork(flight, storeKey, fetch), storeKey, ctx, stale)
     if (caller === undefined) return this.#flights.run(storeKey, work)
     return this.#flights.run(
       storeKey,
       work,
       caller.context !== undefined ? { context: caller.context } : { signal: caller.signal },
     )
+  }
+
+  #flightWork(
+    flight: NonNullable<Parsed<K, V>['flight']>,
+    storeKey: string,
+    fetch: (ctx: CallContext) => Promise<V>,
+  ): FlightWork<V> {
+    const { clock, storeTimeout, name, flightLease } = this.o
+    const filled = async (signal: AbortSignal): Promise<Filled<V> | undefined> => {
+      const read = this.#read(storeKey, signal)
+      const entry = isThenable(read) ? await read : read
+      if (entry === undefined || this.#judge(entry, clock.now()) !== 'fresh') return undefined
+      if (entry.kind === 'error') return { error: new CachedError(name, entry.status, entry.code) }
+      return { value: entry.value as V }
+    }
+    return { flight, lease: flightLease, clock, storeTimeout, name, filled, fetch }
   }
 
   /** The store's entry for `storeKey`, or undefined (missing, unreadable, of another version). */
@@ -374,7 +397,7 @@ class ReadThrough<K, V> {
     const state = entry === undefined ? 'expired' : this.#judge(entry, this.o.clock.now())
     if (entry === undefined || state === 'expired') {
       this.#event(caller, 'cache.missed')
-      return { value: await this.#load(storeKey, key, caller), status: 'miss' }
+      return { value: await this.#miss(storeKey, key, caller), status: 'miss' }
     }
     if (entry.kind === 'error') {
       this.#event(caller, 'cache.hit')
@@ -389,16 +412,31 @@ class ReadThrough<K, V> {
       this.#staleServed(caller, 'revalidating')
       // Served now; the refresh joins (or is joined by) any load of this key, so one runs at a
       // time. It is nobody's call: no caller's signal, deadline or trace.
-      this.#load(storeKey, key, undefined).then(undefined, () => {})
+      this.#load(storeKey, key, undefined, true).then(undefined, () => {})
       return { value, status: 'stale' }
     }
     this.#event(caller, 'cache.missed')
     try {
-      return { value: await this.#load(storeKey, key, caller), status: 'miss' }
+      return { value: await this.#load(storeKey, key, caller, true), status: 'miss' }
     } catch (error) {
+      if (error === REFRESHED_ELSEWHERE) {
+        this.#staleServed(caller, 'revalidating')
+        return { value, status: 'stale' }
+      }
       if (isCallerAbort(signal, error) || !isTransient(error)) throw error
       this.#staleServed(caller, 'error')
       return { value, status: 'stale-if-error' }
+    }
+  }
+
+  /** A load for a caller with nothing to serve: one that joined a refresh which left it to another process loads again. */
+  async #miss(storeKey: string, key: K, caller: Caller): Promise<V> {
+    for (;;) {
+      try {
+        return await this.#load(storeKey, key, caller, false)
+      } catch (error) {
+        if (error !== REFRESHED_ELSEWHERE) throw error
+      }
     }
   }
 
@@ -451,44 +489,4 @@ class ReadThrough<K, V> {
       () => Promise.resolve(result),
     )
   }
-}
-
-function remembers(negative: NonNullable<Parsed<unknown>['negative']>, error: unknown): boolean {
-  if (negative.when === undefined) {
-    const status = statusOf(error)
-    return status === 404 || status === 410
-  }
-  try {
-    return Boolean(negative.when(error))
-  } catch {
-    // A broken predicate must not replace the caller's real error with its own: just don't cache.
-    return false
-  }
-}
-
-/**
- * Whether a stale value may stand in for this failure: 500, 502, 503, 504 or a network error —
- * including a fanout time limit on the fetch (an upstream that does not answer in time is down
- * as far as the caller can tell).
- */
-function isTransient(error: unknown): boolean {
-  // retry() stopped by its budget: judge the upstream's own last error.
-  if (isFanoutError(error, 'FANOUT_RETRY_BUDGET')) return isTransient(error.cause)
-  const status = statusOf(error)
-  if (status !== undefined) return STALE_IF_ERROR_STATUSES.has(status)
-  if (isFanoutError(error, 'FANOUT_TIMEOUT')) return true
-  const code = codeOf(error)
-  return code !== undefined && TRANSIENT_ERROR_CODES.has(code)
-}
-
-function isCallerAbort(signal: AbortSignal | undefined, error: unknown): boolean {
-  return signal !== undefined && signal.aborted && error === signal.reason
-}
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  )
 }

@@ -27,3 +27,4 @@ export type { CacheInvalidation, CacheInvalidationListener } from './invalidatio
 export { MAX_CACHE_TTL } from './cached.js'
 export { cacheKey } from './key.js'
 export { singleFlight, type SingleFlight, type SingleFlightRunOptions } from './single-flight.js'
+export type { CacheFlight, FlightClaim, FlightWaitOptions } from './flight.js'

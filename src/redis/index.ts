@@ -24,3 +24,4 @@ export {
   type RedisConcurrencyStore,
   type RedisConcurrencyStoreOptions,
 } from './concurrency-store.js'
+export { redisFlight, type RedisFlight, type RedisFlightOptions } from './flight.js'

@@ -258,6 +258,13 @@ const HOSTILE: Readonly<Record<string, unknown>> = {
   negative: { ttl: 1e9 },
   version: 'polluted',
   storeTimeout: 1,
+  // cached()'s cross-process flight: one that says another process always holds the key
+  flight: {
+    claim: spy('flight.claim', { won: false }),
+    release: spy('flight.release', undefined),
+    waitForFill: spy('flight.waitForFill', Promise.resolve()),
+  },
+  flightLease: 10,
   // renderWaterfall(), paginate(), pages(), withFields(), idsParam(), nextLink(), formatLinkHeader()
   width: 10,
   color: true,
