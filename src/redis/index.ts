@@ -9,3 +9,8 @@ export { fromIoredis, type IoredisClient, type IoredisSubscriber } from './iored
 export { defineScript } from './script.js'
 export type { OnStoreError, StoreBreakerOptions } from './guard.js'
 export type { RedisStoreOptions } from './store-options.js'
+export {
+  redisRateLimitStore,
+  type RedisRateLimitStore,
+  type RedisRateLimitStoreOptions,
+} from './rate-limit-store.js'

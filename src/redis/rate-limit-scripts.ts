@@ -1,0 +1,243 @@
+/**
+ * The two Lua scripts of `redisRateLimitStore()`: GCRA on one string key, and the exact sliding
+ * window on a sorted set plus a small string of bookkeeping. Each does one whole `reserve` or
+ * `cancel` atomically, with the arithmetic of `memoryRateLimitStore()` step for step (the same
+ * float operations in the same order), so the two stores answer alike.
+ *
+ * Shared conventions:
+ * - ARGV[1] is the operation (`r` reserve, `c` cancel), ARGV[2] the caller's clock reading, or ''
+ *   for the server's (`TIME`, in ms with µs precision);
+ * - numbers travel as decimal text; `inf` and `x` (none: minus infinity) stand for the infinities;
+ * - numbers come back as `%.17g` text: a Lua number in a reply is truncated to an integer, and
+ *   `tostring` keeps only 14 digits;
+ * - every key gets a PX of "until it is back to a full bucket / an empty window" plus a second of
+ *   slack, so an idle key expires and forgetting it loses nothing;
+ * - each key carries an epoch (the server time it was created): a ticket of an earlier life of
+ *   the key gives nothing back.
+ */
+import { defineScript } from './script.js'
+
+const COMMON = `
+local function num(s)
+  if s == 'inf' then return math.huge end
+  if s == 'x' then return -math.huge end
+  return tonumber(s)
+end
+local function f(x) return string.format('%.17g', x) end
+local function clean(wait, now)
+  local eps = math.max(1e-9, math.abs(now) * 1e-14)
+  if wait > eps then return wait end
+  return 0
+end
+local function ttl(until_, now)
+  local ms = math.ceil(until_ - now)
+  if ms ~= ms or ms < 0 then ms = 0 end
+  return ms + 1000
+end
+local op = ARGV[1]
+local server = ARGV[2] == ''
+local t = redis.call('TIME')
+local epoch = t[1] .. '.' .. t[2]
+local now
+if server then now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000 else now = tonumber(ARGV[2]) end
+`
+
+/**
+ * GCRA. KEYS[1]: "tat last shift epoch".
+ * Reserve: ARGV[3..7] = cost, maxWaitMs, notBefore (absolute with the caller's clock, relative to
+ * now with the server's), interval, tolerance. Replies {'1', wait, end, shift, epoch} or {'0', wait}.
+ * Cancel: ARGV[3..6] = end, shift, span, epoch of the ticket. Replies {}.
+ */
+export const gcraScript = defineScript(
+  'rate-gcra',
+  `${COMMON}
+local key = KEYS[1]
+local raw = redis.call('GET', key)
+local tat, last, shift, born = -math.huge, now, 0, epoch
+if raw then
+  local a, b, c, d = string.match(raw, '^(%S+) (%S+) (%S+) (%S+)$')
+  tat, last, shift, born = num(a), tonumber(b), tonumber(c), d
+  if now < last then
+    local step = now - last
+    shift = shift + step
+    tat = tat + step
+  end
+  last = now
+end
+local function save()
+  redis.call('SET', key, f(tat) .. ' ' .. f(last) .. ' ' .. f(shift) .. ' ' .. born, 'PX', ttl(tat, now))
+end
+if op == 'c' then
+  if not raw or born ~= ARGV[6] then return {} end
+  local span = tonumber(ARGV[5])
+  local later = tat - (tonumber(ARGV[3]) + shift - tonumber(ARGV[4]))
+  tat = tat - math.min(span, math.max(0, span - later))
+  save()
+  return {}
+end
+local cost, maxWait, nb = tonumber(ARGV[3]), num(ARGV[4]), num(ARGV[5])
+local interval, tolerance = tonumber(ARGV[6]), tonumber(ARGV[7])
+if server and nb > -math.huge then nb = now + nb end
+local span = cost * interval
+local start = math.max(tat, now, nb + tolerance - span)
+local e = start + span
+local wait = clean(e - tolerance - now, now)
+if wait > maxWait then
+  if raw then save() end
+  return {'0', f(wait)}
+end
+tat = e
+save()
+return {'1', f(wait), f(e), f(shift), born}
+`,
+)
+
+/**
+ * Sliding window. KEYS[1]: sorted set of entries, member "id:cost", score the entry's time minus
+ * the key's shift; KEYS[2]: "last shift total seq epoch".
+ * Reserve: ARGV[3..7] = cost, maxWaitMs, notBefore, limit, window. Replies {'1', wait, id, score,
+ * epoch} or {'0', wait}.
+ * Cancel: ARGV[3..6] = id, score, cost, epoch of the ticket. Replies {}.
+ *
+ * Bounded work: entries are read in batches of 100 (no unpack of an unbounded reply). A reserve
+ * prunes what left the window (each entry once), then finds the entry that must leave before
+ * `cost` fits from whichever end needs fewer entries: from the oldest (as the memory store does)
+ * when the excess is under half the limit, else from the newest, where at most `limit` entries are
+ * read (and at most `limit` entries count in any window, which weights of 1 or more imply anyway).
+ */
+export const windowScript = defineScript(
+  'rate-window',
+  `${COMMON}
+local EPS = 1e-9
+local zkey, mkey = KEYS[1], KEYS[2]
+local raw = redis.call('GET', mkey)
+local last, shift, total, seq, born = now, 0, 0, 0, epoch
+if raw then
+  local a, b, c, d, e = string.match(raw, '^(%S+) (%S+) (%S+) (%S+) (%S+)$')
+  last, shift, total, seq, born = tonumber(a), tonumber(b), tonumber(c), tonumber(d), e
+  if now < last then shift = shift + (now - last) end
+  last = now
+end
+local function costOf(member) return tonumber(string.match(member, ':(.*)$')) end
+local function save(px)
+  local v = f(last) .. ' ' .. f(shift) .. ' ' .. f(total) .. ' ' .. seq .. ' ' .. born
+  if px then
+    redis.call('SET', mkey, v, 'PX', px)
+    if redis.call('ZCARD', zkey) > 0 then redis.call('PEXPIRE', zkey, px) end
+  else
+    redis.call('SET', mkey, v, 'KEEPTTL')
+  end
+end
+if op == 'c' then
+  if not raw or born ~= ARGV[6] then return {} end
+  local prefix = ARGV[3] .. ':'
+  local found = redis.call('ZRANGEBYSCORE', zkey, ARGV[4], ARGV[4])
+  for _, m in ipairs(found) do
+    if string.sub(m, 1, #prefix) == prefix then
+      local tcost = tonumber(ARGV[5])
+      local ecost = costOf(m) - tcost
+      total = total - tcost
+      redis.call('ZREM', zkey, m)
+      if ecost <= EPS then
+        total = total - ecost
+      else
+        redis.call('ZADD', zkey, ARGV[4], prefix .. f(ecost))
+      end
+      break
+    end
+  end
+  save(nil)
+  return {}
+end
+local cost, maxWait, nb = tonumber(ARGV[3]), num(ARGV[4]), num(ARGV[5])
+local limit, window = tonumber(ARGV[6]), tonumber(ARGV[7])
+if server and nb > -math.huge then nb = now + nb end
+-- Prune: drop the entries that left the window, oldest first.
+local removed = 0
+while true do
+  local batch = redis.call('ZRANGE', zkey, removed, removed + 99, 'WITHSCORES')
+  local stop = #batch < 200
+  for i = 1, #batch, 2 do
+    if tonumber(batch[i + 1]) + shift + window <= now then
+      total = total - costOf(batch[i])
+      removed = removed + 1
+    else
+      stop = true
+      break
+    end
+  end
+  if stop then break end
+end
+if removed > 0 then redis.call('ZREMRANGEBYRANK', zkey, 0, removed - 1) end
+local count = redis.call('ZCARD', zkey)
+if count == 0 then total = 0 end
+local latest, lastMember, lastScore = -math.huge, nil, nil
+if count > 0 then
+  local top = redis.call('ZRANGE', zkey, -1, -1, 'WITHSCORES')
+  lastMember, lastScore, latest = top[1], top[2], tonumber(top[2]) + shift
+end
+local floor = math.max(now, latest, nb)
+-- The earliest time 'cost' more fits: when the entry found here has left the window.
+local room = -math.huge
+local excess = total + cost - limit
+local function fromNewest()
+  local sum, seen = 0, 0
+  while seen < count do
+    local batch = redis.call('ZRANGE', zkey, -(seen + 100), -(seen + 1), 'WITHSCORES')
+    for i = #batch - 1, 1, -2 do
+      local at = tonumber(batch[i + 1]) + shift + window
+      if at <= floor then return -math.huge end
+      sum = sum + costOf(batch[i])
+      seen = seen + 1
+      if sum + cost - limit > EPS or seen >= limit then return at end
+    end
+    if #batch < 200 then break end
+  end
+  return -math.huge
+end
+if excess > EPS then
+  if excess <= limit / 2 then
+    local freed, seen, done = 0, 0, false
+    while not done and seen < count and seen < limit do
+      local batch = redis.call('ZRANGE', zkey, seen, seen + 99, 'WITHSCORES')
+      for i = 1, #batch, 2 do
+        freed = freed + costOf(batch[i])
+        seen = seen + 1
+        if freed >= excess - EPS then
+          room = tonumber(batch[i + 1]) + shift + window
+          done = true
+          break
+        end
+        if seen >= limit then break end
+      end
+      if #batch < 200 then break end
+    end
+    if not done and seen >= limit then room = fromNewest() end
+  else
+    room = fromNewest()
+  end
+end
+local at = math.max(floor, room)
+local wait = clean(at - now, now)
+if wait > maxWait then
+  if raw then save(ttl(latest + window, now)) end
+  return {'0', f(wait)}
+end
+if wait == 0 then at = now end
+local id, score
+if lastMember and latest == at then
+  id = string.match(lastMember, '^([^:]*):')
+  score = lastScore
+  redis.call('ZREM', zkey, lastMember)
+  redis.call('ZADD', zkey, score, id .. ':' .. f(costOf(lastMember) + cost))
+else
+  seq = seq + 1
+  id = tostring(seq)
+  score = f(at - shift)
+  redis.call('ZADD', zkey, score, id .. ':' .. f(cost))
+end
+total = total + cost
+save(ttl(at + window, now))
+return {'1', f(wait), id, score, born}
+`,
+)
