@@ -131,7 +131,8 @@ end
 if op == 'c' then
   if not raw or born ~= ARGV[6] then return {} end
   local prefix = ARGV[3] .. ':'
-  local found = redis.call('ZRANGEBYSCORE', zkey, ARGV[4], ARGV[4])
+  local found = {}
+  if tonumber(ARGV[5]) > 0 then found = redis.call('ZRANGEBYSCORE', zkey, ARGV[4], ARGV[4]) end
   for _, m in ipairs(found) do
     if string.sub(m, 1, #prefix) == prefix then
       local tcost = tonumber(ARGV[5])

@@ -209,8 +209,8 @@ class Store {
     const clock = this.#caller ? now : ''
     const keys = this.keysOf(key)
     if (t.kind === 'gcra') {
+      // Even a spent ticket moves the key's clock, as in memory (a clock stepping back shifts it).
       const g = t as GcraTicket
-      if (!(g.span > 0)) return
       const span = g.span
       g.span = 0 // a second cancel of the same ticket gives nothing back
       await this.#setup.guard.run('cancel', () =>
@@ -222,7 +222,6 @@ class Store {
       )
     } else if (t.kind === 'window') {
       const w = t as WindowTicket
-      if (!(w.cost > 0)) return
       const cost = w.cost
       w.cost = 0
       await this.#setup.guard.run('cancel', () =>
