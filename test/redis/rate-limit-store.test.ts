@@ -152,3 +152,208 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('%s', (kind) => {
       )
     })
 })
+
+/** The most weight granted in any half-open window `[x, x + window)`. */
+function maxInWindow(grants: readonly { at: number; cost: number }[], window: number): number {
+  const sorted = [...grants].sort((a, b) => a.at - b.at)
+  let best = 0
+  let sum = 0
+  let lo = 0
+  for (const g of sorted) {
+    sum += g.cost
+    while (sorted[lo]!.at + window <= g.at) sum -= sorted[lo++]!.cost
+    best = Math.max(best, sum)
+  }
+  return best
+}
+
+/** What a fixed window counter admits (a count per `floor(now / window)`). */
+function fixedWindow(arrivals: readonly number[], limit: number, window: number) {
+  const counts = new Map<number, number>()
+  return arrivals.flatMap((at) => {
+    const slot = Math.floor(at / window)
+    const n = counts.get(slot) ?? 0
+    if (n >= limit) return []
+    counts.set(slot, n + 1)
+    return [{ at, cost: 1 }]
+  })
+}
+
+/** What the approximation admits: the previous window's count weighted by how much of it overlaps. */
+function weightedWindow(arrivals: readonly number[], limit: number, window: number) {
+  const counts = new Map<number, number>()
+  return arrivals.flatMap((at) => {
+    const slot = Math.floor(at / window)
+    const overlap = 1 - (at - slot * window) / window
+    const estimate = (counts.get(slot - 1) ?? 0) * overlap + (counts.get(slot) ?? 0)
+    if (estimate + 1 > limit) return []
+    counts.set(slot, (counts.get(slot) ?? 0) + 1)
+    return [{ at, cost: 1 }]
+  })
+}
+
+describe.runIf(redisUp).each(CLIENT_KINDS)('%s: limits', (kind) => {
+  let redis: TestRedis
+  const prefix = testPrefix()
+  beforeAll(async () => {
+    redis = await connect(kind)
+  })
+  afterAll(async () => {
+    await removeKeys(redis, prefix)
+    await redis.close()
+  })
+
+  it('is exact at the window boundary where a fixed window lets 2× the limit through', async () => {
+    const limit = 10
+    const window = 1_000
+    const params = { algorithm: 'sliding-window', limit, window } as const
+    const store = redisRateLimitStore({
+      redis: redis.connection,
+      prefix,
+      name: 'edge',
+      time: 'caller',
+    })
+    // A burst at the end of one window, one at the start of the next, one in its middle.
+    const arrivals = [999, 1_000, 1_500].flatMap((at) => Array.from({ length: limit }, () => at))
+    const granted: { at: number; cost: number }[] = []
+    for (const now of arrivals) {
+      const r = await store.reserve('k', {
+        cost: 1,
+        now,
+        maxWaitMs: 0,
+        notBefore: -Infinity,
+        params,
+      })
+      if (r.ok) granted.push({ at: now + r.waitMs, cost: 1 })
+    }
+    // A fixed window lets 2× the limit through within 1 ms; the weighted-previous-window
+    // approximation 1.5× within half a window.
+    expect(maxInWindow(fixedWindow(arrivals, limit, window), window)).toBe(2 * limit)
+    expect(maxInWindow(weightedWindow(arrivals, limit, window), window)).toBe(1.5 * limit)
+    expect(granted).toHaveLength(limit)
+    expect(maxInWindow(granted, window)).toBeLessThanOrEqual(limit)
+    // The next call fits exactly when the first burst has left the window.
+    const next = await store.reserve('k', {
+      cost: 1,
+      now: 1_500,
+      maxWaitMs: Infinity,
+      notBefore: -Infinity,
+      params,
+    })
+    expect(next).toMatchObject({ ok: true, waitMs: 499 })
+  })
+
+  it('grants weights at most `limit` in any window over random arrivals (queueing included)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({ dt: fc.integer({ min: 0, max: 120 }), cost: fc.integer({ min: 1, max: 4 }) }),
+          { minLength: 1, maxLength: 80 },
+        ),
+        fc.constantFrom(0, 300, 2_000),
+        async (calls, maxWaitMs) => {
+          const params = { algorithm: 'sliding-window', limit: 5, window: 500 } as const
+          const store = redisRateLimitStore({
+            redis: redis.connection,
+            prefix,
+            name: `w${run++}`,
+            time: 'caller',
+          })
+          let now = 0
+          const granted: { at: number; cost: number }[] = []
+          for (const { dt, cost } of calls) {
+            now += dt
+            const r = await store.reserve('k', {
+              cost,
+              now,
+              maxWaitMs,
+              notBefore: -Infinity,
+              params,
+            })
+            if (r.ok) granted.push({ at: now + r.waitMs, cost })
+          }
+          expect(maxInWindow(granted, params.window)).toBeLessThanOrEqual(params.limit)
+        },
+      ),
+      { numRuns: 30 },
+    )
+  })
+  let run = 0
+
+  it('sets a PX on every key it writes, so idle keys expire', async () => {
+    const store = redisRateLimitStore({ redis: redis.connection, prefix, name: 'ttl' })
+    const request = { cost: 1, now: 0, maxWaitMs: 0, notBefore: -Infinity }
+    await store.reserve('g', {
+      ...request,
+      params: { algorithm: 'gcra', interval: 100, tolerance: 500 },
+    })
+    await store.reserve('w', {
+      ...request,
+      params: { algorithm: 'sliding-window', limit: 5, window: 2_000 },
+    })
+    const ttls = await Promise.all(
+      [store.keysOf('g').gcra, store.keysOf('w').log, store.keysOf('w').meta].map(
+        (k) => redis.command(['PTTL', k]) as Promise<number>,
+      ),
+    )
+    for (const ttl of ttls) {
+      expect(ttl).toBeGreaterThan(0)
+      expect(ttl).toBeLessThanOrEqual(3_000)
+    }
+  })
+
+  it('E9: a key deleted mid-run (evicted) admits at most one fresh burst', async () => {
+    const store = redisRateLimitStore({
+      redis: redis.connection,
+      prefix,
+      name: 'e9',
+      time: 'caller',
+    })
+    const params = { algorithm: 'gcra', interval: 100, tolerance: 500 } as const
+    const admitted = async (now: number): Promise<number> => {
+      let n = 0
+      for (let i = 0; i < 20; i++) {
+        const r = await store.reserve('k', {
+          cost: 1,
+          now,
+          maxWaitMs: 0,
+          notBefore: -Infinity,
+          params,
+        })
+        if (r.ok) n++
+      }
+      return n
+    }
+    expect(await admitted(0)).toBe(5)
+    await redis.command(['DEL', store.keysOf('k').gcra])
+    // Fail-open by nature: the limiter forgets what it counted, and lets one more burst through.
+    expect(await admitted(10)).toBe(5)
+    expect(await admitted(20)).toBe(0)
+  })
+
+  it('E12: a key of another type under the prefix surfaces as StoreError, never a fallback', async () => {
+    const events: unknown[] = []
+    const store = redisRateLimitStore({
+      redis: redis.connection,
+      prefix,
+      name: 'e12',
+      onEvent: (e) => events.push(e),
+    })
+    await redis.command(['HSET', store.keysOf('g').gcra, 'x', '1'])
+    await redis.command(['SET', store.keysOf('w').log, 'x'])
+    const request = { cost: 1, now: 0, maxWaitMs: 0, notBefore: -Infinity }
+    await expect(
+      store.reserve('g', {
+        ...request,
+        params: { algorithm: 'gcra', interval: 100, tolerance: 500 },
+      }),
+    ).rejects.toThrow(StoreError)
+    await expect(
+      store.reserve('w', {
+        ...request,
+        params: { algorithm: 'sliding-window', limit: 5, window: 500 },
+      }),
+    ).rejects.toThrow(/WRONGTYPE/)
+    expect(events).toEqual([])
+  })
+})
