@@ -5,13 +5,25 @@
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { StoreError } from '../../src/core/errors.js'
+import { Redis } from 'ioredis'
+import { createClient } from 'redis'
+import { execute, rateLimit, RateLimitExceededError } from '../../src/index.js'
+import { StoreError, StoreUnavailableError } from '../../src/core/errors.js'
+import type { TraceEvent } from '../../src/core/trace.js'
 import {
   memoryRateLimitStore,
   type RateLimitParams,
   type RateLimitReservation,
 } from '../../src/policies/rate-limit-store.js'
-import { redisRateLimitStore } from '../../src/redis/index.js'
+import {
+  fromIoredis,
+  fromNodeRedis,
+  redisRateLimitStore,
+  type RedisConnection,
+  type RedisRateLimitStoreOptions,
+} from '../../src/redis/index.js'
+import { startProxy, type FaultProxy } from '../helpers/fault-proxy.js'
+import { freePort, startRedis, type PrivateRedis } from '../helpers/redis-server.js'
 import {
   CLIENT_KINDS,
   connect,
@@ -19,6 +31,7 @@ import {
   redisUp,
   removeKeys,
   testPrefix,
+  type ClientKind,
   type TestRedis,
 } from '../helpers/redis.js'
 
@@ -355,5 +368,236 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('%s: limits', (kind) => {
       }),
     ).rejects.toThrow(/WRONGTYPE/)
     expect(events).toEqual([])
+  })
+})
+
+describe.runIf(redisUp).each(CLIENT_KINDS)('%s: rateLimit() end to end', (kind) => {
+  let redis: TestRedis
+  const prefix = testPrefix()
+  beforeAll(async () => {
+    redis = await connect(kind)
+  })
+  afterAll(async () => {
+    await removeKeys(redis, prefix)
+    await redis.close()
+  })
+
+  it('lets the burst through, spaces the rest at the rate, refuses beyond maxWait', async () => {
+    const store = redisRateLimitStore({ redis: redis.connection, prefix, name: 'e2e' })
+    const limiter = rateLimit({ rate: 20, per: 1_000, burst: 5, maxWait: 500, store })
+    const arrivals: number[] = []
+    const call = limiter.wrap(async () => {
+      arrivals.push(performance.now())
+    })
+    const results = await Promise.allSettled(Array.from({ length: 25 }, () => execute(call)))
+    const refused = results.filter((r) => r.status === 'rejected')
+    for (const r of refused) expect(r.reason).toBeInstanceOf(RateLimitExceededError)
+    // 5 at once and 10 more within 500 ms (one either way for the timing of the round trips).
+    expect(arrivals.length).toBeGreaterThanOrEqual(14)
+    expect(arrivals.length).toBeLessThanOrEqual(16)
+    arrivals.sort((a, b) => a - b)
+    for (let i = 0; i < arrivals.length; i++)
+      for (let j = i; j < arrivals.length; j++)
+        expect(j - i + 1).toBeLessThanOrEqual(5 + (20 * (arrivals[j]! - arrivals[i]!)) / 1_000 + 1)
+  })
+})
+
+/** A client of `kind` on a port where nothing answers (not awaited: it keeps trying). */
+function downClient(
+  kind: ClientKind,
+  port: number,
+): { connection: RedisConnection; close(): void } {
+  if (kind === 'node-redis') {
+    const client = createClient({
+      socket: { host: '127.0.0.1', port, reconnectStrategy: () => 200 },
+    })
+    client.on('error', () => {})
+    client.connect().catch(() => {})
+    return { connection: fromNodeRedis(client), close: () => client.destroy() }
+  }
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: () => 200,
+  })
+  client.on('error', () => {})
+  return { connection: fromIoredis(client), close: () => client.disconnect() }
+}
+
+/** Counts the scripts sent through a connection. */
+function counting(connection: RedisConnection): RedisConnection & { sent: number } {
+  const counted = Object.create(connection) as RedisConnection & { sent: number }
+  counted.sent = 0
+  counted.evalScript = (script, keys, args) => {
+    counted.sent++
+    return connection.evalScript(script, keys, args)
+  }
+  return counted
+}
+
+const GCRA = { algorithm: 'gcra', interval: 100, tolerance: 1_000 } as const
+const request = (now = 0) => ({ cost: 1, now, maxWaitMs: 0, notBefore: -Infinity, params: GCRA })
+
+describe.runIf(redisUp).each(CLIENT_KINDS)('%s: when Redis fails', (kind) => {
+  it('E1: Redis down at startup: no hang, each policy within the timeout', async () => {
+    const down = downClient(kind, await freePort())
+    try {
+      const events: TraceEvent[] = []
+      const base = {
+        redis: down.connection,
+        timeout: 100,
+        onEvent: (e: TraceEvent) => events.push(e),
+      }
+      const local = redisRateLimitStore({ ...base, localShare: 0.5 })
+      const open = redisRateLimitStore({ ...base, onStoreError: 'fail-open' })
+      const closed = redisRateLimitStore({ ...base, onStoreError: 'fail-closed' })
+      const started = performance.now()
+      // Burst 10 × share 0.5: 5 at once, then the local limit refuses.
+      const answers = []
+      for (let i = 0; i < 8; i++) answers.push((await local.reserve('k', request())).ok)
+      expect(answers).toEqual([true, true, true, true, true, false, false, false])
+      expect(await open.reserve('k', request())).toMatchObject({ ok: true, waitMs: 0 })
+      const refused = await closed.reserve('k', request()).catch((e: unknown) => e)
+      expect(refused).toBeInstanceOf(StoreUnavailableError)
+      expect(refused).not.toBeInstanceOf(RateLimitExceededError)
+      // The first calls each wait for the timeout; then the breaker answers at once.
+      expect(performance.now() - started).toBeLessThan(3 * 100 * 3 + 1_000)
+      const policies = events.flatMap((e) => (e.type === 'store.failed' ? [e.policy] : []))
+      expect(new Set(policies)).toEqual(new Set(['local', 'fail-open', 'fail-closed']))
+      // Through rateLimit(): fail-closed rejects with the store's error, not a 429-like one.
+      const limiter = rateLimit({ rate: 10, per: 1_000, store: closed })
+      await expect(execute(limiter.wrap(async () => 'ok'))).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      )
+    } finally {
+      down.close()
+    }
+  })
+})
+
+describe.runIf(redisUp).each(CLIENT_KINDS)('%s: on a private server', (kind) => {
+  let server: PrivateRedis
+  let proxy: FaultProxy
+  let redis: TestRedis
+  let admin: TestRedis
+  beforeAll(async () => {
+    server = await startRedis()
+    proxy = await startProxy(server.port)
+    redis = await connect(kind, { port: proxy.port })
+    admin = await connect('node-redis', { port: server.port })
+  })
+  afterAll(async () => {
+    await redis.close()
+    await admin.close()
+    await proxy.close()
+    await server.stop()
+  })
+
+  const storeWith = (options: Partial<RedisRateLimitStoreOptions>, events: TraceEvent[] = []) =>
+    redisRateLimitStore({
+      redis: redis.connection,
+      timeout: 100,
+      onEvent: (e) => events.push(e),
+      ...options,
+    })
+
+  it('E3: a black hole: the timeout fires, the breaker stops sending, calls keep their policy', async () => {
+    const connection = counting(redis.connection)
+    const events: TraceEvent[] = []
+    const store = storeWith(
+      {
+        redis: connection,
+        name: 'e3',
+        timeout: 50,
+        breaker: { consecutive: 3, halfOpenAfter: 200 },
+      },
+      events,
+    )
+    proxy.set({ kind: 'blackhole' })
+    try {
+      const started = performance.now()
+      let slowest = 0
+      for (let i = 0; i < 10_000; i++) {
+        const at = performance.now()
+        await store.reserve(`k${i % 100}`, request())
+        slowest = Math.max(slowest, performance.now() - at)
+      }
+      const elapsed = performance.now() - started
+      // Every call answered within the timeout (plus scheduling), and Redis was asked only
+      // 3 times and then once per halfOpenAfter: nothing piles up in the client.
+      expect(slowest).toBeLessThan(50 + 150)
+      expect(connection.sent).toBeLessThanOrEqual(3 + Math.ceil(elapsed / 200) + 1)
+      expect(events.filter((e) => e.type === 'store.failed')).toHaveLength(10_000)
+    } finally {
+      proxy.set({ kind: 'pass' })
+      proxy.reset()
+    }
+  })
+
+  it('E4: Redis killed and back: local fallback meanwhile, Redis used again after the reconnect', async () => {
+    const events: TraceEvent[] = []
+    const store = storeWith({ name: 'e4', breaker: { consecutive: 1, halfOpenAfter: 100 } }, events)
+    expect((await store.reserve('k', request())).ok).toBe(true)
+    await server.kill()
+    expect((await store.reserve('k', request())).ok).toBe(true)
+    expect(events.at(-1)).toMatchObject({ type: 'store.failed', policy: 'local' })
+    await server.restart()
+    await admin.close()
+    admin = await connect('node-redis', { port: server.port })
+    await expect
+      .poll(
+        async () => {
+          await store.reserve('k', request())
+          return events.some((e) => e.type === 'store.recovered')
+        },
+        { timeout: 5_000, interval: 50 },
+      )
+      .toBe(true)
+    // The restarted server knew nothing: the key is there again, written by the script.
+    expect(await admin.command(['EXISTS', store.keysOf('k').gcra])).toBe(1)
+  })
+
+  it('E5: SCRIPT FLUSH mid-run: the next call reloads the script, no fallback', async () => {
+    const events: TraceEvent[] = []
+    const store = storeWith({ name: 'e5' }, events)
+    for (const params of [GCRA, { algorithm: 'sliding-window', limit: 5, window: 500 } as const]) {
+      expect((await store.reserve('k', { ...request(), params })).ok).toBe(true)
+      await admin.command(['SCRIPT', 'FLUSH'])
+      expect((await store.reserve('k', { ...request(), params })).ok).toBe(true)
+    }
+    expect(events).toEqual([])
+  })
+
+  it('E6: a read-only replica (READONLY): the policy applies, never a silent allow', async () => {
+    const events: TraceEvent[] = []
+    const local = storeWith({ name: 'e6', localShare: 0.1 }, events)
+    const closed = storeWith({ name: 'e6', onStoreError: 'fail-closed' })
+    await admin.command(['REPLICAOF', '127.0.0.1', String(await freePort())])
+    try {
+      // Burst 10 × 0.1: one call locally, then refused.
+      expect((await local.reserve('k', request())).ok).toBe(true)
+      expect((await local.reserve('k', request())).ok).toBe(false)
+      expect(events[0]).toMatchObject({ type: 'store.failed', policy: 'local', code: 'READONLY' })
+      await expect(closed.reserve('k', request())).rejects.toBeInstanceOf(StoreUnavailableError)
+    } finally {
+      await admin.command(['REPLICAOF', 'NO', 'ONE'])
+    }
+  })
+
+  it('E14: slow Redis (300 ms a reply): the policy after the timeout', async () => {
+    const events: TraceEvent[] = []
+    const store = storeWith({ name: 'e14', timeout: 100 }, events)
+    proxy.set({ kind: 'latency', ms: 300 })
+    try {
+      const started = performance.now()
+      expect((await store.reserve('k', request())).ok).toBe(true)
+      expect(performance.now() - started).toBeLessThan(100 + 150)
+      expect(events[0]).toMatchObject({ type: 'store.failed', reason: 'timeout', policy: 'local' })
+    } finally {
+      proxy.set({ kind: 'pass' })
+      // Let the late reply arrive: it must not surface as an unhandled rejection.
+      await new Promise((resolve) => setTimeout(resolve, 400))
+    }
   })
 })
