@@ -99,7 +99,7 @@ return {'1', f(wait), f(e), f(shift), born}
  * epoch} or {'0', wait}.
  * Cancel: ARGV[3..6] = id, score, cost, epoch of the ticket. Replies {}.
  *
- * Bounded work: entries are read in batches of 100 (no unpack of an unbounded reply). A reserve
+ * Bounded work: entries are read in batches growing from a few to 128 (no unpack of an unbounded reply). A reserve
  * prunes what left the window (each entry once), then finds the entry that must leave before
  * `cost` fits from whichever end needs fewer entries: from the oldest (as the memory store does)
  * when the excess is under half the limit, else from the newest, where at most `limit` entries are
@@ -154,10 +154,11 @@ local cost, maxWait, nb = tonumber(ARGV[3]), num(ARGV[4]), num(ARGV[5])
 local limit, window = tonumber(ARGV[6]), tonumber(ARGV[7])
 if server and nb > -math.huge then nb = now + nb end
 -- Prune: drop the entries that left the window, oldest first.
-local removed = 0
+local removed, size = 0, 2
 while true do
-  local batch = redis.call('ZRANGE', zkey, removed, removed + 99, 'WITHSCORES')
-  local stop = #batch < 200
+  local batch = redis.call('ZRANGE', zkey, removed, removed + size - 1, 'WITHSCORES')
+  local stop = #batch < 2 * size
+  size = math.min(size * 4, 128)
   for i = 1, #batch, 2 do
     if tonumber(batch[i + 1]) + shift + window <= now then
       total = total - costOf(batch[i])
@@ -182,9 +183,9 @@ local floor = math.max(now, latest, nb)
 local room = -math.huge
 local excess = total + cost - limit
 local function fromNewest()
-  local sum, seen = 0, 0
+  local sum, seen, size = 0, 0, 8
   while seen < count do
-    local batch = redis.call('ZRANGE', zkey, -(seen + 100), -(seen + 1), 'WITHSCORES')
+    local batch = redis.call('ZRANGE', zkey, -(seen + size), -(seen + 1), 'WITHSCORES')
     for i = #batch - 1, 1, -2 do
       local at = tonumber(batch[i + 1]) + shift + window
       if at <= floor then return -math.huge end
@@ -192,15 +193,16 @@ local function fromNewest()
       seen = seen + 1
       if sum + cost - limit > EPS or seen >= limit then return at end
     end
-    if #batch < 200 then break end
+    if #batch < 2 * size then break end
+    size = math.min(size * 4, 128)
   end
   return -math.huge
 end
 if excess > EPS then
   if excess <= limit / 2 then
-    local freed, seen, done = 0, 0, false
+    local freed, seen, done, size = 0, 0, false, 4
     while not done and seen < count and seen < limit do
-      local batch = redis.call('ZRANGE', zkey, seen, seen + 99, 'WITHSCORES')
+      local batch = redis.call('ZRANGE', zkey, seen, seen + size - 1, 'WITHSCORES')
       for i = 1, #batch, 2 do
         freed = freed + costOf(batch[i])
         seen = seen + 1
@@ -211,7 +213,8 @@ if excess > EPS then
         end
         if seen >= limit then break end
       end
-      if #batch < 200 then break end
+      if #batch < 2 * size then break end
+      size = math.min(size * 4, 128)
     end
     if not done and seen >= limit then room = fromNewest() end
   else

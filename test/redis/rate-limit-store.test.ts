@@ -601,3 +601,90 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('%s: on a private server', (kind) => 
     }
   })
 })
+
+describe.runIf(redisUp)('E11: a sliding-window key at its cap (private server)', () => {
+  let server: PrivateRedis
+  let redis: TestRedis
+  beforeAll(async () => {
+    server = await startRedis()
+    redis = await connect('node-redis', { port: server.port })
+    await redis.command(['CONFIG', 'SET', 'slowlog-log-slower-than', '0'])
+    await redis.command(['CONFIG', 'SET', 'slowlog-max-len', '100000'])
+  })
+  afterAll(async () => {
+    await redis.close()
+    await server.stop()
+  })
+
+  /** Microseconds of each script run since the last reset, from SLOWLOG. */
+  const scriptRuns = async (): Promise<number[]> => {
+    const log = (await redis.command(['SLOWLOG', 'GET', '-1'])) as [
+      number,
+      number,
+      number,
+      string[],
+    ][]
+    await redis.command(['SLOWLOG', 'RESET'])
+    return log
+      .filter((entry) => /^EVAL/i.test(String(entry[3][0])))
+      .map((entry) => Number(entry[2]))
+  }
+
+  const storeOf = (name: string) =>
+    redisRateLimitStore({ redis: redis.connection, name, time: 'caller', timeout: 30_000 })
+  const fill = async (
+    reserve: (now: number) => Promise<unknown>,
+    n: number,
+    at: (i: number) => number,
+  ) => {
+    for (let i = 0; i < n; i += 500)
+      await Promise.all(Array.from({ length: Math.min(500, n - i) }, (_, j) => reserve(at(i + j))))
+  }
+
+  it(
+    'runs in well under 1 ms with `limit` entries in the window',
+    { timeout: 60_000 },
+    async () => {
+      const limit = 10_000
+      const params = { algorithm: 'sliding-window', limit, window: 60_000 } as const
+      const store = storeOf('e11')
+      const reserve = (now: number) =>
+        store.reserve('k', { cost: 1, now, maxWaitMs: Infinity, notBefore: -Infinity, params })
+      // The window full: `limit` entries, 5 ms apart.
+      await fill(reserve, limit, (i) => i * 5)
+      expect(await redis.command(['ZCARD', store.keysOf('k').log])).toBe(limit)
+      await scriptRuns()
+      expect(await reserve(limit * 5)).toMatchObject({ ok: true, waitMs: 10_000 })
+      for (let i = 1; i < 21; i++) await reserve(limit * 5)
+      // The median: the machine's other load can stall the server for a moment.
+      const steady = (await scriptRuns()).sort((a, b) => a - b)
+      const median = steady[steady.length >> 1]!
+      expect(median).toBeLessThan(1_000)
+      console.info(`E11: limit ${limit}, window full: median ${median} µs a reserve`)
+    },
+  )
+
+  it(
+    'reads at most about `limit` entries a call, even with a full window queued behind',
+    { timeout: 60_000 },
+    async () => {
+      const limit = 1_000
+      const params = { algorithm: 'sliding-window', limit, window: 60_000 } as const
+      const store = storeOf('e11b')
+      const reserve = (now: number) =>
+        store.reserve('k', { cost: 1, now, maxWaitMs: Infinity, notBefore: -Infinity, params })
+      await fill(reserve, limit, (i) => i)
+      await scriptRuns()
+      // A second window's worth queued behind the first: the worst case, from either end.
+      await fill(reserve, limit, () => limit)
+      expect(await redis.command(['ZCARD', store.keysOf('k').log])).toBe(2 * limit)
+      const runs = (await scriptRuns()).sort((a, b) => a - b)
+      const worst = runs.at(-1)!
+      // Far below BUSY (5 s): the work grows with `limit`, never with how long the key lived.
+      expect(worst).toBeLessThan(100_000)
+      console.info(
+        `E11: limit ${limit} with a full window queued: median ${runs[runs.length >> 1]} µs, max ${worst} µs`,
+      )
+    },
+  )
+})
