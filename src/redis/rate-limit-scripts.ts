@@ -9,7 +9,9 @@
  *   for the server's (`TIME`, in ms with µs precision);
  * - numbers travel as decimal text; `inf` and `x` (none: minus infinity) stand for the infinities;
  * - numbers come back as `%.17g` text: a Lua number in a reply is truncated to an integer, and
- *   `tostring` keeps only 14 digits;
+ *   `tostring` keeps only 14 digits. Formatting costs ~1.7 µs a number on the server, so each
+ *   script formats as few as it can (0 is written as is; a key's last clock reading is stored as
+ *   the text it came as: the caller's decimal, or the server's `TIME` as "seconds:µs");
  * - every key gets a PX of "until it is back to a full bucket / an empty window" plus a second of
  *   slack, so an idle key expires and forgetting it loses nothing;
  * - each key carries an epoch (the server time it was created): a ticket of an earlier life of
@@ -23,7 +25,10 @@ local function num(s)
   if s == 'x' then return -math.huge end
   return tonumber(s)
 end
-local function f(x) return string.format('%.17g', x) end
+local function f(x)
+  if x == 0 then return '0' end
+  return string.format('%.17g', x)
+end
 local function clean(wait, now)
   local eps = math.max(1e-9, math.abs(now) * 1e-14)
   if wait > eps then return wait end
@@ -36,14 +41,28 @@ local function ttl(until_, now)
 end
 local op = ARGV[1]
 local server = ARGV[2] == ''
-local t = redis.call('TIME')
-local epoch = t[1] .. '.' .. t[2]
-local now
-if server then now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000 else now = tonumber(ARGV[2]) end
+local t, now, nowText
+if server then
+  t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+  nowText = t[1] .. ':' .. t[2]
+else
+  now = tonumber(ARGV[2])
+  nowText = ARGV[2]
+end
+local function clock(s)
+  local colon = string.find(s, ':', 1, true)
+  if colon then return tonumber(string.sub(s, 1, colon - 1)) * 1000 + tonumber(string.sub(s, colon + 1)) / 1000 end
+  return tonumber(s)
+end
+local function newEpoch()
+  local e = t or redis.call('TIME')
+  return e[1] .. '.' .. e[2]
+end
 `
 
 /**
- * GCRA. KEYS[1]: "tat last shift epoch".
+ * GCRA. KEYS[1]: "tat last shift epoch" (`last`: the key's last clock reading, as text).
  * Reserve: ARGV[3..7] = cost, maxWaitMs, notBefore (absolute with the caller's clock, relative to
  * now with the server's), interval, tolerance. Replies {'1', wait, end, shift, epoch} or {'0', wait}.
  * Cancel: ARGV[3..6] = end, shift, span, epoch of the ticket. Replies {}.
@@ -53,26 +72,27 @@ export const gcraScript = defineScript(
   `${COMMON}
 local key = KEYS[1]
 local raw = redis.call('GET', key)
-local tat, last, shift, born = -math.huge, now, 0, epoch
+local tat, shift, born = -math.huge, 0, nil
 if raw then
   local a, b, c, d = string.match(raw, '^(%S+) (%S+) (%S+) (%S+)$')
-  tat, last, shift, born = num(a), tonumber(b), tonumber(c), d
+  local last = clock(b)
+  tat, shift, born = num(a), tonumber(c), d
   if now < last then
     local step = now - last
     shift = shift + step
     tat = tat + step
   end
-  last = now
 end
-local function save()
-  redis.call('SET', key, f(tat) .. ' ' .. f(last) .. ' ' .. f(shift) .. ' ' .. born, 'PX', ttl(tat, now))
+-- The key's clock is now 'now' (memory sets 'last = now' on every reading).
+local function save(tatText)
+  redis.call('SET', key, tatText .. ' ' .. nowText .. ' ' .. f(shift) .. ' ' .. born, 'PX', ttl(tat, now))
 end
 if op == 'c' then
   if not raw or born ~= ARGV[6] then return {} end
   local span = tonumber(ARGV[5])
   local later = tat - (tonumber(ARGV[3]) + shift - tonumber(ARGV[4]))
   tat = tat - math.min(span, math.max(0, span - later))
-  save()
+  save(f(tat))
   return {}
 end
 local cost, maxWait, nb = tonumber(ARGV[3]), num(ARGV[4]), num(ARGV[5])
@@ -83,12 +103,14 @@ local start = math.max(tat, now, nb + tolerance - span)
 local e = start + span
 local wait = clean(e - tolerance - now, now)
 if wait > maxWait then
-  if raw then save() end
+  if raw then save(f(tat)) end
   return {'0', f(wait)}
 end
 tat = e
-save()
-return {'1', f(wait), f(e), f(shift), born}
+born = born or newEpoch()
+local endText = f(e)
+save(endText)
+return {'1', f(wait), endText, f(shift), born}
 `,
 )
 
@@ -111,16 +133,16 @@ export const windowScript = defineScript(
 local EPS = 1e-9
 local zkey, mkey = KEYS[1], KEYS[2]
 local raw = redis.call('GET', mkey)
-local last, shift, total, seq, born = now, 0, 0, 0, epoch
+local shift, total, seq, born = 0, 0, 0, nil
 if raw then
   local a, b, c, d, e = string.match(raw, '^(%S+) (%S+) (%S+) (%S+) (%S+)$')
-  last, shift, total, seq, born = tonumber(a), tonumber(b), tonumber(c), tonumber(d), e
+  local last = clock(a)
+  shift, total, seq, born = tonumber(b), tonumber(c), tonumber(d), e
   if now < last then shift = shift + (now - last) end
-  last = now
 end
 local function costOf(member) return tonumber(string.match(member, ':(.*)$')) end
 local function save(px)
-  local v = f(last) .. ' ' .. f(shift) .. ' ' .. f(total) .. ' ' .. seq .. ' ' .. born
+  local v = nowText .. ' ' .. f(shift) .. ' ' .. f(total) .. ' ' .. seq .. ' ' .. born
   if px then
     redis.call('SET', mkey, v, 'PX', px)
     if redis.call('ZCARD', zkey) > 0 then redis.call('PEXPIRE', zkey, px) end
@@ -241,6 +263,7 @@ else
   redis.call('ZADD', zkey, score, id .. ':' .. f(cost))
 end
 total = total + cost
+born = born or newEpoch()
 save(ttl(at + window, now))
 return {'1', f(wait), id, score, born}
 `,

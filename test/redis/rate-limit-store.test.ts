@@ -739,16 +739,18 @@ describe.runIf(redisUp)('across processes', () => {
     const results = await Promise.all(workers.map((w) => w.result))
     const admitted = results.reduce((n, r) => n + r.admitted, 0)
     expect(admitted).toBe(arrivals.length)
-    // The catalogue's bound, ≤ 10 + 50 (+1) in any second, on the turns as each process learnt
-    // them; on the arrivals with the delivery time on top (fetch to handler: a few ms on an idle
-    // machine, more when the test runner's event loop is busy).
+    // The catalogue's bound, ≤ 10 + 50 (+1) in any second: on the turns as each process learnt
+    // them, plus what a held-up event loop bunches (replies wait to be read); on the arrivals,
+    // plus the delivery time (fetch to handler: a few ms on an idle machine, more when the test
+    // runner's event loop is busy).
     const turns = results.flatMap((r) => r.turns)
-    const slack = (50 * late) / 1_000
+    const lag = Math.max(...results.map((r) => r.lagMs))
     console.info(
-      `${name}: ${admitted} admitted; busiest second: turns ${busiestSecond(turns)}, arrivals ${busiestSecond(arrivals)}; delivery ≤ ${late.toFixed(1)} ms`,
+      `${name}: ${admitted} admitted; busiest second: turns ${busiestSecond(turns)}, arrivals ${busiestSecond(arrivals)}; event loop lag ≤ ${lag.toFixed(1)} ms, delivery ≤ ${late.toFixed(1)} ms`,
     )
-    expect(busiestSecond(turns)).toBeLessThanOrEqual(10 + 50 + 1)
-    expect(busiestSecond(arrivals)).toBeLessThanOrEqual(10 + 50 + 1 + Math.ceil(slack))
+    const bound = (ms: number): number => 10 + 50 + 1 + Math.ceil((50 * ms) / 1_000)
+    expect(busiestSecond(turns)).toBeLessThanOrEqual(bound(lag))
+    expect(busiestSecond(arrivals)).toBeLessThanOrEqual(bound(late))
     const span = Math.max(...turns) - Math.min(...turns)
     expect(admitted).toBeLessThanOrEqual(10 + (50 * span) / 1_000 + 1)
     return { results, admitted }

@@ -8,6 +8,7 @@ import { execute, rateLimit, RateLimitExceededError, type Clock } from '../../..
 import { StoreUnavailableError } from '../../../src/core/errors.js'
 import { systemClock } from '../../../src/core/clock.js'
 import { redisRateLimitStore } from '../../../src/redis/index.js'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { reply, workerInput } from '../../helpers/fork.js'
 import { connect, type ClientKind } from '../../helpers/redis.js'
 
@@ -29,6 +30,8 @@ export interface WorkerResult {
   readonly unavailable: number
   /** Wall-clock times (ms since the epoch) at which this process learnt of each granted turn. */
   readonly turns: readonly number[]
+  /** The longest this process's event loop was held up (a reply waits that long to be read). */
+  readonly lagMs: number
 }
 
 const input = workerInput<WorkerInput>()
@@ -68,6 +71,8 @@ const ready = `${input.prefix}:ready:${input.name}`
 await redis.command(['INCR', ready])
 while (Number(await redis.command(['GET', ready])) < input.parties)
   await new Promise((resolve) => setTimeout(resolve, 5))
+const lag = monitorEventLoopDelay({ resolution: 5 })
+lag.enable()
 let admitted = 0
 let limited = 0
 let unavailable = 0
@@ -87,5 +92,6 @@ for (let i = 0; i < input.calls; i++) {
   await new Promise((resolve) => setTimeout(resolve, gap))
 }
 await Promise.all(pending)
+lag.disable()
 await redis.close()
-reply({ admitted, limited, unavailable, turns } satisfies WorkerResult)
+reply({ admitted, limited, unavailable, turns, lagMs: lag.max / 1e6 } satisfies WorkerResult)
