@@ -63,8 +63,10 @@ end
 
 /**
  * GCRA. KEYS[1]: "tat last shift epoch" (`last`: the key's last clock reading, as text).
- * Reserve: ARGV[3..7] = cost, maxWaitMs, notBefore (absolute with the caller's clock, relative to
- * now with the server's), interval, tolerance. Replies {'1', wait, end, shift, epoch} or {'0', wait}.
+ * Reserve, a batch of n ≥ 1 reservations in order: ARGV[3] = n, then 6 per reservation: the
+ * caller's clock reading (ignored on the server's clock), cost, maxWaitMs, notBefore (absolute
+ * with the caller's clock, relative to now with the server's), interval, tolerance. Replies 4 per
+ * reservation, {'1', wait, end, shift} or {'0', wait, '', ''}, then the key's epoch ('' if none).
  * Cancel: ARGV[3..6] = end, shift, span, epoch of the ticket. Replies {}.
  */
 export const gcraScript = defineScript(
@@ -72,45 +74,64 @@ export const gcraScript = defineScript(
   `${COMMON}
 local key = KEYS[1]
 local raw = redis.call('GET', key)
-local tat, shift, born = -math.huge, 0, nil
+local tat, shift, born, last = -math.huge, 0, nil, nil
 if raw then
   local a, b, c, d = string.match(raw, '^(%S+) (%S+) (%S+) (%S+)$')
-  local last = clock(b)
-  tat, shift, born = num(a), tonumber(c), d
-  if now < last then
+  tat, last, shift, born = num(a), clock(b), tonumber(c), d
+end
+-- A reading earlier than the key's last one shifts the state back with it; the key's clock is
+-- then the reading (memory sets 'last = now' on every reading).
+local function advance()
+  if last and now < last then
     local step = now - last
     shift = shift + step
     tat = tat + step
   end
+  last = now
 end
--- The key's clock is now 'now' (memory sets 'last = now' on every reading).
 local function save(tatText)
   redis.call('SET', key, tatText .. ' ' .. nowText .. ' ' .. f(shift) .. ' ' .. born, 'PX', ttl(tat, now))
 end
 if op == 'c' then
   if not raw or born ~= ARGV[6] then return {} end
+  advance()
   local span = tonumber(ARGV[5])
   local later = tat - (tonumber(ARGV[3]) + shift - tonumber(ARGV[4]))
   tat = tat - math.min(span, math.max(0, span - later))
   save(f(tat))
   return {}
 end
-local cost, maxWait, nb = tonumber(ARGV[3]), num(ARGV[4]), num(ARGV[5])
-local interval, tolerance = tonumber(ARGV[6]), tonumber(ARGV[7])
-if server and nb > -math.huge then nb = now + nb end
-local span = cost * interval
-local start = math.max(tat, now, nb + tolerance - span)
-local e = start + span
-local wait = clean(e - tolerance - now, now)
-if wait > maxWait then
-  if raw then save(f(tat)) end
-  return {'0', f(wait)}
+local out, granted, tatText = {}, false, nil
+for i = 0, tonumber(ARGV[3]) - 1 do
+  local b = 4 + i * 6
+  if not server then
+    nowText = ARGV[b]
+    now = tonumber(nowText)
+  end
+  advance()
+  local cost, maxWait, nb = tonumber(ARGV[b + 1]), num(ARGV[b + 2]), num(ARGV[b + 3])
+  local interval, tolerance = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
+  if server and nb > -math.huge then nb = now + nb end
+  local span = cost * interval
+  local e = math.max(tat, now, nb + tolerance - span) + span
+  local wait = clean(e - tolerance - now, now)
+  local n = #out
+  if wait > maxWait then
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4] = '0', f(wait), '', ''
+  else
+    tat, granted = e, true
+    tatText = f(e)
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4] = '1', f(wait), tatText, f(shift)
+  end
 end
-tat = e
-born = born or newEpoch()
-local endText = f(e)
-save(endText)
-return {'1', f(wait), endText, f(shift), born}
+if granted or raw then
+  born = born or newEpoch()
+  -- The last grant's text is the tat unless a later reading shifted it.
+  if not (granted and tonumber(tatText) == tat) then tatText = f(tat) end
+  save(tatText)
+end
+out[#out + 1] = born or ''
+return out
 `,
 )
 

@@ -28,6 +28,7 @@ import {
 } from '../policies/rate-limit-store.js'
 import type { RedisArgument } from './connection.js'
 import type { OnStoreError } from './guard.js'
+import { Batches, type Pending } from './rate-limit-batch.js'
 import { gcraScript, windowScript } from './rate-limit-scripts.js'
 import {
   readOnStoreError,
@@ -151,6 +152,7 @@ class Store {
   readonly #share: number
   readonly #local: MemoryRateLimitStore | undefined
   readonly #base: string
+  readonly #batches = new Batches((key, batch) => this.#sendGcra(key, batch))
 
   constructor(
     setup: StoreSetup,
@@ -172,28 +174,84 @@ class Store {
     return { gcra: k, log: `${k}:w`, meta: `${k}:m` }
   }
 
-  async reserve(key: string, request: RateLimitReserveRequest): Promise<RateLimitReservation> {
-    const { params, cost, now, maxWaitMs, notBefore } = request
-    const clock = this.#caller ? now : ''
-    // With the server's clock a pause travels as "this many ms from now".
-    const nb = this.#caller || notBefore === -Infinity ? notBefore : notBefore - now
+  reserve(key: string, request: RateLimitReserveRequest): Promise<RateLimitReservation> {
+    return request.params.algorithm === 'gcra'
+      ? this.#batches.add(key, request)
+      : this.#reserveWindow(key, request)
+  }
+
+  /** With the server's clock a pause travels as "this many ms from now". */
+  #pause({ notBefore, now }: RateLimitReserveRequest): RedisArgument {
+    return arg(this.#caller || notBefore === -Infinity ? notBefore : notBefore - now)
+  }
+
+  /** One script run for a batch of GCRA reservations on `key`, each answered on its own. */
+  #sendGcra(key: string, batch: readonly Pending[]): void {
+    const args: RedisArgument[] = ['r', this.#caller ? batch[0]!.request.now : '', batch.length]
+    for (const { request } of batch) {
+      const p = request.params as Extract<RateLimitParams, { algorithm: 'gcra' }>
+      args.push(
+        this.#caller ? request.now : '',
+        request.cost,
+        arg(request.maxWaitMs),
+        this.#pause(request),
+        p.interval,
+        p.tolerance,
+      )
+    }
+    this.#setup.guard
+      .run('reserve', () => this.#setup.redis.evalScript(gcraScript, [this.keysOf(key).gcra], args))
+      .then(
+        (reply) => {
+          const r = reply as string[]
+          const epoch = r[r.length - 1]!
+          batch.forEach(({ request, resolve }, i) => resolve(gcraAnswer(r, i * 4, epoch, request)))
+        },
+        (error: unknown) => {
+          for (const { request, resolve, reject } of batch) {
+            try {
+              resolve(this.#fallback(key, request, error))
+            } catch (e) {
+              reject(e)
+            }
+          }
+        },
+      )
+  }
+
+  async #reserveWindow(
+    key: string,
+    request: RateLimitReserveRequest,
+  ): Promise<RateLimitReservation> {
+    const { params, cost, now, maxWaitMs } = request
+    const p = params as Extract<RateLimitParams, { algorithm: 'sliding-window' }>
     const keys = this.keysOf(key)
-    const gcra = params.algorithm === 'gcra'
     try {
       const reply = (await this.#setup.guard.run('reserve', () =>
-        gcra
-          ? this.#setup.redis.evalScript(
-              gcraScript,
-              [keys.gcra],
-              ['r', clock, cost, arg(maxWaitMs), arg(nb), params.interval, params.tolerance],
-            )
-          : this.#setup.redis.evalScript(
-              windowScript,
-              [keys.log, keys.meta],
-              ['r', clock, cost, arg(maxWaitMs), arg(nb), params.limit, params.window],
-            ),
+        this.#setup.redis.evalScript(
+          windowScript,
+          [keys.log, keys.meta],
+          [
+            'r',
+            this.#caller ? now : '',
+            cost,
+            arg(maxWaitMs),
+            this.#pause(request),
+            p.limit,
+            p.window,
+          ],
+        ),
       )) as string[]
-      return answer(reply, params, cost)
+      const waitMs = Number(reply[1])
+      if (reply[0] !== '1') return { ok: false, waitMs, reason: 'wait' }
+      const ticket: WindowTicket = {
+        kind: 'window',
+        id: reply[2]!,
+        score: reply[3]!,
+        epoch: reply[4]!,
+        cost,
+      }
+      return { ok: true, waitMs, ticket }
     } catch (error) {
       return this.#fallback(key, request, error)
     }
@@ -259,23 +317,22 @@ function localParams(params: RateLimitParams, share: number): RateLimitParams {
     : { algorithm: 'sliding-window', limit: params.limit * share, window: params.window }
 }
 
-/** The script's reply as a reservation; the ticket holds what `cancel` must send back. */
-function answer(
+/** Reservation `at` of a batch's reply; the ticket holds what `cancel` must send back. */
+function gcraAnswer(
   reply: readonly string[],
-  params: RateLimitParams,
-  cost: number,
+  at: number,
+  epoch: string,
+  { params, cost }: RateLimitReserveRequest,
 ): RateLimitReservation {
-  const waitMs = Number(reply[1])
-  if (reply[0] !== '1') return { ok: false, waitMs, reason: 'wait' }
-  const ticket: GcraTicket | WindowTicket =
-    params.algorithm === 'gcra'
-      ? {
-          kind: 'gcra',
-          end: reply[2]!,
-          shift: reply[3]!,
-          epoch: reply[4]!,
-          span: cost * params.interval,
-        }
-      : { kind: 'window', id: reply[2]!, score: reply[3]!, epoch: reply[4]!, cost }
+  const waitMs = Number(reply[at + 1])
+  if (reply[at] !== '1') return { ok: false, waitMs, reason: 'wait' }
+  const interval = (params as Extract<RateLimitParams, { algorithm: 'gcra' }>).interval
+  const ticket: GcraTicket = {
+    kind: 'gcra',
+    end: reply[at + 2]!,
+    shift: reply[at + 3]!,
+    epoch,
+    span: cost * interval,
+  }
   return { ok: true, waitMs, ticket }
 }

@@ -167,6 +167,40 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('%s', (kind) => {
         { numRuns: 60 },
       )
     })
+
+  it('answers a batch (concurrent reservations on one key) as memory answers them in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        paramsArb.filter((p) => p.algorithm === 'gcra'),
+        fc.array(
+          fc.record({
+            dt: fc.integer({ min: -50, max: 300 }),
+            cost: fc.integer({ min: 1, max: 3 }),
+            maxWait: fc.constantFrom(0, 200, Infinity),
+          }),
+          { minLength: 1, maxLength: 60 },
+        ),
+        async (params, calls) => {
+          const { memory, shared } = storesFor()
+          let now = 5_000
+          const requests = calls.map(({ dt, cost, maxWait }) => {
+            now += dt
+            return {
+              cost: Math.min(cost, capacityOf(params)),
+              now,
+              maxWaitMs: maxWait,
+              notBefore: -Infinity,
+              params,
+            }
+          })
+          // All in one tick: they go to Redis as one batch (or a few).
+          const answers = await Promise.all(requests.map((r) => shared.reserve('k', r)))
+          expect(answers.map(plain)).toEqual(requests.map((r) => plain(memory.reserve('k', r))))
+        },
+      ),
+      { numRuns: 40 },
+    )
+  })
 })
 
 /** The most weight granted in any half-open window `[x, x + window)`. */
