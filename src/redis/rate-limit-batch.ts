@@ -1,10 +1,11 @@
 /**
- * Reservations on one key that arrive in the same turn of the event loop go to Redis together, as
- * one run of the GCRA script that takes them in order (each still atomic and answered on its
- * own). Under load, the callers of a hot key are woken together by the replies that arrive
- * together, so this is where they meet; it halves the server's work per reservation (one EVALSHA,
- * one GET and one SET for the batch) and never adds a round trip: a lone reservation goes after a
- * few microtasks, in the same tick.
+ * GCRA reservations that arrive in the same turn of the event loop go to Redis together, as one
+ * run of the script that takes them in order (each still atomic and answered on its own): those
+ * on one key on a Redis Cluster (a script's keys must share a slot), those on any keys on a
+ * standalone server. Under load, callers are woken together by the replies that arrive together,
+ * so this is where they meet; the server's work per reservation falls by half or more (one
+ * EVALSHA, and one GET and SET per key, for the batch). It never adds a round trip: a lone
+ * reservation goes after a few microtasks, in the same tick.
  */
 import type { RateLimitReservation, RateLimitReserveRequest } from '../policies/rate-limit-store.js'
 
@@ -12,6 +13,7 @@ import type { RateLimitReservation, RateLimitReserveRequest } from '../policies/
 export const MAX_BATCH = 128
 
 export interface Pending {
+  readonly key: string
   readonly request: RateLimitReserveRequest
   readonly resolve: (reservation: RateLimitReservation) => void
   readonly reject: (error: unknown) => void
@@ -20,30 +22,34 @@ export interface Pending {
 export class Batches {
   /** Per key, the batch still open; bounded by the keys reserved in one tick. */
   readonly #open = new Map<string, Pending[]>()
-  readonly #send: (key: string, batch: readonly Pending[]) => void
+  readonly #send: (batch: readonly Pending[]) => void
+  readonly #perKey: boolean
 
-  constructor(send: (key: string, batch: readonly Pending[]) => void) {
+  /** `perKey`: a batch holds one key's reservations only (Redis Cluster). */
+  constructor(perKey: boolean, send: (batch: readonly Pending[]) => void) {
+    this.#perKey = perKey
     this.#send = send
   }
 
   add(key: string, request: RateLimitReserveRequest): Promise<RateLimitReservation> {
+    const group = this.#perKey ? key : ''
     return new Promise((resolve, reject) => {
-      let batch = this.#open.get(key)
+      let batch = this.#open.get(group)
       if (batch === undefined) {
         const fresh: Pending[] = []
         batch = fresh
-        this.#open.set(key, fresh)
+        this.#open.set(group, fresh)
         // A few hops, so the callers woken by the same reply (each a few awaits deep) join in.
-        queueMicrotask(() => queueMicrotask(() => queueMicrotask(() => this.#flush(key, fresh))))
+        queueMicrotask(() => queueMicrotask(() => queueMicrotask(() => this.#flush(group, fresh))))
       }
-      batch.push({ request, resolve, reject })
-      if (batch.length >= MAX_BATCH) this.#flush(key, batch)
+      batch.push({ key, request, resolve, reject })
+      if (batch.length >= MAX_BATCH) this.#flush(group, batch)
     })
   }
 
-  #flush(key: string, batch: Pending[]): void {
-    if (this.#open.get(key) !== batch) return
-    this.#open.delete(key)
-    this.#send(key, batch)
+  #flush(group: string, batch: Pending[]): void {
+    if (this.#open.get(group) !== batch) return
+    this.#open.delete(group)
+    this.#send(batch)
   }
 }

@@ -62,75 +62,89 @@ end
 `
 
 /**
- * GCRA. KEYS[1]: "tat last shift epoch" (`last`: the key's last clock reading, as text).
- * Reserve, a batch of n ≥ 1 reservations in order: ARGV[3] = n, then 6 per reservation: the
- * caller's clock reading (ignored on the server's clock), cost, maxWaitMs, notBefore (absolute
- * with the caller's clock, relative to now with the server's), interval, tolerance. Replies 4 per
- * reservation, {'1', wait, end, shift} or {'0', wait, '', ''}, then the key's epoch ('' if none).
- * Cancel: ARGV[3..6] = end, shift, span, epoch of the ticket. Replies {}.
+ * GCRA. Each key: "tat last shift epoch" (`last`: the key's last clock reading, as text).
+ * Reserve, a batch of n ≥ 1 reservations in order, on KEYS (one or several: a batch groups the
+ * keys of one tick, on a standalone server): ARGV[3] = n, then 7 per reservation: the index of
+ * its key in KEYS, the caller's clock reading (ignored on the server's clock), cost, maxWaitMs,
+ * notBefore (absolute with the caller's clock, relative to now with the server's), interval,
+ * tolerance. Replies 5 per reservation: {'1', wait, end, shift, epoch} or {'0', wait, '', '', ''}.
+ * Cancel: KEYS[1]; ARGV[3..6] = end, shift, span, epoch of the ticket. Replies {}.
  */
 export const gcraScript = defineScript(
   'rate-gcra',
   `${COMMON}
-local key = KEYS[1]
-local raw = redis.call('GET', key)
-local tat, shift, born, last = -math.huge, 0, nil, nil
-if raw then
-  local a, b, c, d = string.match(raw, '^(%S+) (%S+) (%S+) (%S+)$')
-  tat, last, shift, born = num(a), clock(b), tonumber(c), d
+local states = {}
+local function load(k)
+  local s = states[k]
+  if s then return s end
+  local raw = redis.call('GET', KEYS[k])
+  s = { raw = raw, tat = -math.huge, shift = 0, born = nil, last = nil, granted = false }
+  if raw then
+    local a, b, c, d = string.match(raw, '^(%S+) (%S+) (%S+) (%S+)$')
+    s.tat, s.last, s.shift, s.born = num(a), clock(b), tonumber(c), d
+  end
+  states[k] = s
+  return s
 end
 -- A reading earlier than the key's last one shifts the state back with it; the key's clock is
 -- then the reading (memory sets 'last = now' on every reading).
-local function advance()
-  if last and now < last then
-    local step = now - last
-    shift = shift + step
-    tat = tat + step
+local function advance(s)
+  if s.last and now < s.last then
+    local step = now - s.last
+    s.shift = s.shift + step
+    s.tat = s.tat + step
+    s.text = nil
   end
-  last = now
+  s.last, s.lastText = now, nowText
 end
-local function save(tatText)
-  redis.call('SET', key, tatText .. ' ' .. nowText .. ' ' .. f(shift) .. ' ' .. born, 'PX', ttl(tat, now))
+local function save(k, s)
+  redis.call('SET', KEYS[k], (s.text or f(s.tat)) .. ' ' .. s.lastText .. ' ' .. f(s.shift) .. ' ' .. s.born, 'PX', ttl(s.tat, s.last))
 end
 if op == 'c' then
-  if not raw or born ~= ARGV[6] then return {} end
-  advance()
+  local s = load(1)
+  if not s.raw or s.born ~= ARGV[6] then return {} end
+  advance(s)
   local span = tonumber(ARGV[5])
-  local later = tat - (tonumber(ARGV[3]) + shift - tonumber(ARGV[4]))
-  tat = tat - math.min(span, math.max(0, span - later))
-  save(f(tat))
+  local later = s.tat - (tonumber(ARGV[3]) + s.shift - tonumber(ARGV[4]))
+  s.tat = s.tat - math.min(span, math.max(0, span - later))
+  save(1, s)
   return {}
 end
-local out, granted, tatText = {}, false, nil
+local out, seen, touched = {}, {}, {}
 for i = 0, tonumber(ARGV[3]) - 1 do
-  local b = 4 + i * 6
+  local b = 4 + i * 7
+  local k = tonumber(ARGV[b])
+  local s = load(k)
+  if not seen[k] then
+    seen[k] = true
+    touched[#touched + 1] = k
+  end
   if not server then
-    nowText = ARGV[b]
+    nowText = ARGV[b + 1]
     now = tonumber(nowText)
   end
-  advance()
-  local cost, maxWait, nb = tonumber(ARGV[b + 1]), num(ARGV[b + 2]), num(ARGV[b + 3])
-  local interval, tolerance = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
+  advance(s)
+  local cost, maxWait, nb = tonumber(ARGV[b + 2]), num(ARGV[b + 3]), num(ARGV[b + 4])
+  local interval, tolerance = tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6])
   if server and nb > -math.huge then nb = now + nb end
   local span = cost * interval
-  local e = math.max(tat, now, nb + tolerance - span) + span
+  local e = math.max(s.tat, now, nb + tolerance - span) + span
   local wait = clean(e - tolerance - now, now)
   local n = #out
   if wait > maxWait then
-    out[n + 1], out[n + 2], out[n + 3], out[n + 4] = '0', f(wait), '', ''
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = '0', f(wait), '', '', ''
   else
-    tat, granted = e, true
-    tatText = f(e)
-    out[n + 1], out[n + 2], out[n + 3], out[n + 4] = '1', f(wait), tatText, f(shift)
+    s.tat, s.granted = e, true
+    s.text = f(e)
+    s.born = s.born or newEpoch()
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = '1', f(wait), s.text, f(s.shift), s.born
   end
 end
-if granted or raw then
-  born = born or newEpoch()
-  -- The last grant's text is the tat unless a later reading shifted it.
-  if not (granted and tonumber(tatText) == tat) then tatText = f(tat) end
-  save(tatText)
+-- A refusal changes nothing on a key that had no state; any other key's clock moved.
+for _, k in ipairs(touched) do
+  local s = states[k]
+  if s.granted or s.raw then save(k, s) end
 end
-out[#out + 1] = born or ''
 return out
 `,
 )

@@ -152,7 +152,7 @@ class Store {
   readonly #share: number
   readonly #local: MemoryRateLimitStore | undefined
   readonly #base: string
-  readonly #batches = new Batches((key, batch) => this.#sendGcra(key, batch))
+  readonly #batches: Batches
 
   constructor(
     setup: StoreSetup,
@@ -167,6 +167,7 @@ class Store {
     this.#share = share
     this.#local = local
     this.#base = `${setup.prefix}:rate:{${setup.name}:`
+    this.#batches = new Batches(setup.redis.cluster, (batch) => this.#sendGcra(batch))
   }
 
   keysOf(key: string): { gcra: string; log: string; meta: string } {
@@ -185,12 +186,20 @@ class Store {
     return arg(this.#caller || notBefore === -Infinity ? notBefore : notBefore - now)
   }
 
-  /** One script run for a batch of GCRA reservations on `key`, each answered on its own. */
-  #sendGcra(key: string, batch: readonly Pending[]): void {
+  /** One script run for a batch of GCRA reservations, each answered on its own. */
+  #sendGcra(batch: readonly Pending[]): void {
+    const keys: string[] = []
+    const index = new Map<string, number>()
     const args: RedisArgument[] = ['r', this.#caller ? batch[0]!.request.now : '', batch.length]
-    for (const { request } of batch) {
+    for (const { key, request } of batch) {
+      let k = index.get(key)
+      if (k === undefined) {
+        k = keys.push(this.keysOf(key).gcra)
+        index.set(key, k)
+      }
       const p = request.params as Extract<RateLimitParams, { algorithm: 'gcra' }>
       args.push(
+        k,
         this.#caller ? request.now : '',
         request.cost,
         arg(request.maxWaitMs),
@@ -200,15 +209,14 @@ class Store {
       )
     }
     this.#setup.guard
-      .run('reserve', () => this.#setup.redis.evalScript(gcraScript, [this.keysOf(key).gcra], args))
+      .run('reserve', () => this.#setup.redis.evalScript(gcraScript, keys, args))
       .then(
         (reply) => {
           const r = reply as string[]
-          const epoch = r[r.length - 1]!
-          batch.forEach(({ request, resolve }, i) => resolve(gcraAnswer(r, i * 4, epoch, request)))
+          batch.forEach(({ request, resolve }, i) => resolve(gcraAnswer(r, i * 5, request)))
         },
         (error: unknown) => {
-          for (const { request, resolve, reject } of batch) {
+          for (const { key, request, resolve, reject } of batch) {
             try {
               resolve(this.#fallback(key, request, error))
             } catch (e) {
@@ -321,7 +329,6 @@ function localParams(params: RateLimitParams, share: number): RateLimitParams {
 function gcraAnswer(
   reply: readonly string[],
   at: number,
-  epoch: string,
   { params, cost }: RateLimitReserveRequest,
 ): RateLimitReservation {
   const waitMs = Number(reply[at + 1])
@@ -331,7 +338,7 @@ function gcraAnswer(
     kind: 'gcra',
     end: reply[at + 2]!,
     shift: reply[at + 3]!,
-    epoch,
+    epoch: reply[at + 4]!,
     span: cost * interval,
   }
   return { ok: true, waitMs, ticket }

@@ -168,7 +168,7 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('%s', (kind) => {
       )
     })
 
-  it('answers a batch (concurrent reservations on one key) as memory answers them in order', async () => {
+  it('answers a batch (concurrent reservations on several keys) as memory answers them in order', async () => {
     await fc.assert(
       fc.asyncProperty(
         paramsArb.filter((p) => p.algorithm === 'gcra'),
@@ -177,15 +177,17 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('%s', (kind) => {
             dt: fc.integer({ min: -50, max: 300 }),
             cost: fc.integer({ min: 1, max: 3 }),
             maxWait: fc.constantFrom(0, 200, Infinity),
+            key: fc.constantFrom('a', 'b', 'c'),
           }),
           { minLength: 1, maxLength: 60 },
         ),
         async (params, calls) => {
           const { memory, shared } = storesFor()
           let now = 5_000
-          const requests = calls.map(({ dt, cost, maxWait }) => {
+          const requests = calls.map(({ dt, cost, maxWait, key }) => {
             now += dt
             return {
+              key,
               cost: Math.min(cost, capacityOf(params)),
               now,
               maxWaitMs: maxWait,
@@ -194,8 +196,8 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('%s', (kind) => {
             }
           })
           // All in one tick: they go to Redis as one batch (or a few).
-          const answers = await Promise.all(requests.map((r) => shared.reserve('k', r)))
-          expect(answers.map(plain)).toEqual(requests.map((r) => plain(memory.reserve('k', r))))
+          const answers = await Promise.all(requests.map((r) => shared.reserve(r.key, r)))
+          expect(answers.map(plain)).toEqual(requests.map((r) => plain(memory.reserve(r.key, r))))
         },
       ),
       { numRuns: 40 },
