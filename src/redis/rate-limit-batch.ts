@@ -12,6 +12,7 @@ import type { RateLimitReservation, RateLimitReserveRequest } from '../policies/
 /** Most reservations in one script run (its reply grows by 4 strings each). */
 export const MAX_BATCH = 128
 
+/** A reservation waiting in a batch, and how to answer it. */
 export interface Pending {
   readonly key: string
   readonly request: RateLimitReserveRequest
@@ -19,6 +20,7 @@ export interface Pending {
   readonly reject: (error: unknown) => void
 }
 
+/** The open batches of one store: a batch is sent a few microtasks after its first reservation. */
 export class Batches {
   /** Per key, the batch still open; bounded by the keys reserved in one tick. */
   readonly #open = new Map<string, Pending[]>()

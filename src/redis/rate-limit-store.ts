@@ -15,6 +15,15 @@
  * not carried over (Redis never learns of it, and the local counts are simply left to expire).
  * A `StoreError` (the key holds another type: the prefix is shared with another application) is
  * never hidden by the fallback.
+ *
+ * Keys: `${prefix}:rate:{${name}:${key}}` (GCRA, a string) and the same with `:w` (a sorted set)
+ * and `:m` (a string) for the sliding window; each with a PX of "until forgetting it loses
+ * nothing" plus 1 s, so idle keys expire. A key lost early (evicted under `allkeys-lru`, deleted)
+ * is a fresh key: the limiter admits one more burst, never more (fail-open by nature); run Redis
+ * with `noeviction` or a `volatile-*` policy to avoid it.
+ *
+ * The sliding window also holds at most `limit` entries in any window, whatever their weights
+ * (weights of 1 or more imply it anyway), so a script run reads O(limit) entries at worst.
  */
 import { InvalidOptionError, StoreUnavailableError } from '../core/errors.js'
 import { checkNumber, show, snapshot } from '../core/validate.js'
@@ -37,6 +46,7 @@ import {
   type StoreSetup,
 } from './store-options.js'
 
+/** Options of `redisRateLimitStore()`: the shared Redis store options, plus the clock and the fallback. */
 export interface RedisRateLimitStoreOptions extends RedisStoreOptions {
   /**
    * Whose clock the limit runs on. `redis` (default): the server's (`TIME` inside the script), so
@@ -57,6 +67,10 @@ export interface RedisRateLimitStoreOptions extends RedisStoreOptions {
   readonly localMaxKeys?: number
 }
 
+/**
+ * A `RateLimitStore` in Redis. Asynchronous: a caller that leaves has its reservation cancelled,
+ * and those queued behind it keep their turns (they do not move up as with the memory store).
+ */
 export interface RedisRateLimitStore extends RateLimitStore {
   reserve(key: string, request: RateLimitReserveRequest): Promise<RateLimitReservation>
   cancel(key: string, ticket: unknown, now: number): Promise<void>
