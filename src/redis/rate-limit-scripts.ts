@@ -277,6 +277,9 @@ if excess > EPS then
   else
     room = fromNewest()
   end
+elseif count >= limit then
+  -- Light weights fit, but no more than 'limit' entries in a window (bounds the work).
+  room = fromNewest()
 end
 local at = math.max(floor, room)
 local wait = clean(at - now, now)

@@ -812,3 +812,27 @@ describe.runIf(redisUp)('across processes', () => {
     },
   )
 })
+
+describe.runIf(redisUp)('light weights', () => {
+  let redis: TestRedis
+  const prefix = testPrefix()
+  beforeAll(async () => {
+    redis = await connect('node-redis')
+  })
+  afterAll(async () => {
+    await removeKeys(redis, prefix)
+    await redis.close()
+  })
+
+  it('holds at most `limit` entries in a window, however light the weights', async () => {
+    const params = { algorithm: 'sliding-window', limit: 5, window: 1_000 } as const
+    const store = redisRateLimitStore({ redis: redis.connection, prefix, time: 'caller' })
+    const answers = []
+    for (let now = 0; now < 8; now++)
+      answers.push(
+        await store.reserve('k', { cost: 0.1, now, maxWaitMs: 0, notBefore: -Infinity, params }),
+      )
+    expect(answers.map((a) => a.ok)).toEqual([true, true, true, true, true, false, false, false])
+    expect(answers[5]).toMatchObject({ waitMs: 995 })
+  })
+})
