@@ -29,7 +29,7 @@ import type { BenchContext, BenchReport, Benchmark, Measurement } from './harnes
 import { median } from './dag-shape.js'
 
 const HOST = '127.0.0.1'
-const PORT = 6379
+const PORT = Number(process.env.FANOUT_BENCH_REDIS_PORT ?? 6379)
 const RESERVATIONS = 20_000
 const BOTTLENECK_RESERVATIONS = 2_000
 const CALLERS = 64
