@@ -141,8 +141,9 @@ describe('package', () => {
   }
 
   // Pages of the repository, not of the package: the README links them for people working on a
-  // clone, and a reader of the installed package finds them in the repository.
-  const repositoryOnly = ['DEVELOPERS.md', 'bench/README.md']
+  // clone, and a reader of the installed package finds them in the repository; the same for the
+  // runnable examples the docs point to.
+  const repositoryOnly = ['DEVELOPERS.md', 'bench/README.md', 'examples/many-instances.ts']
 
   // What `npm pack` would publish, from a copy holding this build as dist/: the licence, the
   // README and the docs/ pages it links go with it, no source map points at sources that are not

@@ -25,3 +25,8 @@ export {
   type RedisConcurrencyStoreOptions,
 } from './concurrency-store.js'
 export { redisFlight, type RedisFlight, type RedisFlightOptions } from './flight.js'
+export {
+  redisRateLimitStore,
+  type RedisRateLimitStore,
+  type RedisRateLimitStoreOptions,
+} from './rate-limit-store.js'
