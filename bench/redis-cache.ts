@@ -17,7 +17,8 @@
  * call), `hit_ops_s` (CONCURRENCY callers at once), `miss_us` (sequential misses, µs per call).
  * Every hit's value is checked outside the timed region (its `id`).
  *
- * Not registered in `index.ts`: run it alone with `npm run -s build && npx tsx bench/redis-cache.ts`.
+ * Part of the `redis` benchmark (`npm run bench -- redis`), as contenders `cache-…`; run it alone
+ * with `npm run -s build && npx tsx bench/redis-cache.ts`.
  */
 import { randomBytes } from 'node:crypto'
 import { pathToFileURL } from 'node:url'

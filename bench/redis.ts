@@ -19,6 +19,7 @@
  *
  * Skipped, with a note, when Redis is not answering.
  */
+import { cacheMeasurements } from './redis-cache.js'
 import { Socket } from 'node:net'
 import Bottleneck from 'bottleneck'
 import { Redis } from 'ioredis'
@@ -206,7 +207,7 @@ async function removeKeys(prefix: string): Promise<void> {
 export const redis: Benchmark = {
   name: 'redis',
   description:
-    'Shared rate-limit reservations on real Redis: fanout vs rate-limiter-flexible vs Bottleneck',
+    'Redis stores: shared rate-limit reservations (fanout vs rate-limiter-flexible vs Bottleneck), and the shared cache hit path vs a plain GET',
   async run(ctx: BenchContext): Promise<BenchReport> {
     if (!(await pingRedis()))
       return {
@@ -249,7 +250,12 @@ export const redis: Benchmark = {
       for (const c of all) await c.close()
       await removeKeys(prefix)
     }
-    const measurements: Measurement[] = []
+    ctx.progress('shared cache: hit path and L1')
+    const cacheRows = await cacheMeasurements({ progress: ctx.progress })
+    const measurements: Measurement[] = cacheRows.map((row) => ({
+      ...row,
+      contender: `cache-${row.contender}`,
+    }))
     const perRun = [...scriptRuns].map(([name, n]) => {
       const reservations = WARMUP + ROUNDS * 2 * RESERVATIONS
       return `${name} ${(reservations / n).toFixed(1)}`
@@ -291,6 +297,11 @@ export const redis: Benchmark = {
         {
           title: `${KEYS} keys, each reservation on a random one`,
           metrics: ['keys_per_s', 'keys_p50_ms', 'keys_p99_ms'],
+        },
+        {
+          title:
+            'Shared cache: cached() on redisCacheStore (cache-fanout), with an L1 in front (cache-fanout-tiered), vs a plain GET + JSON.parse (cache-plain-get)',
+          metrics: ['hit_us', 'hit_ops_s', 'miss_us'],
         },
       ],
     }
