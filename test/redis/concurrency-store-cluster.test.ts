@@ -3,10 +3,6 @@
  * by PID), with each client's cluster client: a multi-key acquire never meets CROSSSLOT, because
  * every key of a store carries the hash tag `{name}`, and releases still wake watchers.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Cluster } from 'ioredis'
 import { createCluster } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,77 +12,8 @@ import {
   redisConcurrencyStore,
   type RedisConnection,
 } from '../../src/redis/index.js'
-import { CLIENT_KINDS, pingRedis, redisUp, type ClientKind } from '../helpers/redis.js'
-import { freePort, REDIS_SERVER } from '../helpers/redis-server.js'
-
-const REDIS_CLI = '/usr/bin/redis-cli'
-
-interface ClusterNodes {
-  readonly ports: readonly number[]
-  stop(): Promise<void>
-}
-
-async function startCluster(): Promise<ClusterNodes> {
-  const dir = mkdtempSync(join(tmpdir(), 'fanout-cluster-'))
-  const ports = [await freePort(), await freePort(), await freePort()]
-  const children: ChildProcess[] = ports.map((port) =>
-    spawn(
-      REDIS_SERVER,
-      [
-        ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`)],
-        ...['--dir', dir, '--daemonize', 'no'],
-      ],
-      { stdio: 'ignore' },
-    ),
-  )
-  const stop = async (): Promise<void> => {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve()
-            child.once('exit', () => resolve())
-            child.kill('SIGKILL')
-          }),
-      ),
-    )
-    rmSync(dir, { recursive: true, force: true })
-  }
-  try {
-    for (const port of ports)
-      for (let i = 0; !(await pingRedis(port)); i++) {
-        if (i > 200) throw new Error(`redis-server on ${port} did not start`)
-        await new Promise((resolve) => setTimeout(resolve, 25))
-      }
-    const created = spawnSync(
-      REDIS_CLI,
-      [
-        '--cluster',
-        'create',
-        ...ports.map((p) => `127.0.0.1:${p}`),
-        '--cluster-replicas',
-        '0',
-        '--cluster-yes',
-      ],
-      { encoding: 'utf8', timeout: 20_000 },
-    )
-    if (created.status !== 0) throw new Error(`cluster create failed: ${created.stdout}`)
-    for (const port of ports)
-      for (let i = 0; ; i++) {
-        const info = spawnSync(REDIS_CLI, ['-p', String(port), 'CLUSTER', 'INFO'], {
-          encoding: 'utf8',
-        })
-        if (info.stdout.includes('cluster_state:ok')) break
-        if (i > 200) throw new Error(`cluster node ${port} not ready`)
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
-    return { ports, stop }
-  } catch (error) {
-    await stop()
-    throw error
-  }
-}
+import { CLIENT_KINDS, redisUp, type ClientKind } from '../helpers/redis.js'
+import { startCluster, type PrivateCluster } from '../helpers/redis-cluster.js'
 
 async function connectCluster(
   kind: ClientKind,
@@ -124,7 +51,7 @@ async function connectCluster(
 }
 
 describe.runIf(redisUp)('E10: on a Redis Cluster', () => {
-  let nodes: ClusterNodes
+  let nodes: PrivateCluster
   beforeAll(async () => {
     nodes = await startCluster()
   }, 30_000)
