@@ -261,6 +261,23 @@ describe('cached({ flight })', () => {
     expect(table.stats.renewed).toBeGreaterThanOrEqual(3)
   })
 
+  it("E19: a holder whose lease lapsed while fn ran does not overwrite its successor's entry", async () => {
+    useFakeTime()
+    const store = mapStore()
+    const table = lockTable()
+    // A stalls: its renewals never reach the lock table, so its lease lapses at 300 ms.
+    const a = cached(() => after(1000, 'old'), { ...base, store, flight: table.view(() => true) })
+    const b = cached(() => after(50, 'new'), { ...base, store, flight: table.view() })
+    const aCall = a('k')
+    await vi.advanceTimersByTimeAsync(400)
+    expect(await settle(b('k'))).toEqual({ ok: true, value: 'new' })
+    // A's own callers still get what A fetched.
+    expect(await settle(aCall)).toEqual({ ok: true, value: 'old' })
+    expect([...store.map.values()].map((e) => (e.kind === 'value' ? e.value : e.kind))).toEqual([
+      'new',
+    ])
+  })
+
   describe('with a stale entry', () => {
     const plant = (store: ReturnType<typeof mapStore>, key: string, at: number) => {
       const entry: CacheEntry = {

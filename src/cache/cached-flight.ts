@@ -29,8 +29,11 @@ export interface FlightWork<V> {
   readonly name: string
   /** A fresh entry for the key in the store, if there is one. */
   readonly filled: (signal: AbortSignal) => Promise<Filled<V> | undefined>
-  /** Calls `fn` and writes its outcome to the store. */
-  readonly fetch: (ctx: CallContext) => Promise<V>
+  /**
+   * Calls `fn` and writes its outcome to the store, if `mayWrite` (asked just before the write)
+   * does not say no.
+   */
+  readonly fetch: (ctx: CallContext, mayWrite?: () => Promise<boolean>) => Promise<V>
 }
 
 const WAITED = Symbol('waited')
@@ -112,7 +115,13 @@ async function holdAndFetch<V>(
       }
       tick()
     }
-    return await w.fetch(ctx)
+    // A holder whose lease lapsed while fn ran (its renewals failed, or it stalled) and whose key
+    // another process took over must not write: the successor's entry may already be there (E19).
+    const stillHeld =
+      token !== undefined && renew !== undefined
+        ? () => stillHolds(w, key, token, renew)
+        : undefined
+    return await w.fetch(ctx, stillHeld)
   } finally {
     if (timer !== undefined) w.clock.clearTimeout(timer)
     if (token !== undefined) {
@@ -122,6 +131,22 @@ async function holdAndFetch<V>(
       if (isThenable(done)) await done.then(undefined, () => {})
     }
   }
+}
+
+/**
+ * Whether this process still holds `key`'s lock: a renewal that succeeds says yes (and extends
+ * it), one that answers false says no. A flight that fails or is slow cannot say: the write goes
+ * ahead (the store's own ordering of entries still applies).
+ */
+async function stillHolds<V>(
+  w: FlightWork<V>,
+  key: string,
+  token: string,
+  renew: NonNullable<CacheFlight['renew']>,
+): Promise<boolean> {
+  const answer = bounded(w.clock, w.storeTimeout, () => renew.call(w.flight, key, token, w.lease))
+  const kept = isThenable(answer) ? await answer.then(undefined, () => BYPASS) : answer
+  return kept !== false
 }
 
 /** Waits for the holder's fill, at most until the lease ends or the flight's deadline. */

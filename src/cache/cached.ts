@@ -271,7 +271,12 @@ class ReadThrough<K, V> {
   }
 
   /** The call to `fn` that a flight shares: its outcome is written to the store before callers hear of it. */
-  async #fetchAndStore(storeKey: string, key: K, ctx: CallContext): Promise<V> {
+  async #fetchAndStore(
+    storeKey: string,
+    key: K,
+    ctx: CallContext,
+    mayWrite?: () => Promise<boolean>,
+  ): Promise<V> {
     let state = this.#fetching.get(storeKey)
     if (state === undefined) this.#fetching.set(storeKey, (state = { running: 0, deletes: 0 }))
     state.running++
@@ -282,6 +287,7 @@ class ReadThrough<K, V> {
         key,
         ctx,
         () => state.deletes !== deletesBefore,
+        mayWrite,
       )
     } finally {
       if (--state.running === 0) this.#fetching.delete(storeKey)
@@ -293,6 +299,7 @@ class ReadThrough<K, V> {
     key: K,
     ctx: CallContext,
     deleted: () => boolean,
+    mayWrite: (() => Promise<boolean>) | undefined,
   ): Promise<V> {
     const { clock, ttl, swr, sie } = this.o
     let value: V
@@ -304,7 +311,8 @@ class ReadThrough<K, V> {
         negative !== undefined &&
         !ctx.signal.aborted &&
         !deleted() &&
-        remembers(negative, error)
+        remembers(negative, error) &&
+        (mayWrite === undefined || (await mayWrite()))
       ) {
         const entry: CacheEntry = {
           ...this.#times(clock.now(), negative.ttl, 0, 0),
@@ -324,6 +332,7 @@ class ReadThrough<K, V> {
       this.#drop(storeKey)
       return value
     }
+    if (mayWrite !== undefined && !(await mayWrite())) return value
     const entry: CacheEntry = { ...this.#times(clock.now(), ttl, swr, sie), kind: 'value', value }
     await this.#write(storeKey, entry, ttl + Math.max(swr, sie), ctx)
     return value
@@ -336,7 +345,8 @@ class ReadThrough<K, V> {
    * again, see `#miss`).
    */
   #load(storeKey: string, key: K, caller: Caller | undefined, stale: boolean): Promise<V> {
-    const fetch = (ctx: CallContext): Promise<V> => this.#fetchAndStore(storeKey, key, ctx)
+    const fetch = (ctx: CallContext, mayWrite?: () => Promise<boolean>): Promise<V> =>
+      this.#fetchAndStore(storeKey, key, ctx, mayWrite)
     const flight = this.o.flight
     const work =
       flight === undefined
@@ -354,7 +364,7 @@ class ReadThrough<K, V> {
   #flightWork(
     flight: NonNullable<Parsed<K, V>['flight']>,
     storeKey: string,
-    fetch: (ctx: CallContext) => Promise<V>,
+    fetch: FlightWork<V>['fetch'],
   ): FlightWork<V> {
     const { clock, storeTimeout, name, flightLease } = this.o
     const filled = async (signal: AbortSignal): Promise<Filled<V> | undefined> => {
