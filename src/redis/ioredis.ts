@@ -33,6 +33,8 @@ export interface IoredisSubscriber {
   unsubscribe(channel: string): Promise<unknown>
   on(event: string, listener: (...args: unknown[]) => void): unknown
   quit(): Promise<unknown>
+  /** Drops the connection at once, reconnecting no more. */
+  disconnect?(): void
   readonly status?: string
 }
 
@@ -77,7 +79,9 @@ export function fromIoredis(client: IoredisClient): RedisConnection {
     close: async () => {
       const closing = sub
       sub = undefined
-      await closing?.quit()
+      // quit() waits for a reply a dead or partitioned Redis never sends: drop the socket instead.
+      if (closing?.disconnect !== undefined) closing.disconnect()
+      else await closing?.quit()
     },
   })
 

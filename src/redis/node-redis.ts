@@ -37,6 +37,8 @@ export interface NodeRedisSubscriber {
   on(event: 'error' | 'ready', listener: (...args: unknown[]) => void): unknown
   close?(): Promise<unknown>
   quit?(): Promise<unknown>
+  /** Drops the socket at once, without waiting for replies (node-redis 5+). */
+  destroy?(): unknown
 }
 
 const texts = (args: readonly RedisArgument[]): string[] => args.map(String)
@@ -57,7 +59,15 @@ export function fromNodeRedis(client: NodeRedisClient): RedisConnection {
       opened = sub
       sub.on('error', forward)
       sub.on('ready', ready)
-      await sub.connect()
+      try {
+        await sub.connect()
+      } catch (error) {
+        // A duplicate that could not connect must not keep reconnecting in the background: the
+        // next subscribe opens a new one.
+        opened = undefined
+        sub.destroy?.()
+        throw error
+      }
       route = deliver
     },
     subscribe: async (channel) => {
@@ -70,7 +80,8 @@ export function fromNodeRedis(client: NodeRedisClient): RedisConnection {
       const sub = opened
       opened = undefined
       route = undefined
-      await (sub?.close?.() ?? sub?.quit?.())
+      if (sub?.destroy !== undefined) sub.destroy()
+      else await (sub?.close?.() ?? sub?.quit?.())
     },
   })
   let opened: NodeRedisSubscriber | undefined
