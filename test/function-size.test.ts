@@ -1,6 +1,6 @@
 /**
  * The house rule on units a reader can hold: no function in `src/` spans more than `MAX_LINES`
- * lines. A factory that returns closures counts as one function with everything inside it, so a
+ * lines, and no module more than `MAX_FILE_LINES`. A factory that returns closures counts as one function with everything inside it, so a
  * long closure is split into module-level functions, or into a class with small methods.
  *
  * Lines are counted as the reader sees them: from the first line of the function to its last,
@@ -15,6 +15,7 @@ import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 
 const MAX_LINES = 120
+const MAX_FILE_LINES = 500
 
 /**
  * Functions allowed over the limit, `path#name`, each on its way under it: the Prettier reformat
@@ -91,5 +92,13 @@ describe('function size in src/', () => {
   it('the measure sees real functions', () => {
     expect(measured.length).toBeGreaterThan(500)
     expect(measured.some((m) => m.id === 'policies/circuit-breaker.ts#circuitBreaker')).toBe(true)
+  })
+
+  it(`no source module spans more than ${MAX_FILE_LINES} lines`, () => {
+    const over = modules(src)
+      .map((path) => ({ path, lines: readFileSync(path, 'utf8').split('\n').length - 1 }))
+      .filter((m) => m.lines > MAX_FILE_LINES)
+      .map((m) => `${relative(src, m.path)}: ${m.lines} lines`)
+    expect(over).toEqual([])
   })
 })

@@ -84,3 +84,6 @@ export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T
     typeof (value as { then?: unknown }).then === 'function'
   )
 }
+
+/** A `StoreError`: a misconfigured store, which no fallback may hide. */
+export const isStoreError = (error: unknown): boolean => isFanoutError(error, 'FANOUT_STORE')

@@ -2,7 +2,7 @@
  * `cached(fn, options)`: a read-through cache in front of a function that fetches by key, with
  * stale-while-revalidate, stale-if-error, negative caching and stampede protection.
  *
- * Invariants:
+ * Invariants (and every timer and listener is released on every path):
  * - an entry is served only to callers of its own scope: the scope is part of the store key and
  *   of the single-flight key, so one user's value or in-flight call never reaches another;
  * - concurrent misses on one key make one call to `fn`; a caller that aborts leaves alone and the
@@ -18,22 +18,21 @@
  *   or private or setting a cookie in a shared cache) reaches its callers and is not stored;
  * - an error is cached only when `negative` says so (404 and 410 by default), as its status and
  *   code, never its message;
- * - the store never fails a call: a get or set that throws or takes longer than `storeTimeout` is
- *   skipped (a miss, or an unsaved value), and an entry of another version or layout is a miss
- *   and is deleted;
+ * - a failing store fails no call (a get or set that throws or outlasts `storeTimeout` is a miss
+ *   or an unsaved value) unless it is misconfigured (`StoreError`); an entry of another version
+ *   or layout is a miss and is deleted;
  * - `delete(key)` wins over a fetch of that key already in progress: the fetch's answer is not
  *   stored and later calls do not join it (read-after-invalidate);
- * - every timer and listener is released on every path;
  * - with a `flight`, concurrent misses of one key across processes make one call to `fn`: the
- *   others wait for its entry, bounded by their deadlines, their signals and the lease, and take
- *   over when the holder's lease ends without a fill; callers holding a stale entry never wait
- *   for another process, which refreshes it; a failing flight degrades to one call per process;
+ *   others wait for its entry (bounded by deadline, signal and lease) and take over from a holder
+ *   whose lease ended, which then does not write; callers holding a stale entry never wait for
+ *   another process's refresh; a failing flight degrades to one call per process;
  * - a caller's `context` (a flow task's ctx) is carried to `fn`: `fn` gets the flight's shared
  *   context (see `SharedContext`: its signal aborts when every caller has left, its deadline is
  *   the latest of the waiting callers', its events reach each of them).
  */
 import type { CallContext } from '../core/call.js'
-import { InvalidOptionError, isFanoutError, TimeoutError } from '../core/errors.js'
+import { InvalidOptionError, TimeoutError } from '../core/errors.js'
 import { own } from '../core/own.js'
 import { checkContext, checkSignalOrContext } from '../core/shared-context.js'
 import { withTimeLimit } from '../core/time-limit.js'
@@ -53,6 +52,7 @@ import {
   bounded,
   BYPASS,
   isCallerAbort,
+  isStoreError,
   isThenable,
   isTransient,
   remembers,
@@ -135,8 +135,6 @@ export function cached<K, V>(
 }
 
 /** The cache behind `cached()`: lookups, the shared fetch and its write, deletes. */
-/** A `StoreError`: a misconfigured store, which no fallback may hide. */
-const isStoreError = (error: unknown): boolean => isFanoutError(error, 'FANOUT_STORE')
 
 class ReadThrough<K, V> {
   readonly #prefix: string
