@@ -19,8 +19,8 @@
  *
  * Skipped, with a note, when Redis is not answering.
  */
+import { pingRedis } from '../test/helpers/ping-redis.js'
 import { cacheMeasurements } from './redis-cache.js'
-import { Socket } from 'node:net'
 import Bottleneck from 'bottleneck'
 import { Redis } from 'ioredis'
 import { RateLimiterRedis } from 'rate-limiter-flexible'
@@ -52,20 +52,6 @@ interface Run {
   readonly perSecond: number
   readonly p50: number
   readonly p99: number
-}
-
-function pingRedis(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket()
-    const done = (ok: boolean): void => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(1000, () => done(false))
-    socket.once('error', () => done(false))
-    socket.connect(PORT, HOST, () => socket.write('PING\r\n'))
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')))
-  })
 }
 
 /** Runs `n` reservations from CALLERS callers; `keyOf(i)` names the key of the i-th. */
@@ -209,7 +195,7 @@ export const redis: Benchmark = {
   description:
     'Redis stores: shared rate-limit reservations (fanout vs rate-limiter-flexible vs Bottleneck), and the shared cache hit path vs a plain GET',
   async run(ctx: BenchContext): Promise<BenchReport> {
-    if (!(await pingRedis()))
+    if (!(await pingRedis(PORT, HOST)))
       return {
         measurements: [],
         notes: [

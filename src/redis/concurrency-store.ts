@@ -20,8 +20,7 @@
  * admits it unlimited. A `StoreError` (a key of another type: WRONGTYPE) is raised whatever the
  * policy.
  */
-import { InvalidOptionError, StoreUnavailableError } from '../core/errors.js'
-import { checkNumber, show, snapshot } from '../core/validate.js'
+import { StoreUnavailableError } from '../core/errors.js'
 import type {
   ConcurrencyAcquireRequest,
   ConcurrencyGrant,
@@ -31,7 +30,7 @@ import { memoryConcurrencyStore } from '../policies/concurrency-store.js'
 import { ACQUIRE, RELEASE, RENEW } from './concurrency-scripts.js'
 import type { RedisArgument } from './connection.js'
 import type { OnStoreError } from './guard.js'
-import { readOnStoreError, readStoreOptions, type RedisStoreOptions } from './store-options.js'
+import { readLimitStoreOptions, type RedisStoreOptions } from './store-options.js'
 
 const WHERE = 'redisConcurrencyStore()'
 
@@ -193,39 +192,8 @@ export function redisConcurrencyStore(
 }
 
 /** Reads and checks the options (own properties only). */
-function readOptions(options: RedisConcurrencyStoreOptions) {
-  const opts = snapshot(WHERE, options) as Partial<Record<string, unknown>>
-  const setup = readStoreOptions(WHERE, opts, 'semaphore', [
-    'time',
-    'onStoreError',
-    'localShare',
-    'localMaxKeys',
-  ])
-  const time = opts.time === undefined ? 'redis' : opts.time
-  if (time !== 'redis' && time !== 'caller')
-    throw new InvalidOptionError(
-      `${WHERE}: \`time\` must be 'redis' or 'caller', got ${show(time)}.`,
-    )
-  const policy = readOnStoreError(
-    WHERE,
-    opts.onStoreError,
-    ['local', 'fail-open', 'fail-closed'] as const,
-    'fail-closed',
-  )
-  const share =
-    opts.localShare === undefined
-      ? 0.25
-      : checkNumber(WHERE, 'localShare', opts.localShare, { min: 0.001, max: 1 })
-  const localMaxKeys =
-    opts.localMaxKeys === undefined
-      ? 10_000
-      : checkNumber(WHERE, 'localMaxKeys', opts.localMaxKeys, {
-          min: 1,
-          max: 10_000_000,
-          integer: true,
-        })
-  return { setup, time, policy, share, localMaxKeys }
-}
+const readOptions = (options: RedisConcurrencyStoreOptions) =>
+  readLimitStoreOptions(WHERE, options, 'semaphore', 'fail-closed')
 
 function grantOf(reply: unknown): ConcurrencyGrant {
   const parts = Array.isArray(reply) ? reply.map(String) : []

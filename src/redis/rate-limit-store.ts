@@ -25,8 +25,7 @@
  * The sliding window also holds at most `limit` entries in any window, whatever their weights
  * (weights of 1 or more imply it anyway), so a script run reads O(limit) entries at worst.
  */
-import { InvalidOptionError, StoreUnavailableError } from '../core/errors.js'
-import { checkNumber, show, snapshot } from '../core/validate.js'
+import { StoreUnavailableError } from '../core/errors.js'
 import {
   memoryRateLimitStore,
   type MemoryRateLimitStore,
@@ -39,12 +38,7 @@ import type { RedisArgument } from './connection.js'
 import type { OnStoreError } from './guard.js'
 import { Batches, type Pending } from './rate-limit-batch.js'
 import { gcraScript, windowScript } from './rate-limit-scripts.js'
-import {
-  readOnStoreError,
-  readStoreOptions,
-  type RedisStoreOptions,
-  type StoreSetup,
-} from './store-options.js'
+import { readLimitStoreOptions, type RedisStoreOptions, type StoreSetup } from './store-options.js'
 
 /** Options of `redisRateLimitStore()`: the shared Redis store options, plus the clock and the fallback. */
 export interface RedisRateLimitStoreOptions extends RedisStoreOptions {
@@ -114,36 +108,12 @@ interface LocalTicket {
  * const github = rateLimit({ rate: 50, per: 1_000, burst: 10, maxWait: 2_000, store })
  */
 export function redisRateLimitStore(options: RedisRateLimitStoreOptions): RedisRateLimitStore {
-  const opts = snapshot(WHERE, options) as Partial<Record<string, unknown>>
-  const setup = readStoreOptions(WHERE, opts, 'rate', [
-    'time',
-    'onStoreError',
-    'localShare',
-    'localMaxKeys',
-  ])
-  const time = opts.time === undefined ? 'redis' : opts.time
-  if (time !== 'redis' && time !== 'caller')
-    throw new InvalidOptionError(
-      `${WHERE}: \`time\` must be 'redis' or 'caller', got ${show(time)}.`,
-    )
-  const policy = readOnStoreError(
+  const { setup, time, policy, share, localMaxKeys } = readLimitStoreOptions(
     WHERE,
-    opts.onStoreError,
-    ['local', 'fail-open', 'fail-closed'] as const,
+    options,
+    'rate',
     'local',
   )
-  const share =
-    opts.localShare === undefined
-      ? 0.25
-      : checkNumber(WHERE, 'localShare', opts.localShare, { min: 0.001, max: 1 })
-  const localMaxKeys =
-    opts.localMaxKeys === undefined
-      ? 10_000
-      : checkNumber(WHERE, 'localMaxKeys', opts.localMaxKeys, {
-          min: 1,
-          max: 10_000_000,
-          integer: true,
-        })
   const local = policy === 'local' ? memoryRateLimitStore({ maxKeys: localMaxKeys }) : undefined
   const store = new Store(setup, time === 'caller', policy, share, local)
   return {

@@ -144,3 +144,55 @@ export function readOnStoreError<P extends string>(
     `${where}: \`onStoreError\` must be ${allowed.map((a) => `'${a}'`).join(', ')}, got ${show(value)}.`,
   )
 }
+
+/** The options the two limit stores (rate and concurrency) add to the shared ones. */
+export interface LimitStoreSetup {
+  readonly setup: StoreSetup
+  readonly time: 'redis' | 'caller'
+  readonly policy: 'local' | 'fail-open' | 'fail-closed'
+  readonly share: number
+  readonly localMaxKeys: number
+}
+
+/**
+ * Reads a limit store's options: the shared ones plus `time`, `onStoreError` (default
+ * `defaultPolicy`), `localShare` (default 0.25) and `localMaxKeys` (default 10,000).
+ */
+export function readLimitStoreOptions(
+  where: string,
+  options: object,
+  defaultName: string,
+  defaultPolicy: 'local' | 'fail-closed',
+): LimitStoreSetup {
+  const opts = snapshot(where, options) as Partial<Record<string, unknown>>
+  const setup = readStoreOptions(where, opts, defaultName, [
+    'time',
+    'onStoreError',
+    'localShare',
+    'localMaxKeys',
+  ])
+  const time = opts.time === undefined ? 'redis' : opts.time
+  if (time !== 'redis' && time !== 'caller')
+    throw new InvalidOptionError(
+      `${where}: \`time\` must be 'redis' or 'caller', got ${show(time)}.`,
+    )
+  const policy = readOnStoreError(
+    where,
+    opts.onStoreError,
+    ['local', 'fail-open', 'fail-closed'] as const,
+    defaultPolicy,
+  )
+  const share =
+    opts.localShare === undefined
+      ? 0.25
+      : checkNumber(where, 'localShare', opts.localShare, { min: 0.001, max: 1 })
+  const localMaxKeys =
+    opts.localMaxKeys === undefined
+      ? 10_000
+      : checkNumber(where, 'localMaxKeys', opts.localMaxKeys, {
+          min: 1,
+          max: 10_000_000,
+          integer: true,
+        })
+  return { setup, time, policy, share, localMaxKeys }
+}

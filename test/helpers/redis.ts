@@ -5,32 +5,17 @@
  * private server (`redis-server.ts`).
  *
  * Without Redis a suite is skipped with the reason, except under FANOUT_REQUIRE_REDIS=1 (set by
- * `.ci/run`), where `requireRedis` fails instead.
+ * `.ci/run`), where the suites' required-check fails instead (see connection.test.ts).
  */
 import { randomBytes } from 'node:crypto'
-import { Socket } from 'node:net'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { fromIoredis, fromNodeRedis, type RedisConnection } from '../../src/redis/index.js'
+import { pingRedis, REDIS_HOST, REDIS_PORT } from './ping-redis.js'
 
-export const REDIS_HOST = '127.0.0.1'
-export const REDIS_PORT = 6379
+export { pingRedis, REDIS_HOST, REDIS_PORT }
+
 export const redisRequired = process.env.FANOUT_REQUIRE_REDIS === '1'
-
-/** Whether something answers PING on host:port within 1 s. */
-export function pingRedis(port = REDIS_PORT, host = REDIS_HOST): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket()
-    const done = (ok: boolean): void => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(1000, () => done(false))
-    socket.once('error', () => done(false))
-    socket.connect(port, host, () => socket.write('PING\r\n'))
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')))
-  })
-}
 
 /** Checked once per file, at import: suites use `describe.runIf(redisUp)`. */
 export const redisUp = await pingRedis()
