@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest'
 const LAYERS: readonly (readonly string[])[] = [
   ['core'],
   ['policies'],
-  ['batch', 'cache'],
+  ['batch', 'cache', 'queue'],
   ['flow'],
   ['render'],
   // Runtime-neutral REST helpers (fanout/rest), below the HTTP client so the client may use them.
@@ -23,6 +23,8 @@ const LAYERS: readonly (readonly string[])[] = [
   // Node-side subpaths over the neutral layers: fanout/http (undici), fanout/cache/lru-cache,
   // fanout/redis (the shared stores; Node's crypto for script hashes).
   ['compat', 'http', 'cache-lru', 'redis'],
+  // The job queue's brokers: BullMQ (on Redis) and RabbitMQ (amqplib).
+  ['queue-bullmq', 'queue-amqp'],
   ['eslint'],
   ['demo'],
   ['cli'],

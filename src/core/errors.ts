@@ -34,6 +34,7 @@ export type FanoutErrorCode =
   | 'FANOUT_STORE_UNAVAILABLE'
   | 'FANOUT_STORE'
   | 'FANOUT_LEASE_LOST'
+  | 'FANOUT_QUEUE_UNAVAILABLE'
 
 export class FanoutError extends Error {
   readonly code: FanoutErrorCode
@@ -291,5 +292,34 @@ export class LeaseLostError extends FanoutError {
     super('FANOUT_LEASE_LOST', message, options)
     this.name = 'LeaseLostError'
     this.limiter = limiter
+  }
+}
+
+/** Why a job queue's broker could not take a job: it took too long, it failed, or it is closed. */
+export type QueueFailure = 'timeout' | 'error' | 'closed'
+
+/**
+ * A job queue's broker (Redis for BullMQ, RabbitMQ) could not take or answer in time. Raised within
+ * the enqueue's own timeout instead of buffering the job offline, so a route can answer 503 at
+ * once. `cause` holds the client's error, when there was one.
+ */
+export class QueueUnavailableError extends FanoutError {
+  /** The queue's backend (`memory`, `bullmq`, `amqp`). */
+  readonly backend: string
+  /** What it was asked to do (`enqueue`, `status`, ...). */
+  readonly operation: string
+  readonly reason: QueueFailure
+  constructor(
+    backend: string,
+    operation: string,
+    reason: QueueFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('FANOUT_QUEUE_UNAVAILABLE', message, options)
+    this.name = 'QueueUnavailableError'
+    this.backend = backend
+    this.operation = operation
+    this.reason = reason
   }
 }
