@@ -9,7 +9,7 @@
  */
 import type { RateLimitReservation, RateLimitReserveRequest } from '../policies/rate-limit-store.js'
 
-/** Most reservations in one script run (its reply grows by 4 strings each). */
+/** Most reservations in one script run (its arguments grow by two or three each). */
 export const MAX_BATCH = 128
 
 /** A reservation waiting in a batch, and how to answer it. */

@@ -174,30 +174,27 @@ class Store {
   #sendGcra(batch: readonly Pending[]): void {
     const keys: string[] = []
     const index = new Map<string, number>()
-    const args: RedisArgument[] = ['r', this.#caller ? batch[0]!.request.now : '', batch.length]
+    const sets: GcraSet[] = []
+    const head: RedisArgument[] = ['r', this.#caller ? batch[0]!.request.now : '', batch.length, 0]
+    const tail: RedisArgument[] = []
     for (const { key, request } of batch) {
       let k = index.get(key)
       if (k === undefined) {
         k = keys.push(this.keysOf(key).gcra)
         index.set(key, k)
       }
-      const p = request.params as Extract<RateLimitParams, { algorithm: 'gcra' }>
-      args.push(
-        k,
-        this.#caller ? request.now : '',
-        request.cost,
-        arg(request.maxWaitMs),
-        this.#pause(request),
-        p.interval,
-        p.tolerance,
-      )
+      const set = this.#setOf(sets, request)
+      if (this.#caller) tail.push(k, set, request.now)
+      else tail.push(k, set)
     }
+    head[3] = sets.length
+    for (const s of sets) head.push(s.cost, s.maxWait, s.pause, s.interval, s.tolerance)
     this.#setup.guard
-      .run('reserve', () => this.#setup.redis.evalScript(gcraScript, keys, args))
+      .run('reserve', () => this.#setup.redis.evalScript(gcraScript, keys, head.concat(tail)))
       .then(
         (reply) => {
           const r = reply as string[]
-          batch.forEach(({ request, resolve }, i) => resolve(gcraAnswer(r, i * 5, request)))
+          batch.forEach(({ request, resolve }, i) => resolve(gcraAnswer(r[i]!, request)))
         },
         (error: unknown) => {
           for (const { key, request, resolve, reject } of batch) {
@@ -209,6 +206,34 @@ class Store {
           }
         },
       )
+  }
+
+  /**
+   * The 1-based index of `request`'s parameter set in `sets`, added if new. A batch's
+   * reservations mostly come from one limiter with one cost, so the last few sets are searched.
+   */
+  #setOf(sets: GcraSet[], request: RateLimitReserveRequest): number {
+    const p = request.params as Extract<RateLimitParams, { algorithm: 'gcra' }>
+    const maxWait = arg(request.maxWaitMs)
+    const pause = this.#pause(request)
+    for (let j = sets.length - 1; j >= Math.max(0, sets.length - 4); j--) {
+      const s = sets[j]!
+      if (
+        s.cost === request.cost &&
+        s.interval === p.interval &&
+        s.tolerance === p.tolerance &&
+        s.maxWait === maxWait &&
+        s.pause === pause
+      )
+        return j + 1
+    }
+    return sets.push({
+      cost: request.cost,
+      maxWait,
+      pause,
+      interval: p.interval,
+      tolerance: p.tolerance,
+    })
   }
 
   async #reserveWindow(
@@ -309,21 +334,30 @@ function localParams(params: RateLimitParams, share: number): RateLimitParams {
     : { algorithm: 'sliding-window', limit: params.limit * share, window: params.window }
 }
 
-/** Reservation `at` of a batch's reply; the ticket holds what `cancel` must send back. */
+/** One reservation's reply, "wait end shift epoch" or "wait"; the ticket holds what `cancel` must send back. */
 function gcraAnswer(
-  reply: readonly string[],
-  at: number,
+  reply: string,
   { params, cost }: RateLimitReserveRequest,
 ): RateLimitReservation {
-  const waitMs = Number(reply[at + 1])
-  if (reply[at] !== '1') return { ok: false, waitMs, reason: 'wait' }
+  const [wait, end, shift, epoch] = reply.split(' ')
+  const waitMs = Number(wait)
+  if (epoch === undefined) return { ok: false, waitMs, reason: 'wait' }
   const interval = (params as Extract<RateLimitParams, { algorithm: 'gcra' }>).interval
   const ticket: GcraTicket = {
     kind: 'gcra',
-    end: reply[at + 2]!,
-    shift: reply[at + 3]!,
-    epoch: reply[at + 4]!,
+    end: end!,
+    shift: shift!,
+    epoch,
     span: cost * interval,
   }
   return { ok: true, waitMs, ticket }
+}
+
+/** One parameter set of a GCRA batch, as sent. */
+interface GcraSet {
+  readonly cost: number
+  readonly maxWait: RedisArgument
+  readonly pause: RedisArgument
+  readonly interval: number
+  readonly tolerance: number
 }
