@@ -19,3 +19,25 @@ export type {
   JobStatus,
   Settlement,
 } from './job-queue.js'
+export { memoryQueue, type MemoryQueueOptions } from './memory-queue.js'
+export { offload, type OffloadOptions, type OffloadResult } from './offload.js'
+export {
+  worker,
+  type JobContext,
+  type JobHandler,
+  type Worker,
+  type WorkerOptions,
+  type QueueBackoffOptions,
+} from './worker.js'
+export { accepted, acceptedHeaders, idempotencyKeyOf, type AcceptedOptions } from './accepted.js'
+export {
+  cancelJob,
+  jobStatus,
+  requeueDead,
+  statusResponse,
+  type RequeueDeadOptions,
+} from './status.js'
+export { isPermanentError, permanentError } from './permanent.js'
+export { errorInfo } from './error-info.js'
+export { isCredentialKey, REDACTED, type CredentialPolicy } from './credentials.js'
+export { QueueFullError, QueueUnavailableError, type QueueFailure } from '../core/errors.js'

@@ -1,0 +1,132 @@
+/**
+ * `worker()`: runs a job name's handler under fanout's policies and decides, once for every
+ * backend, what becomes of each attempt (see `decide.ts`). The backend only carries it out.
+ */
+import { invoke, pipe, type Call, type CallContext } from '../core/call.js'
+import { InvalidOptionError } from '../core/errors.js'
+import { execute } from '../core/execute.js'
+import { checkKnownKeys, checkDuration, show, snapshot } from '../core/validate.js'
+import { decide } from './decide.js'
+import type { Delivery, JobData, JobQueue, Settlement } from './job-queue.js'
+import { checkJobName } from './job-name.js'
+import { workerSettings, type WorkerOptions, type WorkerSettings } from './worker-options.js'
+
+export type { QueueBackoffOptions, WorkerOptions } from './worker-options.js'
+
+/**
+ * What a handler receives besides the job's data: the call context of this attempt (pass it on
+ * as `{ context: ctx }` to `fanout/http`, `cached()`, a `Loader`…) and the job's identity.
+ */
+export interface JobContext extends CallContext {
+  readonly jobId: string
+  /** The queue-level attempt: 1 first, grows with each retry and each redelivery after a lost worker. */
+  readonly attempt: number
+  /** Queue-level attempts in all. */
+  readonly attempts: number
+  /** Wall-clock time (epoch ms) after which the job is pointless, or `null`. */
+  readonly deadline: number | null
+}
+
+export type JobHandler<D extends JobData, R extends JobData | void> = (
+  data: D,
+  ctx: JobContext,
+) => R | PromiseLike<R>
+
+export interface Worker {
+  readonly name: string
+  /**
+   * Graceful shutdown (H3): stops taking jobs, lets running ones finish for `graceMs` (default
+   * the worker's), then aborts their signals and leaves them to run again. Idempotent.
+   */
+  close(options?: { readonly graceMs?: number }): Promise<void>
+}
+
+type DeliveryContext = CallContext & { readonly delivery: Delivery }
+
+/**
+ * Consumes the jobs named `name`, running `handler(data, ctx)` through `execute()` with the
+ * delivery's signal and the job's deadline.
+ *
+ * @example
+ * const reports = worker(queue, 'render-report', (data: { id: string }, ctx) => render(data.id, ctx), {
+ *   policies: [retry()],
+ *   concurrency: 4,
+ * })
+ * process.once('SIGTERM', () => void reports.close({ graceMs: 10_000 }))
+ */
+export function worker<D extends JobData = JobData, R extends JobData | void = JobData | void>(
+  queue: JobQueue,
+  name: string,
+  handler: JobHandler<D, R>,
+  options?: WorkerOptions,
+): Worker {
+  checkJobName('worker()', name)
+  if (typeof handler !== 'function')
+    throw new InvalidOptionError(
+      `worker(): the handler must be a function (data, ctx) => result, got ${show(handler)}.`,
+    )
+  const settings = workerSettings(options)
+  const call: Call<R, DeliveryContext> = pipe(...settings.policies).wrap((ctx: DeliveryContext) => {
+    const { delivery, ...rest } = ctx
+    const jobCtx: JobContext = {
+      ...rest,
+      jobId: delivery.id,
+      attempt: delivery.attempt,
+      attempts: settings.attempts ?? delivery.attempts,
+      deadline: delivery.deadlineAt,
+    }
+    return invoke(() => handler(delivery.data as D, jobCtx))
+  })
+  const consumer = queue.consume(name, (delivery) => runJob(delivery, call, name, settings), {
+    concurrency: settings.concurrency,
+  })
+  let closing: Promise<void> | undefined
+  return {
+    name,
+    close(closeOptions) {
+      const opts = snapshot('Worker.close()', closeOptions)
+      checkKnownKeys('Worker.close()', opts, ['graceMs'])
+      const graceMs =
+        opts.graceMs === undefined
+          ? settings.graceMs
+          : checkDuration('Worker.close()', 'graceMs', opts.graceMs, {
+              min: 0,
+              allowInfinity: true,
+            })
+      closing ??= consumer.close({ graceMs })
+      return closing
+    },
+  }
+}
+
+async function runJob<R>(
+  delivery: Delivery,
+  call: Call<R, DeliveryContext>,
+  name: string,
+  settings: WorkerSettings,
+): Promise<Settlement> {
+  const { clock } = settings
+  // The deadline travels as wall-clock time (it crosses processes); the policies run on `clock`.
+  const deadlineAt =
+    delivery.deadlineAt === null ? undefined : clock.now() + (delivery.deadlineAt - Date.now())
+  try {
+    const result = await execute((ctx) => call({ ...ctx, delivery }), {
+      signal: delivery.signal,
+      ...(deadlineAt === undefined ? {} : { deadlineAt }),
+      clock,
+      name,
+      ...(settings.onEvent === undefined ? {} : { onEvent: settings.onEvent }),
+    })
+    return { outcome: 'completed', result: result === undefined ? null : (result as JobData) }
+  } catch (error) {
+    return decide(
+      error,
+      {
+        attempt: delivery.attempt,
+        attempts: settings.attempts ?? delivery.attempts,
+        aborted: delivery.signal.aborted,
+      },
+      settings.backoff,
+    )
+  }
+}
