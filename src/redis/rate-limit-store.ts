@@ -154,6 +154,7 @@ class Store {
     this.#batches = new Batches(setup.redis.cluster, (batch) => this.#sendGcra(batch))
   }
 
+  /** The GCRA key is `${base}${key}}`, built inline on the hot path (see #sendGcra). */
   keysOf(key: string): { gcra: string; log: string; meta: string } {
     const k = `${this.#base}${key}}`
     return { gcra: k, log: `${k}:w`, meta: `${k}:m` }
@@ -180,7 +181,7 @@ class Store {
     for (const { key, request } of batch) {
       let k = index.get(key)
       if (k === undefined) {
-        k = keys.push(this.keysOf(key).gcra)
+        k = keys.push(`${this.#base}${key}}`)
         index.set(key, k)
       }
       const set = this.#setOf(sets, request)
