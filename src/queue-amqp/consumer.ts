@@ -1,0 +1,202 @@
+/**
+ * One `consume()`: its own confirm channel on the shared connection, prefetch = concurrency,
+ * manual acknowledgements. A message is acknowledged only after its settlement is carried out
+ * (the retry or dead copy confirmed by the broker, the record written), so a worker that dies at
+ * any point leaves it to be delivered again: at least once, never lost.
+ *
+ * When the channel or connection is lost, running jobs' signals abort (the broker has already
+ * put their messages back) and their late settlements are ignored; the consumer attaches again
+ * on its own, backing off from 100 ms to 5 s while the broker is away.
+ */
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib'
+import { AbortedError } from '../core/errors.js'
+import type { CloseOptions, Consumer, Delivery, Settlement } from '../queue/job-queue.js'
+import type { Link } from './link.js'
+import { decode, type JobMessage } from './message.js'
+import { newRecord, type JobRecordStore } from './records.js'
+import { settle } from './settle.js'
+import { Declared, mainQueue, type Topology } from './topology.js'
+
+export interface ConsumerContext {
+  readonly link: Link
+  readonly store: JobRecordStore
+  readonly topology: Topology
+}
+
+type Process = (delivery: Delivery) => Promise<Settlement>
+
+interface Attached {
+  readonly ch: ConfirmChannel
+  readonly declared: Declared
+  readonly tag: string
+  lost: boolean
+}
+
+interface Running {
+  readonly controller: AbortController
+  readonly attached: Attached
+  readonly done: Promise<void>
+}
+
+const noop = (): void => {}
+const BACKOFF_MIN_MS = 100
+const BACKOFF_MAX_MS = 5_000
+
+export function startConsumer(
+  ctx: ConsumerContext,
+  name: string,
+  process: Process,
+  concurrency: number,
+): Consumer {
+  const running = new Map<string, Running>()
+  let attached: Attached | undefined
+  let closing = false
+  let backoff = BACKOFF_MIN_MS
+  let retryTimer: ReturnType<typeof setTimeout> | undefined
+
+  const lose = (a: Attached): void => {
+    if (a.lost) return
+    a.lost = true
+    if (attached === a) attached = undefined
+    for (const [, r] of running) {
+      if (r.attached === a) r.controller.abort(new AbortedError('amqpQueue: the channel was lost'))
+    }
+    a.ch.close().catch(noop)
+    schedule()
+  }
+  const schedule = (): void => {
+    if (closing || retryTimer !== undefined) return
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined
+      attach().catch(noop)
+    }, backoff)
+    backoff = Math.min(backoff * 2, BACKOFF_MAX_MS)
+  }
+
+  const attach = async (): Promise<void> => {
+    if (closing || attached !== undefined) return
+    let ch: ConfirmChannel | undefined
+    try {
+      const session = await ctx.link.session()
+      ch = await session.model.createConfirmChannel()
+      ch.on('error', noop)
+      const declared = new Declared(ch, ctx.topology)
+      await declared.jobQueues(name)
+      await ch.prefetch(concurrency)
+      const a: Attached = { ch, declared, tag: '', lost: false }
+      ch.on('close', () => lose(a))
+      const { consumerTag } = await ch.consume(
+        mainQueue(ctx.topology, name),
+        (message) => {
+          if (message === null) lose(a)
+          else void handle(a, message)
+        },
+        { noAck: false },
+      )
+      ;(a as { tag: string }).tag = consumerTag
+      if (closing || a.lost) {
+        a.lost = true
+        await ch.close().catch(noop)
+        return
+      }
+      attached = a
+      backoff = BACKOFF_MIN_MS
+    } catch {
+      ch?.close().catch(noop)
+      schedule()
+    }
+  }
+
+  const handle = (a: Attached, message: ConsumeMessage): Promise<void> => {
+    const decoded = decode(message)
+    if (decoded === undefined) {
+      // Not a fanout job: straight to the dead queue (the main queue's dead-letter exchange).
+      a.ch.nack(message, false, false)
+      return Promise.resolve()
+    }
+    const { job, pending } = decoded
+    const controller = new AbortController()
+    const run = runOne(a, message, job, pending, controller)
+    const entry: Running = { controller, attached: a, done: run }
+    running.set(job.id, entry)
+    return run.finally(() => {
+      if (running.get(job.id) === entry) running.delete(job.id)
+    })
+  }
+
+  const runOne = async (
+    a: Attached,
+    message: ConsumeMessage,
+    job: JobMessage,
+    pending: number,
+    controller: AbortController,
+  ): Promise<void> => {
+    try {
+      const answer = await ctx.store.start(job.id, pending, newRecord(job.id, job.name, null))
+      if (a.lost) return
+      if (!answer.run) {
+        a.ch.ack(message)
+        return
+      }
+      const settlement = await process({
+        id: job.id,
+        name: job.name,
+        data: job.data,
+        attempt: answer.attempt,
+        attempts: job.attempts,
+        deadlineAt: job.deadlineAt,
+        signal: controller.signal,
+      })
+      // The channel went away or the grace period ended: the broker delivers it again.
+      if (a.lost) return
+      await settle(ctx, a.ch, a.declared, job, answer.attempt, settlement)
+      if (!a.lost) a.ch.ack(message)
+    } catch {
+      // The store or the broker failed while settling: leave the message to be delivered again.
+      if (!a.lost) a.ch.nack(message, false, true)
+    }
+  }
+
+  const stopCancel = ctx.store.onCancel((id) => {
+    running.get(id)?.controller.abort(new AbortedError('amqpQueue: the job was cancelled'))
+  })
+  const stopLost = ctx.link.onLost(() => {
+    if (attached !== undefined) lose(attached)
+  })
+  void attach()
+
+  return {
+    async close(options: CloseOptions) {
+      if (closing) return
+      closing = true
+      clearTimeout(retryTimer)
+      stopLost()
+      const a = attached
+      if (a !== undefined && !a.lost) await a.ch.cancel(a.tag).catch(noop)
+      await waitFor(
+        [...running.values()].map((r) => r.done),
+        options.graceMs,
+      )
+      for (const [, r] of running)
+        r.controller.abort(new AbortedError('amqpQueue: the consumer closed before the job ended'))
+      stopCancel()
+      if (a !== undefined) {
+        a.lost = true
+        // Closing the channel with messages unacknowledged hands them back to the broker.
+        await a.ch.close().catch(noop)
+      }
+    },
+  }
+}
+
+/** Resolves when every promise has settled or `ms` have passed, whichever is first. */
+function waitFor(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return Promise.resolve()
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    void Promise.allSettled(promises).then(() => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}
