@@ -11,17 +11,11 @@
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib'
 import { AbortedError } from '../core/errors.js'
 import type { CloseOptions, Consumer, Delivery, Settlement } from '../queue/job-queue.js'
-import type { Link } from './link.js'
+import type { ConsumerContext } from './context.js'
 import { decode, type JobMessage } from './message.js'
-import { newRecord, type JobRecordStore } from './records.js'
+import { newRecord } from './records.js'
 import { settle } from './settle.js'
-import { Declared, mainQueue, type Topology } from './topology.js'
-
-export interface ConsumerContext {
-  readonly link: Link
-  readonly store: JobRecordStore
-  readonly topology: Topology
-}
+import { Declared, mainQueue } from './topology.js'
 
 type Process = (delivery: Delivery) => Promise<Settlement>
 
@@ -116,45 +110,12 @@ export function startConsumer(
     }
     const { job, pending } = decoded
     const controller = new AbortController()
-    const run = runOne(a, message, job, pending, controller)
+    const run = runJob(ctx, process, a, message, job, pending, controller)
     const entry: Running = { controller, attached: a, done: run }
     running.set(job.id, entry)
     return run.finally(() => {
       if (running.get(job.id) === entry) running.delete(job.id)
     })
-  }
-
-  const runOne = async (
-    a: Attached,
-    message: ConsumeMessage,
-    job: JobMessage,
-    pending: number,
-    controller: AbortController,
-  ): Promise<void> => {
-    try {
-      const answer = await ctx.store.start(job.id, pending, newRecord(job.id, job.name, null))
-      if (a.lost) return
-      if (!answer.run) {
-        a.ch.ack(message)
-        return
-      }
-      const settlement = await process({
-        id: job.id,
-        name: job.name,
-        data: job.data,
-        attempt: answer.attempt,
-        attempts: job.attempts,
-        deadlineAt: job.deadlineAt,
-        signal: controller.signal,
-      })
-      // The channel went away or the grace period ended: the broker delivers it again.
-      if (a.lost) return
-      await settle(ctx, a.ch, a.declared, job, answer.attempt, settlement)
-      if (!a.lost) a.ch.ack(message)
-    } catch {
-      // The store or the broker failed while settling: leave the message to be delivered again.
-      if (!a.lost) a.ch.nack(message, false, true)
-    }
   }
 
   const stopCancel = ctx.store.onCancel((id) => {
@@ -186,6 +147,42 @@ export function startConsumer(
         await a.ch.close().catch(noop)
       }
     },
+  }
+}
+
+/** One delivery: start it in the records, run it, carry out the settlement, acknowledge it. */
+async function runJob(
+  ctx: ConsumerContext,
+  process: Process,
+  a: Attached,
+  message: ConsumeMessage,
+  job: JobMessage,
+  pending: number,
+  controller: AbortController,
+): Promise<void> {
+  try {
+    const answer = await ctx.store.start(job.id, pending, newRecord(job.id, job.name, null))
+    if (a.lost) return
+    if (!answer.run) {
+      a.ch.ack(message)
+      return
+    }
+    const settlement = await process({
+      id: job.id,
+      name: job.name,
+      data: job.data,
+      attempt: answer.attempt,
+      attempts: job.attempts,
+      deadlineAt: job.deadlineAt,
+      signal: controller.signal,
+    })
+    // The channel went away or the grace period ended: the broker delivers it again.
+    if (a.lost) return
+    await settle(ctx, a.ch, a.declared, job, answer.attempt, settlement)
+    if (!a.lost) a.ch.ack(message)
+  } catch {
+    // The store or the broker failed while settling: leave the message to be delivered again.
+    if (!a.lost) a.ch.nack(message, false, true)
   }
 }
 

@@ -8,7 +8,7 @@
  * `running`: it is requeued as it is. One whose record is completed or failed is dropped.
  */
 import type { ConfirmChannel, GetMessage } from 'amqplib'
-import type { ConsumerContext } from './consumer.js'
+import type { ConsumerContext } from './context.js'
 import { decode, encode, publishOptions } from './message.js'
 import { confirmed, unavailable } from './publish.js'
 import { deadQueue, declareJobQueues, mainQueue } from './topology.js'

@@ -12,7 +12,7 @@
  */
 import type { ConfirmChannel } from 'amqplib'
 import type { Settlement } from '../queue/job-queue.js'
-import type { ConsumerContext } from './consumer.js'
+import type { ConsumerContext } from './context.js'
 import { encode, publishOptions, type JobMessage } from './message.js'
 import { confirmed } from './publish.js'
 import { deadQueue, delayBucket, mainQueue, type Declared } from './topology.js'
