@@ -69,7 +69,7 @@ const KEY = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/
  * The request's `Idempotency-Key` (IETF httpapi draft), from a `Request`, a `Headers` or a
  * plain headers record (Node's `req.headers`); `undefined` when absent. The draft sends it as a
  * structured-field string (`"8e03…"`); a bare token is accepted too. A key that is empty, longer
- * than 255 characters, not printable ASCII, or given twice is refused with
+ * than 255 characters, not printable ASCII, holding a comma, or given twice is refused with
  * `InvalidArgumentError`: answer 400.
  */
 export function idempotencyKeyOf(source: unknown): string | undefined {
@@ -85,7 +85,8 @@ export function idempotencyKeyOf(source: unknown): string | undefined {
   if (raw === undefined) return undefined
   let key = raw.trim()
   if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) key = key.slice(1, -1)
-  if (!KEY.test(key) || key.includes('"') || key.includes('\\'))
+  // A comma: the header came twice (HTTP joins repeated fields with ", "), which key is meant?
+  if (!KEY.test(key) || /["\\,]/.test(key))
     throw new InvalidArgumentError(
       'idempotencyKeyOf(): the Idempotency-Key header must be one value of 1–255 printable ASCII characters.',
     )
