@@ -1,0 +1,147 @@
+/**
+ * `consume()`: a BullMQ `Worker` on a connection of its own, handing each job to the seam's
+ * `process` and carrying out its settlement. Its delivery's signal is aborted when the job is
+ * cancelled (any process, `CancelBus`), when BullMQ aborts it, or when `close()`'s grace ends.
+ *
+ * `close({graceMs})` stops fetching at once and lets running jobs finish for up to `graceMs`
+ * (BullMQ's own close waits forever). When the grace ends, each job still running is moved back to
+ * waiting, not failed and not acknowledged, so another worker runs it (H3). A worker that dies
+ * instead (SIGKILL) leaves its jobs locked: they run again once `lockDurationMs` passed and a
+ * stalled check found them (H1).
+ */
+import type { Job, Worker } from 'bullmq'
+import { AbortedError } from '../core/errors.js'
+import type { ConsumeOptions, Consumer, Delivery, JobData, Settlement } from '../queue/job-queue.js'
+import type { Bullmq } from './bullmq.js'
+import type { CancelBus } from './cancel-bus.js'
+import { duplicateClient } from './clients.js'
+import { fromJobId } from './keys.js'
+import type { ResolvedOptions } from './options.js'
+import { GENERIC_FAILURE, readPayload } from './payload.js'
+import type { BullClient, Producers } from './producer.js'
+import { settle, type SettleContext } from './settle.js'
+
+export interface ConsumeContext {
+  readonly bull: Bullmq
+  readonly options: ResolvedOptions
+  readonly producers: Producers
+  readonly cancels: CancelBus
+}
+
+type Process = (delivery: Delivery) => Promise<Settlement>
+
+interface Running {
+  readonly controller: AbortController
+  release(): void
+}
+
+const RELEASED = Symbol('released')
+/** A handler that throws instead of settling is tried again after this long. */
+const THROWN_RETRY_MS = 1000
+
+export function startConsumer(
+  ctx: ConsumeContext,
+  name: string,
+  process: Process,
+  options: ConsumeOptions,
+): Consumer & { readonly worker: Worker } {
+  const { options: o, bull } = ctx
+  const owned = duplicateClient(o.client, o.kind, { failFast: false })
+  const running = new Map<string, Running>()
+  const settleCtx: SettleContext = {
+    bull,
+    producers: ctx.producers,
+    prefix: o.prefix,
+    maxDead: o.maxDead,
+    client: () => worker.backend.client as Promise<unknown> as Promise<BullClient>,
+  }
+  const processor = async (
+    job: Job,
+    token?: string,
+    bullSignal?: AbortSignal,
+  ): Promise<JobData> => {
+    const id = fromJobId(job.id!)
+    const controller = new AbortController()
+    const forward = (): void => controller.abort(new AbortedError(`Job "${id}" was cancelled`))
+    bullSignal?.addEventListener('abort', forward, { once: true })
+    let release!: () => void
+    const released = new Promise<typeof RELEASED>((resolve) => (release = () => resolve(RELEASED)))
+    running.set(job.id!, { controller, release })
+    const untrack = ctx.cancels.track(name, id, controller)
+    try {
+      const payload = readPayload(job.data)
+      const delivery: Delivery = {
+        id,
+        name,
+        data: payload.d,
+        attempt: Math.max(1, job.attemptsStarted),
+        attempts: payload.n,
+        deadlineAt: payload.dl,
+        signal: controller.signal,
+      }
+      const outcome = await Promise.race([
+        process(delivery).then(
+          (settlement) => settlement,
+          (): Settlement => ({
+            outcome: 'retry',
+            delayMs: THROWN_RETRY_MS,
+            error: GENERIC_FAILURE,
+          }),
+        ),
+        released,
+      ])
+      if (outcome === RELEASED) {
+        await job.moveToWait(token)
+        throw new bull.WaitingError()
+      }
+      return await settle(settleCtx, job, token ?? '', id, outcome)
+    } finally {
+      untrack()
+      running.delete(job.id!)
+      bullSignal?.removeEventListener('abort', forward)
+    }
+  }
+  const worker: Worker = new bull.Worker(name, processor, {
+    connection: owned.raw as never,
+    prefix: o.prefix,
+    concurrency: options.concurrency,
+    lockDuration: o.lockDurationMs,
+    stalledInterval: o.stalledIntervalMs,
+    maxStalledCount: o.maxStalledCount,
+    removeOnComplete: { count: o.removeOnComplete },
+    removeOnFail: { count: o.removeOnFail },
+  })
+  worker.on('error', () => {})
+  ctx.cancels.listen()
+  let closing: Promise<void> | undefined
+  const w = worker
+  return {
+    worker: w,
+    close({ graceMs }) {
+      closing ??= (async () => {
+        const finished = w.close()
+        if (!(await within(finished, graceMs))) {
+          for (const job of running.values()) {
+            job.controller.abort(new AbortedError('The consumer closed before the job finished'))
+            job.release()
+          }
+          await finished
+        }
+        owned.close()
+      })()
+      return closing
+    },
+  }
+}
+
+/** True when `promise` settled within `ms`. */
+function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    const done = (): void => {
+      clearTimeout(timer)
+      resolve(true)
+    }
+    promise.then(done, done)
+  })
+}

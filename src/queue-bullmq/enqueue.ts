@@ -1,0 +1,139 @@
+/**
+ * Adding a job, bounded by `enqueueTimeoutMs` and the request's signal, with a dedupe answer
+ * BullMQ does not give: `Queue.add()` returns the same job whether its id was new or known. So
+ * the add runs in a MULTI right after fanout's ADMIT script, which answers whether the job key
+ * existed: both run as one step on the server, and in one round trip, the cost of a plain add.
+ */
+import { systemClock } from '../core/clock.js'
+import { QueueFullError, QueueUnavailableError, isFanoutError } from '../core/errors.js'
+import { withTimeLimit } from '../core/time-limit.js'
+import type { EnqueueRequest, EnqueueResult } from '../queue/job-queue.js'
+import type { Bullmq } from './bullmq.js'
+import { fanoutKeys, jobKey, namesKey, toJobId } from './keys.js'
+import type { ResolvedOptions } from './options.js'
+import type { Payload } from './payload.js'
+import type { BullClient, Producers } from './producer.js'
+import { ADMIT } from './scripts.js'
+
+export interface EnqueueContext {
+  readonly bull: Bullmq
+  readonly options: ResolvedOptions
+  readonly producers: Producers
+  isClosed(): boolean
+}
+
+export function enqueueJob(ctx: EnqueueContext, request: EnqueueRequest): Promise<EnqueueResult> {
+  if (ctx.isClosed()) return Promise.reject(unavailable('closed', 'the queue is closed'))
+  const ms = ctx.options.enqueueTimeoutMs
+  return withTimeLimit(
+    systemClock,
+    request.signal,
+    ms,
+    () => unavailable('timeout', `Redis did not take the job within ${ms} ms`),
+    (signal) => add(ctx, request, signal),
+  ).catch((error: unknown) => {
+    if (isFanoutError(error) || request.signal?.aborted === true) throw error
+    throw unavailable('error', 'Redis refused the job', error)
+  })
+}
+
+async function add(
+  ctx: EnqueueContext,
+  request: EnqueueRequest,
+  signal: AbortSignal,
+): Promise<EnqueueResult> {
+  const { queue, client } = await ctx.producers.get(request.name, signal)
+  const { maxQueued } = ctx.options
+  if (maxQueued !== Infinity && (await queue.count()) >= maxQueued)
+    throw new QueueFullError(
+      `Queue "${request.name}" holds its maxQueued ${maxQueued} waiting jobs: the job was not added`,
+      maxQueued,
+    )
+  const jobId = toJobId(request.id)
+  const payload: Payload = { d: request.data, n: request.attempts, dl: request.deadlineAt }
+  const job = new ctx.bull.Job(
+    queue,
+    request.name,
+    payload,
+    jobOptions(ctx.options, request, jobId),
+    jobId,
+  )
+  ctx.producers.define(client, ADMIT)
+  const { prefix } = ctx.options
+  const keys = fanoutKeys(prefix, request.name)
+  const admit = [
+    jobKey(prefix, request.name, request.id),
+    namesKey(prefix),
+    keys.cancelled,
+    keys.cancelledOrder,
+    request.name,
+    request.id,
+  ]
+  const replies = await runAdd(client, queue, job.asJSON(), jobId, admit)
+  return { id: request.id, deduplicated: replies === 1 }
+}
+
+/** One MULTI: ADMIT, then BullMQ's own add. Answers ADMIT's reply. */
+async function runAdd(
+  client: BullClient,
+  queue: Parameters<Bullmq['Job']['create']>[0],
+  json: ReturnType<InstanceType<Bullmq['Job']>['asJSON']>,
+  jobId: string,
+  admit: readonly unknown[],
+): Promise<unknown> {
+  for (let attempt = 0; ; attempt++) {
+    const multi = client.multi()
+    multi.runCommand(ADMIT.name, [...admit])
+    const backend = (queue as unknown as { backend: AddBackend }).backend
+    // Queues the add on the MULTI; its own promise only reports the queuing.
+    backend.addJobToTransaction(multi, json, jobId).catch(() => {})
+    const replies = (await multi.exec()) ?? []
+    const failed = replies.find(([error]) => error !== null)?.[0]
+    if (failed == null) return replies[0]?.[1]
+    // After a Redis restart the server has forgotten the scripts: EVALSHA inside a MULTI cannot
+    // fall back to EVAL, so load them and run the MULTI again (nothing of it ran).
+    if (attempt === 0 && /NOSCRIPT/.test(String(failed.message))) {
+      await loadScripts(client)
+      continue
+    }
+    throw failed
+  }
+}
+
+interface AddBackend {
+  addJobToTransaction(multi: unknown, json: unknown, jobId: string): Promise<unknown>
+}
+
+/** Loads every script the client has defined (node-redis adapter; ioredis loads its own). */
+async function loadScripts(client: BullClient): Promise<void> {
+  const scripts = (client as unknown as { scripts?: Map<string, { lua: string }> }).scripts
+  const raw = (client as unknown as { raw?: { scriptLoad?(lua: string): Promise<unknown> } }).raw
+  if (scripts === undefined || raw?.scriptLoad === undefined) return
+  await Promise.all([...scripts.values()].map((script) => raw.scriptLoad!(script.lua)))
+}
+
+function jobOptions(options: ResolvedOptions, request: EnqueueRequest, jobId: string) {
+  return {
+    jobId,
+    attempts: 1,
+    ...(request.delayMs > 0 ? { delay: request.delayMs } : {}),
+    removeOnComplete: options.removeOnComplete,
+    removeOnFail: options.removeOnFail,
+    // A stack trace would be stored in Redis next to the job: fanout stores codes only.
+    stackTraceLimit: 0,
+  }
+}
+
+function unavailable(
+  reason: 'timeout' | 'error' | 'closed',
+  detail: string,
+  cause?: unknown,
+): QueueUnavailableError {
+  return new QueueUnavailableError(
+    'bullmq',
+    'enqueue',
+    reason,
+    `BullMQ queue unavailable: ${detail}`,
+    cause === undefined ? undefined : { cause },
+  )
+}
