@@ -178,7 +178,7 @@ async function runJob(
     })
     // The channel went away or the grace period ended: the broker delivers it again.
     if (a.lost) return
-    await settle(ctx, a.ch, a.declared, job, answer.attempt, settlement)
+    await settle(ctx, a.ch, a.declared, job, pending, settlement)
     if (!a.lost) a.ch.ack(message)
   } catch {
     // The store or the broker failed while settling: leave the message to be delivered again.

@@ -111,7 +111,16 @@ export function memoryRecordStore(options?: MemoryRecordStoreOptions): JobRecord
     async revive(id, pending) {
       const record = records.get(id)
       if (record?.state !== 'dead') return false
-      put({ ...record, state: 'queued', pending, runAt: null, error: null, diedAt: null })
+      put({
+        ...record,
+        state: 'queued',
+        attemptsMade: 0,
+        pending,
+        runAt: null,
+        lastError: null,
+        error: null,
+        diedAt: null,
+      })
       return true
     },
     async close() {

@@ -69,7 +69,10 @@ export interface JobRecordStore {
   onCancel(listener: (id: string) => void): () => void
   /** Dead records of `name`, oldest first, at most `limit`. */
   dead(name: string, limit: number): Promise<readonly JobRecord[]>
-  /** Puts a dead job back: queued, a new attempt carrying `pending`. False when it is not dead. */
+  /**
+   * Puts a dead job back: queued with its attempts counted from zero again, its message carrying
+   * `pending`. False when it is not dead.
+   */
   revive(id: string, pending: number): Promise<boolean>
   close(): Promise<void>
 }

@@ -118,6 +118,8 @@ local r = cjson.decode(raw)
 if r.state ~= 'dead' then return 0 end
 redis.call('ZREM', ARGV[2] .. r.name, r.id)
 r.state = 'queued'
+r.attemptsMade = 0
+r.lastError = ''
 r.pending = tonumber(ARGV[1])
 r.error = ''
 r.diedAt = -1

@@ -22,7 +22,8 @@ export async function settle(
   ch: ConfirmChannel,
   declared: Declared,
   job: JobMessage,
-  attempt: number,
+  /** The attempt header of the delivered copy (not the attempt count, which a requeue resets). */
+  pending: number,
   settlement: Settlement,
 ): Promise<void> {
   const t = ctx.topology
@@ -34,7 +35,7 @@ export async function settle(
       await ctx.store.update(job.id, { state: 'failed', error: errorOnly(settlement.error) })
       return
     case 'retry': {
-      const next = attempt + 1
+      const next = pending + 1
       const wait = delayBucket(settlement.delayMs)
       const queue = wait === 0 ? mainQueue(t, job.name) : await declared.delay(job.name, wait)
       await confirmed(ch, queue, encode(job), publishOptions(job.id, next))
@@ -47,7 +48,7 @@ export async function settle(
       return
     }
     case 'dead': {
-      await confirmed(ch, deadQueue(t, job.name), encode(job), publishOptions(job.id, attempt))
+      await confirmed(ch, deadQueue(t, job.name), encode(job), publishOptions(job.id, pending))
       await ctx.store.update(job.id, {
         state: 'dead',
         error: errorOnly(settlement.error),

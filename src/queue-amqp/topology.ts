@@ -5,7 +5,7 @@
  *   `x-delivery-limit` is a backstop for a job that kills every worker that takes it: past the
  *   limit RabbitMQ dead-letters it to the dead queue without any worker deciding so. With
  *   `maxQueued`, `x-max-length` and `x-overflow: reject-publish` make the broker refuse (nack)
- *   publishes past that many ready messages.
+ *   publishes past that many ready messages (jobs running, delayed or dead do not count).
  * - `<prefix>.<name>.dead`: the dead letter, a durable quorum queue.
  * - `<prefix>.<name>.delay.<ms>`: one durable classic queue per delay, whose queue-wide
  *   `x-message-ttl` dead-letters each message back to the main queue when it expires. Per-message
@@ -51,7 +51,9 @@ function mainArguments(t: Topology, name: string): Options.AssertQueue {
     'x-dead-letter-routing-key': deadQueue(t, name),
   }
   if (t.maxQueued !== undefined) {
-    args['x-max-length'] = t.maxQueued
+    // A quorum queue refuses a publish once it is *over* its length (3.10: the publish that
+    // reaches x-max-length is still taken), so maxQueued ready jobs need a length one lower.
+    args['x-max-length'] = t.maxQueued - 1
     args['x-overflow'] = 'reject-publish'
   }
   return { durable: true, arguments: args }
