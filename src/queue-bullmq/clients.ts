@@ -48,6 +48,8 @@ export interface OwnedClient {
   /** The raw client, for BullMQ. */
   readonly raw: BullmqRedisClient
   isReady(): boolean
+  /** It was ready once: not being ready now is an outage, not the first connection. */
+  wasReady(): boolean
   /** Resolves when the client is ready; rejects with `signal`'s reason when it aborts first. */
   whenReady(signal: AbortSignal): Promise<void>
   close(): void
@@ -84,6 +86,8 @@ export function duplicateClient(
   raw.on('error', ignore)
   let closed = false
   let waiting: Promise<void> | undefined
+  let wasReady = false
+  raw.on('ready', () => (wasReady = true))
   const isReady = (): boolean =>
     kind === 'node-redis'
       ? (raw as NodeRedisQueueClient).isReady
@@ -92,6 +96,7 @@ export function duplicateClient(
   return {
     raw,
     isReady,
+    wasReady: () => wasReady || isReady(),
     whenReady(signal) {
       if (isReady()) return Promise.resolve()
       // One listener per outage, shared by every waiting call, whatever their number.

@@ -33,7 +33,7 @@ export function enqueueJob(ctx: EnqueueContext, request: EnqueueRequest): Promis
     (signal) => add(ctx, request, signal),
   ).catch((error: unknown) => {
     if (isFanoutError(error) || request.signal?.aborted === true) throw error
-    throw unavailable('error', 'Redis refused the job', error)
+    throw unavailable('error', 'Redis is unreachable or refused the job', error)
   })
 }
 
@@ -87,17 +87,29 @@ async function runAdd(
     const backend = (queue as unknown as { backend: AddBackend }).backend
     // Queues the add on the MULTI; its own promise only reports the queuing.
     backend.addJobToTransaction(multi, json, jobId).catch(() => {})
-    const replies = (await multi.exec()) ?? []
-    const failed = replies.find(([error]) => error !== null)?.[0]
-    if (failed == null) return replies[0]?.[1]
+    let failed: unknown
+    try {
+      const replies = (await multi.exec()) ?? []
+      failed = replies.find(([error]) => error !== null)?.[0]
+      if (failed == null) return replies[0]?.[1]
+    } catch (error) {
+      failed = error
+    }
     // After a Redis restart the server has forgotten the scripts: EVALSHA inside a MULTI cannot
     // fall back to EVAL, so load them and run the MULTI again (nothing of it ran).
-    if (attempt === 0 && /NOSCRIPT/.test(String(failed.message))) {
+    if (attempt === 0 && noScript(failed)) {
       await loadScripts(client)
       continue
     }
     throw failed
   }
+}
+
+/** NOSCRIPT, as a reply error (ioredis) or inside node-redis's error for a failed MULTI. */
+function noScript(error: unknown): boolean {
+  const replies = (error as { replies?: unknown } | null)?.replies
+  const all = Array.isArray(replies) ? [error, ...replies] : [error]
+  return all.some((e) => /NOSCRIPT/.test(String((e as { message?: unknown } | null)?.message)))
 }
 
 interface AddBackend {

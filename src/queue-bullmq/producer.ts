@@ -35,6 +35,14 @@ interface Entry {
   readonly ready: Promise<BullClient>
 }
 
+/** The producer's connection is down: the caller turns it into a `QueueUnavailableError`. */
+export class NotConnectedError extends Error {
+  constructor() {
+    super('Redis is not connected (the client is reconnecting)')
+    this.name = 'NotConnectedError'
+  }
+}
+
 export class Producers {
   readonly #bull: Bullmq
   readonly #options: ResolvedOptions
@@ -50,6 +58,8 @@ export class Producers {
 
   /** The name's queue, once its connection is ready; rejects when `signal` aborts first. */
   async get(name: string, signal: AbortSignal): Promise<{ queue: Queue; client: BullClient }> {
+    // During an outage every call fails at once (H4); only the first connection is waited for.
+    if (!this.#owned.isReady() && this.#owned.wasReady()) throw new NotConnectedError()
     await this.#owned.whenReady(signal)
     let entry = this.#queues.get(name)
     if (entry === undefined) {
