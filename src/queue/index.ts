@@ -22,6 +22,7 @@ export type {
 export { memoryQueue, type MemoryQueueOptions } from './memory-queue.js'
 export { offload, type OffloadOptions, type OffloadResult } from './offload.js'
 export {
+  jobOf,
   worker,
   type JobContext,
   type JobHandler,
@@ -40,4 +41,4 @@ export {
 export { isPermanentError, permanentError } from './permanent.js'
 export { errorInfo } from './error-info.js'
 export { isCredentialKey, REDACTED, type CredentialPolicy } from './credentials.js'
-export { QueueFullError, QueueUnavailableError, type QueueFailure } from '../core/errors.js'
+export { QueueUnavailableError, type QueueFailure } from '../core/errors.js'

@@ -41,7 +41,21 @@ export interface Worker {
   close(options?: { readonly graceMs?: number }): Promise<void>
 }
 
-type DeliveryContext = CallContext & { readonly delivery: Delivery }
+/** Where the delivery rides in the call context, past the policies (they copy the context with `...`). */
+const DELIVERY = Symbol('fanout.queue.delivery')
+type DeliveryContext = CallContext & { readonly [DELIVERY]: Delivery }
+
+/**
+ * The job a worker's policy is running for, read from the call context it was given: a
+ * `limit({ perKey, key })` or a `rateLimit()` key per tenant takes the tenant from the job's
+ * data. `undefined` outside a worker.
+ *
+ * @example
+ * const perTenant = limit({ concurrency: 8, perKey: 2, key: (ctx) => String(tenantOf(jobOf(ctx)?.data)) })
+ */
+export function jobOf(ctx: CallContext): Delivery | undefined {
+  return (ctx as Partial<DeliveryContext>)[DELIVERY]
+}
 
 /**
  * Consumes the jobs named `name`, running `handler(data, ctx)` through `execute()` with the
@@ -52,7 +66,8 @@ type DeliveryContext = CallContext & { readonly delivery: Delivery }
  *   policies: [retry()],
  *   concurrency: 4,
  * })
- * process.once('SIGTERM', () => void reports.close({ graceMs: 10_000 }))
+ * // on SIGTERM: let running reports finish for 10 s, then leave the rest to run again
+ * await reports.close({ graceMs: 10_000 })
  */
 export function worker<D extends JobData = JobData, R extends JobData | void = JobData | void>(
   queue: JobQueue,
@@ -67,7 +82,7 @@ export function worker<D extends JobData = JobData, R extends JobData | void = J
     )
   const settings = workerSettings(options)
   const call: Call<R, DeliveryContext> = pipe(...settings.policies).wrap((ctx: DeliveryContext) => {
-    const { delivery, ...rest } = ctx
+    const { [DELIVERY]: delivery, ...rest } = ctx
     const jobCtx: JobContext = {
       ...rest,
       jobId: delivery.id,
@@ -110,7 +125,7 @@ async function runJob<R>(
   const deadlineAt =
     delivery.deadlineAt === null ? undefined : clock.now() + (delivery.deadlineAt - Date.now())
   try {
-    const result = await execute((ctx) => call({ ...ctx, delivery }), {
+    const result = await execute((ctx) => call({ ...ctx, [DELIVERY]: delivery }), {
       signal: delivery.signal,
       ...(deadlineAt === undefined ? {} : { deadlineAt }),
       clock,
