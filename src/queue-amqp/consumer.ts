@@ -186,11 +186,12 @@ async function runJob(
   }
 }
 
-/** Resolves when every promise has settled or `ms` have passed, whichever is first. */
+/** Resolves when every promise has settled or `ms` have passed (never, for Infinity), whichever is first. */
 function waitFor(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
   if (promises.length === 0) return Promise.resolve()
   return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms)
+    // setTimeout would take Infinity (or anything past 2^31 - 1 ms) as 1 ms.
+    const timer = Number.isFinite(ms) && ms < 2 ** 31 ? setTimeout(resolve, ms) : undefined
     void Promise.allSettled(promises).then(() => {
       clearTimeout(timer)
       resolve()
