@@ -17,7 +17,8 @@
  * fanout's record store is work raw amqplib does not do: each metric is measured with
  * `memoryRecordStore()` (one process) and, as `…_redis_records`, with `redisRecordStore()` on
  * node-redis (the multi-process set-up), when Redis answers on 127.0.0.1:6379.
- * Rounds are interleaved; medians are reported. Skipped, with a note, when RabbitMQ is not up.
+ * One untimed warm-up round (JIT, connections, queue declarations), then ROUNDS rounds with the
+ * contenders interleaved; medians are reported. Skipped, with a note, when RabbitMQ is not up.
  */
 import { randomBytes } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
@@ -34,7 +35,7 @@ const URL_ = process.env.FANOUT_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:
 const WORKER_JOBS = 5_000
 const ENQUEUES = 2_000
 const PREFETCH = 50
-const ROUNDS = 3
+const ROUNDS = 5
 
 const load = async <T>(path: string): Promise<T> =>
   (await import(new URL(`../dist/${path}`, import.meta.url).href)) as T
@@ -256,12 +257,14 @@ export async function amqpMeasurements(
   const withRedis = await pingRedis()
   const kinds: Records[] = withRedis ? ['memory', 'redis'] : ['memory']
   const runs = new Map<string, number[]>()
-  const note = (contender: string, metric: string, value: number): void => {
+  const record = (contender: string, metric: string, value: number): void => {
     const key = `${contender}|${metric}`
     runs.set(key, [...(runs.get(key) ?? []), value])
   }
   const suffix = (records: Records): string => (records === 'redis' ? '_redis_records' : '')
-  for (let round = 1; round <= ROUNDS; round++) {
+  for (let round = 0; round <= ROUNDS; round++) {
+    // Round 0 warms up and is not reported.
+    const note = round === 0 ? () => {} : record
     progress(`amqp round ${round}/${ROUNDS}: amqplib worker`)
     note(
       'amqplib',
