@@ -44,8 +44,21 @@ describe('fanout demo', () => {
       expect(way.typical).toBeDefined()
       expect(way.p50).toBeGreaterThan(0)
     }
+    // The recompute went off the request path: every load offloaded it, each product's job ran
+    // once (the idempotency key), and all of them finished in the background.
+    const background = fanout!.background!
+    expect(background.offloads).toBe(24)
+    // New jobs are the offloads that were not deduplicated; one more may be the warm-up's.
+    expect(background.jobs - (24 - background.deduplicated)).toBeGreaterThanOrEqual(0)
+    expect(background.jobs - (24 - background.deduplicated)).toBeLessThanOrEqual(1)
+    expect(background.jobs).toBeLessThanOrEqual(20)
+    expect(background.completed).toBe(background.jobs)
+    expect(background.unfinished).toBe(0)
+    expect(background.firstAnswer).toMatch(/^202 Accepted, Location: \/jobs\/\S+, Retry-After: 1$/)
+    expect(sequential!.background).toBeUndefined()
     const text = lines.join('\n')
     for (const heading of [
+      'recompute recommendations: the hand-written ways wait for it in the request; fanout offloaded it 24 times',
       '── sequential',
       '── naive Promise.all',
       '── fanout',

@@ -7,10 +7,12 @@
  *                reviewer profiles batched into one `/users?ids=` call and cached, products
  *                cached, retries with backoff that honour Retry-After, a per-origin limit and a
  *                client-side rate limit on the users service, hedged product reads against the
- *                slow tail, and the optional parts (reviews, recommendations) falling back.
+ *                slow tail, and the optional parts (reviews, recommendations) falling back;
+ *                the slow "recompute recommendations" is offloaded to a job queue (a route
+ *                would answer 202 for it) instead of being waited for.
  *
  * The two hand-written ways are what such code usually looks like: no retries and no fallbacks,
- * so any failed call fails the page.
+ * so any failed call fails the page, and the recompute is awaited inside the request.
  */
 import {
   cached,
@@ -28,6 +30,7 @@ import {
   type Policy,
 } from '../index.js'
 import { memoryCacheStore } from '../cache/index.js'
+import { offload, type JobQueue, type OffloadResult } from '../queue/index.js'
 import { traced, type TraceRecorder } from './record.js'
 import type { Product, Profile, Review, UpstreamUrls } from './upstreams.js'
 
@@ -39,6 +42,7 @@ export interface PageHttp {
       readonly headers?: Readonly<Record<string, string>>
       readonly signal?: AbortSignal
       readonly deadlineAt?: number
+      readonly method?: 'GET' | 'POST'
       /** The caller's context: its signal, deadline and trace reach the request. */
       readonly context?: CallContext
     },
@@ -51,6 +55,30 @@ export interface PageView {
   /** Reviews with their authors' names; null when they could not be loaded (fanout only). */
   readonly reviews: readonly { readonly rating: number; readonly author: string }[] | null
   readonly recommendations: readonly number[] | null
+  /** The recompute: done inline (the hand-written ways), offloaded (fanout), or null if that failed. */
+  readonly recompute: 'inline' | OffloadResult | null
+}
+
+/** The job the fanout page offloads, and the queue it goes to. */
+export const RECOMPUTE_JOB = 'recompute-recommendations'
+
+export interface PageJobs {
+  readonly queue: JobQueue
+  /** Hears of every offload the page made. */
+  readonly onOffload?: (result: OffloadResult) => void
+}
+
+/** `POST /recommendations/recompute`: the slow work, as each way makes it. */
+export function recompute(
+  http: PageHttp,
+  urls: UpstreamUrls,
+  productId: number,
+  context?: CallContext,
+) {
+  return http.json<{ productId: number; recomputed: boolean }>(
+    `${urls.recommendations}/recommendations/recompute?product=${productId}`,
+    { method: 'POST', ...(context === undefined ? {} : { context }) },
+  )
 }
 
 export interface PageInput {
@@ -64,7 +92,7 @@ interface Stock {
   readonly available: number
 }
 
-const PLAN = ['auth', 'product', 'stock', 'reviews', 'authors', 'recommendations']
+const PLAN = ['auth', 'product', 'stock', 'reviews', 'authors', 'recommendations', 'recompute']
 
 // --- sequential ----------------------------------------------------------------------------------
 
@@ -111,7 +139,10 @@ export function sequentialPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
             ),
           { after: ['authors'] },
         )
-        return view(product, stock, reviews, authors, recs.productIds)
+        await rec.step('recompute', () => recompute(http, urls, input.productId), {
+          after: ['recommendations'],
+        })
+        return view(product, stock, reviews, authors, recs.productIds, 'inline')
       },
       onTrace,
     )
@@ -156,8 +187,9 @@ export function naivePage(http: PageHttp, urls: UpstreamUrls): LoadPage {
               `${urls.recommendations}/recommendations?product=${input.productId}`,
             ),
           ),
+          rec.step('recompute', () => recompute(http, urls, input.productId)),
         ])
-        return view(product, stock, reviews, names, recs.productIds)
+        return view(product, stock, reviews, names, recs.productIds, 'inline')
       },
       onTrace,
     )
@@ -169,6 +201,7 @@ function view(
   reviews: readonly Review[] | null,
   authors: readonly string[] | null,
   recommendations: readonly number[] | null,
+  recompute: PageView['recompute'],
 ): PageView {
   return {
     product,
@@ -178,14 +211,15 @@ function view(
         ? null
         : reviews.map((r, i) => ({ rating: r.rating, author: authors[i] ?? 'unknown' })),
     recommendations,
+    recompute,
   }
 }
 
 // --- fanout ------------------------------------------------------------------------------------------
 
-export function fanoutPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
+export function fanoutPage(http: PageHttp, urls: UpstreamUrls, jobs: PageJobs): LoadPage {
   const policies = pagePolicies()
-  const page = pageFlow(http, urls, policies.perOrigin, pageReads(http, urls, policies))
+  const page = pageFlow(http, urls, policies.perOrigin, pageReads(http, urls, policies), jobs)
   return async (input, onTrace) => {
     const r = await page.run(input, onTrace === undefined ? {} : { onTrace })
     return view(
@@ -194,6 +228,7 @@ export function fanoutPage(http: PageHttp, urls: UpstreamUrls): LoadPage {
       r.reviews?.reviews ?? null,
       r.authors,
       r.recommendations?.productIds ?? null,
+      r.recompute,
     )
   }
 }
@@ -274,7 +309,13 @@ function pageReads(http: PageHttp, urls: UpstreamUrls, policies: PagePolicies): 
 }
 
 /** The page as a flow: an auth gate, then every call as soon as what it reads is ready. */
-function pageFlow(http: PageHttp, urls: UpstreamUrls, perOrigin: Policy, reads: PageReads) {
+function pageFlow(
+  http: PageHttp,
+  urls: UpstreamUrls,
+  perOrigin: Policy,
+  reads: PageReads,
+  jobs: PageJobs,
+) {
   const { getProduct, getProfile } = reads
   return flow<PageInput>('fanout')
     .gate(
@@ -329,5 +370,29 @@ function pageFlow(http: PageHttp, urls: UpstreamUrls, perOrigin: Policy, reads: 
         policies: [perOrigin],
         fallback: null,
       },
+    )
+    .task(
+      // Slow work off the request path: one recompute per product per minute (the idempotency
+      // key), run by the demo's worker() in the background. A queue that cannot take it costs
+      // the page nothing but the recompute.
+      'recompute',
+      async (_, ctx) => {
+        const productId = ctx.input.productId
+        const minute = Math.floor(Date.now() / 60_000)
+        const result = await offload(
+          jobs.queue,
+          RECOMPUTE_JOB,
+          { productId },
+          {
+            idempotencyKey: `product-${productId}-${minute}`,
+            scope: 'demo-shop',
+            context: ctx,
+          },
+        )
+        // Cut off by its timeout, the page went on without it: no 202 to count.
+        if (!ctx.signal.aborted) jobs.onOffload?.(result)
+        return result
+      },
+      { timeout: 500, fallback: null },
     )
 }

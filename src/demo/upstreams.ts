@@ -3,7 +3,9 @@
  * ports, so six origins), each answering after a seeded, realistic latency — mostly near its
  * typical value, with a slow tail — and failing now and then with a 5xx. The users service also
  * enforces a rate limit (a token bucket) and answers 429 with `Retry-After` beyond it, and it has
- * a batch endpoint (`/users?ids=1,2,3`).
+ * a batch endpoint (`/users?ids=1,2,3`). The recommendations service also takes
+ * `POST /recommendations/recompute?product=N`: slow work (RECOMPUTE_FACTOR × its typical latency)
+ * that a page should not wait for.
  *
  * Every server counts what it received and what it answered, per demo "way", so the summary can
  * say how many upstream calls and 429s each way caused.
@@ -32,6 +34,9 @@ export const TYPICAL_MS: Readonly<Record<Upstream, number>> = {
   users: 20,
   recommendations: 70,
 }
+
+/** How much slower a recompute is than a recommendations read. */
+export const RECOMPUTE_FACTOR = 4
 
 export const DEMO_TOKEN = 'demo-session-4b1d'
 export const PRODUCT_COUNT = 20
@@ -139,13 +144,18 @@ const ROUTES: Record<Upstream, (url: URL, req: IncomingMessage) => Reply> = {
     const id = idIn(/^\/users\/(\d+)$/.exec(url.pathname)?.[1], USER_COUNT)
     return id === undefined ? notFound : json(profile(id))
   },
-  recommendations: (url) => {
+  recommendations: (url, req) => {
     const id = idIn(url.searchParams.get('product') ?? undefined, PRODUCT_COUNT)
-    return id === undefined
-      ? notFound
-      : json({ productIds: [1, 2, 3].map((k) => 1 + ((id + k * 5) % PRODUCT_COUNT)) })
+    if (id === undefined) return notFound
+    if (isRecompute(url, req)) return json({ productId: id, recomputed: true })
+    return url.pathname === '/recommendations'
+      ? json({ productIds: [1, 2, 3].map((k) => 1 + ((id + k * 5) % PRODUCT_COUNT)) })
+      : notFound
   },
 }
+
+const isRecompute = (url: URL, req: IncomingMessage): boolean =>
+  url.pathname === '/recommendations/recompute' && req.method === 'POST'
 
 /** A latency draw: log-normal around the typical value, and a slow tail. */
 function latency(random: () => number, typical: number, slowRate: number): number {
@@ -200,7 +210,8 @@ export async function startUpstreams(options: UpstreamOptions = {}): Promise<Ups
         counts.failed++
         reply = { status: random() < 0.7 ? 503 : 500, body: { error: 'upstream failure' } }
       } else reply = ROUTES[name](url, req)
-      const delay = latency(random, TYPICAL_MS[name] * scale, slowRate)
+      const typical = TYPICAL_MS[name] * (isRecompute(url, req) ? RECOMPUTE_FACTOR : 1)
+      const delay = latency(random, typical * scale, slowRate)
       const timer = setTimeout(() => {
         const body = JSON.stringify(reply.body)
         res.writeHead(reply.status, {
