@@ -13,7 +13,7 @@ import { AbortedError } from '../core/errors.js'
 import type { CloseOptions, Consumer, Delivery, Settlement } from '../queue/job-queue.js'
 import type { ConsumerContext } from './context.js'
 import { decode, type JobMessage } from './message.js'
-import { newRecord } from './records.js'
+import { newRecord, type StartAnswer } from './records.js'
 import { settle } from './settle.js'
 import { Declared, mainQueue } from './topology.js'
 
@@ -105,7 +105,11 @@ export function startConsumer(
     const decoded = decode(message)
     if (decoded === undefined) {
       // Not a fanout job: straight to the dead queue (the main queue's dead-letter exchange).
-      a.ch.nack(message, false, false)
+      try {
+        a.ch.nack(message, false, false)
+      } catch {
+        // The channel closed: the broker has it back, and the next consumer dead-letters it.
+      }
       return Promise.resolve()
     }
     const { job, pending } = decoded
@@ -161,10 +165,10 @@ async function runJob(
   controller: AbortController,
 ): Promise<void> {
   try {
-    const answer = await ctx.store.start(job.id, pending, newRecord(job.id, job.name, null))
-    if (a.lost) return
+    const answer = await startJob(ctx, a, job, pending)
+    if (answer === undefined || a.lost) return
     if (!answer.run) {
-      a.ch.ack(message)
+      acknowledge(a, message)
       return
     }
     const settlement = await process({
@@ -179,10 +183,47 @@ async function runJob(
     // The channel went away or the grace period ended: the broker delivers it again.
     if (a.lost) return
     await settle(ctx, a.ch, a.declared, job, pending, settlement)
-    if (!a.lost) a.ch.ack(message)
+    acknowledge(a, message)
   } catch {
-    // The store or the broker failed while settling: leave the message to be delivered again.
-    if (!a.lost) a.ch.nack(message, false, true)
+    // The broker or the records failed while settling: leave the message to be delivered again.
+    if (!a.lost) {
+      try {
+        a.ch.nack(message, false, true)
+      } catch {
+        // The channel closed meanwhile: the broker has the message back already.
+      }
+    }
+  }
+}
+
+/**
+ * `store.start()`, tried again (100 ms, doubling to 5 s) while the record store fails and the
+ * channel lasts. The message stays unacknowledged meanwhile: handing it back would count as a
+ * delivery against the queue's delivery limit, and a record-store outage must not dead-letter jobs.
+ */
+async function startJob(
+  ctx: ConsumerContext,
+  a: Attached,
+  job: JobMessage,
+  pending: number,
+): Promise<StartAnswer | undefined> {
+  for (let wait = BACKOFF_MIN_MS; !a.lost; wait = Math.min(wait * 2, BACKOFF_MAX_MS)) {
+    try {
+      return await ctx.store.start(job.id, pending, newRecord(job.id, job.name, null))
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+  }
+  return undefined
+}
+
+/** Acks, unless the channel is gone (then the broker delivers the message again). */
+function acknowledge(a: Attached, message: ConsumeMessage): void {
+  if (a.lost) return
+  try {
+    a.ch.ack(message)
+  } catch {
+    // Closed between the check and the ack: the same as lost.
   }
 }
 

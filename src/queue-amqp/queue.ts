@@ -4,6 +4,7 @@
  * A backend only moves jobs: enqueue (enqueue.ts), consume (consumer.ts, settle.ts), requeue
  * (requeue.ts); where each job is lives in the `JobRecordStore` (records.ts).
  */
+import { FanoutError } from '../core/errors.js'
 import type { JobQueue, JobStatus } from '../queue/job-queue.js'
 import { loadAmqplib } from './amqplib.js'
 import type { ConsumerContext } from './context.js'
@@ -52,7 +53,9 @@ export function amqpQueue(options: AmqpQueueOptions): AmqpQueue {
     },
     async status(id) {
       if (closed) throw closedError('status')
-      const record = await bounded('status', o.timeoutMs, undefined, () => store.get(id))
+      const record = await bounded('status', o.timeoutMs, undefined, () =>
+        store.get(id).catch(storeFailed('status')),
+      )
       return record === undefined ? undefined : statusOf(record)
     },
     consume(name, process, consumeOptions) {
@@ -61,12 +64,17 @@ export function amqpQueue(options: AmqpQueueOptions): AmqpQueue {
     },
     async cancel(id) {
       if (closed) throw closedError('cancel')
-      return (await bounded('cancel', o.timeoutMs, undefined, () => store.cancel(id))) !== 'none'
+      const answer = await bounded('cancel', o.timeoutMs, undefined, () =>
+        store.cancel(id).catch(storeFailed('cancel')),
+      )
+      return answer !== 'none'
     },
     async dead(name, deadOptions) {
       if (closed) throw closedError('dead')
       const limit = Math.max(0, Math.min(deadOptions?.limit ?? 100, 1_000))
-      const records = await store.dead(name, limit)
+      const records = await bounded('dead', o.timeoutMs, undefined, () =>
+        store.dead(name, limit).catch(storeFailed('dead')),
+      )
       return records.map((r) => ({
         id: r.id,
         name: r.name,
@@ -87,6 +95,14 @@ export function amqpQueue(options: AmqpQueueOptions): AmqpQueue {
     },
   }
 }
+
+/** A record store's failure as the queue's: `QueueUnavailableError`, the store's error its cause. */
+const storeFailed =
+  (operation: string) =>
+  (error: unknown): never => {
+    if (error instanceof FanoutError) throw error
+    throw unavailable(operation, 'error', 'failed in the job record store', error)
+  }
 
 /** The seam's status for a record. */
 export function statusOf(r: JobRecord): JobStatus {

@@ -4,7 +4,12 @@
  * maxQueued, and option checks. Fault cases are in faults.test.ts.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { InvalidOptionError, MissingPeerError, QueueFullError } from '../../src/core/errors.js'
+import {
+  InvalidOptionError,
+  MissingPeerError,
+  QueueFullError,
+  QueueUnavailableError,
+} from '../../src/core/errors.js'
 import { loadAmqplib } from '../../src/queue-amqp/amqplib.js'
 import { amqpQueue, memoryRecordStore, type AmqpQueue } from '../../src/queue-amqp/index.js'
 import { delayBucket } from '../../src/queue-amqp/topology.js'
@@ -333,6 +338,46 @@ describe.runIf(rabbitUp)('amqpQueue on RabbitMQ', () => {
     const ready = await readyCount(`${prefix}.${name}`)
     expect(ready).toBeLessThanOrEqual(taken + 50)
     expect(burst.filter((o) => o.status === 'fulfilled')).toHaveLength(ready - taken)
+  })
+
+  it('a record store that fails when a job starts is tried again; the job runs once it answers', async () => {
+    const inner = memoryRecordStore()
+    let failures = 3
+    const records = {
+      ...inner,
+      start: (...args: Parameters<typeof inner.start>) =>
+        failures-- > 0 ? Promise.reject(new Error('store down')) : inner.start(...args),
+    }
+    const q = make({ records })
+    const name = lane()
+    await q.enqueue(job(name, 'flaky'))
+    const attempts: number[] = []
+    const consumer = q.consume(
+      name,
+      async (d): Promise<Settlement> => {
+        attempts.push(d.attempt)
+        return { outcome: 'completed', result: null }
+      },
+      { concurrency: 1 },
+    )
+    await until(async () => (await q.status('flaky'))?.state === 'completed')
+    expect(attempts).toEqual([1])
+    await consumer.close({ graceMs: 100 })
+  })
+
+  it('status, cancel and dead answer QueueUnavailableError when the record store fails', async () => {
+    const broken = {
+      ...memoryRecordStore(),
+      get: () => Promise.reject(new Error('store down')),
+      cancel: () => Promise.reject(new Error('store down')),
+      dead: () => Promise.reject(new Error('store down')),
+    }
+    const q = make({ records: broken })
+    for (const call of [() => q.status('x'), () => q.cancel('x'), () => q.dead('n')]) {
+      const error = await call().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(QueueUnavailableError)
+      expect(error).toMatchObject({ backend: 'amqp', reason: 'error' })
+    }
   })
 
   it('memoryRecordStore is bounded: final records make room, live ones refuse', async () => {
