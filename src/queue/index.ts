@@ -20,6 +20,7 @@ export type {
   Settlement,
 } from './job-queue.js'
 export { memoryQueue, type MemoryQueueOptions } from './memory-queue.js'
+export type { Json } from './json-type.js'
 export { offload, type OffloadOptions, type OffloadResult } from './offload.js'
 export {
   jobOf,

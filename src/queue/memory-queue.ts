@@ -215,7 +215,12 @@ class MemoryQueue implements JobQueue {
     for (const job of this.#jobs.values()) {
       if (job.timer !== undefined) this.#settings.clock.clearTimeout(job.timer)
       job.timer = undefined
-      job.run?.controller.abort(new AbortedError('the memory queue was closed'))
+      const run = job.run
+      if (run === undefined) continue
+      // Released from its consumer too: a consumer closed after the queue has nothing to wait for.
+      job.run = undefined
+      ;(run.owner as MemoryConsumer).released(job)
+      run.controller.abort(new AbortedError('the memory queue was closed'))
     }
     for (const list of this.#consumers.values()) for (const c of list) c.closing = true
     this.#consumers.clear()

@@ -13,7 +13,8 @@ import {
 import { withTimeLimit } from '../core/time-limit.js'
 import { checkPayload } from './credentials.js'
 import { idempotentJobId, randomJobId } from './job-id.js'
-import type { JobData, JobQueue } from './job-queue.js'
+import type { JobQueue } from './job-queue.js'
+import type { IfJson } from './json-type.js'
 import { checkJobName } from './job-name.js'
 import { offloadSettings, type OffloadOptions } from './offload-options.js'
 
@@ -36,10 +37,10 @@ export interface OffloadResult {
  *   signal: request.signal,
  * })
  */
-export function offload<D extends JobData>(
+export function offload<D>(
   queue: JobQueue,
   name: string,
-  data: D,
+  data: D & IfJson<D>,
   options?: OffloadOptions,
 ): Promise<OffloadResult> {
   checkJobName('offload()', name)

@@ -9,6 +9,7 @@ import { checkKnownKeys, checkDuration, show, snapshot } from '../core/validate.
 import { decide } from './decide.js'
 import type { Delivery, JobData, JobQueue, Settlement } from './job-queue.js'
 import { checkJobName } from './job-name.js'
+import type { IfJson } from './json-type.js'
 import { workerSettings, type WorkerOptions, type WorkerSettings } from './worker-options.js'
 
 export type { QueueBackoffOptions, WorkerOptions } from './worker-options.js'
@@ -27,10 +28,7 @@ export interface JobContext extends CallContext {
   readonly deadline: number | null
 }
 
-export type JobHandler<D extends JobData, R extends JobData | void> = (
-  data: D,
-  ctx: JobContext,
-) => R | PromiseLike<R>
+export type JobHandler<D, R> = (data: D, ctx: JobContext) => R | PromiseLike<R>
 
 export interface Worker {
   readonly name: string
@@ -69,10 +67,10 @@ export function jobOf(ctx: CallContext): Delivery | undefined {
  * // on SIGTERM: let running reports finish for 10 s, then leave the rest to run again
  * await reports.close({ graceMs: 10_000 })
  */
-export function worker<D extends JobData = JobData, R extends JobData | void = JobData | void>(
+export function worker<D = JobData, R = JobData | void>(
   queue: JobQueue,
   name: string,
-  handler: JobHandler<D, R>,
+  handler: JobHandler<D, R> & IfJson<D> & IfJson<Exclude<R, void | undefined>>,
   options?: WorkerOptions,
 ): Worker {
   checkJobName('worker()', name)

@@ -287,3 +287,27 @@ describe('memoryQueue(): its own bounds and behaviour, on fake time', () => {
     await queue.close()
   })
 })
+
+describe('memoryQueue(): closing the queue first', () => {
+  it('releases running jobs from their consumers, so a later consumer close does not wait', async () => {
+    const queue = memoryQueue()
+    let signal: AbortSignal | undefined
+    const consumer = queue.consume(
+      'job',
+      (d) => ((signal = d.signal), new Promise<Settlement>(() => {})),
+      { concurrency: 1 },
+    )
+    await queue.enqueue({
+      name: 'job',
+      id: 'a',
+      data: 1,
+      attempts: 1,
+      delayMs: 0,
+      deadlineAt: null,
+    })
+    await new Promise((r) => setTimeout(r, 0))
+    await queue.close()
+    expect(signal?.aborted).toBe(true)
+    await consumer.close({ graceMs: Infinity })
+  })
+})

@@ -21,6 +21,18 @@ describe('fanout/queue types', () => {
     type Report = { readonly reportId: string; readonly pages: readonly number[] }
     const report: Report = { reportId: 'r', pages: [1] }
     void offload(queue, 'job', report)
+    // Interfaces pass too (JobData's index signature alone would refuse them), optional members too.
+    interface Order {
+      readonly id: string
+      readonly lines: readonly { sku: string; qty: number }[]
+      readonly note?: string
+    }
+    const order: Order = { id: 'o', lines: [{ sku: 's', qty: 1 }] }
+    expectTypeOf(offload(queue, 'job', order)).toEqualTypeOf<Promise<OffloadResult>>()
+    // @ts-expect-error undefined is not JSON
+    void offload(queue, 'job', undefined)
+    // @ts-expect-error a Map is not JSON
+    void offload(queue, 'job', { byId: new Map<string, number>() })
     // @ts-expect-error a Date is not JSON: it would arrive as a string
     void offload(queue, 'job', { at: new Date() })
     // @ts-expect-error functions do not cross a process boundary
@@ -41,6 +53,13 @@ describe('fanout/queue types', () => {
       return Promise.resolve({ doubled: data.n * 2 })
     })
     expectTypeOf(w).toEqualTypeOf<Worker>()
+    interface Job {
+      readonly id: string
+    }
+    interface Done {
+      readonly url: string
+    }
+    worker(queue, 'job', (data: Job): Done => ({ url: data.id }))
     // A handler with nothing to return completes with null.
     worker(queue, 'job', async () => {})
     // @ts-expect-error a result must be JSON: it is stored in the broker
