@@ -46,7 +46,17 @@ describe('package', () => {
   // The runtime-neutral folders: none imports a node:* module or any package, reads process, or
   // uses AbortSignal.timeout. A part that needs a package (lru-cache, undici) lives in a folder of
   // its own behind its own subpath, so there is no list of exceptions to keep by hand.
-  const neutral = ['core', 'flow', 'policies', 'render', 'compat', 'cache', 'batch', 'rest', 'queue']
+  const neutral = [
+    'core',
+    'flow',
+    'policies',
+    'render',
+    'compat',
+    'cache',
+    'batch',
+    'rest',
+    'queue',
+  ]
   const importsOf = (file: string): string[] =>
     [...readFileSync(file, 'utf8').matchAll(/^(?:import|export|\})[^\n]*? from '([^']+)'/gm)].map(
       (m) => m[1]!,
@@ -144,7 +154,12 @@ describe('package', () => {
   // Pages of the repository, not of the package: the README links them for people working on a
   // clone, and a reader of the installed package finds them in the repository; the same for the
   // runnable examples the docs point to.
-  const repositoryOnly = ['DEVELOPERS.md', 'bench/README.md', 'examples/many-instances.ts']
+  const repositoryOnly = [
+    'DEVELOPERS.md',
+    'bench/README.md',
+    'examples/many-instances.ts',
+    'examples/jobs.ts',
+  ]
 
   // What `npm pack` would publish, from a copy holding this build as dist/: the licence, the
   // README and the docs/ pages it links go with it, no source map points at sources that are not
