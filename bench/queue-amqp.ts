@@ -14,6 +14,10 @@
  *   path): `offload(queue, name, data)` (record created if absent, then a confirmed publish)
  *   against `sendToQueue` + its confirm.
  *
+ * - `backend_per_s`, `backend_enqueue_p50_ms`, `backend_enqueue_p99_ms`: the same without the
+ *   `fanout/queue` layer on top (`queue.consume()` answering `completed`, `queue.enqueue()` with
+ *   an id given), to tell the backend's cost from `worker()`'s and `offload()`'s.
+ *
  * fanout's record store is work raw amqplib does not do: each metric is measured with
  * `memoryRecordStore()` (one process) and, as `…_redis_records`, with `redisRecordStore()` on
  * node-redis (the multi-process set-up), when Redis answers on 127.0.0.1:6379.
@@ -122,7 +126,10 @@ async function rawWorker(queue: string): Promise<number> {
 }
 
 /** fanout: enqueue WORKER_JOBS (untimed), then time worker() draining them at concurrency 50. */
-async function fanoutWorker(lib: Lib, records: Records): Promise<number> {
+/** `worker()` on the queue, or (`backend`) the queue's own `consume()` answering `completed`. */
+type Layer = 'worker' | 'backend'
+
+async function fanoutWorker(lib: Lib, records: Records, layer: Layer = 'worker'): Promise<number> {
   const prefix = `fanout-bench.${randomBytes(4).toString('hex')}`
   const name = 'noop'
   const { queue, close } = await fanoutQueue(lib, prefix, records)
@@ -152,7 +159,12 @@ async function fanoutWorker(lib: Lib, records: Records): Promise<number> {
         ),
     }
     const started = performance.now()
-    const w = lib.queue.worker(counting, name, () => null, { concurrency: PREFETCH })
+    const w =
+      layer === 'worker'
+        ? lib.queue.worker(counting, name, () => null, { concurrency: PREFETCH })
+        : counting.consume(name, async () => ({ outcome: 'completed', result: null }), {
+            concurrency: PREFETCH,
+          })
     await finished
     const seconds = (performance.now() - started) / 1000
     await w.close({ graceMs: 5_000 })
@@ -194,7 +206,11 @@ async function rawEnqueue(queue: string): Promise<Latency> {
   return percentiles(samples)
 }
 
-async function fanoutEnqueue(lib: Lib, records: Records): Promise<Latency> {
+async function fanoutEnqueue(
+  lib: Lib,
+  records: Records,
+  layer: Layer = 'worker',
+): Promise<Latency> {
   const prefix = `fanout-bench.${randomBytes(4).toString('hex')}`
   const name = 'enqueue'
   const { queue, close } = await fanoutQueue(lib, prefix, records)
@@ -204,7 +220,16 @@ async function fanoutEnqueue(lib: Lib, records: Records): Promise<Latency> {
     const samples = new Float64Array(ENQUEUES)
     for (let i = 0; i < ENQUEUES; i++) {
       const at = performance.now()
-      await lib.queue.offload(queue, name, { n: i })
+      if (layer === 'worker') await lib.queue.offload(queue, name, { n: i })
+      else
+        await queue.enqueue({
+          name,
+          id: `job-${i}`,
+          data: { n: i },
+          attempts: 1,
+          delayMs: 0,
+          deadlineAt: null,
+        })
       samples[i] = performance.now() - at
     }
     return percentiles(samples)
@@ -240,8 +265,8 @@ export interface AmqpBenchOptions {
 
 /**
  * The rows of the RabbitMQ part of the `queue` benchmark: contenders `fanout-amqp` and `amqplib`,
- * metrics `worker_per_s`, `enqueue_p50_ms`, `enqueue_p99_ms`, and fanout's with Redis records as
- * `…_redis_records`. Empty, with a note, when RabbitMQ is not answering.
+ * metrics `worker_per_s`, `enqueue_p50_ms`, `enqueue_p99_ms`, fanout's with Redis records as
+ * `…_redis_records`, and fanout's backend alone as `backend_…`. Empty, with a note, when RabbitMQ is not answering.
  */
 export async function amqpMeasurements(
   options: AmqpBenchOptions = {},
@@ -275,6 +300,8 @@ export async function amqpMeasurements(
       progress(`amqp round ${round}/${ROUNDS}: fanout worker (${records} records)`)
       note('fanout-amqp', `worker_per_s${suffix(records)}`, await fanoutWorker(lib, records))
     }
+    progress(`amqp round ${round}/${ROUNDS}: fanout backend consume (memory records)`)
+    note('fanout-amqp', 'backend_per_s', await fanoutWorker(lib, 'memory', 'backend'))
     progress(`amqp round ${round}/${ROUNDS}: amqplib enqueue`)
     const raw = await rawEnqueue(`fanout-bench.raw.${randomBytes(4).toString('hex')}`)
     note('amqplib', 'enqueue_p50_ms', raw.p50)
@@ -285,6 +312,10 @@ export async function amqpMeasurements(
       note('fanout-amqp', `enqueue_p50_ms${suffix(records)}`, f.p50)
       note('fanout-amqp', `enqueue_p99_ms${suffix(records)}`, f.p99)
     }
+    progress(`amqp round ${round}/${ROUNDS}: fanout backend enqueue (memory records)`)
+    const backend = await fanoutEnqueue(lib, 'memory', 'backend')
+    note('fanout-amqp', 'backend_enqueue_p50_ms', backend.p50)
+    note('fanout-amqp', 'backend_enqueue_p99_ms', backend.p99)
   }
   const measurements: Measurement[] = [...runs].map(([key, values]) => {
     const [contender, metric] = key.split('|') as [string, string]
