@@ -9,6 +9,8 @@
  *   marked with `permanentError()`): failed at once;
  * - anything else is taken as transient: retried with fanout's backoff while attempts remain,
  *   then dead-lettered.
+ *
+ * A failed flow is judged by the failure of the task that failed it.
  */
 import { backoffDelay } from '../policies/backoff.js'
 import { field } from '../core/own.js'
@@ -35,8 +37,9 @@ export interface Attempt {
   readonly aborted: boolean
 }
 
-export function decide(error: unknown, at: Attempt, backoff: QueueBackoff): Settlement {
+export function decide(failure: unknown, at: Attempt, backoff: QueueBackoff): Settlement {
   if (at.aborted) return { outcome: 'failed', error: abortedError }
+  const error = rootOf(failure)
   const info = errorInfo(error)
   if (isFinal(error, info)) return { outcome: 'failed', error: info }
   if (at.attempt >= at.attempts) return { outcome: 'dead', error: info }
@@ -54,6 +57,20 @@ export function decide(error: unknown, at: Attempt, backoff: QueueBackoff): Sett
   // An open breaker says when it will let a call through: waiting less only fails again.
   const floor = info.code === 'FANOUT_CIRCUIT_OPEN' && asked !== undefined ? asked : 0
   return { outcome: 'retry', delayMs: Math.ceil(Math.max(delay, floor)), error: info }
+}
+
+/**
+ * A failed flow (`FANOUT_TASK_FAILED`) is judged by the task failure that failed it: a handler
+ * that runs a flow whose task got a 400 must not be retried as if the flow itself were transient.
+ */
+function rootOf(error: unknown): unknown {
+  let e = error
+  for (let depth = 0; depth < 4 && isFanoutError(e, 'FANOUT_TASK_FAILED'); depth++) {
+    const cause = (e as { cause?: unknown }).cause
+    if (cause === undefined) break
+    e = cause
+  }
+  return e
 }
 
 function isFinal(error: unknown, info: JobErrorInfo): boolean {

@@ -8,6 +8,7 @@ import {
   RateLimitedError,
   RateLimitExceededError,
   TimeoutError,
+  flow,
   retry,
   type Policy,
 } from '../../src/index.js'
@@ -111,6 +112,15 @@ describe('decide(): the settlement of a failed attempt', () => {
     ],
   ])('%s', (_, error, expected) => {
     expect(decide(error, at(1), backoff)).toEqual(expected)
+  })
+
+  it('a failed flow is judged by the task failure that failed it', async () => {
+    const f = flow('page').task('user', () => Promise.reject(http(404, { code: 'NO_USER' })))
+    const error = await f.run().catch((e: unknown) => e)
+    expect(decide(error, at(1), backoff)).toEqual({
+      outcome: 'failed',
+      error: { code: 'NO_USER', status: 404 },
+    })
   })
 
   it('dead once the attempts are spent, whatever the error asked', () => {
