@@ -12,6 +12,7 @@ import type { ConfirmChannel, ConsumeMessage } from 'amqplib'
 import { AbortedError } from '../core/errors.js'
 import type { CloseOptions, Consumer, Delivery, Settlement } from '../queue/job-queue.js'
 import type { ConsumerContext } from './context.js'
+import { CLOSE_MS, within } from './link.js'
 import { decode, type JobMessage } from './message.js'
 import { newRecord, type StartAnswer } from './records.js'
 import { settle } from './settle.js'
@@ -137,7 +138,8 @@ export function startConsumer(
       clearTimeout(retryTimer)
       stopLost()
       const a = attached
-      if (a !== undefined && !a.lost) await a.ch.cancel(a.tag).catch(noop)
+      // Bounded: a partitioned broker never answers, and its connection is as good as closed.
+      if (a !== undefined && !a.lost) await within(a.ch.cancel(a.tag), CLOSE_MS)
       await waitFor(
         [...running.values()].map((r) => r.done),
         options.graceMs,
@@ -148,7 +150,7 @@ export function startConsumer(
       if (a !== undefined) {
         a.lost = true
         // Closing the channel with messages unacknowledged hands them back to the broker.
-        await a.ch.close().catch(noop)
+        await within(a.ch.close(), CLOSE_MS)
       }
     },
   }

@@ -125,7 +125,45 @@ export class Link {
     await this.attempt?.catch(noop)
     if (session?.open === true) {
       session.open = false
-      await session.model.close().catch(noop)
+      await closeModel(session.model)
     }
   }
+}
+
+/** How long a clean close (the broker's close-ok) may take before the socket is destroyed. */
+export const CLOSE_MS = 1_000
+
+/**
+ * Closes a connection, and destroys its socket when the broker does not answer the close
+ * within CLOSE_MS (a partition): closing must not hang on the broker it gives up on.
+ */
+export async function closeModel(model: ChannelModel): Promise<void> {
+  const clean = await within(
+    model.close().then(
+      () => true,
+      () => true,
+    ),
+    CLOSE_MS,
+  )
+  if (clean === true) return
+  // amqplib keeps the socket on its connection object; its types do not show it.
+  const internal = model.connection as unknown as { stream?: { destroy?: () => void } }
+  internal.stream?.destroy?.()
+}
+
+/** `promise`'s value, or undefined after `ms`; the timer is released either way. */
+export function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms)
+    void promise.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      () => {
+        clearTimeout(timer)
+        resolve(undefined)
+      },
+    )
+  })
 }

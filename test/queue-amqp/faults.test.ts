@@ -246,6 +246,48 @@ describe.runIf(rabbitUp)('H4 RabbitMQ unreachable at enqueue', () => {
     }
   }, 30_000)
 
+  it('H4 closing during a partition is bounded: the consumer and the queue close without the broker answering', async () => {
+    const proxy = await startProxy(RABBITMQ_PORT)
+    const name = 'h4close'
+    names.push(name)
+    const queue = amqpQueue({ url: `amqp://guest:guest@127.0.0.1:${proxy.port}`, prefix })
+    let entered = false
+    const consumer = queue.consume(
+      name,
+      async (d) => {
+        entered = true
+        await new Promise((resolve) => d.signal.addEventListener('abort', resolve))
+        return { outcome: 'completed', result: null }
+      },
+      { concurrency: 1 },
+    )
+    try {
+      await queue.enqueue(request(name, 'held'))
+      await until('the job to start', async () => (entered ? true : undefined))
+      proxy.set({ kind: 'blackhole' })
+      const started = Date.now()
+      await consumer.close({ graceMs: 100 })
+      await queue.close()
+      expect(Date.now() - started).toBeLessThan(4_000)
+    } finally {
+      await proxy.close()
+    }
+    // The held job went back to the queue when its connection died: it is not lost.
+    const again = amqpQueue({ url: RABBITMQ_URL, prefix })
+    let ran = false
+    const next = again.consume(
+      name,
+      async () => {
+        ran = true
+        return { outcome: 'completed', result: null }
+      },
+      { concurrency: 1 },
+    )
+    await until('the held job to run again', async () => (ran ? true : undefined))
+    await next.close({ graceMs: 100 })
+    await again.close()
+  }, 30_000)
+
   it('H7 the ack of a completed job is lost on a cut connection: the job is redelivered and dropped, the handler ran once', async () => {
     const proxy = await startProxy(RABBITMQ_PORT)
     const name = 'h7ack'
