@@ -507,6 +507,87 @@ export function describeJobQueue(
     )
 
     it(
+      'data reaches the handler as it was enqueued: nested JSON, unicode, numbers, null',
+      async () => {
+        const queue = await open()
+        const name = jobName('roundtrip')
+        const data = {
+          text: 'héllo ☃ 𝄞 "quoted" \\ back',
+          list: [1, -2.5, 1e21, 0, null, true, false],
+          nested: { a: { b: [], c: {} } },
+          empty: '',
+        }
+        let seen: unknown
+        start(queue, name, (received: typeof data) => {
+          seen = received
+          return received
+        })
+        const { jobId } = await offload(queue, name, data)
+        const done = await stateOf(queue, jobId, 'completed')
+        expect(seen).toEqual(data)
+        expect(done.result).toEqual(data)
+      },
+      TEST_MS,
+    )
+
+    it(
+      'a worker runs at most its concurrency at once',
+      async () => {
+        const queue = await open()
+        const name = jobName('concurrency')
+        let running = 0
+        let peak = 0
+        start(
+          queue,
+          name,
+          async (data: { i: number }) => {
+            peak = Math.max(peak, ++running)
+            await sleep(100)
+            running--
+            return data.i
+          },
+          { concurrency: 2 },
+        )
+        const jobs = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => offload(queue, name, { i })))
+        for (const job of jobs) await stateOf(queue, job.jobId, 'completed')
+        expect(peak).toBeGreaterThanOrEqual(1)
+        expect(peak).toBeLessThanOrEqual(2)
+      },
+      TEST_MS,
+    )
+
+    it(
+      'the dead letter lists oldest first within its limit; requeueDead with ids runs only those',
+      async () => {
+        const queue = await open()
+        const name = jobName('dead-ids')
+        const runs = new Map<number, number>()
+        start(queue, name, (data: { i: number }) => {
+          runs.set(data.i, (runs.get(data.i) ?? 0) + 1)
+          throw httpError(500)
+        })
+        const ids: string[] = []
+        for (const i of [1, 2, 3]) {
+          const { jobId } = await offload(queue, name, { i }, { attempts: 1 })
+          await stateOf(queue, jobId, 'dead')
+          ids.push(jobId)
+        }
+        const letters = await eventually('three dead letters', async () => {
+          const list = await queue.dead(name)
+          return list.length === 3 ? list : undefined
+        })
+        expect(letters.map((l) => l.id)).toEqual(ids)
+        expect((await queue.dead(name, { limit: 2 })).map((l) => l.id)).toEqual(ids.slice(0, 2))
+        expect(await requeueDead(queue, name, { ids: [ids[1]!] })).toBe(1)
+        await eventually('the requeued job to run', () => (runs.get(2) === 2 ? true : undefined))
+        await stateOf(queue, ids[1]!, 'dead')
+        await sleep(200)
+        expect([runs.get(1), runs.get(2), runs.get(3)]).toEqual([1, 2, 1])
+      },
+      TEST_MS,
+    )
+
+    it(
       'H8 bounded: past maxQueued waiting jobs, offload rejects with QueueFullError',
       async (ctx) => {
         const queue = await open({ maxQueued: 3 })
