@@ -121,6 +121,37 @@ describe.runIf(rabbitUp && redisUp)('amqpQueue across processes (records in Redi
     }
   }, 30_000)
 
+  it('cancel across processes: a job running in a worker process has its signal aborted through Redis pub/sub', async () => {
+    const { name, dir, queue, close } = await setup('cancel')
+    try {
+      const { jobId } = await offload(queue, name, { amount: 1 })
+      const child = forkWorker<{ started: number }>(WORKER, {
+        prefix,
+        keys,
+        name,
+        dir,
+        holdMs: 60_000,
+        reportAfter: 1,
+        graceMs: 0,
+        concurrency: 1,
+      })
+      await child.result
+      const started = Date.now()
+      expect(await queue.cancel(jobId)).toBe(true)
+      const failed = await until('the cancelled job to fail', async () => {
+        const s = await jobStatus(queue, jobId)
+        return s?.state === 'failed' ? s : undefined
+      })
+      expect(Date.now() - started).toBeLessThan(2_000)
+      expect(failed.error.code).toBe('FANOUT_ABORTED')
+      expect(linesOf(dir, 'aborted')).toEqual([jobId])
+      child.child.kill('SIGTERM')
+      await new Promise((resolve) => child.child.once('exit', resolve))
+    } finally {
+      await close()
+    }
+  }, 30_000)
+
   it('H3 SIGTERM with jobs running past the grace period: the worker exits 0 and no job is lost', async () => {
     const { name, dir, queue, close } = await setup('h3')
     try {

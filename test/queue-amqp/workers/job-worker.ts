@@ -2,7 +2,7 @@
  * A worker process for the crash and shutdown cases: `worker(amqpQueue)` with job records in
  * Redis, running `charge` jobs. Each job does its side effect behind an idempotency guard (a file
  * created exclusively per job id: the pattern a unique constraint gives in production), then
- * holds for `holdMs`. It sends `{ started }` once `reportAfter` jobs have started; on SIGTERM it
+ * holds for `holdMs` (or until its signal aborts, noted in the file `aborted`). It sends `{ started }` once `reportAfter` jobs have started; on SIGTERM it
  * closes the worker with `graceMs` and exits 0.
  */
 import { appendFileSync } from 'node:fs'
@@ -38,7 +38,15 @@ const w = worker(
     chargeOnce(input.dir, ctx.jobId)
     appendFileSync(join(input.dir, 'runs'), `${ctx.jobId} ${process.pid} ${ctx.attempt}\n`)
     if (++started === input.reportAfter) process.send!({ started })
-    await new Promise((resolve) => setTimeout(resolve, input.holdMs))
+    // Holds, unless the job is cancelled (or handed back on close): then ends with the signal's reason.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, input.holdMs)
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer)
+        appendFileSync(join(input.dir, 'aborted'), `${ctx.jobId}\n`)
+        reject(ctx.signal.reason)
+      })
+    })
     return { by: process.pid }
   },
   { concurrency: input.concurrency },
