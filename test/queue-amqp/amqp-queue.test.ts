@@ -380,6 +380,25 @@ describe.runIf(rabbitUp)('amqpQueue on RabbitMQ', () => {
     }
   })
 
+  it('never piles up unconfirmed publishes: past maxUnconfirmed, enqueue fails at once', async () => {
+    const q = make({ maxUnconfirmed: 1 })
+    const name = lane()
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => q.enqueue(job(name, `u${i}`))),
+    )
+    const refused = outcomes.filter((o) => o.status === 'rejected')
+    expect(refused.length).toBeGreaterThan(0)
+    for (const o of refused)
+      expect((o as PromiseRejectedResult).reason).toMatchObject({
+        code: 'FANOUT_QUEUE_UNAVAILABLE',
+        backend: 'amqp',
+        reason: 'error',
+      })
+    // Refused jobs left no record: enqueueing them again adds them.
+    const id = `u${outcomes.findIndex((o) => o.status === 'rejected')}`
+    expect(await q.enqueue(job(name, id))).toEqual({ id, deduplicated: false })
+  })
+
   it('memoryRecordStore is bounded: final records make room, live ones refuse', async () => {
     const store = memoryRecordStore({ maxRecords: 2 })
     const rec = (id: string) => ({
