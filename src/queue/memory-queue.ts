@@ -18,6 +18,7 @@ import type {
   Delivery,
   EnqueueRequest,
   EnqueueResult,
+  JobData,
   JobQueue,
   JobStatus,
   Settlement,
@@ -96,7 +97,7 @@ class MemoryQueue implements JobQueue {
       const job = newJob(
         id,
         checkJobName('enqueue()', request.name),
-        request.data,
+        asStored(request.data),
         attempts,
         request.deadlineAt,
       )
@@ -355,7 +356,7 @@ class MemoryQueue implements JobQueue {
   #finish(job: MemoryJob, settlement: Exclude<Settlement, { outcome: 'retry' }>): void {
     if (settlement.outcome === 'completed') {
       job.state = 'completed'
-      job.result = settlement.result
+      job.result = asStored(settlement.result)
     } else {
       job.state = settlement.outcome
       job.error = settlement.error
@@ -379,4 +380,13 @@ class MemoryQueue implements JobQueue {
       this.#jobs.delete(job.id)
     }
   }
+}
+
+/**
+ * What a broker would give back: the value through JSON, so a caller's later change to its
+ * object does not reach the stored job, and a value that is not JSON comes back as a broker
+ * would return it (a `Date` as a string), in tests too.
+ */
+function asStored(value: JobData | undefined): JobData {
+  return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JobData)
 }

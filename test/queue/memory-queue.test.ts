@@ -311,3 +311,27 @@ describe('memoryQueue(): closing the queue first', () => {
     await consumer.close({ graceMs: Infinity })
   })
 })
+
+describe('memoryQueue(): stores what a broker would', () => {
+  it('data and results go through JSON: later changes do not reach the job, a Date comes back a string', async () => {
+    const queue = memoryQueue()
+    const data = { list: [1] }
+    await queue.enqueue({ name: 'job', id: 'a', data, attempts: 1, delayMs: 0, deadlineAt: null })
+    data.list.push(2)
+    const at = new Date(0)
+    let received: unknown
+    const consumer = queue.consume(
+      'job',
+      (d) => {
+        received = d.data
+        return Promise.resolve({ outcome: 'completed', result: { at } as never })
+      },
+      { concurrency: 1 },
+    )
+    await new Promise((r) => setTimeout(r, 0))
+    expect(received).toEqual({ list: [1] })
+    expect(await queue.status('a')).toMatchObject({ result: { at: '1970-01-01T00:00:00.000Z' } })
+    await consumer.close({ graceMs: 0 })
+    await queue.close()
+  })
+})
