@@ -40,6 +40,5 @@ export {
   type RequeueDeadOptions,
 } from './status.js'
 export { isPermanentError, permanentError } from './permanent.js'
-export { errorInfo } from './error-info.js'
-export { isCredentialKey, REDACTED, type CredentialPolicy } from './credentials.js'
+export type { CredentialPolicy } from './credentials.js'
 export { QueueUnavailableError, type QueueFailure } from '../core/errors.js'
