@@ -18,9 +18,13 @@ export interface OffloadOptions {
    * job already there (while the backend still knows it) instead of adding one. Typically the
    * request's `Idempotency-Key` header (`idempotencyKeyOf(request)`).
    */
-  readonly idempotencyKey?: string
-  /** Whose key it is (a tenant, a user): required with `idempotencyKey`, so keys never cross users. */
-  readonly scope?: string
+  readonly idempotencyKey?: string | undefined
+  /**
+   * Whose key it is (a tenant, a user): required with `idempotencyKey`, so keys never cross
+   * users; without a key it has no effect (`{ idempotencyKey: idempotencyKeyOf(request), scope }`
+   * makes a new job when the request has no key).
+   */
+  readonly scope?: string | undefined
   /** Queue-level attempts in all. Default 3. */
   readonly attempts?: number
   /** Run no earlier than this many ms from now. Default 0. */
@@ -30,9 +34,9 @@ export interface OffloadOptions {
   /** What to do with credential-looking data (H5): `'refuse'` (default) or `'redact'`. */
   readonly credentials?: CredentialPolicy
   /** The caller's context (a flow task's `ctx`): its signal and deadline bound the enqueue. */
-  readonly context?: CallContext
+  readonly context?: CallContext | undefined
   /** Stops waiting for the enqueue; it rejects with `signal.reason`. */
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignal | undefined
   /** The enqueue must finish within this many ms, or it rejects with `DeadlineError`. */
   readonly deadline?: number
   /** Absolute deadline for the enqueue on `clock`. */
@@ -126,13 +130,8 @@ function checkContext(value: unknown): CallContext | undefined {
 }
 
 function checkKey(key: unknown, scope: unknown): OffloadSettings['key'] {
-  if (key === undefined) {
-    if (scope !== undefined)
-      throw new InvalidOptionError(
-        `${WHERE}: \`scope\` only applies to an \`idempotencyKey\`; pass both or neither.`,
-      )
-    return undefined
-  }
+  // A scope without a key is the usual route code with no Idempotency-Key header: a new job.
+  if (key === undefined) return undefined
   if (typeof key !== 'string' || !KEY.test(key))
     throw new InvalidOptionError(
       `${WHERE}: \`idempotencyKey\` must be 1–255 printable ASCII characters, got ${show(key)}.`,
