@@ -588,6 +588,22 @@ export function describeJobQueue(
     )
 
     it(
+      'a closed queue refuses an enqueue with QueueUnavailableError, never buffering it',
+      async () => {
+        const queue = await open()
+        const name = jobName('closed')
+        await offload(queue, name, { before: true })
+        await queue.close()
+        const error = await offload(queue, name, { after: true }, { deadline: 5_000 }).catch(
+          (e: unknown) => e,
+        )
+        expect(isFanoutError(error, 'FANOUT_QUEUE_UNAVAILABLE')).toBe(true)
+        expect(error).toMatchObject({ backend: queue.backend, operation: 'enqueue' })
+      },
+      TEST_MS,
+    )
+
+    it(
       'H8 bounded: past maxQueued waiting jobs, offload rejects with QueueFullError',
       async (ctx) => {
         const queue = await open({ maxQueued: 3 })
