@@ -15,9 +15,8 @@
 import { backoffDelay } from '../policies/backoff.js'
 import { field } from '../core/own.js'
 import { isFanoutError } from '../core/errors.js'
-import { errorInfo } from './error-info.js'
+import { abortedError, errorInfo } from './error-info.js'
 import type { JobErrorInfo, Settlement } from './job-queue.js'
-import { abortedError } from './memory-job.js'
 import { isPermanentError } from './permanent.js'
 import type { QueueBackoff } from './worker-options.js'
 

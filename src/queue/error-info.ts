@@ -14,3 +14,8 @@ export function errorInfo(error: unknown): JobErrorInfo {
   const code = typeof raw === 'string' && CODE.test(raw) ? raw : 'FANOUT_JOB_FAILED'
   return Object.freeze({ code, status: statusOf(error) ?? null })
 }
+
+/** A failure with nothing better to say: no code that looks like one. */
+export const unknownError: JobErrorInfo = Object.freeze({ code: 'FANOUT_JOB_FAILED', status: null })
+/** A cancelled job, or an attempt whose signal was aborted. */
+export const abortedError: JobErrorInfo = Object.freeze({ code: 'FANOUT_ABORTED', status: null })

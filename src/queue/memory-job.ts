@@ -1,5 +1,6 @@
 /** A job as the embedded queue keeps it, and the status a caller sees of it. */
 import type { TimerHandle } from '../core/clock.js'
+import { unknownError } from './error-info.js'
 import type { JobData, JobErrorInfo, JobState, JobStatus } from './job-queue.js'
 
 export interface MemoryRun {
@@ -57,7 +58,7 @@ export function newJob(
 }
 
 /** A frozen snapshot: later changes to the job do not show through. */
-export function statusOf(job: MemoryJob): JobStatus {
+export function snapshotOf(job: MemoryJob): JobStatus {
   const base = { id: job.id, name: job.name, attemptsMade: job.attemptsMade }
   switch (job.state) {
     case 'queued':
@@ -72,6 +73,3 @@ export function statusOf(job: MemoryJob): JobStatus {
       return Object.freeze({ ...base, state: 'dead', error: job.error ?? unknownError })
   }
 }
-
-export const unknownError: JobErrorInfo = Object.freeze({ code: 'FANOUT_JOB_FAILED', status: null })
-export const abortedError: JobErrorInfo = Object.freeze({ code: 'FANOUT_ABORTED', status: null })

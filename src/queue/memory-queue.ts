@@ -25,7 +25,8 @@ import type {
 } from './job-queue.js'
 import { checkJobId, checkJobName } from './job-name.js'
 import { MemoryConsumer } from './memory-consumer.js'
-import { abortedError, newJob, statusOf, unknownError, type MemoryJob } from './memory-job.js'
+import { abortedError, unknownError } from './error-info.js'
+import { newJob, snapshotOf, type MemoryJob } from './memory-job.js'
 import { memorySettings, type MemoryQueueOptions, type MemorySettings } from './memory-options.js'
 
 export type { MemoryQueueOptions } from './memory-options.js'
@@ -112,7 +113,7 @@ class MemoryQueue implements JobQueue {
     return invoke(() => {
       this.#open('status')
       const job = this.#jobs.get(id)
-      return job === undefined ? undefined : statusOf(job)
+      return job === undefined ? undefined : snapshotOf(job)
     })
   }
 
