@@ -14,6 +14,10 @@ import * as rest from '../src/rest/index.js'
 import * as policies from '../src/policies/index.js'
 import * as pLimit from '../src/compat/p-limit.js'
 import * as dataloader from '../src/compat/dataloader.js'
+import * as queue from '../src/queue/index.js'
+import * as bullmq from '../src/queue-bullmq/index.js'
+import * as amqp from '../src/queue-amqp/index.js'
+import * as redis from '../src/redis/index.js'
 import { parseSsrfOptions } from '../src/http/ssrf.js'
 
 const { FanoutError } = core
@@ -36,10 +40,19 @@ function errorTable(): Map<string, Set<string>> {
 /** Every exported class (from any entry point) whose instances are FanoutErrors, the base excepted. */
 function exportedErrorClasses(): Map<string, abstract new (...args: never[]) => AnyFanoutError> {
   const found = new Map<string, abstract new (...args: never[]) => AnyFanoutError>()
-  for (const entry of [core, policies, cache, rest, http, pLimit, dataloader] as Record<
-    string,
-    unknown
-  >[]) {
+  for (const entry of [
+    core,
+    policies,
+    cache,
+    rest,
+    http,
+    pLimit,
+    dataloader,
+    queue,
+    bullmq,
+    amqp,
+    redis,
+  ] as Record<string, unknown>[]) {
     for (const [name, value] of Object.entries(entry)) {
       if (typeof value === 'function' && value.prototype instanceof FanoutError)
         found.set(name, value as abstract new (...args: never[]) => AnyFanoutError)
@@ -76,6 +89,9 @@ const samples: Record<string, () => AnyFanoutError[]> = {
   StoreUnavailableError: () => [new core.StoreUnavailableError('s', 'reserve', 'timeout', 'm')],
   StoreError: () => [new core.StoreError('s', 'reserve', 'm')],
   LeaseLostError: () => [new core.LeaseLostError('l', 'm')],
+  QueueUnavailableError: () => [
+    new queue.QueueUnavailableError('memory', 'enqueue', 'closed', 'm'),
+  ],
   PaginationError: () => [new rest.PaginationError('loop', 'p')],
   UrlTooLongError: () => [new rest.UrlTooLongError('u', 1, 9_000, 8_000)],
   HttpError: () => [
