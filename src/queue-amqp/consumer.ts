@@ -126,6 +126,14 @@ export function startConsumer(
   const stopCancel = ctx.store.onCancel((id) => {
     running.get(id)?.controller.abort(new AbortedError('amqpQueue: the job was cancelled'))
   })
+  const stopResync = ctx.store.onResync(() => {
+    for (const [id, r] of running) {
+      void ctx.store.get(id).then((record) => {
+        if (record?.cancelRequested === true)
+          r.controller.abort(new AbortedError('amqpQueue: the job was cancelled'))
+      }, noop)
+    }
+  })
   const stopLost = ctx.link.onLost(() => {
     if (attached !== undefined) lose(attached)
   })
@@ -147,6 +155,7 @@ export function startConsumer(
       for (const [, r] of running)
         r.controller.abort(new AbortedError('amqpQueue: the consumer closed before the job ended'))
       stopCancel()
+      stopResync()
       if (a !== undefined) {
         a.lost = true
         // Closing the channel with messages unacknowledged hands them back to the broker.

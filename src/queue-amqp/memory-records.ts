@@ -77,6 +77,11 @@ export function memoryRecordStore(options?: MemoryRecordStoreOptions): JobRecord
       const record = records.get(id) ?? (makeRoom() ? fallback : undefined)
       if (record === undefined) return { run: false }
       if (isFinal(record.state) || pending < record.pending) return { run: false }
+      if (record.cancelRequested) {
+        // Cancelled while running, and its worker died before it stopped: it does not run again.
+        put(applyUpdate(record, { state: 'failed', error: ABORTED }))
+        return { run: false }
+      }
       const attemptsMade = record.attemptsMade + 1
       put({ ...record, state: 'running', attemptsMade, runAt: null, cancelRequested: false })
       return { run: true, attempt: attemptsMade }
@@ -100,6 +105,8 @@ export function memoryRecordStore(options?: MemoryRecordStoreOptions): JobRecord
       listeners.add(listener)
       return () => void listeners.delete(listener)
     },
+    // In one process no cancel is ever missed: nothing to catch up on.
+    onResync: () => () => {},
     async dead(name, limit) {
       const out: JobRecord[] = []
       for (const id of finals) {

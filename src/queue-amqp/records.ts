@@ -57,7 +57,8 @@ export interface JobRecordStore {
   remove(id: string): Promise<void>
   /**
    * A message for `id` carrying attempt number `pending` was delivered: drop it, or mark the job
-   * running and count the attempt. A missing record (its publish outlived enqueue's timeout and
+   * running and count the attempt. A job cancelled while running whose worker died is not run
+   * again: it becomes failed (`FANOUT_ABORTED`) and is dropped. A missing record (its publish outlived enqueue's timeout and
    * was rolled back, or it passed its retention) is recreated from `fallback`: a job that reached
    * the broker runs.
    */
@@ -67,6 +68,11 @@ export interface JobRecordStore {
   cancel(id: string): Promise<CancelAnswer>
   /** Calls `listener(id)` when `cancel()` (here or in another process) asks a running job to stop. */
   onCancel(listener: (id: string) => void): () => void
+  /**
+   * Calls `listener` when cancels may have been missed (the subscriber reconnected): a consumer
+   * then reads its running jobs' records and stops those flagged `cancelRequested`.
+   */
+  onResync(listener: () => void): () => void
   /** Dead records of `name`, oldest first, at most `limit`. */
   dead(name: string, limit: number): Promise<readonly JobRecord[]>
   /**

@@ -9,8 +9,8 @@
  * index `{prefix}:dead:<name>` (a sorted set by time of death; the scripts build it from the
  * record's name, under the same hash tag). Final records other than dead ones
  * expire after `retention`; dead ones stay until requeued. A running job's cancel is published on
- * `{prefix}:cancel`. Pub/sub delivers at most once: a cancel published while a consumer's
- * subscriber is reconnecting is lost, and that job runs to its end.
+ * `{prefix}:cancel`. Pub/sub delivers at most once: when the subscriber reconnects, consumers
+ * re-read their running jobs' records (`onResync`) for a cancel they missed meanwhile.
  */
 import { checkDuration, checkKnownKeys, show, snapshot } from '../core/validate.js'
 import { InvalidOptionError } from '../core/errors.js'
@@ -58,6 +58,13 @@ local raw = redis.call('GET', KEYS[1])
 if not raw then raw = ARGV[2] end
 local r = cjson.decode(raw)
 if final[r.state] or tonumber(ARGV[1]) < r.pending then return 0 end
+if r.cancel == 1 then
+  r.state = 'failed'
+  r.error = ARGV[3]
+  r.cancel = 0
+  redis.call('SET', KEYS[1], cjson.encode(r), 'PX', ARGV[4])
+  return 0
+end
 r.state = 'running'
 r.attemptsMade = r.attemptsMade + 1
 r.runAt = -1
@@ -242,7 +249,7 @@ export function redisRecordStore(options: RedisRecordStoreOptions): JobRecordSto
       const reply = await redis.evalScript(
         START,
         [jobKey(id)],
-        [pending, JSON.stringify(toStored(fallback))],
+        [pending, JSON.stringify(toStored(fallback)), ABORTED_TEXT, retention],
       )
       const attempt = Number(reply)
       return attempt > 0 ? { run: true, attempt } : { run: false }
@@ -264,6 +271,9 @@ export function redisRecordStore(options: RedisRecordStoreOptions): JobRecordSto
       listeners.add(listener)
       listen()
       return () => void listeners.delete(listener)
+    },
+    onResync(listener) {
+      return redis.onReconnect(listener)
     },
     async dead(name, limit) {
       const raw = (await redis.evalScript(

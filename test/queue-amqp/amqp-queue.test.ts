@@ -282,6 +282,41 @@ describe.runIf(rabbitUp)('amqpQueue on RabbitMQ', () => {
     await consumer.close({ graceMs: 100 })
   })
 
+  it('a cancel whose message was missed is caught up on when the record store resyncs', async () => {
+    const inner = memoryRecordStore()
+    let resync = (): void => {}
+    const records = {
+      ...inner,
+      // Cancel notifications are lost, as pub/sub loses them while its subscriber reconnects.
+      onCancel: () => () => {},
+      onResync: (listener: () => void) => {
+        resync = listener
+        return () => {}
+      },
+    }
+    const q = make({ records })
+    const name = lane()
+    await q.enqueue(job(name, 'missed'))
+    let aborted = false
+    const consumer = q.consume(
+      name,
+      async (d): Promise<Settlement> => {
+        await new Promise((resolve) => d.signal.addEventListener('abort', resolve))
+        aborted = true
+        return { outcome: 'failed', error: { code: 'FANOUT_ABORTED', status: null } }
+      },
+      { concurrency: 1 },
+    )
+    await until(async () => (await q.status('missed'))?.state === 'running')
+    expect(await q.cancel('missed')).toBe(true)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(aborted).toBe(false)
+    resync()
+    await until(async () => (await q.status('missed'))?.state === 'failed')
+    expect(aborted).toBe(true)
+    await consumer.close({ graceMs: 100 })
+  })
+
   it('close() waits for running jobs up to graceMs, then aborts and leaves them to be redelivered', async () => {
     const q = make()
     const name = lane()

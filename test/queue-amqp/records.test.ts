@@ -81,6 +81,22 @@ function describeStore(label: string, make: () => Promise<JobRecordStore>): void
       await store.close()
     })
 
+    it('a job cancelled while running whose worker died is not run again', async () => {
+      const store = await make()
+      const rec = newRecord('z', 'n', null)
+      await store.create(rec)
+      await store.start('z', 1, rec)
+      expect(await store.cancel('z')).toBe('running')
+      // The worker died before it saw the cancel: its message comes back.
+      expect(await store.start('z', 1, rec)).toEqual({ run: false })
+      expect(await store.get('z')).toMatchObject({
+        state: 'failed',
+        attemptsMade: 1,
+        error: { code: 'FANOUT_ABORTED', status: null },
+      })
+      await store.close()
+    })
+
     it('lists dead jobs oldest first per name, and revives one with attempts from zero', async () => {
       const store = await make()
       for (const [id, name, at] of [
