@@ -28,8 +28,8 @@ export class CancelBus {
   readonly #publisher: OwnedClient
   #subscriber: OwnedClient | undefined
   #listening: Promise<unknown> | undefined
-  /** `name\nid` → the running delivery's controller, in this process. */
-  readonly #running = new Map<string, AbortController>()
+  /** `name\nid` → what aborts the running delivery's signal, in this process. */
+  readonly #running = new Map<string, (reason: unknown) => void>()
 
   /** `publisher` is the producer's connection; the subscriber is opened on the first consumer. */
   constructor(client: BullmqRedisClient, kind: ClientKind, prefix: string, publisher: OwnedClient) {
@@ -59,11 +59,11 @@ export class CancelBus {
   }
 
   /** Tracks a running delivery; the returned function stops tracking it. */
-  track(name: string, id: string, controller: AbortController): () => void {
+  track(name: string, id: string, abort: (reason: unknown) => void): () => void {
     const key = `${name}\n${id}`
-    this.#running.set(key, controller)
+    this.#running.set(key, abort)
     return () => {
-      if (this.#running.get(key) === controller) this.#running.delete(key)
+      if (this.#running.get(key) === abort) this.#running.delete(key)
     }
   }
 
@@ -74,10 +74,10 @@ export class CancelBus {
   }
 
   #deliver(message: string): void {
-    const controller = this.#running.get(message)
-    if (controller === undefined || controller.signal.aborted) return
+    const abort = this.#running.get(message)
+    if (abort === undefined) return
     const id = message.slice(message.indexOf('\n') + 1)
-    controller.abort(new AbortedError(`Job "${id}" was cancelled`))
+    abort(new AbortedError(`Job "${id}" was cancelled`))
   }
 
   close(): void {

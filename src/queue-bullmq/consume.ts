@@ -31,7 +31,7 @@ export interface ConsumeContext {
 type Process = (delivery: Delivery) => Promise<Settlement>
 
 interface Running {
-  readonly controller: AbortController
+  abort(reason: unknown): void
   release(): void
 }
 
@@ -63,13 +63,14 @@ export function startConsumer(
     bullSignal?: AbortSignal,
   ): Promise<JobData> => {
     const id = fromJobId(job.id!)
-    const controller = new AbortController()
-    const forward = (): void => controller.abort(new AbortedError(`Job "${id}" was cancelled`))
-    bullSignal?.addEventListener('abort', forward, { once: true })
+    // BullMQ made this job's AbortController already (the processor takes a signal): fanout
+    // aborts that one, rather than making and linking a second per job.
+    const abort = (reason: unknown): boolean => worker.cancelJob(job.id!, reason as string)
+    const signal = bullSignal ?? new AbortController().signal
     let release!: () => void
     const released = new Promise<typeof RELEASED>((resolve) => (release = () => resolve(RELEASED)))
-    running.set(job.id!, { controller, release })
-    const untrack = ctx.cancels.track(name, id, controller)
+    running.set(job.id!, { abort, release })
+    const untrack = ctx.cancels.track(name, id, abort)
     try {
       const payload = readPayload(job.data)
       const delivery: Delivery = {
@@ -79,7 +80,7 @@ export function startConsumer(
         attempt: Math.max(1, job.attemptsStarted),
         attempts: payload.n,
         deadlineAt: payload.dl,
-        signal: controller.signal,
+        signal,
       }
       const outcome = await Promise.race([
         process(delivery).then(
@@ -100,7 +101,6 @@ export function startConsumer(
     } finally {
       untrack()
       running.delete(job.id!)
-      bullSignal?.removeEventListener('abort', forward)
     }
   }
   const worker: Worker = new bull.Worker(name, processor, {
@@ -126,7 +126,7 @@ export function startConsumer(
         const finished = w.close()
         if (!(await within(finished, graceMs))) {
           for (const job of running.values()) {
-            job.controller.abort(new AbortedError('The consumer closed before the job finished'))
+            job.abort(new AbortedError('The consumer closed before the job finished'))
             job.release()
           }
           // Handing the jobs back takes a round trip each. Past that, BullMQ is stuck on a Redis

@@ -8,6 +8,7 @@ import { systemClock } from '../core/clock.js'
 import { QueueFullError, QueueUnavailableError, isFanoutError } from '../core/errors.js'
 import { withTimeLimit } from '../core/time-limit.js'
 import type { EnqueueRequest, EnqueueResult } from '../queue/job-queue.js'
+import type { Queue } from 'bullmq'
 import type { Bullmq } from './bullmq.js'
 import { fanoutKeys, jobKey, namesKey, toJobId } from './keys.js'
 import type { ResolvedOptions } from './options.js'
@@ -25,15 +26,47 @@ export interface EnqueueContext {
 export function enqueueJob(ctx: EnqueueContext, request: EnqueueRequest): Promise<EnqueueResult> {
   if (ctx.isClosed()) return Promise.reject(unavailable('closed', 'the queue is closed'))
   const ms = ctx.options.enqueueTimeoutMs
-  return withTimeLimit(
-    systemClock,
-    request.signal,
-    ms,
-    () => unavailable('timeout', `Redis did not take the job within ${ms} ms`),
-    (signal) => add(ctx, request, signal),
-  ).catch((error: unknown) => {
-    if (isFanoutError(error) || request.signal?.aborted === true) throw error
-    throw unavailable('error', 'Redis is unreachable or refused the job', error)
+  const onTimeout = (): QueueUnavailableError =>
+    unavailable('timeout', `Redis did not take the job within ${ms} ms`)
+  const ready = ctx.producers.ready(request.name)
+  // Hot path: everything is connected, so the MULTI goes out now and only its reply is raced.
+  if (ready !== undefined && ctx.options.maxQueued === Infinity && request.signal?.aborted !== true)
+    return raceReply(send(ctx, request, ready), ms, request.signal, onTimeout).catch(
+      (error: unknown) => rethrow(error, request),
+    )
+  return withTimeLimit(systemClock, request.signal, ms, onTimeout, (signal) =>
+    add(ctx, request, signal),
+  ).catch((error: unknown) => rethrow(error, request))
+}
+
+function rethrow(error: unknown, request: EnqueueRequest): never {
+  if (isFanoutError(error) || request.signal?.aborted === true) throw error
+  throw unavailable('error', 'Redis is unreachable or refused the job', error)
+}
+
+/**
+ * `reply`, or a rejection when `ms` pass or `signal` aborts first: one timer and one listener,
+ * both released on every path. The command is already on its way and cannot be withdrawn.
+ */
+function raceReply<T>(
+  reply: Promise<T>,
+  ms: number,
+  signal: AbortSignal | undefined,
+  onTimeout: () => Error,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const settle = (done: () => void): void => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      done()
+    }
+    const onAbort = (): void => settle(() => reject(signal!.reason as Error))
+    const timer = setTimeout(() => settle(() => reject(onTimeout())), ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    reply.then(
+      (value) => settle(() => resolve(value)),
+      (error: unknown) => settle(() => reject(error as Error)),
+    )
   })
 }
 
@@ -42,13 +75,23 @@ async function add(
   request: EnqueueRequest,
   signal: AbortSignal,
 ): Promise<EnqueueResult> {
-  const { queue, client } = await ctx.producers.get(request.name, signal)
+  const ready = await ctx.producers.get(request.name, signal)
   const { maxQueued } = ctx.options
-  if (maxQueued !== Infinity && (await queue.count()) >= maxQueued)
+  if (maxQueued !== Infinity && (await ready.queue.count()) >= maxQueued)
     throw new QueueFullError(
       `Queue "${request.name}" holds its maxQueued ${maxQueued} waiting jobs: the job was not added`,
       maxQueued,
     )
+  signal.throwIfAborted()
+  return send(ctx, request, ready)
+}
+
+/** Builds the job and runs the MULTI on a ready queue. */
+async function send(
+  ctx: EnqueueContext,
+  request: EnqueueRequest,
+  { queue, client }: { queue: Queue; client: BullClient },
+): Promise<EnqueueResult> {
   const jobId = toJobId(request.id)
   const payload: Payload = { d: request.data, n: request.attempts, dl: request.deadlineAt }
   const job = new ctx.bull.Job(

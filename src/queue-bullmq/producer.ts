@@ -33,6 +33,8 @@ export interface FanoutScript {
 interface Entry {
   readonly queue: Queue
   readonly ready: Promise<BullClient>
+  /** Set once `ready` resolved: the hot path takes it without awaiting anything. */
+  client?: BullClient
 }
 
 /** The producer's connection is down: the caller turns it into a `QueueUnavailableError`. */
@@ -71,15 +73,28 @@ export class Producers {
       const ready = queue
         .waitUntilReady()
         .then(() => queue.backend.client as Promise<unknown> as Promise<BullClient>)
-      entry = { queue, ready }
+      const made: Entry = { queue, ready }
+      entry = made
       this.#queues.set(name, entry)
-      ready.catch(() => {
-        if (this.#queues.get(name) === entry) this.#queues.delete(name)
-        void queue.close().catch(() => {})
-      })
+      ready
+        .then((client) => (made.client = client))
+        .catch(() => {
+          if (this.#queues.get(name) === entry) this.#queues.delete(name)
+          void queue.close().catch(() => {})
+        })
     }
     const client = await untilAborted(entry.ready, signal)
     return { queue: entry.queue, client }
+  }
+
+  /**
+   * The name's queue when it is ready now, with its connection up: the enqueue's hot path sends
+   * at once, with no promise, signal or listener of its own. Undefined sends the caller to `get`.
+   */
+  ready(name: string): { queue: Queue; client: BullClient } | undefined {
+    const entry = this.#queues.get(name)
+    if (entry?.client === undefined || !this.#owned.isReady()) return undefined
+    return { queue: entry.queue, client: entry.client }
   }
 
   /** Defines `script` on `client` once (BullMQ loads it and falls back to EVAL on NOSCRIPT). */
