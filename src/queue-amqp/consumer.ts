@@ -123,17 +123,7 @@ export function startConsumer(
     })
   }
 
-  const stopCancel = ctx.store.onCancel((id) => {
-    running.get(id)?.controller.abort(new AbortedError('amqpQueue: the job was cancelled'))
-  })
-  const stopResync = ctx.store.onResync(() => {
-    for (const [id, r] of running) {
-      void ctx.store.get(id).then((record) => {
-        if (record?.cancelRequested === true)
-          r.controller.abort(new AbortedError('amqpQueue: the job was cancelled'))
-      }, noop)
-    }
-  })
+  const stopWatching = watchCancels(ctx, running)
   const stopLost = ctx.link.onLost(() => {
     if (attached !== undefined) lose(attached)
   })
@@ -154,14 +144,35 @@ export function startConsumer(
       )
       for (const [, r] of running)
         r.controller.abort(new AbortedError('amqpQueue: the consumer closed before the job ended'))
-      stopCancel()
-      stopResync()
+      stopWatching()
       if (a !== undefined) {
         a.lost = true
         // Closing the channel with messages unacknowledged hands them back to the broker.
         await within(a.ch.close(), CLOSE_MS)
       }
     },
+  }
+}
+
+/**
+ * Aborts a running job's signal when it is cancelled: on the store's notice, and after a resync
+ * (notices may have been lost) for each running job whose record is flagged. Returns the stop.
+ */
+function watchCancels(ctx: ConsumerContext, running: ReadonlyMap<string, Running>): () => void {
+  const cancelled = (): AbortedError => new AbortedError('amqpQueue: the job was cancelled')
+  const stopCancel = ctx.store.onCancel((id) => {
+    running.get(id)?.controller.abort(cancelled())
+  })
+  const stopResync = ctx.store.onResync(() => {
+    for (const [id, r] of running) {
+      void ctx.store.get(id).then((record) => {
+        if (record?.cancelRequested === true) r.controller.abort(cancelled())
+      }, noop)
+    }
+  })
+  return () => {
+    stopCancel()
+    stopResync()
   }
 }
 
