@@ -1,8 +1,10 @@
 /**
  * Adding a job, bounded by `enqueueTimeoutMs` and the request's signal, with a dedupe answer
  * BullMQ does not give: `Queue.add()` returns the same job whether its id was new or known. So
- * the add runs in a MULTI right after fanout's ADMIT script, which answers whether the job key
- * existed: both run as one step on the server, and in one round trip, the cost of a plain add.
+ * the job's data starts with a nonce of this call, and the ADDED script, sent right behind the
+ * add on the same connection, reads the stored job back: the add is new exactly when the stored
+ * data carries this call's nonce. Of any number of concurrent adds of one id, one wrote the job,
+ * so exactly one answers new; and it costs no round trip and no MULTI over a plain add.
  */
 import { systemClock } from '../core/clock.js'
 import { QueueFullError, QueueUnavailableError, isFanoutError } from '../core/errors.js'
@@ -12,9 +14,9 @@ import type { Queue } from 'bullmq'
 import type { Bullmq } from './bullmq.js'
 import { fanoutKeys, jobKey, namesKey, toJobId } from './keys.js'
 import type { ResolvedOptions } from './options.js'
-import type { Payload } from './payload.js'
+import { dataPrefix, nextNonce, type Payload } from './payload.js'
 import type { BullClient, Producers } from './producer.js'
-import { ADMIT } from './scripts.js'
+import { ADDED } from './scripts.js'
 
 export interface EnqueueContext {
   readonly bull: Bullmq
@@ -86,14 +88,23 @@ async function add(
   return send(ctx, request, ready)
 }
 
-/** Builds the job and runs the MULTI on a ready queue. */
+/**
+ * Builds the job, sends BullMQ's add and then ADDED on the same connection without waiting in
+ * between (one round trip), and answers whether the job is the one this call built.
+ */
 async function send(
   ctx: EnqueueContext,
   request: EnqueueRequest,
   { queue, client }: { queue: Queue; client: BullClient },
 ): Promise<EnqueueResult> {
   const jobId = toJobId(request.id)
-  const payload: Payload = { d: request.data, n: request.attempts, dl: request.deadlineAt }
+  const nonce = nextNonce()
+  const payload: Payload = {
+    k: nonce,
+    d: request.data,
+    n: request.attempts,
+    dl: request.deadlineAt,
+  }
   const job = new ctx.bull.Job(
     queue,
     request.name,
@@ -101,70 +112,30 @@ async function send(
     jobOptions(ctx.options, request, jobId),
     jobId,
   )
-  ctx.producers.define(client, ADMIT)
+  ctx.producers.define(client, ADDED)
   const { prefix } = ctx.options
   const keys = fanoutKeys(prefix, request.name)
-  const admit = [
+  const check = [
     jobKey(prefix, request.name, request.id),
     namesKey(prefix),
     keys.cancelled,
     keys.cancelledOrder,
     request.name,
     request.id,
+    dataPrefix(nonce),
   ]
-  const replies = await runAdd(client, queue, job.asJSON(), jobId, admit)
-  return { id: request.id, deduplicated: replies === 1 }
-}
-
-/** One MULTI: ADMIT, then BullMQ's own add. Answers ADMIT's reply. */
-async function runAdd(
-  client: BullClient,
-  queue: Parameters<Bullmq['Job']['create']>[0],
-  json: ReturnType<InstanceType<Bullmq['Job']>['asJSON']>,
-  jobId: string,
-  admit: readonly unknown[],
-): Promise<unknown> {
-  for (let attempt = 0; ; attempt++) {
-    const multi = client.multi()
-    multi.runCommand(ADMIT.name, [...admit])
-    const backend = (queue as unknown as { backend: AddBackend }).backend
-    // Queues the add on the MULTI; its own promise only reports the queuing.
-    backend.addJobToTransaction(multi, json, jobId).catch(() => {})
-    let failed: unknown
-    try {
-      const replies = (await multi.exec()) ?? []
-      failed = replies.find(([error]) => error !== null)?.[0]
-      if (failed == null) return replies[0]?.[1]
-    } catch (error) {
-      failed = error
-    }
-    // After a Redis restart the server has forgotten the scripts: EVALSHA inside a MULTI cannot
-    // fall back to EVAL, so load them and run the MULTI again (nothing of it ran).
-    if (attempt === 0 && noScript(failed)) {
-      await loadScripts(client)
-      continue
-    }
-    throw failed
-  }
-}
-
-/** NOSCRIPT, as a reply error (ioredis) or inside node-redis's error for a failed MULTI. */
-function noScript(error: unknown): boolean {
-  const replies = (error as { replies?: unknown } | null)?.replies
-  const all = Array.isArray(replies) ? [error, ...replies] : [error]
-  return all.some((e) => /NOSCRIPT/.test(String((e as { message?: unknown } | null)?.message)))
+  const backend = (queue as unknown as { backend: AddBackend }).backend
+  // Both commands are written in this tick, in this order, so ADDED runs right after the add.
+  const added = backend.addJobToTransaction(client, job.asJSON(), jobId)
+  const owned = client.runCommand(ADDED.name, check)
+  const [, first] = await Promise.all([added, owned])
+  // -1: the add had not run yet (its script was re-sent with EVAL after a Redis restart).
+  const answer = first === -1 ? await client.runCommand(ADDED.name, check) : first
+  return { id: request.id, deduplicated: answer !== 0 }
 }
 
 interface AddBackend {
-  addJobToTransaction(multi: unknown, json: unknown, jobId: string): Promise<unknown>
-}
-
-/** Loads every script the client has defined (node-redis adapter; ioredis loads its own). */
-async function loadScripts(client: BullClient): Promise<void> {
-  const scripts = (client as unknown as { scripts?: Map<string, { lua: string }> }).scripts
-  const raw = (client as unknown as { raw?: { scriptLoad?(lua: string): Promise<unknown> } }).raw
-  if (scripts === undefined || raw?.scriptLoad === undefined) return
-  await Promise.all([...scripts.values()].map((script) => raw.scriptLoad!(script.lua)))
+  addJobToTransaction(client: unknown, json: unknown, jobId: string): Promise<unknown>
 }
 
 function jobOptions(options: ResolvedOptions, request: EnqueueRequest, jobId: string) {

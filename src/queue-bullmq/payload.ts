@@ -5,14 +5,31 @@
  * failure is stored as its code and status only, as JSON in BullMQ's `failedReason`: never a
  * message, which may hold request details or credentials.
  */
+import { randomBytes } from 'node:crypto'
 import type { JobData, JobErrorInfo } from '../queue/job-queue.js'
 
 export interface Payload {
+  /** The nonce of the enqueue that wrote the job (first, so the stored JSON begins with it). */
+  readonly k?: string
   readonly d: JobData
   /** Queue-level attempts. */
   readonly n: number
   /** Deadline, epoch ms, or null. */
   readonly dl: number | null
+}
+
+const base = randomBytes(6).toString('base64url')
+let counter = 0
+
+/** Unique per enqueue in this process, and across processes with overwhelming likelihood. */
+export function nextNonce(): string {
+  counter = (counter + 1) % Number.MAX_SAFE_INTEGER
+  return `${base}${counter.toString(36)}`
+}
+
+/** How the stored job data begins when `nonce` wrote it (`JSON.stringify` keeps key order). */
+export function dataPrefix(nonce: string): string {
+  return `{"k":${JSON.stringify(nonce)},`
 }
 
 /** Hash fields fanout adds to a BullMQ job: the last attempt's error and when a retry runs. */

@@ -6,16 +6,19 @@
 import type { FanoutScript } from './producer.js'
 
 /**
- * Runs in the same MULTI as BullMQ's add, just before it: answers 1 when the job key exists (the
- * add that follows is then BullMQ's no-op for a known id), else records the name and forgets a
- * cancellation of the id (the add that follows makes a new job).
- * KEYS: job key, names set, cancelled hash, cancelled order. ARGV: name, id.
+ * Runs right behind BullMQ's add, on the same connection: answers 0 when the stored job's data
+ * begins with this call's nonce (this add wrote it: the name is recorded and a cancellation of
+ * the id forgotten), 1 when another add wrote it, -1 when the job is not there (the add has not
+ * run yet: ask again once it has).
+ * KEYS: job key, names set, cancelled hash, cancelled order. ARGV: name, id, data prefix.
  */
-export const ADMIT: FanoutScript = {
-  name: 'fanoutAdmit1',
+export const ADDED: FanoutScript = {
+  name: 'fanoutAdded1',
   keys: 4,
   lua: `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+local data = redis.call('HGET', KEYS[1], 'data')
+if not data then return -1 end
+if string.sub(data, 1, string.len(ARGV[3])) ~= ARGV[3] then return 1 end
 redis.call('SADD', KEYS[2], ARGV[1])
 if redis.call('HDEL', KEYS[3], ARGV[2]) == 1 then redis.call('ZREM', KEYS[4], ARGV[2]) end
 return 0`,
