@@ -7,13 +7,19 @@
  * suite is skipped with the reason, unless FANOUT_REQUIRE_REGISTRY=1 or CI is set, which turn a
  * missing registry into a failure. FANOUT_MATRIX_TARBALL=path/to/fanout.tgz runs the matrix
  * against another tarball (e.g. an older release, to see that it catches the ERESOLVEs).
+ *
+ * The RabbitMQ backend also runs a job on the older major, on the shared RabbitMQ
+ * (127.0.0.1:5672): without it that check is skipped with the reason, unless
+ * FANOUT_REQUIRE_RABBITMQ=1 makes it a failure.
  */
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RABBITMQ_URL, rabbitRequired, rabbitUp } from './helpers/rabbitmq.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const required = process.env.FANOUT_REQUIRE_REGISTRY === '1' || process.env.CI === 'true'
@@ -233,6 +239,66 @@ const error = await import('fanout/cache/lru-cache').then(() => undefined, (e) =
 console.log(JSON.stringify({ instance: error instanceof MissingPeerError, packages: error?.packages, install: error?.install }))
 `
 
+/**
+ * A job that fails once (503) and completes on its retry, enqueued twice under one key: runs
+ * between making `queue` and the backend's own cleanup.
+ */
+const ROUND_TRIP = `
+let runs = 0
+const invoices = worker(queue, 'send-invoice', (data) => {
+  runs += 1
+  if (runs === 1) throw Object.assign(new Error('upstream busy'), { status: 503 })
+  return { sent: data.invoiceId }
+}, { attempts: 3, backoff: { baseDelay: 10, maxDelay: 20 } })
+try {
+  const key = { idempotencyKey: 'inv-1', scope: 'acme' }
+  const job = await offload(queue, 'send-invoice', { invoiceId: 'inv-1' }, key)
+  const again = await offload(queue, 'send-invoice', { invoiceId: 'inv-1' }, key)
+  let status = await jobStatus(queue, job.jobId)
+  for (const until = Date.now() + 20_000; status?.state !== 'completed' && Date.now() < until; ) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    status = await jobStatus(queue, job.jobId)
+  }
+  console.log(JSON.stringify({
+    deduplicated: [job.deduplicated, again.deduplicated],
+    state: status?.state,
+    attemptsMade: status?.attemptsMade,
+    result: status?.result,
+    runs,
+  }))
+`
+
+const ROUND_TRIP_DONE = {
+  deduplicated: [false, true],
+  state: 'completed',
+  attemptsMade: 2,
+  result: { sent: 'inv-1' },
+  runs: 2,
+}
+
+/** fanout/queue/amqp on the project's amqplib: that job, on the shared RabbitMQ. */
+const amqpRoundTrip = (prefix: string): string => `
+import amqp from 'amqplib'
+import { jobStatus, offload, worker } from 'fanout/queue'
+import { amqpQueue } from 'fanout/queue/amqp'
+const prefix = ${JSON.stringify(prefix)}
+const queue = amqpQueue({ url: ${JSON.stringify(RABBITMQ_URL)}, prefix })
+${ROUND_TRIP}
+} finally {
+  await invoices.close({ graceMs: 1000 })
+  await queue.close()
+  // The retry's delay queue expires on its own (x-expires).
+  const connection = await amqp.connect(${JSON.stringify(RABBITMQ_URL)})
+  const ch = await connection.createChannel()
+  for (const name of [prefix + '.send-invoice', prefix + '.send-invoice.dead']) await ch.deleteQueue(name)
+  await connection.close()
+}
+`
+
+/** Why a service check is skipped, for its title ('' when it runs). */
+const skipped = (up: boolean, required: boolean, what: string): string =>
+  up || required ? '' : ` (skipped: ${what} is not answering)`
+
 // Counted as a failure where the registry is required, so a CI without it cannot pass by skipping.
 it.runIf(required)('reaches the npm registry (required: FANOUT_REQUIRE_REGISTRY=1 or CI)', () => {
   expect(problem).toBeUndefined()
@@ -257,6 +323,7 @@ describe.skipIf(problem !== undefined && !required)(
         'parser-7': { '@typescript-eslint/parser': '7', eslint: '8', typescript: '5' },
         'ignore-5': { ignore: '5', eslint: '*', '@typescript-eslint/parser': '*' },
         'typescript-latest': { typescript: 'latest' },
+        'amqplib-0.10': { amqplib: '0.10' },
       }
       const made = await Promise.all(
         Object.entries(matrix).map(async ([name, deps]) => {
@@ -283,6 +350,28 @@ describe.skipIf(problem !== undefined && !required)(
         body: { path: '/ping' },
       })
     }, 120_000)
+
+    it('amqplib 0.10: installs', () => {
+      expectInstalled(project('amqplib-0.10'))
+      const manifest = join(project('amqplib-0.10').dir, 'node_modules', 'amqplib', 'package.json')
+      expect((JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version).toMatch(
+        /^0\.10\./,
+      )
+    })
+
+    it.skipIf(!rabbitUp && !rabbitRequired)(
+      `amqplib 0.10: fanout/queue/amqp runs, retries and dedupes a job on RabbitMQ${skipped(rabbitUp, rabbitRequired, 'RabbitMQ on 127.0.0.1:5672')}`,
+      async () => {
+        expect(rabbitUp, 'RabbitMQ is required (FANOUT_REQUIRE_RABBITMQ=1) but not answering').toBe(
+          true,
+        )
+        const prefix = `fanout-matrix.${process.pid}.${randomBytes(4).toString('hex')}`
+        expect(await script(project('amqplib-0.10'), amqpRoundTrip(prefix))).toEqual(
+          ROUND_TRIP_DONE,
+        )
+      },
+      120_000,
+    )
 
     it('eslint 8: installs, and fanout/eslint finds the waterfall in a flat config', async () => {
       expectInstalled(project('eslint-8'))
