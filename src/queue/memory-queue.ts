@@ -28,6 +28,7 @@ import { MemoryConsumer } from './memory-consumer.js'
 import { abortedError, unknownError } from './error-info.js'
 import { newJob, snapshotOf, type MemoryJob } from './memory-job.js'
 import { memorySettings, type MemoryQueueOptions, type MemorySettings } from './memory-options.js'
+import { Line } from './line.js'
 
 export type { MemoryQueueOptions } from './memory-options.js'
 
@@ -46,7 +47,7 @@ class MemoryQueue implements JobQueue {
   readonly #settings: MemorySettings
   readonly #jobs = new Map<string, MemoryJob>()
   /** Jobs ready to run, per name, in order; entries whose job left `queued` are skipped. */
-  readonly #ready = new Map<string, MemoryJob[]>()
+  readonly #ready = new Map<string, Line<MemoryJob>>()
   readonly #consumers = new Map<string, MemoryConsumer[]>()
   /** Completed and failed jobs, oldest first, for the retention bound. */
   readonly #finished = new Set<MemoryJob>()
@@ -245,9 +246,9 @@ class MemoryQueue implements JobQueue {
   }
 
   #makeReady(job: MemoryJob): void {
-    const list = this.#ready.get(job.name)
-    if (list === undefined) this.#ready.set(job.name, [job])
-    else list.push(job)
+    let line = this.#ready.get(job.name)
+    if (line === undefined) this.#ready.set(job.name, (line = new Line()))
+    line.push(job)
     this.#pump(job.name)
   }
 
@@ -284,7 +285,7 @@ class MemoryQueue implements JobQueue {
     })
   }
 
-  #nextReady(ready: MemoryJob[]): MemoryJob | undefined {
+  #nextReady(ready: Line<MemoryJob>): MemoryJob | undefined {
     while (ready.length > 0) {
       const job = ready.shift()!
       // Skipped: cancelled, or delayed again, since it was put in line.

@@ -10,6 +10,7 @@ import {
   isFanoutError,
   QueueUnavailableError,
 } from '../core/errors.js'
+import { onAbort } from '../core/signals.js'
 import { withTimeLimit } from '../core/time-limit.js'
 import { checkPayload } from './credentials.js'
 import { idempotentJobId, randomJobId } from './job-id.js'
@@ -56,37 +57,60 @@ export function offload<D>(
     )
   const jobDeadlineAt =
     settings.jobDeadline === undefined ? null : Date.now() + settings.jobDeadline
+  const add = async (bound: AbortSignal | undefined): Promise<OffloadResult> => {
+    const id = key === undefined ? randomJobId() : await idempotentJobId(name, key.scope, key.value)
+    try {
+      const added = await queue.enqueue({
+        name,
+        id,
+        data: payload,
+        attempts: settings.attempts,
+        delayMs: settings.delayMs,
+        deadlineAt: jobDeadlineAt,
+        signal: bound,
+      })
+      return { jobId: added.id, deduplicated: added.deduplicated }
+    } catch (error) {
+      if (isFanoutError(error) || (bound?.aborted === true && error === bound.reason)) throw error
+      throw new QueueUnavailableError(
+        queue.backend,
+        'enqueue',
+        'error',
+        `the ${queue.backend} queue could not take job "${name}"`,
+        { cause: error },
+      )
+    }
+  }
+  // Without a deadline there is nothing to time: the caller's signal (if any) goes to the
+  // backend as it is, and no controller or timer is made for the enqueue, the route's hot path.
+  if (ms === Infinity) return signal === undefined ? add(undefined) : untilAborted(signal, add)
   return withTimeLimit(
     clock,
     signal,
     ms,
     () => new DeadlineError(`offload "${name}" missed its deadline of ${Math.round(ms)} ms`, ms),
-    async (bound) => {
-      const id =
-        key === undefined ? randomJobId() : await idempotentJobId(name, key.scope, key.value)
-      try {
-        const added = await queue.enqueue({
-          name,
-          id,
-          data: payload,
-          attempts: settings.attempts,
-          delayMs: settings.delayMs,
-          deadlineAt: jobDeadlineAt,
-          signal: bound,
-        })
-        return { jobId: added.id, deduplicated: added.deduplicated }
-      } catch (error) {
-        if (isFanoutError(error) || (bound.aborted && error === bound.reason)) throw error
-        throw new QueueUnavailableError(
-          queue.backend,
-          'enqueue',
-          'error',
-          `the ${queue.backend} queue could not take job "${name}"`,
-          { cause: error },
-        )
-      }
-    },
+    add,
   )
+}
+
+/** `add(signal)`, rejecting with the signal's reason as soon as it aborts. */
+function untilAborted<T>(
+  signal: AbortSignal,
+  add: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = onAbort(signal, () => reject(signal.reason))
+    add(signal).then(
+      (value) => {
+        stop()
+        resolve(value)
+      },
+      (error: unknown) => {
+        stop()
+        reject(error)
+      },
+    )
+  })
 }
 
 function checkQueue(queue: unknown): asserts queue is JobQueue {
