@@ -14,6 +14,9 @@
  * - `enqueue_p50_ms` / `enqueue_p99_ms`: ENQUEUES sequential single enqueues (the "answer 202"
  *   path): `offload(queue, name, data)` (which also answers whether the id was new) against
  *   `queue.add(name, data, { jobId })`.
+ * - `consume_per_s` and `backend_enqueue_p50_ms` / `…_p99_ms` (fanout only): the backend alone,
+ *   `queue.consume()` with a handler that completes at once and `queue.enqueue()`, to tell the
+ *   backend's cost from that of `worker()` and `offload()` around it.
  * Rounds are interleaved; medians are reported. Skipped, with a note, when Redis is not up.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
@@ -144,8 +147,11 @@ async function rawWorker(kind: Kind): Promise<number> {
   }
 }
 
-/** fanout: offload WORKER_JOBS (untimed), then time worker() draining them. */
-async function fanoutWorker(lib: BullmqLib, kind: Kind): Promise<number> {
+/**
+ * fanout: offload WORKER_JOBS (untimed), then time worker() draining them; with `backendOnly`,
+ * the backend's own `consume()` with a handler that completes at once (no `worker()` around it).
+ */
+async function fanoutWorker(lib: BullmqLib, kind: Kind, backendOnly = false): Promise<number> {
   const c = await connect(kind)
   const name = 'noop'
   const queue = lib.bullmq.bullmqQueue({
@@ -164,15 +170,17 @@ async function fanoutWorker(lib: BullmqLib, kind: Kind): Promise<number> {
     let resolve = (): void => {}
     const finished = new Promise<void>((r) => (resolve = r))
     const started = performance.now()
-    const w = lib.queue.worker(
-      queue,
-      name,
-      () => {
-        if (++done === WORKER_JOBS) setImmediate(resolve)
-        return null
-      },
-      { concurrency: CONCURRENCY },
-    )
+    const handler = (): null => {
+      if (++done === WORKER_JOBS) setImmediate(resolve)
+      return null
+    }
+    const w = backendOnly
+      ? queue.consume(
+          name,
+          () => Promise.resolve({ outcome: 'completed' as const, result: handler() }),
+          { concurrency: CONCURRENCY },
+        )
+      : lib.queue.worker(queue, name, handler, { concurrency: CONCURRENCY })
     await finished
     const seconds = (performance.now() - started) / 1000
     await w.close({ graceMs: 5_000 })
@@ -216,7 +224,8 @@ async function rawEnqueue(kind: Kind): Promise<Latency> {
   }
 }
 
-async function fanoutEnqueue(lib: BullmqLib, kind: Kind): Promise<Latency> {
+/** `offload()`, or with `backendOnly` the backend's own `enqueue()` with a fresh id each time. */
+async function fanoutEnqueue(lib: BullmqLib, kind: Kind, backendOnly = false): Promise<Latency> {
   const c = await connect(kind)
   const name = 'enqueue'
   const queue = lib.bullmq.bullmqQueue({
@@ -225,11 +234,22 @@ async function fanoutEnqueue(lib: BullmqLib, kind: Kind): Promise<Latency> {
     ...RETENTION,
   })
   try {
-    await lib.queue.offload(queue, name, { n: -1 })
+    const one = backendOnly
+      ? (n: number) =>
+          queue.enqueue({
+            name,
+            id: randomUUID(),
+            data: { n },
+            attempts: 1,
+            delayMs: 0,
+            deadlineAt: null,
+          })
+      : (n: number) => lib.queue.offload(queue, name, { n })
+    await one(-1)
     const samples = new Float64Array(ENQUEUES)
     for (let i = 0; i < ENQUEUES; i++) {
       const at = performance.now()
-      await lib.queue.offload(queue, name, { n: i })
+      await one(i)
       samples[i] = performance.now() - at
     }
     return percentiles(samples)
@@ -249,8 +269,9 @@ export interface BullmqBenchOptions {
 
 /**
  * The rows of the BullMQ part of the `queue` benchmark: contenders `fanout-bullmq` and `bullmq`,
- * metrics `worker_per_s`, `enqueue_p50_ms`, `enqueue_p99_ms` (node-redis) and the same with
- * `_ioredis`. Empty, with a note, when Redis is not answering.
+ * metrics `worker_per_s`, `enqueue_p50_ms`, `enqueue_p99_ms` (node-redis), fanout's
+ * `consume_per_s` and `backend_enqueue_p50_ms`/`…_p99_ms`, and all of them again with `_ioredis`.
+ * Empty, with a note, when Redis is not answering.
  */
 export async function bullmqMeasurements(
   options: BullmqBenchOptions = {},
@@ -280,6 +301,8 @@ export async function bullmqMeasurements(
       note('bullmq', `worker_per_s${suffix}`, await rawWorker(kind))
       step('fanout worker')
       note('fanout-bullmq', `worker_per_s${suffix}`, await fanoutWorker(lib, kind))
+      step('fanout backend consume')
+      note('fanout-bullmq', `consume_per_s${suffix}`, await fanoutWorker(lib, kind, true))
       step('bullmq enqueue')
       const raw = await rawEnqueue(kind)
       note('bullmq', `enqueue_p50_ms${suffix}`, raw.p50)
@@ -288,6 +311,10 @@ export async function bullmqMeasurements(
       const f = await fanoutEnqueue(lib, kind)
       note('fanout-bullmq', `enqueue_p50_ms${suffix}`, f.p50)
       note('fanout-bullmq', `enqueue_p99_ms${suffix}`, f.p99)
+      step('fanout backend enqueue')
+      const b = await fanoutEnqueue(lib, kind, true)
+      note('fanout-bullmq', `backend_enqueue_p50_ms${suffix}`, b.p50)
+      note('fanout-bullmq', `backend_enqueue_p99_ms${suffix}`, b.p99)
     }
   }
   const measurements: Measurement[] = [...runs].map(([key, values]) => {
