@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { format } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
 import { documents as listDocuments } from './helpers/markdown.js'
+import { rabbitRequired, rabbitUp } from './helpers/rabbitmq.js'
 import { redisRequired, redisUp } from './helpers/redis.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -113,38 +114,40 @@ describe('README and docs examples', () => {
     describe(doc, () => {
       examples(doc).forEach((block, index) => {
         const title = /^(?:.*\n){0,3}?.*?const (\w+)/.exec(block)?.[1] ?? `block ${index + 1}`
-        // A block that talks to Redis needs one on 127.0.0.1:6379: without it the block is
-        // skipped with the reason (helpers/redis.ts), unless FANOUT_REQUIRE_REDIS=1 makes it fail.
+        // A block that talks to Redis needs one on 127.0.0.1:6379, one on RabbitMQ needs it on
+        // 127.0.0.1:5672: without it the block is skipped with the reason (helpers/redis.ts,
+        // helpers/rabbitmq.ts), unless FANOUT_REQUIRE_REDIS=1 / FANOUT_REQUIRE_RABBITMQ=1
+        // makes it fail.
         const needsRedis = /from '(?:redis|ioredis)'/.test(block)
-        it.skipIf(needsRedis && !redisUp && !redisRequired)(
-          `block ${index + 1} (${title}) runs and prints what it documents`,
-          async () => {
-            mkdirSync(outDir, { recursive: true })
-            const { code, checks } = instrument(block, `${doc} block ${index + 1}`)
-            const file = join(outDir, `${doc.replace(/[/.]/g, '-')}-block-${index + 1}.ts`)
-            writeFileSync(file, code)
-            const seen: Check[] = []
-            const g = globalThis as unknown as {
-              __readmeCheck?: (expected: string, ...args: unknown[]) => void
-            }
-            g.__readmeCheck = (expected, ...args) =>
-              seen.push({ expected, printed: format(...args) })
-            const log = vi.spyOn(console, 'log').mockImplementation(() => {})
-            try {
-              await import(`${pathToFileURL(file).href}?t=${Date.now()}`)
-            } finally {
-              log.mockRestore()
-              delete g.__readmeCheck
-            }
-            expect(seen).toHaveLength(checks)
-            for (const { expected, printed } of seen) {
-              expect(
-                matchesDocumented(printed, expected),
-                `printed ${JSON.stringify(printed)}, ${doc} says ${JSON.stringify(expected)}`,
-              ).toBe(true)
-            }
-          },
-        )
+        const needsRabbit = /from 'fanout\/queue\/amqp'/.test(block)
+        it.skipIf(
+          (needsRedis && !redisUp && !redisRequired) ||
+            (needsRabbit && !rabbitUp && !rabbitRequired),
+        )(`block ${index + 1} (${title}) runs and prints what it documents`, async () => {
+          mkdirSync(outDir, { recursive: true })
+          const { code, checks } = instrument(block, `${doc} block ${index + 1}`)
+          const file = join(outDir, `${doc.replace(/[/.]/g, '-')}-block-${index + 1}.ts`)
+          writeFileSync(file, code)
+          const seen: Check[] = []
+          const g = globalThis as unknown as {
+            __readmeCheck?: (expected: string, ...args: unknown[]) => void
+          }
+          g.__readmeCheck = (expected, ...args) => seen.push({ expected, printed: format(...args) })
+          const log = vi.spyOn(console, 'log').mockImplementation(() => {})
+          try {
+            await import(`${pathToFileURL(file).href}?t=${Date.now()}`)
+          } finally {
+            log.mockRestore()
+            delete g.__readmeCheck
+          }
+          expect(seen).toHaveLength(checks)
+          for (const { expected, printed } of seen) {
+            expect(
+              matchesDocumented(printed, expected),
+              `printed ${JSON.stringify(printed)}, ${doc} says ${JSON.stringify(expected)}`,
+            ).toBe(true)
+          }
+        })
       })
     })
   }
