@@ -173,6 +173,28 @@ export function describeJobQueue(
     )
 
     it(
+      'H5 credentials in a payload never reach the broker: refused before the enqueue, or redacted on request',
+      async () => {
+        const queue = await open()
+        const name = jobName('h5')
+        const secret = { to: 'ops@example.com', headers: { Authorization: 'Bearer abc.def.ghi' } }
+        expect(() => offload(queue, name, secret)).toThrow(
+          /credential at \$\.headers\.Authorization/,
+        )
+        const seen: unknown[] = []
+        start(queue, name, (data: JobData) => {
+          seen.push(data)
+          return null
+        })
+        const { jobId } = await offload(queue, name, secret, { credentials: 'redact' })
+        await stateOf(queue, jobId, 'completed')
+        // The worker got the redacted copy: the token was never stored in the broker.
+        expect(seen).toEqual([{ to: 'ops@example.com', headers: { Authorization: '[REDACTED]' } }])
+      },
+      TEST_MS,
+    )
+
+    it(
       'dedupes: 20 concurrent offloads with one key make one job, and the handler runs once',
       async () => {
         const queue = await open()
