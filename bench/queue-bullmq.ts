@@ -52,7 +52,28 @@ interface Client {
   readonly client: FanoutBullmq.BullmqRedisClient
   /** A second connection for BullMQ's worker (ioredis workers need `maxRetriesPerRequest: null`). */
   readonly forWorker: () => FanoutBullmq.BullmqRedisClient
-  close(): Promise<void>
+  /** Removes the keys under `prefix` (SCAN + UNLINK) and closes the connections. */
+  close(prefix: string): Promise<void>
+}
+
+/** SCAN + UNLINK of one prefix, through either client's raw command. */
+async function removeKeys(
+  command: (args: string[]) => Promise<unknown>,
+  prefix: string,
+): Promise<void> {
+  let cursor = '0'
+  do {
+    const [next, keys] = (await command([
+      'SCAN',
+      cursor,
+      'MATCH',
+      `${prefix}*`,
+      'COUNT',
+      '1000',
+    ])) as [string, string[]]
+    cursor = String(next)
+    if (keys.length > 0) await command(['UNLINK', ...keys])
+  } while (cursor !== '0')
 }
 
 async function connect(kind: Kind): Promise<Client> {
@@ -68,9 +89,9 @@ async function connect(kind: Kind): Promise<Client> {
         extra.push(dup)
         return dup as unknown as FanoutBullmq.BullmqRedisClient
       },
-      close: async () => {
+      close: async (prefix) => {
         for (const c of extra) c.destroy()
-        await removePrefixKeys(client as unknown as Scanner, 'fanout-bench:')
+        await removeKeys((args) => client.sendCommand(args), prefix)
         client.destroy()
       },
     }
@@ -80,26 +101,11 @@ async function connect(kind: Kind): Promise<Client> {
   return {
     client: client as unknown as FanoutBullmq.BullmqRedisClient,
     forWorker: () => client as unknown as FanoutBullmq.BullmqRedisClient,
-    close: async () => client.disconnect(),
+    close: async (prefix) => {
+      await removeKeys(([name, ...rest]) => client.call(name!, ...rest), prefix)
+      client.disconnect()
+    },
   }
-}
-
-interface Scanner {
-  scan(
-    cursor: string,
-    options: { MATCH: string; COUNT: number },
-  ): Promise<{ cursor: unknown; keys: string[] }>
-  unlink(keys: string[]): Promise<unknown>
-}
-
-/** The bench's keys (all under `fanout-bench:`), removed after each round. */
-async function removePrefixKeys(client: Scanner, prefix: string): Promise<void> {
-  let cursor = '0'
-  do {
-    const reply = await client.scan(cursor, { MATCH: `${prefix}*`, COUNT: 1000 })
-    cursor = String(reply.cursor)
-    if (reply.keys.length > 0) await client.unlink(reply.keys)
-  } while (cursor !== '0')
 }
 
 const benchPrefix = (): string => `fanout-bench:${randomBytes(4).toString('hex')}`
@@ -143,7 +149,7 @@ async function rawWorker(kind: Kind): Promise<number> {
     return WORKER_JOBS / seconds
   } finally {
     await queue.close()
-    await c.close()
+    await c.close(prefix)
   }
 }
 
@@ -154,9 +160,10 @@ async function rawWorker(kind: Kind): Promise<number> {
 async function fanoutWorker(lib: BullmqLib, kind: Kind, backendOnly = false): Promise<number> {
   const c = await connect(kind)
   const name = 'noop'
+  const prefix = benchPrefix()
   const queue = lib.bullmq.bullmqQueue({
     connection: c.client,
-    prefix: benchPrefix(),
+    prefix,
     ...RETENTION,
   })
   try {
@@ -187,7 +194,7 @@ async function fanoutWorker(lib: BullmqLib, kind: Kind, backendOnly = false): Pr
     return WORKER_JOBS / seconds
   } finally {
     await queue.close()
-    await c.close()
+    await c.close(prefix)
   }
 }
 
@@ -207,7 +214,8 @@ function percentiles(samples: Float64Array): Latency {
 async function rawEnqueue(kind: Kind): Promise<Latency> {
   const c = await connect(kind)
   const name = 'enqueue'
-  const queue = new Queue(name, { connection: c.client as never, prefix: benchPrefix() })
+  const prefix = benchPrefix()
+  const queue = new Queue(name, { connection: c.client as never, prefix })
   try {
     // The first add connects and loads the scripts: not part of the per-call cost.
     await queue.add(name, { n: -1 }, { jobId: randomUUID(), ...RETENTION })
@@ -220,7 +228,7 @@ async function rawEnqueue(kind: Kind): Promise<Latency> {
     return percentiles(samples)
   } finally {
     await queue.close()
-    await c.close()
+    await c.close(prefix)
   }
 }
 
@@ -228,9 +236,10 @@ async function rawEnqueue(kind: Kind): Promise<Latency> {
 async function fanoutEnqueue(lib: BullmqLib, kind: Kind, backendOnly = false): Promise<Latency> {
   const c = await connect(kind)
   const name = 'enqueue'
+  const prefix = benchPrefix()
   const queue = lib.bullmq.bullmqQueue({
     connection: c.client,
-    prefix: benchPrefix(),
+    prefix,
     ...RETENTION,
   })
   try {
@@ -255,7 +264,7 @@ async function fanoutEnqueue(lib: BullmqLib, kind: Kind, backendOnly = false): P
     return percentiles(samples)
   } finally {
     await queue.close()
-    await c.close()
+    await c.close(prefix)
   }
 }
 
