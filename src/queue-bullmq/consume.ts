@@ -10,6 +10,7 @@
  * stalled check found them (H1).
  */
 import type { Job, Worker } from 'bullmq'
+import { invoke } from '../core/call.js'
 import { AbortedError } from '../core/errors.js'
 import type { ConsumeOptions, Consumer, Delivery, JobData, Settlement } from '../queue/job-queue.js'
 import type { Bullmq } from './bullmq.js'
@@ -17,7 +18,7 @@ import type { CancelBus } from './cancel-bus.js'
 import { duplicateClient } from './clients.js'
 import { fromJobId } from './keys.js'
 import type { ResolvedOptions } from './options.js'
-import { GENERIC_FAILURE, readPayload } from './payload.js'
+import { encodeFailure, GENERIC_FAILURE, readPayload } from './payload.js'
 import type { BullClient, Producers } from './producer.js'
 import { settle, type SettleContext } from './settle.js'
 
@@ -83,7 +84,7 @@ export function startConsumer(
         signal,
       }
       const outcome = await Promise.race([
-        process(delivery).then(
+        invoke(() => process(delivery)).then(
           (settlement) => settlement,
           (): Settlement => ({
             outcome: 'retry',
@@ -97,7 +98,9 @@ export function startConsumer(
         await job.moveToWait(token)
         throw new bull.WaitingError()
       }
-      return await settle(settleCtx, job, token ?? '', id, outcome)
+      return await settle(settleCtx, job, token ?? '', id, outcome).catch((error: unknown) =>
+        handBack(bull, job, token, error),
+      )
     } finally {
       untrack()
       running.delete(job.id!)
@@ -138,6 +141,32 @@ export function startConsumer(
       return closing
     },
   }
+}
+
+/**
+ * A settlement Redis could not carry out (a retry's move to delayed, a dead-letter write) must
+ * neither fail the job for good nor store the client's message: the job goes back to waiting, or,
+ * when even that fails, stays locked until its lock lapses and it runs again. BullMQ's own
+ * control errors (delayed, unrecoverable, waiting) pass through.
+ */
+async function handBack(
+  bull: Bullmq,
+  job: Job,
+  token: string | undefined,
+  error: unknown,
+): Promise<never> {
+  if (
+    error instanceof bull.DelayedError ||
+    error instanceof bull.UnrecoverableError ||
+    error instanceof bull.WaitingError
+  )
+    throw error
+  try {
+    await job.moveToWait(token)
+  } catch {
+    throw new Error(encodeFailure({ code: 'FANOUT_QUEUE_UNAVAILABLE', status: null }, false))
+  }
+  throw new bull.WaitingError()
 }
 
 /** True when `promise` settled within `ms`. */
