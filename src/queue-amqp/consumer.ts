@@ -10,6 +10,7 @@
  */
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib'
 import { AbortedError } from '../core/errors.js'
+import { AckBatch } from './acks.js'
 import type { CloseOptions, Consumer, Delivery, Settlement } from '../queue/job-queue.js'
 import type { ConsumerContext } from './context.js'
 import { CLOSE_MS, within } from './link.js'
@@ -24,6 +25,7 @@ interface Attached {
   readonly ch: ConfirmChannel
   readonly declared: Declared
   readonly tag: string
+  readonly acks: AckBatch
   lost: boolean
 }
 
@@ -52,6 +54,7 @@ export function startConsumer(
   const lose = (a: Attached): void => {
     if (a.lost) return
     a.lost = true
+    a.acks.lose()
     if (attached === a) attached = undefined
     for (const [, r] of running) {
       if (r.attached === a) r.controller.abort(new AbortedError('amqpQueue: the channel was lost'))
@@ -78,13 +81,16 @@ export function startConsumer(
       const declared = new Declared(ch, ctx.topology)
       await declared.jobQueues(name)
       await ch.prefetch(concurrency)
-      const a: Attached = { ch, declared, tag: '', lost: false }
+      const a: Attached = { ch, declared, tag: '', acks: new AckBatch(ch), lost: false }
       ch.on('close', () => lose(a))
       const { consumerTag } = await ch.consume(
         mainQueue(ctx.topology, name),
         (message) => {
           if (message === null) lose(a)
-          else void handle(a, message)
+          else {
+            a.acks.delivered(message)
+            void handle(a, message)
+          }
         },
         { noAck: false },
       )
@@ -106,11 +112,7 @@ export function startConsumer(
     const decoded = decode(message)
     if (decoded === undefined) {
       // Not a fanout job: straight to the dead queue (the main queue's dead-letter exchange).
-      try {
-        a.ch.nack(message, false, false)
-      } catch {
-        // The channel closed: the broker has it back, and the next consumer dead-letters it.
-      }
+      a.acks.nack(message, false)
       return Promise.resolve()
     }
     const { job, pending } = decoded
@@ -146,6 +148,7 @@ export function startConsumer(
         r.controller.abort(new AbortedError('amqpQueue: the consumer closed before the job ended'))
       stopWatching()
       if (a !== undefined) {
+        if (!a.lost) a.acks.flush()
         a.lost = true
         // Closing the channel with messages unacknowledged hands them back to the broker.
         await within(a.ch.close(), CLOSE_MS)
@@ -208,13 +211,7 @@ async function runJob(
     acknowledge(a, message)
   } catch {
     // The broker or the records failed while settling: leave the message to be delivered again.
-    if (!a.lost) {
-      try {
-        a.ch.nack(message, false, true)
-      } catch {
-        // The channel closed meanwhile: the broker has the message back already.
-      }
-    }
+    if (!a.lost) a.acks.nack(message, true)
   }
 }
 
@@ -239,14 +236,9 @@ async function startJob(
   return undefined
 }
 
-/** Acks, unless the channel is gone (then the broker delivers the message again). */
+/** Acks (with this tick's others), unless the channel is gone: then the broker delivers it again. */
 function acknowledge(a: Attached, message: ConsumeMessage): void {
-  if (a.lost) return
-  try {
-    a.ch.ack(message)
-  } catch {
-    // Closed between the check and the ack: the same as lost.
-  }
+  if (!a.lost) a.acks.ack(message)
 }
 
 /** Resolves when every promise has settled or `ms` have passed (never, for Infinity), whichever is first. */

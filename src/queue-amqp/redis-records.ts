@@ -18,6 +18,7 @@ import type { RedisConnection } from '../redis/connection.js'
 import { defineScript } from '../redis/script.js'
 import type { JobData, JobErrorInfo, JobState } from '../queue/job-queue.js'
 import type { CancelAnswer, JobRecord, JobRecordStore, RecordUpdate } from './records.js'
+import { scriptBatch } from './script-batch.js'
 
 export interface RedisRecordStoreOptions {
   readonly redis: RedisConnection
@@ -51,43 +52,61 @@ return 0`,
 )
 const GET = defineScript('jobs-get', `return redis.call('GET', KEYS[1])`)
 const REMOVE = defineScript('jobs-remove', `return redis.call('DEL', KEYS[1])`)
+// START and UPDATE take many jobs in one call (see script-batch.ts): each job in a pcall, so a
+// record that fails (not JSON) fails its own job only and answers -1.
 const START = defineScript(
-  'jobs-start',
+  'jobs-start-many',
   `${FINAL}
-local raw = redis.call('GET', KEYS[1])
-if not raw then raw = ARGV[2] end
-local r = cjson.decode(raw)
-if final[r.state] or tonumber(ARGV[1]) < r.pending then return 0 end
-if r.cancel == 1 then
-  r.state = 'failed'
-  r.error = ARGV[3]
+local function start(key, pending, fallback)
+  local raw = redis.call('GET', key)
+  if not raw then raw = fallback end
+  local r = cjson.decode(raw)
+  if final[r.state] or pending < r.pending then return 0 end
+  if r.cancel == 1 then
+    r.state = 'failed'
+    r.error = ARGV[1]
+    r.cancel = 0
+    redis.call('SET', key, cjson.encode(r), 'PX', ARGV[2])
+    return 0
+  end
+  r.state = 'running'
+  r.attemptsMade = r.attemptsMade + 1
+  r.runAt = -1
   r.cancel = 0
-  redis.call('SET', KEYS[1], cjson.encode(r), 'PX', ARGV[4])
-  return 0
+  redis.call('SET', key, cjson.encode(r))
+  return r.attemptsMade
 end
-r.state = 'running'
-r.attemptsMade = r.attemptsMade + 1
-r.runAt = -1
-r.cancel = 0
-redis.call('SET', KEYS[1], cjson.encode(r))
-return r.attemptsMade`,
+local out = {}
+for i, key in ipairs(KEYS) do
+  local ok, answer = pcall(start, key, tonumber(ARGV[1 + 2 * i]), ARGV[2 + 2 * i])
+  if ok then out[i] = answer else out[i] = -1 end
+end
+return out`,
 )
 const UPDATE = defineScript(
-  'jobs-update',
+  'jobs-update-many',
   `${FINAL}
-local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
-local r = cjson.decode(raw)
-if final[r.state] then return 0 end
-for k, v in pairs(cjson.decode(ARGV[1])) do r[k] = v end
-if r.state ~= 'running' then r.cancel = 0 end
-redis.call('SET', KEYS[1], cjson.encode(r))
-if r.state == 'dead' then
-  redis.call('ZADD', ARGV[3] .. r.name, r.diedAt, r.id)
-elseif final[r.state] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local function update(key, patch)
+  local raw = redis.call('GET', key)
+  if not raw then return 0 end
+  local r = cjson.decode(raw)
+  if final[r.state] then return 0 end
+  for k, v in pairs(cjson.decode(patch)) do r[k] = v end
+  if r.state ~= 'running' then r.cancel = 0 end
+  redis.call('SET', key, cjson.encode(r))
+  if r.state == 'dead' then
+    redis.call('ZADD', ARGV[2] .. r.name, r.diedAt, r.id)
+  elseif final[r.state] then
+    redis.call('PEXPIRE', key, ARGV[1])
+  end
+  return 1
 end
-return 1`,
+local out = {}
+for i, key in ipairs(KEYS) do
+  local ok, answer = pcall(update, key, ARGV[2 + i])
+  if ok then out[i] = answer else out[i] = -1 end
+end
+return out`,
 )
 const CANCEL = defineScript(
   'jobs-cancel',
@@ -196,6 +215,18 @@ function patchOf(update: RecordUpdate): Partial<Stored> {
   }
 }
 
+const BATCH = { maxInFlight: 2, maxItems: 200 }
+const keysOf = (items: readonly { readonly key: string }[]): string[] => items.map((i) => i.key)
+
+/** A batch script's reply as one answer per job: -1 (that job's record failed) as an error. */
+function answers(reply: unknown, count: number): (number | Error)[] {
+  if (!Array.isArray(reply) || reply.length !== count)
+    throw new Error(`${WHERE}: a batch script answered ${show(reply)} for ${count} jobs`)
+  return reply.map((answer) =>
+    Number(answer) < 0 ? new Error(`${WHERE}: the job's record could not be read`) : Number(answer),
+  )
+}
+
 export function redisRecordStore(options: RedisRecordStoreOptions): JobRecordStore {
   const o = snapshot(WHERE, options)
   checkKnownKeys(WHERE, o, ['redis', 'prefix', 'retention'])
@@ -228,6 +259,21 @@ export function redisRecordStore(options: RedisRecordStoreOptions): JobRecordSto
     })
   }
 
+  // A consumer's starts and settlements, many jobs a script (see script-batch.ts).
+  const startMany = scriptBatch<{ key: string; pending: number; fallback: JobRecord }, number>(
+    async (items) => {
+      const args: (string | number)[] = [ABORTED_TEXT, retention]
+      for (const item of items) args.push(item.pending, JSON.stringify(toStored(item.fallback)))
+      return answers(await redis.evalScript(START, keysOf(items), args), items.length)
+    },
+    BATCH,
+  )
+  const updateMany = scriptBatch<{ key: string; patch: string }, number>(async (items) => {
+    const args: string[] = [String(retention), deadKey('')]
+    for (const item of items) args.push(item.patch)
+    return answers(await redis.evalScript(UPDATE, keysOf(items), args), items.length)
+  }, BATCH)
+
   return {
     async create(record) {
       return (
@@ -246,20 +292,11 @@ export function redisRecordStore(options: RedisRecordStoreOptions): JobRecordSto
       await redis.evalScript(REMOVE, [jobKey(id)], [])
     },
     async start(id, pending, fallback) {
-      const reply = await redis.evalScript(
-        START,
-        [jobKey(id)],
-        [pending, JSON.stringify(toStored(fallback)), ABORTED_TEXT, retention],
-      )
-      const attempt = Number(reply)
+      const attempt = await startMany({ key: jobKey(id), pending, fallback })
       return attempt > 0 ? { run: true, attempt } : { run: false }
     },
     async update(id, update) {
-      await redis.evalScript(
-        UPDATE,
-        [jobKey(id)],
-        [JSON.stringify(patchOf(update)), retention, deadKey('')],
-      )
+      await updateMany({ key: jobKey(id), patch: JSON.stringify(patchOf(update)) })
     },
     async cancel(id): Promise<CancelAnswer> {
       const reply = Number(
