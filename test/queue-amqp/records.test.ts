@@ -135,4 +135,33 @@ describe.runIf(redisUp)('on Redis', () => {
       clients.push(redis)
       return redisRecordStore({ redis: redis.connection, prefix: `${prefix}:${n++}` })
     })
+
+  it('starts and settles many jobs a script; a record that is not JSON fails only its own job', async () => {
+    const redis = await connect('node-redis')
+    clients.push(redis)
+    const p = `${prefix}:batch`
+    const store = redisRecordStore({ redis: redis.connection, prefix: p })
+    await redis.command(['SET', `{${p}}:job:bad`, 'not json'])
+    const ids = ['x0', 'x1', 'bad', 'x2']
+    const started = await Promise.allSettled(
+      ids.map((id) => store.start(id, 1, newRecord(id, 'n', null))),
+    )
+    expect(started.map((s) => (s.status === 'fulfilled' ? s.value : 'failed'))).toEqual([
+      { run: true, attempt: 1 },
+      { run: true, attempt: 1 },
+      'failed',
+      { run: true, attempt: 1 },
+    ])
+    const settled = await Promise.allSettled(
+      ids.map((id) => store.update(id, { state: 'completed', result: id })),
+    )
+    expect(settled.map((s) => s.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ])
+    expect(await store.get('x2')).toMatchObject({ state: 'completed', result: 'x2' })
+    await store.close()
+  })
 })
