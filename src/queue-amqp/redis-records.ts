@@ -53,13 +53,18 @@ return 0`,
 const GET = defineScript('jobs-get', `return redis.call('GET', KEYS[1])`)
 const REMOVE = defineScript('jobs-remove', `return redis.call('DEL', KEYS[1])`)
 // START and UPDATE take many jobs in one call (see script-batch.ts): each job in a pcall, so a
-// record that fails (not JSON) fails its own job only and answers -1.
+// record that fails (not JSON) fails its own job only and answers -1. START is sent without the
+// fallback record (a record is missing only after a rolled-back publish or its retention): -2
+// asks for it, and that job's start is sent again with it.
 const START = defineScript(
   'jobs-start-many',
   `${FINAL}
 local function start(key, pending, fallback)
   local raw = redis.call('GET', key)
-  if not raw then raw = fallback end
+  if not raw then
+    if fallback == '' then return -2 end
+    raw = fallback
+  end
   local r = cjson.decode(raw)
   if final[r.state] or pending < r.pending then return 0 end
   if r.cancel == 1 then
@@ -216,6 +221,8 @@ function patchOf(update: RecordUpdate): Partial<Stored> {
 }
 
 const BATCH = { maxInFlight: 2, maxItems: 200 }
+/** START's answer for a missing record sent without its fallback. */
+const MISSING = -2
 const keysOf = (items: readonly { readonly key: string }[]): string[] => items.map((i) => i.key)
 
 /** A batch script's reply as one answer per job: -1 (that job's record failed) as an error. */
@@ -223,7 +230,9 @@ function answers(reply: unknown, count: number): (number | Error)[] {
   if (!Array.isArray(reply) || reply.length !== count)
     throw new Error(`${WHERE}: a batch script answered ${show(reply)} for ${count} jobs`)
   return reply.map((answer) =>
-    Number(answer) < 0 ? new Error(`${WHERE}: the job's record could not be read`) : Number(answer),
+    Number(answer) === -1
+      ? new Error(`${WHERE}: the job's record could not be read`)
+      : Number(answer),
   )
 }
 
@@ -260,10 +269,10 @@ export function redisRecordStore(options: RedisRecordStoreOptions): JobRecordSto
   }
 
   // A consumer's starts and settlements, many jobs a script (see script-batch.ts).
-  const startMany = scriptBatch<{ key: string; pending: number; fallback: JobRecord }, number>(
+  const startMany = scriptBatch<{ key: string; pending: number; fallback: string }, number>(
     async (items) => {
       const args: (string | number)[] = [ABORTED_TEXT, retention]
-      for (const item of items) args.push(item.pending, JSON.stringify(toStored(item.fallback)))
+      for (const item of items) args.push(item.pending, item.fallback)
       return answers(await redis.evalScript(START, keysOf(items), args), items.length)
     },
     BATCH,
@@ -292,7 +301,10 @@ export function redisRecordStore(options: RedisRecordStoreOptions): JobRecordSto
       await redis.evalScript(REMOVE, [jobKey(id)], [])
     },
     async start(id, pending, fallback) {
-      const attempt = await startMany({ key: jobKey(id), pending, fallback })
+      const key = jobKey(id)
+      let attempt = await startMany({ key, pending, fallback: '' })
+      if (attempt === MISSING)
+        attempt = await startMany({ key, pending, fallback: JSON.stringify(toStored(fallback)) })
       return attempt > 0 ? { run: true, attempt } : { run: false }
     },
     async update(id, update) {
