@@ -55,7 +55,10 @@ const REMOVE = defineScript('jobs-remove', `return redis.call('DEL', KEYS[1])`)
 // START and UPDATE take many jobs in one call (see script-batch.ts): each job in a pcall, so a
 // record that fails (not JSON) fails its own job only and answers -1. START is sent without the
 // fallback record (a record is missing only after a rolled-back publish or its retention): -2
-// asks for it, and that job's start is sent again with it.
+// asks for it, and that job's start is sent again with it. The jobs travel as one JSON array
+// argument (ids, and the patches as objects) rather than three arguments a job: fewer strings
+// for the client to write and the server to parse. KEYS[1], the first job's key, names the slot
+// (every key shares the hash tag); the others are built from the prefix, as DEAD does.
 const START = defineScript(
   'jobs-start-many',
   `${FINAL}
@@ -81,10 +84,10 @@ local function start(key, pending, fallback)
   redis.call('SET', key, cjson.encode(r))
   return r.attemptsMade
 end
-local out = {}
-for i, key in ipairs(KEYS) do
-  local ok, answer = pcall(start, key, tonumber(ARGV[1 + 2 * i]), ARGV[2 + 2 * i])
-  if ok then out[i] = answer else out[i] = -1 end
+local jobs, out = cjson.decode(ARGV[4]), {}
+for i = 1, #jobs, 3 do
+  local ok, answer = pcall(start, ARGV[3] .. jobs[i], jobs[i + 1], jobs[i + 2])
+  if ok then out[#out + 1] = answer else out[#out + 1] = -1 end
 end
 return out`,
 )
@@ -96,7 +99,7 @@ local function update(key, patch)
   if not raw then return 0 end
   local r = cjson.decode(raw)
   if final[r.state] then return 0 end
-  for k, v in pairs(cjson.decode(patch)) do r[k] = v end
+  for k, v in pairs(patch) do r[k] = v end
   if r.state ~= 'running' then r.cancel = 0 end
   redis.call('SET', key, cjson.encode(r))
   if r.state == 'dead' then
@@ -106,10 +109,10 @@ local function update(key, patch)
   end
   return 1
 end
-local out = {}
-for i, key in ipairs(KEYS) do
-  local ok, answer = pcall(update, key, ARGV[2 + i])
-  if ok then out[i] = answer else out[i] = -1 end
+local jobs, out = cjson.decode(ARGV[4]), {}
+for i = 1, #jobs, 2 do
+  local ok, answer = pcall(update, ARGV[3] .. jobs[i], jobs[i + 1])
+  if ok then out[#out + 1] = answer else out[#out + 1] = -1 end
 end
 return out`,
 )
@@ -223,7 +226,6 @@ function patchOf(update: RecordUpdate): Partial<Stored> {
 const BATCH = { maxInFlight: 2, maxItems: 200 }
 /** START's answer for a missing record sent without its fallback. */
 const MISSING = -2
-const keysOf = (items: readonly { readonly key: string }[]): string[] => items.map((i) => i.key)
 
 /** A batch script's reply as one answer per job: -1 (that job's record failed) as an error. */
 function answers(reply: unknown, count: number): (number | Error)[] {
@@ -269,18 +271,20 @@ export function redisRecordStore(options: RedisRecordStoreOptions): JobRecordSto
   }
 
   // A consumer's starts and settlements, many jobs a script (see script-batch.ts).
-  const startMany = scriptBatch<{ key: string; pending: number; fallback: string }, number>(
+  const startMany = scriptBatch<{ id: string; pending: number; fallback: string }, number>(
     async (items) => {
-      const args: (string | number)[] = [ABORTED_TEXT, retention]
-      for (const item of items) args.push(item.pending, item.fallback)
-      return answers(await redis.evalScript(START, keysOf(items), args), items.length)
+      const jobs: (string | number)[] = []
+      for (const item of items) jobs.push(item.id, item.pending, item.fallback)
+      const args = [ABORTED_TEXT, retention, jobKey(''), JSON.stringify(jobs)]
+      return answers(await redis.evalScript(START, [jobKey(items[0]!.id)], args), items.length)
     },
     BATCH,
   )
-  const updateMany = scriptBatch<{ key: string; patch: string }, number>(async (items) => {
-    const args: string[] = [String(retention), deadKey('')]
-    for (const item of items) args.push(item.patch)
-    return answers(await redis.evalScript(UPDATE, keysOf(items), args), items.length)
+  const updateMany = scriptBatch<{ id: string; patch: Partial<Stored> }, number>(async (items) => {
+    const jobs: (string | Partial<Stored>)[] = []
+    for (const item of items) jobs.push(item.id, item.patch)
+    const args = [retention, deadKey(''), jobKey(''), JSON.stringify(jobs)]
+    return answers(await redis.evalScript(UPDATE, [jobKey(items[0]!.id)], args), items.length)
   }, BATCH)
 
   return {
@@ -301,14 +305,13 @@ export function redisRecordStore(options: RedisRecordStoreOptions): JobRecordSto
       await redis.evalScript(REMOVE, [jobKey(id)], [])
     },
     async start(id, pending, fallback) {
-      const key = jobKey(id)
-      let attempt = await startMany({ key, pending, fallback: '' })
+      let attempt = await startMany({ id, pending, fallback: '' })
       if (attempt === MISSING)
-        attempt = await startMany({ key, pending, fallback: JSON.stringify(toStored(fallback)) })
+        attempt = await startMany({ id, pending, fallback: JSON.stringify(toStored(fallback)) })
       return attempt > 0 ? { run: true, attempt } : { run: false }
     },
     async update(id, update) {
-      await updateMany({ key: jobKey(id), patch: JSON.stringify(patchOf(update)) })
+      await updateMany({ id, patch: patchOf(update) })
     },
     async cancel(id): Promise<CancelAnswer> {
       const reply = Number(
