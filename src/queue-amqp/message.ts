@@ -1,7 +1,9 @@
 /**
  * A job as a RabbitMQ message: the body is the job (JSON), the header `x-fanout-attempt` the
- * attempt number this copy is for (see `JobRecord.pending`). Persistent, so a durable queue keeps
- * it across a broker restart.
+ * attempt number this copy is for (see `JobRecord.pending`), left out for attempt 1 (what a
+ * missing header means): a first copy, most messages, has no headers table for amqplib to
+ * encode and decode and the broker to parse. Persistent, so a durable queue keeps it across a
+ * broker restart.
  */
 import type { Message, Options } from 'amqplib'
 import type { JobData } from '../queue/job-queue.js'
@@ -21,12 +23,13 @@ export function encode(job: JobMessage): Buffer {
 }
 
 export function publishOptions(id: string, pending: number): Options.Publish {
-  return {
+  const options: Options.Publish = {
     persistent: true,
     messageId: id,
     contentType: 'application/json',
-    headers: { [ATTEMPT_HEADER]: pending },
   }
+  if (pending > 1) options.headers = { [ATTEMPT_HEADER]: pending }
+  return options
 }
 
 /** The job a delivered message carries, or undefined for a message fanout did not write. */
