@@ -7,7 +7,10 @@ import { Socket } from 'node:net'
 export const REDIS_HOST = '127.0.0.1'
 export const REDIS_PORT = 6379
 
-/** Whether something answers PING on host:port within 1 s. */
+/**
+ * Whether something answers PING on host:port within 5 s (an absent server refuses at once; the
+ * time is for a present one on a busy machine).
+ */
 export function pingRedis(port = REDIS_PORT, host = REDIS_HOST): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket()
@@ -15,7 +18,7 @@ export function pingRedis(port = REDIS_PORT, host = REDIS_HOST): Promise<boolean
       socket.destroy()
       resolve(ok)
     }
-    socket.setTimeout(1000, () => done(false))
+    socket.setTimeout(5000, () => done(false))
     socket.once('error', () => done(false))
     socket.connect(port, host, () => socket.write('PING\r\n'))
     socket.once('data', (data) => done(data.toString().startsWith('+PONG')))
