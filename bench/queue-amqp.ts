@@ -324,7 +324,7 @@ export async function amqpMeasurements(
   const notes = [
     `amqp: ${WORKER_JOBS} jobs drained at prefetch ${PREFETCH}; ${ENQUEUES} sequential enqueues; durable quorum queues, confirmed publishes; median of ${ROUNDS} rounds.`,
     withRedis
-      ? 'amqp: fanout-amqp …_redis_records keeps job records in Redis (127.0.0.1:6379): one script per enqueue, two per job run.'
+      ? 'amqp: fanout-amqp …_redis_records keeps job records in Redis (127.0.0.1:6379): one script per enqueue; a consumer starts and settles many jobs a script.'
       : 'amqp: Redis is not answering, so the _redis_records rows are missing.',
   ]
   return { measurements, notes }

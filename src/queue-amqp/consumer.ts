@@ -149,6 +149,7 @@ export function startConsumer(
       stopWatching()
       if (a !== undefined) {
         if (!a.lost) a.acks.flush()
+        a.acks.lose()
         a.lost = true
         // Closing the channel with messages unacknowledged hands them back to the broker.
         await within(a.ch.close(), CLOSE_MS)
