@@ -208,7 +208,7 @@ async function runJob(
     })
     // The channel went away or the grace period ended: the broker delivers it again.
     if (a.lost) return
-    await settle(ctx, a.ch, a.declared, job, pending, settlement)
+    await settle(ctx, a.ch, a.declared, job, pending, settlement, answer.attempt)
     acknowledge(a, message)
   } catch {
     // The broker or the records failed while settling: leave the message to be delivered again.

@@ -86,9 +86,11 @@ export function memoryRecordStore(options?: MemoryRecordStoreOptions): JobRecord
       put({ ...record, state: 'running', attemptsMade, runAt: null, cancelRequested: false })
       return { run: true, attempt: attemptsMade }
     },
-    async update(id, update: RecordUpdate) {
+    async update(id, update: RecordUpdate, run?: number) {
       const record = records.get(id)
-      if (record !== undefined && !isFinal(record.state)) put(applyUpdate(record, update))
+      if (record === undefined || isFinal(record.state)) return
+      if (run !== undefined && (record.state !== 'running' || record.attemptsMade !== run)) return
+      put(applyUpdate(record, update))
     },
     async cancel(id): Promise<CancelAnswer> {
       const record = records.get(id)

@@ -63,7 +63,13 @@ export interface JobRecordStore {
    * the broker runs.
    */
   start(id: string, pending: number, fallback: JobRecord): Promise<StartAnswer>
-  update(id: string, update: RecordUpdate): Promise<void>
+  /**
+   * Writes a settlement. With `run` (the attempt `start()` answered), only while the record is
+   * still running that attempt: a run whose delivery the broker took back and gave to another
+   * consumer (a blocked event loop missed its heartbeats, H2) must not settle the job over the
+   * run that holds it now.
+   */
+  update(id: string, update: RecordUpdate, run?: number): Promise<void>
   /** Queued → failed with `FANOUT_ABORTED`; running → `cancelRequested` and the listeners told. */
   cancel(id: string): Promise<CancelAnswer>
   /** Calls `listener(id)` when `cancel()` (here or in another process) asks a running job to stop. */

@@ -99,6 +99,10 @@ local function update(key, patch)
   if not raw then return 0 end
   local r = cjson.decode(raw)
   if final[r.state] then return 0 end
+  -- A settlement from a run the broker took back: a newer run holds the job now.
+  local run = patch.run
+  patch.run = nil
+  if run and (r.state ~= 'running' or r.attemptsMade ~= run) then return 0 end
   for k, v in pairs(patch) do r[k] = v end
   if r.state ~= 'running' then r.cancel = 0 end
   redis.call('SET', key, cjson.encode(r))
@@ -280,12 +284,15 @@ export function redisRecordStore(options: RedisRecordStoreOptions): JobRecordSto
     },
     BATCH,
   )
-  const updateMany = scriptBatch<{ id: string; patch: Partial<Stored> }, number>(async (items) => {
-    const jobs: (string | Partial<Stored>)[] = []
-    for (const item of items) jobs.push(item.id, item.patch)
-    const args = [retention, deadKey(''), jobKey(''), JSON.stringify(jobs)]
-    return answers(await redis.evalScript(UPDATE, [jobKey(items[0]!.id)], args), items.length)
-  }, BATCH)
+  const updateMany = scriptBatch<{ id: string; patch: Partial<Stored> & { run?: number } }, number>(
+    async (items) => {
+      const jobs: (string | (Partial<Stored> & { run?: number }))[] = []
+      for (const item of items) jobs.push(item.id, item.patch)
+      const args = [retention, deadKey(''), jobKey(''), JSON.stringify(jobs)]
+      return answers(await redis.evalScript(UPDATE, [jobKey(items[0]!.id)], args), items.length)
+    },
+    BATCH,
+  )
 
   return {
     async create(record) {
@@ -310,8 +317,9 @@ export function redisRecordStore(options: RedisRecordStoreOptions): JobRecordSto
         attempt = await startMany({ id, pending, fallback: JSON.stringify(toStored(fallback)) })
       return attempt > 0 ? { run: true, attempt } : { run: false }
     },
-    async update(id, update) {
-      await updateMany({ id, patch: patchOf(update) })
+    async update(id, update, run) {
+      const patch = patchOf(update)
+      await updateMany({ id, patch: run === undefined ? patch : { ...patch, run } })
     },
     async cancel(id): Promise<CancelAnswer> {
       const reply = Number(

@@ -25,35 +25,45 @@ export async function settle(
   /** The attempt header of the delivered copy (not the attempt count, which a requeue resets). */
   pending: number,
   settlement: Settlement,
+  /** The attempt `start()` answered for this run: the record takes the settlement only from it. */
+  run: number,
 ): Promise<void> {
   const t = ctx.topology
   switch (settlement.outcome) {
     case 'completed':
-      await ctx.store.update(job.id, { state: 'completed', result: settlement.result })
+      await ctx.store.update(job.id, { state: 'completed', result: settlement.result }, run)
       return
     case 'failed':
-      await ctx.store.update(job.id, { state: 'failed', error: errorOnly(settlement.error) })
+      await ctx.store.update(job.id, { state: 'failed', error: errorOnly(settlement.error) }, run)
       return
     case 'retry': {
       const next = pending + 1
       const wait = delayBucket(settlement.delayMs)
       const queue = wait === 0 ? mainQueue(t, job.name) : await declared.delay(job.name, wait)
       await confirmed(ch, queue, encode(job), publishOptions(job.id, next))
-      await ctx.store.update(job.id, {
-        state: 'queued',
-        runAt: Date.now() + wait,
-        lastError: errorOnly(settlement.error),
-        pending: next,
-      })
+      await ctx.store.update(
+        job.id,
+        {
+          state: 'queued',
+          runAt: Date.now() + wait,
+          lastError: errorOnly(settlement.error),
+          pending: next,
+        },
+        run,
+      )
       return
     }
     case 'dead': {
       await confirmed(ch, deadQueue(t, job.name), encode(job), publishOptions(job.id, pending))
-      await ctx.store.update(job.id, {
-        state: 'dead',
-        error: errorOnly(settlement.error),
-        diedAt: Date.now(),
-      })
+      await ctx.store.update(
+        job.id,
+        {
+          state: 'dead',
+          error: errorOnly(settlement.error),
+          diedAt: Date.now(),
+        },
+        run,
+      )
       return
     }
   }

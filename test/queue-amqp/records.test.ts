@@ -45,6 +45,20 @@ function describeStore(label: string, make: () => Promise<JobRecordStore>): void
       await store.close()
     })
 
+    it('H2 a settlement from a run the broker took back is ignored: the newer run settles the job', async () => {
+      const store = await make()
+      const rec = newRecord('h2', 'n', null)
+      await store.create(rec)
+      // Run 1 blocked its event loop; the broker gave the same copy to another consumer: run 2.
+      expect(await store.start('h2', 1, rec)).toEqual({ run: true, attempt: 1 })
+      expect(await store.start('h2', 1, rec)).toEqual({ run: true, attempt: 2 })
+      await store.update('h2', { state: 'failed', error: { code: 'E', status: 400 } }, 1)
+      expect(await store.get('h2')).toMatchObject({ state: 'running', attemptsMade: 2 })
+      await store.update('h2', { state: 'completed', result: 'ok' }, 2)
+      expect(await store.get('h2')).toMatchObject({ state: 'completed', result: 'ok' })
+      await store.close()
+    })
+
     it('recreates a missing record from the delivered copy; remove rolls a create back', async () => {
       const store = await make()
       expect(await store.start('b', 1, newRecord('b', 'n', null))).toEqual({
