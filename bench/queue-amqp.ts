@@ -34,6 +34,7 @@ import type * as FanoutRedis from '../src/redis/index.js'
 import { pingRedis } from '../test/helpers/ping-redis.js'
 import { median } from './dag-shape.js'
 import { formatTable, type Measurement } from './harness.js'
+import { percentiles, type Latency } from './latency.js'
 
 const URL_ = process.env.FANOUT_BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
 const WORKER_JOBS = 5_000
@@ -172,19 +173,6 @@ async function fanoutWorker(lib: Lib, records: Records, layer: Layer = 'worker')
   } finally {
     await close()
     await deleteQueues(prefix, name)
-  }
-}
-
-interface Latency {
-  readonly p50: number
-  readonly p99: number
-}
-
-function percentiles(samples: Float64Array): Latency {
-  samples.sort()
-  return {
-    p50: samples[Math.floor(samples.length * 0.5)]!,
-    p99: samples[Math.floor(samples.length * 0.99)]!,
   }
 }
 

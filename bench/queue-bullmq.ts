@@ -29,6 +29,7 @@ import type * as FanoutBullmq from '../src/queue-bullmq/index.js'
 import { pingRedis } from '../test/helpers/ping-redis.js'
 import { median } from './dag-shape.js'
 import { formatTable, type Measurement } from './harness.js'
+import { percentiles, type Latency } from './latency.js'
 
 const HOST = '127.0.0.1'
 const PORT = Number(process.env.FANOUT_BENCH_REDIS_PORT ?? 6379)
@@ -195,19 +196,6 @@ async function fanoutWorker(lib: BullmqLib, kind: Kind, backendOnly = false): Pr
   } finally {
     await queue.close()
     await c.close(prefix)
-  }
-}
-
-interface Latency {
-  readonly p50: number
-  readonly p99: number
-}
-
-function percentiles(samples: Float64Array): Latency {
-  samples.sort()
-  return {
-    p50: samples[Math.floor(samples.length * 0.5)]!,
-    p99: samples[Math.floor(samples.length * 0.99)]!,
   }
 }
 
