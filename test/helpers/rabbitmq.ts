@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto'
 import { Socket } from 'node:net'
 import amqp from 'amqplib'
+import { expect, it } from 'vitest'
 
 export const RABBITMQ_HOST = '127.0.0.1'
 export const RABBITMQ_PORT = 5672
@@ -42,6 +43,19 @@ if (!rabbitUp && !rabbitRequired)
   console.warn(
     `RabbitMQ is not answering on ${RABBITMQ_HOST}:${RABBITMQ_PORT}: the suites that need it are skipped (FANOUT_REQUIRE_RABBITMQ=1 makes this a failure).`,
   )
+
+/**
+ * Registers the suite's required-check: under FANOUT_REQUIRE_RABBITMQ=1 a missing broker fails
+ * this test instead of skipping the suite quietly.
+ */
+export function requireRabbitWhenAsked(): void {
+  it.runIf(rabbitRequired)(
+    `RabbitMQ answers on ${RABBITMQ_HOST}:${RABBITMQ_PORT} (required: FANOUT_REQUIRE_RABBITMQ=1)`,
+    () => {
+      expect(rabbitUp).toBe(true)
+    },
+  )
+}
 
 /** A queue-name prefix no other test run uses. */
 export function amqpPrefix(): string {

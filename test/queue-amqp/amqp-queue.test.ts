@@ -18,17 +18,12 @@ import {
   amqpPrefix,
   deleteJobQueues,
   RABBITMQ_URL,
-  rabbitRequired,
   rabbitUp,
   readyCount,
+  requireRabbitWhenAsked,
 } from '../helpers/rabbitmq.js'
 
-it.runIf(rabbitRequired)(
-  'RabbitMQ answers on 127.0.0.1:5672 (required: FANOUT_REQUIRE_RABBITMQ=1)',
-  () => {
-    expect(rabbitUp).toBe(true)
-  },
-)
+requireRabbitWhenAsked()
 
 const job = (name: string, id: string, extra: Partial<EnqueueRequest> = {}): EnqueueRequest => ({
   name,

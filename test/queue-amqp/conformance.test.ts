@@ -3,7 +3,7 @@
  * queue prefix of its own, and its queues are deleted afterwards (the main and dead queue of every
  * job name it used; delay queues expire on their own through `x-expires`).
  */
-import { describe, expect, it } from 'vitest'
+import { describe } from 'vitest'
 import { amqpQueue, redisRecordStore } from '../../src/queue-amqp/index.js'
 import type { JobQueue } from '../../src/queue/job-queue.js'
 import { describeJobQueue } from '../queue/conformance.js'
@@ -11,17 +11,12 @@ import {
   amqpPrefix,
   deleteJobQueues,
   RABBITMQ_URL,
-  rabbitRequired,
   rabbitUp,
+  requireRabbitWhenAsked,
 } from '../helpers/rabbitmq.js'
 import { connect, redisUp, removeKeys, testPrefix } from '../helpers/redis.js'
 
-it.runIf(rabbitRequired)(
-  'RabbitMQ answers on 127.0.0.1:5672 (required: FANOUT_REQUIRE_RABBITMQ=1)',
-  () => {
-    expect(rabbitUp).toBe(true)
-  },
-)
+requireRabbitWhenAsked()
 
 /** The queue, noting every job name it is asked to move, so cleanup knows what to delete. */
 function tracked(queue: JobQueue, names: Set<string>): JobQueue {

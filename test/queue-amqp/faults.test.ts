@@ -24,19 +24,14 @@ import {
   deleteJobQueues,
   RABBITMQ_PORT,
   RABBITMQ_URL,
-  rabbitRequired,
   rabbitUp,
+  requireRabbitWhenAsked,
 } from '../helpers/rabbitmq.js'
 import { connect, redisUp, removeKeys, testPrefix } from '../helpers/redis.js'
 import { freePort } from '../helpers/redis-server.js'
 import { chargeOnce, linesOf } from './workers/charge.js'
 
-it.runIf(rabbitRequired)(
-  'RabbitMQ answers on 127.0.0.1:5672 (required: FANOUT_REQUIRE_RABBITMQ=1)',
-  () => {
-    expect(rabbitUp).toBe(true)
-  },
-)
+requireRabbitWhenAsked()
 
 const WORKER = new URL('./workers/job-worker.ts', import.meta.url)
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))

@@ -19,18 +19,13 @@ import {
   amqpPrefix,
   deleteJobQueues,
   RABBITMQ_URL,
-  rabbitRequired,
   rabbitUp,
+  requireRabbitWhenAsked,
 } from '../helpers/rabbitmq.js'
 import { connect, redisRequired, redisUp, removeKeys, testPrefix } from '../helpers/redis.js'
 import { linesOf } from './workers/charge.js'
 
-it.runIf(rabbitRequired)(
-  'RabbitMQ answers on 127.0.0.1:5672 (required: FANOUT_REQUIRE_RABBITMQ=1)',
-  () => {
-    expect(rabbitUp).toBe(true)
-  },
-)
+requireRabbitWhenAsked()
 it.runIf(redisRequired)('Redis answers (required: FANOUT_REQUIRE_REDIS=1)', () => {
   expect(redisUp).toBe(true)
 })
