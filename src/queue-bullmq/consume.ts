@@ -14,6 +14,7 @@ import { invoke } from '../core/call.js'
 import { AbortedError } from '../core/errors.js'
 import type { ConsumeOptions, Consumer, Delivery, JobData, Settlement } from '../queue/job-queue.js'
 import type { Bullmq } from './bullmq.js'
+import { bullClient } from './bullmq-5.js'
 import type { CancelBus } from './cancel-bus.js'
 import { duplicateClient } from './clients.js'
 import { fromJobId } from './keys.js'
@@ -56,7 +57,7 @@ export function startConsumer(
     producers: ctx.producers,
     prefix: o.prefix,
     maxDead: o.maxDead,
-    client: () => worker.backend.client as Promise<unknown> as Promise<BullClient>,
+    client: () => bullClient(worker) as Promise<BullClient>,
   }
   const processor = async (
     job: Job,

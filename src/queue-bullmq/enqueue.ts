@@ -12,6 +12,7 @@ import { withTimeLimit } from '../core/time-limit.js'
 import type { EnqueueRequest, EnqueueResult } from '../queue/job-queue.js'
 import type { Queue } from 'bullmq'
 import type { Bullmq } from './bullmq.js'
+import { sendAdd } from './bullmq-5.js'
 import { fanoutKeys, jobKey, namesKey, toJobId } from './keys.js'
 import type { ResolvedOptions } from './options.js'
 import { dataPrefix, nextNonce, type Payload } from './payload.js'
@@ -124,18 +125,13 @@ async function send(
     request.id,
     dataPrefix(nonce),
   ]
-  const backend = (queue as unknown as { backend: AddBackend }).backend
   // Both commands are written in this tick, in this order, so ADDED runs right after the add.
-  const added = backend.addJobToTransaction(client, job.asJSON(), jobId)
+  const added = sendAdd(queue, client, job.asJSON(), jobId)
   const owned = client.runCommand(ADDED.name, check)
   const [, first] = await Promise.all([added, owned])
   // -1: the add had not run yet (its script was re-sent with EVAL after a Redis restart).
   const answer = first === -1 ? await client.runCommand(ADDED.name, check) : first
   return { id: request.id, deduplicated: answer !== 0 }
-}
-
-interface AddBackend {
-  addJobToTransaction(client: unknown, json: unknown, jobId: string): Promise<unknown>
 }
 
 function jobOptions(options: ResolvedOptions, request: EnqueueRequest, jobId: string) {

@@ -6,6 +6,7 @@
  */
 import type { Queue } from 'bullmq'
 import type { Bullmq } from './bullmq.js'
+import { bullClient } from './bullmq-5.js'
 import { untilAborted, type OwnedClient } from './clients.js'
 import type { ResolvedOptions } from './options.js'
 
@@ -70,9 +71,7 @@ export class Producers {
         prefix: this.#options.prefix,
       })
       queue.on('error', () => {})
-      const ready = queue
-        .waitUntilReady()
-        .then(() => queue.backend.client as Promise<unknown> as Promise<BullClient>)
+      const ready = queue.waitUntilReady().then(() => bullClient(queue) as Promise<BullClient>)
       const made: Entry = { queue, ready }
       entry = made
       this.#queues.set(name, entry)

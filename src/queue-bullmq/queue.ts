@@ -6,6 +6,7 @@
 import { InvalidOptionError } from '../core/errors.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import { loadBullmq } from './bullmq.js'
+import { checkClient } from './bullmq-5.js'
 import { CancelBus } from './cancel-bus.js'
 import { cancelJob } from './cancel.js'
 import { duplicateClient } from './clients.js'
@@ -20,6 +21,7 @@ import { jobStatus } from './status.js'
 export function bullmqQueue(options: BullmqQueueOptions): JobQueue {
   const o = resolveOptions(options)
   const bull = loadBullmq()
+  checkClient(bull, o.kind)
   const owned = duplicateClient(o.client, o.kind, { failFast: true })
   const producers = new Producers(bull, o, owned)
   const cancels = new CancelBus(o.client, o.kind, o.prefix, owned)
