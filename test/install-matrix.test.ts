@@ -8,9 +8,9 @@
  * missing registry into a failure. FANOUT_MATRIX_TARBALL=path/to/fanout.tgz runs the matrix
  * against another tarball (e.g. an older release, to see that it catches the ERESOLVEs).
  *
- * The RabbitMQ backend also runs a job on the older major, on the shared RabbitMQ
- * (127.0.0.1:5672): without it that check is skipped with the reason, unless
- * FANOUT_REQUIRE_RABBITMQ=1 makes it a failure.
+ * The job-queue backends also run a job on the older major, on the shared Redis (127.0.0.1:6379)
+ * and RabbitMQ (127.0.0.1:5672): without one that check is skipped with the reason, unless
+ * FANOUT_REQUIRE_REDIS=1 or FANOUT_REQUIRE_RABBITMQ=1 make it a failure.
  */
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -19,10 +19,13 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pingRedis } from './helpers/ping-redis.js'
 import { RABBITMQ_URL, rabbitRequired, rabbitUp } from './helpers/rabbitmq.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const required = process.env.FANOUT_REQUIRE_REGISTRY === '1' || process.env.CI === 'true'
+const redisRequired = process.env.FANOUT_REQUIRE_REDIS === '1'
+const redisUp = await pingRedis()
 
 interface Run {
   readonly code: number
@@ -239,10 +242,7 @@ const error = await import('fanout/cache/lru-cache').then(() => undefined, (e) =
 console.log(JSON.stringify({ instance: error instanceof MissingPeerError, packages: error?.packages, install: error?.install }))
 `
 
-/**
- * A job that fails once (503) and completes on its retry, enqueued twice under one key: runs
- * between making `queue` and the backend's own cleanup.
- */
+/** Shared by both round trips: runs between making `queue` and the backend's own cleanup. */
 const ROUND_TRIP = `
 let runs = 0
 const invoices = worker(queue, 'send-invoice', (data) => {
@@ -276,7 +276,45 @@ const ROUND_TRIP_DONE = {
   runs: 2,
 }
 
-/** fanout/queue/amqp on the project's amqplib: that job, on the shared RabbitMQ. */
+/**
+ * fanout/queue/bullmq on the project's bullmq and ioredis: a job that fails once (503) and
+ * completes on its retry, enqueued twice under one key, on the shared Redis under a prefix of its
+ * own, whose keys it removes afterwards.
+ */
+const bullmqRoundTrip = (prefix: string): string => `
+import { Redis } from 'ioredis'
+import { jobStatus, offload, worker } from 'fanout/queue'
+import { bullmqQueue } from 'fanout/queue/bullmq'
+const prefix = ${JSON.stringify(prefix)}
+const client = new Redis({ host: '127.0.0.1', port: 6379 })
+const queue = bullmqQueue({ connection: client, prefix })
+${ROUND_TRIP}
+} finally {
+  await invoices.close({ graceMs: 1000 })
+  await queue.close()
+  let cursor = '0'
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', prefix + ':*', 'COUNT', 1000)
+    if (keys.length > 0) await client.unlink(...keys)
+    cursor = next
+  } while (cursor !== '0')
+  client.disconnect()
+}
+`
+
+/** What constructing fanout/queue/bullmq's queue on a node-redis client throws. */
+const BULLMQ_NODE_REDIS = `
+import { createClient } from 'redis'
+import { bullmqQueue } from 'fanout/queue/bullmq'
+try {
+  bullmqQueue({ connection: createClient(), prefix: 'never-used' })
+  console.log(JSON.stringify({ constructed: true }))
+} catch (error) {
+  console.log(JSON.stringify({ name: error.name, code: error.code, message: error.message }))
+}
+`
+
+/** fanout/queue/amqp on the project's amqplib: the same job, on the shared RabbitMQ. */
 const amqpRoundTrip = (prefix: string): string => `
 import amqp from 'amqplib'
 import { jobStatus, offload, worker } from 'fanout/queue'
@@ -323,6 +361,8 @@ describe.skipIf(problem !== undefined && !required)(
         'parser-7': { '@typescript-eslint/parser': '7', eslint: '8', typescript: '5' },
         'ignore-5': { ignore: '5', eslint: '*', '@typescript-eslint/parser': '*' },
         'typescript-latest': { typescript: 'latest' },
+        // BullMQ 5 takes ioredis only; node-redis is there to see it refused with a reason.
+        'bullmq-5': { bullmq: '5', ioredis: '5', redis: '5' },
         'amqplib-0.10': { amqplib: '0.10' },
       }
       const made = await Promise.all(
@@ -350,6 +390,27 @@ describe.skipIf(problem !== undefined && !required)(
         body: { path: '/ping' },
       })
     }, 120_000)
+
+    it('bullmq 5: installs, and fanout/queue/bullmq refuses a node-redis client at construction, saying why', async () => {
+      const consumer = project('bullmq-5')
+      expectInstalled(consumer)
+      expect(installedMajor(consumer, 'bullmq')).toBe(5)
+      expect(await script(consumer, BULLMQ_NODE_REDIS)).toEqual({
+        name: 'InvalidOptionError',
+        code: 'FANOUT_INVALID_OPTION',
+        message: expect.stringMatching(/ioredis.*bullmq 6/) as unknown,
+      })
+    }, 120_000)
+
+    it.skipIf(!redisUp && !redisRequired)(
+      `bullmq 5 and ioredis: fanout/queue/bullmq runs, retries and dedupes a job on Redis${skipped(redisUp, redisRequired, 'Redis on 127.0.0.1:6379')}`,
+      async () => {
+        expect(redisUp, 'Redis is required (FANOUT_REQUIRE_REDIS=1) but not answering').toBe(true)
+        const prefix = `fanout-matrix:${process.pid}:${randomBytes(4).toString('hex')}`
+        expect(await script(project('bullmq-5'), bullmqRoundTrip(prefix))).toEqual(ROUND_TRIP_DONE)
+      },
+      120_000,
+    )
 
     it('amqplib 0.10: installs', () => {
       expectInstalled(project('amqplib-0.10'))

@@ -254,7 +254,7 @@ describe('package', () => {
     expect(manifest.peerDependencies).toEqual({
       '@typescript-eslint/parser': '^7.0.0 || ^8.0.0',
       amqplib: '^0.10.0 || ^1.0.0 || ^2.0.0',
-      bullmq: '^6.0.0',
+      bullmq: '^5.77.0 || ^6.0.0',
       eslint: '^8.57.0 || ^9.0.0 || ^10.0.0',
       ignore: '^5.0.0 || ^6.0.0 || ^7.0.0',
       'lru-cache': '^10.0.0 || ^11.0.0',
