@@ -80,21 +80,23 @@ describe.runIf(rabbitUp && redisUp)('amqpQueue across processes (records in Redi
     }
     return { name, dir, queue, close }
   }
+  /** A worker process on `name` that holds its jobs; it reports once `reportAfter` have started. */
+  const holder = (
+    name: string,
+    dir: string,
+    hold: { holdMs: number; reportAfter: number; graceMs: number; concurrency: number } = {
+      holdMs: 60_000,
+      reportAfter: 1,
+      graceMs: 0,
+      concurrency: 1,
+    },
+  ) => forkWorker<{ started: number }>(WORKER, { prefix, keys, name, dir, ...hold })
 
   it('H1 worker SIGKILLed mid-job: the job is redelivered, runs again, and its guarded side effect happens once', async () => {
     const { name, dir, queue, close } = await setup('h1')
     try {
       const { jobId } = await offload(queue, name, { amount: 5 })
-      const child = forkWorker<{ started: number }>(WORKER, {
-        prefix,
-        keys,
-        name,
-        dir,
-        holdMs: 60_000,
-        reportAfter: 1,
-        graceMs: 0,
-        concurrency: 1,
-      })
+      const child = holder(name, dir)
       await child.result
       expect((await jobStatus(queue, jobId))?.state).toBe('running')
       child.kill()
@@ -120,16 +122,7 @@ describe.runIf(rabbitUp && redisUp)('amqpQueue across processes (records in Redi
     const { name, dir, queue, close } = await setup('cancel')
     try {
       const { jobId } = await offload(queue, name, { amount: 1 })
-      const child = forkWorker<{ started: number }>(WORKER, {
-        prefix,
-        keys,
-        name,
-        dir,
-        holdMs: 60_000,
-        reportAfter: 1,
-        graceMs: 0,
-        concurrency: 1,
-      })
+      const child = holder(name, dir)
       await child.result
       const started = Date.now()
       expect(await queue.cancel(jobId)).toBe(true)
@@ -151,11 +144,7 @@ describe.runIf(rabbitUp && redisUp)('amqpQueue across processes (records in Redi
     const { name, dir, queue, close } = await setup('h3')
     try {
       const jobs = await Promise.all([1, 2, 3, 4].map((i) => offload(queue, name, { amount: i })))
-      const child = forkWorker<{ started: number }>(WORKER, {
-        prefix,
-        keys,
-        name,
-        dir,
+      const child = holder(name, dir, {
         holdMs: 5_000,
         reportAfter: 2,
         graceMs: 200,

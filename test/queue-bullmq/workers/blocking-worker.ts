@@ -10,9 +10,9 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { worker } from '../../../src/queue/index.js'
-import { bullmqQueue } from '../../../src/queue-bullmq/index.js'
 import { workerInput } from '../../helpers/fork.js'
-import { rawClient, type ClientKind } from '../clients.js'
+import type { ClientKind } from '../clients.js'
+import { chargeOnce, noteRun, openQueue, serveUntilTerm } from './shared.js'
 
 interface Input {
   readonly kind: ClientKind
@@ -23,31 +23,18 @@ interface Input {
 }
 
 const input = workerInput<Input>()
-const raw = await rawClient(input.kind)
-const queue = bullmqQueue({
-  connection: raw.client,
-  prefix: input.prefix,
-  lockDurationMs: 1000,
-  stalledIntervalMs: 300,
-})
+const { raw, queue } = await openQueue(input.kind, input.prefix)
 const marker = (jobId: string): string => join(input.dir, `second-${jobId}`)
 
 const w = worker(queue, input.name, async (_data, ctx) => {
-  const run = Number(
-    await raw.command([
-      'RPUSH',
-      `${input.prefix}:runs`,
-      `${process.pid}:${ctx.jobId}:${ctx.attempt}`,
-    ]),
-  )
+  const run = await noteRun(raw, input.prefix, ctx.jobId, ctx.attempt)
   if (run === 1) {
     const until = Date.now() + input.blockCapMs
     while (!existsSync(marker(ctx.jobId)) && Date.now() < until) {
       // Busy: no timer, no socket read, no lock extension runs in this process meanwhile.
     }
   } else writeFileSync(marker(ctx.jobId), '')
-  const won = (await raw.command(['SET', `${input.prefix}:guard:${ctx.jobId}`, '1', 'NX'])) === 'OK'
-  if (won) await raw.command(['INCR', `${input.prefix}:effects`])
+  const won = await chargeOnce(raw, input.prefix, ctx.jobId)
   await raw.command([
     'RPUSH',
     `${input.prefix}:guards`,
@@ -55,13 +42,4 @@ const w = worker(queue, input.name, async (_data, ctx) => {
   ])
   return { by: process.pid, run }
 })
-process.once('SIGTERM', () => {
-  void (async () => {
-    await w.close({ graceMs: 0 })
-    await queue.close()
-    raw.close()
-    process.exit(0)
-  })()
-})
-// Not `reply()`, which exits: this process runs until it is killed or terminated.
-process.send!({ started: true })
+serveUntilTerm(w, queue, raw, 0)

@@ -7,9 +7,9 @@
  * On SIGTERM it closes the worker with `graceMs` and exits (H3). It messages once it consumes.
  */
 import { worker } from '../../../src/queue/index.js'
-import { bullmqQueue } from '../../../src/queue-bullmq/index.js'
 import { workerInput } from '../../helpers/fork.js'
-import { rawClient, type ClientKind } from '../clients.js'
+import type { ClientKind } from '../clients.js'
+import { chargeOnce, noteRun, openQueue, serveUntilTerm } from './shared.js'
 
 interface Input {
   readonly kind: ClientKind
@@ -22,37 +22,17 @@ interface Input {
 }
 
 const input = workerInput<Input>()
-const raw = await rawClient(input.kind)
-const queue = bullmqQueue({
-  connection: raw.client,
-  prefix: input.prefix,
-  lockDurationMs: 1000,
-  stalledIntervalMs: 300,
-})
+const { raw, queue } = await openQueue(input.kind, input.prefix)
 const w = worker(
   queue,
   input.name,
   async (_data, ctx) => {
-    await raw.command([
-      'RPUSH',
-      `${input.prefix}:runs`,
-      `${process.pid}:${ctx.jobId}:${ctx.attempt}`,
-    ])
-    if ((await raw.command(['SET', `${input.prefix}:guard:${ctx.jobId}`, '1', 'NX'])) === 'OK')
-      await raw.command(['INCR', `${input.prefix}:effects`])
+    await noteRun(raw, input.prefix, ctx.jobId, ctx.attempt)
+    await chargeOnce(raw, input.prefix, ctx.jobId)
     if (input.mode === 'hang') await new Promise(() => {})
     await new Promise((r) => setTimeout(r, input.ms))
     return { by: process.pid }
   },
   { concurrency: input.concurrency, backoff: { strategy: 'none', baseDelay: 0, maxDelay: 0 } },
 )
-process.once('SIGTERM', () => {
-  void (async () => {
-    await w.close({ graceMs: input.graceMs })
-    await queue.close()
-    raw.close()
-    process.exit(0)
-  })()
-})
-// Not `reply()`, which exits: this process runs until it is killed or terminated.
-process.send!({ started: true })
+serveUntilTerm(w, queue, raw, input.graceMs)
