@@ -80,6 +80,7 @@ export {
   type StoreRecoveredEvent,
   type StoreSkippedEvent,
   type RateWaitedEvent,
+  type SlotWaitedEvent,
   type RateAdjustedEvent,
   type EventListener,
   type TaskStartedEvent,

@@ -184,6 +184,7 @@ export type TraceEvent =
   | HedgeFiredEvent
   | HedgeWonEvent
   | RateWaitedEvent
+  | SlotWaitedEvent
   | RateAdjustedEvent
   | LimitAdjustedEvent
   | StoreFailedEvent
@@ -240,6 +241,19 @@ export interface RateWaitedEvent extends EventBase {
   readonly waitMs: number
   /** The call's weight (1 unless the limiter's `weight` says otherwise). */
   readonly weight: number
+}
+
+/**
+ * A concurrency limiter (`limit()`) made a call wait `waitMs` in its queue before it got a slot.
+ * Emitted only when the call did wait, so an uncontended limiter adds no events.
+ */
+export interface SlotWaitedEvent extends EventBase {
+  readonly type: 'slot.waited'
+  /** The limiter's name (never a key: keys may be derived from credentials). */
+  readonly limiter: string
+  readonly waitMs: number
+  /** Calls still queued behind it when it got its slot. */
+  readonly queued: number
 }
 
 /** An adaptive rate limiter slowed down, or paused, because the upstream pushed back. */
