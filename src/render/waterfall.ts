@@ -21,6 +21,7 @@
 import { InvalidOptionError } from '../core/errors.js'
 import { checkKnownKeys, show, snapshot } from '../core/validate.js'
 import type { FlowTrace, TaskStatus, TaskTrace } from '../flow/trace.js'
+import { busy, finite, formatMs as ms, runEnd, traceSpan, waitedFor } from './task-times.js'
 
 export interface WaterfallOptions {
   /** Columns of the time axis (the bars). An integer from 10 to 1000; default 60. */
@@ -96,11 +97,7 @@ export function renderWaterfall(trace: FlowTrace, options?: WaterfallOptions): s
 
   const tasks = trace.tasks
   const critical = new Set(trace.criticalPath)
-  // The axis spans the run; a hand-built trace whose tasks end later still fits.
-  let span = finite(trace.duration)
-  for (const t of tasks)
-    if (t.startedAt !== undefined)
-      span = Math.max(span, finite(t.startedAt), finite(t.endedAt ?? 0))
+  const span = traceSpan(trace)
   const col = (ms: number): number =>
     span <= 0 ? 0 : clamp(Math.round((finite(ms) / span) * width), 0, width)
 
@@ -308,46 +305,6 @@ function axisTicks(span: number, width: number): Tick[] {
     }
   }
   return [{ col: 0, label: '0' }]
-}
-
-/** Time the task spent working: its duration less the time it spent awaiting other tasks. */
-function busy(task: TaskTrace, span: number): number {
-  if (task.startedAt === undefined) return 0
-  const start = finite(task.startedAt)
-  const end = runEnd(task, span)
-  const intervals = task.waits
-    .map((w) => [Math.max(finite(w.from), start), Math.min(finite(w.to), end)] as const)
-    .filter(([a, b]) => b > a)
-    .sort((x, y) => x[0] - y[0])
-  let waited = 0
-  let reach = start
-  for (const [a, b] of intervals) {
-    if (b <= reach) continue
-    waited += b - Math.max(a, reach)
-    reach = b
-  }
-  return Math.max(0, end - start - waited)
-}
-
-/** The light part of the bar: from the first wait that began before the start to the end, less the work. */
-function waitedFor(task: TaskTrace, span: number): number {
-  let from = finite(task.startedAt ?? 0)
-  for (const w of task.waits) if (finite(w.from) < from) from = finite(w.from)
-  return Math.max(0, runEnd(task, span) - from - busy(task, span))
-}
-
-function runEnd(task: TaskTrace, span: number): number {
-  const start = finite(task.startedAt ?? 0)
-  return Math.max(start, task.endedAt === undefined ? span : finite(task.endedAt))
-}
-
-/** Whole milliseconds from 10 ms up, one decimal below. */
-function ms(value: number): string {
-  return value >= 10 || Number.isInteger(value) ? String(Math.round(value)) : value.toFixed(1)
-}
-
-function finite(value: number): number {
-  return Number.isFinite(value) ? value : 0
 }
 
 function clamp(value: number, min: number, max: number): number {
