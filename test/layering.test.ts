@@ -21,8 +21,9 @@ const LAYERS: readonly (readonly string[])[] = [
   // Runtime-neutral REST helpers (fanout/rest), below the HTTP client so the client may use them.
   ['rest'],
   // Node-side subpaths over the neutral layers: fanout/http (undici), fanout/cache/lru-cache,
-  // fanout/redis (the shared stores; Node's crypto for script hashes).
-  ['compat', 'http', 'cache-lru', 'redis'],
+  // fanout/redis (the shared stores; Node's crypto for script hashes), fanout/profile (the
+  // runtime waterfall finder, on Node's diagnostics channels).
+  ['compat', 'http', 'cache-lru', 'redis', 'profile'],
   // The job queue's brokers: BullMQ (on Redis) and RabbitMQ (amqplib).
   ['queue-bullmq', 'queue-amqp'],
   ['eslint'],
