@@ -40,6 +40,8 @@ export {
   type WaitKind,
 } from './flow/trace.js'
 export { renderWaterfall, type WaterfallOptions } from './render/waterfall.js'
+export { renderWaterfallHtml, type WaterfallHtmlOptions } from './render/waterfall-html.js'
+export { traceToJSON, traceFromJSON, type TraceError } from './render/trace-json.js'
 export { pipe, type Call, type CallContext, type Policy, type Pipeline } from './core/call.js'
 export type { Clock, TimerHandle } from './core/clock.js'
 export {

@@ -327,10 +327,13 @@ describe('package', () => {
         "pipe",
         "rateLimit",
         "renderWaterfall",
+        "renderWaterfallHtml",
         "requestScoped",
         "retry",
         "retryBudget",
         "timeout",
+        "traceFromJSON",
+        "traceToJSON",
         "withFallback",
       ]
     `)
