@@ -17,7 +17,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['policies'],
   ['batch', 'cache', 'queue'],
   ['flow'],
-  ['render'],
+  // fanout/diagnostics: the channel names and a subscribe helper over the core's channels.
+  ['render', 'diagnostics'],
   // Runtime-neutral REST helpers (fanout/rest), below the HTTP client so the client may use them.
   ['rest'],
   // Node-side subpaths over the neutral layers: fanout/http (undici), fanout/cache/lru-cache,

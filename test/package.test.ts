@@ -56,6 +56,7 @@ describe('package', () => {
     'batch',
     'rest',
     'queue',
+    'diagnostics',
   ]
   const importsOf = (file: string): string[] =>
     [...readFileSync(file, 'utf8').matchAll(/^(?:import|export|\})[^\n]*? from '([^']+)'/gm)].map(
@@ -89,6 +90,7 @@ describe('package', () => {
     './compat/p-limit': 'compat/p-limit.ts',
     './compat/dataloader': 'compat/dataloader.ts',
     './queue': 'queue/index.ts',
+    './diagnostics': 'diagnostics/index.ts',
   }
 
   it.each(Object.entries(neutralEntries))(

@@ -4,10 +4,11 @@
  */
 import type { Call } from './call.js'
 import { systemClock, type Clock } from './clock.js'
+import { runChannel, subscribed, traced } from './diagnostics.js'
 import { DeadlineError, InvalidOptionError } from './errors.js'
 import { withTimeLimit } from './time-limit.js'
 import type { Recorder, TraceEvent } from './trace.js'
-import { noopRecorder } from './trace.js'
+import { recorderFor } from './trace.js'
 import {
   checkFunction,
   checkKnownKeys,
@@ -64,13 +65,15 @@ export function execute<T>(call: Call<T>, options?: ExecuteOptions): Promise<T> 
   if (deadlineAt <= start)
     return Promise.reject(new DeadlineError(`"${name}": the deadline had already passed`, 0))
 
-  const trace: Recorder = onEvent === undefined ? noopRecorder : { enabled: true, emit: onEvent }
+  const trace: Recorder = recorderFor(onEvent)
   const ms = deadlineAt - start
-  return withTimeLimit(
-    clock,
-    opts.signal,
-    ms,
-    () => new DeadlineError(`"${name}" missed its deadline of ${Math.round(ms)} ms`, ms),
-    (signal) => call({ signal, deadlineAt, attempt: 1, task: name, clock, trace }),
-  )
+  const run = (): Promise<T> =>
+    withTimeLimit(
+      clock,
+      opts.signal,
+      ms,
+      () => new DeadlineError(`"${name}" missed its deadline of ${Math.round(ms)} ms`, ms),
+      (signal) => call({ signal, deadlineAt, attempt: 1, task: name, clock, trace }),
+    )
+  return subscribed(runChannel) ? traced(runChannel, { kind: 'call', name }, run) : run()
 }

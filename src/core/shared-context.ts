@@ -18,7 +18,7 @@
 import type { CallContext } from './call.js'
 import type { Clock } from './clock.js'
 import { InvalidOptionError } from './errors.js'
-import type { Recorder, TraceEvent } from './trace.js'
+import { retagged, type Recorder, type TraceEvent } from './trace.js'
 import { show } from './validate.js'
 
 /** One caller waiting for the shared work: its context, or undefined when it brought none. */
@@ -129,7 +129,7 @@ export class SharedContext {
         if (seen.has(recorder)) continue
         seen.add(recorder)
       }
-      recorder.emit(event.task === context.task ? event : { ...event, task: context.task })
+      recorder.emit(event.task === context.task ? event : retagged(event, context.task))
     }
   }
 }

@@ -4,6 +4,7 @@
  * request data, headers or error messages (which may hold credentials): only names, numbers
  * and error codes or statuses.
  */
+import { eventChannel } from './diagnostics.js'
 
 interface EventBase {
   /** The task (or call) name from the context. */
@@ -197,7 +198,37 @@ export interface Recorder {
   emit(event: TraceEvent): void
 }
 
-export const noopRecorder: Recorder = Object.freeze({ enabled: false, emit() {} })
+/** Events already on `fanout:event`: a tee or a shared call hands one event to several recorders. */
+const published = new WeakSet<TraceEvent>()
+
+/** Puts `event` on the `fanout:event` diagnostics channel, once, while anyone subscribes. */
+function publish(event: TraceEvent): void {
+  if (!eventChannel.hasSubscribers || published.has(event)) return
+  published.add(event)
+  eventChannel.publish(event)
+}
+
+/**
+ * The recorder of a call nobody listens to in-process. It is enabled only while someone
+ * subscribes to the `fanout:event` diagnostics channel, so emitters skip building events at the
+ * cost of one property read.
+ */
+export const noopRecorder: Recorder = Object.freeze({
+  get enabled(): boolean {
+    return eventChannel.hasSubscribers
+  },
+  emit: publish,
+})
+
+/**
+ * `event` under another task's name, for a listener of shared work (a batch, a cached fetch)
+ * that asked as that task. The copy counts as published: the original was, or will be.
+ */
+export function retagged(event: TraceEvent, task: string): TraceEvent {
+  const copy = { ...event, task }
+  published.add(copy)
+  return copy
+}
 
 /** The observation hook every entry point takes: `onEvent` receives each event as it happens. */
 export type EventListener = (event: TraceEvent) => void
@@ -211,6 +242,7 @@ export function recorderFor(onEvent: EventListener | undefined): Recorder {
   return {
     enabled: true,
     emit(event) {
+      publish(event)
       try {
         onEvent(event)
       } catch {

@@ -14,6 +14,7 @@ import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { recorderFor, type Recorder, type TraceEvent } from '../core/trace.js'
+import { runChannel, subscribed, taskChannel, traced } from '../core/diagnostics.js'
 import { CycleError, DependencyError, FlowError, SkippedError, type TaskFailure } from './errors.js'
 import { Slots } from '../policies/slots.js'
 import { FlowExit, type RunOptions } from './types.js'
@@ -68,7 +69,9 @@ export function runFlow(
       ),
     )
   }
-  return new FlowRun(flow, input, options, mode, clock, startedAt, deadlineAt).promise
+  const run = (): Promise<unknown> =>
+    new FlowRun(flow, input, options, mode, clock, startedAt, deadlineAt).promise
+  return subscribed(runChannel) ? traced(runChannel, { kind: 'flow', name: flow.name }, run) : run()
 }
 
 class FlowRun {
@@ -242,8 +245,13 @@ class FlowRun {
       [DEPS]: this.#deps(task),
     }
     let pending: Promise<unknown>
+    const call = this.flow.calls[def.index]!
     try {
-      pending = this.flow.calls[def.index]!(ctx)
+      pending = subscribed(taskChannel)
+        ? traced(taskChannel, { flow: this.flow.name, task: def.name, gate: def.gate }, () =>
+            call(ctx),
+          )
+        : call(ctx)
     } catch (error) {
       // A policy that throws synchronously is treated like one that rejects.
       pending = Promise.reject(error)

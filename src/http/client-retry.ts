@@ -11,7 +11,13 @@
  */
 import type { Call, CallContext, Policy } from '../core/call.js'
 import { InvalidOptionError, isFanoutError } from '../core/errors.js'
-import { noopRecorder, type Recorder, type TraceEvent } from '../core/trace.js'
+import {
+  noopRecorder,
+  recorderFor,
+  teeRecorder,
+  type Recorder,
+  type TraceEvent,
+} from '../core/trace.js'
 import { own } from '../core/own.js'
 import { show } from '../core/validate.js'
 import { isIdempotentMethod, isRetryableError } from '../policies/classify.js'
@@ -109,14 +115,7 @@ export function recorderOf(
 ): Recorder {
   const own = trace !== undefined && trace.enabled ? trace : undefined
   if (onEvent === undefined) return own ?? noopRecorder
-  if (own === undefined) return { enabled: true, emit: onEvent }
-  return {
-    enabled: true,
-    emit(event) {
-      own.emit(event)
-      onEvent(event)
-    },
-  }
+  return own === undefined ? recorderFor(onEvent) : teeRecorder(own, recorderFor(onEvent))
 }
 
 /** A signal that never aborts: the context of a request without one (retry() reads `ctx.signal`). */

@@ -43,7 +43,7 @@ import {
 import { Exchange, type ExchangeLimits, type ExchangeResult } from './exchange.js'
 import { HttpCache } from './http-cache.js'
 import { runHooks } from './hooks.js'
-import { observeHop } from './observe.js'
+import { observeHop, startMessage } from './observe.js'
 import { MAX_HEADER_SIZE, Origins } from './origins.js'
 import { UNSET_DISPATCH_OPTIONS } from './unset.js'
 import { firstHop, limitsOf, toUrl } from './first-hop.js'
@@ -458,10 +458,20 @@ class Client {
     if (run !== undefined) run.current = exchange
     if (request.connectTimeout !== undefined) exchange.limitConnect(request.connectTimeout)
     const trace = ctx.trace
-    if (trace.enabled) {
+    const message = startMessage(hop, ctx.task, ctx.attempt, redirects)
+    if (trace.enabled || message !== undefined) {
       const { task, attempt, deadlineAt } = ctx
       const cancelled = (error: unknown): boolean => run !== undefined && error === run.failure
-      observeHop(exchange, { trace, task, attempt, redirects, deadlineAt, clock, cancelled })
+      observeHop(exchange, {
+        trace,
+        task,
+        attempt,
+        redirects,
+        deadlineAt,
+        clock,
+        cancelled,
+        message,
+      })
     }
     // Every field undici reads is set here, so nothing is inherited from a polluted prototype,
     // and every request has the same shape (a pool ignores `origin`; an agent routes by it).
@@ -470,7 +480,7 @@ class Client {
       origin: hop.url.origin,
       path: hop.url.pathname + hop.url.search,
       method: hop.method,
-      headers: hop.headers,
+      headers: message === undefined ? hop.headers : message.headers,
       body: hop.body ?? null,
       headersTimeout: 0,
       bodyTimeout: 0,

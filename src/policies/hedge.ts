@@ -14,6 +14,7 @@
  * - nothing is left behind: the hedge timer is cleared and every child signal detached from
  *   `ctx.signal` on every path.
  */
+import { attemptChannel, subscribed, traced } from '../core/diagnostics.js'
 import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import type { Clock, TimerHandle } from '../core/clock.js'
 import { AbortedError, InvalidOptionError } from '../core/errors.js'
@@ -277,7 +278,11 @@ function hedged<T, C extends CallContext>(
       live[n] = link
       running++
       const attemptStartedAt = clock.now()
-      const pending = invoke(() => next({ ...ctx, signal: link.signal, attempt: ctx.attempt + n }))
+      const attempt = ctx.attempt + n
+      const run = (): Promise<T> => next({ ...ctx, signal: link.signal, attempt })
+      const pending = subscribed(attemptChannel)
+        ? traced(attemptChannel, { task: ctx.task, attempt, hedge: n }, run)
+        : invoke(run)
       pending.then(
         (value) => {
           if (done) return

@@ -16,6 +16,7 @@
  *   on the error object, so an upstream must not rethrow one shared error instance for unrelated
  *   calls.
  */
+import { attemptChannel, subscribed, traced } from '../core/diagnostics.js'
 import type { Call, CallContext, Policy } from '../core/call.js'
 import { sleep } from '../core/clock.js'
 import { DeadlineError, isFanoutError, RateLimitedError, RetryBudgetError } from '../core/errors.js'
@@ -116,7 +117,10 @@ async function attempts<T, C extends CallContext>(
     if (trace.enabled)
       trace.emit({ type: 'attempt.started', task: ctx.task, at: clock.now(), attempt })
     try {
-      const value = await next(attempt === ctx.attempt ? ctx : { ...ctx, attempt })
+      const actx = attempt === ctx.attempt ? ctx : { ...ctx, attempt }
+      const value = await (subscribed(attemptChannel)
+        ? traced(attemptChannel, { task: ctx.task, attempt, hedge: 0 }, () => next(actx))
+        : next(actx))
       s.budget?.onSuccess(value, failure)
       return value
     } catch (error) {

@@ -5,7 +5,7 @@
 import { invoke, pipe, type Call, type CallContext } from '../core/call.js'
 import { InvalidOptionError } from '../core/errors.js'
 import { execute } from '../core/execute.js'
-import { noopRecorder } from '../core/trace.js'
+import { recorderFor } from '../core/trace.js'
 import { checkKnownKeys, checkDuration, show, snapshot } from '../core/validate.js'
 import { decide } from './decide.js'
 import type { Delivery, JobData, JobQueue, Settlement } from './job-queue.js'
@@ -169,7 +169,7 @@ function attempt<R>(
   }
   const { signal } = delivery
   if (signal.aborted) return Promise.reject(signal.reason)
-  const trace = onEvent === undefined ? noopRecorder : { enabled: true, emit: onEvent }
+  const trace = recorderFor(onEvent)
   const ctx: DeliveryContext = {
     signal,
     deadlineAt: Infinity,
