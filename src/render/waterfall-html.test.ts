@@ -247,6 +247,8 @@ describe('renderWaterfallHtml', () => {
     expect(message(undefined, { tasks: [] })).toBe(
       'renderWaterfallHtml(): expected a FlowTrace (what `onTrace` receives), got an object (Object).',
     )
-    expect(renderWaterfallHtml(split(), { title: undefined })).toBe(renderWaterfallHtml(split()))
+    expect(
+      renderWaterfallHtml(split(), { title: undefined } as unknown as WaterfallHtmlOptions),
+    ).toBe(renderWaterfallHtml(split()))
   })
 })
