@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `fanout` command: `fanout demo` (the product-page demo), `fanout lint`, `--help` and
- * `--version`. Argument parsing is node:util's parseArgs (through `parseCommandArgs`); every bad
+ * The `fanout` command: `fanout demo` (the product-page demo), `fanout lint`, `fanout profile`,
+ * `--help` and `--version`. Argument parsing is node:util's parseArgs (through `parseCommandArgs`); every bad
  * value gets a message saying what to pass, and a usage error exits 2.
  */
 import { readFileSync, realpathSync } from 'node:fs'
@@ -10,7 +10,7 @@ import type { runDemo as RunDemo } from '../demo/demo.js'
 import { closest } from '../core/validate.js'
 import { missingPackage, parseCommandArgs, UsageError } from './usage.js'
 
-const COMMANDS = ['demo', 'lint'] as const
+const COMMANDS = ['demo', 'lint', 'profile', 'trace'] as const
 
 const HELP = `Usage: fanout <command> [options]
 
@@ -19,6 +19,10 @@ Commands:
             a fanout flow) and compare latency, upstream calls, 429s and errors
   lint      find waterfalls (independent awaits run one after another) and auth checks run in
             parallel with the data they guard; --fix applies the safe rewrites
+  profile   run an application (fanout profile -- node app.js) and report, per route, the
+            outbound calls it awaited one after another without using each other's responses
+  trace     trace view <file>: a flow run's trace file as an HTML waterfall page to open
+            in a browser
 
 Options:
   -h, --help     this help
@@ -128,6 +132,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       isTTY: io.isTTY,
       env: io.env,
     })
+  }
+  if (command === 'profile') {
+    const { runProfile } = await import('./profile.js')
+    return await runProfile(rest, {
+      out: io.out,
+      err: io.err,
+      cwd: io.cwd ?? process.cwd(),
+      env: io.env,
+    })
+  }
+  if (command === 'trace') {
+    const { runTrace } = await import('./trace.js')
+    return await runTrace(rest, { out: io.out, err: io.err, cwd: io.cwd ?? process.cwd() })
   }
   const guess = closest(command, command.startsWith('-') ? ['--help', '--version'] : COMMANDS)
   io.err(

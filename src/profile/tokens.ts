@@ -77,18 +77,23 @@ function addStringTokens(into: Set<number>, value: string): void {
 
 // A JSON string literal (with the colon after it, for a key), or a number literal.
 const JSON_LITERALS = /"((?:[^"\\]|\\.)*)"(\s*:)?|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g
+/** A key whose value names something: `id`, `teamId`, `user_ids`, `orderNo`, `slug`. */
+const ID_KEY = /(?:id|ids|key|keys|ref|uuid|guid|slug|code|number|num|no)$/i
 
 /**
  * The values of a JSON text, by a scan rather than a parse: a body cut at the capture limit still
- * gives the values of its first part.
+ * gives the values of its first part. A small number (under 100: a count, a rating, a flag) is a
+ * value only under a key that names an id — the key before it, or the array's — since a count of
+ * 3 and an order 3 sharing a token would hide a waterfall.
  */
 export function addJsonTokens(into: Set<number>, text: string): void {
+  let key = ''
   for (const match of text.matchAll(JSON_LITERALS)) {
     if (into.size >= MAX_TOKENS) return
-    if (match[2] !== undefined) continue // a key
     const raw = match[1]
     if (raw === undefined) {
-      addToken(into, String(Number(match[0])))
+      const n = Number(match[0])
+      if (Math.abs(n) >= 100 || !Number.isInteger(n) || ID_KEY.test(key)) addToken(into, String(n))
       continue
     }
     let value = raw
@@ -99,7 +104,8 @@ export function addJsonTokens(into: Set<number>, text: string): void {
         // A string cut inside an escape: the raw text will do.
       }
     }
-    addStringTokens(into, value)
+    if (match[2] !== undefined) key = value
+    else addStringTokens(into, value)
   }
 }
 
