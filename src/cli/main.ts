@@ -10,7 +10,7 @@ import type { runDemo as RunDemo } from '../demo/demo.js'
 import { closest } from '../core/validate.js'
 import { missingPackage, parseCommandArgs, UsageError } from './usage.js'
 
-const COMMANDS = ['demo', 'lint', 'profile', 'trace', 'trace'] as const
+const COMMANDS = ['demo', 'lint', 'profile', 'trace'] as const
 
 const HELP = `Usage: fanout <command> [options]
 
@@ -21,8 +21,6 @@ Commands:
             parallel with the data they guard; --fix applies the safe rewrites
   profile   run an application (fanout profile -- node app.js) and report, per route, the
             outbound calls it awaited one after another without using each other's responses
-  trace     trace view <file>: a flow run's trace file as an HTML waterfall page to open
-            in a browser
   trace     trace view <file>: a flow run's trace file as an HTML waterfall page to open
             in a browser
 
@@ -143,10 +141,6 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       cwd: io.cwd ?? process.cwd(),
       env: io.env,
     })
-  }
-  if (command === 'trace') {
-    const { runTrace } = await import('./trace.js')
-    return await runTrace(rest, { out: io.out, err: io.err, cwd: io.cwd ?? process.cwd() })
   }
   if (command === 'trace') {
     const { runTrace } = await import('./trace.js')
