@@ -38,9 +38,15 @@ export type {
 } from './adaptive-options.js'
 
 export interface AdaptiveConcurrencyStats {
+  readonly kind: 'adaptiveConcurrency'
+  /** The `name` option (default "adaptive"). */
+  readonly name: string
   readonly algorithm: 'aimd' | 'gradient'
   /** The limit now: an integer within [min, max]. */
   readonly limit: number
+  /** Times the limit went up, and down, since creation. */
+  readonly increases: number
+  readonly decreases: number
   /** Windows judged so far. */
   readonly windows: number
   /** Average latency of the last window judged, in ms; undefined before the first. */
@@ -56,6 +62,7 @@ export interface AdaptiveConcurrencyStats {
 export interface AdaptiveConcurrency extends Policy {
   /** The limit now: an integer within [min, max] (the same as `limiter.concurrency`). */
   readonly limit: number
+  /** A snapshot for a health endpoint or `prometheusText()`. */
   stats(): AdaptiveConcurrencyStats
 }
 
@@ -131,6 +138,8 @@ class AdaptiveLimit {
   #windowLatency: number | undefined
   /** aimd: the lowest window latency (drifting up); gradient: the long-term latency. */
   #baseline: number | undefined
+  #increases = 0
+  #decreases = 0
 
   constructor(limiter: Limiter, settings: AdaptiveSettings) {
     this.#limiter = limiter
@@ -142,15 +151,19 @@ class AdaptiveLimit {
   }
 
   stats(): AdaptiveConcurrencyStats {
-    const { algorithm, latencyThreshold, tolerance } = this.#settings
+    const { algorithm, latencyThreshold, tolerance, name } = this.#settings
     const baseline = this.#baseline
-    return {
+    return Object.freeze({
+      kind: 'adaptiveConcurrency' as const,
+      name,
       algorithm,
       limit: this.published,
+      increases: this.#increases,
+      decreases: this.#decreases,
       windows: this.#windows,
       windowLatencyMs: this.#windowLatency,
       thresholdMs: latencyThreshold ?? (baseline === undefined ? undefined : tolerance * baseline),
-    }
+    })
   }
 
   /** Times a call through the policy and learns from how it settled. */
@@ -202,6 +215,8 @@ class AdaptiveLimit {
     if (to === this.published) return
     const from = this.published
     this.published = to
+    if (to > from) this.#increases++
+    else this.#decreases++
     this.#limiter.concurrency = to
     this.#generation++
     this.#resetWindow()

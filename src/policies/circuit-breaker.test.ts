@@ -119,7 +119,12 @@ describe('circuitBreaker(): consecutive rule', () => {
     for (let i = 0; i < 4; i++) await r.attempt('fail')
     await r.attempt('ok')
     expect(r.breaker.stats()).toEqual({
+      kind: 'circuitBreaker',
+      name: 'circuit',
       state: 'closed',
+      opened: 0,
+      transitions: 0,
+      rejected: 0,
       strategy: 'consecutive',
       consecutiveFailures: 0,
     })
@@ -148,7 +153,17 @@ describe('circuitBreaker(): ratio rule', () => {
       r.time.advance(100)
     }
     expect(r.breaker.state).toBe('closed') // 9 of 9 failed, but only 9 calls
-    expect(r.breaker.stats()).toEqual({ state: 'closed', strategy: 'ratio', calls: 9, failures: 9 })
+    expect(r.breaker.stats()).toEqual({
+      kind: 'circuitBreaker',
+      name: 'circuit',
+      state: 'closed',
+      opened: 0,
+      transitions: 0,
+      rejected: 0,
+      strategy: 'ratio',
+      calls: 9,
+      failures: 9,
+    })
     await r.attempt('fail')
     expect(r.breaker.state).toBe('open')
   })
@@ -224,8 +239,13 @@ describe('circuitBreaker(): open and half-open', () => {
       'Circuit "payments" is open: calls are failing fast; it will let a trial call through in 3766 ms',
     )
     expect(r.breaker.stats()).toEqual({
+      kind: 'circuitBreaker',
+      name: 'payments',
       state: 'open',
       retryAt: openedAt + 5_000,
+      opened: 1,
+      transitions: 1,
+      rejected: 1,
       strategy: 'consecutive',
       consecutiveFailures: 1,
     })
@@ -260,7 +280,12 @@ describe('circuitBreaker(): open and half-open', () => {
     r.time.advance(1_000)
     await r.attempt('ok')
     expect(r.breaker.stats()).toEqual({
+      kind: 'circuitBreaker',
+      name: 'circuit',
       state: 'closed',
+      opened: 1,
+      transitions: 3, // closed → open → halfOpen → closed
+      rejected: 0,
       strategy: 'consecutive',
       consecutiveFailures: 0,
     })
@@ -273,7 +298,12 @@ describe('circuitBreaker(): open and half-open', () => {
     ratio.time.advance(1_000)
     await ratio.attempt('ok')
     expect(ratio.breaker.stats()).toEqual({
+      kind: 'circuitBreaker',
+      name: 'circuit',
       state: 'closed',
+      opened: 1,
+      transitions: 3,
+      rejected: 0,
       strategy: 'ratio',
       calls: 0,
       failures: 0,

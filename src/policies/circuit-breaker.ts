@@ -63,11 +63,20 @@ export interface RatioBreakerOptions extends CommonOptions {
 
 export type CircuitBreakerOptions = ConsecutiveBreakerOptions | RatioBreakerOptions
 
-/** What the trip rule currently sees. */
+/** The breaker's state, what the trip rule currently sees, and counts since creation. */
 export type CircuitBreakerStats = {
+  readonly kind: 'circuitBreaker'
+  /** The `name` option (default "circuit"). */
+  readonly name: string
   readonly state: CircuitState
   /** While open: the time on the clock of the call that opened it when a probe will be let through. */
   readonly retryAt?: number
+  /** Times the breaker opened (from closed, or again after a failed probe). */
+  readonly opened: number
+  /** State changes of any kind. */
+  readonly transitions: number
+  /** Calls failed fast with a `CircuitOpenError` (open, or half-open with the probe out). */
+  readonly rejected: number
 } & (
   | { readonly strategy: 'consecutive'; readonly consecutiveFailures: number }
   | {
@@ -84,6 +93,7 @@ export interface CircuitBreaker extends Policy {
    * `halfOpenAfter` this still reads `'open'` until the next call arrives and becomes the probe.
    */
   readonly state: CircuitState
+  /** A snapshot for a health endpoint or `prometheusText()`. */
   stats(): CircuitBreakerStats
 }
 
@@ -214,6 +224,9 @@ class Breaker {
   #probeInFlight = false
   /** The latest clock reading, for `stats()` of the sliding window. */
   #lastSeen = -Infinity
+  #opened = 0
+  #transitions = 0
+  #rejected = 0
 
   constructor(settings: BreakerSettings) {
     this.#settings = settings
@@ -221,8 +234,14 @@ class Breaker {
 
   stats(): CircuitBreakerStats {
     const { state } = this
-    const base = state === 'open' ? { state, retryAt: this.#retryAt } : { state }
-    return { ...base, ...this.#settings.rule.stats(this.#lastSeen) }
+    const head = { kind: 'circuitBreaker' as const, name: this.#settings.name, state }
+    return Object.freeze({
+      ...(state === 'open' ? { ...head, retryAt: this.#retryAt } : head),
+      opened: this.#opened,
+      transitions: this.#transitions,
+      rejected: this.#rejected,
+      ...this.#settings.rule.stats(this.#lastSeen),
+    })
   }
 
   /** Lets the call through (or fails it fast) and counts how it settled. */
@@ -258,6 +277,8 @@ class Breaker {
     const from = this.state
     this.state = to
     this.#generation++
+    this.#transitions++
+    if (to === 'open') this.#opened++
     if (to === 'open') this.#retryAt = at + this.#settings.halfOpenAfter
     if (to === 'closed') this.#settings.rule.reset()
     if (ctx.trace.enabled)
@@ -277,12 +298,18 @@ class Breaker {
     const { name } = this.#settings
     this.#lastSeen = Math.max(this.#lastSeen, at)
     if (this.state === 'open') {
-      if (at < this.#retryAt) return new CircuitOpenError(name, this.#retryAt, this.#retryAt - at)
+      if (at < this.#retryAt) {
+        this.#rejected++
+        return new CircuitOpenError(name, this.#retryAt, this.#retryAt - at)
+      }
       this.#transition(ctx, 'halfOpen', at)
     }
     if (this.state === 'halfOpen') {
       // The probe's outcome decides what happens next: there is no later time to name.
-      if (this.#probeInFlight) return new CircuitOpenError(name, at, 0)
+      if (this.#probeInFlight) {
+        this.#rejected++
+        return new CircuitOpenError(name, at, 0)
+      }
       this.#probeInFlight = true
     }
     return this.#generation

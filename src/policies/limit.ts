@@ -13,13 +13,17 @@
  *   bounded by concurrency + maxQueue whatever the number of distinct keys;
  * - with a `store`, a call also holds a permit from it (for the limiter's total and its key) while
  *   it runs, so every limiter sharing the store's limit under one name stays within it together;
- *   the local slot is taken first, so the local bounds above hold as well.
+ *   the local slot is taken first, so the local bounds above hold as well;
+ * - a call that waited (for a slot, or for a permit the store refused at first) reports its wait
+ *   as a `slot.waited` event on its context's trace, when the trace records; one that got in at
+ *   once reports nothing.
  */
 import { invoke, type Call, type CallContext, type Policy } from '../core/call.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { AbortedError, TimeoutError } from '../core/errors.js'
 import { own } from '../core/own.js'
 import { linkSignal } from '../core/signals.js'
+import type { Recorder } from '../core/trace.js'
 import {
   checkConcurrency,
   LIMIT_WHERE,
@@ -32,6 +36,27 @@ import { Slots, withSlots } from './slots.js'
 import type { WaitOptions } from './wait-options.js'
 
 export type { WaitOptions, LimitOptions }
+
+/** What a `limit()` limiter is doing now, and has refused since it was created: see `stats()`. */
+export interface LimiterStats {
+  readonly kind: 'limiter'
+  /** The `name` option (default "limit"). */
+  readonly name: string
+  /** Calls holding a slot now (with a store, waiting for a permit included). */
+  readonly inFlight: number
+  /** Calls waiting for a slot now. */
+  readonly queued: number
+  /** The limit now (Infinity when unlimited). */
+  readonly limit: number
+  /** Calls that had to wait in line for a slot. */
+  readonly waited: number
+  /** Calls refused: `queueFull` + `timedOut`. */
+  readonly rejected: number
+  /** Calls refused at once because `maxQueue` calls were waiting (`QueueFullError`). */
+  readonly queueFull: number
+  /** Calls that ran out of time waiting for a slot or a permit (`maxWait`, their deadline). */
+  readonly timedOut: number
+}
 
 export interface LimitRunOptions {
   readonly signal?: AbortSignal
@@ -58,6 +83,11 @@ export interface Limiter extends Policy {
   concurrency: number
   /** Rejects every waiting call (with an `AbortedError`, or `reason`). Running calls are unaffected. */
   clearQueue(reason?: unknown): void
+  /**
+   * A snapshot for a health endpoint or `prometheusText()`: calls in flight and queued now, and
+   * the counts since creation. Flows scheduled through this limiter count too (they share its slots).
+   */
+  stats(): LimiterStats
 }
 
 /**
@@ -100,6 +130,7 @@ export function limit(options: LimitOptions | number): Limiter {
           {
             key: config.keyOf?.(ctx),
             priority: config.priorityOf?.(ctx),
+            ctx,
           },
         )
     },
@@ -119,6 +150,7 @@ export function limit(options: LimitOptions | number): Limiter {
         {
           key: o.key,
           priority: o.priority,
+          ctx: undefined,
         },
       )
     },
@@ -138,6 +170,20 @@ export function limit(options: LimitOptions | number): Limiter {
     clearQueue(reason?: unknown) {
       slots.clear(reason ?? new AbortedError(`Limiter "${name}": the queue was cleared`))
     },
+    stats() {
+      const timedOut = slots.timedOut + (shared?.timedOut ?? 0)
+      return Object.freeze({
+        kind: 'limiter' as const,
+        name,
+        inFlight: slots.active,
+        queued: slots.pending,
+        limit: slots.concurrency,
+        waited: slots.waited,
+        rejected: slots.queueFull + timedOut,
+        queueFull: slots.queueFull,
+        timedOut,
+      })
+    },
   }
   return withSlots(limiter, slots)
 }
@@ -150,8 +196,22 @@ type Admit = <T>(
   signal: AbortSignal | undefined,
   clock: Clock,
   deadlineAt: number,
-  call: { readonly key: string | undefined; readonly priority: number | undefined },
+  call: {
+    readonly key: string | undefined
+    readonly priority: number | undefined
+    /** The call's context, whose trace hears of a wait: undefined for `run()`. */
+    readonly ctx: CallContext | undefined
+  },
 ) => Promise<T>
+
+/** Where and since when a call's wait is reported, when its trace records. */
+interface WaitReport {
+  readonly trace: Recorder
+  readonly task: string
+  readonly clock: Clock
+  /** When the call arrived. */
+  readonly from: number
+}
 
 /**
  * How a call gets in: a slot (and, with a store, a permit) taken now or after waiting within
@@ -164,7 +224,26 @@ function admission(config: LimitConfig, slots: Slots, shared: SharedPermits | un
       ? undefined
       : () => new TimeoutError(`Limiter "${name}": waited ${maxWait} ms for a slot`, maxWait)
 
-  const hold = <T>(start: Start<T>, wait: WaitOptions): Promise<T> => {
+  /** `slot.waited`, for a call about to start after waiting. */
+  const report = (r: WaitReport): void => {
+    const at = r.clock.now()
+    r.trace.emit({
+      type: 'slot.waited',
+      task: r.task,
+      at,
+      limiter: name,
+      waitMs: Math.max(0, at - r.from),
+      queued: slots.pending,
+    })
+  }
+
+  /** Runs the call on the slot it holds; `queued`: it waited in line for the slot. */
+  const hold = <T>(
+    start: Start<T>,
+    wait: WaitOptions,
+    r: WaitReport | undefined,
+    queued: boolean,
+  ): Promise<T> => {
     const key = wait.key
     const release = (): void => slots.release(key)
     if (shared !== undefined) {
@@ -172,13 +251,17 @@ function admission(config: LimitConfig, slots: Slots, shared: SharedPermits | un
       const lease = linkSignal(wait.signal)
       const pending = shared.run(
         shared.permitsFor(slots.concurrency, perKey, key),
-        () => start(lease.signal),
+        (paused) => {
+          if (r !== undefined && (queued || paused)) report(r)
+          return start(lease.signal)
+        },
         { ...wait, onLeaseLost: (error) => lease.abort(error) },
         release,
       )
       pending.then(lease.dispose, lease.dispose)
       return pending
     }
+    if (r !== undefined && queued) report(r)
     const pending = invoke(start)
     pending.then(release, release)
     return pending
@@ -195,8 +278,13 @@ function admission(config: LimitConfig, slots: Slots, shared: SharedPermits | un
         waitTimeout !== undefined && maxWait! <= deadlineAt - clock.now() ? waitTimeout : undefined,
     }
     if (signal?.aborted) return Promise.reject(signal.reason)
-    if (slots.tryAcquire(wait.key)) return hold(start, wait)
+    const ctx = call.ctx
+    const r =
+      ctx !== undefined && ctx.trace.enabled
+        ? { trace: ctx.trace, task: ctx.task, clock, from: clock.now() }
+        : undefined
+    if (slots.tryAcquire(wait.key)) return hold(start, wait, r, false)
     // `.then` is attached here, in the caller's async context, so `start` runs in it too.
-    return slots.wait(wait).then(() => hold(start, wait))
+    return slots.wait(wait).then(() => hold(start, wait, r, true))
   }
 }

@@ -67,6 +67,10 @@ export interface Lanes {
   reschedule(key: string): void
   /** Callers of the key waiting or reserving now. */
   waiting(key: string): number
+  /** Callers of every key waiting or reserving now (a sum over the keys someone is in). */
+  queued(): number
+  /** Calls let through after waiting for their turn, since creation. */
+  readonly delayed: number
 }
 
 export function lanes(options: LanesOptions): Lanes {
@@ -80,6 +84,7 @@ class RateLimitLanes implements Lanes {
   readonly #options: LanesOptions
   /** A store that answers at once lets queued callers move when one leaves or the upstream pushes back. */
   readonly #synchronous: boolean
+  delayed = 0
 
   constructor(options: LanesOptions) {
     this.#options = options
@@ -89,6 +94,12 @@ class RateLimitLanes implements Lanes {
   waiting(key: string): number {
     const l = this.#lanes.get(key)
     return l === undefined ? 0 : l.waiters.length + l.reserving
+  }
+
+  queued(): number {
+    let n = 0
+    for (const l of this.#lanes.values()) n += l.waiters.length + l.reserving
+    return n
   }
 
   admit(ctx: CallContext, key: string, weight: number): Promise<void> | undefined {
@@ -211,6 +222,7 @@ class RateLimitLanes implements Lanes {
 
   /** The waiter's turn has come. */
   #go(w: Waiter): void {
+    this.delayed++
     const l = this.#lanes.get(w.key)
     if (l !== undefined) {
       const i = l.waiters.indexOf(w)

@@ -47,13 +47,30 @@ export {
   type RateLimitOptions,
 } from './rate-limit-options.js'
 
+/**
+ * A rate limiter's snapshot: `waiting`, `rateFactor` and `pausedUntil` are the asked key's (by
+ * default the unkeyed limiter's); the rest is the whole limiter's, in this process.
+ */
 export interface RateLimiterStats {
+  readonly kind: 'rateLimiter'
+  /** The `name` option (default: the limit, e.g. `10/1000ms`). */
+  readonly name: string
   /** Callers of the key waiting for their turn now (in this process). */
   readonly waiting: number
-  /** Share of the configured rate the adaptive limiter allows, in (0, 1]. */
+  /** Share of the configured rate the adaptive limiter allows the key, in (0, 1]. */
   readonly rateFactor: number
   /** Time on the clock until which the key is paused, when it is. */
   readonly pausedUntil?: number
+  /** Whether calls are limited per key (`key`), and whether the limiter adapts (`adaptive`). */
+  readonly keyed: boolean
+  readonly adaptive: boolean
+  /** Callers of every key waiting for their turn now. */
+  readonly queued: number
+  /** Calls let through since creation, and how many of them waited for their turn first. */
+  readonly admitted: number
+  readonly delayed: number
+  /** Calls refused (`RateLimitExceededError`, `QueueFullError`) since creation. */
+  readonly rejected: number
 }
 
 export interface RateLimiter extends Policy {
@@ -67,7 +84,11 @@ export interface RateLimiter extends Policy {
    * to. A no-op with `adaptive: false`.
    */
   observe(source: unknown, ctx: CallContext): void
-  /** The key's state (default: the unkeyed limiter), as of `at` (default: the last time the key was seen). */
+  /**
+   * A snapshot for a health endpoint or `prometheusText()`: the key's state (default: the
+   * unkeyed limiter) as of `at` (default: the last time the key was seen), and the whole
+   * limiter's counts.
+   */
   stats(key?: string, at?: number): RateLimiterStats
 }
 
@@ -112,9 +133,13 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
     maxQueue,
     request: (key, weight, now, maxWaitMs) =>
       reserveRequest(settings, slowdowns, key, weight, now, maxWaitMs),
-    refusal: (ctx, result, bounds) => refusal(settings, ctx, result, bounds),
+    refusal: (ctx, result, bounds) => {
+      counts.rejected++
+      return refusal(settings, ctx, result, bounds)
+    },
   })
-  const limiter: Limiter = { settings, slowdowns, lanes, admittedUnder: new WeakMap() }
+  const counts = { admitted: 0, rejected: 0 }
+  const limiter: Limiter = { settings, slowdowns, lanes, counts, admittedUnder: new WeakMap() }
   return {
     name: `rateLimit(${name})`,
     algorithm,
@@ -137,13 +162,15 @@ interface Limiter {
   readonly settings: RateLimitSettings
   readonly slowdowns: Slowdowns
   readonly lanes: Lanes
+  /** Calls let through, and refused, since creation (the lanes count those that waited). */
+  readonly counts: { admitted: number; rejected: number }
   /** The slowdown generation each call was let through under, for `observe()`. */
   readonly admittedUnder: WeakMap<CallContext, number>
 }
 
 /** A call through the limiter: its turn, then the call, then what the upstream said. */
 async function limitedCall<T, C extends CallContext>(
-  { settings, slowdowns, lanes, admittedUnder }: Limiter,
+  { settings, slowdowns, lanes, counts, admittedUnder }: Limiter,
   next: Call<T, C>,
   ctx: C,
 ): Promise<T> {
@@ -152,6 +179,7 @@ async function limitedCall<T, C extends CallContext>(
   const key = keyFor(settings, ctx)
   const weight = weightFor(settings, ctx)
   if (weight > capacity) {
+    counts.rejected++
     throw rejection(
       settings,
       ctx,
@@ -164,6 +192,7 @@ async function limitedCall<T, C extends CallContext>(
     const waiting = lanes.admit(ctx, key, weight)
     if (waiting !== undefined) await waiting
   }
+  counts.admitted++
   const generation = adaptive === undefined ? 0 : (slowdowns.get(key)?.generation ?? 0)
   if (adaptive !== undefined) admittedUnder.set(ctx, generation)
   let value: T
@@ -182,16 +211,30 @@ async function limitedCall<T, C extends CallContext>(
   return value
 }
 
-function statsOf({ slowdowns, lanes }: Limiter, key: string, at?: number): RateLimiterStats {
+function statsOf(limiter: Limiter, key: string, at?: number): RateLimiterStats {
+  const { slowdowns, lanes, settings, counts } = limiter
+  const whole = {
+    keyed: settings.keyOf !== undefined,
+    adaptive: settings.adaptive !== undefined,
+    queued: lanes.queued(),
+    admitted: counts.admitted,
+    delayed: lanes.delayed,
+    rejected: counts.rejected,
+  }
+  const head = { kind: 'rateLimiter' as const, name: settings.name, waiting: lanes.waiting(key) }
   const s = slowdowns.get(key)
-  const waiting = lanes.waiting(key)
-  if (s === undefined) return { waiting, rateFactor: 1 }
+  if (s === undefined) return Object.freeze({ ...head, rateFactor: 1, ...whole })
   const now = at ?? s.last
   // Read on `now`'s timeline without moving the state.
   const step = Math.min(0, now - s.last)
   const pausedUntil = s.pausedUntil + step
   const rateFactor = slowdowns.factorOf({ ...s, at: s.at + step }, now)
-  return { waiting, rateFactor, ...(pausedUntil > now ? { pausedUntil } : {}) }
+  return Object.freeze({
+    ...head,
+    rateFactor,
+    ...(pausedUntil > now ? { pausedUntil } : {}),
+    ...whole,
+  })
 }
 
 function keyFor({ keyOf, name }: RateLimitSettings, ctx: CallContext): string {

@@ -34,6 +34,8 @@ export class SharedPermits {
   readonly #instance = `${Math.random().toString(36).slice(2, 10)}.${(instances++).toString(36)}`
   #seq = 0
   readonly #totalKey: string
+  /** Calls that ran out of time waiting for a permit, for the limiter's `stats()`. */
+  timedOut = 0
 
   constructor(store: ConcurrencyStore, name: string, leaseMs: number, pollMs: number) {
     this.#store = store
@@ -54,24 +56,28 @@ export class SharedPermits {
     return permits
   }
 
-  /** Runs `start` holding a permit; calls `done` once the permit is given back (or was never taken). */
+  /**
+   * Runs `start` holding a permit (told whether it had to wait for one: the store refused at
+   * first); calls `done` once the permit is given back (or was never taken).
+   */
   async run<T>(
     permits: readonly ConcurrencyPermit[],
-    start: () => Promise<T>,
+    start: (waited: boolean) => Promise<T>,
     wait: WaitOptions,
     done: () => void,
   ): Promise<T> {
     const holder = `${this.#instance}.${(this.#seq++).toString(36)}`
     const keys = permits.map((p) => p.key)
     const clock = wait.clock ?? systemClock
+    let waited: boolean
     try {
-      await this.#acquire(permits, holder, wait)
+      waited = await this.#acquire(permits, holder, wait)
     } catch (error) {
       done()
       throw error
     }
     const stopRenewing = this.#renewWhileRunning(keys, holder, clock, wait)
-    const result = invoke(start)
+    const result = invoke(() => start(waited))
     const giveBack = (): void => {
       stopRenewing()
       this.#release(keys, holder, clock, done)
@@ -80,13 +86,14 @@ export class SharedPermits {
     return result
   }
 
+  /** Takes the permits, pausing while the store refuses; resolves with whether it paused. */
   async #acquire(
     permits: readonly ConcurrencyPermit[],
     holder: string,
     wait: WaitOptions,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const clock = wait.clock ?? systemClock
-    for (;;) {
+    for (let waited = false; ; waited = true) {
       if (wait.signal?.aborted) throw wait.signal.reason
       const grant = await this.#store.acquire({
         permits,
@@ -94,7 +101,7 @@ export class SharedPermits {
         now: clock.now(),
         leaseMs: this.#leaseMs,
       })
-      if (grant.ok) return
+      if (grant.ok) return waited
       // Watch the key that refused; the total when both may have.
       await this.#pause(
         Math.max(0, Math.min(grant.retryAfterMs, this.#pollMs)),
@@ -123,12 +130,16 @@ export class SharedPermits {
         if (failed) reject(error)
         else resolve()
       }
-      const timeUp = (): unknown =>
-        wait.timeoutError?.() ??
-        new DeadlineError(
-          `Limiter "${this.#name}": the deadline passed while waiting for a permit from the store`,
-          Math.max(0, left),
+      const timeUp = (): unknown => {
+        this.timedOut++
+        return (
+          wait.timeoutError?.() ??
+          new DeadlineError(
+            `Limiter "${this.#name}": the deadline passed while waiting for a permit from the store`,
+            Math.max(0, left),
+          )
         )
+      }
       if (left <= 0) return done(timeUp(), true)
       timer = clock.setTimeout(
         () => (outOfTime ? done(timeUp(), true) : done()),

@@ -34,6 +34,7 @@ import { DeadlineError, QueueFullError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { own } from '../core/own.js'
 import type { Clock, TimerHandle } from '../core/clock.js'
+import { Cleared, Line, type Grant, type Job } from './slot-line.js'
 import { FifoQueue, PriorityQueue, type Waiter, type WaitingQueue } from './waiting-queue.js'
 import type { WaitOptions } from './wait-options.js'
 
@@ -55,109 +56,11 @@ interface KeyState {
   readonly queue: WaitingQueue<Pending>
 }
 
-/** What a fast-path gate resolves with when its call is cleared from the queue. */
-class Cleared {
-  constructor(readonly error: unknown) {}
-}
-
-type Job = () => unknown
-type Grant = (value: Job | Cleared) => void
-
 // One shared executor: `new Promise(capture)` hands its resolve function over here instead of to
 // a closure made per call (the executor runs synchronously, so this cannot interleave).
 let captured: Grant | undefined
 const capture = (resolve: Grant): void => {
   captured = resolve
-}
-
-/**
- * The FIFO line of a limiter without keys and priorities: pairs in a growable ring — a fast
- * call's (gate resolve, function), or a `wait()` waiter's (Pending, undefined). An aborted waiter
- * is marked dead and skipped; the ring is compacted once dead entries outnumber live ones.
- */
-class Line {
-  #ring: unknown[] = new Array<unknown>(32)
-  #mask = 31
-  #head = 0
-  /** Entries in the ring, dead ones included (pairs). */
-  #length = 0
-  live = 0
-
-  push(a: unknown, b: unknown): void {
-    if (this.#length * 2 === this.#ring.length) this.#relay(this.#ring.length * 2)
-    const at = ((this.#head + this.#length) * 2) & this.#mask
-    this.#ring[at] = a
-    this.#ring[at + 1] = b
-    this.#length++
-    this.live++
-  }
-
-  /** Takes the oldest live entry: calls `fast` with a fast call's pair, or returns the waiter. */
-  shift(fast: (grant: Grant, job: Job) => void): Pending | undefined {
-    while (this.#length > 0) {
-      const at = this.#head * 2
-      const a = this.#ring[at]
-      const b = this.#ring[at + 1]
-      this.#ring[at] = this.#ring[at + 1] = undefined
-      this.#head = (this.#head + 1) & (this.#mask >> 1)
-      this.#length--
-      if (typeof a === 'function') {
-        this.live--
-        fast(a as Grant, b as Job)
-        return undefined
-      }
-      const waiter = a as Pending
-      if (waiter.live) {
-        waiter.live = false
-        this.live--
-        return waiter
-      }
-    }
-    return undefined
-  }
-
-  remove(waiter: Pending): void {
-    if (!waiter.live) return
-    waiter.live = false
-    this.live--
-    if (this.#length > 64 && this.#length - this.live > this.live) this.#relay(this.#ring.length)
-  }
-
-  /** Empties the line: every live entry, in order, to `each` (a fast call's pair or a waiter). */
-  drain(each: (a: Grant | Pending) => void): void {
-    while (this.#length > 0) {
-      const at = this.#head * 2
-      const a = this.#ring[at] as Grant | Pending
-      this.#ring[at] = this.#ring[at + 1] = undefined
-      this.#head = (this.#head + 1) & (this.#mask >> 1)
-      this.#length--
-      if (typeof a === 'function' || a.live) {
-        if (typeof a !== 'function') a.live = false
-        this.live--
-        each(a)
-      }
-    }
-  }
-
-  /** Re-lays the live entries from index 0 into a ring of at least `capacity` slots. */
-  #relay(capacity: number): void {
-    let size = 32
-    while (size < Math.max(capacity, this.live * 4)) size *= 2
-    const next = new Array<unknown>(size)
-    let n = 0
-    for (let i = 0; i < this.#length; i++) {
-      const at = ((this.#head + i) * 2) & this.#mask
-      const a = this.#ring[at]
-      if (typeof a !== 'function' && !(a as Pending).live) continue
-      next[n * 2] = a
-      next[n * 2 + 1] = this.#ring[at + 1]
-      n++
-    }
-    this.#ring = next
-    this.#mask = size - 1
-    this.#head = 0
-    this.#length = n
-  }
 }
 
 /** Where a limiter keeps its `Slots`, for `slotsOf`. */
@@ -185,8 +88,15 @@ export class Slots {
   active = 0
   /** Waiters. */
   pending = 0
+  // Counts since creation, for a limiter's `stats()`: plain increments off the fast path's way.
+  /** Calls that waited in line for a slot. */
+  waited = 0
+  /** Calls refused at once because `maxQueue` calls were waiting. */
+  queueFull = 0
+  /** Waiters that ran out of time (their deadline, or `maxWait`) before a slot came free. */
+  timedOut = 0
   #seq = 0
-  readonly #line: Line | undefined
+  readonly #line: Line<Pending> | undefined
   readonly #queue: WaitingQueue<Pending> | undefined
   readonly #keys: Map<string, KeyState> | undefined
   readonly #waitingKeys: Set<KeyState> | undefined
@@ -219,7 +129,7 @@ export class Slots {
       this.#keys = new Map()
       this.#waitingKeys = new Set()
     } else if (prioritized) this.#queue = this.#makeQueue()
-    else this.#line = new Line()
+    else this.#line = new Line<Pending>()
   }
 
   /** Gives the slot back after the run's function settled (shared: no closure per call). */
@@ -273,10 +183,12 @@ export class Slots {
     line.push(captured, fn)
     captured = undefined
     this.pending++
+    this.waited++
     return gate.then(this.#start) as Promise<T>
   }
 
   #queueFull(): QueueFullError {
+    this.queueFull++
     return new QueueFullError(
       `Limiter "${this.name}": the queue is full (${this.active} running, ${this.pending} waiting, maxQueue ${this.maxQueue}); the call was rejected, not buffered`,
       this.maxQueue,
@@ -362,12 +274,14 @@ export class Slots {
         const ms = deadlineAt - clock.now()
         if (ms <= 0) {
           waiter.unsubscribe?.()
+          this.timedOut++
           reject(new DeadlineError(`Limiter "${this.name}": no time left to wait for a slot`, 0))
           this.#forget(key)
           return
         }
         waiter.timer = clock.setTimeout(() => {
           waiter.timer = undefined
+          if (waiter.live) this.timedOut++
           this.#drop(
             waiter,
             options.timeoutError?.() ??
@@ -379,6 +293,7 @@ export class Slots {
         }, ms)
       }
       this.pending++
+      this.waited++
       if (key !== undefined) {
         key.queue.push(waiter)
         this.#waitingKeys!.add(key)
