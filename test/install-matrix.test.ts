@@ -207,6 +207,27 @@ await read('a'); await read('a'); await read('b'); await read('a')
 console.log(JSON.stringify({ calls, size: store.size }))
 `
 
+/**
+ * fanout/otel on the oldest OpenTelemetry API it takes (1.4) and the SDK 1.x of that time: a
+ * flow's run and task spans, nested.
+ */
+const USE_OTEL = `
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { flow } from 'fanout'
+import { instrumentFanout } from 'fanout/otel'
+const exporter = new InMemorySpanExporter()
+const provider = new BasicTracerProvider()
+provider.addSpanProcessor(new SimpleSpanProcessor(exporter))
+provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() })
+const otel = instrumentFanout()
+await flow('page').task('a', async () => 1).task('b', async ($) => (await $.a) + 1).run()
+otel.stop()
+const spans = exporter.getFinishedSpans()
+const byId = new Map(spans.map((s) => [s.spanContext().spanId, s.name]))
+console.log(JSON.stringify(spans.map((s) => s.name + ' < ' + (byId.get(s.parentSpanId) ?? '-')).sort()))
+`
+
 /** fanout/http on the project's undici: one request to a server on the loopback interface. */
 const USE_HTTP = `
 import http from 'node:http'
@@ -364,6 +385,11 @@ describe.skipIf(problem !== undefined && !required)(
         // BullMQ 5 takes ioredis only; node-redis is there to see it refused with a reason.
         'bullmq-5': { bullmq: '5', ioredis: '5', redis: '5' },
         'amqplib-0.10': { amqplib: '0.10' },
+        'otel-api-1.4': {
+          '@opentelemetry/api': '1.4',
+          '@opentelemetry/sdk-trace-base': '1',
+          '@opentelemetry/context-async-hooks': '1',
+        },
       }
       const made = await Promise.all(
         Object.entries(matrix).map(async ([name, deps]) => {
@@ -411,6 +437,17 @@ describe.skipIf(problem !== undefined && !required)(
       },
       120_000,
     )
+
+    it('@opentelemetry/api 1.4 with SDK 1.x: fanout/otel makes nested run and task spans', async () => {
+      const consumer = project('otel-api-1.4')
+      expectInstalled(consumer)
+      expect(installedMajor(consumer, '@opentelemetry/sdk-trace-base')).toBe(1)
+      expect(await script(consumer, USE_OTEL)).toEqual([
+        'flow page < -',
+        'task a < flow page',
+        'task b < flow page',
+      ])
+    }, 120_000)
 
     it('amqplib 0.10: installs', () => {
       expectInstalled(project('amqplib-0.10'))

@@ -23,8 +23,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['rest'],
   // Node-side subpaths over the neutral layers: fanout/http (undici), fanout/cache/lru-cache,
   // fanout/redis (the shared stores; Node's crypto for script hashes), fanout/profile (the
-  // runtime waterfall finder, on Node's diagnostics channels).
-  ['compat', 'http', 'cache-lru', 'redis', 'profile'],
+  // runtime waterfall finder, on Node's diagnostics channels), fanout/otel (@opentelemetry/api).
+  ['compat', 'http', 'cache-lru', 'redis', 'profile', 'otel'],
   // The job queue's brokers: BullMQ (on Redis) and RabbitMQ (amqplib).
   ['queue-bullmq', 'queue-amqp'],
   ['eslint'],

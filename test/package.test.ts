@@ -254,6 +254,8 @@ describe('package', () => {
       peerDependenciesMeta: Record<string, { optional?: boolean }>
     }
     expect(manifest.peerDependencies).toEqual({
+      // 1.x is the API's only stable major; 1.4 is the oldest the install matrix runs.
+      '@opentelemetry/api': '^1.4.0',
       '@typescript-eslint/parser': '^7.0.0 || ^8.0.0',
       amqplib: '^0.10.0 || ^1.0.0 || ^2.0.0',
       bullmq: '^5.77.0 || ^6.0.0',

@@ -7,7 +7,7 @@
  *
  * - `fanout:run`      a flow run or an `execute()` call: `{ kind: 'flow' | 'call', name }`;
  * - `fanout:task`     a flow task's call: `{ flow, task, gate }`;
- * - `fanout:attempt`  one attempt of a `retry()` or a `hedge()`: `{ task, attempt, hedge }`;
+ * - `fanout:attempt`  one attempt of a `retry()` or a `hedge()`: `{ policy, task, attempt, hedge }`;
  * - `fanout:request`  one hop of fanout/http: `{ method, origin, path, attempt, redirects,
  *                     headers }`, ending with `status` (0 when none) and `errorType` (a code).
  *
@@ -66,9 +66,11 @@ export interface TaskMessage extends TracedMessage {
 }
 
 export interface AttemptMessage extends TracedMessage {
+  /** `retry`: one try of a `retry()`; `hedge`: one of a `hedge()`'s parallel attempts. */
+  readonly policy: 'retry' | 'hedge'
   readonly task: string
   readonly attempt: number
-  /** 0 for a plain attempt (and a hedged call's primary), n for the n-th hedge. */
+  /** 0 for a retry's attempt and a hedged call's primary, n for the n-th hedge. */
   readonly hedge: number
 }
 

@@ -281,7 +281,7 @@ function hedged<T, C extends CallContext>(
       const attempt = ctx.attempt + n
       const run = (): Promise<T> => next({ ...ctx, signal: link.signal, attempt })
       const pending = subscribed(attemptChannel)
-        ? traced(attemptChannel, { task: ctx.task, attempt, hedge: n }, run)
+        ? traced(attemptChannel, { policy: 'hedge', task: ctx.task, attempt, hedge: n }, run)
         : invoke(run)
       pending.then(
         (value) => {

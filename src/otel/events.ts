@@ -1,0 +1,124 @@
+/**
+ * fanout's `TraceEvent`s in OpenTelemetry terms: what happened inside a span becomes a span
+ * event on the span current when it happened (a retry scheduled, a hedge fired, a timeout, a
+ * queue wait, a breaker opening, a store failing over); a cache lookup and a loader's batch become
+ * spans of their own; the counts go to the metrics. Names only, never keys or messages: events
+ * carry none.
+ */
+import type { Attributes, Tracer } from '@opentelemetry/api'
+import type { TraceEvent } from '../core/trace.js'
+import { api } from './api.js'
+import type { Instruments } from './metrics.js'
+
+type EventOf<T extends TraceEvent['type']> = Extract<TraceEvent, { type: T }>
+
+function annotate(name: string, attributes: Attributes): void {
+  api.trace.getActiveSpan()?.addEvent(name, attributes)
+}
+
+function cacheSpan(tracer: Tracer, cache: string, result: string, revalidated: boolean): void {
+  const span = tracer.startSpan(`cache ${cache}`, {
+    kind: api.SpanKind.INTERNAL,
+    attributes: {
+      'fanout.cache.name': cache,
+      'fanout.cache.result': result,
+      ...(revalidated ? { 'fanout.cache.revalidated': true } : {}),
+    },
+  })
+  span.end()
+}
+
+function batchSpan(tracer: Tracer, e: EventOf<'batch.settled'>): void {
+  const end = Date.now()
+  const span = tracer.startSpan(`batch ${e.loader}`, {
+    kind: api.SpanKind.INTERNAL,
+    startTime: end - e.durationMs,
+    attributes: {
+      'fanout.loader.name': e.loader,
+      'fanout.batch.size': e.size,
+      'fanout.batch.scoped': e.scoped,
+      'fanout.batch.outcome': e.outcome,
+    },
+  })
+  if (e.outcome !== 'fulfilled') span.setStatus({ code: api.SpanStatusCode.ERROR })
+  span.end(end)
+}
+
+/** The handler of the `fanout:event` channel. */
+export function eventHandler(
+  tracer: Tracer,
+  metrics: Instruments | undefined,
+): (message: unknown) => void {
+  return (message) => {
+    const e = message as TraceEvent
+    switch (e.type) {
+      case 'retry.scheduled':
+        annotate('fanout.retry.scheduled', {
+          'fanout.attempt': e.attempt,
+          'fanout.retry.delay_ms': e.delayMs,
+          'fanout.retry.reason': e.reason,
+          'fanout.retry.cause': e.cause,
+        })
+        metrics?.retries.add(1, { 'fanout.retry.reason': e.reason })
+        return
+      case 'retry.budgetExhausted':
+        annotate('fanout.retry.budget_exhausted', { 'fanout.attempt': e.attempt })
+        return
+      case 'hedge.fired':
+        annotate('fanout.hedge.fired', {
+          'fanout.hedge': e.hedge,
+          'fanout.hedge.after_ms': e.afterMs,
+        })
+        return
+      case 'hedge.won':
+        annotate('fanout.hedge.won', { 'fanout.hedge.winner': e.winner })
+        return
+      case 'timeout.fired':
+        annotate('fanout.timeout', { 'fanout.timeout_ms': e.timeoutMs })
+        return
+      case 'circuit.changed':
+        annotate('fanout.breaker.changed', {
+          'fanout.breaker.name': e.breaker,
+          'fanout.breaker.from': e.from,
+          'fanout.breaker.state': e.to,
+        })
+        metrics?.breakerTransitions.add(1, {
+          'fanout.breaker.name': e.breaker,
+          'fanout.breaker.state': e.to,
+        })
+        return
+      case 'slot.waited':
+      case 'rate.waited': {
+        const kind = e.type === 'slot.waited' ? 'concurrency' : 'rate'
+        const attributes = { 'fanout.limiter.name': e.limiter, 'fanout.limiter.kind': kind }
+        annotate('fanout.queue.wait', { ...attributes, 'fanout.queue.wait_ms': e.waitMs })
+        metrics?.queueWait.record(e.waitMs / 1000, attributes)
+        return
+      }
+      case 'cache.hit':
+      case 'cache.missed':
+      case 'cache.staleServed': {
+        const result = e.type === 'cache.hit' ? 'hit' : e.type === 'cache.missed' ? 'miss' : 'stale'
+        cacheSpan(tracer, e.cache, result, e.type === 'cache.hit' && e.revalidated === true)
+        metrics?.cacheRequests.add(1, {
+          'fanout.cache.name': e.cache,
+          'fanout.cache.result': result,
+        })
+        return
+      }
+      case 'batch.settled':
+        batchSpan(tracer, e)
+        return
+      case 'store.failed':
+        annotate('fanout.store.failed', {
+          'fanout.store.name': e.store,
+          'fanout.store.operation': e.operation,
+          'fanout.store.reason': e.reason,
+          'fanout.store.policy': e.policy,
+        })
+        return
+      default:
+        return
+    }
+  }
+}
