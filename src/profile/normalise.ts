@@ -12,6 +12,7 @@ export function isIdSegment(segment: string): boolean {
   if (/^\d[\d_.,:-]*$/.test(segment)) return true // 42, 2024-05-01, 3-1
   if (UUID.test(segment)) return true
   if (/^[0-9a-f]{8,}$/i.test(segment) && /\d/.test(segment)) return true // hex ids, hashes
+  if (/\d{3,}/.test(segment)) return true // team-4217, ord_9931, INV2024001 (not v2, oauth2)
   // An opaque token (base62, base64url, ULID): long, and mixes digits with letters.
   return segment.length >= 16 && /\d/.test(segment) && /^[\w~.=-]+$/.test(segment)
 }
