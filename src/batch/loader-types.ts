@@ -93,3 +93,23 @@ export interface LoadOptions {
   /** Loads of different scopes never share a batch or a memoized value. */
   readonly scope?: string
 }
+
+/** What a `Loader` has done since it was created: see `loader.stats()`. */
+export interface LoaderStats {
+  readonly kind: 'loader'
+  /** The `name` option (default "loader"). */
+  readonly name: string
+  /** Calls of the batch function. */
+  readonly batches: number
+  /** Keys sent to it, over every batch. */
+  readonly keys: number
+  /**
+   * Loads that sent no key: answered by the memo, or joined a load of the same key already
+   * asked for (in the batch collecting, or one in flight).
+   */
+  readonly cacheHits: number
+  /** `keys / batches` (0 before the first batch). */
+  readonly meanBatchSize: number
+  /** Keys memoized now, over every scope. */
+  readonly cacheSize: number
+}

@@ -34,6 +34,7 @@ import type {
   BatchFunction,
   LoaderBatchEvent,
   LoaderOptions,
+  LoaderStats,
   LoadOptions,
 } from './loader-types.js'
 
@@ -43,6 +44,7 @@ export type {
   BatchFunction,
   LoaderBatchEvent,
   LoaderOptions,
+  LoaderStats,
   LoadOptions,
 }
 
@@ -71,6 +73,10 @@ export class Loader<K, V, Id = K> {
   readonly #memo: Memo<Id, V>
   /** Collects keys into batches (per scope) and sends them: the engine shared with the DataLoader drop-in. */
   readonly #batcher: Batcher<Batch<K, V, Id>>
+  // Counts since creation, for `stats()`.
+  #batches = 0
+  #keys = 0
+  #hits = 0
 
   constructor(batch: BatchFunction<K, V, Id>, options: LoaderOptions<K, V, Id> = {}) {
     const settings = loaderSettings(batch, options)
@@ -107,11 +113,14 @@ export class Loader<K, V, Id = K> {
       const id = key as unknown as Id
       const hit = this.#memo.root.get(id)
       if (hit !== undefined) {
-        if (!(hit instanceof Pending)) return hit
+        if (!(hit instanceof Pending)) {
+          this.#hits++
+          return hit
+        }
         const batch = hit.batch
-        if (batch.settled) return hit.promise
-        if (!batch.abandoned) {
-          batch.pinned = true
+        if (batch.settled || !batch.abandoned) {
+          this.#hits++
+          if (!batch.settled) batch.pinned = true
           return hit.promise
         }
       }
@@ -142,9 +151,14 @@ export class Loader<K, V, Id = K> {
       memo = this.#memo.of(scope)
       const hit = memo?.get(id)
       if (hit !== undefined) {
-        if (!(hit instanceof Pending)) return this.#join(hit, undefined, signal, context)
-        if (!hit.batch.abandoned)
+        if (!(hit instanceof Pending)) {
+          this.#hits++
+          return this.#join(hit, undefined, signal, context)
+        }
+        if (!hit.batch.abandoned) {
+          this.#hits++
           return this.#join(hit.promise, hit.batch as Batch<K, V, Id>, signal, context)
+        }
       }
     }
     return this.#miss(key, id, scope, memo, signal, context)
@@ -164,8 +178,10 @@ export class Loader<K, V, Id = K> {
     const batch = this.#batcher.collecting(scope, cost)
     if (batch.index !== undefined) {
       const asked = batch.index.get(id)
-      if (asked !== undefined)
+      if (asked !== undefined) {
+        this.#hits++
         return this.#join(asked instanceof Pending ? asked.promise : asked, batch, signal, context)
+      }
     }
     const promise = new Promise<V>(capture)
     batch.keys.push(key)
@@ -227,6 +243,20 @@ export class Loader<K, V, Id = K> {
   /** Keys memoized now, over every scope. */
   get cacheSize(): number {
     return this.#memo.size
+  }
+
+  /** A snapshot for a health endpoint or `prometheusText()`: batches and keys sent, memo hits. */
+  stats(): LoaderStats {
+    const batches = this.#batches
+    return Object.freeze({
+      kind: 'loader' as const,
+      name: this.name,
+      batches,
+      keys: this.#keys,
+      cacheHits: this.#hits,
+      meanBatchSize: batches === 0 ? 0 : this.#keys / batches,
+      cacheSize: this.#memo.size,
+    })
   }
 
   /** Forgets `id` after its load failed, unless its memo entry is another batch's. */
@@ -301,6 +331,8 @@ export class Loader<K, V, Id = K> {
       )
       return
     }
+    this.#batches++
+    this.#keys += batch.keys.length
     const ctx = this.#contextOf(batch)
     const trace = ctx.trace
     const startedAt = reportDispatched(batch, this.name, this.#clock, trace)
