@@ -223,7 +223,7 @@ export class BodyCapture {
     if (inflate === undefined) return ''
     // A prefix of the compressed bytes, shorter each time, until its output fits in 16× the
     // limit: the values of a body's first part are what a capture keeps anyway.
-    for (let length = raw.length; length >= 64; length = Math.floor(length / 2)) {
+    for (let length = raw.length; length > 0; length = length >= 128 ? length >> 1 : 0) {
       try {
         return inflate(raw.subarray(0, length), this.#limit * 16)
           .subarray(0, this.#limit)
