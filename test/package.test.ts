@@ -155,12 +155,14 @@ describe('package', () => {
 
   // Pages of the repository, not of the package: the README links them for people working on a
   // clone, and a reader of the installed package finds them in the repository; the same for the
-  // runnable examples the docs point to.
+  // runnable examples the docs point to, and the docs' screenshots (images would only weigh on
+  // every install).
   const repositoryOnly = [
     'DEVELOPERS.md',
     'bench/README.md',
     'examples/many-instances.ts',
     'examples/jobs.ts',
+    'docs/images/viewer-demo.png',
   ]
 
   // What `npm pack` would publish, from a copy holding this build as dist/: the licence, the

@@ -137,7 +137,7 @@ describe.runIf(chromiumPresent)('the HTML waterfall in chromium', () => {
 
     // Opened from disk, as a reader opens it: only the page's own URL may be fetched.
     const url = pathToFileURL(join(dir, 'demo.html')).href
-    const watch = await watchedPage(browser, { viewport: { width: 1100, height: 430 }, allow: url })
+    const watch = await watchedPage(browser, { viewport: { width: 1100, height: 640 }, allow: url })
     const { page } = watch
     await page.goto(url)
     await page.waitForSelector('body[data-render-ms]')
@@ -166,9 +166,22 @@ describe.runIf(chromiumPresent)('the HTML waterfall in chromium', () => {
       if (t.startedAt !== undefined) expect(tip).toMatchObject(terminal.get(t.name)!)
     }
     if (screenshot !== undefined) {
-      const slowest = trace.tasks.findIndex((t) => t.name === trace.criticalPath.at(-1))
-      await page.hover(`.row[data-i="${slowest}"] .track`, { position: { x: 40, y: 8 } })
-      await page.screenshot({ path: screenshot })
+      // The last task of the critical path hovered, its details below the rows, the bars in view.
+      const last = trace.tasks.findIndex((t) => t.name === trace.criticalPath.at(-1))
+      const track = (await page.locator(`.row[data-i="${last}"] .track`).boundingBox())!
+      await page.hover(`.row[data-i="${last}"] .track`, {
+        position: { x: track.width * 0.55, y: track.height / 2 },
+      })
+      const bottom = await page.evaluate(() =>
+        Math.max(
+          document.getElementById('rows')!.getBoundingClientRect().bottom,
+          document.getElementById('tip')!.getBoundingClientRect().bottom,
+        ),
+      )
+      await page.screenshot({
+        path: screenshot,
+        clip: { x: 0, y: 0, width: 1100, height: bottom + 16 },
+      })
     }
     await expectClean(watch)
   }, 120_000)

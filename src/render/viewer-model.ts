@@ -16,6 +16,8 @@ export type Segment = readonly [from: number, to: number, work: 0 | 1]
 export type Mark = readonly [at: number, kind: MarkKind, text: string]
 /** `ok` answered (or the attempt that delivered), `fail` failed, `cut` aborted or never ended. */
 export type SubKind = 'ok' | 'fail' | 'cut'
+/** An event in the tooltip: when, what, and how many times in a row. */
+export type Note = readonly [at: number, text: string, count: number]
 /** An attempt or an HTTP request drawn under the bar, in a lane so that overlapping ones both show. */
 export type SubBar = readonly [from: number, to: number, lane: number, kind: SubKind, text: string]
 
@@ -33,9 +35,12 @@ export interface ViewerTask {
   readonly error: TraceError | null
   readonly marks: readonly Mark[]
   readonly subs: readonly SubBar[]
-  /** The task's events as `[at, sentence]`, the first {@link MAX_NOTES}. */
-  readonly notes: readonly (readonly [number, string])[]
-  /** Events left out of `notes`. */
+  /**
+   * The task's events as `[at, sentence, count]`, a run of the same sentence at the same time
+   * counted once (a batch's eight cache hits), the first {@link MAX_NOTES}.
+   */
+  readonly notes: readonly Note[]
+  /** Notes left out. */
   readonly more: number
 }
 
@@ -117,8 +122,7 @@ function viewerTask(
       return kind === undefined ? [] : [[at(e), kind, describeEvent(e)]]
     }),
     subs: started ? lanes(subBars(events, at, end, t.status)) : [],
-    notes: events.slice(0, MAX_NOTES).map((e) => [at(e), describeEvent(e)] as const),
-    more: Math.max(0, events.length - MAX_NOTES),
+    ...notesOf(events, at),
   }
 }
 
@@ -248,6 +252,20 @@ function lanes(bars: readonly (readonly [number, number, SubKind, string])[]): S
       free[lane] = Math.max(free[lane] ?? 0, to)
       return [from, to, lane, kind, text] as const
     })
+}
+
+function notesOf(
+  events: readonly TraceEvent[],
+  at: (e: TraceEvent) => number,
+): { notes: Note[]; more: number } {
+  const notes: [number, string, number][] = []
+  for (const e of events) {
+    const note: [number, string, number] = [at(e), describeEvent(e), 1]
+    const last = notes[notes.length - 1]
+    if (last !== undefined && last[1] === note[1] && Math.abs(last[0] - note[0]) < 0.05) last[2]++
+    else notes.push(note)
+  }
+  return { notes: notes.slice(0, MAX_NOTES), more: Math.max(0, notes.length - MAX_NOTES) }
 }
 
 /**

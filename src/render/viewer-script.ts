@@ -140,7 +140,9 @@ export const VIEWER_SCRIPT = `
     tip.appendChild(dl);
     if (t.notes.length) {
       var ul = el('ul');
-      t.notes.forEach(function (n) { ul.appendChild(el('li', null, ms(n[0]) + ' ms  ' + n[1])); });
+      t.notes.forEach(function (n) {
+        ul.appendChild(el('li', null, ms(n[0]) + ' ms  ' + n[1] + (n[2] > 1 ? ' (× ' + n[2] + ')' : '')));
+      });
       if (t.more) ul.appendChild(el('li', null, '… ' + plural(t.more, 'more event', 'more events')));
       tip.appendChild(ul);
     }

@@ -167,6 +167,22 @@ describe('renderWaterfallHtml', () => {
     }
   })
 
+  it('counts a run of the same event at the same time once in the tooltip', () => {
+    const hit = (at: number): TraceEvent => ({
+      type: 'cache.hit',
+      task: 'report',
+      at,
+      cache: 'profiles',
+    })
+    const { notes, more } = dataOf(renderWaterfallHtml(split([hit(70), hit(70), hit(70), hit(90)])))
+      .tasks[2]!
+    expect(notes).toEqual([
+      [70, 'cache profiles: hit', 3],
+      [90, 'cache profiles: hit', 1],
+    ])
+    expect(more).toBe(0)
+  })
+
   it('draws HTTP requests under the bar, overlapping hedges in a lane of their own', () => {
     const request = (at: number, attempt: number): TraceEvent => ({
       type: 'request.started',
