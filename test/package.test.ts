@@ -360,6 +360,7 @@ describe('package', () => {
       eslint: await surface('../src/eslint/index.js'),
       pLimit: await surface('../src/compat/p-limit.js'),
       dataloader: await surface('../src/compat/dataloader.js'),
+      profile: await surface('../src/profile/index.js'),
     }).toMatchInlineSnapshot(`
       {
         "cache": [
@@ -418,6 +419,12 @@ describe('package', () => {
           "sleep",
           "statusOf",
           "systemClock",
+        ],
+        "profile": [
+          "UNSCOPED",
+          "formatReport",
+          "profile",
+          "withRequest",
         ],
         "rest": [
           "PaginationError",
