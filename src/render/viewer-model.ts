@@ -67,7 +67,7 @@ export function viewerData(trace: FlowTrace, title: string): ViewerData {
   const critical = new Set(trace.criticalPath)
   const byName = new Map<string, TaskTrace>()
   for (const t of trace.tasks) if (t.startedAt !== undefined) byName.set(t.name, t)
-  const offset = clockOffset(trace.events, byName, span)
+  const offset = clockOffset(trace.events, byName)
   const events = new Map<string, TraceEvent[]>()
   let unplaced = 0
   for (const e of trace.events) {
@@ -145,27 +145,22 @@ function segments(t: TaskTrace, span: number): Segment[] {
 }
 
 /**
- * Events carry times on the run's clock, tasks times since the run started. Events already on the
- * run's axis (each within its task's run) are taken as they are; otherwise the clock's reading at
- * the run's start is the latest that puts no event before its task's start: exact when some task
- * emitted an event as it started (a retry's first `attempt.started`), and never placing an event
- * later than it happened.
+ * Events carry times on the run's clock, tasks times since the run started. The clock's reading
+ * at the run's start is taken to be the latest that puts no event before its task's start: exact
+ * when some task emitted an event as it started (a retry's first `attempt.started`, a request
+ * sent at once), and never placing an event later than it happened.
  */
 function clockOffset(
   events: readonly TraceEvent[],
   byName: ReadonlyMap<string, TaskTrace>,
-  span: number,
 ): number {
   let least = Infinity
-  let inRuns = true
   for (const e of events) {
     const t = byName.get(e.task)
-    if (t === undefined || !Number.isFinite(e.at)) continue
-    const start = finite(t.startedAt!)
-    least = Math.min(least, e.at - start)
-    if (e.at < start || e.at > runEnd(t, span)) inRuns = false
+    if (t !== undefined && Number.isFinite(e.at))
+      least = Math.min(least, e.at - finite(t.startedAt!))
   }
-  return inRuns || least === Infinity ? 0 : least
+  return least === Infinity ? 0 : least
 }
 
 /** HTTP requests when the task made any (they say more), otherwise its attempts and hedges. */

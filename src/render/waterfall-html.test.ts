@@ -174,10 +174,10 @@ describe('renderWaterfallHtml', () => {
       at,
       cache: 'profiles',
     })
-    const { notes, more } = dataOf(renderWaterfallHtml(split([hit(70), hit(70), hit(70), hit(90)])))
+    const { notes, more } = dataOf(renderWaterfallHtml(split([hit(20), hit(20), hit(20), hit(90)])))
       .tasks[2]!
     expect(notes).toEqual([
-      [70, 'cache profiles: hit', 3],
+      [20, 'cache profiles: hit', 3],
       [90, 'cache profiles: hit', 1],
     ])
     expect(more).toBe(0)
