@@ -13,7 +13,7 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import type { OutboundCall } from './call.js'
-import { headerPairs, listen, type CallSink } from './sink.js'
+import { headerPairs, listen, quietly, type CallSink } from './sink.js'
 
 type Fn = (this: unknown, ...args: unknown[]) => unknown
 
@@ -23,7 +23,7 @@ function wrap(target: object, method: string, read: (chunk: unknown) => void): v
   const original = holder[method]
   if (typeof original !== 'function') return
   holder[method] = function (this: unknown, ...args: unknown[]): unknown {
-    read(args[0])
+    quietly(() => read(args[0]))
     return (original as Fn).apply(this, args)
   }
 }
@@ -57,7 +57,7 @@ function clientStart(sink: CallSink, calls: WeakMap<object, OutboundCall>, messa
   wrap(request, 'end', read)
   // No response ever came (a refused connection, a reset): the call failed when the request closed.
   request.once('close', () => {
-    if (call.status === undefined) call.end(performance.now(), true)
+    if (call.status === undefined) quietly(() => call.end(performance.now(), true))
   })
 }
 
@@ -67,8 +67,8 @@ function clientResponse(calls: WeakMap<object, OutboundCall>, message: unknown):
   if (call === undefined) return
   call.responded(response.statusCode ?? 0, headerPairs(response.rawHeaders))
   wrap(response, 'push', (chunk) => call.received(chunk))
-  response.once('end', () => call.end(performance.now(), false))
-  response.once('close', () => call.end(performance.now(), !response.complete))
+  response.once('end', () => quietly(() => call.end(performance.now(), false)))
+  response.once('close', () => quietly(() => call.end(performance.now(), !response.complete)))
 }
 
 export function listenToNodeHttp(sink: CallSink): () => void {

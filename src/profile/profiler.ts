@@ -16,7 +16,7 @@ import { routeOf } from './normalise.js'
 import { readProfileOptions, type ProfileOptions, type ResolvedOptions } from './options.js'
 import type { ProfileReport } from './report.js'
 import { RouteTable } from './routes.js'
-import type { CallSink } from './sink.js'
+import { quietly, type CallSink } from './sink.js'
 import { callSite } from './stack.js'
 import { addRequestHeaderTokens, addUrlTokens } from './tokens.js'
 import { listenToUndici } from './undici-channels.js'
@@ -45,6 +45,12 @@ class Unit {
   ) {}
 }
 
+/**
+ * Calls held at once across the units in progress (a unit's calls are dropped when it is
+ * analysed): beyond it, new calls are counted, not recorded.
+ */
+export const MAX_HELD_CALLS = 10_000
+
 /** Entered for a request beyond `maxRequests`: its calls are not recorded, nor taken as unscoped. */
 const UNTRACKED = new Unit('', 0, new Set())
 
@@ -68,6 +74,7 @@ class ProfilerImpl implements Profiler, CallSink {
   readonly #startedAt = performance.now()
   #stoppedAt: number | undefined
   #open = 0
+  #held = 0
   #unscoped: Unit | undefined
   #droppedRequests = 0
   #droppedCalls = 0
@@ -92,13 +99,12 @@ class ProfilerImpl implements Profiler, CallSink {
       unit = this.#unscopedUnit()
     }
     if (unit.closed) return undefined
-    if (unit.calls.length >= this.#options.maxCallsPerRequest) {
-      if (unit === this.#unscoped) unit = this.#flushUnscoped(true)
-      else {
-        unit.truncated = true
-        this.#droppedCalls++
-        return undefined
-      }
+    if (unit.calls.length >= this.#options.maxCallsPerRequest && unit === this.#unscoped)
+      unit = this.#flushUnscoped(true)
+    if (unit.calls.length >= this.#options.maxCallsPerRequest || this.#held >= MAX_HELD_CALLS) {
+      unit.truncated = true
+      this.#droppedCalls++
+      return undefined
     }
     const call = new OutboundCall(start, performance.now(), this.#options.maxBodyBytes)
     try {
@@ -108,6 +114,7 @@ class ProfilerImpl implements Profiler, CallSink {
     }
     call.location = callSite(this.#cwd)
     unit.calls.push(call)
+    this.#held++
     return call
   }
 
@@ -129,7 +136,7 @@ class ProfilerImpl implements Profiler, CallSink {
     this.#als.enterWith(unit)
     if (unit === UNTRACKED) return
     this.#units.set(response, unit)
-    response.once('close', () => this.#close(unit))
+    response.once('close', () => quietly(() => this.#close(unit)))
   }
 
   serverEnd(response: ServerResponse): void {
@@ -146,8 +153,8 @@ class ProfilerImpl implements Profiler, CallSink {
     if (typeof then === 'function')
       (then as (ok: () => void, failed: () => void) => unknown).call(
         result,
-        () => this.#close(unit),
-        () => this.#close(unit),
+        () => quietly(() => this.#close(unit)),
+        () => quietly(() => this.#close(unit)),
       )
     else this.#close(unit)
     return result
@@ -168,6 +175,7 @@ class ProfilerImpl implements Profiler, CallSink {
     if (unit.closed) return
     unit.closed = true
     this.#open--
+    this.#held -= unit.calls.length
     if (this.stopped) return
     this.#analyse(unit, unit.calls, performance.now() - unit.startedAt)
   }
@@ -203,6 +211,7 @@ class ProfilerImpl implements Profiler, CallSink {
       return unit
     }
     this.#unscoped = next
+    this.#held -= ended.length
     if (ended.length > 0) {
       const last = Math.max(...ended.map((c) => c.endedAt!))
       this.#analyse(unit, ended, last - Math.min(...ended.map((c) => c.startedAt)))

@@ -15,12 +15,28 @@ export interface CallSink {
   serverEnd(response: ServerResponse): void
 }
 
-/** Subscribes each listener to its channel; the function returned unsubscribes them all. */
+/**
+ * Subscribes each listener to its channel; the function returned unsubscribes them all. A
+ * listener that throws would surface as an uncaught exception in the application (that is what
+ * diagnostics_channel does with a subscriber's error), so none is let through: the profiler
+ * misses that event rather than break the process it watches.
+ */
 export function listen(listeners: Record<string, (message: unknown) => void>): () => void {
-  const entries = Object.entries(listeners)
+  const entries = Object.entries(listeners).map(
+    ([name, fn]) => [name, (message: unknown) => quietly(() => fn(message))] as const,
+  )
   for (const [name, fn] of entries) diagnostics.subscribe(name, fn)
   return () => {
     for (const [name, fn] of entries) diagnostics.unsubscribe(name, fn)
+  }
+}
+
+/** Runs `fn`, swallowing what it throws (see `listen`). */
+export function quietly(fn: () => void): void {
+  try {
+    fn()
+  } catch {
+    // Never the application's problem.
   }
 }
 

@@ -12,7 +12,7 @@
 import { brotliDecompressSync, constants, gunzipSync, inflateSync } from 'node:zlib'
 
 /** At most this many tokens are kept for one request or response. */
-export const MAX_TOKENS = 4_096
+export const MAX_TOKENS = 1_024
 /** Strings longer than this are not values another call would send whole. */
 const MAX_TOKEN_LENGTH = 512
 

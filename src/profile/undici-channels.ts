@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { OutboundCall } from './call.js'
-import { headerPairs, listen, type CallSink } from './sink.js'
+import { headerPairs, listen, quietly, type CallSink } from './sink.js'
 
 interface UndiciRequest {
   readonly origin?: unknown
@@ -53,7 +53,7 @@ function wrap(
   const original = request[method]
   if (typeof original !== 'function' || publishesChunks(request, method)) return
   request[method] = function (this: unknown, chunk: unknown): unknown {
-    read(chunk)
+    quietly(() => read(chunk))
     return original.call(this, chunk)
   }
 }

@@ -110,6 +110,19 @@ describe('profile() options', () => {
 })
 
 describe('profile() bounds', () => {
+  it('a `gate` that throws makes no call a gate, and never reaches the application', async () => {
+    const report = await profiled(
+      {
+        gate: () => {
+          throw new Error('a bug in the gate')
+        },
+      },
+      () => app.get('/pair').then(() => undefined),
+    )
+    const route = report.routes.find((r) => r.route === 'GET /pair')!
+    expect(route.chains.map((c) => c.steps.length)).toEqual([2])
+  })
+
   it('stop() unsubscribes every listener; nothing is recorded after it', async () => {
     const profiler = profile({ unscoped: 'ignore' })
     for (const name of CHANNELS.filter((n) => !n.includes('bodyChunk')))
