@@ -26,10 +26,13 @@ interface Held {
 
 export function lruCacheStore(options: MemoryCacheStoreOptions): MemoryCacheStore {
   const where = 'lruCacheStore()'
-  const { maxEntries, maxBytes, maxEntrySize, sizeOf, clock } = readMemoryStoreOptions(
+  const { maxEntries, maxBytes, maxEntrySize, sizeOf, clock, name } = readMemoryStoreOptions(
     where,
     options,
   )
+  let hits = 0
+  let misses = 0
+  let evictions = 0
 
   // One of max and maxSize is set (checked above); the options type cannot see that. Expiry is
   // kept here rather than with lru-cache's ttl: its ttl reads a start time of 0 as "none", which
@@ -43,19 +46,23 @@ export function lruCacheStore(options: MemoryCacheStoreOptions): MemoryCacheStor
       ...(sizeOf !== undefined
         ? { sizeCalculation: (held: Held) => entrySize(where, sizeOf, held.entry) }
         : {}),
+      dispose: (_held: Held, _key: string, reason: string) => {
+        if (reason === 'evict') evictions++
+      },
     }) as LRUCache.Options<string, Held, unknown>,
   )
 
   return {
     get(key) {
       const held = lru.get(key, noOptions())
-      if (held === undefined) return undefined
-      // Past the ttl it was given: reclaimed on read, like lru-cache's own lazy expiry.
-      if (!(clock.now() < held.until)) {
-        lru.delete(key)
-        return undefined
+      if (held !== undefined && clock.now() < held.until) {
+        hits++
+        return held.entry
       }
-      return held.entry
+      // Past the ttl it was given: reclaimed on read, like lru-cache's own lazy expiry.
+      if (held !== undefined) lru.delete(key)
+      misses++
+      return undefined
     },
     set(key, entry, ttlMs) {
       lru.set(key, { entry, until: clock.now() + ttlMs }, noOptions())
@@ -67,6 +74,16 @@ export function lruCacheStore(options: MemoryCacheStoreOptions): MemoryCacheStor
       return lru.size
     },
     clear: () => lru.clear(),
+    stats: () =>
+      Object.freeze({
+        kind: 'cacheStore' as const,
+        name: name ?? 'lru-cache',
+        size: lru.size,
+        bytes: lru.calculatedSize ?? 0,
+        hits,
+        misses,
+        evictions,
+      }),
   }
 }
 

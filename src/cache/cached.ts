@@ -48,6 +48,8 @@ import {
   type Parsed,
 } from './cached-options.js'
 import { CachedError } from './cached-error.js'
+import { entryTimes, judgeEntry } from './cached-lifetime.js'
+import { CacheCounts, type CachedStats } from './cached-stats.js'
 import {
   bounded,
   BYPASS,
@@ -60,9 +62,15 @@ import {
 import { cacheKey } from './key.js'
 import { singleFlight, type SingleFlight } from './single-flight.js'
 import { isStorable } from './storable.js'
-import { CACHE_ENTRY_FORMAT, readEntry, type CacheEntry } from './store.js'
+import { readEntry, type CacheEntry } from './store.js'
 
-export { CachedError, MAX_CACHE_TTL, type CachedOptions, type NegativeCacheOptions }
+export {
+  CachedError,
+  MAX_CACHE_TTL,
+  type CachedOptions,
+  type CachedStats,
+  type NegativeCacheOptions,
+}
 
 /** How a value was served: fetched now, fresh from the cache, stale while a refresh runs, or stale because the refresh failed. */
 export type CacheStatus = 'miss' | 'hit' | 'stale' | 'stale-if-error'
@@ -101,6 +109,8 @@ export interface Cached<K, V> {
    * predate the change. Rejects when the store fails or exceeds `storeTimeout`.
    */
   delete(key: K): Promise<void>
+  /** A snapshot for a health endpoint or `prometheusText()`: each lookup counted once, by how it was served. */
+  stats(): CachedStats
 }
 
 /** One caller of the cache: its signal, and where its events go (its context's trace and `onEvent`). */
@@ -131,12 +141,17 @@ export function cached<K, V>(
   }
   const call = (key: K, options?: CachedCallOptions): Promise<V> =>
     entry(key, options).then((r) => r.value)
-  return Object.assign(call, { entry, delete: (key: K) => cache.delete(key) })
+  return Object.assign(call, {
+    entry,
+    delete: (key: K) => cache.delete(key),
+    stats: () => cache.counts.snapshot(cache.o.name),
+  })
 }
 
 /** The cache behind `cached()`: lookups, the shared fetch and its write, deletes. */
 
 class ReadThrough<K, V> {
+  readonly counts = new CacheCounts()
   readonly #prefix: string
   readonly #flights: SingleFlight
   /**
@@ -163,6 +178,8 @@ class ReadThrough<K, V> {
   }
 
   #event(caller: Caller, type: 'cache.hit' | 'cache.missed'): void {
+    if (type === 'cache.hit') this.counts.hits++
+    else this.counts.misses++
     const trace = caller.trace
     if (trace.enabled)
       trace.emit({ type, task: this.#task(caller), at: this.o.clock.now(), cache: this.o.name })
@@ -239,17 +256,6 @@ class ReadThrough<K, V> {
     if (isThenable(done)) done.then(undefined, () => {})
   }
 
-  #times(now: number, lifetime: number, swrMs: number, sieMs: number) {
-    return {
-      format: CACHE_ENTRY_FORMAT as typeof CACHE_ENTRY_FORMAT,
-      version: this.o.version,
-      storedAt: now,
-      freshUntil: now + lifetime,
-      staleUntil: now + lifetime + swrMs,
-      errorUntil: now + lifetime + sieMs,
-    }
-  }
-
   /** `fn` under the `timeout` option: its context gets a signal the time limit aborts. */
   #callFn(key: K, ctx: CallContext): Promise<V> {
     const { timeout, clock, name } = this.o
@@ -313,7 +319,7 @@ class ReadThrough<K, V> {
         (mayWrite === undefined || (await mayWrite()))
       ) {
         const entry: CacheEntry = {
-          ...this.#times(clock.now(), negative.ttl, 0, 0),
+          ...entryTimes(this.o.version, clock.now(), negative.ttl, 0, 0),
           kind: 'error',
           status: statusOf(error) ?? null,
           code: codeOf(error) ?? null,
@@ -331,7 +337,8 @@ class ReadThrough<K, V> {
       return value
     }
     if (mayWrite !== undefined && !(await mayWrite())) return value
-    const entry: CacheEntry = { ...this.#times(clock.now(), ttl, swr, sie), kind: 'value', value }
+    const times = entryTimes(this.o.version, clock.now(), ttl, swr, sie)
+    const entry: CacheEntry = { ...times, kind: 'value', value }
     await this.#write(storeKey, entry, ttl + Math.max(swr, sie), ctx)
     return value
   }
@@ -368,7 +375,8 @@ class ReadThrough<K, V> {
     const filled = async (signal: AbortSignal): Promise<Filled<V> | undefined> => {
       const read = this.#read(storeKey, signal)
       const entry = isThenable(read) ? await read : read
-      if (entry === undefined || this.#judge(entry, clock.now()) !== 'fresh') return undefined
+      if (entry === undefined || judgeEntry(this.o, entry, clock.now()) !== 'fresh')
+        return undefined
       if (entry.kind === 'error') return { error: new CachedError(name, entry.status, entry.code) }
       return { value: entry.value as V }
     }
@@ -402,7 +410,7 @@ class ReadThrough<K, V> {
     const storeKey = this.keyOf(key)
     const read = this.#read(storeKey, signal)
     const entry = isThenable(read) ? await read : read
-    const state = entry === undefined ? 'expired' : this.#judge(entry, this.o.clock.now())
+    const state = entry === undefined ? 'expired' : judgeEntry(this.o, entry, this.o.clock.now())
     if (entry === undefined || state === 'expired') {
       this.#event(caller, 'cache.missed')
       return { value: await this.#miss(storeKey, key, caller), status: 'miss' }
@@ -428,11 +436,11 @@ class ReadThrough<K, V> {
       return { value: await this.#load(storeKey, key, caller, true), status: 'miss' }
     } catch (error) {
       if (error === REFRESHED_ELSEWHERE) {
-        this.#staleServed(caller, 'revalidating')
+        this.#staleServed(caller, 'revalidating', true)
         return { value, status: 'stale' }
       }
       if (isCallerAbort(signal, error) || !isTransient(error)) throw error
-      this.#staleServed(caller, 'error')
+      this.#staleServed(caller, 'error', true)
       return { value, status: 'stale-if-error' }
     }
   }
@@ -448,7 +456,12 @@ class ReadThrough<K, V> {
     }
   }
 
-  #staleServed(caller: Caller, reason: 'revalidating' | 'error'): void {
+  /** `missed`: the lookup counted as a miss when it went to wait for the refresh; it is none. */
+  #staleServed(caller: Caller, reason: 'revalidating' | 'error', missed = false): void {
+    const counts = this.counts
+    if (missed) counts.misses--
+    if (reason === 'revalidating') counts.staleServed++
+    else counts.staleIfError++
     const trace = caller.trace
     if (trace.enabled) {
       const at = this.o.clock.now()
@@ -460,19 +473,6 @@ class ReadThrough<K, V> {
         reason,
       })
     }
-  }
-
-  /** Where `now` falls in the entry's life, capped by this cache's own lifetimes (K1). */
-  #judge(entry: CacheEntry, now: number): 'fresh' | 'stale' | 'error-window' | 'expired' {
-    const { ttl, swr, sie, negative } = this.o
-    if (!(now >= entry.storedAt)) return 'expired'
-    const age = now - entry.storedAt
-    if (entry.kind === 'error')
-      return now < entry.freshUntil && age < (negative?.ttl ?? 0) ? 'fresh' : 'expired'
-    if (now < entry.freshUntil && age < ttl) return 'fresh'
-    if (now < entry.staleUntil && age < ttl + swr) return 'stale'
-    if (now < entry.errorUntil && age < ttl + sie) return 'error-window'
-    return 'expired'
   }
 
   async delete(key: K): Promise<void> {

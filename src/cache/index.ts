@@ -7,6 +7,7 @@
  */
 export {
   memoryCacheStore,
+  type CacheStoreStats,
   type MemoryCacheStore,
   type MemoryCacheStoreOptions,
 } from './memory-store.js'

@@ -9,6 +9,7 @@ import {
   checkClock,
   checkFunction,
   checkKnownKeys,
+  checkName,
   checkNumber,
   show,
   snapshot,
@@ -26,12 +27,31 @@ export interface MemoryCacheStoreOptions {
   readonly maxEntrySize?: number
   /** The clock the store's reclaim times are read on (default `systemClock`); `cached()` judges freshness on its own. */
   readonly clock?: Clock
+  /** Names the store in `stats()` (default "memory", or "lru-cache" for `lruCacheStore()`). */
+  readonly name?: string
+}
+
+/** An in-memory store's snapshot: what it holds now, and counts since creation. */
+export interface CacheStoreStats {
+  readonly kind: 'cacheStore'
+  readonly name: string
+  /** Entries held now (some may have expired and not yet been reclaimed). */
+  readonly size: number
+  /** What they count against `maxBytes`, as `sizeOf` measured them (0 without a byte bound). */
+  readonly bytes: number
+  /** Reads that found a live entry, and reads that found none (or one past its time). */
+  readonly hits: number
+  readonly misses: number
+  /** Entries dropped, least recently used first, to stay within `maxEntries` and `maxBytes`. */
+  readonly evictions: number
 }
 
 export interface MemoryCacheStore extends CacheStore {
   /** Entries held now (some may have expired and not yet been reclaimed). */
   readonly size: number
   clear(): void
+  /** A snapshot for a health endpoint or `prometheusText()`. */
+  stats(): CacheStoreStats
 }
 
 /** The options once checked: at least one of `maxEntries` and `maxBytes` is set. */
@@ -42,6 +62,8 @@ export interface MemoryStoreBounds {
   /** Set exactly when `maxBytes` or `maxEntrySize` is. */
   readonly sizeOf: ((value: unknown) => number) | undefined
   readonly clock: Clock
+  /** The `name` option, if given. */
+  readonly name: string | undefined
 }
 
 /** What a negative entry (status and code only) counts for against `maxBytes`. */
@@ -57,7 +79,7 @@ export function readMemoryStoreOptions(
   options: MemoryCacheStoreOptions,
 ): MemoryStoreBounds {
   const opts = snapshot(where, options)
-  checkKnownKeys(where, opts, ['maxEntries', 'maxBytes', 'sizeOf', 'maxEntrySize', 'clock'])
+  checkKnownKeys(where, opts, ['maxEntries', 'maxBytes', 'sizeOf', 'maxEntrySize', 'clock', 'name'])
   if (opts.maxEntries === undefined && opts.maxBytes === undefined) {
     throw new InvalidOptionError(
       `${where}: a bound is required: \`maxEntries\` (e.g. maxEntries: 10_000) and/or \`maxBytes\` with \`sizeOf(value)\`. ` +
@@ -112,7 +134,8 @@ export function readMemoryStoreOptions(
           '(value) => number of bytes',
         )
   if (opts.clock !== undefined) checkClock(where, opts.clock)
-  return { maxEntries, maxBytes, maxEntrySize, sizeOf, clock: opts.clock ?? systemClock }
+  const name = opts.name === undefined ? undefined : checkName(where, opts.name)
+  return { maxEntries, maxBytes, maxEntrySize, sizeOf, clock: opts.clock ?? systemClock, name }
 }
 
 /** An entry's size for the byte bounds: `sizeOf` of its value, a fixed small size for a negative entry. */

@@ -14,7 +14,11 @@ import {
 } from './memory-store-options.js'
 import type { CacheEntry } from './store.js'
 
-export type { MemoryCacheStore, MemoryCacheStoreOptions } from './memory-store-options.js'
+export type {
+  CacheStoreStats,
+  MemoryCacheStore,
+  MemoryCacheStoreOptions,
+} from './memory-store-options.js'
 
 interface Held {
   readonly entry: CacheEntry
@@ -26,7 +30,7 @@ interface Held {
 
 export function memoryCacheStore(options: MemoryCacheStoreOptions): MemoryCacheStore {
   const where = 'memoryCacheStore()'
-  const { maxEntries, maxBytes, maxEntrySize, sizeOf, clock } = readMemoryStoreOptions(
+  const { maxEntries, maxBytes, maxEntrySize, sizeOf, clock, name } = readMemoryStoreOptions(
     where,
     options,
   )
@@ -38,6 +42,9 @@ export function memoryCacheStore(options: MemoryCacheStoreOptions): MemoryCacheS
   // least recently used, and eviction takes it in O(1).
   const held = new Map<string, Held>()
   let bytes = 0
+  let hits = 0
+  let misses = 0
+  let evictions = 0
 
   const remove = (key: string): void => {
     const old = held.get(key)
@@ -49,12 +56,17 @@ export function memoryCacheStore(options: MemoryCacheStoreOptions): MemoryCacheS
   return {
     get(key) {
       const found = held.get(key)
-      if (found === undefined) return undefined
+      if (found === undefined) {
+        misses++
+        return undefined
+      }
       // Past the ttl it was given: reclaimed on read, with no timer to release.
       if (!(clock.now() < found.until)) {
+        misses++
         remove(key)
         return undefined
       }
+      hits++
       held.delete(key)
       held.set(key, found)
       return found.entry
@@ -70,6 +82,7 @@ export function memoryCacheStore(options: MemoryCacheStoreOptions): MemoryCacheS
       // Ends with the new entry at the latest: it fits alone (size <= largest <= maxBytes).
       while (held.size > entryLimit || bytes > byteLimit) {
         remove(held.keys().next().value as string)
+        evictions++
       }
     },
     delete(key) {
@@ -81,6 +94,17 @@ export function memoryCacheStore(options: MemoryCacheStoreOptions): MemoryCacheS
     clear() {
       held.clear()
       bytes = 0
+    },
+    stats() {
+      return Object.freeze({
+        kind: 'cacheStore' as const,
+        name: name ?? 'memory',
+        size: held.size,
+        bytes,
+        hits,
+        misses,
+        evictions,
+      })
     },
   }
 }

@@ -112,6 +112,44 @@ export function describeMemoryStore(
       expect(store.size).toBe(0)
     })
 
+    it('stats(): entries and bytes held, reads that hit and missed, evictions, under its name', () => {
+      let t = 0
+      const clock = { now: () => t, setTimeout: () => ({}), clearTimeout: () => {} }
+      const sizeOf = (v: unknown): number => String(v).length
+      const store = memoryCacheStore({ maxEntries: 2, maxBytes: 100, sizeOf, clock, name: 'hot' })
+      const empty = store.stats()
+      expect(empty).toEqual({
+        kind: 'cacheStore',
+        name: 'hot',
+        size: 0,
+        bytes: 0,
+        hits: 0,
+        misses: 0,
+        evictions: 0,
+      })
+      expect(Object.isFrozen(empty)).toBe(true)
+      store.set('a', entry('aaaa'), 100)
+      store.set('b', entry('bb'), 10)
+      store.get('a')
+      store.get('nothing')
+      store.set('c', entry('c'), 100) // evicts b, the least recently used
+      t = 50
+      store.get('b')
+      expect(store.stats()).toEqual({
+        ...empty,
+        size: 2,
+        bytes: 5,
+        hits: 1,
+        misses: 2,
+        evictions: 1,
+      })
+      t = 100
+      store.get('a') // past its ttl: a miss, reclaimed
+      expect(store.stats()).toMatchObject({ size: 1, bytes: 1, misses: 3, evictions: 1 })
+      expect(memoryCacheStore({ maxEntries: 1 }).stats()).toMatchObject({ bytes: 0 })
+      expect(() => memoryCacheStore({ maxEntries: 1, name: '' })).toThrow(InvalidOptionError)
+    })
+
     it('F15: through cached(): the least recently used key is fetched again', async () => {
       const calls: string[] = []
       const users = cached(
