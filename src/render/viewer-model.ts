@@ -172,37 +172,45 @@ function subBars(
 ): [number, number, SubKind, string][] {
   const requests = requestBars(events, at, end)
   if (requests.length > 0) return requests
-  const bars: [number, number, SubKind, string][] = []
-  const attempts = events.filter((e) => e.type === 'attempt.started' || e.type === 'hedge.fired')
-  if (attempts.length < 2) return []
-  for (const [i, e] of attempts.entries()) {
-    const n = e.type === 'attempt.started' ? e.attempt : e.hedge
-    const label = e.type === 'attempt.started' ? `attempt ${n}` : `hedge ${n}`
-    const failed = events.find(
-      (f) => f.type === 'retry.scheduled' && e.type === 'attempt.started' && f.attempt === n,
-    )
+  return attemptBars(events, at, end, status)
+}
+
+/**
+ * Retried and hedged attempts, when there were several: each until it failed, the next began, a
+ * hedge won (the winner delivered, the others were cut off), or the task ended.
+ */
+function attemptBars(
+  events: readonly TraceEvent[],
+  at: (e: TraceEvent) => number,
+  end: number,
+  status: TaskStatus,
+): [number, number, SubKind, string][] {
+  const starts = events.filter((e) => e.type === 'attempt.started' || e.type === 'hedge.fired')
+  if (starts.length < 2) return []
+  const won = events.find((e) => e.type === 'hedge.won')
+  const settled: SubKind = status === 'fulfilled' ? 'ok' : status === 'aborted' ? 'cut' : 'fail'
+  return starts.map((e, i) => {
+    const hedge = e.type === 'hedge.fired' ? e.hedge : undefined
+    const attempt = e.type === 'attempt.started' ? e.attempt : undefined
+    const label = hedge !== undefined ? `hedge ${hedge}` : `attempt ${attempt}`
+    const failed = events.find((f) => f.type === 'retry.scheduled' && f.attempt === attempt)
     const next =
-      e.type === 'attempt.started'
-        ? attempts.slice(i + 1).find((f) => f.type === e.type)
-        : undefined
-    const stop = failed ?? next
-    const to = stop === undefined ? end : at(stop)
-    const kind: SubKind =
-      failed !== undefined
-        ? 'fail'
-        : status === 'fulfilled'
-          ? 'ok'
-          : status === 'aborted'
-            ? 'cut'
-            : 'fail'
-    bars.push([
+      attempt === undefined
+        ? undefined
+        : starts.slice(i + 1).find((f) => f.type === 'attempt.started')
+    let to = failed !== undefined ? at(failed) : next !== undefined ? at(next) : end
+    let kind: SubKind = failed !== undefined ? 'fail' : settled
+    if (won !== undefined && failed === undefined && next === undefined && at(e) <= at(won)) {
+      to = at(won)
+      kind = (hedge ?? 0) === won.winner ? 'ok' : 'cut'
+    }
+    return [
       at(e),
       Math.max(at(e), to),
       kind,
       failed === undefined ? label : `${label}: ${describeEvent(failed)}`,
-    ])
-  }
-  return bars
+    ]
+  })
 }
 
 /** Each request from its `request.started` to the `request.finished` of the same hop. */

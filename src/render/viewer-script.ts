@@ -101,7 +101,8 @@ export const VIEWER_SCRIPT = `
     grid.replaceChildren();
     for (var k = 0; k * step <= span + 1e-9; k++) {
       var x = pct(k * step) + '%';
-      var label = el('span', 'tick', (k * step).toFixed(decimals) + (k === 0 ? ' ms' : ''));
+      // A label near the axis' end ends at its tick rather than run into the next column.
+      var label = el('span', pct(k * step) > 94 ? 'tick end' : 'tick', (k * step).toFixed(decimals) + (k === 0 ? ' ms' : ''));
       label.style.left = x;
       ticks.appendChild(label);
       var line = el('div', 'gridline');

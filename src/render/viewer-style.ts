@@ -32,6 +32,7 @@ h1 { font-size: 16px; margin: 0 0 4px; font-weight: 600; overflow-wrap: anywhere
 .legend li { display: flex; align-items: center; gap: 4px; }
 .swatch { display: inline-block; width: 14px; height: 9px; border-radius: 2px; }
 .chart { position: relative; padding: 0 16px 24px; outline: none; }
+.chart:focus-visible { outline: 2px solid var(--critical); outline-offset: -2px; }
 .row, .axis { display: grid; align-items: center;
   grid-template-columns: var(--name-w) minmax(120px, 1fr) var(--status-w) var(--num-w) var(--num-w); }
 .axis { position: sticky; top: 0; background: var(--bg); z-index: 2; height: 26px;
@@ -40,6 +41,7 @@ h1 { font-size: 16px; margin: 0 0 4px; font-weight: 600; overflow-wrap: anywhere
 .ticks { position: relative; height: 100%; }
 .tick { position: absolute; bottom: 3px; transform: translateX(-50%); white-space: nowrap; }
 .tick:first-child { transform: none; }
+.tick.end { transform: translateX(-100%); }
 .plot { position: relative; }
 .grid { position: absolute; top: 0; bottom: 0; pointer-events: none; left: var(--name-w);
   right: calc(var(--status-w) + 2 * var(--num-w)); }

@@ -183,6 +183,26 @@ describe('renderWaterfallHtml', () => {
     expect(more).toBe(0)
   })
 
+  it('draws a hedged call’s attempts in lanes: the winner delivered, the primary cut off', () => {
+    const data = dataOf(
+      renderWaterfallHtml(
+        split([
+          { type: 'attempt.started', task: 'data', at: 1020, attempt: 1 },
+          { type: 'hedge.fired', task: 'data', at: 1040, hedge: 1, afterMs: 20 },
+          { type: 'hedge.won', task: 'data', at: 1055, winner: 1 },
+        ]),
+      ),
+    )
+    expect(data.tasks[1]!.subs).toEqual([
+      [20, 55, 0, 'cut', 'attempt 1'],
+      [40, 55, 1, 'ok', 'hedge 1'],
+    ])
+    expect(data.tasks[1]!.marks.map((m) => [m[0], m[1]])).toEqual([
+      [40, 'hedge'],
+      [55, 'won'],
+    ])
+  })
+
   it('draws HTTP requests under the bar, overlapping hedges in a lane of their own', () => {
     const request = (at: number, attempt: number): TraceEvent => ({
       type: 'request.started',
