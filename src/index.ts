@@ -41,6 +41,12 @@ export {
 } from './flow/trace.js'
 export { renderWaterfall, type WaterfallOptions } from './render/waterfall.js'
 export { renderWaterfallHtml, type WaterfallHtmlOptions } from './render/waterfall-html.js'
+export {
+  prometheusText,
+  type PrometheusTextOptions,
+  type StatsSnapshot,
+  type StatsSource,
+} from './render/prometheus.js'
 export { traceToJSON, traceFromJSON, type TraceError } from './render/trace-json.js'
 export { pipe, type Call, type CallContext, type Policy, type Pipeline } from './core/call.js'
 export type { Clock, TimerHandle } from './core/clock.js'
@@ -101,7 +107,13 @@ export { retry, type RetryOptions, type RetryInfo } from './policies/retry.js'
 export { retryBudget, type RetryBudget, type RetryBudgetOptions } from './policies/budget.js'
 export { withFallback, type FallbackOptions } from './policies/fallback.js'
 export { hedge, type HedgeOptions, type PercentileDelay } from './policies/hedge.js'
-export { limit, type Limiter, type LimitOptions, type LimitRunOptions } from './policies/limit.js'
+export {
+  limit,
+  type Limiter,
+  type LimiterStats,
+  type LimitOptions,
+  type LimitRunOptions,
+} from './policies/limit.js'
 export { mapLimit, type MapLimitOptions } from './policies/map-limit.js'
 export {
   Loader,
@@ -111,6 +123,7 @@ export {
   type BatchFunction,
   type LoaderBatchEvent,
   type LoaderOptions,
+  type LoaderStats,
   type LoadOptions,
 } from './batch/loader.js'
 export { requestScoped } from './batch/request-scoped.js'
@@ -122,6 +135,7 @@ export {
   type CachedCallOptions,
   type CachedContext,
   type CachedResult,
+  type CachedStats,
   type CacheStatus,
   type NegativeCacheOptions,
 } from './cache/cached.js'

@@ -331,6 +331,7 @@ describe('package', () => {
         "loader",
         "mapLimit",
         "pipe",
+        "prometheusText",
         "rateLimit",
         "renderWaterfall",
         "renderWaterfallHtml",
