@@ -47,7 +47,8 @@ interface DiagnosticsModule {
 
 /** What every traced message may carry: set by a subscriber's `start` handler (see above). */
 export interface TracedMessage {
-  within?: <T>(fn: () => T) => T
+  /** Called as a method (`message.within(fn)`), so one function can serve every message. */
+  within?: <T>(this: TracedMessage, fn: () => T) => T
   /** Set by Node when the work fails. */
   error?: unknown
   /** Set by Node when the work succeeds. */
@@ -131,10 +132,10 @@ export function traced<T>(
 ): Promise<T> {
   if (channel === undefined || !channel.hasSubscribers) return fn()
   try {
-    return channel.tracePromise(() => {
-      const within = message.within
-      return within === undefined ? fn() : within(fn)
-    }, message)
+    return channel.tracePromise(
+      () => (message.within === undefined ? fn() : message.within(fn)),
+      message,
+    )
   } catch (error) {
     // tracePromise rethrows a synchronous throw of `fn`; callers expect a rejection.
     return Promise.reject(error)

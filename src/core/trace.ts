@@ -198,13 +198,19 @@ export interface Recorder {
   emit(event: TraceEvent): void
 }
 
-/** Events already on `fanout:event`: a tee or a shared call hands one event to several recorders. */
-const published = new WeakSet<TraceEvent>()
+/** The event last put on `fanout:event`: a tee or a shared call hands one event to several recorders. */
+let last: TraceEvent | undefined
+/** Shared work's events re-tagged for one of its callers: the original is published instead. */
+const copies = new WeakSet<TraceEvent>()
 
-/** Puts `event` on the `fanout:event` diagnostics channel, once, while anyone subscribes. */
+/**
+ * Puts `event` on the `fanout:event` diagnostics channel, once, while anyone subscribes. A tee
+ * hands one event to its recorders one after the other, so the last one published is the only
+ * one that can come again.
+ */
 function publish(event: TraceEvent): void {
-  if (!eventChannel.hasSubscribers || published.has(event)) return
-  published.add(event)
+  if (event === last || !eventChannel.hasSubscribers || copies.has(event)) return
+  last = event
   eventChannel.publish(event)
 }
 
@@ -220,13 +226,16 @@ export const noopRecorder: Recorder = Object.freeze({
   emit: publish,
 })
 
+/** A recorder that is off for good (a run nobody listened to when it started). */
+export const disabledRecorder: Recorder = Object.freeze({ enabled: false, emit() {} })
+
 /**
  * `event` under another task's name, for a listener of shared work (a batch, a cached fetch)
  * that asked as that task. The copy counts as published: the original was, or will be.
  */
 export function retagged(event: TraceEvent, task: string): TraceEvent {
   const copy = { ...event, task }
-  published.add(copy)
+  copies.add(copy)
   return copy
 }
 

@@ -13,7 +13,7 @@
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
-import { recorderFor, type Recorder, type TraceEvent } from '../core/trace.js'
+import { disabledRecorder, recorderFor, type Recorder, type TraceEvent } from '../core/trace.js'
 import { runChannel, subscribed, taskChannel, traced } from '../core/diagnostics.js'
 import { CycleError, DependencyError, FlowError, SkippedError, type TaskFailure } from './errors.js'
 import { Slots } from '../policies/slots.js'
@@ -97,6 +97,8 @@ class FlowRun {
   readonly #slots: TaskSlots | undefined
   /** Times are taken for the trace or for learning. */
   readonly #timing: boolean
+  /** Someone subscribes to `fanout:task` (settled at the run's start). */
+  readonly #tracedTasks: boolean
   /**
    * Set while many tasks become ready at once (the run's start, gates opening): they queue for
    * slots together and are granted best-first, instead of first-declared grabbing the free ones.
@@ -125,8 +127,12 @@ class FlowRun {
     this.#remaining = defs.length
     this.#gatesLeft = flow.gates
     const tracing = options.onTrace !== undefined
-    const live = recorderFor(options.onEvent)
+    // Whether anyone hears this run (its `onEvent`, a diagnostics subscriber) is settled once, at
+    // its start: checking the channels per task would charge every task of every run.
+    const heard = recorderFor(options.onEvent)
+    const live = heard.enabled ? heard : disabledRecorder
     this.#live = live
+    this.#tracedTasks = subscribed(taskChannel)
     this.#timing = tracing || live.enabled || flow.learned !== undefined
     const limit =
       typeof flow.limit === 'number'
@@ -247,7 +253,7 @@ class FlowRun {
     let pending: Promise<unknown>
     const call = this.flow.calls[def.index]!
     try {
-      pending = subscribed(taskChannel)
+      pending = this.#tracedTasks
         ? traced(taskChannel, { flow: this.flow.name, task: def.name, gate: def.gate }, () =>
             call(ctx),
           )

@@ -460,18 +460,8 @@ class Client {
     const trace = ctx.trace
     const message = startMessage(hop, ctx.task, ctx.attempt, redirects)
     if (trace.enabled || message !== undefined) {
-      const { task, attempt, deadlineAt } = ctx
       const cancelled = (error: unknown): boolean => run !== undefined && error === run.failure
-      observeHop(exchange, {
-        trace,
-        task,
-        attempt,
-        redirects,
-        deadlineAt,
-        clock,
-        cancelled,
-        message,
-      })
+      observeHop(exchange, { ...ctx, redirects, clock, cancelled, message })
     }
     // Every field undici reads is set here, so nothing is inherited from a polluted prototype,
     // and every request has the same shape (a pool ignores `origin`; an agent routes by it).

@@ -50,7 +50,6 @@ export function requestHandlers(
   mode: HttpSpans,
   metrics: Instruments | undefined,
 ): ChannelHandlers {
-  const noop = (): void => {}
   return {
     start(message) {
       const m = message as Carrier
@@ -61,9 +60,7 @@ export function requestHandlers(
       api.propagation.inject(api.trace.setSpan(parent, span), m.headers)
       m[HOP] = { span, startedAt: performance.now(), attributes }
     },
-    end: noop,
-    asyncStart: noop,
-    error: noop,
+    error() {},
     asyncEnd(message) {
       const m = message as Carrier
       const hop = m[HOP]

@@ -87,6 +87,17 @@ function parse(options: OtelOptions | undefined): Required<Pick<OtelOptions, 'ht
   }
 }
 
+/** (Un)subscribes the handlers of a TracingChannel's `start`, `error` and `asyncEnd`. */
+function each(
+  name: string,
+  handlers: ChannelHandlers,
+  fn: (channel: string, listener: (message: unknown) => void) => unknown,
+): void {
+  fn(`tracing:${name}:start`, handlers.start)
+  fn(`tracing:${name}:error`, handlers.error)
+  fn(`tracing:${name}:asyncEnd`, handlers.asyncEnd)
+}
+
 /**
  * Starts making spans and metrics for every fanout run in this process. Call it once the SDK is
  * registered (or pass the providers); `stop()` it on shutdown. A second call while one is active
@@ -109,14 +120,14 @@ export function instrumentFanout(options?: OtelOptions): FanoutInstrumentation {
     ['fanout:attempt', attemptHandlers(tracer)],
     ['fanout:request', requestHandlers(tracer, o.httpSpans, metrics)],
   ]
-  for (const [name, handlers] of traced) diagnostics.tracingChannel(name).subscribe(handlers)
+  for (const [name, handlers] of traced) each(name, handlers, diagnostics.subscribe)
   const onEvent = eventHandler(tracer, metrics)
   diagnostics.subscribe('fanout:event', onEvent)
   const instrumentation: FanoutInstrumentation = {
     stop() {
       if (current !== instrumentation) return
       current = undefined
-      for (const [name, handlers] of traced) diagnostics.tracingChannel(name).unsubscribe(handlers)
+      for (const [name, handlers] of traced) each(name, handlers, diagnostics.unsubscribe)
       diagnostics.unsubscribe('fanout:event', onEvent)
     },
   }

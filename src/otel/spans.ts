@@ -15,19 +15,25 @@ import { api } from './api.js'
 import type { Instruments } from './metrics.js'
 
 const SPAN = Symbol('fanout.otel.span')
+const CONTEXT = Symbol('fanout.otel.context')
 
-type Carrier = TracedMessage & { [SPAN]?: Span | undefined }
+type Carrier = TracedMessage & { [SPAN]?: Span | undefined; [CONTEXT]?: Context }
+
+/** Every message's `within`: runs the work with the message's span current. */
+function within<T>(this: TracedMessage, fn: () => T): T {
+  return api.context.with((this as Carrier)[CONTEXT]!, fn)
+}
 
 /** The handlers of one TracingChannel. */
+/**
+ * The handlers of one TracingChannel. Only `start`, `error` and `asyncEnd`: a sub-channel nobody
+ * subscribes to costs nothing to publish on, and `end`/`asyncStart` tell fanout nothing.
+ */
 export interface ChannelHandlers {
   start(message: unknown): void
-  end(message: unknown): void
-  asyncStart(message: unknown): void
   asyncEnd(message: unknown): void
   error(message: unknown): void
 }
-
-const noop = (): void => {}
 
 /** `error.type`: the error's code, else its name. */
 export function errorType(error: unknown): string {
@@ -50,12 +56,10 @@ function handlers<M extends TracedMessage>(
       const parent: Context = api.context.active()
       const span = tracer.startSpan(name, { kind: api.SpanKind.INTERNAL, attributes }, parent)
       m[SPAN] = span
-      const current = api.trace.setSpan(parent, span)
-      m.within = (fn) => api.context.with(current, fn)
+      m[CONTEXT] = api.trace.setSpan(parent, span)
+      m.within = within
       onStart?.(message as M)
     },
-    end: noop,
-    asyncStart: noop,
     error(message) {
       const m = message as Carrier
       const span = m[SPAN]
