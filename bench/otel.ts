@@ -47,6 +47,7 @@ export const runChannel = undefined
 export const taskChannel = undefined
 export const attemptChannel = undefined
 export const requestChannel = undefined
+export const batchChannel = undefined
 export function traced(_channel, _message, fn) { return fn() }
 export function subscribed() { return false }
 export function channelHasSubscribers() { return false }

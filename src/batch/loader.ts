@@ -16,6 +16,7 @@
  */
 import type { CallContext } from '../core/call.js'
 import type { Clock } from '../core/clock.js'
+import { batchChannel, subscribed, traced } from '../core/diagnostics.js'
 import { AbortedError, NotFoundError } from '../core/errors.js'
 import { own } from '../core/own.js'
 import { checkContext, checkSignalOrContext, SharedContext } from '../core/shared-context.js'
@@ -338,12 +339,19 @@ export class Loader<K, V, Id = K> {
     const startedAt = reportDispatched(batch, this.name, this.#clock, trace)
     const call = (): BatchAnswer<V, Id> | PromiseLike<BatchAnswer<V, Id>> =>
       this.#batchFn(batch.keys, ctx)
+    const send = (): Promise<BatchAnswer<V, Id>> =>
+      this.#limiter === undefined
+        ? Promise.resolve(call())
+        : this.#limiter.run(call, { signal: ctx.signal })
     let answer: Promise<BatchAnswer<V, Id>>
     try {
-      answer =
-        this.#limiter === undefined
-          ? Promise.resolve(call())
-          : this.#limiter.run(call, { signal: ctx.signal })
+      answer = subscribed(batchChannel)
+        ? traced(
+            batchChannel,
+            { loader: this.name, size: batch.keys.length, scoped: batch.scope !== undefined },
+            send,
+          )
+        : send()
     } catch (error) {
       answer = Promise.reject(error)
     }

@@ -8,6 +8,7 @@
  * - `fanout:run`      a flow run or an `execute()` call: `{ kind: 'flow' | 'call', name }`;
  * - `fanout:task`     a flow task's call: `{ flow, task, gate }`;
  * - `fanout:attempt`  one attempt of a `retry()` or a `hedge()`: `{ policy, task, attempt, hedge }`;
+ * - `fanout:batch`    one call of a `Loader`'s batch function: `{ loader, size, scoped }`;
  * - `fanout:request`  one hop of fanout/http: `{ method, origin, path, attempt, redirects,
  *                     headers }`, ending with `status` (0 when none) and `errorType` (a code).
  *
@@ -75,6 +76,15 @@ export interface AttemptMessage extends TracedMessage {
   readonly hedge: number
 }
 
+export interface BatchMessage extends TracedMessage {
+  /** The loader's name. */
+  readonly loader: string
+  /** Distinct keys in the batch. */
+  readonly size: number
+  /** Whether its loads carried a scope (never the scope: it may name a user). */
+  readonly scoped: boolean
+}
+
 export interface RequestMessage extends TracedMessage {
   readonly task: string
   readonly method: string
@@ -120,6 +130,7 @@ export const runChannel = tracing('fanout:run')
 export const taskChannel = tracing('fanout:task')
 export const attemptChannel = tracing('fanout:attempt')
 export const requestChannel = tracing('fanout:request')
+export const batchChannel = tracing('fanout:batch')
 
 /**
  * Runs `fn` traced on `channel` when someone subscribes, else just runs it: the cost without a
@@ -127,7 +138,7 @@ export const requestChannel = tracing('fanout:request')
  */
 export function traced<T>(
   channel: DiagnosticsTracingChannel | undefined,
-  message: RunMessage | TaskMessage | AttemptMessage,
+  message: RunMessage | TaskMessage | AttemptMessage | BatchMessage,
   fn: () => Promise<T>,
 ): Promise<T> {
   if (channel === undefined || !channel.hasSubscribers) return fn()

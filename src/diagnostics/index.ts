@@ -11,6 +11,7 @@
 import { InvalidOptionError } from '../core/errors.js'
 import type {
   AttemptMessage,
+  BatchMessage,
   RequestMessage,
   RunMessage,
   TaskMessage,
@@ -21,18 +22,20 @@ import { checkFunction, checkKnownKeys, snapshot } from '../core/validate.js'
 
 export type {
   AttemptMessage,
+  BatchMessage,
   RequestMessage,
   RunMessage,
   TaskMessage,
   TracedMessage,
 } from '../core/diagnostics.js'
 
-/** The channel names. The four traced ones are `TracingChannel`s (`tracing:<name>:start`…). */
+/** The channel names. The traced ones are `TracingChannel`s (`tracing:<name>:start`…). */
 export const diagnosticsChannels = Object.freeze({
   event: 'fanout:event',
   run: 'fanout:run',
   task: 'fanout:task',
   attempt: 'fanout:attempt',
+  batch: 'fanout:batch',
   request: 'fanout:request',
 } as const)
 
@@ -47,6 +50,7 @@ export interface DiagnosticsHandlers {
   readonly run?: TracedHandlers<RunMessage>
   readonly task?: TracedHandlers<TaskMessage>
   readonly attempt?: TracedHandlers<AttemptMessage>
+  readonly batch?: TracedHandlers<BatchMessage>
   readonly request?: TracedHandlers<RequestMessage>
 }
 
@@ -64,8 +68,8 @@ interface Module {
 }
 
 const WHERE = 'subscribeDiagnostics()'
-const KNOWN = ['event', 'run', 'task', 'attempt', 'request'] as const
-const TRACED = ['run', 'task', 'attempt', 'request'] as const
+const KNOWN = ['event', 'run', 'task', 'attempt', 'batch', 'request'] as const
+const TRACED = ['run', 'task', 'attempt', 'batch', 'request'] as const
 
 function diagnosticsModule(): Module {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process

@@ -1,8 +1,8 @@
 /**
  * fanout's `TraceEvent`s in OpenTelemetry terms: what happened inside a span becomes a span
  * event on the span current when it happened (a retry scheduled, a hedge fired, a timeout, a
- * queue wait, a breaker opening, a store failing over); a cache lookup and a loader's batch become
- * spans of their own; the counts go to the metrics. Names only, never keys or messages: events
+ * queue wait, a breaker opening, a store failing over); a cache lookup becomes a span of its own;
+ * the counts go to the metrics. Names only, never keys or messages: events
  * carry none.
  */
 import type { Attributes, Tracer } from '@opentelemetry/api'
@@ -26,22 +26,6 @@ function cacheSpan(tracer: Tracer, cache: string, result: string, revalidated: b
     },
   })
   span.end()
-}
-
-function batchSpan(tracer: Tracer, e: EventOf<'batch.settled'>): void {
-  const end = Date.now()
-  const span = tracer.startSpan(`batch ${e.loader}`, {
-    kind: api.SpanKind.INTERNAL,
-    startTime: end - e.durationMs,
-    attributes: {
-      'fanout.loader.name': e.loader,
-      'fanout.batch.size': e.size,
-      'fanout.batch.scoped': e.scoped,
-      'fanout.batch.outcome': e.outcome,
-    },
-  })
-  if (e.outcome !== 'fulfilled') span.setStatus({ code: api.SpanStatusCode.ERROR })
-  span.end(end)
 }
 
 /** The handler of the `fanout:event` channel. */
@@ -106,9 +90,6 @@ export function eventHandler(
         })
         return
       }
-      case 'batch.settled':
-        batchSpan(tracer, e)
-        return
       case 'store.failed':
         annotate('fanout.store.failed', {
           'fanout.store.name': e.store,

@@ -21,7 +21,13 @@ import { api } from './api.js'
 import { eventHandler } from './events.js'
 import { requestHandlers, type HttpSpans } from './http-spans.js'
 import { instruments } from './metrics.js'
-import { attemptHandlers, runHandlers, taskHandlers, type ChannelHandlers } from './spans.js'
+import {
+  attemptHandlers,
+  batchHandlers,
+  runHandlers,
+  taskHandlers,
+  type ChannelHandlers,
+} from './spans.js'
 
 export type { HttpSpans } from './http-spans.js'
 
@@ -118,6 +124,7 @@ export function instrumentFanout(options?: OtelOptions): FanoutInstrumentation {
     ['fanout:run', runHandlers(tracer)],
     ['fanout:task', taskHandlers(tracer, metrics)],
     ['fanout:attempt', attemptHandlers(tracer)],
+    ['fanout:batch', batchHandlers(tracer)],
     ['fanout:request', requestHandlers(tracer, o.httpSpans, metrics)],
   ]
   for (const [name, handlers] of traced) each(name, handlers, diagnostics.subscribe)

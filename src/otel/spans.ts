@@ -9,7 +9,13 @@
  * error's message is never recorded: it may carry a URL with a key, or a user's data.
  */
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api'
-import type { AttemptMessage, RunMessage, TaskMessage, TracedMessage } from '../core/diagnostics.js'
+import type {
+  AttemptMessage,
+  BatchMessage,
+  RunMessage,
+  TaskMessage,
+  TracedMessage,
+} from '../core/diagnostics.js'
 import { codeOf } from '../policies/classify.js'
 import { api } from './api.js'
 import type { Instruments } from './metrics.js'
@@ -117,4 +123,15 @@ export function attemptHandlers(tracer: Tracer): ChannelHandlers {
           },
         },
   )
+}
+
+export function batchHandlers(tracer: Tracer): ChannelHandlers {
+  return handlers(tracer, (m: BatchMessage) => ({
+    name: `batch ${m.loader}`,
+    attributes: {
+      'fanout.loader.name': m.loader,
+      'fanout.batch.size': m.size,
+      'fanout.batch.scoped': m.scoped,
+    },
+  }))
 }
