@@ -4,14 +4,18 @@
  * earlier call's in the chain — so a `Promise.all` over the chain would have given the same
  * requests in the time of the slowest one.
  *
+ * A call also stays out of a chain that started before what it needed was there: the users of
+ * the reviews, awaited after an unrelated call that happened to end later, are not that call's
+ * waterfall.
+ *
  * "Used its response": a value of the earlier response appears in the later call's URL, headers
  * or body, and that value was not known before the earlier call ended (it is not in the incoming
  * request, nor in any request made before then). An id the route already had is not data flowing
  * from the product call to the stock call just because the product echoes it.
  *
  * What never links into a chain: a gate (an auth check every later call waits for on purpose), a
- * call after a failure or a redirect (what follows may depend on the outcome), and a repeat of the
- * same request (a retry or a poll).
+ * call after a failure or a redirect (what follows may depend on the outcome), and a repeat of a
+ * request made earlier in the unit (a retry, a hedge, a poll: the same method, URL and body).
  */
 import type { OutboundCall } from './call.js'
 
@@ -50,6 +54,27 @@ function usesResponse(
   return false
 }
 
+/**
+ * When `c` could have started at the earliest: once every call whose response it used had ended.
+ * It joins a chain only if that was no later than the chain's first call started — then all of
+ * them could have gone in one `Promise.all` — which also keeps out a call that used a member's
+ * response, and one that waited on a call outside the chain that ended while the chain ran.
+ */
+function readyAt(
+  c: OutboundCall,
+  index: number,
+  calls: readonly OutboundCall[],
+  known: ReadonlySet<number>,
+): number {
+  let ready = -Infinity
+  for (let i = 0; i < index; i++) {
+    const x = calls[i]!
+    if (x.endedAt! <= c.startedAt && x.endedAt! > ready && usesResponse(c, x, calls, known))
+      ready = x.endedAt!
+  }
+  return ready
+}
+
 /** Nothing may follow a failure or a redirect in a chain: the next call may depend on the outcome. */
 const ends = (c: OutboundCall): boolean =>
   c.failed || (c.status !== undefined && c.status >= 300 && c.status !== 304)
@@ -66,15 +91,17 @@ export function findChains(
   const chains: OutboundCall[][] = []
   // Each open chain, by its last call: the call a next step would have awaited.
   const open = new Map<OutboundCall, OutboundCall[]>()
+  const repeats = new Set<OutboundCall>()
+  const seen = new Set<number>()
+  for (const c of calls) {
+    if (seen.has(c.identity)) repeats.add(c)
+    seen.add(c.identity)
+  }
   done.forEach((c, index) => {
-    if (c.gate) return
+    if (c.gate || repeats.has(c)) return
     const awaited = awaitedBy(done, index)
     const chain = awaited === undefined ? undefined : open.get(awaited)
-    if (
-      chain !== undefined &&
-      awaited!.identity !== c.identity &&
-      !chain.some((member) => usesResponse(c, member, done, known))
-    ) {
+    if (chain !== undefined && readyAt(c, index, done, known) <= chain[0]!.startedAt) {
       chain.push(c)
       open.delete(awaited!)
       open.set(c, chain)

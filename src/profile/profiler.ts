@@ -106,13 +106,19 @@ class ProfilerImpl implements Profiler, CallSink {
       this.#droppedCalls++
       return undefined
     }
-    const call = new OutboundCall(start, performance.now(), this.#options.maxBodyBytes)
+    // The profiler's own work (the stack, the gate) comes before the call's clock starts: a
+    // duration is the call's, not the call's plus the profiler's.
+    const location = callSite(this.#cwd)
+    let gate = false
     try {
-      call.gate = this.#options.gate({ method: call.method, origin: call.origin, path: call.path })
+      const { origin, pathname } = start.url
+      gate = this.#options.gate({ method: start.method.toUpperCase(), origin, path: pathname })
     } catch {
       // A throwing `gate` makes no call a gate; the profiler must never break the application.
     }
-    call.location = callSite(this.#cwd)
+    const call = new OutboundCall(start, performance.now(), this.#options.maxBodyBytes)
+    call.gate = gate
+    call.location = location
     unit.calls.push(call)
     this.#held++
     return call

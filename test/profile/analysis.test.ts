@@ -142,6 +142,15 @@ describe('chains', () => {
       call('/users?ids=101,102', 20, 25),
     ]
     expect(chainsOf(earlier)).toEqual([])
+    // Started a little after both ended (a batch window), the users call's last-ended
+    // predecessor is the recommendations: it needed the reviews, which ended after the
+    // recommendations started, so the two could not have gone in one Promise.all.
+    const late = [
+      call('/reviews', 0, 20, { authorIds: [101, 102] }),
+      call('/recommendations', 0, 22),
+      call('/users?ids=101,102', 25, 30),
+    ]
+    expect(chainsOf(late)).toEqual([])
     // A call that sends nothing of the reviews is chained to them, the call it waited for.
     const independent = [
       call('/reviews', 0, 20, { authorIds: [101, 102] }),
