@@ -119,7 +119,9 @@ async function attempts<T, C extends CallContext>(
     try {
       const actx = attempt === ctx.attempt ? ctx : { ...ctx, attempt }
       const value = await (subscribed(attemptChannel)
-        ? traced(attemptChannel, { policy: 'retry', task: ctx.task, attempt, hedge: 0 }, () => next(actx))
+        ? traced(attemptChannel, { policy: 'retry', task: ctx.task, attempt, hedge: 0 }, () =>
+            next(actx),
+          )
         : next(actx))
       s.budget?.onSuccess(value, failure)
       return value
