@@ -10,8 +10,6 @@ import type { TraceEvent } from '../core/trace.js'
 import { api } from './api.js'
 import type { Instruments } from './metrics.js'
 
-type EventOf<T extends TraceEvent['type']> = Extract<TraceEvent, { type: T }>
-
 function annotate(name: string, attributes: Attributes): void {
   api.trace.getActiveSpan()?.addEvent(name, attributes)
 }
