@@ -153,8 +153,8 @@ export async function runJobsExample(
     const [base, rendererUrl] = await Promise.all([listen(service), listen(render.server)])
     child = await forkWorker({ redisUrl, prefix, renderer: rendererUrl })
     const submissions = []
-    // eslint-disable-next-line fanout/no-await-in-loop-independent -- the second submission is a client's retry: it comes after the first answer
     for (let i = 0; i < 2; i++) {
+      // eslint-disable-next-line fanout/no-await-in-loop-independent -- the second submission is a client's retry: it comes after the first answer
       const response = await fetch(`${base}/reports?id=weekly-42`, {
         method: 'POST',
         headers: { 'idempotency-key': '"6f1c2a9e-report-weekly-42"' },
