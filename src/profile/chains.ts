@@ -25,54 +25,65 @@ export interface ChainInstance {
   readonly savedMs: number
 }
 
-/** The call `c` waited for: the one that ended last before `c` started. */
-function awaitedBy(calls: readonly OutboundCall[], index: number): OutboundCall | undefined {
-  const c = calls[index]!
-  let found: OutboundCall | undefined
-  for (let i = 0; i < index; i++) {
-    const other = calls[i]!
-    if (other.endedAt === undefined || other.endedAt > c.startedAt) continue
-    if (found === undefined || other.endedAt >= found.endedAt!) found = other
-  }
-  return found
-}
+/** What the analysis looks up per call, indexed once per unit so it stays near linear. */
+class UnitIndex {
+  /** Per value, when a request first sent it. */
+  readonly #firstSent = new Map<number, number>()
+  /** Per value, the ended calls whose response held it. */
+  readonly #receivedBy = new Map<number, OutboundCall[]>()
+  /** The ended calls by end time (creation order among equal ends). */
+  readonly #byEnd: readonly OutboundCall[]
 
-/** Whether `later` sent a value that `earlier`'s response introduced. */
-function usesResponse(
-  later: OutboundCall,
-  earlier: OutboundCall,
-  calls: readonly OutboundCall[],
-  known: ReadonlySet<number>,
-): boolean {
-  for (const token of later.requestTokens) {
-    if (!earlier.responseTokens.has(token) || known.has(token)) continue
-    const alreadySent = calls.some(
-      (x) => x !== later && x.startedAt < earlier.endedAt! && x.requestTokens.has(token),
-    )
-    if (!alreadySent) return true
+  constructor(
+    calls: readonly OutboundCall[],
+    done: readonly OutboundCall[],
+    readonly known: ReadonlySet<number>,
+  ) {
+    for (const c of calls)
+      for (const token of c.requestTokens) {
+        const first = this.#firstSent.get(token)
+        if (first === undefined || c.startedAt < first) this.#firstSent.set(token, c.startedAt)
+      }
+    for (const c of done)
+      for (const token of c.responseTokens) {
+        const list = this.#receivedBy.get(token)
+        if (list === undefined) this.#receivedBy.set(token, [c])
+        else list.push(c)
+      }
+    this.#byEnd = [...done].sort((a, b) => a.endedAt! - b.endedAt!)
   }
-  return false
-}
 
-/**
- * When `c` could have started at the earliest: once every call whose response it used had ended.
- * It joins a chain only if that was no later than the chain's first call started — then all of
- * them could have gone in one `Promise.all` — which also keeps out a call that used a member's
- * response, and one that waited on a call outside the chain that ended while the chain ran.
- */
-function readyAt(
-  c: OutboundCall,
-  index: number,
-  calls: readonly OutboundCall[],
-  known: ReadonlySet<number>,
-): number {
-  let ready = -Infinity
-  for (let i = 0; i < index; i++) {
-    const x = calls[i]!
-    if (x.endedAt! <= c.startedAt && x.endedAt! > ready && usesResponse(c, x, calls, known))
-      ready = x.endedAt!
+  /** The call `c` waited for: the one that ended last before `c` started. */
+  awaitedBy(c: OutboundCall): OutboundCall | undefined {
+    const ends = this.#byEnd
+    let low = 0
+    let high = ends.length // the first call that ended after c started
+    while (low < high) {
+      const mid = (low + high) >> 1
+      if (ends[mid]!.endedAt! <= c.startedAt) low = mid + 1
+      else high = mid
+    }
+    for (let i = low - 1; i >= 0; i--) if (ends[i] !== c) return ends[i]
+    return undefined
   }
-  return ready
+
+  /**
+   * When `c` could have started at the earliest: once every call whose response it used had
+   * ended. "Used": `c` sent a value of that response that no request had sent before the response
+   * ended, and that the incoming request did not hold.
+   */
+  readyAt(c: OutboundCall): number {
+    let ready = -Infinity
+    for (const token of c.requestTokens) {
+      if (this.known.has(token)) continue
+      const first = this.#firstSent.get(token) ?? Infinity
+      for (const x of this.#receivedBy.get(token) ?? []) {
+        const end = x.endedAt!
+        if (x !== c && end <= c.startedAt && end > ready && first >= end) ready = end
+      }
+    }
+    return ready
+  }
 }
 
 /** Nothing may follow a failure or a redirect in a chain: the next call may depend on the outcome. */
@@ -97,11 +108,14 @@ export function findChains(
     if (seen.has(c.identity)) repeats.add(c)
     seen.add(c.identity)
   }
-  done.forEach((c, index) => {
-    if (c.gate || repeats.has(c)) return
-    const awaited = awaitedBy(done, index)
+  const index = new UnitIndex(calls, done, known)
+  for (const c of done) {
+    if (c.gate || repeats.has(c)) continue
+    const awaited = index.awaitedBy(c)
     const chain = awaited === undefined ? undefined : open.get(awaited)
-    if (chain !== undefined && readyAt(c, index, done, known) <= chain[0]!.startedAt) {
+    // The chain's calls could all have gone in one Promise.all only if what `c` needed was there
+    // when the first of them started: this also keeps out a call that used a member's response.
+    if (chain !== undefined && index.readyAt(c) <= chain[0]!.startedAt) {
       chain.push(c)
       open.delete(awaited!)
       open.set(c, chain)
@@ -111,7 +125,7 @@ export function findChains(
       open.set(c, fresh)
     }
     if (ends(c)) open.delete(c)
-  })
+  }
   return chains
     .filter((chain) => chain.length >= 2)
     .map((chain) => {
