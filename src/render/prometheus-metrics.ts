@@ -38,19 +38,20 @@ type Families = {
   readonly [K in StatsKind]: readonly Family<Extract<StatsSnapshot, { kind: K }>>[]
 }
 
-/** How `kind` reads in an error message: "two limiters are named …". */
-export const KIND_NOUNS: { readonly [K in StatsKind]: readonly [one: string, example: string] } = {
-  limiter: ['limiter', "limit({ concurrency: 8, name: 'search' })"],
-  rateLimiter: ['rate limiter', "rateLimit({ rate: 10, per: 1_000, name: 'github' })"],
-  adaptiveConcurrency: [
-    'adaptive concurrency policy',
-    "adaptiveConcurrency(limiter, { name: 'search' })",
-  ],
-  circuitBreaker: ['circuit breaker', "circuitBreaker({ name: 'payments' })"],
-  cache: ['cache', "cached(fn, { …, name: 'users' })"],
-  cacheStore: ['cache store', "memoryCacheStore({ maxEntries: 10_000, name: 'hot' })"],
-  loader: ['loader', "new Loader(batch, { name: 'users' })"],
-}
+/** How `kind` reads in an error message ("two limiters are named …"), and how to name one. */
+export const KIND_NOUNS: { readonly [K in StatsKind]: readonly [plural: string, example: string] } =
+  {
+    limiter: ['limiters', "limit({ concurrency: 8, name: 'search' })"],
+    rateLimiter: ['rate limiters', "rateLimit({ rate: 10, per: 1_000, name: 'github' })"],
+    adaptiveConcurrency: [
+      'adaptive concurrency policies',
+      "adaptiveConcurrency(limiter, { name: 'search' })",
+    ],
+    circuitBreaker: ['circuit breakers', "circuitBreaker({ name: 'payments' })"],
+    cache: ['caches', "cached(fn, { …, name: 'users' })"],
+    cacheStore: ['cache stores', "memoryCacheStore({ maxEntries: 10_000, name: 'hot' })"],
+    loader: ['loaders', "new Loader(batch, { name: 'users' })"],
+  }
 
 const BREAKER_STATE = { closed: 0, halfOpen: 1, open: 2 } as const
 

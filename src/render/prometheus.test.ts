@@ -252,6 +252,10 @@ describe('prometheusText()', () => {
     expect(() => prometheusText([circuitBreaker(), circuitBreaker()])).toThrow(
       /two circuit breakers are named "circuit"/,
     )
+    const twice = [a, b].map((l) => adaptiveConcurrency(l))
+    expect(() => prometheusText(twice)).toThrow(
+      /two adaptive concurrency policies are named "adaptive" .* adaptiveConcurrency\(limiter, \{ name: 'search' \}\)/,
+    )
   })
 
   it('takes snapshots as well as components, and refuses anything else with the reason', () => {

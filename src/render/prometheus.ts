@@ -108,9 +108,9 @@ function readSources(sources: Iterable<StatsSource>): Map<StatsKind, StatsSnapsh
     const id = JSON.stringify([s.kind, s.name])
     const first = named.get(id)
     if (first !== undefined) {
-      const [noun, example] = KIND_NOUNS[s.kind]
+      const [nouns, example] = KIND_NOUNS[s.kind]
       throw new InvalidArgumentError(
-        `${WHERE}: two ${noun}s are named ${JSON.stringify(s.name)} (sources[${first}] and sources[${at}]): their series would clash. Give each its own \`name\`, e.g. ${example}.`,
+        `${WHERE}: two ${nouns} are named ${JSON.stringify(s.name)} (sources[${first}] and sources[${at}]): their series would clash. Give each its own \`name\`, e.g. ${example}.`,
       )
     }
     named.set(id, at)
