@@ -261,8 +261,14 @@ function admission(config: LimitConfig, slots: Slots, shared: SharedPermits | un
       pending.then(lease.dispose, lease.dispose)
       return pending
     }
-    if (r !== undefined && queued) report(r)
-    const pending = invoke(start)
+    // Reported inside `invoke`: a recorder that throws fails the call, and the slot still goes back.
+    const pending =
+      r !== undefined && queued
+        ? invoke(() => {
+            report(r)
+            return start()
+          })
+        : invoke(start)
     pending.then(release, release)
     return pending
   }

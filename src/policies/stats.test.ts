@@ -207,6 +207,33 @@ describe('limit(): the slot.waited event', () => {
     expect(emit).not.toHaveBeenCalled()
   })
 
+  it('a recorder that throws fails the waiting call, and its slot still goes back', async () => {
+    const limiter = limit({ concurrency: 1 })
+    const broken: Recorder = {
+      enabled: true,
+      emit() {
+        throw new Error('recorder bug')
+      },
+    }
+    const ctx: CallContext = {
+      signal: new AbortController().signal,
+      deadlineAt: Infinity,
+      attempt: 1,
+      task: 't',
+      clock: manualClock(),
+      trace: broken,
+    }
+    const held = gate()
+    const call = limiter.wrap(() => held.promise)
+    const first = call(ctx)
+    const second = outcome(call(ctx))
+    held.open('x')
+    await first
+    expect((await second).error).toMatchObject({ message: 'recorder bug' })
+    expect(limiter.stats()).toMatchObject({ inFlight: 0, queued: 0 })
+    expect(await limiter.run(() => 'free')).toBe('free')
+  })
+
   it("reaches a flow's trace when a task's policy made it wait", async () => {
     const limiter = limit({ concurrency: 1, name: 'db' })
     const events: TraceEvent[] = []
