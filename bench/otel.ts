@@ -11,7 +11,8 @@
  *    itself charges for a span made current around an async function (`sdk-span`), is fanout's
  *    own cost per attempt span (`per_attempt_over_sdk_ns`).
  *
- * Rounds interleave the contenders so drift in the machine's speed hits both alike.
+ * Rounds interleave the contenders so drift in the machine's speed hits both alike, each run after
+ * a full garbage collection.
  */
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -24,13 +25,15 @@ import type * as Fanout from '../src/index.js'
 import type * as FanoutHttp from '../src/http/index.js'
 import type * as FanoutOtel from '../src/otel/index.js'
 import { median, randomDag, body, type Dag } from './dag-shape.js'
+import { gc } from './gc.js'
 import type { BenchContext, BenchReport, Benchmark, Measurement } from './harness.js'
 
 const DAG_TASKS = 10_000
 const CALLS = 20_000
 const REQUESTS = 2_000
 const CONCURRENCY = 32
-const ROUNDS = 7
+/** Rounds per contender: the ratios sought are a few percent, so more than the other benches take. */
+const ROUNDS = 15
 const SPAN_CALLS = 20_000
 
 interface Build {
@@ -166,7 +169,11 @@ async function interleaved(
   for (let round = 0; round < ROUNDS; round++) {
     ctx.progress(`${label}: round ${round + 1}/${ROUNDS}`)
     const order = names.map((_, k) => names[(k + round) % names.length]!)
-    for (const n of order) times.get(n)!.push(await runs[n]!())
+    for (const n of order) {
+      // A full collection first, so no run pays for the garbage of the one before.
+      gc?.()
+      times.get(n)!.push(await runs[n]!())
+    }
   }
   return new Map(names.map((n) => [n, median(times.get(n)!)]))
 }
