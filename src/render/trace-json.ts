@@ -167,16 +167,21 @@ function plainEvent(event: TraceEvent): TraceEvent {
   return out as unknown as TraceEvent
 }
 
-function checkTrace(where: string, trace: unknown): asserts trace is FlowTrace {
-  const t = trace as Partial<FlowTrace> | null
-  if (
-    typeof t !== 'object' ||
-    t === null ||
-    !Array.isArray(t.tasks) ||
-    !Array.isArray(t.criticalPath) ||
-    !Array.isArray(t.events) ||
-    typeof t.flow !== 'string'
+/** Whether `value` has the shape of a `FlowTrace` (what `onTrace` receives). */
+export function isFlowTrace(value: unknown): value is FlowTrace {
+  const t = value as Partial<FlowTrace> | null
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    Array.isArray(t.tasks) &&
+    Array.isArray(t.criticalPath) &&
+    Array.isArray(t.events) &&
+    typeof t.flow === 'string'
   )
+}
+
+function checkTrace(where: string, trace: unknown): asserts trace is FlowTrace {
+  if (!isFlowTrace(trace))
     throw new InvalidArgumentError(
       `${where}: expected a FlowTrace (what \`onTrace\` receives), got ${show(trace)}.`,
     )

@@ -9,6 +9,7 @@ import { InvalidOptionError } from '../core/errors.js'
 import { checkKnownKeys, show, snapshot } from '../core/validate.js'
 import type { FlowTrace } from '../flow/trace.js'
 import { sha256Base64 } from './sha256.js'
+import { isFlowTrace } from './trace-json.js'
 import { viewerData } from './viewer-model.js'
 import { VIEWER_SCRIPT } from './viewer-script.js'
 import { VIEWER_STYLE } from './viewer-style.js'
@@ -126,15 +127,7 @@ function checkOptions(raw: WaterfallHtmlOptions | undefined): { title: string | 
 }
 
 function checkTrace(trace: unknown): asserts trace is FlowTrace {
-  const t = trace as Partial<FlowTrace> | null
-  if (
-    typeof t !== 'object' ||
-    t === null ||
-    !Array.isArray(t.tasks) ||
-    !Array.isArray(t.criticalPath) ||
-    !Array.isArray(t.events) ||
-    typeof t.flow !== 'string'
-  )
+  if (!isFlowTrace(trace))
     throw new InvalidOptionError(
       `${WHERE}: expected a FlowTrace (what \`onTrace\` receives), got ${show(trace)}.`,
     )
