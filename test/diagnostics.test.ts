@@ -132,6 +132,25 @@ describe('diagnostics channels', () => {
     expect(seenInside).toEqual(['span:a', 'span:b'])
   })
 
+  it('carry a store bound to a channel’s start (bindStore) into the work', async () => {
+    const { AsyncLocalStorage } = await import('node:async_hooks')
+    const store = new AsyncLocalStorage<string>()
+    const start = diagnostics.tracingChannel('fanout:task').start
+    start.bindStore(store, (m) => `bound:${(m as TaskMessage).task}`)
+    try {
+      let inside: string | undefined
+      await flow('f')
+        .task('a', async () => {
+          await Promise.resolve()
+          inside = store.getStore()
+        })
+        .run()
+      expect(inside).toBe('bound:a')
+    } finally {
+      start.unbindStore(store)
+    }
+  })
+
   it('publish a shared batch’s events once, however many callers wait on it', async () => {
     const seen = watch()
     const users = new Loader(async (ids: readonly number[]) => ids.map((id) => ({ id })), {

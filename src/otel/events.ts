@@ -26,6 +26,17 @@ function cacheSpan(tracer: Tracer, cache: string, result: string, revalidated: b
   span.end()
 }
 
+/** Events that spans already stand for: they are not counted as policy events. */
+const SPANNED: ReadonlySet<string> = new Set([
+  'task.started',
+  'task.settled',
+  'attempt.started',
+  'request.started',
+  'request.finished',
+  'batch.dispatched',
+  'batch.settled',
+])
+
 /** The handler of the `fanout:event` channel. */
 export function eventHandler(
   tracer: Tracer,
@@ -33,6 +44,8 @@ export function eventHandler(
 ): (message: unknown) => void {
   return (message) => {
     const e = message as TraceEvent
+    if (metrics !== undefined && !SPANNED.has(e.type))
+      metrics.policyEvents.add(1, { 'fanout.event': e.type })
     switch (e.type) {
       case 'retry.scheduled':
         annotate('fanout.retry.scheduled', {

@@ -14,7 +14,7 @@ import type { Attributes, Span, Tracer } from '@opentelemetry/api'
 import { channelHasSubscribers, type RequestMessage } from '../core/diagnostics.js'
 import { api } from './api.js'
 import type { Instruments } from './metrics.js'
-import type { ChannelHandlers } from './spans.js'
+import { isAbort, type ChannelHandlers } from './spans.js'
 
 export type HttpSpans = 'auto' | boolean
 
@@ -67,12 +67,14 @@ export function requestHandlers(
       if (hop === undefined) return
       m[HOP] = undefined
       const status = m.status ?? 0
-      const failed = m.errorType !== undefined || status >= 400
-      const type = status >= 400 ? String(status) : m.errorType
+      const aborted = m.errorType !== undefined && status === 0 && isAbort(m.errorType)
+      const failed = !aborted && (m.errorType !== undefined || status >= 400)
+      const type = aborted ? undefined : status >= 400 ? String(status) : m.errorType
       const { span } = hop
       const end: Attributes = {
         ...(status > 0 ? { 'http.response.status_code': status } : {}),
         ...(type !== undefined ? { 'error.type': type } : {}),
+        ...(aborted ? { 'fanout.outcome': 'aborted' } : {}),
       }
       span.setAttributes(end)
       if (failed) span.setStatus({ code: api.SpanStatusCode.ERROR })

@@ -19,6 +19,8 @@ export interface Instruments {
   readonly breakerTransitions: Counter
   /** Cache lookups by `fanout.cache.result` (hit, miss, stale): the hit ratio is hit / all. */
   readonly cacheRequests: Counter
+  /** Every policy event (a retry, a hedge, a timeout, a wait, a breaker change…), by `fanout.event`. */
+  readonly policyEvents: Counter
 }
 
 /** Bucket boundaries the HTTP semantic conventions advise for request durations, in seconds. */
@@ -51,6 +53,10 @@ export function instruments(meter: Meter): Instruments {
     cacheRequests: meter.createCounter('fanout.cache.requests', {
       description: 'Cache lookups, by result (hit, miss, stale).',
       unit: '{request}',
+    }),
+    policyEvents: meter.createCounter('fanout.policy.events', {
+      description: 'Events of the policies (retries, hedges, timeouts, waits, breaker changes…).',
+      unit: '{event}',
     }),
   }
 }

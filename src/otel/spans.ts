@@ -48,6 +48,14 @@ export function errorType(error: unknown): string {
   return error instanceof Error ? error.name : typeof error
 }
 
+/**
+ * Work cut off rather than failed: a hedge that lost, a task stopped by its run's end, a caller
+ * that went away. Its span says `fanout.outcome: aborted` and is not an error.
+ */
+export function isAbort(type: string): boolean {
+  return type === 'FANOUT_ABORTED' || type === 'AbortError' || type === 'ABORT_ERR'
+}
+
 /** Starts `name` under the current context, makes it current for the work, ends it at the end. */
 function handlers<M extends TracedMessage>(
   tracer: Tracer,
@@ -70,7 +78,12 @@ function handlers<M extends TracedMessage>(
       const m = message as Carrier
       const span = m[SPAN]
       if (span === undefined) return
-      span.setAttribute('error.type', errorType(m.error))
+      const type = errorType(m.error)
+      if (isAbort(type)) {
+        span.setAttribute('fanout.outcome', 'aborted')
+        return
+      }
+      span.setAttribute('error.type', type)
       span.setStatus({ code: api.SpanStatusCode.ERROR })
     },
     asyncEnd(message) {

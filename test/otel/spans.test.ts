@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fanoutPage } from '../../src/demo/page.js'
 import { DEMO_TOKEN, startUpstreams, type Upstreams } from '../../src/demo/upstreams.js'
 import { createHttpClient, type HttpClient } from '../../src/http/index.js'
-import { execute, flow, pipe, retry } from '../../src/index.js'
+import { execute, flow, hedge, pipe, retry } from '../../src/index.js'
 import { instrumentFanout, type FanoutInstrumentation } from '../../src/otel/index.js'
 import { memoryQueue } from '../../src/queue/index.js'
 import { closeAll, serve } from '../helpers/upstream.js'
@@ -199,6 +199,34 @@ describe('fanout/otel', () => {
     expect(await sdk.metric('fanout.retries')).toEqual([
       { attributes: { 'fanout.retry.reason': 'backoff' }, value: 1 },
     ])
+    expect(await sdk.metric('fanout.policy.events')).toEqual([
+      { attributes: { 'fanout.event': 'retry.scheduled' }, value: 1 },
+    ])
+  })
+
+  it('ends a losing hedge as aborted, not as an error', async () => {
+    otel = instrumentFanout()
+    let n = 0
+    const call = pipe(hedge({ idempotent: true, delay: 10 })).wrap(
+      ({ signal }) =>
+        new Promise<string>((resolve, reject) => {
+          if (++n > 1) return resolve('hedge')
+          const timer = setTimeout(() => resolve('primary'), 2_000)
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer)
+            reject(signal.reason)
+          })
+        }),
+    )
+    expect(await execute(call, { name: 'search' })).toBe('hedge')
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    const hedges = sdk.spans().filter((s) => s.name === 'hedge search')
+    expect(hedges.map((s) => s.attributes['fanout.hedge']).sort()).toEqual([0, 1])
+    const primary = hedges.find((s) => s.attributes['fanout.hedge'] === 0)!
+    expect(primary.attributes['fanout.outcome']).toBe('aborted')
+    expect(primary.status.code).toBe(SpanStatusCode.UNSET)
+    const call_ = sdk.spans().find((s) => s.name === 'call search')!
+    expect(call_.events.map((e) => e.name)).toEqual(['fanout.hedge.fired', 'fanout.hedge.won'])
   })
 
   it('records http.client.request.duration, cache results and in-flight tasks', async () => {
