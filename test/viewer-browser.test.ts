@@ -24,7 +24,6 @@ import {
   traceToJSON,
   type FlowTrace,
   type TaskTrace,
-  type TaskWait,
 } from '../src/index.js'
 import {
   chromiumPresent,
@@ -33,7 +32,7 @@ import {
   watchedPage,
   type PageWatch,
 } from './helpers/chromium.js'
-import { largeTrace } from './helpers/traces.js'
+import { gate, largeTrace, splitTasks } from './helpers/traces.js'
 
 requireChromiumWhenAsked()
 
@@ -103,8 +102,6 @@ function terminalTimes(trace: FlowTrace): Map<string, { ran: string; waited: str
   }
   return out
 }
-
-const gate = (to: number): TaskWait => ({ on: 'auth', kind: 'gate', from: 0, to })
 
 describe.runIf(chromiumPresent)('the HTML waterfall in chromium', () => {
   let browser: Browser
@@ -188,23 +185,7 @@ describe.runIf(chromiumPresent)('the HTML waterfall in chromium', () => {
 
   it('a known trace: bars where the times say, the tooltip’s numbers, marks and attempts, no error message', async () => {
     const tasks: TaskTrace[] = [
-      { name: 'auth', gate: true, status: 'fulfilled', startedAt: 0, endedAt: 20, waits: [] },
-      {
-        name: 'data',
-        gate: false,
-        status: 'fulfilled',
-        startedAt: 20,
-        endedAt: 70,
-        waits: [gate(20)],
-      },
-      {
-        name: 'report',
-        gate: false,
-        status: 'fulfilled',
-        startedAt: 20,
-        endedAt: 100,
-        waits: [gate(20), { on: 'data', kind: 'read', from: 20, to: 70 }],
-      },
+      ...splitTasks(),
       {
         name: 'prices',
         gate: false,

@@ -2,14 +2,13 @@ import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { InvalidOptionError } from '../core/errors.js'
 import type { TraceEvent } from '../core/trace.js'
-import { criticalPath, type FlowTrace, type TaskTrace, type TaskWait } from '../flow/trace.js'
-import { largeTrace } from '../../test/helpers/traces.js'
+import { criticalPath, type FlowTrace, type TaskTrace } from '../flow/trace.js'
+import { largeTrace, splitTasks } from '../../test/helpers/traces.js'
 import { renderWaterfall } from './waterfall.js'
 import { jsonForHtml, renderWaterfallHtml, type WaterfallHtmlOptions } from './waterfall-html.js'
 import type { ViewerData } from './viewer-model.js'
 
 const XSS = '<img src=x onerror=alert(1)>'
-const gate = (to: number): TaskWait => ({ on: 'auth', kind: 'gate', from: 0, to })
 
 function trace(tasks: TaskTrace[], events: TraceEvent[] = [], duration = 100): FlowTrace {
   return {
@@ -23,29 +22,7 @@ function trace(tasks: TaskTrace[], events: TraceEvent[] = [], duration = 100): F
 }
 
 /** `report` waits 20 ms for the gate, starts, awaits `$.data` for 50 ms of its 80, and works 30 ms. */
-const split = (events: TraceEvent[] = []): FlowTrace =>
-  trace(
-    [
-      { name: 'auth', gate: true, status: 'fulfilled', startedAt: 0, endedAt: 20, waits: [] },
-      {
-        name: 'data',
-        gate: false,
-        status: 'fulfilled',
-        startedAt: 20,
-        endedAt: 70,
-        waits: [gate(20)],
-      },
-      {
-        name: 'report',
-        gate: false,
-        status: 'fulfilled',
-        startedAt: 20,
-        endedAt: 100,
-        waits: [gate(20), { on: 'data', kind: 'read', from: 20, to: 70 }],
-      },
-    ],
-    events,
-  )
+const split = (events: TraceEvent[] = []): FlowTrace => trace(splitTasks(), events)
 
 /** The data the page embeds, read back the way its script reads it. */
 function dataOf(html: string): ViewerData {

@@ -8,7 +8,37 @@ import {
   type FlowTrace,
   type TaskStatus,
   type TaskTrace,
+  type TaskWait,
 } from '../../src/flow/trace.js'
+
+/** A wait for the gate `auth`, from the run's start to `to`. */
+export const gate = (to: number): TaskWait => ({ on: 'auth', kind: 'gate', from: 0, to })
+
+/**
+ * A gate `auth` (0–20 ms), `data` (20–70 ms), and `report`, which starts at 20 ms, awaits `$.data`
+ * until 70 ms and works until 100 ms.
+ */
+export function splitTasks(): TaskTrace[] {
+  return [
+    { name: 'auth', gate: true, status: 'fulfilled', startedAt: 0, endedAt: 20, waits: [] },
+    {
+      name: 'data',
+      gate: false,
+      status: 'fulfilled',
+      startedAt: 20,
+      endedAt: 70,
+      waits: [gate(20)],
+    },
+    {
+      name: 'report',
+      gate: false,
+      status: 'fulfilled',
+      startedAt: 20,
+      endedAt: 100,
+      waits: [gate(20), { on: 'data', kind: 'read', from: 20, to: 70 }],
+    },
+  ]
+}
 
 /**
  * `count` tasks: a gate `auth` (0–20 ms), then tasks in waves of 50 where each reads one task of
