@@ -1,4 +1,6 @@
 import type { CallContext } from '../core/call.js'
+import { systemClock } from '../core/clock.js'
+import type { TraceEvent } from '../core/trace.js'
 import { describe, expect, it, vi } from 'vitest'
 import { AbortedError, TimeoutError } from '../index.js'
 import { after, failAfter, settle, useFakeTime } from '../../test/helpers/time.js'
@@ -44,6 +46,31 @@ describe('singleFlight()', () => {
     expect(r.calls).toBe(1)
     expect(values.every((v) => v === values[0] && v.id === 1)).toBe(true)
     expect(flights.size).toBe(0)
+  })
+
+  it('the first caller already hears what the work does at once: its events and its deadline', async () => {
+    const flights = singleFlight()
+    const events: TraceEvent[] = []
+    const caller: CallContext = {
+      signal: new AbortController().signal,
+      deadlineAt: 5_000,
+      attempt: 1,
+      task: 'product',
+      clock: systemClock,
+      trace: { enabled: true, emit: (event) => events.push(event) },
+    }
+    let deadlineSeen = 0
+    await flights.run(
+      'k',
+      (ctx) => {
+        deadlineSeen = ctx.deadlineAt
+        ctx.trace.emit({ type: 'task.started', task: ctx.task, at: 0 })
+        return 1
+      },
+      { context: caller },
+    )
+    expect(deadlineSeen).toBe(5_000)
+    expect(events).toEqual([{ type: 'task.started', task: 'product', at: 0 }])
   })
 
   it('runs different keys separately', async () => {

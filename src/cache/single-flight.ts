@@ -87,9 +87,17 @@ export function singleFlight(options?: SingleFlightOptions): SingleFlight {
   const trace = opts.trace ?? noopRecorder
   const flights = new Map<string, Flight>()
 
-  const start = (key: string, work: (ctx: CallContext) => unknown): Flight => {
+  const create = (key: string): Flight => {
     const flight: Flight = { shared: new SharedContext(name, clock, trace), waiters: new Set() }
     flights.set(key, flight)
+    return flight
+  }
+
+  /**
+   * Starts the work of a flight whose first caller has joined: what the work does at once (an
+   * event, a read of the deadline) already reaches that caller.
+   */
+  const start = (key: string, flight: Flight, work: (ctx: CallContext) => unknown): void => {
     const settle = (deliver: (waiter: Waiter) => void): void => {
       // A newer flight owns the key when this one was abandoned by every caller: leave it alone.
       if (flights.get(key) === flight) flights.delete(key)
@@ -106,7 +114,6 @@ export function singleFlight(options?: SingleFlightOptions): SingleFlight {
       (value) => settle((w) => w.resolve(value)),
       (error: unknown) => settle((w) => w.reject(error)),
     )
-    return flight
   }
 
   const leave = (key: string, flight: Flight, waiter: Waiter, reason: unknown): void => {
@@ -129,8 +136,8 @@ export function singleFlight(options?: SingleFlightOptions): SingleFlight {
   ): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const current = flights.get(key)
-      const flight =
-        current !== undefined && !current.shared.signal.aborted ? current : start(key, work)
+      const fresh = current === undefined || current.shared.signal.aborted
+      const flight = fresh ? create(key) : current
       const waiter: Waiter = {
         resolve: resolve as (value: unknown) => void,
         reject,
@@ -140,6 +147,7 @@ export function singleFlight(options?: SingleFlightOptions): SingleFlight {
       flight.waiters.add(waiter)
       if (signal !== undefined)
         waiter.unsubscribe = onAbort(signal, () => leave(key, flight, waiter, signal.reason))
+      if (fresh) start(key, flight, work)
     })
 
   return {
