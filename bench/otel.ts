@@ -53,7 +53,6 @@ export const requestChannel = undefined
 export const batchChannel = undefined
 export function traced(_channel, _message, fn) { return fn() }
 export function subscribed() { return false }
-export function channelHasSubscribers() { return false }
 `
 
 /** A copy of dist/ without diagnostics, under node_modules so it resolves the same peers. */

@@ -157,8 +157,3 @@ export function traced<T>(
 export function subscribed(channel: DiagnosticsTracingChannel | undefined): boolean {
   return channel !== undefined && channel.hasSubscribers
 }
-
-/** Whether anyone listens to a channel by name: fanout/otel asks it of `undici:request:create`. */
-export function channelHasSubscribers(name: string): boolean {
-  return dc?.channel(name).hasSubscribers === true
-}

@@ -11,7 +11,8 @@
  * default, reads that from whether anyone subscribes to `undici:request:create`).
  */
 import type { Attributes, Span, Tracer } from '@opentelemetry/api'
-import { channelHasSubscribers, type RequestMessage } from '../core/diagnostics.js'
+import diagnostics from 'node:diagnostics_channel'
+import type { RequestMessage } from '../core/diagnostics.js'
 import { api } from './api.js'
 import type { Instruments } from './metrics.js'
 import { isAbort, type ChannelHandlers } from './spans.js'
@@ -29,8 +30,11 @@ type Carrier = RequestMessage & { [HOP]?: Hop | undefined }
 
 const DEFAULT_PORT: Readonly<Record<string, number>> = { 'http:': 80, 'https:': 443 }
 
+/** The channel instrumentation-undici subscribes to: looked up once, read per hop. */
+const undiciCreate = diagnostics.channel('undici:request:create')
+
 function makesSpans(mode: HttpSpans): boolean {
-  return mode === 'auto' ? !channelHasSubscribers('undici:request:create') : mode
+  return mode === 'auto' ? !undiciCreate.hasSubscribers : mode
 }
 
 function baseAttributes(m: RequestMessage): Attributes {
