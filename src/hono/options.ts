@@ -1,0 +1,69 @@
+/** The options of `fanout()` from fanout/hono, checked once when the app is built. */
+import type { Context, Env } from 'hono'
+import { InvalidOptionError } from '../core/errors.js'
+import { checkRequestOptions, type RequestContextOptions } from '../core/request-options.js'
+import { checkFunction, checkKnownKeys, snapshot } from '../core/validate.js'
+import type { FanoutEnv } from './env.js'
+
+export interface FanoutOptions<E extends Env = FanoutEnv> extends RequestContextOptions {
+  /**
+   * The user a request acts for, when the request itself says so (a verified session, a JWT's
+   * subject set by an earlier middleware); it scopes `cached(…, { scope: 'user' })` entries.
+   * Without it, name the user after the auth gate with `c.get('fanout').actAs(id)`.
+   */
+  readonly user?: (c: Context<E & FanoutEnv>) => string | undefined
+}
+
+export interface CheckedOptions<E extends Env> {
+  readonly contexts: RequestContextOptions
+  readonly user: ((c: Context<E & FanoutEnv>) => string | undefined) | undefined
+}
+
+const WHERE = 'fanout() from fanout/hono'
+
+// Listed here (not read from the core) so that an unknown key can be matched against `user` too;
+// the type below fails to compile when the core gains an option this list lacks.
+const CONTEXT_KEYS = [
+  'budget',
+  'maxBudget',
+  'deadlineHeaders',
+  'margin',
+  'afterBudget',
+  'onEvent',
+  'onError',
+  'clock',
+] as const satisfies readonly (keyof RequestContextOptions)[]
+type Unlisted = Exclude<keyof RequestContextOptions, (typeof CONTEXT_KEYS)[number]>
+const everyKeyListed: [Unlisted] extends [never] ? true : Unlisted = true
+void everyKeyListed
+
+export function checkOptions<E extends Env>(
+  options: FanoutOptions<E> | undefined,
+): CheckedOptions<E> {
+  const o = snapshot(WHERE, options) as Partial<Record<string, unknown>>
+  checkKnownKeys(WHERE, o, [...CONTEXT_KEYS, 'user'])
+  const { user, ...contexts } = o
+  // The core's own check, under this function's name: the errors point at the right call.
+  checkRequestOptions(WHERE, contexts)
+  return {
+    contexts: contexts as RequestContextOptions,
+    user:
+      user === undefined
+        ? undefined
+        : checkFunction(WHERE, 'user', user, '(c) => string | undefined'),
+  }
+}
+
+/** The user the `user` option names for this request; a value of the wrong kind is a bug to surface. */
+export function userOf<E extends Env>(
+  pick: (c: Context<E & FanoutEnv>) => string | undefined,
+  c: Context<E & FanoutEnv>,
+): { user?: string } {
+  const user: unknown = pick(c)
+  if (user === undefined) return {}
+  if (typeof user !== 'string' || user === '')
+    throw new InvalidOptionError(
+      `${WHERE}: the \`user\` option must return a non-empty string or undefined, got ${typeof user === 'string' ? 'an empty string' : typeof user}.`,
+    )
+  return { user }
+}
