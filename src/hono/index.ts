@@ -14,6 +14,7 @@
  */
 import type { Context, Env, MiddlewareHandler, Next } from 'hono'
 import { RequestContexts } from '../core/request-context.js'
+import { onAbort } from '../core/signals.js'
 import type { FanoutEnv } from './env.js'
 import { checkOptions, userOf, type FanoutOptions } from './options.js'
 
@@ -35,8 +36,9 @@ interface WaitUntil {
  * One request context per request, set as `c.get('fanout')` and ambient while the rest of the
  * chain runs. Its signal fires when the client disconnects (`c.req.raw.signal`, which Hono's
  * runtimes abort on a disconnect and never on a finished request). Once the handler has returned
- * its response the context ends, and its post-response work (`waitUntil`) starts, handed to the
- * platform's `executionCtx.waitUntil` where there is one (Workers) so it is not cut off.
+ * its response, or the client has gone, the context ends and its post-response work (`waitUntil`)
+ * starts, handed to the platform's `executionCtx.waitUntil` where there is one (Workers) so that
+ * it is not cut off.
  *
  * A streamed body (`stream()`, `streamSSE()`) is written after the handler returned: the context
  * has ended by then, so work done while streaming should watch `c.req.raw.signal` itself.
@@ -56,9 +58,13 @@ export function fanout<E extends Env = FanoutEnv>(options?: FanoutOptions<E>): F
       ...(pickUser === undefined ? {} : userOf(pickUser, c)),
     })
     c.set('fanout', ctx)
+    // A client that left ends the request there: its post-response work need not wait for a
+    // handler that ignores the signal. Subscribed after the context, so its abort runs first.
+    const detach = onAbort(raw.signal, () => void ctx.end())
     try {
       await ctx.run(next)
     } finally {
+      detach()
       handOff(c, ctx.end())
     }
   }
