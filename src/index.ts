@@ -67,6 +67,8 @@ export {
   StoreUnavailableError,
   StoreError,
   LeaseLostError,
+  ClientClosedError,
+  NoUserError,
   type StoreFailure,
   MissingPeerError,
   type RateLimitRejection,
@@ -166,3 +168,13 @@ export {
   type CircuitBreakerStats,
 } from './policies/circuit-breaker.js'
 export { execute, type ExecuteOptions } from './core/execute.js'
+export {
+  requestContexts,
+  RequestContexts,
+  RequestContext,
+  currentRequest,
+  type RequestContextOptions,
+  type RequestSource,
+  type RequestRunOptions,
+} from './core/request-context.js'
+export { parseGrpcTimeout, type HeaderSource } from './core/request-deadline.js'

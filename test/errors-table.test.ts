@@ -89,6 +89,8 @@ const samples: Record<string, () => AnyFanoutError[]> = {
   StoreUnavailableError: () => [new core.StoreUnavailableError('s', 'reserve', 'timeout', 'm')],
   StoreError: () => [new core.StoreError('s', 'reserve', 'm')],
   LeaseLostError: () => [new core.LeaseLostError('l', 'm')],
+  ClientClosedError: () => [new core.ClientClosedError()],
+  NoUserError: () => [new core.NoUserError('cached("inbox")')],
   QueueUnavailableError: () => [
     new queue.QueueUnavailableError('memory', 'enqueue', 'closed', 'm'),
   ],

@@ -1,6 +1,7 @@
 /** `cached()`'s options: their types, and reading them (own properties only, each checked by name). */
 import { systemClock, type Clock } from '../core/clock.js'
-import { InvalidOptionError } from '../core/errors.js'
+import { InvalidOptionError, NoUserError } from '../core/errors.js'
+import { currentRequest } from '../core/request-context.js'
 import { recorderFor, type EventListener, type Recorder } from '../core/trace.js'
 import {
   checkClock,
@@ -29,9 +30,10 @@ export interface CachedOptions<K, V = unknown> {
   /**
    * Whose entries these are: `'shared'` when any caller may be served any entry (public data), or
    * a function naming the user, tenant or request an entry belongs to. Required, because getting
-   * it wrong serves one user's data to another.
+   * it wrong serves one user's data to another. `'user'`: the user of the current request
+   * context (fanout/next, fanout/express…); a call where none is known fails with `NoUserError`.
    */
-  readonly scope: 'shared' | ((key: K) => string)
+  readonly scope: 'shared' | 'user' | ((key: K) => string)
   /** Ms after `ttl` during which a stale value is served at once while one background refresh runs. */
   readonly staleWhileRevalidate?: number
   /** Ms after `ttl` during which a stale value is served when the refresh fails with a 5xx or a network error. */
@@ -152,10 +154,10 @@ export function parseOptions<K, V>(where: string, options: CachedOptions<K, V>):
       `${where}: \`store\` is a Map, which is never bounded. Use memoryCacheStore({ maxEntries: 10_000 }) from 'fanout/cache', an LRU.`,
     )
   }
-  const scope = opts.scope
+  const scope = opts.scope === 'user' ? userScope(where) : opts.scope
   if (scope !== 'shared' && typeof scope !== 'function') {
     throw new InvalidOptionError(
-      `${where}: \`scope\` is required and must be 'shared' or a function (key) => string, got ${show(scope)}. ` +
+      `${where}: \`scope\` is required and must be 'shared', 'user' or a function (key) => string, got ${show(scope)}. ` +
         `Use 'shared' when any caller may be served any entry (public data), or name the user or tenant an entry belongs to, ` +
         `e.g. scope: (key) => key.tenantId, so one user's data is never served to another.`,
     )
@@ -275,4 +277,13 @@ function lifetime(where: string, name: string, value: unknown): number {
 /** An optional window after the ttl: at least 1 ms, capped at a year. */
 function windowOf(where: string, name: string, value: unknown): number {
   return Math.min(checkDuration(where, name, value, { allowInfinity: true }), MAX_CACHE_TTL)
+}
+
+/** `scope: 'user'`: the current request's user, or a `NoUserError` (never an unscoped entry). */
+function userScope(where: string): () => string {
+  return () => {
+    const user = currentRequest()?.user
+    if (user === undefined) throw new NoUserError(where)
+    return user
+  }
 }

@@ -873,7 +873,7 @@ describe('cached()', () => {
         'cached(): `ttl` is required: the ms an entry stays fresh, e.g. ttl: 60_000.',
       )
       expect(() => cached(fn, { store: memory(), ttl: 1_000 } as never)).toThrow(
-        /`scope` is required and must be 'shared' or a function \(key\) => string, got undefined.*never served to another/,
+        /`scope` is required and must be 'shared', 'user' or a function \(key\) => string, got undefined.*never served to another/,
       )
       expect(() =>
         cached(fn, { store: memory(), ttl: 1_000, scope: 'global' as 'shared' }),

@@ -35,6 +35,8 @@ export type FanoutErrorCode =
   | 'FANOUT_STORE'
   | 'FANOUT_LEASE_LOST'
   | 'FANOUT_QUEUE_UNAVAILABLE'
+  | 'FANOUT_CLIENT_CLOSED'
+  | 'FANOUT_NO_USER'
 
 export class FanoutError extends Error {
   readonly code: FanoutErrorCode
@@ -321,5 +323,33 @@ export class QueueUnavailableError extends FanoutError {
     this.backend = backend
     this.operation = operation
     this.reason = reason
+  }
+}
+
+/**
+ * The reason a request context's signal aborts with: the client closed the connection before the
+ * response was sent. Retrying after it is pointless, and `retry()` does not.
+ */
+export class ClientClosedError extends FanoutError {
+  constructor() {
+    super('FANOUT_CLIENT_CLOSED', 'the client closed the connection before the response was sent')
+    this.name = 'ClientClosedError'
+  }
+}
+
+/**
+ * A `cached()` call with `scope: 'user'` ran where no user is known: outside a request context,
+ * or before the request named its user. Failing is the safe answer: an entry stored without its
+ * user could be served to anybody.
+ */
+export class NoUserError extends FanoutError {
+  constructor(where: string) {
+    super(
+      'FANOUT_NO_USER',
+      `${where}: \`scope: 'user'\` needs the user of the current request, and none is known here. ` +
+        `Run it inside a request context (fanout/next, fanout/express, fanout/fastify, fanout/hono) that names its user ` +
+        `(the \`user\` option, or ctx.actAs(id) after the auth gate).`,
+    )
+    this.name = 'NoUserError'
   }
 }

@@ -6,6 +6,7 @@ import type { Call } from './call.js'
 import { systemClock, type Clock } from './clock.js'
 import { runChannel, subscribed, traced } from './diagnostics.js'
 import { DeadlineError, InvalidOptionError } from './errors.js'
+import { inheritRequest, type Inheritable } from './inherit.js'
 import { withTimeLimit } from './time-limit.js'
 import type { Recorder, TraceEvent } from './trace.js'
 import { recorderFor } from './trace.js'
@@ -58,9 +59,26 @@ export function execute<T>(call: Call<T>, options?: ExecuteOptions): Promise<T> 
           opts.onEvent,
           '(event) => void',
         )
+  // Inside a request context the call follows the request too (inherit.ts).
+  const { options: inherited, release } = inheritRequest(
+    { signal: opts.signal, deadlineAt: opts.deadlineAt, onEvent },
+    clock,
+  )
+  const started = startCall(call, name, clock, inherited, opts.deadline)
+  return release === undefined ? started : started.finally(release)
+}
+
+function startCall<T>(
+  call: Call<T>,
+  name: string,
+  clock: Clock,
+  opts: Inheritable,
+  deadline: number | undefined,
+): Promise<T> {
+  const onEvent = opts.onEvent
   const start = clock.now()
   let deadlineAt = opts.deadlineAt ?? Infinity
-  if (opts.deadline !== undefined) deadlineAt = Math.min(deadlineAt, start + opts.deadline)
+  if (deadline !== undefined) deadlineAt = Math.min(deadlineAt, start + deadline)
   if (opts.signal?.aborted) return Promise.reject(opts.signal.reason)
   if (deadlineAt <= start)
     return Promise.reject(new DeadlineError(`"${name}": the deadline had already passed`, 0))

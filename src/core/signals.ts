@@ -70,3 +70,22 @@ export function linkSignal(parent: AbortSignal | undefined): LinkedSignal {
     dispose: unsubscribe,
   }
 }
+
+/** A signal that fires when either parent does; `dispose()` leaves no listener on them. */
+export function eitherSignal(a: AbortSignal, b: AbortSignal): LinkedSignal {
+  const link = linkSignal(a)
+  if (link.signal.aborted) return link
+  if (b.aborted) {
+    link.abort(b.reason)
+    return link
+  }
+  const off = onAbort(b, () => link.abort(b.reason))
+  return {
+    signal: link.signal,
+    abort: link.abort,
+    dispose() {
+      link.dispose()
+      off()
+    },
+  }
+}

@@ -21,7 +21,8 @@ import type { Limiter } from '../policies/limit.js'
 import { slotsOf } from '../policies/slots.js'
 import { Learned } from './schedule.js'
 import { taskParts, type AnyTaskOptions } from './task-options.js'
-import { compileCall, runFlow, type CompiledFlow, type TaskDef } from './run.js'
+import { compileCall, type CompiledFlow, type TaskDef } from './run.js'
+import { runFlow } from './start.js'
 import type {
   FlowDescription,
   OptionalTaskOptions,

@@ -427,8 +427,50 @@ describe('flows: abort, deadline and timeout', () => {
       timeout: 500,
       fallback: 0,
     })
+    // Only an optional task is left at the deadline: it falls back, whichever timer fired.
     const result2 = await settle(optional.run(undefined, { deadline: 50, clock: lateRunTimer }))
-    expect((result2 as { error: Error }).error).toMatchObject({ code: 'FANOUT_DEADLINE' })
+    expect(result2).toMatchObject({ value: { a: 0 } })
+  })
+
+  it('at the deadline, unfinished optional tasks fall back and the run returns partial results', async () => {
+    useFakeTime()
+    const events: string[] = []
+    let cutReason: unknown
+    const page = flow('page')
+      .task('product', () => after(10, { id: 7 }))
+      .task(
+        'reviews',
+        (_, { signal }) => {
+          signal.addEventListener('abort', () => (cutReason = signal.reason))
+          return after(1_000, ['great'], signal)
+        },
+        { fallback: [] as string[] },
+      )
+      .task('related', async ($) => [`near ${(await $.reviews).length}`], {
+        fallback: () => ['none'],
+      })
+    const t0 = now()
+    const result = await settle(
+      page.run(undefined, {
+        deadline: 100,
+        onEvent: (e) => e.type === 'task.settled' && events.push(`${e.task}:${e.outcome}`),
+      }),
+    )
+    expect(now() - t0).toBe(100)
+    expect(result).toEqual({
+      ok: true,
+      value: { product: { id: 7 }, reviews: [], related: ['none'] },
+    })
+    expect(cutReason).toMatchObject({ code: 'FANOUT_DEADLINE' })
+    expect(events).toEqual(['product:fulfilled', 'reviews:fallback', 'related:fallback'])
+    // A required task still unfinished at the deadline fails the run, as before.
+    const strict = flow('strict')
+      .task('product', (_, { signal }) => after(1_000, { id: 7 }, signal))
+      .task('reviews', (_, { signal }) => after(1_000, ['great'], signal), {
+        fallback: [] as string[],
+      })
+    const failed = await settle(strict.run(undefined, { deadline: 100 }))
+    expect((failed as { error: Error }).error).toMatchObject({ code: 'FANOUT_DEADLINE' })
   })
 
   it('each task has its own signal, so many tasks listening to it trip no MaxListenersExceededWarning', async () => {

@@ -3,7 +3,8 @@
  * what they read. Apart from run.ts so the slot hand-offs (the subtle part) sit in one place.
  */
 import type { Clock } from '../core/clock.js'
-import type { Slots } from '../policies/slots.js'
+import { Slots } from '../policies/slots.js'
+import type { CompiledFlow } from './compiled.js'
 import { deferred } from './deferred.js'
 import { RUNNING, SLOT_ABANDONED, SLOT_ACQUIRING, SLOT_HELD, SLOT_NONE, type Task } from './task.js'
 
@@ -91,4 +92,19 @@ export class TaskSlots {
       (error: unknown) => resume().then(() => Promise.reject(error)),
     )
   }
+}
+
+/** The slots a run's tasks take: the flow's shared limiter, or per-run slots for `limit: n`. */
+export function runLimit(flow: CompiledFlow): Slots | undefined {
+  if (typeof flow.limit !== 'number') return flow.limit
+  // Per-run slots: no cap beyond the tasks themselves, and no aging, which would blur the
+  // critical-path order.
+  return new Slots(
+    flow.limit,
+    Number.MAX_SAFE_INTEGER,
+    undefined,
+    true,
+    Number.MAX_SAFE_INTEGER,
+    `flow "${flow.name}"`,
+  )
 }

@@ -10,15 +10,14 @@
  *   signal, no pending promise a task could still be waiting on;
  * - a result that arrives after the end is ignored, and no rejection goes unhandled.
  */
-import { systemClock, type Clock, type TimerHandle } from '../core/clock.js'
+import type { Clock, TimerHandle } from '../core/clock.js'
 import { AbortedError, DeadlineError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { disabledRecorder, recorderFor, type Recorder, type TraceEvent } from '../core/trace.js'
-import { runChannel, subscribed, taskChannel, traced } from '../core/diagnostics.js'
+import { subscribed, taskChannel, traced } from '../core/diagnostics.js'
 import { CycleError, DependencyError, FlowError, SkippedError, type TaskFailure } from './errors.js'
-import { Slots } from '../policies/slots.js'
 import { FlowExit, type RunOptions } from './types.js'
-import type { TaskDef } from './task-def.js'
+import { fallbackFor, type TaskDef } from './task-def.js'
 import { compileCall, DEPS, type CompiledFlow } from './compiled.js'
 import { deferred, handled, noop, PendingRead } from './deferred.js'
 import {
@@ -34,7 +33,7 @@ import {
   type MutableWait,
 } from './task.js'
 import { findCycle } from './cycle.js'
-import { TaskSlots } from './run-slots.js'
+import { runLimit, TaskSlots } from './run-slots.js'
 import { depsFor, depsHandler, type DepsHandler } from './deps-proxy.js'
 import { taskSignal } from './task-signal.js'
 import { flowTrace, learn, outcomes, values } from './outcome.js'
@@ -43,38 +42,12 @@ import { flowTrace, learn, outcomes, values } from './outcome.js'
 export type { TaskDef, CompiledFlow }
 export { compileCall }
 
-type Mode = 'run' | 'settle'
+export type Mode = 'run' | 'settle'
 
 /** Thrown by `ctx.exit()` to unwind the exiting task; never seen outside the engine. */
 const EXIT = Symbol('fanout.exit')
 
-export function runFlow(
-  flow: CompiledFlow,
-  input: unknown,
-  options: RunOptions,
-  mode: Mode,
-): Promise<unknown> {
-  const signal = options.signal
-  if (signal?.aborted) return Promise.reject(signal.reason)
-  const clock = options.clock ?? flow.clock ?? systemClock
-  const startedAt = clock.now()
-  let deadlineAt = options.deadlineAt ?? Infinity
-  if (options.deadline !== undefined)
-    deadlineAt = Math.min(deadlineAt, startedAt + options.deadline)
-  if (deadlineAt <= startedAt) {
-    return Promise.reject(
-      new DeadlineError(
-        `Flow "${flow.name}": the deadline had already passed when the run started`,
-        0,
-      ),
-    )
-  }
-  const run = (): Promise<unknown> =>
-    new FlowRun(flow, input, options, mode, clock, startedAt, deadlineAt).promise
-  return subscribed(runChannel) ? traced(runChannel, { kind: 'flow', name: flow.name }, run) : run()
-}
-
-class FlowRun {
+export class FlowRun {
   readonly promise: Promise<unknown>
   #resolve: (value: unknown) => void = noop
   #reject: (error: unknown) => void = noop
@@ -134,18 +107,7 @@ class FlowRun {
     this.#live = live
     this.#tracedTasks = subscribed(taskChannel)
     this.#timing = tracing || live.enabled || flow.learned !== undefined
-    const limit =
-      typeof flow.limit === 'number'
-        ? // Per-run slots: no cap beyond the tasks themselves, and no aging, which would blur the critical-path order.
-          new Slots(
-            flow.limit,
-            Number.MAX_SAFE_INTEGER,
-            undefined,
-            true,
-            Number.MAX_SAFE_INTEGER,
-            `flow "${flow.name}"`,
-          )
-        : flow.limit
+    const limit = runLimit(flow)
     this.#slots =
       limit === undefined
         ? undefined
@@ -357,9 +319,7 @@ class FlowRun {
       if (task.def.hasFallback) {
         this.#failures.push({ task: task.def.name, error })
         try {
-          const fallback = task.def.fallback
-          value =
-            typeof fallback === 'function' ? (fallback as (e: unknown) => unknown)(error) : fallback
+          value = fallbackFor(task.def, error)
           task.fellBack = true
           task.error = error
         } catch (fallbackError) {
@@ -447,7 +407,41 @@ class FlowRun {
       `Flow "${this.flow.name}" missed its deadline of ${Math.round(ms)} ms`,
       ms,
     )
-    this.#end('rejected', error, error)
+    if (!this.#fallBackAtDeadline(error)) this.#end('rejected', error, error)
+  }
+
+  /**
+   * At the deadline, when every unfinished task is optional, they take their fallbacks and the
+   * run returns its partial results in time: a request's budget (a caller's `grpc-timeout`)
+   * drops the extras, not the page. A required task still unfinished fails the run as before.
+   */
+  #fallBackAtDeadline(error: DeadlineError): boolean {
+    const cut = this.#tasks.filter((t) => t.state === WAITING || t.state === RUNNING)
+    if (cut.length === 0 || cut.some((t) => !t.def.hasFallback)) return false
+    const values: unknown[] = []
+    try {
+      for (const t of cut) values.push(fallbackFor(t.def, error))
+    } catch {
+      return false
+    }
+    cut.forEach((t, i) => {
+      this.#failures.push({ task: t.def.name, error })
+      if (t.state === RUNNING) {
+        if (this.#live.enabled) this.#taskSettled(t, 'fallback')
+        if (this.#timing) t.endedAt = this.#now()
+      }
+      t.state = FULFILLED
+      t.value = values[i]
+      t.fellBack = true
+      t.error = error
+      this.#finishWaits(t)
+      t.result?.resolve(t.value)
+      this.#remaining--
+    })
+    this.#end('fulfilled', undefined, undefined)
+    // What still runs is cut off with the deadline as the reason.
+    this.#controller.abort(error)
+    return true
   }
 
   #finishWaits(task: Task): void {

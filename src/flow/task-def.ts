@@ -19,3 +19,9 @@ export interface TaskDef {
   /** The function declares its context parameter, `($, ctx) => …`: it gets a signal of its own. */
   readonly readsContext: boolean
 }
+
+/** An optional task's fallback for `error`: the value, or what the fallback function returns. */
+export function fallbackFor(def: TaskDef, error: unknown): unknown {
+  const fallback = def.fallback
+  return typeof fallback === 'function' ? (fallback as (e: unknown) => unknown)(error) : fallback
+}
