@@ -54,7 +54,10 @@ export function useAsyncLocalStorage(Storage: StorageClass): void {
   if (storage === null || storage === undefined) storage = new Storage<object>()
 }
 
-/** The value the ambient storage holds here, or undefined (outside any request, or no storage). */
+/**
+ * The value the ambient storage holds here, or undefined (outside any request, or no storage).
+ * Never makes the storage: nothing can be in one that no request has used yet.
+ */
 export function ambient(): object | undefined {
-  return storage === null ? ambientStorage()?.getStore() : storage?.getStore()
+  return storage === null || storage === undefined ? undefined : storage.getStore()
 }
