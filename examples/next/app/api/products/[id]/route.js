@@ -1,0 +1,2 @@
+// The handler is TypeScript, in handlers/ (see README.md for why app/ holds only these re-exports).
+export { GET } from '../../../../handlers/product'
