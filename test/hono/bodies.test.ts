@@ -3,7 +3,7 @@
  * the response is no disconnect. Bodies of each common kind, then 1,000 healthy POSTs, on a real
  * @hono/node-server, each running a flow that calls an upstream through fanout/http.
  */
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fanout, type FanoutEnv } from '../../src/hono/index.js'
 import { createHttpClient, type HttpClient } from '../../src/http/index.js'
@@ -23,7 +23,7 @@ const work = flow<{ url: string }>('after-body').task('upstream', (_, ctx) =>
 )
 
 /** The body as the handler reads it, by content type. */
-async function readBody(c: Parameters<Parameters<Hono<FanoutEnv>['post']>[1]>[0]): Promise<number> {
+async function readBody(c: Context<FanoutEnv>): Promise<number> {
   const type = c.req.header('content-type') ?? ''
   if (type.startsWith('application/json')) return JSON.stringify(await c.req.json()).length
   if (
