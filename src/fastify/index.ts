@@ -42,8 +42,9 @@ useAsyncLocalStorage(AsyncLocalStorage)
 declare module 'fastify' {
   interface FastifyRequest {
     /**
-     * This request's context: set by `fanoutPlugin`'s onRequest hook in the context where the plugin
-     * is registered (and its children); `null` elsewhere, and in onRequest hooks added before it.
+     * This request's context, set by `fanoutPlugin`'s onRequest hook in the Fastify context where
+     * the plugin is registered (and its children). Typed as always there, for the routes it covers;
+     * `null` in onRequest hooks that run before the plugin's, absent in contexts it does not cover.
      */
     fanout: RequestContext
   }

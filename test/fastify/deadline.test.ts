@@ -50,13 +50,13 @@ async function serveBudget(options: FanoutFastifyOptions = {}, handlerTimeout?: 
     async (app) => {
       await app.register(fanoutPlugin, options)
       app.get('/budget', (request) => ({
-        budget: request.fanout.deadlineAt - request.fanout.startedAt,
+        budget: Math.round(request.fanout.deadlineAt - request.fanout.startedAt),
       }))
       app.get('/slow', { handlerTimeout: 400 }, (request) => ({
-        budget: request.fanout.deadlineAt - request.fanout.startedAt,
+        budget: Math.round(request.fanout.deadlineAt - request.fanout.startedAt),
       }))
       app.get('/page', async (request) => ({
-        budget: request.fanout.deadlineAt - request.fanout.startedAt,
+        budget: Math.round(request.fanout.deadlineAt - request.fanout.startedAt),
         page: await page.run(),
       }))
     },
