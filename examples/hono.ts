@@ -1,0 +1,101 @@
+/**
+ * fanout/hono: the two pages of the framework examples on Hono, served by @hono/node-server.
+ *
+ * - `GET /api/dashboard` (seed 000): an auth gate, then the user's data in parallel;
+ * - `GET /products/:id` (seed 001): details, stock, reviews and their authors, recommendations.
+ *
+ * The route handlers pass nothing: inside the `fanout()` middleware the flows inherit the
+ * request. A client that disconnects cancels the upstream calls; a caller's `grpc-timeout` or
+ * `x-request-timeout-ms` header shortens the budget (the optional parts fall back in time).
+ *
+ *   npx tsx examples/hono.ts                # serves on 127.0.0.1:3000, prints curl commands
+ *   npx tsx examples/hono.ts --port 8080
+ *   npx tsx examples/hono.ts --smoke        # requests both pages once, prints them, exits
+ */
+import { serve } from '@hono/node-server'
+import { Hono, type Context } from 'hono'
+import type { AddressInfo } from 'node:net'
+import { parseArgs } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { fanout, type FanoutEnv } from '../src/hono/index.js'
+import { isFanoutError } from '../src/index.js'
+import { DEMO_TOKEN, PAGE_TOKEN, startBackends, type BackendOptions } from './lib/backends.js'
+
+export { DEMO_TOKEN, PAGE_TOKEN }
+
+export interface Example {
+  readonly url: string
+  close(): Promise<void>
+}
+
+const bearer = (c: Context): string => c.req.header('authorization')?.replace(/^Bearer /, '') ?? ''
+
+/** The status a failure answers with: a client that left, a deadline, an upstream's refusal. */
+function statusOf(error: unknown): 401 | 499 | 502 | 504 {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (isFanoutError(e, 'FANOUT_CLIENT_CLOSED')) return 499 // nobody reads it: the client left
+    if (isFanoutError(e, 'FANOUT_DEADLINE')) return 504
+    if ((e as { status?: unknown }).status === 401) return 401
+  }
+  return 502
+}
+
+export async function start(port = 3000, backendOptions: BackendOptions = {}): Promise<Example> {
+  const backends = await startBackends(backendOptions)
+
+  const app = new Hono<FanoutEnv>()
+  // Every request: 3 s at most, less if the caller's deadline header says so.
+  app.use(fanout({ budget: 3_000 }))
+  // The error's name only: its message may name internal hosts.
+  app.onError((error, c) => c.json({ error: error.name }, statusOf(error)))
+
+  app.get('/api/dashboard', async (c) => c.json(await backends.dashboard(bearer(c))))
+  app.get('/products/:id{[0-9]+}', async (c) =>
+    c.json(await backends.product(Number(c.req.param('id')), bearer(c))),
+  )
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () => resolve(s))
+  })
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    url,
+    async close() {
+      await new Promise((resolve) => server.close(resolve))
+      await backends.close()
+    },
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { port: { type: 'string', default: '3000' }, smoke: { type: 'boolean' } },
+  })
+  const example = await start(Number(values.port))
+  const pages = [
+    { path: '/api/dashboard', token: DEMO_TOKEN },
+    { path: '/products/1', token: PAGE_TOKEN },
+  ]
+  if (!values.smoke) {
+    console.log(`fanout/hono example on ${example.url}; try:`)
+    for (const { path, token } of pages)
+      console.log(`  curl -H 'authorization: Bearer ${token}' ${example.url}${path}`)
+    console.log(
+      `  curl -H 'authorization: Bearer ${PAGE_TOKEN}' -H 'grpc-timeout: 150m' ${example.url}/products/1`,
+    )
+    return
+  }
+  try {
+    for (const { path, token } of pages) {
+      const res = await fetch(`${example.url}${path}`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+      console.log(`GET ${path} → ${res.status}\n${JSON.stringify(await res.json(), null, 2)}`)
+      if (!res.ok) process.exitCode = 1
+    }
+  } finally {
+    await example.close()
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main()
