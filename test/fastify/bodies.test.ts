@@ -58,7 +58,12 @@ const quick = flow<{ url: string }>('quick').task(
 )
 
 /** The handler every body route runs: the work, then what the context saw. */
-function route(app: FastifyInstance, url: string, bodyLimit?: number, run = work): void {
+function route(
+  app: FastifyInstance,
+  url: string,
+  bodyLimit?: number,
+  run: { run(input: { url: string }): Promise<{ call: boolean }> } = work,
+): void {
   app.post(url, bodyLimit === undefined ? {} : { bodyLimit }, async (request) => {
     const { call } = await run.run({ url: upstream.url('/data') })
     return {
