@@ -88,6 +88,7 @@ async function main(): Promise<void> {
   }
   try {
     for (const { path, token } of pages) {
+      // eslint-disable-next-line fanout/no-await-in-loop-independent -- one page after the other, so the printout reads in order
       const res = await fetch(`${example.url}${path}`, {
         headers: { authorization: `Bearer ${token}` },
       })
