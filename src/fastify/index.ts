@@ -148,7 +148,7 @@ function finish(request: FastifyRequest, reply: FastifyReply): void {
 }
 
 /**
- * Fastify's handler timeout (server-wide or per route, Fastify ≥ 5.7) as this request's budget,
+ * Fastify's handler timeout (server-wide or per route, in the Fastify versions that have it) as this request's budget,
  * less the time already spent since Fastify started its timer and the margin, so that a response
  * with partial results goes out before Fastify answers 503.
  */
