@@ -148,9 +148,9 @@ function finish(request: FastifyRequest, reply: FastifyReply): void {
 }
 
 /**
- * Fastify's handler timeout (server-wide or per route, in the Fastify versions that have it) as this request's budget,
- * less the time already spent since Fastify started its timer and the margin, so that a response
- * with partial results goes out before Fastify answers 503.
+ * Fastify's handler timeout (server-wide or per route, where the version has one) as this
+ * request's budget, less the time spent since Fastify started its timer and the margin, so that
+ * a response with partial results goes out before Fastify answers 503.
  */
 function budgetOf(
   request: FastifyRequest,
