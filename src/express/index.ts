@@ -80,6 +80,8 @@ export function fanout(options?: FanoutOptions): FanoutMiddleware {
       ...(user === undefined ? {} : { user }),
     })
     req.fanout = ctx
+    // Express's app makes `res.locals`; a bare router (the `router` package on node:http) does not.
+    res.locals ??= Object.create(null) as Response['locals']
     res.locals.fanout = ctx
     const closed = (): void => {
       // Only the response knows whether the client left early: `req` closes as soon as a
@@ -97,9 +99,11 @@ export function fanout(options?: FanoutOptions): FanoutMiddleware {
   return middleware as FanoutMiddleware
 }
 
+/** The reader's answer: a user, or none. An empty string (an empty header) is none, not a user. */
 function checkUser(user: unknown): string | undefined {
-  if (user === undefined || (typeof user === 'string' && user !== '')) return user
+  if (user === undefined || user === '') return undefined
+  if (typeof user === 'string') return user
   throw new TypeError(
-    `${WHERE}: the \`user\` option must return a non-empty string or undefined, got ${show(user)}.`,
+    `${WHERE}: the \`user\` option must return a string or undefined, got ${show(user)}.`,
   )
 }

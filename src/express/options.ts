@@ -6,8 +6,8 @@ import { checkFunction, checkKnownKeys, snapshot } from '../core/validate.js'
 export interface FanoutOptions extends RequestContextOptions {
   /**
    * The user a request acts for, when it is known as the request arrives (a session or a token
-   * verified by earlier middleware). Return undefined when it is not; the route can name it later
-   * with `req.fanout.actAs(user)`. `cached()` entries with `scope: 'user'` are keyed by it.
+   * verified by earlier middleware). Return undefined (or '') when it is not; the route can name
+   * it later with `req.fanout.actAs(user)`. `cached()` entries with `scope: 'user'` are keyed by it.
    */
   readonly user?: (req: Request) => string | undefined
 }

@@ -47,11 +47,11 @@ const page = flow('post')
   )
   .task('ambient', () => currentRequest())
 
-async function postTo(origin: string, body: string | Buffer, type: string): Promise<Seen> {
+async function postTo(origin: string, body: string | Uint8Array, type: string): Promise<Seen> {
   const res = await fetch(`${origin}/echo`, {
     method: 'POST',
     headers: { 'content-type': type },
-    body,
+    body: typeof body === 'string' ? body : new Uint8Array(body),
   })
   expect(res.status).toBe(200)
   return (await res.json()) as Seen
@@ -107,7 +107,7 @@ describe.each([
     server = await listen((app) => routes(app, withFanout, parsersFirst))
   })
 
-  const post = (body: string | Buffer, type: string): Promise<Seen> =>
+  const post = (body: string | Uint8Array, type: string): Promise<Seen> =>
     postTo(server.origin, body, type)
 
   it('JSON, urlencoded, multipart, a 1.5 MiB body and a GET keep their signal', async () => {
