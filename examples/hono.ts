@@ -30,10 +30,9 @@ export interface Example {
 
 const bearer = (c: Context): string => c.req.header('authorization')?.replace(/^Bearer /, '') ?? ''
 
-/** The status a failure answers with: a client that left, a deadline, an upstream's refusal. */
-function statusOf(error: unknown): 401 | 499 | 502 | 504 {
+/** The status a failure answers with: a deadline, an upstream's refusal, or a 502. */
+function statusOf(error: unknown): 401 | 502 | 504 {
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (isFanoutError(e, 'FANOUT_CLIENT_CLOSED')) return 499 // nobody reads it: the client left
     if (isFanoutError(e, 'FANOUT_DEADLINE')) return 504
     if ((e as { status?: unknown }).status === 401) return 401
   }
@@ -45,9 +44,14 @@ export async function start(port = 3000, backendOptions: BackendOptions = {}): P
 
   const app = new Hono<FanoutEnv>()
   // Every request: 3 s at most, less if the caller's deadline header says so.
-  app.use(fanout({ budget: 3_000 }))
-  // The error's name only: its message may name internal hosts.
-  app.onError((error, c) => c.json({ error: error.name }, statusOf(error)))
+  const requests = fanout({ budget: 3_000 })
+  app.use(requests)
+  app.onError(
+    (error, c) =>
+      isFanoutError(error, 'FANOUT_CLIENT_CLOSED')
+        ? new Response(null, { status: 499 }) // the client left: nobody reads it, nothing to log
+        : c.json({ error: error.name }, statusOf(error)), // the name only: a message may name hosts
+  )
 
   app.get('/api/dashboard', async (c) => c.json(await backends.dashboard(bearer(c))))
   app.get('/products/:id{[0-9]+}', async (c) =>
@@ -62,6 +66,7 @@ export async function start(port = 3000, backendOptions: BackendOptions = {}): P
     url,
     async close() {
       await new Promise((resolve) => server.close(resolve))
+      await requests.contexts.drain(5_000) // post-response work still running, bounded
       await backends.close()
     },
   }
@@ -83,10 +88,12 @@ async function main(): Promise<void> {
     console.log(
       `  curl -H 'authorization: Bearer ${PAGE_TOKEN}' -H 'grpc-timeout: 150m' ${example.url}/products/1`,
     )
+    process.once('SIGINT', () => void example.close())
     return
   }
   try {
     for (const { path, token } of pages) {
+      // eslint-disable-next-line fanout/no-await-in-loop-independent -- one page after the other, so the output reads in order
       const res = await fetch(`${example.url}${path}`, {
         headers: { authorization: `Bearer ${token}` },
       })
