@@ -39,12 +39,18 @@ beforeAll(async () => {
   })
   http = createHttpClient({ ssrf: { allow: ['loopback'] }, retry: false })
   const app = new Hono<FanoutEnv>()
-  app.onError((error, c) => c.json({ error: isFanoutError(error) ? error.code : error.name }, 504))
+  // The deadline may fail the run itself, or first the task's request (which has it too).
+  app.onError((error, c) => {
+    let deadline = false
+    for (let e: unknown = error; e instanceof Error; e = e.cause)
+      deadline ||= isFanoutError(e, 'FANOUT_DEADLINE')
+    return c.json({ error: deadline ? 'FANOUT_DEADLINE' : `${error.name}: ${error.message}` }, 504)
+  })
   app.use(fanout({ maxBudget: 10_000 }))
   const input = (): PageInput => ({ fast: upstream.url('/fast'), slow: upstream.url('/slow') })
   app.get('/product', async (c) => {
     const ctx = c.get('fanout')
-    const budget = ctx.deadlineAt - ctx.startedAt
+    const budget = Math.round(ctx.deadlineAt - ctx.startedAt)
     return c.json({ budget, ...(await page.run(input())) })
   })
   app.get('/strict', async (c) => c.json(await strict.run(input())))
