@@ -119,7 +119,7 @@ describe('withFanoutAction()', () => {
         ctx.waitUntil(() => undefined)
         const profile = await loadersFor().profile.load(id)
         return {
-          budget: ctx.deadlineAt - ctx.startedAt,
+          budget: Math.round(ctx.deadlineAt - ctx.startedAt), // two float clock readings
           aborted: ctx.signal.aborted,
           profile,
           prefs: await preferences('theme'),
