@@ -64,7 +64,9 @@ export class RequestContext {
   readonly deadlineAt: number
   /** Hears the events of every run inside (the `onEvent` option). */
   readonly onEvent: ((event: TraceEvent) => void) | undefined
-  readonly #controller = new AbortController()
+  /** Made when the signal is first read: a request whose handler starts no work pays nothing. */
+  #controller: AbortController | undefined
+  readonly #source: AbortSignal | undefined
   readonly #settings: RequestSettings
   readonly #owner: RequestContexts | undefined
   readonly #defer: ((work: () => Promise<void>) => void) | undefined
@@ -93,19 +95,37 @@ export class RequestContext {
     this.onEvent = settings.onEvent
     this.startedAt = this.clock.now()
     this.deadlineAt = this.startedAt + budgetOf(source, settings)
-    const client = source.signal
-    // Post-response work is stopped by a draining server, with its reason.
-    const reason = (): unknown => (after ? client?.reason : new ClientClosedError())
-    if (client?.aborted) this.#controller.abort(reason())
-    else if (client !== undefined)
-      this.#detach = onAbort(client, () => {
-        if (!this.#ended) this.#controller.abort(reason())
-      })
+    this.#source = source.signal
   }
 
   /** Aborts when the client disconnects before `end()`, with a `ClientClosedError`. */
   get signal(): AbortSignal {
-    return this.#controller.signal
+    return (this.#controller ??= this.#follow()).signal
+  }
+
+  #follow(): AbortController {
+    const controller = new AbortController()
+    const source = this.#source
+    if (source === undefined || this.#ended) return controller
+    // Post-response work is stopped by a draining server, with its reason.
+    const reason = (): unknown => (this.#after ? source.reason : new ClientClosedError())
+    if (source.aborted) controller.abort(reason())
+    else
+      this.#detach = onAbort(source, () => {
+        if (!this.#ended) controller.abort(reason())
+      })
+    return controller
+  }
+
+  /**
+   * For adapters that learn of a disconnect from an event rather than a signal (a Node response
+   * closing before it ended): the client closed the connection before the response was sent.
+   * Does nothing once the context has ended.
+   */
+  clientClosed(): void {
+    if (this.#ended) return
+    const controller = (this.#controller ??= new AbortController())
+    if (!controller.signal.aborted) controller.abort(new ClientClosedError())
   }
 
   /** The user the request acts for (the scope of `cached()` entries with `scope: 'user'`). */
@@ -151,7 +171,7 @@ export class RequestContext {
 
   /** Runs `fn` with this context ambient: what it starts inherits the request. */
   run<T>(fn: () => T): T {
-    const storage = ambientStorage()
+    const storage = this.#settings.ambient ? ambientStorage() : undefined
     return storage === undefined ? fn() : storage.run(this, fn)
   }
 

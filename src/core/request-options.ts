@@ -3,6 +3,7 @@ import { systemClock, type Clock } from './clock.js'
 import { describeError } from './errors.js'
 import type { TraceEvent } from './trace.js'
 import {
+  checkBoolean,
   checkClock,
   checkDuration,
   checkFunction,
@@ -30,6 +31,12 @@ export interface RequestContextOptions {
   readonly margin?: number
   /** Deadline of post-response work (`waitUntil`), in ms. Default: none. */
   readonly afterBudget?: number
+  /**
+   * Whether work started inside the request inherits it without being passed anything (through
+   * AsyncLocalStorage). Default true. On Node 20 an AsyncLocalStorage in use charges every
+   * promise; with `false` nothing is ambient, and code passes `ctx.runOptions` itself.
+   */
+  readonly ambient?: boolean
   /** Hears the events of every flow run and call inside each request. */
   readonly onEvent?: (event: TraceEvent) => void
   /** Hears post-response work that failed. Default: `console.error` with the error's name and message. */
@@ -44,6 +51,7 @@ export interface RequestSettings {
   readonly deadlineHeaders: readonly string[]
   readonly margin: number
   readonly afterBudget: number
+  readonly ambient: boolean
   readonly onEvent: ((event: TraceEvent) => void) | undefined
   readonly onError: (error: unknown) => void
   readonly clock: Clock
@@ -55,6 +63,7 @@ const KNOWN = [
   'deadlineHeaders',
   'margin',
   'afterBudget',
+  'ambient',
   'onEvent',
   'onError',
   'clock',
@@ -111,6 +120,7 @@ export function checkRequestOptions(
         ? 10
         : checkNumber(where, 'margin', o.margin, { min: 0, max: 60_000, unit: 'ms' }),
     afterBudget: optionalDuration(where, 'afterBudget', o.afterBudget),
+    ambient: o.ambient === undefined ? true : checkBoolean(where, 'ambient', o.ambient),
     onEvent:
       o.onEvent === undefined
         ? undefined

@@ -72,13 +72,11 @@ export function fanout(options?: FanoutOptions): FanoutMiddleware {
     }
     // Read before anything is opened: a reader that throws leaves nothing to release.
     const user = userOf === undefined ? undefined : checkUser(userOf(req))
-    const client = new AbortController()
-    const ctx = contexts.open({
-      request: req,
-      headers: req.headers,
-      signal: client.signal,
-      ...(user === undefined ? {} : { user }),
-    })
+    const ctx = contexts.open(
+      user === undefined
+        ? { request: req, headers: req.headers }
+        : { request: req, headers: req.headers, user },
+    )
     req.fanout = ctx
     // Express's app makes `res.locals`; a bare router (the `router` package on node:http) does not.
     res.locals ??= Object.create(null) as Response['locals']
@@ -86,7 +84,7 @@ export function fanout(options?: FanoutOptions): FanoutMiddleware {
     const closed = (): void => {
       // Only the response knows whether the client left early: `req` closes as soon as a
       // request body has been read, so a POST would look disconnected while it is being served.
-      if (!res.writableEnded) client.abort()
+      if (!res.writableEnded) ctx.clientClosed()
       // Releases the signal's listener and starts the post-response work.
       void ctx.end()
     }

@@ -26,6 +26,7 @@ const CONTEXT_KEYS = [
   'deadlineHeaders',
   'margin',
   'afterBudget',
+  'ambient',
   'onEvent',
   'onError',
   'clock',

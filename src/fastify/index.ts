@@ -115,11 +115,9 @@ function open(
     next(error as Error)
     return
   }
-  const client = new AbortController()
   const ctx = settings.contexts.open({
     request,
     headers: request.headers,
-    signal: client.signal,
     ...(user === undefined ? {} : { user }),
     ...budgetOf(request, reply, settings.margin),
   })
@@ -129,7 +127,7 @@ function open(
   // 'close' is only the end of the exchange and must not abort anything.
   const onClose = (): void => {
     listening.delete(reply)
-    if (!res.writableEnded) client.abort()
+    if (!res.writableEnded) ctx.clientClosed()
     void ctx.end()
   }
   listening.set(reply, onClose)
@@ -171,5 +169,5 @@ function budgetOf(
 export const fanoutPlugin: FastifyPluginCallback<FanoutFastifyOptions> = Object.assign(plugin, {
   [Symbol.for('skip-override')]: true,
   [Symbol.for('fastify.display-name')]: 'fanout',
-  [Symbol.for('plugin-meta')]: { name: 'fanout', fastify: '5.x' },
+  [Symbol.for('plugin-meta')]: { name: 'fanout', fastify: '4.x || 5.x' },
 })

@@ -30,6 +30,7 @@ const CORE = [
   'deadlineHeaders',
   'margin',
   'afterBudget',
+  'ambient',
   'onEvent',
   'onError',
   'clock',

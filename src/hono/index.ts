@@ -59,8 +59,11 @@ export function fanout<E extends Env = FanoutEnv>(options?: FanoutOptions<E>): F
     })
     c.set('fanout', ctx)
     // A client that left ends the request there: its post-response work need not wait for a
-    // handler that ignores the signal. Subscribed after the context, so its abort runs first.
-    const detach = onAbort(raw.signal, () => void ctx.end())
+    // handler that ignores the signal.
+    const detach = onAbort(raw.signal, () => {
+      ctx.clientClosed()
+      void ctx.end()
+    })
     try {
       await ctx.run(next)
     } finally {

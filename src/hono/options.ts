@@ -29,6 +29,7 @@ const CONTEXT_KEYS = [
   'deadlineHeaders',
   'margin',
   'afterBudget',
+  'ambient',
   'onEvent',
   'onError',
   'clock',

@@ -76,12 +76,13 @@ export function withFanout<R extends Request = Request, C = unknown>(
   const pickUser = checked.user
   const deferTo = deferral(checked.after, ROUTE)
   const route = async (request: R, context: C): Promise<Response> => {
-    const defer = await deferTo()
+    const defer = deferTo()
+    const after = typeof defer === 'function' ? defer : await defer
     const ctx = contexts.open({
       request,
       headers: request.headers,
       signal: request.signal,
-      defer,
+      defer: after,
       ...(pickUser === undefined ? {} : userOf(ROUTE, pickUser(request))),
     })
     try {

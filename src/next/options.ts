@@ -47,6 +47,7 @@ const CONTEXT_KEYS = [
   'deadlineHeaders',
   'margin',
   'afterBudget',
+  'ambient',
   'onEvent',
   'onError',
   'clock',
