@@ -2,6 +2,7 @@
  * The benchmark registry: one line per benchmark, each export a `Benchmark`. `npm run bench` runs
  * them in alphabetical order of these export names.
  */
+export { adapters } from './adapters.js'
 export { backoff } from './backoff.js'
 export { budget } from './budget.js'
 export { dag } from './dag.js'

@@ -248,6 +248,65 @@ try {
 }
 `
 
+/** A route whose flow inherits the request context: the caller's 150 ms budget, less 10 ms. */
+const ROUTE = `
+import { currentRequest, flow } from 'fanout'
+const page = flow('page').task('ctx', (_, { deadlineAt, clock }) => ({
+  inside: currentRequest() !== undefined,
+  budget: Math.round(deadlineAt - clock.now()),
+}))
+const get = (port) =>
+  fetch('http://127.0.0.1:' + port + '/page', { headers: { 'grpc-timeout': '150m' } }).then(
+    async (res) => {
+      const { ctx } = await res.json()
+      return { status: res.status, inside: ctx.inside, budgetOk: ctx.budget > 100 && ctx.budget <= 140 }
+    },
+  )
+`
+const SERVED = { status: 200, inside: true, budgetOk: true }
+
+const USE_EXPRESS = `${ROUTE}
+import express from 'express'
+import { fanout } from 'fanout/express'
+const app = express()
+app.use(fanout({ budget: 5_000 }))
+app.get('/page', async (_req, res) => res.json(await page.run()))
+const server = app.listen(0, '127.0.0.1')
+await new Promise((ok) => server.once('listening', ok))
+try {
+  console.log(JSON.stringify(await get(server.address().port)))
+} finally {
+  server.close()
+}
+`
+
+const USE_FASTIFY = `${ROUTE}
+import Fastify from 'fastify'
+import { fanoutPlugin } from 'fanout/fastify'
+const app = Fastify()
+await app.register(fanoutPlugin, { budget: 5_000 })
+app.get('/page', () => page.run())
+await app.listen({ port: 0, host: '127.0.0.1' })
+try {
+  console.log(JSON.stringify(await get(app.server.address().port)))
+} finally {
+  await app.close()
+}
+`
+
+const USE_NEXT = `${ROUTE}
+import { withFanout } from 'fanout/next'
+let ran = false
+const GET = withFanout(async () => {
+  currentRequest().waitUntil(() => { ran = true })
+  return Response.json(await page.run())
+}, { budget: 5_000, after: (work) => void work() })
+const res = await GET(new Request('http://127.0.0.1/page', { headers: { 'grpc-timeout': '150m' } }))
+const { ctx } = await res.json()
+await new Promise((ok) => setTimeout(ok, 10))
+console.log(JSON.stringify({ status: res.status, inside: ctx.inside, budgetOk: ctx.budget > 100 && ctx.budget <= 140, after: ran }))
+`
+
 /** What importing a subpath whose peer is missing throws. */
 const importFailure = (subpath: string): string => `
 import('${subpath}').then(
@@ -385,6 +444,9 @@ describe.skipIf(problem !== undefined && !required)(
         // BullMQ 5 takes ioredis only; node-redis is there to see it refused with a reason.
         'bullmq-5': { bullmq: '5', ioredis: '5', redis: '5' },
         'amqplib-0.10': { amqplib: '0.10' },
+        'express-4': { express: '4' },
+        'fastify-4': { fastify: '4' },
+        'next-15': { next: '15', react: '19', 'react-dom': '19' },
         'otel-api-1.4': {
           '@opentelemetry/api': '1.4',
           '@opentelemetry/sdk-trace-base': '1',
@@ -447,6 +509,24 @@ describe.skipIf(problem !== undefined && !required)(
         'task a < flow page',
         'task b < flow page',
       ])
+    }, 120_000)
+
+    it('express 4: installs, and fanout/express gives a real request its context', async () => {
+      expectInstalled(project('express-4'))
+      expect(installedMajor(project('express-4'), 'express')).toBe(4)
+      expect(await script(project('express-4'), USE_EXPRESS)).toEqual(SERVED)
+    }, 120_000)
+
+    it('fastify 4: installs, and fanout/fastify gives a real request its context', async () => {
+      expectInstalled(project('fastify-4'))
+      expect(installedMajor(project('fastify-4'), 'fastify')).toBe(4)
+      expect(await script(project('fastify-4'), USE_FASTIFY)).toEqual(SERVED)
+    }, 120_000)
+
+    it('next 15: installs, and a fanout/next route handler gets its context', async () => {
+      expectInstalled(project('next-15'))
+      expect(installedMajor(project('next-15'), 'next')).toBe(15)
+      expect(await script(project('next-15'), USE_NEXT)).toEqual({ ...SERVED, after: true })
     }, 120_000)
 
     it('amqplib 0.10: installs', () => {

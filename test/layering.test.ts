@@ -25,6 +25,8 @@ const LAYERS: readonly (readonly string[])[] = [
   // fanout/redis (the shared stores; Node's crypto for script hashes), fanout/profile (the
   // runtime waterfall finder, on Node's diagnostics channels), fanout/otel (@opentelemetry/api).
   ['compat', 'http', 'cache-lru', 'redis', 'profile', 'otel'],
+  // The framework adapters: a few lines each over the core's request context.
+  ['next', 'express', 'fastify', 'hono'],
   // The job queue's brokers: BullMQ (on Redis) and RabbitMQ (amqplib).
   ['queue-bullmq', 'queue-amqp'],
   ['eslint'],
