@@ -12,7 +12,7 @@
  * and RabbitMQ (127.0.0.1:5672): without one that check is skipped with the reason, unless
  * FANOUT_REQUIRE_REDIS=1 or FANOUT_REQUIRE_RABBITMQ=1 make it a failure.
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -54,6 +54,8 @@ function npmEnv(): NodeJS.ProcessEnv {
     ...process.env,
     NO_COLOR: '1',
     npm_config_update_notifier: 'false',
+    // No usage report from `next build` / `next start`.
+    NEXT_TELEMETRY_DISABLED: '1',
   }
   // Vitest's own variables must not reach the consumer's node.
   for (const key of Object.keys(env)) if (key.startsWith('VITEST')) delete env[key]
@@ -248,13 +250,17 @@ try {
 }
 `
 
-/** A route whose flow inherits the request context: the caller's 150 ms budget, less 10 ms. */
-const ROUTE = `
+/** A flow that reports what it inherits from the request context it runs in. */
+const PAGE = `
 import { currentRequest, flow } from 'fanout'
 const page = flow('page').task('ctx', (_, { deadlineAt, clock }) => ({
   inside: currentRequest() !== undefined,
   budget: Math.round(deadlineAt - clock.now()),
 }))
+`
+
+/** A route serving PAGE, and `get`: a request to it with the caller's 150 ms budget, less 10 ms. */
+const ROUTE = `${PAGE}
 const get = (port) =>
   fetch('http://127.0.0.1:' + port + '/page', { headers: { 'grpc-timeout': '150m' } }).then(
     async (res) => {
@@ -294,18 +300,63 @@ try {
 }
 `
 
-const USE_NEXT = `${ROUTE}
+/**
+ * A Next App Router route through fanout/next, built by `next build` and served by `next start`:
+ * Next's own request signal, and its own `after()` (loaded by fanout/next from next/server), which
+ * prints NEXT_AFTER on the server's stdout once the response is out.
+ */
+const NEXT_AFTER = 'fanout/next: after() ran'
+const NEXT_ROUTE = `${PAGE}
 import { withFanout } from 'fanout/next'
-let ran = false
-const GET = withFanout(async () => {
-  currentRequest().waitUntil(() => { ran = true })
+export const dynamic = 'force-dynamic'
+export const GET = withFanout(async () => {
+  currentRequest().waitUntil(() => console.log(${JSON.stringify(NEXT_AFTER)}))
   return Response.json(await page.run())
-}, { budget: 5_000, after: (work) => void work() })
-const res = await GET(new Request('http://127.0.0.1/page', { headers: { 'grpc-timeout': '150m' } }))
-const { ctx } = await res.json()
-await new Promise((ok) => setTimeout(ok, 10))
-console.log(JSON.stringify({ status: res.status, inside: ctx.inside, budgetOk: ctx.budget > 100 && ctx.budget <= 140, after: ran }))
+}, { budget: 5_000 })
 `
+
+/** Next's server, started on a free loopback port, and what it printed so far. */
+interface NextServer {
+  readonly port: number
+  readonly printed: () => string
+  readonly stop: () => Promise<void>
+}
+
+/** `next start` in the project, resolved once it says where it listens (its output if it does not). */
+function nextStart(project: Consumer): Promise<NextServer> {
+  const bin = join(project.dir, 'node_modules', 'next', 'dist', 'bin', 'next')
+  const child = spawn(process.execPath, [bin, 'start', '-H', '127.0.0.1', '-p', '0'], {
+    cwd: project.dir,
+    env: npmEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  const printed = (): string => out
+  const exited = new Promise<void>((done) => child.once('exit', () => done()))
+  const stop = (): Promise<void> => {
+    child.kill()
+    return exited
+  }
+  return new Promise((ready, failed) => {
+    const timer = setTimeout(() => {
+      void stop()
+      failed(new Error(`next start did not listen within 60 s:\n${out}`))
+    }, 60_000)
+    const read = (chunk: Buffer): void => {
+      out += chunk.toString('utf8')
+      const port = /http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]
+      if (port === undefined || !/Ready in/.test(out)) return
+      clearTimeout(timer)
+      ready({ port: Number(port), printed, stop })
+    }
+    child.stdout.on('data', read)
+    child.stderr.on('data', read)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      failed(new Error(`next start exited (${code}):\n${out}`))
+    })
+  })
+}
 
 /** What importing a subpath whose peer is missing throws. */
 const importFailure = (subpath: string): string => `
@@ -427,7 +478,8 @@ describe.skipIf(problem !== undefined && !required)(
   () => {
     const work = mkdtempSync(join(tmpdir(), 'fanout-install-'))
     const projects = new Map<string, Consumer>()
-    afterAll(() => rmSync(work, { recursive: true, force: true }))
+    // Next's install alone is some 10 000 files and 330 MB: removing them takes a while on a busy machine.
+    afterAll(() => rmSync(work, { recursive: true, force: true }), 120_000)
 
     beforeAll(async () => {
       if (problem !== undefined) throw new Error(`the npm registry is required here: ${problem}`)
@@ -523,11 +575,33 @@ describe.skipIf(problem !== undefined && !required)(
       expect(await script(project('fastify-4'), USE_FASTIFY)).toEqual(SERVED)
     }, 120_000)
 
-    it('next 15: installs, and a fanout/next route handler gets its context', async () => {
-      expectInstalled(project('next-15'))
-      expect(installedMajor(project('next-15'), 'next')).toBe(15)
-      expect(await script(project('next-15'), USE_NEXT)).toEqual({ ...SERVED, after: true })
-    }, 120_000)
+    it('next 15: installs, builds, and a fanout/next route handler serves a request with its context', async () => {
+      const consumer = project('next-15')
+      expectInstalled(consumer)
+      expect(installedMajor(consumer, 'next')).toBe(15)
+      mkdirSync(join(consumer.dir, 'app', 'page'), { recursive: true })
+      writeFileSync(join(consumer.dir, 'app', 'page', 'route.js'), NEXT_ROUTE)
+      const bin = join(consumer.dir, 'node_modules', 'next', 'dist', 'bin', 'next')
+      const build = await run(process.execPath, [bin, 'build'], consumer.dir, 300_000)
+      expect(build.code, `next build failed:\n${build.out}${build.err}`).toBe(0)
+      const server = await nextStart(consumer)
+      try {
+        expect(
+          await script(
+            consumer,
+            `${ROUTE}\nconsole.log(JSON.stringify(await get(${server.port})))`,
+          ),
+        ).toEqual(SERVED)
+        // after() runs once the response is out: wait for it, generously (a busy machine).
+        for (const until = Date.now() + 20_000; Date.now() < until;) {
+          if (server.printed().includes(NEXT_AFTER)) break
+          await new Promise((ok) => setTimeout(ok, 50))
+        }
+        expect(server.printed()).toContain(NEXT_AFTER)
+      } finally {
+        await server.stop()
+      }
+    }, 420_000)
 
     it('amqplib 0.10: installs', () => {
       expectInstalled(project('amqplib-0.10'))

@@ -14,6 +14,7 @@ import {
 } from 'node:fs'
 import { dirname, join, posix } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import ts from 'typescript'
 import { afterAll, describe, expect, it } from 'vitest'
 import { documents, linksOf } from './helpers/markdown.js'
 
@@ -115,6 +116,68 @@ describe('package', () => {
         (file) => !neutral.includes(file.slice(join(root, 'src').length + 1).split(/[\\/]/)[0]!),
       )
       expect(outside).toEqual(entry === 'index.ts' ? [join(root, 'src', 'index.ts')] : [])
+    },
+  )
+
+  // The framework adapters that promise to run on edge runtimes too (Hono's everywhere, Next's
+  // edge runtime): their framework only as types, or through a lazy import() of its own, and
+  // otherwise the runtime-neutral folders and their own. Read from what TypeScript emits for each
+  // module, where `import type` is gone and everything else (even `import { type X }`) stays.
+  const edgeEntries = {
+    './hono': { entry: 'hono/index.ts', framework: 'hono' },
+    './next': { entry: 'next/index.ts', framework: 'next' },
+  }
+  const emittedImportsOf = (file: string): { spec: string; lazy: boolean }[] => {
+    const js = ts.transpileModule(readFileSync(file, 'utf8'), {
+      compilerOptions: {
+        module: ts.ModuleKind.ESNext,
+        target: ts.ScriptTarget.ES2022,
+        verbatimModuleSyntax: true,
+      },
+    }).outputText
+    const statics = [
+      ...js.matchAll(/^(?:import|export)\b[^\n]*?\bfrom\s*['"]([^'"]+)['"]/gm),
+      ...js.matchAll(/^import\s*['"]([^'"]+)['"]/gm),
+    ].map((m) => ({ spec: m[1]!, lazy: false }))
+    const lazy = [...js.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => ({
+      spec: m[1]!,
+      lazy: true,
+    }))
+    return [...statics, ...lazy]
+  }
+
+  it.each(Object.entries(edgeEntries))(
+    'the %s entry loads no package and no node:* module: its framework as types or lazily only',
+    (subpath, { entry, framework }) => {
+      expect((pkg.exports[subpath] as { default: string }).default).toBe(
+        `./dist/${entry.replace(/\.ts$/, '.js')}`,
+      )
+      const own = entry.split('/')[0]!
+      const seen = new Set<string>()
+      const walk = (file: string): void => {
+        if (seen.has(file)) return
+        seen.add(file)
+        const text = readFileSync(file, 'utf8')
+        expect(/\bprocess\.\w+\(|\bprocess\.env/.test(text), `${file} uses process`).toBe(false)
+        expect(text.includes('AbortSignal.timeout('), `${file} uses AbortSignal.timeout`).toBe(
+          false,
+        )
+        for (const { spec, lazy } of emittedImportsOf(file)) {
+          if (spec.startsWith('.')) walk(join(dirname(file), spec.replace(/\.js$/, '.ts')))
+          else
+            expect(
+              lazy && (spec === framework || spec.startsWith(`${framework}/`)),
+              `${file} loads ${spec}`,
+            ).toBe(true)
+        }
+      }
+      walk(join(root, 'src', entry))
+      expect(seen.size).toBeGreaterThan(2)
+      const outside = [...seen].filter((file) => {
+        const folder = file.slice(join(root, 'src').length + 1).split(/[\\/]/)[0]!
+        return folder !== own && !neutral.includes(folder)
+      })
+      expect(outside).toEqual([])
     },
   )
 
@@ -262,6 +325,14 @@ describe('package', () => {
       amqplib: '^0.10.0 || ^1.0.0 || ^2.0.0',
       bullmq: '^5.77.0 || ^6.0.0',
       eslint: '^8.57.0 || ^9.0.0 || ^10.0.0',
+      // The framework adapters' frameworks; the install matrix serves a request on Express 4,
+      // Fastify 4 and Next 15.
+      express: '^4.17.0 || ^5.0.0',
+      fastify: '^4.26.0 || ^5.0.0',
+      // Hono 4 only: the adapter is typed against Hono 4's Context and MiddlewareHandler.
+      hono: '^4.0.0',
+      // Next 14.2 has no after(): there the `after` option is needed (fanout/next says so).
+      next: '^14.2.0 || ^15.0.0 || ^16.0.0',
       ignore: '^5.0.0 || ^6.0.0 || ^7.0.0',
       'lru-cache': '^10.0.0 || ^11.0.0',
       undici: '^6.21.0 || ^7.16.0',
@@ -296,6 +367,7 @@ describe('package', () => {
         "AbortedError",
         "CachedError",
         "CircuitOpenError",
+        "ClientClosedError",
         "CycleError",
         "DeadlineError",
         "DependencyError",
@@ -308,10 +380,13 @@ describe('package', () => {
         "LeaseLostError",
         "Loader",
         "MissingPeerError",
+        "NoUserError",
         "NotFoundError",
         "QueueFullError",
         "RateLimitExceededError",
         "RateLimitedError",
+        "RequestContext",
+        "RequestContexts",
         "RetryBudgetError",
         "SkippedError",
         "StoreError",
@@ -322,6 +397,7 @@ describe('package', () => {
         "cached",
         "circuitBreaker",
         "criticalPath",
+        "currentRequest",
         "execute",
         "flow",
         "hedge",
@@ -330,11 +406,13 @@ describe('package', () => {
         "limit",
         "loader",
         "mapLimit",
+        "parseGrpcTimeout",
         "pipe",
         "prometheusText",
         "rateLimit",
         "renderWaterfall",
         "renderWaterfallHtml",
+        "requestContexts",
         "requestScoped",
         "retry",
         "retryBudget",
@@ -362,6 +440,10 @@ describe('package', () => {
       pLimit: await surface('../src/compat/p-limit.js'),
       dataloader: await surface('../src/compat/dataloader.js'),
       profile: await surface('../src/profile/index.js'),
+      next: await surface('../src/next/index.js'),
+      express: await surface('../src/express/index.js'),
+      fastify: await surface('../src/fastify/index.js'),
+      hono: await surface('../src/hono/index.js'),
     }).toMatchInlineSnapshot(`
       {
         "cache": [
@@ -385,6 +467,15 @@ describe('package', () => {
           "noSequentialAwait",
           "rules",
         ],
+        "express": [
+          "fanout",
+        ],
+        "fastify": [
+          "fanoutPlugin",
+        ],
+        "hono": [
+          "fanout",
+        ],
         "http": [
           "HttpError",
           "HttpTimeoutError",
@@ -395,6 +486,10 @@ describe('package', () => {
           "ResponseTooLargeError",
           "SsrfBlockedError",
           "createHttpClient",
+        ],
+        "next": [
+          "withFanout",
+          "withFanoutAction",
         ],
         "pLimit": [
           "default",
@@ -443,15 +538,26 @@ describe('package', () => {
       }
     `)
   })
+  // The framework adapters are alternatives, one per framework, so their entry points may share a
+  // name (`fanout` is Express's middleware in fanout/express and Hono's in fanout/hono): distinct
+  // values, never one value with two homes, and no adapter reuses a name of another entry.
+  const adapters = ['./next', './express', './fastify', './hono']
+
   it('gives every exported value one home: no name is exported by two entries', async () => {
-    const homes = new Map<string, string[]>()
+    const homes = new Map<string, { subpath: string; value: unknown }[]>()
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (target === null || typeof target === 'string') continue
       const file = target.default.replace(/^\.\/dist\//, '../src/')
-      for (const name of Object.keys((await import(file)) as object))
-        if (name !== 'default') homes.set(name, [...(homes.get(name) ?? []), subpath])
+      for (const [name, value] of Object.entries((await import(file)) as object))
+        if (name !== 'default') homes.set(name, [...(homes.get(name) ?? []), { subpath, value }])
     }
     expect(homes.size).toBeGreaterThan(60)
-    expect([...homes].filter(([, entries]) => entries.length > 1)).toEqual([])
+    const shared = [...homes].filter(
+      ([, entries]) =>
+        entries.length > 1 &&
+        (entries.some((e) => !adapters.includes(e.subpath)) ||
+          new Set(entries.map((e) => e.value)).size < entries.length),
+    )
+    expect(shared.map(([name, entries]) => [name, entries.map((e) => e.subpath)])).toEqual([])
   })
 })
