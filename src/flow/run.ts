@@ -11,7 +11,7 @@
  * - a result that arrives after the end is ignored, and no rejection goes unhandled.
  */
 import type { Clock, TimerHandle } from '../core/clock.js'
-import { AbortedError, DeadlineError } from '../core/errors.js'
+import { AbortedError, DeadlineError, isFanoutError } from '../core/errors.js'
 import { onAbort } from '../core/signals.js'
 import { disabledRecorder, recorderFor, type Recorder, type TraceEvent } from '../core/trace.js'
 import { subscribed, taskChannel, traced } from '../core/diagnostics.js'
@@ -312,7 +312,9 @@ export class FlowRun {
       const error = outcome
       // A task's time limit is capped by the run's deadline, so its timer and the run's can fire
       // in either order: once the deadline has passed, the run reports it whichever fired first.
-      if (error instanceof DeadlineError && this.clock.now() >= this.deadlineAt) {
+      // Any FANOUT_DEADLINE counts (fanout/http's too), and timers keep whole milliseconds, so
+      // one due within the last millisecond is the run's.
+      if (isFanoutError(error, 'FANOUT_DEADLINE') && this.clock.now() >= this.deadlineAt - 1) {
         this.#missDeadline()
         return
       }
