@@ -281,12 +281,23 @@ export function currentRequest(): RequestContext | undefined {
 
 /** One server's request contexts: their options, and the post-response work still running. */
 export class RequestContexts {
-  readonly #settings: RequestSettings
+  // Set once: by the constructor, or by fromSettings() right after it.
+  #settings: RequestSettings
   readonly #pending = new Set<Promise<void>>()
   readonly #drain = new AbortController()
 
   constructor(options?: RequestContextOptions) {
     this.#settings = checkRequestOptions('requestContexts()', options)
+  }
+
+  /**
+   * @internal — for adapters, which check these options beside their own (`splitRequestOptions`)
+   * so that errors name the adapter; the settings are not checked a second time.
+   */
+  static fromSettings(settings: RequestSettings): RequestContexts {
+    const contexts = new RequestContexts()
+    contexts.#settings = settings
+    return contexts
   }
 
   /** Opens the context of one incoming request. Call `end()` when its response is out. */

@@ -57,7 +57,12 @@ export interface RequestSettings {
   readonly clock: Clock
 }
 
-const KNOWN = [
+/**
+ * The keys of `RequestContextOptions`, for adapters that take them beside options of their own.
+ * The check below fails to compile when the interface gains a key this list lacks: an unknown-key
+ * error must never reject an option the core accepts.
+ */
+export const REQUEST_CONTEXT_KEYS = Object.freeze([
   'budget',
   'maxBudget',
   'deadlineHeaders',
@@ -67,7 +72,11 @@ const KNOWN = [
   'onEvent',
   'onError',
   'clock',
-] as const
+] as const satisfies readonly (keyof RequestContextOptions)[])
+
+type Unlisted = Exclude<keyof RequestContextOptions, (typeof REQUEST_CONTEXT_KEYS)[number]>
+const everyKeyListed: [Unlisted] extends [never] ? true : Unlisted = true
+void everyKeyListed
 
 export const DEFAULT_DEADLINE_HEADERS: readonly string[] = Object.freeze([
   'grpc-timeout',
@@ -99,7 +108,38 @@ export function checkRequestOptions(
   options: RequestContextOptions | undefined,
 ): RequestSettings {
   const o = snapshot(where, options)
-  checkKnownKeys(where, o, KNOWN)
+  checkKnownKeys(where, o, REQUEST_CONTEXT_KEYS)
+  return settingsOf(where, o)
+}
+
+/** An adapter's options, checked: the request contexts' settings, and the adapter's own values. */
+export interface SplitRequestOptions<K extends string> {
+  readonly settings: RequestSettings
+  /** The adapter's own options as given (own properties only), for the adapter to check. */
+  readonly own: { readonly [P in K]?: unknown }
+}
+
+/**
+ * Checks the options of an adapter that takes the request contexts' options beside its own
+ * (`ownKeys`): an unknown key is matched against both for its hint, and every error names `where`.
+ */
+export function splitRequestOptions<K extends string>(
+  where: string,
+  options: object | undefined,
+  ownKeys: readonly K[],
+): SplitRequestOptions<K> {
+  const o = snapshot(where, options) as Record<string, unknown>
+  checkKnownKeys(where, o, [...REQUEST_CONTEXT_KEYS, ...ownKeys])
+  // Null-prototype, as the snapshot: a polluted Object.prototype must not read as an option.
+  const core = Object.create(null) as Record<string, unknown>
+  const own = Object.create(null) as { [P in K]?: unknown }
+  for (const [key, value] of Object.entries(o))
+    if ((ownKeys as readonly string[]).includes(key)) own[key as K] = value
+    else core[key] = value
+  return { settings: settingsOf(where, core as Partial<RequestContextOptions>), own }
+}
+
+function settingsOf(where: string, o: Partial<RequestContextOptions>): RequestSettings {
   if (o.clock !== undefined) checkClock(where, o.clock)
   const budget = optionalDuration(where, 'budget', o.budget)
   const maxBudget =

@@ -62,7 +62,7 @@ export interface FanoutMiddleware {
  */
 export function fanout(options?: FanoutOptions): FanoutMiddleware {
   const settings = checkFanoutOptions(options)
-  const contexts = new RequestContexts(settings.context)
+  const contexts = RequestContexts.fromSettings(settings.context)
   const userOf = settings.user
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     const open = (req as Partial<Request>).fanout

@@ -1,7 +1,11 @@
 /** The options of fanout/express's `fanout()`, checked once when the app is built. */
 import type { Request } from 'express'
-import { checkRequestOptions, type RequestContextOptions } from '../core/request-options.js'
-import { checkFunction, checkKnownKeys, snapshot } from '../core/validate.js'
+import {
+  splitRequestOptions,
+  type RequestContextOptions,
+  type RequestSettings,
+} from '../core/request-options.js'
+import { checkFunction } from '../core/validate.js'
 
 export interface FanoutOptions extends RequestContextOptions {
   /**
@@ -12,47 +16,21 @@ export interface FanoutOptions extends RequestContextOptions {
   readonly user?: (req: Request) => string | undefined
 }
 
-/** The checked options: the request contexts' own, and how to read the user. */
+/** The checked options: the request contexts' settings, and how to read the user. */
 export interface ExpressSettings {
-  readonly context: RequestContextOptions
+  readonly context: RequestSettings
   readonly user: ((req: Request) => string | undefined) | undefined
 }
 
 export const WHERE = 'fanout()'
 
-const CONTEXT_KEYS = [
-  'budget',
-  'maxBudget',
-  'deadlineHeaders',
-  'margin',
-  'afterBudget',
-  'ambient',
-  'onEvent',
-  'onError',
-  'clock',
-] as const satisfies readonly (keyof RequestContextOptions)[]
-
-// Fails to compile when the core gains an option this list lacks: an unknown-key error must
-// never reject an option the core accepts.
-type Never<T extends never> = T
-type _EveryContextKeyListed = Never<
-  Exclude<keyof RequestContextOptions, (typeof CONTEXT_KEYS)[number]>
->
-
-const KNOWN: readonly string[] = [...CONTEXT_KEYS, 'user']
-
 export function checkFanoutOptions(options: FanoutOptions | undefined): ExpressSettings {
-  const o = snapshot(WHERE, options)
-  // Checked here rather than by requestContexts() so that a typo of `user` gets its hint and
-  // every message names fanout().
-  checkKnownKeys(WHERE, o, KNOWN)
-  const { user, ...context } = o
-  checkRequestOptions(WHERE, context)
+  const { settings, own } = splitRequestOptions(WHERE, options, ['user'])
   return {
-    context,
+    context: settings,
     user:
-      user === undefined
+      own.user === undefined
         ? undefined
-        : checkFunction(WHERE, 'user', user, '(req) => string | undefined'),
+        : checkFunction(WHERE, 'user', own.user, '(req) => string | undefined'),
   }
 }

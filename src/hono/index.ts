@@ -45,7 +45,7 @@ interface WaitUntil {
  */
 export function fanout<E extends Env = FanoutEnv>(options?: FanoutOptions<E>): FanoutMiddleware<E> {
   const checked = checkOptions(options)
-  const contexts = new RequestContexts(checked.contexts)
+  const contexts = RequestContexts.fromSettings(checked.contexts)
   const pickUser = checked.user
   const middleware = async (c: Context<E & FanoutEnv>, next: Next): Promise<void> => {
     // A second fanout() on the same request (an app and a sub-app) keeps the first context.

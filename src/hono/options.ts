@@ -1,8 +1,12 @@
 /** The options of `fanout()` from fanout/hono, checked once when the app is built. */
 import type { Context, Env } from 'hono'
 import { InvalidOptionError } from '../core/errors.js'
-import { checkRequestOptions, type RequestContextOptions } from '../core/request-options.js'
-import { checkFunction, checkKnownKeys, snapshot } from '../core/validate.js'
+import {
+  splitRequestOptions,
+  type RequestContextOptions,
+  type RequestSettings,
+} from '../core/request-options.js'
+import { checkFunction } from '../core/validate.js'
 import type { FanoutEnv } from './env.js'
 
 export interface FanoutOptions<E extends Env = FanoutEnv> extends RequestContextOptions {
@@ -15,43 +19,22 @@ export interface FanoutOptions<E extends Env = FanoutEnv> extends RequestContext
 }
 
 export interface CheckedOptions<E extends Env> {
-  readonly contexts: RequestContextOptions
+  readonly contexts: RequestSettings
   readonly user: ((c: Context<E & FanoutEnv>) => string | undefined) | undefined
 }
 
 const WHERE = 'fanout() from fanout/hono'
 
-// Listed here (not read from the core) so that an unknown key can be matched against `user` too;
-// the type below fails to compile when the core gains an option this list lacks.
-const CONTEXT_KEYS = [
-  'budget',
-  'maxBudget',
-  'deadlineHeaders',
-  'margin',
-  'afterBudget',
-  'ambient',
-  'onEvent',
-  'onError',
-  'clock',
-] as const satisfies readonly (keyof RequestContextOptions)[]
-type Unlisted = Exclude<keyof RequestContextOptions, (typeof CONTEXT_KEYS)[number]>
-const everyKeyListed: [Unlisted] extends [never] ? true : Unlisted = true
-void everyKeyListed
-
 export function checkOptions<E extends Env>(
   options: FanoutOptions<E> | undefined,
 ): CheckedOptions<E> {
-  const o = snapshot(WHERE, options) as Partial<Record<string, unknown>>
-  checkKnownKeys(WHERE, o, [...CONTEXT_KEYS, 'user'])
-  const { user, ...contexts } = o
-  // The core's own check, under this function's name: the errors point at the right call.
-  checkRequestOptions(WHERE, contexts)
+  const { settings, own } = splitRequestOptions(WHERE, options, ['user'])
   return {
-    contexts: contexts as RequestContextOptions,
+    contexts: settings,
     user:
-      user === undefined
+      own.user === undefined
         ? undefined
-        : checkFunction(WHERE, 'user', user, '(c) => string | undefined'),
+        : checkFunction(WHERE, 'user', own.user, '(c) => string | undefined'),
   }
 }
 

@@ -72,7 +72,7 @@ export function withFanout<R extends Request = Request, C = unknown>(
     'user',
     'after',
   ])
-  const contexts = new RequestContexts(checked.contexts)
+  const contexts = RequestContexts.fromSettings(checked.contexts)
   const pickUser = checked.user
   const deferTo = deferral(checked.after, ROUTE)
   const route = async (request: R, context: C): Promise<Response> => {
@@ -112,7 +112,7 @@ export function withFanoutAction<A extends unknown[], T>(
     'after',
     'headers',
   ])
-  const contexts = new RequestContexts(checked.contexts)
+  const contexts = RequestContexts.fromSettings(checked.contexts)
   const pickUser = checked.user
   const deferTo = deferral(checked.after, ACTION)
   const readHeaders =

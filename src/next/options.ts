@@ -1,7 +1,11 @@
 /** The options of `withFanout()` and `withFanoutAction()`, checked once when the route module loads. */
 import { InvalidOptionError } from '../core/errors.js'
-import { checkRequestOptions, type RequestContextOptions } from '../core/request-options.js'
-import { checkFunction, checkKnownKeys, snapshot } from '../core/validate.js'
+import {
+  splitRequestOptions,
+  type RequestContextOptions,
+  type RequestSettings,
+} from '../core/request-options.js'
+import { checkFunction } from '../core/validate.js'
 
 /** Next's `after()`: runs `work` once the response is out, kept alive by the platform. */
 export type After = (work: () => Promise<void>) => void
@@ -32,42 +36,21 @@ export interface FanoutActionOptions extends RequestContextOptions {
 }
 
 export interface CheckedOptions<U> {
-  readonly contexts: RequestContextOptions
+  readonly contexts: RequestSettings
   readonly user: U | undefined
   readonly after: After | undefined
   readonly headers: (() => Headers | Promise<Headers>) | undefined
 }
 
-// Listed here (not read from the core) so that an unknown key can be matched against this
-// adapter's own options too; the type below fails to compile when the core gains an option this
-// list lacks.
-const CONTEXT_KEYS = [
-  'budget',
-  'maxBudget',
-  'deadlineHeaders',
-  'margin',
-  'afterBudget',
-  'ambient',
-  'onEvent',
-  'onError',
-  'clock',
-] as const satisfies readonly (keyof RequestContextOptions)[]
-type Unlisted = Exclude<keyof RequestContextOptions, (typeof CONTEXT_KEYS)[number]>
-const everyKeyListed: [Unlisted] extends [never] ? true : Unlisted = true
-void everyKeyListed
-
 export function checkOptions<U>(
   where: string,
   options: FanoutOptions | FanoutActionOptions | undefined,
-  own: readonly ('user' | 'after' | 'headers')[],
+  ownKeys: readonly ('user' | 'after' | 'headers')[],
 ): CheckedOptions<U> {
-  const o = snapshot(where, options) as Partial<Record<string, unknown>>
-  checkKnownKeys(where, o, [...CONTEXT_KEYS, ...own])
-  const { user, after, headers, ...contexts } = o
-  // The core's own check, under this function's name: the errors point at the right call.
-  checkRequestOptions(where, contexts)
+  const { settings, own } = splitRequestOptions(where, options, ownKeys)
+  const { user, after, headers } = own
   return {
-    contexts: contexts as RequestContextOptions,
+    contexts: settings,
     user:
       user === undefined
         ? undefined

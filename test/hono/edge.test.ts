@@ -233,6 +233,36 @@ describe('fanout/hono options', () => {
     expect(() => fanout(inherited)).not.toThrow()
   })
 
+  it('lists the core options and its own in an unknown-key error', () => {
+    expect(() => fanout({ maxBudgit: 100 } as never)).toThrow(
+      /unknown option `maxBudgit`\. Did you mean `maxBudget`\? Known options: `budget`, .*`clock`, `user`\.$/,
+    )
+  })
+
+  it('a polluted Object.prototype is no option', async () => {
+    const proto = Object.prototype as Record<string, unknown>
+    let middleware: ReturnType<typeof fanout<FanoutEnv>>
+    // Polluted while the options are read only: Hono itself does not survive it for a request.
+    proto.budget = -1
+    proto.deadlineHeaders = 'bogus'
+    try {
+      middleware = fanout({ user: () => 'ada', margin: 0 })
+    } finally {
+      delete proto.budget
+      delete proto.deadlineHeaders
+    }
+    const app = new Hono<FanoutEnv>()
+    app.use(middleware)
+    app.get('/', (c) => c.json({ deadline: c.get('fanout').deadlineAt }))
+    const res = await app.fetch(
+      new Request('https://edge.example/', { headers: { 'x-request-timeout-ms': '500' } }),
+    )
+    // No budget of its own, and the default deadline headers: the caller's header sets it.
+    expect((await res.json()) as { deadline: number | null }).toEqual({
+      deadline: expect.any(Number) as number,
+    })
+  })
+
   it('a user option that answers something other than a string fails that request clearly', async () => {
     const app = new Hono<FanoutEnv>()
     app.onError((error, c) => c.text(error.message, 500))
