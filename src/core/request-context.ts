@@ -55,6 +55,8 @@ export interface RequestRunOptions {
 }
 
 const NEVER = new AbortController().signal
+/** What `end()` returns when there was no post-response work: one promise, not one per request. */
+const DONE = Promise.resolve()
 
 export class RequestContext {
   readonly request: object
@@ -108,7 +110,7 @@ export class RequestContext {
     const source = this.#source
     if (source === undefined || this.#ended) return controller
     // Post-response work is stopped by a draining server, with its reason.
-    const reason = (): unknown => (this.#after ? source.reason : new ClientClosedError())
+    const reason = (): unknown => (this.#after ? source.reason : ClientClosedError.withoutStack())
     if (source.aborted) controller.abort(reason())
     else
       this.#detach = onAbort(source, () => {
@@ -125,12 +127,17 @@ export class RequestContext {
   clientClosed(): void {
     if (this.#ended) return
     const controller = (this.#controller ??= new AbortController())
-    if (!controller.signal.aborted) controller.abort(new ClientClosedError())
+    if (!controller.signal.aborted) controller.abort(ClientClosedError.withoutStack())
   }
 
   /** The user the request acts for (the scope of `cached()` entries with `scope: 'user'`). */
   get user(): string | undefined {
     return this.#user
+  }
+
+  /** Whether post-response work is waiting for `end()` (an adapter hands it to the platform). */
+  get hasPendingWork(): boolean {
+    return this.#deferred !== undefined
   }
 
   /** True once the response is out (`end()`). */
@@ -203,12 +210,12 @@ export class RequestContext {
    * (never rejects: failures went to `onError`). Idempotent.
    */
   end(): Promise<void> {
-    if (this.#ended) return this.#afterDone ?? Promise.resolve()
+    if (this.#ended) return this.#afterDone ?? DONE
     this.#ended = true
     this.#release()
     const jobs = this.#deferred
     this.#deferred = undefined
-    this.#afterDone = jobs === undefined ? Promise.resolve() : runAll(jobs)
+    this.#afterDone = jobs === undefined ? DONE : runAll(jobs)
     return this.#afterDone
   }
 

@@ -68,7 +68,9 @@ export function fanout<E extends Env = FanoutEnv>(options?: FanoutOptions<E>): F
       await ctx.run(next)
     } finally {
       detach()
-      handOff(c, ctx.end())
+      // Only work the platform must keep alive is handed over: most requests have none.
+      if (ctx.hasPendingWork) handOff(c, ctx.end())
+      else void ctx.end()
     }
   }
   return Object.assign(middleware, { contexts })
@@ -77,11 +79,16 @@ export function fanout<E extends Env = FanoutEnv>(options?: FanoutOptions<E>): F
 /** Gives the post-response work to the platform, so that it outlives the response there. */
 function handOff(c: Context, done: Promise<void>): void {
   let platform: Partial<WaitUntil> | undefined
+  // Hono's getter throws where the runtime gave no execution context (Node, Bun, Deno): on every
+  // request there. Without a stack the error costs next to nothing to make.
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
   try {
-    // Hono's getter throws where the runtime gave no execution context (Node, Bun, Deno).
     platform = c.executionCtx as Partial<WaitUntil> | undefined
   } catch {
     return
+  } finally {
+    Error.stackTraceLimit = limit
   }
   if (typeof platform?.waitUntil !== 'function') return
   try {

@@ -127,7 +127,10 @@ describe('fanout/hono through app.fetch, no server', () => {
         const inside = currentRequest()
         done.push({ user: inside?.user, aborted: inside?.signal.aborted })
       })
-      return c.json({ ambient: currentRequest() === ctx, budget: ctx.deadlineAt - ctx.startedAt })
+      return c.json({
+        ambient: currentRequest() === ctx,
+        budget: Math.round(ctx.deadlineAt - ctx.startedAt),
+      })
     })
     const platform = executionContext()
     const request = new Request('https://edge.example/page', { headers: { 'x-user': 'alice' } })
