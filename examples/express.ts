@@ -14,29 +14,14 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { AddressInfo } from 'node:net'
-import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { fanout } from '../src/express/index.js'
-import { isFanoutError } from '../src/index.js'
 import { DEMO_TOKEN, PAGE_TOKEN, startBackends, type BackendOptions } from './lib/backends.js'
+import { runExample, statusOf, type Example } from './lib/run-example.js'
 
-export { DEMO_TOKEN, PAGE_TOKEN }
-
-export interface Example {
-  readonly url: string
-  close(): Promise<void>
-}
+export { DEMO_TOKEN, PAGE_TOKEN, type Example }
 
 const bearer = (req: Request): string => req.get('authorization')?.replace(/^Bearer /, '') ?? ''
-
-/** The status a failure answers with: a deadline, an upstream's refusal, or a 502. */
-function statusOf(error: unknown): 401 | 502 | 504 {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (isFanoutError(e, 'FANOUT_DEADLINE')) return 504
-    if ((e as { status?: unknown }).status === 401) return 401
-  }
-  return 502
-}
 
 export async function start(port = 3000, backendOptions: BackendOptions = {}): Promise<Example> {
   const backends = await startBackends(backendOptions)
@@ -57,10 +42,11 @@ export async function start(port = 3000, backendOptions: BackendOptions = {}): P
   })
 
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = statusOf(error)
     // The client left: nobody reads an answer, and there is nothing to log.
-    if (isFanoutError(error, 'FANOUT_CLIENT_CLOSED')) return void res.status(499).end()
+    if (status === 499) return void res.status(499).end()
     // The name only: a message may name hosts.
-    res.status(statusOf(error)).json({ error: (error as Error).name })
+    res.status(status).json({ error: (error as Error).name })
   })
 
   const server = app.listen(port, '127.0.0.1')
@@ -77,37 +63,4 @@ export async function start(port = 3000, backendOptions: BackendOptions = {}): P
   }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { port: { type: 'string', default: '3000' }, smoke: { type: 'boolean' } },
-  })
-  const example = await start(Number(values.port))
-  const pages = [
-    { path: '/api/dashboard', token: DEMO_TOKEN },
-    { path: '/products/1', token: PAGE_TOKEN },
-  ]
-  if (!values.smoke) {
-    console.log(`fanout/express example on ${example.url}; try:`)
-    for (const { path, token } of pages)
-      console.log(`  curl -H 'authorization: Bearer ${token}' ${example.url}${path}`)
-    console.log(
-      `  curl -H 'authorization: Bearer ${PAGE_TOKEN}' -H 'grpc-timeout: 150m' ${example.url}/products/1`,
-    )
-    process.once('SIGINT', () => void example.close())
-    return
-  }
-  try {
-    for (const { path, token } of pages) {
-      // eslint-disable-next-line fanout/no-await-in-loop-independent -- one page after the other, so the output reads in order
-      const res = await fetch(`${example.url}${path}`, {
-        headers: { authorization: `Bearer ${token}` },
-      })
-      console.log(`GET ${path} → ${res.status}\n${JSON.stringify(await res.json(), null, 2)}`)
-      if (!res.ok) process.exitCode = 1
-    }
-  } finally {
-    await example.close()
-  }
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main()
+if (process.argv[1] === fileURLToPath(import.meta.url)) await runExample('fanout/express', start)

@@ -16,30 +16,14 @@
 import Fastify, { type FastifyRequest } from 'fastify'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { fanoutPlugin } from '../src/fastify/index.js'
-import { isFanoutError } from '../src/index.js'
 import { DEMO_TOKEN, PAGE_TOKEN, startBackends, type BackendOptions } from './lib/backends.js'
+import { runExample, statusOf, type Example } from './lib/run-example.js'
 
-export { DEMO_TOKEN, PAGE_TOKEN }
-
-export interface Example {
-  readonly url: string
-  close(): Promise<void>
-}
+export { DEMO_TOKEN, PAGE_TOKEN, type Example }
 
 const bearer = (request: FastifyRequest): string =>
   request.headers.authorization?.replace(/^Bearer /, '') ?? ''
-
-/** The status a failure answers with: a client that left, a deadline, an upstream's refusal. */
-function statusOf(error: unknown): 401 | 499 | 502 | 504 {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (isFanoutError(e, 'FANOUT_CLIENT_CLOSED')) return 499 // nobody reads it: the client left
-    if (isFanoutError(e, 'FANOUT_DEADLINE')) return 504
-    if ((e as { status?: unknown }).status === 401) return 401
-  }
-  return 502
-}
 
 export async function start(port = 3000, backendOptions: BackendOptions = {}): Promise<Example> {
   const backends = await startBackends(backendOptions)
@@ -68,36 +52,4 @@ export async function start(port = 3000, backendOptions: BackendOptions = {}): P
   }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { port: { type: 'string', default: '3000' }, smoke: { type: 'boolean' } },
-  })
-  const example = await start(Number(values.port))
-  const pages = [
-    { path: '/api/dashboard', token: DEMO_TOKEN },
-    { path: '/products/1', token: PAGE_TOKEN },
-  ]
-  if (!values.smoke) {
-    console.log(`fanout/fastify example on ${example.url}; try:`)
-    for (const { path, token } of pages)
-      console.log(`  curl -H 'authorization: Bearer ${token}' ${example.url}${path}`)
-    console.log(
-      `  curl -H 'authorization: Bearer ${PAGE_TOKEN}' -H 'grpc-timeout: 150m' ${example.url}/products/1`,
-    )
-    return
-  }
-  try {
-    for (const { path, token } of pages) {
-      // eslint-disable-next-line fanout/no-await-in-loop-independent -- one page after the other, so the printout reads in order
-      const res = await fetch(`${example.url}${path}`, {
-        headers: { authorization: `Bearer ${token}` },
-      })
-      console.log(`GET ${path} → ${res.status}\n${JSON.stringify(await res.json(), null, 2)}`)
-      if (!res.ok) process.exitCode = 1
-    }
-  } finally {
-    await example.close()
-  }
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main()
+if (process.argv[1] === fileURLToPath(import.meta.url)) await runExample('fanout/fastify', start)

@@ -15,29 +15,14 @@
 import { serve } from '@hono/node-server'
 import { Hono, type Context } from 'hono'
 import type { AddressInfo } from 'node:net'
-import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { fanout, type FanoutEnv } from '../src/hono/index.js'
-import { isFanoutError } from '../src/index.js'
 import { DEMO_TOKEN, PAGE_TOKEN, startBackends, type BackendOptions } from './lib/backends.js'
+import { runExample, statusOf, type Example } from './lib/run-example.js'
 
-export { DEMO_TOKEN, PAGE_TOKEN }
-
-export interface Example {
-  readonly url: string
-  close(): Promise<void>
-}
+export { DEMO_TOKEN, PAGE_TOKEN, type Example }
 
 const bearer = (c: Context): string => c.req.header('authorization')?.replace(/^Bearer /, '') ?? ''
-
-/** The status a failure answers with: a deadline, an upstream's refusal, or a 502. */
-function statusOf(error: unknown): 401 | 502 | 504 {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (isFanoutError(e, 'FANOUT_DEADLINE')) return 504
-    if ((e as { status?: unknown }).status === 401) return 401
-  }
-  return 502
-}
 
 export async function start(port = 3000, backendOptions: BackendOptions = {}): Promise<Example> {
   const backends = await startBackends(backendOptions)
@@ -46,12 +31,12 @@ export async function start(port = 3000, backendOptions: BackendOptions = {}): P
   // Every request: 3 s at most, less if the caller's deadline header says so.
   const requests = fanout({ budget: 3_000 })
   app.use(requests)
-  app.onError(
-    (error, c) =>
-      isFanoutError(error, 'FANOUT_CLIENT_CLOSED')
-        ? new Response(null, { status: 499 }) // the client left: nobody reads it, nothing to log
-        : c.json({ error: error.name }, statusOf(error)), // the name only: a message may name hosts
-  )
+  app.onError((error, c) => {
+    const status = statusOf(error)
+    return status === 499
+      ? new Response(null, { status }) // the client left: nobody reads it, nothing to log
+      : c.json({ error: error.name }, status) // the name only: a message may name hosts
+  })
 
   app.get('/api/dashboard', async (c) => c.json(await backends.dashboard(bearer(c))))
   app.get('/products/:id{[0-9]+}', async (c) =>
@@ -72,37 +57,4 @@ export async function start(port = 3000, backendOptions: BackendOptions = {}): P
   }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { port: { type: 'string', default: '3000' }, smoke: { type: 'boolean' } },
-  })
-  const example = await start(Number(values.port))
-  const pages = [
-    { path: '/api/dashboard', token: DEMO_TOKEN },
-    { path: '/products/1', token: PAGE_TOKEN },
-  ]
-  if (!values.smoke) {
-    console.log(`fanout/hono example on ${example.url}; try:`)
-    for (const { path, token } of pages)
-      console.log(`  curl -H 'authorization: Bearer ${token}' ${example.url}${path}`)
-    console.log(
-      `  curl -H 'authorization: Bearer ${PAGE_TOKEN}' -H 'grpc-timeout: 150m' ${example.url}/products/1`,
-    )
-    process.once('SIGINT', () => void example.close())
-    return
-  }
-  try {
-    for (const { path, token } of pages) {
-      // eslint-disable-next-line fanout/no-await-in-loop-independent -- one page after the other, so the output reads in order
-      const res = await fetch(`${example.url}${path}`, {
-        headers: { authorization: `Bearer ${token}` },
-      })
-      console.log(`GET ${path} → ${res.status}\n${JSON.stringify(await res.json(), null, 2)}`)
-      if (!res.ok) process.exitCode = 1
-    }
-  } finally {
-    await example.close()
-  }
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main()
+if (process.argv[1] === fileURLToPath(import.meta.url)) await runExample('fanout/hono', start)

@@ -12,6 +12,7 @@ import { memoryCacheStore } from '../../src/cache/memory-store.js'
 import { currentRequest } from '../../src/core/request-context.js'
 import { fanout } from '../../src/express/index.js'
 import { flow } from '../../src/flow/define.js'
+import { barrier } from '../helpers/two-users.js'
 import { closeServers, listen, send } from './server.js'
 
 afterAll(closeServers)
@@ -19,17 +20,6 @@ afterAll(closeServers)
 interface Item {
   readonly id: number
   readonly owner: string
-}
-
-/** Resolves once `count` callers have arrived: the requests are in flight together. */
-function barrier(count: number): () => Promise<void> {
-  let arrived = 0
-  let open!: () => void
-  const all = new Promise<void>((resolve) => (open = resolve))
-  return () => {
-    if (++arrived === count) open()
-    return all
-  }
 }
 
 async function twoUsers(actAs: boolean) {

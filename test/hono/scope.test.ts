@@ -5,51 +5,13 @@
  */
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { memoryCacheStore } from '../../src/cache/index.js'
-import { currentRequest } from '../../src/core/request-context.js'
 import { fanout, type FanoutEnv } from '../../src/hono/index.js'
-import { cached, isFanoutError, Loader, requestScoped } from '../../src/index.js'
+import { isFanoutError } from '../../src/index.js'
+import { barrier, userFixtures } from '../helpers/two-users.js'
 import { listen, send, type Served } from './helpers.js'
 
-interface Profile {
-  readonly key: string
-  readonly loadedFor: string | undefined
-}
-
 let served: Served
-const batches: { user: string | undefined; keys: string[] }[] = []
-const fetches: (string | undefined)[] = []
-
-const loadersFor = requestScoped(() => {
-  // Made once per request, inside it: the user it was made for is the one it serves.
-  const user = currentRequest()?.user
-  return {
-    profile: new Loader<string, Profile>((keys) => {
-      batches.push({ user, keys: [...keys] })
-      return new Map(keys.map((key) => [key, { key, loadedFor: user }]))
-    }),
-  }
-})
-
-const preferences = cached(
-  (key: string) => {
-    const owner = currentRequest()?.user
-    fetches.push(owner)
-    return { key, owner }
-  },
-  { store: memoryCacheStore({ maxEntries: 100 }), ttl: 60_000, scope: 'user' },
-)
-
-/** Resolves once `count` requests are waiting on it: proof they were in flight together. */
-function barrier(count: number): () => Promise<void> {
-  let release: () => void = () => undefined
-  const all = new Promise<void>((resolve) => (release = resolve))
-  let arrived = 0
-  return () => {
-    if (++arrived === count) release()
-    return all
-  }
-}
+const { batches, fetches, loadersFor, preferences } = userFixtures()
 
 let together = barrier(2)
 

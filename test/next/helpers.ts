@@ -41,9 +41,4 @@ export function client(url: string, init: RequestInit = {}): Client {
   }
 }
 
-/** `process.getActiveResourcesInfo()` counted by kind. */
-export function resources(): Record<string, number> {
-  const counts: Record<string, number> = {}
-  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1
-  return counts
-}
+export { resources } from '../helpers/load.js'

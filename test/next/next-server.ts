@@ -7,8 +7,6 @@
  * server that never says it is ready, the end of the tests), so no `next` process outlives them.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -107,87 +105,11 @@ export async function start(env: Record<string, string>, timeoutMs: number): Pro
   }
 }
 
-export interface Reply {
-  readonly status: number
-  readonly headers: IncomingHttpHeaders
-  readonly body: string
-}
-
-export interface SendOptions {
-  readonly method?: string
-  readonly headers?: Record<string, string>
-  readonly body?: string | Buffer
-}
-
-/** One request on its own connection (no keep-alive), read to the end. */
-export function send(url: string, options: SendOptions = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      url,
-      { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        )
-        res.on('error', reject)
-      },
-    )
-    req.on('error', reject)
-    req.end(options.body)
-  })
-}
-
-/** A request the test cuts off: `destroy()` closes the client's socket and says when. */
-export interface Cut {
-  destroy(): number
-  /** Settles when the request errors (as it must once destroyed). */
-  readonly done: Promise<unknown>
-}
-
-export function sendThenCut(url: string): Cut {
-  let socket: Socket | undefined
-  const req = httpRequest(url, { agent: false })
-  req.on('socket', (s) => (socket = s))
-  const done = new Promise((resolve) => {
-    req.on('error', resolve)
-    req.on('response', (res) => {
-      res.resume()
-      res.on('end', resolve)
-      res.on('error', resolve)
-    })
-  })
-  req.end()
-  return {
-    done,
-    destroy() {
-      if (socket === undefined) throw new Error('the request has no socket yet')
-      const at = performance.now()
-      socket.destroy()
-      return at
-    },
-  }
-}
-
-/** Runs `count` jobs, at most `concurrency` at a time. */
-export async function pool<T>(
-  count: number,
-  concurrency: number,
-  job: (i: number) => Promise<T>,
-): Promise<T[]> {
-  const out = new Array<T>(count)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      const i = next++
-      out[i] = await job(i)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker))
-  return out
-}
+export {
+  send,
+  sendThenCut,
+  type Answer as Reply,
+  type Cut,
+  type SendOptions,
+} from '../helpers/http-client.js'
+export { pool } from '../helpers/load.js'

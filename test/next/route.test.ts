@@ -37,8 +37,12 @@ const product = flow<{ fast: string; slow: string }>('product')
 
 beforeAll(async () => {
   upstream = await serve((req, res) => {
-    req.socket.once('close', () => closedAt.push(performance.now()))
-    if (req.url === '/hold') return // never answered: only a disconnect ends it
+    if (req.url === '/hold') {
+      // Never answered: only a disconnect ends it. Watched here only: a kept-alive socket serves
+      // many requests, and a listener per request would pile up on it.
+      req.socket.once('close', () => closedAt.push(performance.now()))
+      return
+    }
     const ms = req.url === '/slow' ? 3_000 : 5
     const timer = setTimeout(() => res.end(JSON.stringify({ at: req.url })), ms)
     res.on('close', () => clearTimeout(timer))

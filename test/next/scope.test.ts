@@ -4,55 +4,14 @@
  * the same, with its deadline and user read from the request's headers.
  */
 import { describe, expect, it } from 'vitest'
-import { memoryCacheStore } from '../../src/cache/index.js'
 import { currentRequest } from '../../src/core/request-context.js'
-import { cached, Loader, requestScoped } from '../../src/index.js'
 import { withFanout, withFanoutAction } from '../../src/next/index.js'
+import { barrier, userFixtures } from '../helpers/two-users.js'
 import { fakeAfter } from './helpers.js'
-
-interface Profile {
-  readonly key: string
-  readonly loadedFor: string | undefined
-}
-
-/** Resolves once `count` callers are waiting on it: proof they were in flight together. */
-function barrier(count: number): () => Promise<void> {
-  let release: () => void = () => undefined
-  const all = new Promise<void>((resolve) => (release = resolve))
-  let arrived = 0
-  return () => {
-    if (++arrived === count) release()
-    return all
-  }
-}
-
-function fixtures() {
-  const batches: { user: string | undefined; keys: string[] }[] = []
-  const fetches: (string | undefined)[] = []
-  const loadersFor = requestScoped(() => {
-    // Made once per request, inside it: the user it was made for is the one it serves.
-    const user = currentRequest()?.user
-    return {
-      profile: new Loader<string, Profile>((keys) => {
-        batches.push({ user, keys: [...keys] })
-        return new Map(keys.map((key) => [key, { key, loadedFor: user }]))
-      }),
-    }
-  })
-  const preferences = cached(
-    (key: string) => {
-      const owner = currentRequest()?.user
-      fetches.push(owner)
-      return { key, owner }
-    },
-    { store: memoryCacheStore({ maxEntries: 100 }), ttl: 60_000, scope: 'user' },
-  )
-  return { batches, fetches, loadersFor, preferences }
-}
 
 describe('withFanout(): two users at once', () => {
   it('never share a requestScoped() loader entry nor a scope: "user" cache entry', async () => {
-    const { batches, fetches, loadersFor, preferences } = fixtures()
+    const { batches, fetches, loadersFor, preferences } = userFixtures()
     const together = barrier(2)
     const GET = withFanout(
       async () => {
@@ -98,7 +57,7 @@ describe('withFanout(): two users at once', () => {
   })
 
   it('a scope: "user" cache refuses a request that named no user', async () => {
-    const { preferences } = fixtures()
+    const { preferences } = userFixtures()
     const GET = withFanout(async () => Response.json(await preferences('theme')), {
       after: fakeAfter().after,
     })
@@ -110,7 +69,7 @@ describe('withFanout(): two users at once', () => {
 
 describe('withFanoutAction()', () => {
   it('reads the deadline and the user from the headers; each call is its own request', async () => {
-    const { batches, loadersFor, preferences } = fixtures()
+    const { batches, loadersFor, preferences } = userFixtures()
     const fake = fakeAfter()
     let headers = new Headers({ 'x-user': 'ann', 'grpc-timeout': '250m' })
     const save = withFanoutAction(
