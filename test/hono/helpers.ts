@@ -8,13 +8,7 @@ import type { Server } from 'node:http'
 import { served, type Served } from '../helpers/adapter-server.js'
 
 export type { Served } from '../helpers/adapter-server.js'
-export {
-  send,
-  sendThenCut,
-  type Answer as Reply,
-  type Cut,
-  type SendOptions,
-} from '../helpers/http-client.js'
+export { send, sendThenCut } from '../helpers/http-client.js'
 export { measureWindow, pool, resources, type Window } from '../helpers/load.js'
 
 export async function listen<E extends Env>(app: Hono<E>): Promise<Served> {

@@ -105,11 +105,5 @@ export async function start(env: Record<string, string>, timeoutMs: number): Pro
   }
 }
 
-export {
-  send,
-  sendThenCut,
-  type Answer as Reply,
-  type Cut,
-  type SendOptions,
-} from '../helpers/http-client.js'
+export { send, sendThenCut } from '../helpers/http-client.js'
 export { pool } from '../helpers/load.js'
