@@ -177,4 +177,9 @@ export {
   type RequestSource,
   type RequestRunOptions,
 } from './core/request-context.js'
-export { parseGrpcTimeout, type HeaderSource } from './core/request-deadline.js'
+export {
+  parseGrpcTimeout,
+  formatGrpcTimeout,
+  deadlineHeaders,
+  type HeaderSource,
+} from './core/request-deadline.js'

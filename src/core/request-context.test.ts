@@ -10,7 +10,12 @@ import { retry } from '../policies/retry.js'
 import { execute } from './execute.js'
 import { isFanoutError } from './errors.js'
 import { currentRequest, requestContexts } from './request-context.js'
-import { budgetFromHeaders, parseGrpcTimeout } from './request-deadline.js'
+import {
+  budgetFromHeaders,
+  deadlineHeaders,
+  formatGrpcTimeout,
+  parseGrpcTimeout,
+} from './request-deadline.js'
 import type { TraceEvent } from './trace.js'
 
 afterEach(() => {
@@ -43,6 +48,29 @@ describe('request deadline headers', () => {
       budgetFromHeaders(new Headers({ 'x-request-timeout-ms': 'soon' }), names),
     ).toBeUndefined()
     expect(budgetFromHeaders({}, names)).toBeUndefined()
+  })
+})
+
+describe('passing the time left on', () => {
+  it('formats grpc-timeout in whole ms, or a coarser unit when 8 digits do not hold them', () => {
+    expect(formatGrpcTimeout(250.9)).toBe('250m')
+    expect(formatGrpcTimeout(-5)).toBe('0m')
+    expect(formatGrpcTimeout(99_999_999)).toBe('99999999m')
+    expect(formatGrpcTimeout(100_000_000)).toBe('100000S')
+    expect(formatGrpcTimeout(Number.MAX_SAFE_INTEGER)).toBe('99999999H')
+    for (const ms of [0, 1, 999, 123_456_789, 6e12])
+      expect(parseGrpcTimeout(formatGrpcTimeout(ms))!).toBeLessThanOrEqual(ms)
+  })
+
+  it("gives a downstream call no more than the caller's remaining budget", () => {
+    const clock = manualClock()
+    const ctx = requestContexts({ clock }).open({
+      request: {},
+      headers: { 'grpc-timeout': '250m' },
+    })
+    clock.advance(40)
+    expect(deadlineHeaders(ctx)).toEqual({ 'grpc-timeout': '200m', 'x-request-timeout-ms': '200' })
+    expect(deadlineHeaders({ deadlineAt: Infinity, clock })).toEqual({})
   })
 })
 

@@ -66,3 +66,38 @@ export function budgetFromHeaders(
   }
   return best
 }
+
+/**
+ * A `grpc-timeout` value for `ms` milliseconds: whole milliseconds when they fit the 8 digits
+ * the syntax allows, else the smallest coarser unit that does (rounded down, never longer).
+ */
+export function formatGrpcTimeout(ms: number): string {
+  const whole = Math.max(0, Math.floor(ms))
+  for (const [unit, size] of [
+    ['m', 1],
+    ['S', 1_000],
+    ['M', 60_000],
+    ['H', 3_600_000],
+  ] as const) {
+    const value = Math.floor(whole / size)
+    if (value <= 99_999_999) return `${value}${unit}`
+  }
+  return '99999999H'
+}
+
+/**
+ * The headers that pass the time left on to the next service: `grpc-timeout` and
+ * `x-request-timeout-ms`, from a context's `deadlineAt` (a task's, a call's or a request's), so
+ * the service called gives up when its answer could no longer be used. Empty without a deadline.
+ *
+ * @example
+ * http.json(url, { context: ctx, headers: deadlineHeaders(ctx) })
+ */
+export function deadlineHeaders(context: {
+  readonly deadlineAt: number
+  readonly clock: { now(): number }
+}): Record<string, string> {
+  if (!Number.isFinite(context.deadlineAt)) return {}
+  const left = Math.max(0, Math.floor(context.deadlineAt - context.clock.now()))
+  return { 'grpc-timeout': formatGrpcTimeout(left), 'x-request-timeout-ms': String(left) }
+}
