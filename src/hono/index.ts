@@ -54,16 +54,18 @@ export function fanout<E extends Env = FanoutEnv>(options?: FanoutOptions<E>): F
     const ctx = contexts.open({
       request: raw,
       headers: raw.headers,
-      signal: raw.signal,
       ...(pickUser === undefined ? {} : userOf(pickUser, c)),
     })
     c.set('fanout', ctx)
-    // A client that left ends the request there: its post-response work need not wait for a
-    // handler that ignores the signal.
-    const detach = onAbort(raw.signal, () => {
+    // The one listener on the runtime's signal: a client that left aborts the context and ends
+    // the request there, so its post-response work need not wait for a handler that ignores it.
+    const gone = (): void => {
       ctx.clientClosed()
       void ctx.end()
-    })
+    }
+    const signal = raw.signal
+    if (signal.aborted) gone()
+    const detach = onAbort(signal, gone)
     try {
       await ctx.run(next)
     } finally {
