@@ -96,8 +96,10 @@ export const lint: Benchmark = {
     try {
       const corpus = await generateCorpus(dir, ctx.seed, TARGET_LINES)
       ctx.progress(`corpus: ${corpus.files.length} files, ${corpus.lines} lines in ${dir}`)
-      // The findings, once, as JSON (untimed): how many, by rule, and the files the command checked.
-      const json = JSON.parse((await runFanout(dir, ['--format', 'json'])).out.join('\n')) as {
+      // The findings, once, as fanout's JSON (untimed): how many, by rule, and the files checked.
+      const json = JSON.parse(
+        (await runFanout(dir, ['--format', 'fanout-json'])).out.join('\n'),
+      ) as {
         files: { path: string; messages: { ruleId: string | null; fatal: boolean }[] }[]
         summary: { filesChecked: number; errors: number; warnings: number }
       }

@@ -1,8 +1,9 @@
 /**
  * `fanout lint` end to end on fixture projects written to a temp dir: which files it checks
- * (.gitignore files, root and nested; node_modules, dist and friends always skipped), the report
- * grouped by file with code frames, the JSON document, --fix, parse errors, exit codes and usage
- * errors. The fixtures rely only on an unmistakable waterfall — two independent awaited reads in a
+ * (.gitignore files, root and nested; node_modules, dist and friends always skipped; test folders;
+ * paths named explicitly; --ignore), the report grouped by file with code frames and ranked
+ * savings, the JSON documents (ESLint's shape, fanout's own) and SARIF, --fix, --rule, parse
+ * errors, exit codes and usage errors. The fixtures rely only on an unmistakable waterfall — two independent awaited reads in a
  * row in an async function — that any no-sequential-await rule reports, and on files with no
  * awaits at all, which no rule can report.
  */
@@ -93,6 +94,7 @@ interface JsonReport {
       fix: 'applied' | 'available' | 'none'
       suggestions: number
       estimatedSaving: string | null
+      saving: { roundTrips?: number; ms?: number; calls?: number } | null
     }[]
   }[]
   summary: {
@@ -110,7 +112,7 @@ async function lintJson(
   cwd: string,
   argv: readonly string[] = [],
 ): Promise<{ code: number; report: JsonReport }> {
-  const run = await lint(cwd, [...argv, '--format', 'json'])
+  const run = await lint(cwd, [...argv, '--format', 'fanout-json'])
   return { code: run.code, report: JSON.parse(run.out) as JsonReport }
 }
 
@@ -182,7 +184,7 @@ describe('fanout lint', () => {
     expect((await lint(root, ['--no-color'], { isTTY: true })).out).not.toContain('\x1b[')
   })
 
-  it('--format json: one document with every finding and the totals', async () => {
+  it('--format fanout-json: one document with every finding and the totals', async () => {
     const root = typical()
     const { report } = await lintJson(root)
     const [file] = report.files
@@ -239,8 +241,14 @@ declare function fetchOrders(id: string): Promise<string[]>
     const lines = out.split('\n')
     const at = lines.indexOf('Largest estimated savings first:')
     expect(at).toBeGreaterThan(-1)
-    expect(lines[at + 1]).toMatch(/^ {2}src\/b-large\.ts:2 {2}2 round trips$/)
-    expect(lines[at + 2]).toMatch(/^ {2}src\/a-small\.ts:\d+ {2}1 round trip$/)
+    expect(lines[at + 1]).toMatch(/^ {2}src\/b-large\.ts:2 {2}2 round trips \(3 awaits\)$/)
+    expect(lines[at + 2]).toMatch(/^ {2}src\/a-small\.ts:\d+ {2}1 round trip \(2 awaits\)$/)
+    // fanout-json carries the same estimate as numbers.
+    const json = await lintJson(root)
+    const saving = (path: string) =>
+      json.report.files.find((f) => f.path === path)!.messages[0]!.saving
+    expect(saving('src/b-large.ts')).toEqual({ roundTrips: 2, calls: 3 })
+    expect(saving('src/a-small.ts')).toEqual({ roundTrips: 1, calls: 2 })
   })
 
   it('skips test files (sequential awaits there are usually deliberate) unless --include-tests', async () => {
@@ -376,7 +384,7 @@ declare function fetchOrders(id: string): Promise<string[]>
       [['--formt', 'json'], /unknown option "--formt"\. Did you mean "--format"\?/],
       [['missing-dir'], /no such file or directory: missing-dir/],
       [['notes.md'], /notes\.md is not a JavaScript or TypeScript file/],
-      [['--format', 'xml'], /--format must be text or json, got "xml"/],
+      [['--format', 'xml'], /--format must be text, json, sarif or fanout-json, got "xml"/],
       [['--format'], /--format/],
       [
         ['--rule', 'no-such-rule'],
@@ -396,8 +404,21 @@ declare function fetchOrders(id: string): Promise<string[]>
     const run = await lint(project({}), ['--help'])
     expect(run.code).toBe(0)
     expect(run.out).toMatch(/^Usage: fanout lint \[paths…\]/)
-    for (const option of ['--fix', '--format', '--rule', '--no-color'])
+    for (const option of [
+      '--fix',
+      '--format',
+      'sarif',
+      'fanout-json',
+      '--rule',
+      'minSaving',
+      '--ignore',
+      '--ignore-pattern',
+      '--include-tests',
+      '--no-color',
+      '__fixtures__',
+    ])
       expect(run.out).toContain(option)
+    for (const line of run.out.split('\n')) expect(line.length).toBeLessThanOrEqual(100)
   })
 
   it('says which optional peer to install when eslint or the parser is missing', async () => {
@@ -444,7 +465,7 @@ declare function fetchOrders(id: string): Promise<string[]>
       env: {},
       cwd: root,
     }
-    expect(await main(['lint', '--format', 'json'], io)).toBe(1)
+    expect(await main(['lint', '--format', 'fanout-json'], io)).toBe(1)
     expect((JSON.parse(out.join('\n')) as JsonReport).files[0]!.path).toBe('a.ts')
   })
 })

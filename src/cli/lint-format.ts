@@ -1,10 +1,25 @@
 /**
  * Output of `fanout lint`: the readable report (findings grouped by file, each with a code frame
- * and the rule's estimated saving, then a summary line) and the JSON document for CI. Pure: the
- * results in, lines out.
+ * and the rule's estimated saving, the largest savings ranked, then a summary line) and fanout's
+ * own JSON document (`--format fanout-json`). Pure: the results in, lines out. The ESLint-shaped
+ * JSON and SARIF are in lint-eslint-json.ts and lint-sarif.ts.
  */
+import type { Linter } from 'eslint'
 
 export type Severity = 1 | 2
+
+/** A message as ESLint's Linter reports it (what ESLint's JSON formatter prints). */
+export type LintMessage = Linter.LintMessage
+
+/** A finding's estimated saving, as numbers: what the ranking sorts by. */
+export interface Saving {
+  /** Round trips the fix saves (fanout's rules count in round trips). */
+  readonly roundTrips?: number
+  /** Milliseconds, for a rule that estimates time instead. */
+  readonly ms?: number
+  /** Calls in the group (the N of "N independent awaits"): ranks equal savings. */
+  readonly calls?: number
+}
 
 export interface Finding {
   /** `fanout/<rule>`, or null for a file that does not parse. */
@@ -22,17 +37,23 @@ export interface Finding {
   readonly suggestions: number
   /** The rule's estimate of the time the fix saves, from its message data, when it gives one. */
   readonly estimatedSaving: string | undefined
+  readonly saving: Saving | undefined
+  /** The message as ESLint reported it. */
+  readonly raw: LintMessage
 }
 
 export interface FileResult {
   /** Relative to the working directory, forward slashes. */
   readonly path: string
-  /** The file's text as it is now (after `--fix` wrote it). */
+  readonly absolutePath: string
+  /** The file's text as it is now (after `--fix` wrote it); empty for a file with nothing to show. */
   readonly source: string
   /** `--fix` rewrote the file. */
   readonly fixed: boolean
   /** Sorted by position; applied fixes included (with `fix: 'applied'`). */
   readonly findings: readonly Finding[]
+  /** Our rules' messages silenced by `eslint-disable` comments. */
+  readonly suppressed: readonly LintMessage[]
 }
 
 export interface Totals {
@@ -77,8 +98,11 @@ export function totals(results: readonly FileResult[], filesChecked: number): To
 
 // --- JSON ------------------------------------------------------------------------------------------
 
-/** One JSON document: every file with a finding or a fix, and the totals. Stable field order. */
-export function formatJson(results: readonly FileResult[], filesChecked: number): string {
+/**
+ * fanout's JSON document (`--format fanout-json`): every file with a finding or a fix, and the
+ * totals. Stable field order; `saving` gives each finding's estimate as numbers.
+ */
+export function formatFanoutJson(results: readonly FileResult[], filesChecked: number): string {
   const files = results
     .filter((file) => file.findings.length > 0 || file.fixed)
     .map((file) => ({
@@ -96,6 +120,7 @@ export function formatJson(results: readonly FileResult[], filesChecked: number)
         fix: f.fix,
         suggestions: f.suggestions,
         estimatedSaving: f.estimatedSaving ?? null,
+        saving: f.saving ?? null,
       })),
     }))
   return JSON.stringify(
@@ -228,25 +253,37 @@ export function formatText(
 
 /** How much a finding's fix would save, for ranking: its round trips (or ms ÷ 100), 0 when unknown. */
 function savingWeight(f: Finding): number {
-  const m = /^~?(\d+(?:\.\d+)?)\s*(ms|round trips?)$/.exec(f.estimatedSaving ?? '')
-  if (m === null) return 0
-  return m[2] === 'ms' ? Number(m[1]) / 100 : Number(m[1])
+  if (f.saving === undefined) return 0
+  return f.saving.roundTrips ?? (f.saving.ms ?? 0) / 100
 }
 
-/** The findings worth fixing first — the largest estimated savings, across files — when there are several. */
-function ranking(results: readonly FileResult[], s: Style): string[] {
-  const ranked = results
+/**
+ * The findings worth fixing first, across files, when there are several: the largest estimated
+ * saving first, then the most calls in the group (three awaits in a row before two).
+ */
+export function ranked(results: readonly FileResult[]): { file: FileResult; f: Finding }[] {
+  return results
     .flatMap((file) => remaining(file).map((f) => ({ file, f, weight: savingWeight(f) })))
     .filter((r) => r.weight > 0)
     .sort(
       (a, b) =>
-        b.weight - a.weight || a.file.path.localeCompare(b.file.path) || a.f.line - b.f.line,
+        b.weight - a.weight ||
+        (b.f.saving?.calls ?? 0) - (a.f.saving?.calls ?? 0) ||
+        a.file.path.localeCompare(b.file.path) ||
+        a.f.line - b.f.line,
     )
-  if (ranked.length < 2) return []
-  const top = ranked.slice(0, 5)
+    .map(({ file, f }) => ({ file, f }))
+}
+
+function ranking(results: readonly FileResult[], s: Style): string[] {
+  const all = ranked(results)
+  if (all.length < 2) return []
   return [
     s.bold('Largest estimated savings first:'),
-    ...top.map((r) => `  ${r.file.path}:${r.f.line}  ${s.cyan(r.f.estimatedSaving!)}`),
+    ...all.slice(0, 5).map(({ file, f }) => {
+      const calls = f.saving?.calls === undefined ? '' : s.dim(` (${f.saving.calls} awaits)`)
+      return `  ${file.path}:${f.line}  ${s.cyan(f.estimatedSaving!)}${calls}`
+    }),
     '',
   ]
 }

@@ -1,28 +1,35 @@
 /**
  * `fanout lint [paths…]`: runs fanout's ESLint rules (the `recommended` config of `fanout/eslint`)
  * over a project without touching its ESLint setup. No eslint.config.js is looked up: one
- * `Linter` with a flat config built here (typescript-eslint's parser for JS, TS, JSX and TSX, no
- * type information) lints the files one after another in this process.
+ * `Linter` with a flat config built here (lint-engine.ts) lints the files one after another in
+ * this process. Reports as text, ESLint's JSON, SARIF or fanout's own JSON.
  *
  * eslint, @typescript-eslint/parser and ignore are optional peers of fanout, imported only here,
  * so `fanout demo` works without them and a missing one gets a message saying what to install.
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { parse as parsePath } from 'node:path'
-import type { ESLint, Linter as LinterType, Rule } from 'eslint'
+import type { Linter as LinterType } from 'eslint'
 import type IgnoreFactory from 'ignore'
-import { displayPath, EXTENSIONS, findFiles, PathError } from './lint-files.js'
+import { createEngine, type Peers } from './lint-engine.js'
+import { formatEslintJson } from './lint-eslint-json.js'
+import { displayPath, EXTENSIONS, findFiles, PathError, TEST_FOLDERS } from './lint-files.js'
 import {
-  formatJson,
+  formatFanoutJson,
   formatText,
   remaining,
   type FileResult,
   type Finding,
-  type Severity,
+  type LintMessage,
 } from './lint-format.js'
+import { parseRuleArgs, type RuleChoice } from './lint-rules.js'
+import { formatSarif } from './lint-sarif.js'
 import { missingPackage, parseCommandArgs, UsageError } from './usage.js'
 import { unsupportedTypeScript } from './typescript-check.js'
 import { isFanoutError, MissingPeerError } from '../core/errors.js'
+
+export { savingFrom } from './lint-engine.js'
+export type { Peers } from './lint-engine.js'
 
 export interface LintIo {
   /** Writes one line (or block) to stdout. */
@@ -47,21 +54,37 @@ export const LINT_HELP = `Usage: fanout lint [paths…] [options]
 
 Finds waterfalls (independent awaits run one after another) and auth checks run in parallel with
 the data they guard, with fanout's ESLint rules. Your own ESLint configuration is not used or
-needed. Lints the ${EXTENSIONS.join(' ')} files under the paths (default: the current
+needed.
+
+Lints the ${EXTENSIONS.join(' ')} files under the paths (default: the current
 directory), honouring .gitignore files and skipping node_modules, dist, build, coverage, .git
-and .next. Test files (*.test.*, *.spec.*, __tests__/) are skipped too: sequential awaits there
-are usually deliberate (ordering, pacing); --include-tests lints them.
+and .next. Tests are skipped too, as sequential awaits there are usually deliberate
+(--include-tests lints them): test files (*.test.*, *.spec.*, *.cy.*) and the folders
+  ${TEST_FOLDERS.join(' ')}
+A path you name is linted even when .gitignore or a test folder would skip it; a named path
+with no file to lint is an error.
 
 Options:
-  --fix                 apply the safe fixes and write the files
-  --format <text|json>  text (default): findings by file with code frames and estimated savings;
-                        json: one JSON document for CI
-  --rule <name>         run only this rule (repeatable), e.g. --rule no-sequential-await
-  --include-tests       lint test files as well
-  --no-color            plain output (colour is on for a terminal unless NO_COLOR is set)
-  -h, --help            this help
+  --fix                    apply the safe fixes and write the files
+  --format <name>          text (default): findings by file with code frames, then the largest
+                           estimated savings first
+                           json: ESLint's JSON format (reviewdog -f=eslint, ESLint's formatters)
+                           sarif: SARIF 2.1.0, for GitHub code scanning
+                           fanout-json: fanout's own document, with totals and savings
+  --rule <name>            run only this rule (repeatable), e.g. --rule no-sequential-await
+  --rule '<name>: <value>' configure a rule as ESLint's --rule does (the value is a severity
+                           off|warn|error|0|1|2 or JSON); the other rules still run, e.g.
+                           --rule 'no-sequential-await: ["warn", {"minSaving": 2}]'
+                           --rule 'no-parallel-auth: off'  --rule '{"no-parallel-auth": "warn"}'
+  --ignore <pattern>       skip paths matching a .gitignore-style pattern, relative to the
+                           current directory (repeatable; alias --ignore-pattern),
+                           e.g. --ignore 'src/generated/'
+  --include-tests          lint test files and test folders as well
+  --no-color               plain output (colour is on for a terminal unless NO_COLOR is set)
+  -h, --help               this help
 
-Exit code: 0 no findings, 1 findings (after --fix: findings left), 2 usage error.
+Exit code: 0 no findings, 1 findings (after --fix: findings left), 2 usage error (a bad option,
+an unknown rule or options, a named path with nothing to lint).
 Needs the optional peer dependencies: npm install --save-dev eslint @typescript-eslint/parser ignore`
 
 /** The optional peers and the version ranges fanout supports. */
@@ -70,13 +93,6 @@ const PEERS = {
   '@typescript-eslint/parser': '@typescript-eslint/parser@8',
   ignore: 'ignore@7',
 } as const
-
-export interface Peers {
-  readonly Linter: typeof LinterType
-  readonly parser: LinterType.Parser
-  readonly ignore: typeof IgnoreFactory
-  readonly plugin: ESLint.Plugin & { configs: { recommended: LinterType.Config } }
-}
 
 async function loadPeers(
   importPeer: (specifier: string) => Promise<unknown>,
@@ -126,204 +142,19 @@ async function loadPeers(
   return { Linter: eslint.Linter, parser: parser.default ?? parser, ignore: ignore.default, plugin }
 }
 
-// --- the engine -------------------------------------------------------------------------------------
-
-interface LintedText {
-  readonly findings: Finding[]
-  /** The text after fixes (the input when nothing was fixed). */
-  readonly output: string
-  readonly fixed: boolean
-}
-
-/** The message data a rule reported, by rule and position, for the estimated saving. */
-type DataByPosition = Map<string, Map<string, Record<string, unknown>[]>>
-
-const SAVING_KEY = /sav(e|ed|ing|ings)/i
-
-/** The rule's estimated saving from its message data: the first key naming a saving (`saving`, `savingMs`, …). */
-export function savingFrom(data: Record<string, unknown> | undefined): string | undefined {
-  if (data === undefined) return undefined
-  for (const [key, value] of Object.entries(data)) {
-    if (!SAVING_KEY.test(key)) continue
-    const n =
-      typeof value === 'number'
-        ? value
-        : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
-          ? Number(value)
-          : undefined
-    if (n === undefined) {
-      if (typeof value === 'string' && value.trim() !== '') return value.trim()
-      continue
-    }
-    if (!Number.isFinite(n) || n <= 0) continue
-    // fanout's rules count the saving in round trips; a key ending in Ms gives milliseconds.
-    return /ms$/i.test(key) ? `~${n} ms` : `${n} round trip${n === 1 ? '' : 's'}`
-  }
-  return undefined
-}
-
-function reportStart(
-  descriptor: Rule.ReportDescriptor,
-): { line: number; column: number } | undefined {
-  const d = descriptor as {
-    loc?: { start?: { line: number; column: number }; line?: number; column?: number }
-    node?: { loc?: { start: { line: number; column: number } } | null }
-  }
-  if (d.loc !== undefined) {
-    if (d.loc.start !== undefined) return d.loc.start
-    if (typeof d.loc.line === 'number' && typeof d.loc.column === 'number')
-      return { line: d.loc.line, column: d.loc.column }
-  }
-  return d.node?.loc?.start
-}
-
-/**
- * Wraps a rule so the data of each report is kept (ESLint's messages carry the text only): the
- * context handed to the rule is the real one with `report` recording `data` first.
- */
-function recording(ruleId: string, rule: Rule.RuleModule, data: DataByPosition): Rule.RuleModule {
-  return {
-    ...rule,
-    create(context) {
-      // verifyAndFix runs the rules once per pass: only the last pass's reports count.
-      const mine = new Map<string, Record<string, unknown>[]>()
-      data.set(ruleId, mine)
-      const report = (descriptor: Rule.ReportDescriptor): void => {
-        const given = (descriptor as { data?: Record<string, unknown> }).data
-        const start = given === undefined ? undefined : reportStart(descriptor)
-        if (given !== undefined && start !== undefined) {
-          const key = `${start.line}:${start.column + 1}`
-          const list = mine.get(key)
-          if (list === undefined) mine.set(key, [given])
-          else list.push(given)
-        }
-        context.report(descriptor)
-      }
-      return rule.create(Object.create(context, { report: { value: report } }) as Rule.RuleContext)
-    },
-  }
-}
-
-export interface Engine {
-  lint(text: string, filename: string, fix: boolean): LintedText
-}
-
-/** One Linter and one flat config, for every file of the run. */
-function createEngine(peers: Peers, only: readonly string[] | undefined, root: string): Engine {
-  const recommended = (peers.plugin.configs.recommended.rules ?? {}) as Record<
-    string,
-    LinterType.RuleEntry
-  >
-  const available = peers.plugin.rules ?? {}
-  const rules: Record<string, LinterType.RuleEntry> = {}
-  if (only === undefined) {
-    for (const [id, entry] of Object.entries(recommended))
-      if (available[id.replace(/^fanout\//, '')] !== undefined) rules[id] = entry
-  } else {
-    for (const name of only) {
-      const entry = recommended[`fanout/${name}`]
-      const off =
-        entry === undefined ||
-        entry === 'off' ||
-        entry === 0 ||
-        (Array.isArray(entry) && (entry[0] === 'off' || entry[0] === 0))
-      rules[`fanout/${name}`] = off ? 'warn' : entry
-    }
-  }
-  const data: DataByPosition = new Map()
-  const wrapped: Record<string, Rule.RuleModule> = {}
-  for (const [name, rule] of Object.entries(available))
-    wrapped[name] = recording(`fanout/${name}`, rule as Rule.RuleModule, data)
-  const ours = new Set(Object.keys(rules))
-
-  const config: LinterType.Config[] = [
-    {
-      name: 'fanout-lint',
-      files: [`**/*.{${EXTENSIONS.map((e) => e.slice(1)).join(',')}}`],
-      languageOptions: {
-        parser: peers.parser,
-        ecmaVersion: 'latest',
-        sourceType: 'module',
-        // No `project`: no type information, so no tsconfig is read and files lint one by one.
-        parserOptions: { ecmaFeatures: { jsx: false }, warnOnUnsupportedTypeScriptVersion: false },
-      },
-      // `eslint-disable` comments for the project's other rules are neither unused nor unknown here.
-      linterOptions: { reportUnusedDisableDirectives: 'off' },
-      plugins: { fanout: { ...peers.plugin, rules: wrapped } },
-      rules,
-    },
-    {
-      name: 'fanout-lint/jsx',
-      files: ['**/*.{jsx,tsx}'],
-      languageOptions: { parserOptions: { ecmaFeatures: { jsx: true } } },
-    },
-  ]
-  // Absolute filenames under the filesystem root, so files outside the working directory match too.
-  const linter = new peers.Linter({ configType: 'flat', cwd: root })
-
-  const keep = (m: LinterType.LintMessage): boolean =>
-    m.fatal === true || (m.ruleId !== null ? ours.has(m.ruleId) : m.message.includes('fanout/'))
-
-  const findings = (
-    messages: readonly LinterType.LintMessage[],
-    fix: Finding['fix'] | undefined,
-  ): Finding[] =>
-    messages.filter(keep).map((m) => {
-      const recorded =
-        m.ruleId === null ? undefined : data.get(m.ruleId)?.get(`${m.line}:${m.column}`)?.shift()
-      return {
-        ruleId: m.ruleId,
-        severity: (m.severity === 2 ? 2 : 1) as Severity,
-        line: m.line,
-        column: m.column,
-        endLine: m.endLine,
-        endColumn: m.endColumn,
-        message: m.message,
-        fatal: m.fatal === true,
-        fix: fix ?? (m.fix !== undefined ? 'available' : 'none'),
-        suggestions: m.suggestions?.length ?? 0,
-        estimatedSaving: savingFrom(recorded),
-      }
-    })
-
-  return {
-    lint(text, filename, fix) {
-      data.clear()
-      const first = findings(linter.verify(text, config, { filename }), undefined)
-      if (!fix || !first.some((f) => f.fix === 'available'))
-        return { findings: first, output: text, fixed: false }
-      data.clear()
-      const report = linter.verifyAndFix(text, config, { filename, fix: true })
-      const left = findings(report.messages, undefined)
-      if (!report.fixed) return { findings: left, output: text, fixed: false }
-      // The fixable findings of the first pass that are gone now were fixed (lines may have moved).
-      const stillThere = new Map<string, number>()
-      for (const f of left)
-        stillThere.set(
-          `${f.ruleId}\0${f.message}`,
-          (stillThere.get(`${f.ruleId}\0${f.message}`) ?? 0) + 1,
-        )
-      const applied: Finding[] = []
-      for (const f of first) {
-        if (f.fix !== 'available') continue
-        const key = `${f.ruleId}\0${f.message}`
-        const count = stillThere.get(key) ?? 0
-        if (count > 0) stillThere.set(key, count - 1)
-        else applied.push({ ...f, fix: 'applied' })
-      }
-      const all = [...applied, ...left].sort((a, b) => a.line - b.line || a.column - b.column)
-      return { findings: all, output: report.output, fixed: true }
-    },
-  }
-}
-
 // --- the command ------------------------------------------------------------------------------------
+
+const FORMATS = ['text', 'json', 'sarif', 'fanout-json'] as const
+type Format = (typeof FORMATS)[number]
 
 interface Options {
   readonly paths: readonly string[]
+  /** The user named the paths (no paths means `.`, as before: nothing to lint is no error). */
+  readonly explicit: boolean
   readonly fix: boolean
-  readonly format: 'text' | 'json'
-  readonly rules: readonly string[] | undefined
+  readonly format: Format
+  readonly rules: RuleChoice
+  readonly ignore: readonly string[]
   readonly color: boolean
   readonly help: boolean
   readonly includeTests: boolean
@@ -336,6 +167,8 @@ function parseOptions(argv: readonly string[], io: LintIo): Options {
       fix: { type: 'boolean' },
       format: { type: 'string' },
       rule: { type: 'string', multiple: true },
+      ignore: { type: 'string', multiple: true },
+      'ignore-pattern': { type: 'string', multiple: true },
       'include-tests': { type: 'boolean' },
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -344,22 +177,22 @@ function parseOptions(argv: readonly string[], io: LintIo): Options {
     allowPositionals: true,
   })
   const format = values.format ?? 'text'
-  if (format !== 'text' && format !== 'json')
-    throw new UsageError(`--format must be text or json, got "${format}".`)
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`--format must be text, json, sarif or fanout-json, got "${format}".`)
+  const ignore = [...(values.ignore ?? []), ...(values['ignore-pattern'] ?? [])]
+  if (ignore.some((pattern) => pattern.trim() === ''))
+    throw new UsageError('--ignore needs a pattern, e.g. --ignore "src/generated/".')
   return {
     paths: positionals.length === 0 ? ['.'] : positionals,
+    explicit: positionals.length > 0,
     fix: values.fix === true,
-    format,
-    rules: values.rule?.map((name) => name.replace(/^fanout\//, '')),
+    format: format as Format,
+    rules: parseRuleArgs(values.rule ?? []),
+    ignore,
     color: values['no-color'] !== true && io.isTTY && io.env.NO_COLOR === undefined,
     help: values.help === true,
     includeTests: values['include-tests'] === true,
   }
-}
-
-/** Test files: sequential awaits there are usually deliberate (lint-landscape §11). */
-function isTestFile(path: string): boolean {
-  return /\.(?:test|spec)\.[cm]?[jt]sx?$/.test(path) || /(?:^|[\\/])__tests__[\\/]/.test(path)
 }
 
 /** The `fanout lint` command. Returns the exit code: 0 no findings, 1 findings, 2 usage error. */
@@ -378,18 +211,15 @@ export async function runLint(
       deps.importPeer ?? ((specifier) => import(specifier)),
       deps.loadPlugin ?? (async () => (await import('../eslint/index.js')).default),
     )
-    if (options.rules !== undefined) {
-      const known = Object.keys(peers.plugin.rules ?? {})
-      const unknown = options.rules.filter((name) => !known.includes(name))
-      if (unknown.length > 0)
-        throw new UsageError(
-          `unknown rule ${unknown.map((n) => `"${n}"`).join(', ')}. Known rules: ${known.join(', ')}.`,
-        )
-    }
-    const files = (await findFiles(options.paths, io.cwd, peers.ignore)).filter(
-      (file) => options.includeTests || !isTestFile(file),
-    )
+    // Before any file: an unknown rule or options that do not fit it are usage errors.
     const engine = createEngine(peers, options.rules, parsePath(io.cwd).root)
+    const files = await findFiles(options.paths, {
+      cwd: io.cwd,
+      makeIgnore: peers.ignore,
+      includeTests: options.includeTests,
+      ignore: options.ignore,
+      explicit: options.explicit,
+    })
     const results: FileResult[] = []
     for (const file of files) {
       const path = displayPath(file, io.cwd)
@@ -397,25 +227,31 @@ export async function runLint(
       try {
         text = await readFile(file, 'utf8')
       } catch (error) {
-        results.push({ path, source: '', fixed: false, findings: [unreadable(error)] })
+        const findings = [unreadable(error)]
+        results.push({
+          path,
+          absolutePath: file,
+          source: '',
+          fixed: false,
+          findings,
+          suppressed: [],
+        })
         continue
       }
       const linted = engine.lint(text, file, options.fix)
       if (linted.fixed) await writeFile(file, linted.output)
-      if (linted.findings.length > 0 || linted.fixed)
-        results.push({
-          path,
-          source: linted.output,
-          fixed: linted.fixed,
-          findings: linted.findings,
-        })
+      const shown = linted.findings.length > 0 || linted.fixed
+      results.push({
+        path,
+        absolutePath: file,
+        // Kept only where a report shows it: a large project's clean files need no copy.
+        source: shown ? linted.output : '',
+        fixed: linted.fixed,
+        findings: linted.findings,
+        suppressed: linted.suppressed,
+      })
     }
-    if (options.format === 'json') io.out(formatJson(results, files.length))
-    else {
-      if (files.length === 0)
-        io.err(`fanout lint: no ${EXTENSIONS.join(' ')} files under ${options.paths.join(', ')}.`)
-      for (const line of formatText(results, files.length, options.color)) io.out(line)
-    }
+    report(options, io, files, results, engine.rules)
     return results.some((file) => remaining(file).length > 0) ? 1 : 0
   } catch (error) {
     if (
@@ -435,16 +271,52 @@ export async function runLint(
   }
 }
 
+function report(
+  options: Options,
+  io: LintIo,
+  files: readonly string[],
+  results: readonly FileResult[],
+  rules: Parameters<typeof formatSarif>[0]['rules'],
+): void {
+  switch (options.format) {
+    case 'json':
+      io.out(formatEslintJson(files, results))
+      return
+    case 'sarif':
+      io.out(formatSarif({ cwd: io.cwd, rules, results }))
+      return
+    case 'fanout-json':
+      io.out(formatFanoutJson(results, files.length))
+      return
+    case 'text':
+      if (files.length === 0)
+        io.err(`fanout lint: no ${EXTENSIONS.join(' ')} files under ${options.paths.join(', ')}.`)
+      for (const line of formatText(results, files.length, options.color)) io.out(line)
+  }
+}
+
 function unreadable(error: unknown): Finding {
+  const message = `Could not read the file: ${(error as Error).message}`
   return {
     ruleId: null,
     severity: 2,
     line: 1,
     column: 1,
-    message: `Could not read the file: ${(error as Error).message}`,
+    message,
     fatal: true,
     fix: 'none',
     suggestions: 0,
     estimatedSaving: undefined,
+    saving: undefined,
+    // Shaped as ESLint's Linter reports a file it cannot parse (its type has no null nodeType).
+    raw: {
+      ruleId: null,
+      nodeType: null,
+      fatal: true,
+      severity: 2,
+      message,
+      line: 1,
+      column: 1,
+    } as unknown as LintMessage,
   }
 }
