@@ -140,14 +140,17 @@ function fake(label: string, rec: Recorder, thenable = false): unknown {
   return new Proxy(target, {
     get(_t, prop) {
       if (prop === LABEL) return label
-      if (prop === 'then') {
+      if (prop === 'then' || (thenable && (prop === 'catch' || prop === 'finally'))) {
         if (!thenable) return undefined // awaiting a plain fake yields the fake
-        return (onValue?: (v: unknown) => unknown, onError?: (e: unknown) => unknown) => {
-          settled ??= new Promise((resolve) => {
-            rec.pending.push({ label, resolve: () => resolve(fake(label, rec)) })
-          })
-          return settled.then(onValue, onError)
-        }
+        settled ??= new Promise((resolve) => {
+          rec.pending.push({ label, resolve: () => resolve(fake(label, rec)) })
+        })
+        // A call's result is a promise: `.catch`/`.finally` on it are the promise's, not calls.
+        const promise = settled
+        if (prop === 'catch') return (onError: (e: unknown) => unknown) => promise.catch(onError)
+        if (prop === 'finally') return (onFinally: () => void) => promise.finally(onFinally)
+        return (onValue?: (v: unknown) => unknown, onError?: (e: unknown) => unknown) =>
+          promise.then(onValue, onError)
       }
       if (prop === Symbol.iterator) {
         return function* items() {
@@ -204,14 +207,21 @@ export async function importModule(code: string): Promise<Record<string, unknown
   }
 }
 
-/** Run one exported async function against recording fakes, resolving its calls in `order`. */
+/**
+ * Run one exported async function against recording fakes, resolving its calls in `order`.
+ * `nullArg`: that argument is `null` instead (a missing session, a falsy flag), so code under a
+ * condition takes its other branch.
+ */
 export async function runRecorded(
   fn: (...args: unknown[]) => unknown,
   order: Order,
   arity = 6,
+  nullArg = -1,
 ): Promise<Run> {
   const rec: Recorder = { calls: [], pending: [] }
-  const args = Array.from({ length: arity }, (_, i) => fake(`arg${i}`, rec))
+  const args = Array.from({ length: arity }, (_, i) =>
+    i === nullArg ? null : fake(`arg${i}`, rec),
+  )
   let settled = false
   let result = ''
   Promise.resolve(fn(...args)).then(
@@ -243,11 +253,49 @@ export interface Comparison {
   readonly parallelised: string[]
 }
 
-/** Run every exported function of the original and the fixed module and compare. */
-export async function compareRuns(original: string, fixed: string): Promise<Comparison> {
+const ARITY = 6
+
+/**
+ * Per exported function, the parameters worth running as `null`: not destructured and never the
+ * receiver of a call (`db.user.findMany()`, `req.json()`), since a `null` client is not a case
+ * any code handles — conditions (a session, an id, a flag) are.
+ */
+function nullableParams(code: string): Map<string, number[]> {
+  const sf = ts.createSourceFile('m.ts', code, ts.ScriptTarget.ES2022, true)
+  const out = new Map<string, number[]>()
+  for (const stmt of sf.statements) {
+    if (!ts.isFunctionDeclaration(stmt) || !stmt.name || !stmt.body) continue
+    const body = stmt.body.getText(sf)
+    const indexes: number[] = []
+    stmt.parameters.forEach((p, i) => {
+      if (!ts.isIdentifier(p.name)) return
+      const receiver = new RegExp(
+        `\\b${p.name.text}\\s*\\??\\.\\s*[\\w$]+(\\s*\\??\\.\\s*[\\w$]+)*\\s*\\(`,
+      )
+      if (!receiver.test(body)) indexes.push(i)
+    })
+    out.set(stmt.name.text, indexes)
+  }
+  return out
+}
+
+/**
+ * Run every exported function of the original and the fixed module and compare: with fakes for
+ * every argument, then with each nullable argument in turn `null` (variants where the original itself
+ * fails are skipped: only the original's behaviour is the contract). A rewrite that makes a
+ * conditional call unconditional makes an extra call, or crashes on the `null`, in one of them.
+ * `successOnly`: compare only runs where the original succeeds — a suggestion's stated change is
+ * that when something fails, the other calls have run anyway.
+ */
+export async function compareRuns(
+  original: string,
+  fixed: string,
+  opts: { readonly successOnly?: boolean } = {},
+): Promise<Comparison> {
   const [before, after] = await Promise.all([importModule(original), importModule(fixed)])
   const problems: string[] = []
   const parallelised: string[] = []
+  const nullable = nullableParams(original)
   for (const [name, fn] of Object.entries(before)) {
     if (typeof fn !== 'function') continue
     const fixedFn = after[name]
@@ -256,16 +304,22 @@ export async function compareRuns(original: string, fixed: string): Promise<Comp
       continue
     }
     let overlapped = false
-    for (const order of ['oldest-first', 'newest-first'] as const) {
-      const a = await runRecorded(fn as (...args: unknown[]) => unknown, order)
-      const b = await runRecorded(fixedFn as (...args: unknown[]) => unknown, order)
-      if (a.result !== b.result)
-        problems.push(`${name} (${order}): result ${b.result} instead of ${a.result}`)
-      if (a.calls.join('\n') !== b.calls.join('\n'))
-        problems.push(
-          `${name} (${order}): calls [${b.calls.join('; ')}] instead of [${a.calls.join('; ')}]`,
-        )
-      if (b.maxInFlight > a.maxInFlight) overlapped = true
+    for (const nullArg of [-1, ...(nullable.get(name) ?? [])]) {
+      for (const order of ['oldest-first', 'newest-first'] as const) {
+        const run = (f: unknown): Promise<Run> =>
+          runRecorded(f as (...args: unknown[]) => unknown, order, ARITY, nullArg)
+        const a = await run(fn)
+        const b = await run(fixedFn)
+        if (b.maxInFlight > a.maxInFlight) overlapped = true
+        if ((nullArg >= 0 || opts.successOnly === true) && a.result.startsWith('error')) continue
+        const variant = nullArg < 0 ? order : `${order}, arg${nullArg} null`
+        if (a.result !== b.result)
+          problems.push(`${name} (${variant}): result ${b.result} instead of ${a.result}`)
+        if (a.calls.join('\n') !== b.calls.join('\n'))
+          problems.push(
+            `${name} (${variant}): calls [${b.calls.join('; ')}] instead of [${a.calls.join('; ')}]`,
+          )
+      }
     }
     if (overlapped) parallelised.push(name)
   }

@@ -133,6 +133,33 @@ describe('no-sequential-await suggestions', () => {
     }
     expect(typecheck(applied)).toEqual(Object.fromEntries(suggested.map((c) => [c.file, []])))
   })
+
+  it.each(suggested.map((c) => [c.file, c] as const))(
+    '%s: the suggestion, applied, gives the same results and calls (each argument also null)',
+    async (_file, c) => {
+      let code = c.source
+      for (const m of [...lint(code, RULE, c.file)].reverse()) {
+        const fix = m.suggestions![0]!.fix
+        code = code.slice(0, fix.range[0]) + fix.text + code.slice(fix.range[1])
+      }
+      const { problems, parallelised } = await compareRuns(c.source, code, { successOnly: true })
+      expect(problems).toEqual([])
+      expect(
+        parallelised.length,
+        `${c.file}: nothing overlaps after the suggestion`,
+      ).toBeGreaterThan(0)
+    },
+  )
+
+  it('the oracle notices a conditional call made unconditional', async () => {
+    const original = `export async function f(api: any, session: any) { const a = session ? await api.getA(session.id) : null; const b = await api.getB(1); return [a, b] }`
+    const wrong = `export async function f(api: any, session: any) { const [r, b] = await Promise.all([api.getA(session.id), api.getB(1)]); const a = session ? r : null; return [a, b] }`
+    const right = `export async function f(api: any, session: any) { const [a, b] = await Promise.all([session ? api.getA(session.id) : null, api.getB(1)]); return [a, b] }`
+    expect((await compareRuns(original, wrong)).problems).toContainEqual(
+      expect.stringMatching(/arg1 null/),
+    )
+    expect((await compareRuns(original, right)).problems).toEqual([])
+  })
 })
 
 describe('no-sequential-await output', () => {
@@ -215,12 +242,12 @@ describe('no-sequential-await output', () => {
     const fixed = source.slice(0, fix.range[0]) + fix.text + source.slice(fix.range[1])
     expect(fix.text).toBe(
       [
-        'const [result1, result2] = await Promise.all([',
+        'let prefs: Prefs',
+        '  const [result1, result2] = await Promise.all([',
         '    api.getProfile(userId).catch((): Profile | null => null),',
         "    api.getPreferences(userId).catch((error): Prefs => ({ theme: 'light' })),",
         '  ]);',
         '  profile = result1;',
-        '  let prefs: Prefs',
         '  prefs = result2;',
       ].join('\n'),
     )

@@ -5,8 +5,10 @@
  * Only reads and request-scoped reads may ever be grouped; everything else keeps its place.
  */
 import { isNode, unwrapTs, type AnyNode } from './node.js'
+import { classifyChain } from './data-layers.js'
+import type { Effect } from './words.js'
 
-export type Effect = 'request' | 'read' | 'gate' | 'write' | 'transaction' | 'unknown'
+export type { Effect } from './words.js'
 
 export interface Operation {
   /** The call (or awaited identifier) that would go into `Promise.all`, `.catch`/`.then` kept. */
@@ -18,6 +20,8 @@ export interface Operation {
   /** Root of the receiver chain (`db` in `db.user.findMany`, `this`), '' for a bare function. */
   readonly root: string
   readonly effect: Effect
+  /** An `*OrThrow` read (`findUniqueOrThrow`): data, unless it is used as a check. */
+  readonly orThrow: boolean
 }
 
 const REQUEST_FUNCTIONS = new Set(['headers', 'cookies', 'draftMode', 'connection'])
@@ -29,236 +33,6 @@ const TRANSACTION_ROOT = /^(tx|trx|txn|t|transaction|trans|session)$/i
 const TRANSACTION_NAME = /transaction/i
 const GATE_ROOT =
   /^(auth|clerk|guard|limiter|ratelimit|ratelimiter|permissions?|acl|polic(y|ies)|captcha|csrf)$/i
-/** Words that make a call a gate wherever they appear in its name (camelCase / snake_case segments). */
-const GATE_WORDS = new Set([
-  'session',
-  'sessions',
-  'auth',
-  'authenticate',
-  'authorize',
-  'authorise',
-  'permission',
-  'permissions',
-  'access',
-  'entitlement',
-  'entitlements',
-  'idempotency',
-  'idempotent',
-  'ratelimit',
-  'csrf',
-  'captcha',
-  'token',
-  'login',
-  'signin',
-])
-/** First words of gate calls: `verifyUserToken`, `assertHasAiAccess`, `requireUser`, `checkQuota`. */
-const GATE_FIRST = new Set([
-  'auth',
-  'authenticate',
-  'authorize',
-  'authorise',
-  'validate',
-  'assert',
-  'check',
-  'verify',
-  'require',
-  'ensure',
-  'guard',
-  'protect',
-  'enforce',
-  'must',
-  'allow',
-  'permit',
-  'limit',
-  'ratelimit',
-  'throttle',
-  'consume',
-  'lock',
-  'acquire',
-  'login',
-  'sign',
-  'can',
-  'is',
-  'has',
-  'parse',
-  'deny',
-  'reject',
-])
-/** Words that make a call a write wherever they appear: `getOrCreate`, `findOneAndUpdate`. */
-const WRITE_WORDS = new Set([
-  'create',
-  'update',
-  'upsert',
-  'delete',
-  'insert',
-  'remove',
-  'save',
-  'increment',
-  'decrement',
-  'publish',
-  'send',
-  'write',
-  'persist',
-  'destroy',
-  'replace',
-  'append',
-  'enqueue',
-  'charge',
-  'refund',
-  'cancel',
-  'submit',
-  'revalidate',
-  'refresh',
-  'invalidate',
-  'purge',
-  'reset',
-  'clear',
-  'flush',
-  'commit',
-  'rollback',
-  'upload',
-  'notify',
-  'emit',
-  'dispatch',
-  'trigger',
-  'invoke',
-  'execute',
-  'exec',
-  'mutate',
-  'set',
-  'put',
-  'mark',
-  'track',
-  'patch',
-  'store',
-])
-/** First words of writes. */
-const WRITE_FIRST = new Set([
-  ...WRITE_WORDS,
-  'post',
-  'add',
-  'push',
-  'pop',
-  'shift',
-  'del',
-  'incr',
-  'decr',
-  'hset',
-  'hdel',
-  'sadd',
-  'srem',
-  'zadd',
-  'zrem',
-  'lpush',
-  'rpush',
-  'expire',
-  'move',
-  'copy',
-  'rename',
-  'mkdir',
-  'unlink',
-  'rm',
-  'log',
-  'start',
-  'stop',
-  'init',
-  'setup',
-  'pay',
-  'book',
-  'reserve',
-  'claim',
-  'approve',
-  'archive',
-  'restore',
-  'enable',
-  'disable',
-  'toggle',
-  'assign',
-  'attach',
-  'detach',
-  'link',
-  'run',
-  'apply',
-  'sync',
-  'import',
-  'register',
-  'subscribe',
-  'unsubscribe',
-  'connect',
-  'disconnect',
-  'open',
-  'close',
-  'seed',
-  'migrate',
-  'record',
-  'release',
-  'unlock',
-  'query',
-  'sql',
-  'raw',
-  'call',
-  'request',
-  'send',
-])
-/** First words of reads: only these may ever be grouped. */
-const READ_FIRST = new Set([
-  'get',
-  'fetch',
-  'find',
-  'load',
-  'read',
-  'list',
-  'select',
-  'count',
-  'search',
-  'lookup',
-  'retrieve',
-  'describe',
-  'exists',
-  'aggregate',
-  'download',
-  'stat',
-  'readdir',
-  'scan',
-  'hget',
-  'hgetall',
-  'mget',
-  'smembers',
-  'zrange',
-  'lrange',
-  'sismember',
-  'json',
-  'text',
-  'blob',
-  'form',
-  'array',
-  'head',
-  'compute',
-  'calculate',
-  'estimate',
-  'render',
-  'preview',
-  'summarize',
-  'summarise',
-  'translate',
-  'embed',
-  'classify',
-  'recommend',
-  'suggest',
-  'geocode',
-  'group',
-  'query',
-])
-
-function words(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .split(/[\s_$]+/)
-    .filter((w) => w !== '')
-    .map((w) => w.toLowerCase())
-}
-
 /** Peel `.catch(...)`, `.then(...)`, `.finally(...)` off a call: `f().catch(h)` → `f()`. */
 export function innerCall(node: AnyNode): AnyNode {
   let n = unwrapTs(node)
@@ -310,44 +84,6 @@ function chainNames(node: AnyNode): string[] {
   return names
 }
 
-/** Classify a callee by the words of its name; unknown unless a read is evident. */
-export function classifyName(name: string): Effect {
-  const ws = words(name)
-  const first = ws[0]
-  if (first === undefined) return 'unknown'
-  if (/OrThrow$/.test(name) || GATE_FIRST.has(first) || ws.some((w) => GATE_WORDS.has(w)))
-    return 'gate'
-  if (ws.some((w, i) => w === 'current' && ws[i + 1] === 'user')) return 'gate'
-  if (ws.includes('transaction')) return 'transaction'
-  if (WRITE_FIRST.has(first) || ws.some((w) => WRITE_WORDS.has(w))) return 'write'
-  if (READ_FIRST.has(first)) return first === 'query' && ws.length === 1 ? 'unknown' : 'read'
-  return 'unknown'
-}
-
-/** `fetch(url)` or `fetch(url, { method: 'GET' })` reads; any other method, or an init we cannot see, does not. */
-function fetchEffect(call: AnyNode): Effect {
-  const args = call['arguments'] as AnyNode[]
-  if (args.length <= 1) return args[0]?.type === 'SpreadElement' ? 'unknown' : 'read'
-  const init = unwrapTs(args[1] as AnyNode)
-  if (init.type !== 'ObjectExpression') return 'unknown'
-  for (const p of init['properties'] as AnyNode[]) {
-    if (p.type !== 'Property') return 'unknown'
-    const key = p['key'] as AnyNode
-    const keyName = key.type === 'Identifier' ? key['name'] : key['value']
-    if (keyName === 'method') {
-      const v = unwrapTs(p['value'] as AnyNode)
-      if (
-        v.type === 'Literal' &&
-        typeof v['value'] === 'string' &&
-        /^(get|head)$/i.test(v['value'])
-      )
-        continue
-      return 'write'
-    }
-  }
-  return 'read'
-}
-
 /** Classify the argument of one `await`; null when it is not an operation we could move. */
 export function classifyAwaited(argument: AnyNode): Operation | null {
   const element = unwrapTs(argument)
@@ -355,19 +91,27 @@ export function classifyAwaited(argument: AnyNode): Operation | null {
   if (element.type === 'Identifier' || element.type === 'MemberExpression') {
     const last = element.type === 'Identifier' ? (element['name'] as string) : memberName(element)
     if (REQUEST_PROMISES.has(last))
-      return { element, call: null, name: last, root: chainRoot(element), effect: 'request' }
+      return {
+        element,
+        call: null,
+        name: last,
+        root: chainRoot(element),
+        effect: 'request',
+        orThrow: false,
+      }
     return null // an already-started promise: awaiting it is not a waterfall
   }
-  if (element.type !== 'CallExpression') return null
+  if (element.type !== 'CallExpression' && element.type !== 'TaggedTemplateExpression') return null
   const call = innerCall(element)
-  if (call.type !== 'CallExpression') return null
-  const callee = unwrapTs(call['callee'] as AnyNode)
+  if (call.type !== 'CallExpression' && call.type !== 'TaggedTemplateExpression') return null
+  const callee = calleeOf(call)
   let name = ''
   if (callee.type === 'Identifier') name = callee['name'] as string
   else if (callee.type === 'MemberExpression') name = memberName(callee)
   const root = callee.type === 'Identifier' ? '' : chainRoot(callee)
   const names = callee.type === 'Identifier' ? [] : chainNames(callee).slice(1)
   let effect: Effect
+  let orThrow = false
   if (callee.type === 'Identifier' && REQUEST_FUNCTIONS.has(name)) effect = 'request'
   else if (
     callee.type === 'MemberExpression' &&
@@ -379,15 +123,15 @@ export function classifyAwaited(argument: AnyNode): Operation | null {
   else if (names.some((n) => TRANSACTION_ROOT.test(n) || TRANSACTION_NAME.test(n)))
     effect = 'transaction'
   else if (names.some((n) => GATE_ROOT.test(n))) effect = 'gate'
-  else if (callee.type === 'Identifier' && name === 'fetch') effect = fetchEffect(call)
-  else effect = classifyName(name)
-  // A read whose chain goes through a write-named step (`db.update(t).set(v).where(...)`) is a write.
-  if (
-    effect === 'read' &&
-    names.slice(1).some((n) => classifyName(n) === 'write' || classifyName(n) === 'gate')
+  else ({ effect, orThrow } = classifyChain(call))
+  return { element, call, name, root, effect, orThrow }
+}
+
+/** The function a call or tagged template calls. */
+export function calleeOf(call: AnyNode): AnyNode {
+  return unwrapTs(
+    (call.type === 'TaggedTemplateExpression' ? call['tag'] : call['callee']) as AnyNode,
   )
-    effect = 'unknown'
-  return { element, call, name, root, effect }
 }
 
 function memberName(member: AnyNode): string {

@@ -63,11 +63,23 @@ function tempName(text: string, i: number): string {
   return name
 }
 
-/** What goes into the array: the awaited expression, with a caught member's fallback as `.catch`. */
-function elementText(m: Member, text: string): string {
+/** What goes into the array for one member: its call(s), with a condition or fallback it carries. */
+function elementTexts(m: Member, text: string): string[] {
+  if (m.joined) return m.joined.elements.map((e) => text.slice(...rangeOf(e)))
   const argument = m.await['argument'] as AnyNode
   const own = text.slice(...rangeOf(argument))
-  if (!m.caught) return own
+  if (m.conditional) {
+    // `cond ? await f() : null` → `cond ? f() : null`: each call still runs only under its condition.
+    const [cs, ce] = rangeOf(m.conditional)
+    let out = ''
+    let at = cs
+    for (const a of [...m.facts.awaits].sort((x, y) => rangeOf(x)[0] - rangeOf(y)[0])) {
+      out += text.slice(at, rangeOf(a)[0]) + text.slice(...rangeOf(a['argument'] as AnyNode))
+      at = rangeOf(a)[1]
+    }
+    return [out + text.slice(at, ce)]
+  }
+  if (!m.caught) return [own]
   const plain = ['CallExpression', 'Identifier', 'MemberExpression'].includes(argument.type)
   const param = m.caught.param ? text.slice(...rangeOf(m.caught.param)) : ''
   const fallback = text.slice(...rangeOf(m.caught.fallback))
@@ -78,11 +90,11 @@ function elementText(m: Member, text: string): string {
   // The variable's declared type, as the return type: the fallback is checked (and its literals
   // kept narrow) against it, as the assignment in the catch block was.
   const returns = m.caught.type ? `: ${text.slice(...rangeOf(m.caught.type))}` : ''
-  return `${plain ? own : `(${own})`}.catch((${param})${returns} => ${value})`
+  return [`${plain ? own : `(${own})`}.catch((${param})${returns} => ${value})`]
 }
 
 export function buildRewrite(group: Group, src: SourceView): Rewrite {
-  const { members, between } = group
+  const { members, between, hoisted } = group
   const first = members[0]!
   const last = members[members.length - 1]!
   const range: [number, number] = [rangeOf(first.stmt)[0], rangeOf(last.stmt)[1]]
@@ -91,14 +103,19 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
   const noneAnnotated = annotated === 0
   const kind = first.kind
   // A caught member (`try { x = await f() } catch { x = v }`) gets a temporary and is assigned after.
+  // An existing Promise.all's slots always go into the pattern (it is a `const`, unannotated).
   const inSlot = (m: Member): boolean =>
-    m.caught === undefined &&
-    m.direct &&
-    m.kind === kind &&
-    (allAnnotated || (noneAnnotated && annotationOf(m.pattern) === null)) &&
-    !m.wrapped
+    m.joined !== undefined ||
+    (m.caught === undefined &&
+      (m.direct || m.conditional !== undefined) &&
+      m.kind === kind &&
+      (allAnnotated || (noneAnnotated && annotationOf(m.pattern) === null)) &&
+      !m.wrapped)
   const autoFixable =
-    between.length === 0 && members.every(inSlot) && (allAnnotated || noneAnnotated)
+    between.length === 0 &&
+    hoisted.length === 0 &&
+    members.every((m) => inSlot(m) && m.conditional === undefined) &&
+    (allAnnotated || noneAnnotated)
   const layout: Layout = { group, src, range, inSlot, allAnnotated }
   const text = promiseAllLines(layout, commentOwners(layout)).join('\n')
   return { range, text, autoFixable, changes: changesOf(group) }
@@ -130,7 +147,11 @@ function commentOwners({ group, src, range, inSlot }: Layout): CommentOwners {
   const text = src.text
   const last = members[members.length - 1]!
   const kept: [number, number][] = [
-    ...members.map((m) => rangeOf(m.await['argument'] as AnyNode)),
+    ...members.flatMap((m) =>
+      m.joined
+        ? m.joined.elements.map(rangeOf)
+        : [rangeOf(m.conditional ?? (m.await['argument'] as AnyNode))],
+    ),
     ...members.filter((m) => !inSlot(m) && m.caught === undefined).map((m) => rangeOf(m.stmt)),
     ...members.flatMap((m) => (m.caught ? [rangeOf(m.caught.fallback)] : [])),
     ...members
@@ -143,6 +164,7 @@ function commentOwners({ group, src, range, inSlot }: Layout): CommentOwners {
           ] as [number, number],
       ),
     ...between.map(rangeOf),
+    ...group.hoisted.map(rangeOf),
   ]
   const owned = new Map<Member, string[]>(members.map((m) => [m, []]))
   const trailing = new Map<Member, string[]>(members.map((m) => [m, []]))
@@ -178,7 +200,9 @@ function promiseAllLines(layout: Layout, { owned, trailing }: CommentOwners): st
   const elements: string[] = []
   const temps = new Map<Member, string>()
   members.forEach((m, i) => {
-    if (inSlot(m)) {
+    if (m.joined) {
+      slots.push(...m.joined.slots.map((slot) => patternText(slot, text)))
+    } else if (inSlot(m)) {
       slots.push(patternText(m.pattern, text))
     } else {
       const t = tempName(text, i)
@@ -187,13 +211,17 @@ function promiseAllLines(layout: Layout, { owned, trailing }: CommentOwners): st
     }
     for (const c of owned.get(m)!) elements.push(`${inner}${c}`)
     const tail = trailing.get(m)!
-    elements.push(`${inner}${elementText(m, text)},${tail.length > 0 ? ` ${tail.join(' ')}` : ''}`)
+    const own = elementTexts(m, text).map((e) => `${inner}${e},`)
+    if (tail.length > 0) own[own.length - 1] += ` ${tail.join(' ')}`
+    elements.push(...own)
   })
   const tuple = allAnnotated
     ? `: [${members.map((m) => annotationText(m.pattern, text)).join(', ')}]`
     : ''
   return [
-    `${first.kind} [${slots.join(', ')}]${tuple} = await Promise.all([`,
+    // Statements between the awaits that use no result run first: later calls may need them.
+    ...group.hoisted.map((stmt, i) => `${i === 0 ? '' : indent}${text.slice(...rangeOf(stmt))}`),
+    `${group.hoisted.length > 0 ? indent : ''}${first.kind} [${slots.join(', ')}]${tuple} = await Promise.all([`,
     ...elements,
     `${indent}])${semi}`,
     ...afterLines(group, text, temps, indent, semi),
@@ -229,12 +257,20 @@ function afterLines(
 }
 
 /** What could change when the rewrite is applied. */
-function changesOf({ members, between }: Group): string[] {
+function changesOf({ members, between, hoisted }: Group): string[] {
   const changes = [
     'if one call rejects, the others still run (their side effects are no longer skipped), and the first rejection in time, not in program order, is thrown',
   ]
+  if (hoisted.length > 0)
+    changes.push('the statements between the awaits that use no result run before the calls start')
   if (between.length > 0)
-    changes.push('the statements between the awaits run after all of the calls have settled')
+    changes.push(
+      'the statements between the awaits that use a result run after all of the calls have settled',
+    )
+  if (members.some((m) => m.conditional))
+    changes.push(
+      'each condition is evaluated before the calls start; a call still runs only when its condition holds',
+    )
   if (members.some((m) => m.wrapped))
     changes.push(
       'the code around each nested await (e.g. parsing) runs after all of the calls have settled',

@@ -9,7 +9,7 @@
  */
 import type { Rule } from 'eslint'
 import { own } from '../../core/own.js'
-import { isTransactionCallback } from '../analysis/classify.js'
+import { calleeOf, isTransactionCallback } from '../analysis/classify.js'
 import { findGroups, type Group, type Member } from '../analysis/groups.js'
 import { FUNCTION_TYPES, LOOP_TYPES, rangeOf, type AnyNode } from '../analysis/node.js'
 import { buildRewrite } from '../analysis/rewrite.js'
@@ -21,10 +21,22 @@ export interface NoSequentialAwaitOptions {
   readonly minSaving?: number
   /** Report groups of cheap request-scoped reads (`headers()`, `request.json()`, `params`) at low priority (default true). */
   readonly reportRequestApis?: boolean
+  /**
+   * Your own data layer: regular expressions matched against callee text (`^api\\.load`,
+   * `^cms\\.`). Matching calls are reads (may be grouped), writes or gates (never moved);
+   * gates win over writes, writes over reads.
+   */
+  readonly reads?: readonly string[]
+  readonly writes?: readonly string[]
+  readonly gates?: readonly string[]
 }
 
 function label(m: Member, text: (n: AnyNode) => string): string {
-  const raw = m.op.call ? `${text(m.op.call['callee'] as AnyNode)}()` : text(m.op.element)
+  const raw = m.joined
+    ? `Promise.all([${m.joined.elements.map((e) => `${text(calleeOf(e))}()`).join(', ')}])`
+    : m.op.call?.type === 'CallExpression'
+      ? `${text(calleeOf(m.op.call))}()`
+      : text(m.op.element)
   const flat = raw.replace(/\s+/g, ' ')
   return flat.length > 48 ? `${flat.slice(0, 45)}...` : flat
 }
@@ -54,6 +66,9 @@ export const noSequentialAwait: Rule.RuleModule = {
           ignore: { type: 'array', items: { type: 'string' }, uniqueItems: true },
           minSaving: { type: 'integer', minimum: 0 },
           reportRequestApis: { type: 'boolean' },
+          reads: { type: 'array', items: { type: 'string' }, uniqueItems: true },
+          writes: { type: 'array', items: { type: 'string' }, uniqueItems: true },
+          gates: { type: 'array', items: { type: 'string' }, uniqueItems: true },
         },
         additionalProperties: false,
       },
@@ -70,11 +85,21 @@ export const noSequentialAwait: Rule.RuleModule = {
     const options = own(context.options[0] as NoSequentialAwaitOptions | undefined)
     const minSaving = options.minSaving ?? 1
     const reportRequestApis = options.reportRequestApis ?? true
-    const ignore = (options.ignore ?? []).map((p) => new RegExp(p))
+    const regexps = (list: readonly string[] | undefined): RegExp[] =>
+      (list ?? []).map((p) => new RegExp(p))
+    const ignore = regexps(options.ignore)
+    const reads = regexps(options.reads)
+    const writes = regexps(options.writes)
+    const gates = regexps(options.gates)
     const sourceCode = context.sourceCode
     const text = (n: AnyNode): string => sourceCode.text.slice(...rangeOf(n))
     const keys = sourceCode.visitorKeys as Readonly<Record<string, readonly string[] | undefined>>
     let comments: AnyNode[] | null = null
+    // Nothing the declarator binds is read anywhere (its scope's references, not names).
+    const unused = (declarator: AnyNode): boolean =>
+      sourceCode
+        .getDeclaredVariables(declarator as never)
+        .every((v) => v.references.every((r) => !r.isRead()))
 
     function analysable(block: AnyNode): boolean {
       let n = block.parent ?? null
@@ -89,7 +114,15 @@ export const noSequentialAwait: Rule.RuleModule = {
 
     function check(block: AnyNode): void {
       if (!analysable(block)) return
-      const groups = findGroups(block['body'] as AnyNode[], { keys, ignore, text })
+      const groups = findGroups(block['body'] as AnyNode[], {
+        keys,
+        ignore,
+        reads,
+        writes,
+        gates,
+        text,
+        unused,
+      })
       for (const group of groups) {
         const network = group.members.filter((m) => m.op.effect === 'read').length
         const saving = Math.max(0, network - 1)
@@ -106,8 +139,14 @@ export const noSequentialAwait: Rule.RuleModule = {
         const fix = (fixer: Rule.RuleFixer): Rule.Fix =>
           fixer.replaceTextRange(rewrite.range, rewrite.text)
         const first = group.members[0]!
+        const last = group.members[group.members.length - 1]!
+        // From the first await to the last: the whole group is what the finding is about.
+        const loc = {
+          start: (first.await['loc'] as { start: { line: number; column: number } }).start,
+          end: (last.await['loc'] as { end: { line: number; column: number } }).end,
+        }
         context.report({
-          node: first.await as never,
+          loc,
           messageId,
           data: {
             count: String(group.members.length),

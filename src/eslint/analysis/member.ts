@@ -1,0 +1,396 @@
+/**
+ * What one statement is to a group: a *member* (one await of a read, a read with its own
+ * try/catch fallback, or an existing `Promise.all` of reads a new read may join), a *pure*
+ * statement that may sit between members, or a *barrier* (a gate, a write, a guard, a loop, an
+ * unknown call, a mutation: anything whose order we cannot prove irrelevant).
+ */
+import { calleeOf, classifyAwaited, type Operation } from './classify.js'
+import { statementFacts, type Facts } from './facts.js'
+import { rangeOf, unwrapTs, type AnyNode } from './node.js'
+import { callsOnlyPure } from './pure.js'
+import { classifyName } from './words.js'
+
+export interface Member {
+  readonly stmt: AnyNode
+  readonly facts: Facts
+  readonly op: Operation
+  readonly await: AnyNode
+  /** `const|let` of a single-declarator declaration. */
+  readonly kind: 'const' | 'let'
+  /** The binding pattern (`a`, `{ x }`), its annotation stripped in the fix text. */
+  readonly pattern: AnyNode
+  /** `const x = await f()`: the await is the whole initialiser. */
+  readonly direct: boolean
+  /** Synchronous calls around the await (`JSON.parse(await r.text())`): they run after it settles. */
+  readonly wrapped: boolean
+  /** One of those calls is a gate (`schema.parse(await req.json())`): nothing may start before it passes. */
+  readonly gateWrapped: boolean
+  /**
+   * `const x = cond ? await f() : null` (or `a && await f()`, `||`, `??`): the call runs only under
+   * its condition, so the element keeps it: `cond ? f() : null`. This is the initialiser.
+   */
+  readonly conditional?: AnyNode
+  /**
+   * `try { x = await read() } catch (e) { x = fallback }`: a call with its own fallback, assigned to
+   * a `let` of the same block. Its failure never stops what follows, so it may run beside the others.
+   */
+  readonly caught?: CaughtAssignment
+  /** `const [a, b] = await Promise.all([f(), g()])`: an existing group of reads others may join. */
+  readonly joined?: JoinedAll
+}
+
+export interface CaughtAssignment {
+  /** The variable both branches assign. */
+  readonly target: string
+  /** The catch clause's parameter (an identifier), if any. */
+  readonly param: AnyNode | null
+  /** The value the catch branch assigns. */
+  readonly fallback: AnyNode
+  /** The statement in the try block, `x = await read(…)` (its text says whether the code uses semicolons). */
+  readonly tried: AnyNode
+  /** The type annotation of the target's `let`, if any: it types the fallback as the assignment did. */
+  readonly type: AnyNode | null
+}
+
+export interface JoinedAll {
+  /** The array's elements, each a read. */
+  readonly elements: readonly AnyNode[]
+  /** The array pattern's elements, one per element. */
+  readonly slots: readonly AnyNode[]
+}
+
+export interface MemberOptions {
+  readonly keys: Readonly<Record<string, readonly string[] | undefined>>
+  /** Callee texts matching one of these are never grouped. */
+  readonly ignore: readonly RegExp[]
+  /** Callee texts the user declares reads, writes or gates (gates win, then writes). */
+  readonly reads: readonly RegExp[]
+  readonly writes: readonly RegExp[]
+  readonly gates: readonly RegExp[]
+  readonly text: (node: AnyNode) => string
+  /** Is nothing bound by this declarator ever read? (An `*OrThrow` read kept only for its throw is a check.) */
+  readonly unused: (declarator: AnyNode) => boolean
+}
+
+/** The `let`s of one statement list, with their type annotations. */
+export type Lets = ReadonlyMap<string, AnyNode | null>
+
+const MOVABLE = new Set(['read', 'request'])
+const LOGGERS = /^(console|logger|log)$/
+const COMBINATORS = /^Promise\.(all|allSettled|race|any)$/
+/**
+ * Keys that tie a lookup to its owner (`{ id, ownerId: user.id }`): an `*OrThrow` lookup with one
+ * beside another key is an ownership check, and what follows it is what it guards.
+ */
+const OWNER_KEY =
+  /^(owner|user|author|creator|createdBy|tenant|org|organi[sz]ation|team|workspace|account|member|company|customer)(_?id)?$/i
+
+/** The operation an await's argument is, with the user's own classes applied; null if never moved. */
+function operationOf(argument: AnyNode, opts: MemberOptions): Operation | null {
+  const op = classifyAwaited(argument)
+  if (!op?.call) return op
+  const callee = opts.text(calleeOf(op.call))
+  if (COMBINATORS.test(callee) || opts.ignore.some((re) => re.test(callee))) return null
+  if (opts.gates.some((re) => re.test(callee))) return { ...op, effect: 'gate' }
+  if (opts.writes.some((re) => re.test(callee))) return { ...op, effect: 'write' }
+  if (opts.reads.some((re) => re.test(callee))) return { ...op, effect: 'read' }
+  return op
+}
+
+export function asMember(
+  stmt: AnyNode,
+  opts: MemberOptions,
+  lets: Lets,
+): Member | 'pure' | 'barrier' {
+  if (stmt.type === 'EmptyStatement') return 'pure'
+  if (stmt.type === 'TryStatement') return asCaughtMember(stmt, opts, lets) ?? 'barrier'
+  if (stmt.type !== 'VariableDeclaration' && stmt.type !== 'ExpressionStatement') return 'barrier'
+  const facts = statementFacts(stmt, opts.keys)
+  if (facts.mutates) return 'barrier'
+  if (stmt.type === 'ExpressionStatement')
+    // A bare log line may stay between members (only for suggestions); `await f()` with its
+    // result discarded is a gate or an effect, never moved.
+    return facts.awaits.length === 0 && isLogLine(stmt, facts) ? 'pure' : 'barrier'
+  const kind = stmt['kind']
+  const decls = stmt['declarations'] as AnyNode[]
+  if (facts.awaits.length === 0) return callsOnlyPure(stmt, opts.keys) ? 'pure' : 'barrier'
+  if ((kind !== 'const' && kind !== 'let') || decls.length !== 1) return 'barrier'
+  const decl = decls[0]!
+  if (facts.awaits.length === 2) {
+    const either = asEitherMember(decl, facts, opts)
+    return either ? { ...either, stmt, kind } : 'barrier'
+  }
+  if (facts.awaits.length !== 1) return 'barrier'
+  const init = decl['init'] as AnyNode | null
+  const awaitNode = facts.awaits[0]!
+  if (!init) return 'barrier'
+  const joined = asJoinedAll(decl, awaitNode, opts)
+  if (joined) return { ...joined, stmt, facts, kind }
+  const op = operationOf(awaitNode['argument'] as AnyNode, opts)
+  if (!op || !MOVABLE.has(op.effect) || isCheck(op, decl, opts)) return 'barrier'
+  const [as, ae] = rangeOf(awaitNode)
+  const outside = facts.calls.filter((c) => {
+    const [cs, ce] = rangeOf(c)
+    return cs < as || ce > ae
+  })
+  const pattern = decl['id'] as AnyNode
+  // Default values in a destructuring pattern run code after the await: not moved.
+  if (
+    outside.some(
+      (c) => rangeOf(c)[0] >= rangeOf(pattern)[0] && rangeOf(c)[1] <= rangeOf(pattern)[1],
+    )
+  )
+    return 'barrier'
+  const condition = conditionOf(awaitNode, init)
+  if (condition === 'nested' || (condition && outside.length > 0)) return 'barrier'
+  return {
+    stmt,
+    facts,
+    op,
+    await: awaitNode,
+    kind,
+    pattern,
+    direct: unwrapTs(init) === awaitNode && init === awaitNode,
+    wrapped: outside.length > 0,
+    gateWrapped: outside.some((c) => isGateCall(c, opts)),
+    ...(condition ? { conditional: condition } : {}),
+  }
+}
+
+function isLogLine(stmt: AnyNode, facts: Facts): boolean {
+  if (facts.calls.length !== 1) return false
+  const call = unwrapTs(stmt['expression'] as AnyNode)
+  if (call.type !== 'CallExpression') return false
+  const callee = unwrapTs(call['callee'] as AnyNode)
+  if (callee.type !== 'MemberExpression') return false
+  const object = unwrapTs(callee['object'] as AnyNode)
+  return object.type === 'Identifier' && LOGGERS.test(object['name'] as string)
+}
+
+/**
+ * An `*OrThrow` read used as a check: its result is never read (it is there for its throw), or it
+ * looks a row up by its owner (`{ id, ownerId }`), so the reads after it are the ones it guards.
+ */
+function isCheck(op: Operation, decl: AnyNode, opts: MemberOptions): boolean {
+  if (!op.orThrow || !op.call) return false
+  if (opts.unused(decl)) return true
+  const stack = [...((op.call['arguments'] as AnyNode[] | undefined) ?? [])]
+  while (stack.length > 0) {
+    const n = unwrapTs(stack.pop()!)
+    if (n.type !== 'ObjectExpression') continue
+    const props = (n['properties'] as AnyNode[]).filter((p) => p.type === 'Property')
+    const keyName = (p: AnyNode): string => {
+      const k = p['key'] as AnyNode
+      return k.type === 'Identifier' ? (k['name'] as string) : String(k['value'])
+    }
+    if (props.length >= 2 && props.some((p) => OWNER_KEY.test(keyName(p)))) return true
+    for (const p of props) stack.push(p['value'] as AnyNode)
+  }
+  return false
+}
+
+/**
+ * Is the await evaluated only under a condition? `undefined`: no. The initialiser itself when it
+ * is `cond ? await f() : value` or `a && await f()` (`||`, `??`): the element can keep the
+ * condition. 'nested': any other conditional position (deeper in a branch, after `?.`), which no
+ * rewrite can keep, so the statement stays where it is.
+ */
+function conditionOf(awaitNode: AnyNode, init: AnyNode): AnyNode | 'nested' | undefined {
+  let child = awaitNode
+  let conditional: AnyNode | undefined
+  for (let n = awaitNode.parent; n && child !== init; child = n, n = n.parent) {
+    const branch =
+      (n.type === 'ConditionalExpression' && n['test'] !== child) ||
+      (n.type === 'LogicalExpression' && n['right'] === child) ||
+      (n.type === 'ChainExpression' && !leftmostContains(n, awaitNode))
+    if (!branch) continue
+    if (conditional || n !== init || child !== awaitNode) return 'nested'
+    conditional = n
+  }
+  return conditional
+}
+
+/** Is `node` inside the object an optional chain starts from (evaluated unconditionally)? */
+function leftmostContains(chain: AnyNode, node: AnyNode): boolean {
+  let n = unwrapTs(chain['expression'] as AnyNode)
+  while (n.type === 'MemberExpression' || n.type === 'CallExpression')
+    n = unwrapTs((n.type === 'MemberExpression' ? n['object'] : n['callee']) as AnyNode)
+  const [s, e] = rangeOf(n)
+  const [ns, ne] = rangeOf(node)
+  return ns >= s && ne <= e
+}
+
+/**
+ * `const x = cond ? await f() : await g()`: exactly one of two reads runs, chosen by a condition
+ * that calls nothing; the element is the same conditional without the awaits.
+ */
+function asEitherMember(
+  decl: AnyNode,
+  facts: Facts,
+  opts: MemberOptions,
+): Omit<Member, 'stmt' | 'kind'> | null {
+  const init = decl['init'] as AnyNode | null
+  if (init?.type !== 'ConditionalExpression') return null
+  const branches = [init['consequent'], init['alternate']] as AnyNode[]
+  if (!branches.every((b) => b.type === 'AwaitExpression')) return null
+  if (statementFacts(init['test'] as AnyNode, opts.keys).calls.length > 0) return null
+  const ops = branches.map((b) => operationOf(b['argument'] as AnyNode, opts))
+  if (ops.some((op) => !op || !MOVABLE.has(op.effect) || op.orThrow)) return null
+  return {
+    facts,
+    op: { ...ops[0]!, effect: ops.some((op) => op!.effect === 'read') ? 'read' : 'request' },
+    await: branches[0]!,
+    pattern: decl['id'] as AnyNode,
+    direct: false,
+    wrapped: false,
+    gateWrapped: false,
+    conditional: init,
+  }
+}
+
+/**
+ * `const [a, b] = await Promise.all([f(), g()])` where every element is a read and every slot
+ * a plain binding: a read that does not depend on it may join it.
+ */
+function asJoinedAll(
+  decl: AnyNode,
+  awaitNode: AnyNode,
+  opts: MemberOptions,
+): Omit<Member, 'stmt' | 'facts' | 'kind'> | null {
+  const init = decl['init'] as AnyNode
+  const pattern = decl['id'] as AnyNode
+  if (
+    init !== awaitNode ||
+    decl.parent?.['kind'] !== 'const' ||
+    pattern.type !== 'ArrayPattern' ||
+    pattern['typeAnnotation']
+  )
+    return null
+  const call = unwrapTs(awaitNode['argument'] as AnyNode)
+  if (call.type !== 'CallExpression' || opts.text(calleeOf(call)) !== 'Promise.all') return null
+  const [array] = call['arguments'] as AnyNode[]
+  if (!array || array.type !== 'ArrayExpression') return null
+  const elements = array['elements'] as (AnyNode | null)[]
+  const slots = pattern['elements'] as (AnyNode | null)[]
+  if (
+    elements.length < 2 ||
+    slots.length !== elements.length ||
+    slots.some((s) => !s || s.type === 'RestElement') ||
+    elements.some((e) => !e || e.type === 'SpreadElement')
+  )
+    return null
+  const ops = (elements as AnyNode[]).map((e) => operationOf(e, opts))
+  if (ops.some((op) => !op || !MOVABLE.has(op.effect) || op.orThrow)) return null
+  return {
+    op: {
+      element: call,
+      call,
+      name: 'Promise.all',
+      root: 'Promise',
+      effect: ops.some((op) => op!.effect === 'read') ? 'read' : 'request',
+      orThrow: false,
+    },
+    await: awaitNode,
+    pattern,
+    direct: true,
+    wrapped: false,
+    gateWrapped: false,
+    joined: { elements: elements as AnyNode[], slots: slots as AnyNode[] },
+  }
+}
+
+/** The only statement of a block, if it is `target = <expression>`. */
+function soleAssignment(
+  block: AnyNode,
+): { stmt: AnyNode; left: AnyNode; target: string; value: AnyNode } | null {
+  const body = block['body'] as AnyNode[]
+  const stmt = body.length === 1 ? body[0]! : undefined
+  if (stmt?.type !== 'ExpressionStatement') return null
+  const e = unwrapTs(stmt['expression'] as AnyNode)
+  if (e.type !== 'AssignmentExpression' || e['operator'] !== '=') return null
+  const left = e['left'] as AnyNode
+  if (left.type !== 'Identifier') return null
+  return { stmt, left, target: left['name'] as string, value: e['right'] as AnyNode }
+}
+
+/**
+ * `try { x = await read(…) } catch (e) { x = fallback }` with nothing else in either branch and no
+ * `finally`; `x` a `let` of this block; the fallback runs no code (no call, await or assignment),
+ * so evaluating it later, inside `.catch`, changes nothing. A catch that returns, throws or logs
+ * is a gate or an effect, and stays where it is.
+ */
+function asCaughtMember(stmt: AnyNode, opts: MemberOptions, lets: Lets): Member | null {
+  const handler = stmt['handler'] as AnyNode | null
+  if (!handler || stmt['finalizer']) return null
+  const tried = soleAssignment(stmt['block'] as AnyNode)
+  const caught = soleAssignment(handler['body'] as AnyNode)
+  if (!tried || !caught || tried.target !== caught.target || !lets.has(tried.target)) return null
+  const param = (handler['param'] as AnyNode | null) ?? null
+  if (param && param.type !== 'Identifier') return null
+  const awaitNode = tried.value
+  if (awaitNode.type !== 'AwaitExpression') return null
+  const op = operationOf(awaitNode['argument'] as AnyNode, opts)
+  if (!op || !MOVABLE.has(op.effect) || op.orThrow) return null
+  const argument = statementFacts(awaitNode['argument'] as AnyNode, opts.keys)
+  const fallback = statementFacts(caught.value, opts.keys)
+  if (
+    argument.mutates ||
+    argument.awaits.length > 0 ||
+    fallback.mutates ||
+    fallback.awaits.length > 0 ||
+    fallback.calls.length > 0
+  )
+    return null
+  const reads = new Set([
+    ...argument.reads,
+    ...[...fallback.reads].filter((n) => n !== (param?.['name'] as string | undefined)),
+  ])
+  const facts: Facts = {
+    reads,
+    // The target is what later members must not read before it is assigned.
+    binds: new Set([tried.target]),
+    mutates: false,
+    awaits: [awaitNode],
+    calls: argument.calls,
+    memberRoots: new Set([...argument.memberRoots, ...fallback.memberRoots]),
+    exposes: argument.exposes,
+  }
+  return {
+    stmt,
+    facts,
+    op,
+    await: awaitNode,
+    kind: 'const',
+    pattern: tried.left,
+    direct: true,
+    wrapped: false,
+    gateWrapped: false,
+    caught: {
+      target: tried.target,
+      param,
+      fallback: caught.value,
+      tried: tried.stmt,
+      type: lets.get(tried.target) ?? null,
+    },
+  }
+}
+
+function isGateCall(call: AnyNode, opts: MemberOptions): boolean {
+  if (call.type !== 'CallExpression') return false
+  const callee = unwrapTs(call['callee'] as AnyNode)
+  const text = opts.text(callee)
+  if (opts.gates.some((re) => re.test(text))) return true
+  if (
+    /^(JSON\.parse|String|Number|Boolean|Object\.(keys|values|entries|fromEntries)|Array\.from)$/.test(
+      text,
+    )
+  )
+    return false
+  const name =
+    callee.type === 'Identifier'
+      ? (callee['name'] as string)
+      : callee.type === 'MemberExpression' && !callee['computed']
+        ? ((callee['property'] as AnyNode)['name'] as string)
+        : ''
+  return classifyName(name) === 'gate'
+}

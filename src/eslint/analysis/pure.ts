@@ -1,0 +1,159 @@
+/**
+ * Synchronous statements that may sit between the members of a group: they call nothing but
+ * well-known side-effect-free functions (`rows.map(r => r.id)`, `new URL(req.url)`, a `Map.get`,
+ * `Number(…)`, `JSON.stringify`). A statement that calls anything else (a logger aside) might do
+ * I/O or change state a later call reads, so it stays a barrier.
+ */
+import { children, isNode, unwrapTs, type AnyNode } from './node.js'
+
+/** Methods that read their receiver and return a new value: arrays, strings, maps, URLs, dates, regexps. */
+const PURE_METHODS = new Set([
+  'map',
+  'filter',
+  'reduce',
+  'reduceRight',
+  'find',
+  'findIndex',
+  'findLast',
+  'findLastIndex',
+  'some',
+  'every',
+  'forEach',
+  'includes',
+  'indexOf',
+  'lastIndexOf',
+  'slice',
+  'concat',
+  'join',
+  'flat',
+  'flatMap',
+  'at',
+  'keys',
+  'values',
+  'entries',
+  'get',
+  'getAll',
+  'has',
+  'toString',
+  'toLowerCase',
+  'toUpperCase',
+  'toLocaleLowerCase',
+  'toLocaleUpperCase',
+  'trim',
+  'trimStart',
+  'trimEnd',
+  'split',
+  'startsWith',
+  'endsWith',
+  'replace',
+  'replaceAll',
+  'padStart',
+  'padEnd',
+  'substring',
+  'charAt',
+  'charCodeAt',
+  'codePointAt',
+  'normalize',
+  'repeat',
+  'match',
+  'matchAll',
+  'test',
+  'localeCompare',
+  'toFixed',
+  'toPrecision',
+  'toISOString',
+  'toLocaleString',
+  'toLocaleDateString',
+  'toLocaleTimeString',
+  'getTime',
+  'valueOf',
+  'toSorted',
+  'toReversed',
+  'toSpliced',
+])
+/** Global functions without side effects. */
+const PURE_FUNCTIONS = new Set([
+  'String',
+  'Number',
+  'Boolean',
+  'BigInt',
+  'parseInt',
+  'parseFloat',
+  'isNaN',
+  'isFinite',
+  'encodeURIComponent',
+  'decodeURIComponent',
+  'encodeURI',
+  'decodeURI',
+  'structuredClone',
+])
+/** `Namespace.fn(…)` without side effects. */
+const PURE_STATICS: Readonly<Record<string, ReadonlySet<string> | 'all'>> = {
+  Math: 'all',
+  JSON: new Set(['parse', 'stringify']),
+  Object: new Set(['keys', 'values', 'entries', 'fromEntries', 'freeze', 'hasOwn', 'is']),
+  Array: new Set(['from', 'isArray', 'of']),
+  Number: new Set(['parseInt', 'parseFloat', 'isInteger', 'isFinite', 'isNaN', 'isSafeInteger']),
+  Date: new Set(['now', 'parse', 'UTC']),
+}
+/** Constructors of plain values. */
+const PURE_CONSTRUCTORS = new Set([
+  'URL',
+  'URLSearchParams',
+  'Date',
+  'Map',
+  'Set',
+  'Headers',
+  'RegExp',
+  'Error',
+  'TypeError',
+  'RangeError',
+  'TextEncoder',
+  'TextDecoder',
+  'Array',
+])
+
+function isPureCall(call: AnyNode): boolean {
+  if (call.type === 'TaggedTemplateExpression') return false
+  const callee = unwrapTs(call['callee'] as AnyNode)
+  if (call.type === 'NewExpression') {
+    if (callee.type === 'Identifier') return PURE_CONSTRUCTORS.has(callee['name'] as string)
+    // `new Intl.NumberFormat(…)`
+    return (
+      callee.type === 'MemberExpression' && unwrapTs(callee['object'] as AnyNode)['name'] === 'Intl'
+    )
+  }
+  if (callee.type === 'Identifier') return PURE_FUNCTIONS.has(callee['name'] as string)
+  if (callee.type !== 'MemberExpression' || callee['computed']) return false
+  const method = (callee['property'] as AnyNode)['name'] as string
+  const object = unwrapTs(callee['object'] as AnyNode)
+  if (object.type === 'Identifier') {
+    const statics = PURE_STATICS[object['name'] as string]
+    if (statics !== undefined) return statics === 'all' || statics.has(method)
+  }
+  return PURE_METHODS.has(method)
+}
+
+/**
+ * Does this statement call only side-effect-free functions, callbacks included? (Assignments are
+ * checked separately: the caller's facts say whether anything is mutated.)
+ */
+export function callsOnlyPure(
+  stmt: AnyNode,
+  keys: Readonly<Record<string, readonly string[] | undefined>>,
+): boolean {
+  const stack: AnyNode[] = [stmt]
+  while (stack.length > 0) {
+    const node = stack.pop()!
+    if (node.type === 'AwaitExpression' || node.type === 'YieldExpression') return false
+    if (
+      (node.type === 'CallExpression' ||
+        node.type === 'NewExpression' ||
+        node.type === 'TaggedTemplateExpression') &&
+      !isPureCall(node)
+    )
+      return false
+    for (const c of children(node, keys)) if (isNode(c)) stack.push(c)
+  }
+  return true
+}
