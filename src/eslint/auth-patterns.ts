@@ -9,6 +9,7 @@
  * they guard may start before they finish (authentication, authorisation, ownership, entitlement).
  */
 export const DEFAULT_GATE_PATTERNS: readonly string[] = [
+  // Authentication: a token, session or login that must be valid.
   'verify*Token',
   'verify*Session',
   'verifyAuth*',
@@ -17,31 +18,67 @@ export const DEFAULT_GATE_PATTERNS: readonly string[] = [
   'validateSession',
   'validate*Token',
   'authenticate*',
-  'authorize*',
-  'authorise*',
   'requireUser',
   'requireSession',
   'requireAuth*',
-  'requireAdmin',
-  'requireRole',
-  'requirePermission*',
+  'requireLogin',
+  'requireLoggedIn',
+  'requireSignedIn',
   'ensureAuth*',
   'ensureUser',
   'ensureLoggedIn',
+  'ensureSignedIn',
+  'assertAuth*',
+  'assertLoggedIn',
+  'assertSignedIn',
+  'auth.protect',
+  '*UserOrRedirect',
+  '*SessionOrRedirect',
+  // Authorisation: roles, permissions, access to one resource.
+  'authorize*',
+  'authorise*',
+  // `getAuthorizedProject(id)` loads only what the caller may see; an authorised *client*
+  // (`getAuthorizedClient()`, an OAuth client) is plumbing, not a check.
+  '/^getAuthorized(?!(Client|Http|Fetch|Axios|Api|Headers|Request)([A-Z]|$))[A-Z]/',
+  'requireAdmin',
+  'requireRole',
+  'require*Role',
+  'requirePermission*',
+  'require*Permission*',
+  'require*Access',
+  'ensure*Access',
+  'ensure*Permission*',
+  'ensure*Role',
+  'ensureAdmin',
+  'verify*Access',
+  'verify*Permission*',
   'checkAccess',
   'checkAccess*',
   'checkPermission*',
   'checkIfUserHasAccess*',
   'hasAccess*',
+  'canAccess*',
   'assertCan*',
   'assertHas*Access',
-  'assertAuth*',
   'assertAccess*',
-  'assertOwner*',
-  'assertMember*',
-  'canAccess*',
+  'assert*Admin',
+  'assert*Role',
+  'assert*Permission*',
   'enforce*Permission*',
-  '*OrThrow',
+  // Ownership and membership, in their enforcing forms (the getters are session-like below).
+  'assertOwner*',
+  'assertIsOwner*',
+  'assertMember*',
+  'assertIsMember*',
+  'assert*Membership',
+  'require*Owner*',
+  'require*Membership',
+  'ensure*Owner*',
+  'ensure*Membership',
+  'check*Ownership',
+  'check*Membership',
+  'verify*Ownership',
+  'verify*Membership',
 ]
 
 /**
@@ -55,14 +92,56 @@ export const DEFAULT_SESSION_PATTERNS: readonly string[] = [
   'getSession',
   'getServerSession',
   'getServerAuthSession',
+  'getCurrentSession',
+  'getUserSession',
+  'getSessionUser',
+  'getAuthSession',
+  'getAuthUser',
   'getCurrentUser',
   'currentUser',
+  'getAuthenticatedUser',
+  'getAuthenticatedSession',
+  'getLoggedInUser',
+  'getSignedInUser',
   'auth.getUser',
   'auth.getSession',
   'auth.getClaims',
   'getAuth',
   'getToken',
   'validateRequest',
+  // WorkOS AuthKit's `withAuth()` reads the session (it redirects only with `ensureSignedIn`).
+  'withAuth',
+  // A membership lookup answers "is this user in that team?": a gate only when used as one.
+  'get*Membership',
+  'find*Membership',
+  'fetch*Membership',
+  'load*Membership',
+]
+
+/**
+ * Reads that throw when nothing matches (Prisma `findUniqueOrThrow`, Kysely
+ * `executeTakeFirstOrThrow`, TypeORM/MikroORM `findOneOrFail`, Mongoose `.orFail()`, Objection
+ * `.throwIfNotFound()`). Such a read is data unless it acts as a check: its result is discarded
+ * or only tested, or it pairs a resource id with an owner key and its result is not used as data,
+ * while a call beside it is scoped by the same key or writes. A name whose stem is an auth call
+ * (`getSessionOrThrow`, `requireUserOrFail`) is a gate.
+ */
+export const DEFAULT_OR_THROW_PATTERNS: readonly string[] = [
+  '*OrThrow',
+  '*OrFail',
+  'orFail',
+  'throwIfNotFound',
+  '*OrNotFound',
+  '*Or404',
+]
+
+/**
+ * Filter keys that name an owner: a lookup whose filter pairs a resource id with one of them
+ * (`{ id, ownerId: userId }`, `{ teamId, userId }`, `members: { some: { userId } }`) checks
+ * ownership or membership.
+ */
+export const DEFAULT_OWNER_KEY_PATTERNS: readonly string[] = [
+  '/^(owner|user|author|creator|createdBy|member|members|tenant|org|organi[sz]ation)(Id|ID|Ids|_id)?$/',
 ]
 
 /**
@@ -159,4 +238,6 @@ export const DEFAULT_SESSION_TYPE_PATTERNS: readonly string[] = [
   'Claims',
   'JWTPayload',
   'JwtPayload',
+  'AuthenticatedUser',
+  'LoggedInUser',
 ]

@@ -1,14 +1,18 @@
 /**
  * Classification of calls for `fanout/no-parallel-auth`: which calls are auth gates, session
- * lookups, public/request context or data reads, and whether a data read carries evidence that it
- * needs the gate (user-scoped arguments, private names, a write). Names come from the rule's
- * options (or the defaults in `auth-patterns`); session calls may also be found by return type.
+ * lookups, reads that throw when nothing matches (`*OrThrow`), public/request context or data
+ * reads, and whether a data read carries evidence that it needs the gate (user-scoped arguments,
+ * private names, a write). Names come from the rule's options (or the defaults in
+ * `auth-patterns`); session calls may also be found by return type. Every answer can be explained
+ * in words, since each report says why its call is treated as a check.
  */
 import type { Rule } from 'eslint'
 import type * as ESTree from 'estree'
 import {
   DEFAULT_GATE_PATTERNS,
   DEFAULT_MUTATION_PATTERNS,
+  DEFAULT_OR_THROW_PATTERNS,
+  DEFAULT_OWNER_KEY_PATTERNS,
   DEFAULT_PRIVATE_PATTERNS,
   DEFAULT_PUBLIC_PATTERNS,
   DEFAULT_SCOPE_PATTERNS,
@@ -17,6 +21,7 @@ import {
   DEFAULT_TASK_PATTERNS,
 } from '../auth-patterns.js'
 import {
+  callLabel,
   calleeSegments,
   chainStrings,
   nameMatcher,
@@ -25,12 +30,14 @@ import {
   walk,
   type Node,
 } from '../rule-utils.js'
+import { patternFinder, segmentFinder, suffixSplitter } from './match.js'
 import type { NoParallelAuthOptions } from './options.js'
 import { sessionTypeDetector } from './session-type.js'
 
 export type Call = ESTree.CallExpression & Node
 
-export type Kind = 'gate' | 'session' | 'public' | 'data'
+/** `orThrow`: a read that throws when nothing matches; a check or data depending on its use. */
+export type Kind = 'gate' | 'session' | 'orThrow' | 'public' | 'data'
 
 /** A call started beside others, with its kind and the names its result is bound to. */
 export interface Member {
@@ -38,22 +45,20 @@ export interface Member {
   kind: Kind
   /** Names the element's result is bound to. */
   names: string[]
+  /**
+   * True when the result is dropped where the call is made (`await Promise.all([check(), …])`,
+   * a hole in the array pattern, `await check()` as a statement). With no names and not
+   * discarded, the result goes somewhere this rule does not follow.
+   */
+  discarded?: boolean
 }
 
-/** Matches a call by the last callee segment, or by a dotted suffix for patterns containing `.`. */
-function segmentMatcher(patterns: readonly string[]): (segments: string[]) => boolean {
-  const plain = nameMatcher(patterns.filter((p) => !p.includes('.') || p.startsWith('/')))
-  const dotted = patterns
-    .filter((p) => p.includes('.') && !p.startsWith('/'))
-    .map((p) => ({ parts: p.split('.').length, match: nameMatcher([p]) }))
-  return (segments) => {
-    const last = segments[segments.length - 1]
-    if (last !== undefined && plain(last)) return true
-    return dotted.some(
-      ({ parts, match }) => segments.length >= parts && match(segments.slice(-parts).join('.')),
-    )
-  }
-}
+/** Kinds that may be the check in front of data calls. */
+export const isAuthKind = (kind: Kind): boolean =>
+  kind === 'gate' || kind === 'session' || kind === 'orThrow'
+
+/** Kinds that a check may guard: plain data and `*OrThrow` reads. */
+export const isDataKind = (kind: Kind): boolean => kind === 'data' || kind === 'orThrow'
 
 /** `x().then(...)`/`.catch`/`.finally` → `x()`. */
 export function baseCall(call: Call): Call {
@@ -74,28 +79,40 @@ export function baseCall(call: Call): Call {
 
 /** The matchers and call classifiers built from one set of rule options. */
 export interface AuthClassifier {
-  /** True when a callee's segments name a gate call. */
-  isGate(segments: string[]): boolean
-  /** True when a flow task name means "auth". */
-  isAuthTask(name: string): boolean
+  /** Why a callee's segments name a gate ("its name matches `verify*Token`"), if they do. */
+  gateReason(segments: string[]): string | undefined
+  /** Why a flow task name means "auth", if it does. */
+  taskReason(name: string): string | undefined
   classify(call: Call): Kind
-  /** Evidence that a data call needs the gate: user-scoped arguments, private names, or a write. */
-  protectedData(call: Call): boolean
+  /** Why `call` is a gate, a session lookup or a throwing read, in words (empty for data). */
+  kindReason(call: Call): string
+  /** Evidence that a data call needs the gate, in words: user-scoped arguments, private names, a write. */
+  evidence(call: Call): string | undefined
+  /** True when any segment of the call's chain names a write (`db.task.updateMany`, `updateTable`). */
+  isWrite(call: Call): boolean
+  /** True when a filter key names an owner (`ownerId`, `userId`, `tenantId`, `members`). */
+  isOwnerKey(key: string): boolean
 }
 
 export function authClassifier(
   options: NoParallelAuthOptions,
   sourceCode: Rule.RuleContext['sourceCode'],
 ): AuthClassifier {
-  const isGate = segmentMatcher([
+  const gatePattern = segmentFinder([
     ...(options.gatePatterns ?? DEFAULT_GATE_PATTERNS),
     ...(options.extraGatePatterns ?? []),
   ])
-  const isSession = segmentMatcher([
+  const sessionPattern = segmentFinder([
     ...(options.sessionPatterns ?? DEFAULT_SESSION_PATTERNS),
     ...(options.extraSessionPatterns ?? []),
   ])
-  const isPublic = segmentMatcher([
+  const orThrowPatterns = [
+    ...(options.orThrowPatterns ?? DEFAULT_OR_THROW_PATTERNS),
+    ...(options.extraOrThrowPatterns ?? []),
+  ]
+  const orThrowPattern = segmentFinder(orThrowPatterns)
+  const splitSuffix = suffixSplitter(orThrowPatterns)
+  const isPublic = segmentFinder([
     ...(options.publicPatterns ?? DEFAULT_PUBLIC_PATTERNS),
     ...(options.extraPublicPatterns ?? []),
   ])
@@ -105,46 +122,109 @@ export function authClassifier(
   ])
   const isScopeName = nameMatcher(options.scopePatterns ?? DEFAULT_SCOPE_PATTERNS)
   const isMutation = nameMatcher(options.mutationPatterns ?? DEFAULT_MUTATION_PATTERNS)
-  const isAuthTask = nameMatcher(options.taskPatterns ?? DEFAULT_TASK_PATTERNS)
+  const taskPattern = patternFinder(options.taskPatterns ?? DEFAULT_TASK_PATTERNS)
+  const isOwnerKey = nameMatcher(options.ownerKeyPatterns ?? DEFAULT_OWNER_KEY_PATTERNS)
   const isSessionType = nameMatcher(options.sessionTypePatterns ?? DEFAULT_SESSION_TYPE_PATTERNS)
   const sessionByType = sessionTypeDetector(sourceCode, isSessionType)
+
+  function gateReason(segments: string[]): string | undefined {
+    const direct = gatePattern(segments)
+    if (direct !== undefined) return `its name matches \`${direct}\``
+    // `getSessionOrThrow`, `requireUserOrFail`: an auth call that throws when there is no user.
+    const last = segments[segments.length - 1] ?? ''
+    const split = splitSuffix(last)
+    if (!split) return undefined
+    const stem = [...segments.slice(0, -1), split.stem]
+    const auth = gatePattern(stem) ?? sessionPattern(stem)
+    return auth === undefined
+      ? undefined
+      : `its name is an auth call (\`${auth}\`) that throws when it fails (\`${split.suffix}\`)`
+  }
 
   function classify(rawCall: Call): Kind {
     const call = baseCall(rawCall)
     const segments = calleeSegments(call.callee as Node)
     if (segments.length === 0) return 'data'
-    if (isGate(segments)) return 'gate'
-    if (isSession(segments)) return 'session'
-    if (isPublic(segments)) return 'public'
-    if (sessionByType(call)) return 'session'
+    if (gateReason(segments) !== undefined) return 'gate'
+    if (sessionPattern(segments) !== undefined) return 'session'
+    if (orThrowPattern(segments) !== undefined) return 'orThrow'
+    if (isPublic(segments) !== undefined) return 'public'
+    if (sessionByType(call) !== undefined) return 'session'
     return 'data'
   }
 
-  /** Evidence that a data call needs the gate: user-scoped arguments, private names, or a write. */
-  function protectedData(rawCall: Call): boolean {
+  function kindReason(rawCall: Call): string {
     const call = baseCall(rawCall)
     const segments = calleeSegments(call.callee as Node)
-    const last = segments[segments.length - 1] ?? ''
-    if (isMutation(last)) return true
-    if (segments.some((segment) => isPrivateName(segment))) return true
-    if (chainStrings(call).some((text) => isPrivateName(text))) return true
-    let scoped = false
-    const scan = (node: Node): void =>
-      walk(node, (current) => {
-        if (current.type === 'Identifier' && isScopeName(current.name)) scoped = true
-      })
-    for (const argument of call.arguments) scan(argument as Node)
-    // Arguments of calls earlier in the chain: `db.from('x').eq('user_id', userId)`.
-    let receiver = unwrap(call.callee as Node)
-    while (receiver.type === 'MemberExpression') {
-      const object = unwrap(receiver.object as Node)
-      if (object.type === 'CallExpression') {
-        for (const argument of object.arguments) scan(argument as Node)
-        receiver = unwrap(object.callee as Node)
-      } else receiver = object
-    }
-    return scoped
+    const gate = gateReason(segments)
+    if (gate !== undefined) return gate
+    const session = sessionPattern(segments)
+    if (session !== undefined) return `it looks up the session (its name matches \`${session}\`)`
+    const orThrow = orThrowPattern(segments)
+    if (orThrow !== undefined) return `it throws when nothing matches (\`${orThrow}\`)`
+    const type = sessionByType(call)
+    return type !== undefined ? `it looks up the session (it returns \`${type}\`)` : ''
   }
 
-  return { isGate, isAuthTask, classify, protectedData }
+  function evidence(rawCall: Call): string | undefined {
+    const call = baseCall(rawCall)
+    const label = `\`${callLabel(call)}\``
+    const segments = calleeSegments(call.callee as Node)
+    if (isMutation(segments[segments.length - 1] ?? '')) return `${label} is a write`
+    if (segments.some((segment) => isPrivateName(segment)))
+      return `${label} is named like private data`
+    const text = chainStrings(call).find((t) => isPrivateName(t))
+    if (text !== undefined) return `${label} reads \`${text}\``
+    const scope = scopedBy(call, isScopeName)
+    return scope === undefined ? undefined : `${label} is scoped by \`${scope}\``
+  }
+
+  function isWrite(rawCall: Call): boolean {
+    const segments = calleeSegments(baseCall(rawCall).callee as Node)
+    // The first segment of a chain is its receiver (`db`), not an operation.
+    return segments.some((s, i) => (i > 0 || segments.length === 1) && isMutation(s))
+  }
+
+  return {
+    gateReason,
+    taskReason: (name) => {
+      const pattern = taskPattern(name)
+      return pattern === undefined ? undefined : `its name matches \`${pattern}\``
+    },
+    classify,
+    kindReason,
+    evidence,
+    isWrite,
+    isOwnerKey,
+  }
+}
+
+/**
+ * The first identifier in the call's arguments (and in the arguments of calls earlier in its
+ * chain, `db.from('x').eq('user_id', userId)`) that scopes it to a user or request, as written
+ * (`params.teamId` for a property).
+ */
+function scopedBy(call: Call, isScopeName: (name: string) => boolean): string | undefined {
+  let found: string | undefined
+  const scan = (node: Node): void =>
+    walk(node, (current) => {
+      if (found !== undefined) return false
+      if (current.type !== 'Identifier' || !isScopeName(current.name)) return undefined
+      const parent = current.parent
+      found =
+        parent && parent.type === 'MemberExpression' && parent.property === current
+          ? calleeSegments(parent).join('.')
+          : current.name
+      return undefined
+    })
+  for (const argument of call.arguments) scan(argument as Node)
+  let receiver = unwrap(call.callee as Node)
+  while (receiver.type === 'MemberExpression') {
+    const object = unwrap(receiver.object as Node)
+    if (object.type === 'CallExpression') {
+      for (const argument of object.arguments) scan(argument as Node)
+      receiver = unwrap(object.callee as Node)
+    } else receiver = object
+  }
+  return found
 }

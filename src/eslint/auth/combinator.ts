@@ -5,10 +5,9 @@
  */
 import type * as ESTree from 'estree'
 import { awaitFirstFix } from './await-first-fix.js'
-import { baseCall, type Call, type Member } from './classify.js'
-import { callList, type AuthRule } from './report.js'
+import { isAuthKind, type Call, type Member } from './classify.js'
+import { authLabel, callList, type AuthRule, type Guard } from './report.js'
 import {
-  callLabel,
   calleeName,
   callOf,
   isFunction,
@@ -24,32 +23,47 @@ export function checkCombinator(rule: AuthRule, node: Call, method: string): voi
   const array = node.arguments[0]
   if (!array || array.type !== 'ArrayExpression') return
   const members = combinatorMembers(rule, node, array as ESTree.ArrayExpression & Node)
-  const auths = members.filter((m) => m.kind === 'gate' || m.kind === 'session')
-  if (auths.length === 0) return
   const following = followingStatements(node)
-  for (const auth of auths) {
-    const data = rule.guarded(auth, members, following)
-    if (data.length === 0) continue
-    const authLabel = `\`${callLabel(baseCall(auth.call))}\``
-    const suggest =
-      method === 'all' && auths.length === 1
-        ? awaitFirstFix(rule.context.sourceCode, node, auth, array as ESTree.ArrayExpression & Node)
-        : undefined
-    rule.context.report({
-      node: auth.call,
-      messageId: 'parallel',
-      data: {
-        auth: authLabel,
-        data: callList(data),
-        where: `in \`Promise.${method}\``,
-        they: data.length === 1 ? 'it would' : 'they would',
-      },
-      ...(suggest
-        ? { suggest: [{ messageId: 'awaitFirst', data: { auth: authLabel }, fix: suggest }] }
-        : {}),
-    })
-    return
-  }
+  const guards = members
+    .filter((m) => isAuthKind(m.kind))
+    .map((auth) => ({ auth, guard: rule.guarded(auth, members, following) }))
+    .filter((g): g is { auth: Member; guard: Guard } => g.guard !== undefined)
+  const first = guards[0]
+  if (!first) return
+  const { auth, guard } = first
+  const label = authLabel(auth.call)
+  // Awaiting one check first is the whole fix only when it is the only check here.
+  const fix =
+    method === 'all' && guards.length === 1
+      ? awaitFirstFix(rule.context.sourceCode, node, auth, array as ESTree.ArrayExpression & Node)
+      : undefined
+  const rest = members.filter((m) => m !== auth)
+  rule.context.report({
+    node: auth.call,
+    messageId: 'parallel',
+    data: {
+      auth: label,
+      data: callList(guard.data),
+      where: `in \`Promise.${method}\``,
+      they: guard.data.length === 1 ? 'it would' : 'they would',
+      why: guard.why,
+    },
+    ...(fix
+      ? {
+          suggest: [
+            {
+              messageId: 'awaitFirst',
+              data: {
+                auth: label,
+                rest: callList(rest),
+                they: rest.length === 1 ? 'it starts' : 'they start',
+              },
+              fix,
+            },
+          ],
+        }
+      : {}),
+  })
 }
 
 /** The array's calls, classified, with the names `const [a, b] = await Promise.all(...)` binds. */
@@ -58,23 +72,43 @@ function combinatorMembers(
   node: Call,
   array: ESTree.ArrayExpression & Node,
 ): Member[] {
-  const pattern = bindingPattern(node)
+  const binding = resultBinding(node)
   const members: Member[] = []
   array.elements.forEach((element, index) => {
     const call = elementCall(rule, element as Node | null)
     if (!call) return
-    const bound = pattern?.elements[index]
+    const bound = elementBinding(binding, index)
     members.push({
       call,
       kind: rule.classify(call),
-      names: patternNames(bound as Node | undefined),
+      names: patternNames(bound ?? undefined),
+      discarded: bound === null,
     })
   })
   return members
 }
 
-/** The array pattern of `const [a, b] = await Promise.all([...])`, through casts. */
-function bindingPattern(node: Call): ESTree.ArrayPattern | undefined {
+/**
+ * Where an element's result goes: its target in the array pattern, `null` when it is dropped
+ * (the combinator's result is dropped, or the pattern has a hole there or ends before it), or
+ * undefined when the combinator's result goes somewhere else (`const all = …`, `return …`).
+ */
+function elementBinding(binding: Binding, index: number): Node | null | undefined {
+  if (binding === 'discarded') return null
+  if (!binding) return undefined
+  const elements = binding.elements as (Node | null)[]
+  for (let i = 0; i < elements.length; i++) {
+    const element = elements[i]
+    if (element?.type === 'RestElement') return element
+    if (i === index) return element ?? null
+  }
+  return null
+}
+
+type Binding = ESTree.ArrayPattern | 'discarded' | undefined
+
+/** The array pattern of `const [a, b] = await Promise.all([...])`, `'discarded'` for a bare statement. */
+function resultBinding(node: Call): Binding {
   let parent = node.parent
   while (
     parent &&
@@ -83,6 +117,7 @@ function bindingPattern(node: Call): ESTree.ArrayPattern | undefined {
       (parent.type as string) === 'TSNonNullExpression')
   )
     parent = parent.parent
+  if (parent && parent.type === 'ExpressionStatement') return 'discarded'
   if (parent && parent.type === 'VariableDeclarator' && parent.id.type === 'ArrayPattern')
     return parent.id
   return undefined

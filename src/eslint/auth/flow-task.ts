@@ -20,7 +20,7 @@ import type { AuthClassifier, Call } from './classify.js'
 /** Reports `node` when it is an auth `.task` of a flow that has other tasks. */
 export function checkFlowTask(
   context: Rule.RuleContext,
-  { isGate, isAuthTask }: Pick<AuthClassifier, 'isGate' | 'isAuthTask'>,
+  { gateReason, taskReason }: Pick<AuthClassifier, 'gateReason' | 'taskReason'>,
   node: Call,
 ): void {
   const callee = unwrap(node.callee as Node)
@@ -58,7 +58,7 @@ export function checkFlowTask(
   const otherTasks = [...before, ...after].some((m) => m === 'task' || m === 'tasks')
   if (!otherTasks) return
   const fn = node.arguments[1] as Node | undefined
-  let callsGate = false
+  let callsGate: string | undefined
   let readsTasks = false
   if (fn && isFunction(fn)) {
     const first = fn.params[0] as Node | undefined
@@ -67,8 +67,11 @@ export function checkFlowTask(
     walk(
       fn.body as Node,
       (n) => {
-        if (n.type === 'CallExpression' && isGate(calleeSegments(n.callee as Node)))
-          callsGate = true
+        if (n.type === 'CallExpression' && callsGate === undefined) {
+          const segments = calleeSegments(n.callee as Node)
+          const reason = gateReason(segments)
+          if (reason !== undefined) callsGate = `it calls \`${segments.join('.')}()\` and ${reason}`
+        }
         if (
           dollar &&
           n.type === 'MemberExpression' &&
@@ -81,12 +84,13 @@ export function checkFlowTask(
     )
   }
   // A task that reads earlier tasks runs after them: it is a result, not a check in front of them.
-  if (readsTasks || !(isAuthTask(name) || callsGate)) return
+  const why = taskReason(name) ?? callsGate
+  if (readsTasks || why === undefined) return
   const tasksBefore = before.some((m) => m === 'task' || m === 'tasks')
   context.report({
     node: callee.property,
     messageId: 'flowTask',
-    data: { name },
+    data: { name, why },
     ...(tasksBefore
       ? {}
       : {

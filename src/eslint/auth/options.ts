@@ -7,6 +7,10 @@ export interface NoParallelAuthOptions {
   gatePatterns?: string[]
   /** Replace the default session patterns (calls whose result may be an optional attribute). */
   sessionPatterns?: string[]
+  /** Replace the default reads that throw when nothing matches (`*OrThrow`, `*OrFail`, …). */
+  orThrowPatterns?: string[]
+  /** Replace the default filter keys that name an owner (`ownerId`, `userId`, `tenantId`, …). */
+  ownerKeyPatterns?: string[]
   /** Replace the default public/request-context patterns (never need a gate). */
   publicPatterns?: string[]
   /** Replace the default private-data patterns (matched on callee segments and string literals). */
@@ -24,6 +28,7 @@ export interface NoParallelAuthOptions {
   extraSessionPatterns?: string[]
   extraPublicPatterns?: string[]
   extraPrivatePatterns?: string[]
+  extraOrThrowPatterns?: string[]
   /** Check `const p = data(); await verify(); await p` (default true). */
   checkStartEarly?: boolean
   /** Check fanout flows for auth-named `.task`s (default true). */

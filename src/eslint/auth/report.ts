@@ -6,12 +6,18 @@ import type { Rule } from 'eslint'
 import { callLabel, type Node } from '../rule-utils.js'
 import { baseCall, type Call, type Kind, type Member } from './classify.js'
 
+/** The data calls a check guards, and why the call is treated as a check, in words. */
+export interface Guard {
+  data: Member[]
+  why: string
+}
+
 /** One file's run of the rule. */
 export interface AuthRule {
   context: Rule.RuleContext
   classify(call: Call): Kind
-  /** The data calls of `members` that `auth` guards here (see `guarded` in gate-usage.ts). */
-  guarded(auth: Member, members: Member[], following: Node[]): Member[]
+  /** What `auth` guards among `members` here (see `guarded` in gate-usage.ts); undefined when nothing. */
+  guarded(auth: Member, members: Member[], following: Node[]): Guard | undefined
   /** Auth calls already reported as started early, so each is reported once. */
   reportedEarly: Set<Node>
 }
@@ -22,3 +28,6 @@ export function callList(members: readonly { call: Call }[]): string {
   if (labels.length <= 1) return labels.join('')
   return `${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1] ?? ''}`
 }
+
+/** "`verify()`" for a message. */
+export const authLabel = (call: Call): string => `\`${callLabel(baseCall(call))}\``

@@ -1,16 +1,16 @@
 /**
  * Type-aware session detection for `fanout/no-parallel-auth`: a call whose (awaited) return type
  * is named like a session counts as a session call. Used only when the project provides type
- * information; without it every call answers false.
+ * information; without it every call answers undefined.
  */
 import type { Rule } from 'eslint'
 import type { Node } from '../rule-utils.js'
 
-/** Returns `sessionByType(call)`, true when the call's awaited return type matches `isSessionType`. */
+/** Returns `sessionByType(call)`: the call's awaited return type name when it matches `isSessionType`. */
 export function sessionTypeDetector(
   sourceCode: Rule.RuleContext['sourceCode'],
   isSessionType: (name: string) => boolean,
-): (call: Node) => boolean {
+): (call: Node) => string | undefined {
   // Type information, when the project provides it (never required).
   const services = sourceCode.parserServices as
     | {
@@ -23,8 +23,8 @@ export function sessionTypeDetector(
       ? services.program.getTypeChecker()
       : undefined
 
-  return function sessionByType(call: Node): boolean {
-    if (!checker || !services?.esTreeNodeToTSNodeMap) return false
+  return function sessionByType(call: Node): string | undefined {
+    if (!checker || !services?.esTreeNodeToTSNodeMap) return undefined
     try {
       const tsNode = services.esTreeNodeToTSNodeMap.get(call)
       let type = checker.getTypeAtLocation(tsNode)
@@ -33,9 +33,9 @@ export function sessionTypeDetector(
       const names = [type.aliasSymbol?.escapedName, type.getSymbol?.()?.escapedName].filter(
         (n): n is string => typeof n === 'string',
       )
-      return names.some((name) => isSessionType(name))
+      return names.find((name) => isSessionType(name))
     } catch {
-      return false
+      return undefined
     }
   }
 }

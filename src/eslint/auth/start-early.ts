@@ -9,12 +9,13 @@ import {
   callOf,
   patternNames,
   promiseCombinator,
+  readNames,
   unwrap,
   walk,
   type Node,
 } from '../rule-utils.js'
-import { baseCall, type Call, type Kind, type Member } from './classify.js'
-import { callList, type AuthRule } from './report.js'
+import { baseCall, isAuthKind, isDataKind, type Call, type Kind, type Member } from './classify.js'
+import { authLabel, callList, type AuthRule, type Guard } from './report.js'
 
 /** A call bound to a `const` without awaiting it, awaited in a later statement. */
 interface Pending {
@@ -23,6 +24,8 @@ interface Pending {
   kind: Kind
   /** Index of the statement that started it. */
   index: number
+  /** True when every later read is a bare `await name` statement: the result is dropped. */
+  discarded: boolean
 }
 
 /** Checks the statements of one block. */
@@ -33,7 +36,7 @@ export function checkStartEarly(rule: AuthRule, body: Node[]): void {
   const pending: Pending[] = []
   body.forEach((statement, index) => {
     // 1. Record un-awaited calls bound to a const that is awaited later.
-    pending.push(...startedHere(rule, statement, index, awaitedIn))
+    pending.push(...startedHere(rule, body, index, awaitedIn))
     // 2. An await of a call in this statement, while something started earlier is still pending:
     // started before this statement, not awaited since, and awaited after it.
     const open = pending.filter(
@@ -47,18 +50,24 @@ export function checkStartEarly(rule: AuthRule, body: Node[]): void {
         ? statement.declarations.flatMap((d) => patternNames(d.id as Node))
         : []
     const following = body.slice(index + 1)
-    for (const call of awaitedCalls(statement))
-      checkAwaitedCall(rule, { call, kind: rule.classify(call), names }, open, following)
+    for (const call of awaitedCalls(statement)) {
+      const member: Member = { call, kind: rule.classify(call), names }
+      // `await check()` as a statement of its own: the result is dropped.
+      if (statement.type === 'ExpressionStatement' && callOf(statement.expression as Node) === call)
+        member.discarded = true
+      checkAwaitedCall(rule, member, open, following)
+    }
   })
 }
 
 /** The calls `statement` binds to a `const` unawaited and that a later statement awaits. */
 function startedHere(
   rule: AuthRule,
-  statement: Node,
+  body: Node[],
   index: number,
   awaitedIn: (name: string, from: number) => boolean,
 ): Pending[] {
+  const statement = body[index] as Node
   if (statement.type !== 'VariableDeclaration' || statement.kind !== 'const') return []
   const started: Pending[] = []
   for (const declarator of statement.declarations) {
@@ -67,7 +76,9 @@ function startedHere(
     if (init.type !== 'CallExpression' || promiseCombinator(init)) continue
     if (!awaitedIn(declarator.id.name, index + 1)) continue
     const call = init as Call
-    started.push({ name: declarator.id.name, call, kind: rule.classify(call), index })
+    const name = declarator.id.name
+    const discarded = onlyAwaitedBare(name, body.slice(index + 1))
+    started.push({ name, call, kind: rule.classify(call), index, discarded })
   }
   return started
 }
@@ -79,37 +90,61 @@ function checkAwaitedCall(
   open: Pending[],
   following: Node[],
 ): void {
-  const asMember = (p: Pending): Member => ({ call: p.call, kind: p.kind, names: [p.name] })
-  if (member.kind === 'gate' || member.kind === 'session') {
-    const early = open.filter((p) => p.kind === 'data').map(asMember)
-    if (early.length === 0) return
-    const data = rule.guarded(member, early, following)
-    if (data.length > 0) reportEarly(rule, member.call, data)
-  } else if (member.kind === 'data') {
+  const asMember = (p: Pending): Member => ({
+    call: p.call,
+    kind: p.kind,
+    names: [p.name],
+    discarded: p.discarded,
+  })
+  if (isAuthKind(member.kind)) {
+    const early = open.filter((p) => isDataKind(p.kind)).map(asMember)
+    if (early.length > 0) {
+      const guard = rule.guarded(member, [member, ...early], following)
+      if (guard) reportEarly(rule, member.call, guard)
+    }
+  }
+  if (isDataKind(member.kind)) {
     // An auth promise started earlier and awaited only later: this data call runs beside it.
     for (const p of open) {
-      if (p.kind !== 'gate' && p.kind !== 'session') continue
-      const data = rule.guarded(asMember(p), [member], following)
-      if (data.length > 0) reportEarly(rule, p.call, data)
+      if (!isAuthKind(p.kind)) continue
+      const auth = asMember(p)
+      const guard = rule.guarded(auth, [auth, member], following)
+      if (guard) reportEarly(rule, p.call, guard)
     }
   }
 }
 
-function reportEarly(rule: AuthRule, auth: Call, data: Member[]): void {
+function reportEarly(rule: AuthRule, auth: Call, guard: Guard): void {
   if (rule.reportedEarly.has(auth)) return
   rule.reportedEarly.add(auth)
-  const one = data.length === 1
+  const one = guard.data.length === 1
   rule.context.report({
     node: auth,
     messageId: 'startedEarly',
     data: {
-      auth: callLabel(baseCall(auth)),
-      data: callList(data),
+      auth: authLabel(auth),
+      awaitAuth: `\`await ${callLabel(baseCall(auth))}\``,
+      data: callList(guard.data),
       is: one ? 'is' : 'are',
       it: one ? 'it' : 'they',
       s: one ? 's' : '',
+      why: guard.why,
     },
   })
+}
+
+/** True when `name` is read only as `await name;` statements in `statements`. */
+function onlyAwaitedBare(name: string, statements: Node[]): boolean {
+  let other = false
+  for (const statement of statements) {
+    const bare =
+      statement.type === 'ExpressionStatement' &&
+      statement.expression.type === 'AwaitExpression' &&
+      statement.expression.argument.type === 'Identifier' &&
+      statement.expression.argument.name === name
+    if (!bare && readNames(statement, { intoFunctions: true }).has(name)) other = true
+  }
+  return !other
 }
 
 /** The calls `statement` awaits directly (not through a Promise combinator). */

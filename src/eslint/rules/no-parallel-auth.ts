@@ -5,14 +5,19 @@
  * cost load and may leak through logs or caches, writes happen anyway.
  *
  * Gate vs attribute (lint-landscape §5.3, §6.3–6.4):
- * - a *gate* call (`verify*Token`, `requireUser`, `checkAccess`, `assertCan*`, `*OrThrow`, …) is
- *   reported beside any data call that is not request context (`headers()`, `request.json()`) or
- *   clearly public (`getPublic*`);
- * - a *session* call (`getSession`, `auth`, `getServerSession`, `currentUser`, …, or a return type
- *   named like a session when type information is available) may be an optional attribute that only
- *   shapes the output. It is reported only when its result is used as a gate afterwards (tested,
- *   then return/throw/redirect/notFound/401/403), or when a call beside it is user-scoped (its
- *   arguments read ids, tokens, the request), named like private data, or a mutation.
+ * - a *gate* call (`verify*Token`, `requireUser`, `checkAccess`, `assertCan*`, `getAuthorized*`,
+ *   `requireMembership`, …) is reported beside any data call that is not request context
+ *   (`headers()`, `request.json()`) or clearly public (`getPublic*`);
+ * - a *session* call (`getSession`, `auth`, `getAuthenticatedUser`, `getMembership`, …, or a
+ *   return type named like a session when type information is available) may be an optional
+ *   attribute that only shapes the output. It is reported only when its result is used as a gate
+ *   afterwards (tested, then return/throw/redirect/notFound/401/403), or when a call beside it is
+ *   user-scoped (its arguments read ids, tokens, the request), named like private data, or a write;
+ * - a read that throws when nothing matches (`findUniqueOrThrow`, `findOneOrFail`, …) is data
+ *   unless it acts as a check (see auth/or-throw.ts): a correct `Promise.all` of such reads whose
+ *   results are shown is never reported.
+ * Every report says why its call is treated as a check and names the calls that would run when
+ * it fails.
  */
 import type { Rule } from 'eslint'
 import { own } from '../../core/own.js'
@@ -46,6 +51,8 @@ export const noParallelAuth: Rule.RuleModule = {
         properties: {
           gatePatterns: stringList,
           sessionPatterns: stringList,
+          orThrowPatterns: stringList,
+          ownerKeyPatterns: stringList,
           publicPatterns: stringList,
           privatePatterns: stringList,
           scopePatterns: stringList,
@@ -56,6 +63,7 @@ export const noParallelAuth: Rule.RuleModule = {
           extraSessionPatterns: stringList,
           extraPublicPatterns: stringList,
           extraPrivatePatterns: stringList,
+          extraOrThrowPatterns: stringList,
           checkStartEarly: { type: 'boolean' },
           checkFlows: { type: 'boolean' },
         },
@@ -63,12 +71,13 @@ export const noParallelAuth: Rule.RuleModule = {
     ],
     messages: {
       parallel:
-        '{{auth}} is started together with {{data}} ({{where}}), so {{they}} run even when the check fails. Await {{auth}} first, then start the data calls (or make the check a flow `.gate`).',
+        '{{auth}} is started together with {{data}} ({{where}}), so {{they}} run even when the check fails. {{auth}} is treated as a check because {{why}}. Await {{auth}} first, then start the data calls (or make the check a flow `.gate`).',
       startedEarly:
-        '{{data}} {{is}} started before {{auth}} has finished, so {{it}} run{{s}} even when the check fails. Start {{it}} after `await {{auth}}` (or make the check a flow `.gate`).',
+        '{{data}} {{is}} started before {{auth}} has finished, so {{it}} run{{s}} even when the check fails. {{auth}} is treated as a check because {{why}}. Start {{it}} after {{awaitAuth}} (or make the check a flow `.gate`).',
       flowTask:
-        "Flow task '{{name}}' is an auth check declared with `.task`, so the flow's other tasks start beside it and run even when it fails. Declare it with `.gate('{{name}}', …)`: no task starts before a gate succeeds.",
-      awaitFirst: 'Await {{auth}} first, then start the remaining calls together.',
+        "Flow task '{{name}}' is treated as an auth check because {{why}}, but it is declared with `.task`, so the flow's other tasks start beside it and run even when it fails. Declare it with `.gate('{{name}}', …)`: no task starts before a gate succeeds.",
+      awaitFirst:
+        'Await {{auth}} first, then start {{rest}}: {{they}} only once the check has passed. A slower order (one more round trip) but a safe one: a failed check runs nothing.',
       useGate: "Declare '{{name}}' with `.gate`.",
     },
   },
@@ -79,8 +88,7 @@ export const noParallelAuth: Rule.RuleModule = {
     const rule: AuthRule = {
       context,
       classify: classifier.classify,
-      guarded: (auth, members, following) =>
-        guarded(auth, members, following, classifier.protectedData),
+      guarded: (auth, members, following) => guarded(auth, members, following, classifier),
       reportedEarly: new Set(),
     }
     return {
