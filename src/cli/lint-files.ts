@@ -152,6 +152,7 @@ export async function findFiles(paths: readonly string[], options: FindOptions):
     found: new Set(),
     includeTests: options.includeTests,
     ignoredByOption(path, isDir) {
+      if (options.ignore.length === 0) return false
       const rel = relative(cwd, path).split(sep).join('/')
       // Patterns are relative to cwd: they say nothing about cwd itself or paths outside it.
       if (rel === '' || rel.startsWith('../') || rel === '..' || isAbsolute(rel)) return false

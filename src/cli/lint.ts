@@ -68,7 +68,7 @@ Options:
   --fix                    apply the safe fixes and write the files
   --format <name>          text (default): findings by file with code frames, then the largest
                            estimated savings first
-                           json: ESLint's JSON format (reviewdog -f=eslint, ESLint's formatters)
+                           json: ESLint's JSON format, for tools that read ESLint's reports
                            sarif: SARIF 2.1.0, for GitHub code scanning
                            fanout-json: fanout's own document, with totals and savings
   --rule <name>            run only this rule (repeatable), e.g. --rule no-sequential-await
