@@ -11,7 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { parse as parsePath } from 'node:path'
 import type { Linter as LinterType } from 'eslint'
 import type IgnoreFactory from 'ignore'
-import { createEngine, type Peers } from './lint-engine.js'
+import { createEngine, type EngineRule, type Peers } from './lint-engine.js'
 import { formatEslintJson } from './lint-eslint-json.js'
 import { displayPath, EXTENSIONS, findFiles, PathError, TEST_FOLDERS } from './lint-files.js'
 import {
@@ -271,12 +271,13 @@ export async function runLint(
   }
 }
 
+/** Prints the report in the format asked for. */
 function report(
   options: Options,
   io: LintIo,
   files: readonly string[],
   results: readonly FileResult[],
-  rules: Parameters<typeof formatSarif>[0]['rules'],
+  rules: readonly EngineRule[],
 ): void {
   switch (options.format) {
     case 'json':
