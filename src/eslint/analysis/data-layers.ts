@@ -16,6 +16,8 @@ import { classifyName, OR_THROW, type Effect } from './words.js'
 interface Step {
   readonly name: string
   readonly called: boolean
+  /** The call, for a called step. */
+  readonly node: AnyNode | null
 }
 
 /** Steps that refine or run a query without saying what it does (some would read as gates or writes by name). */
@@ -56,13 +58,13 @@ function chainOf(call: AnyNode): { root: AnyNode; rootCall: AnyNode | null; step
     if (n.type === 'CallExpression' || n.type === 'TaggedTemplateExpression') {
       const callee = unwrapTs((n.type === 'CallExpression' ? n['callee'] : n['tag']) as AnyNode)
       if (callee.type !== 'MemberExpression') {
-        steps.unshift({ name: identifierName(callee), called: true })
+        steps.unshift({ name: identifierName(callee), called: true, node: n })
         return { root: callee, rootCall: n, steps }
       }
-      steps.unshift({ name: propertyName(callee), called: true })
+      steps.unshift({ name: propertyName(callee), called: true, node: n })
       n = unwrapTs(callee['object'] as AnyNode)
     } else if (n.type === 'MemberExpression') {
-      steps.unshift({ name: propertyName(n), called: false })
+      steps.unshift({ name: propertyName(n), called: false, node: null })
       n = unwrapTs(n['object'] as AnyNode)
     } else {
       return { root: n, rootCall: null, steps }
@@ -216,12 +218,19 @@ export function classifyChain(call: AnyNode): ChainClass {
   }
   // `got(url).json()`, `ky(url)`, `request(url)` from undici: the root call is the request, its
   // method decides; a later step can still write (`ky(url, opts).post`-like shapes are rare).
+  // `undici.request(url)`, `axios.request({ url })`: the same, one step in.
   const rootName = identifierName(root)
-  if (
-    rootCall?.type === 'CallExpression' &&
-    (HTTP_FUNCTIONS.has(rootName) || httpNames(call).has(rootName))
-  ) {
-    const byMethod = httpMethodEffect(rootCall)
+  const client =
+    HTTP_FUNCTIONS.has(rootName) || rootName === 'undici' || httpNames(call).has(rootName)
+  const request =
+    rootCall?.type === 'CallExpression'
+      ? rootCall
+      : ['request', 'fetch'].includes(steps[0]?.name ?? '') &&
+          steps[0]?.node?.type === 'CallExpression'
+        ? steps[0].node
+        : null
+  if (client && request) {
+    const byMethod = httpMethodEffect(request)
     const rest = stepsEffect(steps.slice(1))
     return { effect: byMethod === 'read' && rest === 'write' ? 'write' : byMethod, orThrow }
   }

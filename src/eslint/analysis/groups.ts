@@ -9,7 +9,8 @@
  */
 import type { Facts } from './facts.js'
 import { statementFacts } from './facts.js'
-import { asMember, type Lets, type Member, type MemberOptions } from './member.js'
+import { asMember, type Lets, type Member } from './member.js'
+import type { MemberOptions } from './operation.js'
 import type { AnyNode } from './node.js'
 
 export type { CaughtAssignment, JoinedAll, Member } from './member.js'
@@ -79,31 +80,25 @@ class OpenGroup {
     )
   }
 
-  /** Try to add `m`; false when it depends on the group (the caller starts a new one). */
-  add(m: Member): boolean {
-    if (this.members.length === 0) {
-      this.members.push(m)
-      return true
+  /**
+   * Try to add the members of one statement (several when awaits are nested in it); false when
+   * one depends on the group (the caller starts a new one).
+   */
+  add(batch: readonly Member[]): boolean {
+    if (this.members.length > 0) {
+      const after: Pure[] = []
+      const hoisted: Pure[] = []
+      for (const p of this.pending) (this.usesResults(p, after) ? after : hoisted).push(p)
+      const last = this.members[this.members.length - 1]!
+      const produced = [...this.after, ...after].map((a) => a.facts)
+      // A gate around an await (`schema.parse(await req.json())`) can end a group, never sit
+      // before another member.
+      if (last.gateWrapped || batch.some((m) => dependsOn(m, this.members, produced))) return false
+      this.after.push(...after)
+      this.hoisted.push(...hoisted)
+      this.pending = []
     }
-    const after: Pure[] = []
-    const hoisted: Pure[] = []
-    for (const p of this.pending) (this.usesResults(p, after) ? after : hoisted).push(p)
-    const last = this.members[this.members.length - 1]!
-    // A gate around an await (`schema.parse(await req.json())`) can end a group, never sit before
-    // another member.
-    if (
-      last.gateWrapped ||
-      dependsOn(
-        m,
-        this.members,
-        [...this.after, ...after].map((a) => a.facts),
-      )
-    )
-      return false
-    this.after.push(...after)
-    this.hoisted.push(...hoisted)
-    this.pending = []
-    this.members.push(m)
+    this.members.push(...batch)
     return true
   }
 }
@@ -133,9 +128,12 @@ export function findGroups(statements: readonly AnyNode[], opts: GroupOptions): 
     } else if (m === 'pure') {
       if (open.members.length > 0)
         open.pending.push({ stmt, facts: statementFacts(stmt, opts.keys) })
-    } else if (!open.add(m)) {
-      close()
-      open.add(m)
+    } else {
+      const batch = Array.isArray(m) ? m : [m]
+      if (!open.add(batch)) {
+        close()
+        open.add(batch)
+      }
     }
   }
   close()

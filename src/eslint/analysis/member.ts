@@ -4,11 +4,12 @@
  * statement that may sit between members, or a *barrier* (a gate, a write, a guard, a loop, an
  * unknown call, a mutation: anything whose order we cannot prove irrelevant).
  */
-import { calleeOf, classifyAwaited, type Operation } from './classify.js'
+import { calleeOf, type Operation } from './classify.js'
 import { statementFacts, type Facts } from './facts.js'
 import { rangeOf, unwrapTs, type AnyNode } from './node.js'
 import { callsOnlyPure } from './pure.js'
-import { classifyName } from './words.js'
+import { asSpreadMembers } from './spread-member.js'
+import { conditionOf, isGateCall, MOVABLE, operationOf, type MemberOptions } from './operation.js'
 
 export interface Member {
   readonly stmt: AnyNode
@@ -37,6 +38,8 @@ export interface Member {
   readonly caught?: CaughtAssignment
   /** `const [a, b] = await Promise.all([f(), g()])`: an existing group of reads others may join. */
   readonly joined?: JoinedAll
+  /** One of several awaits nested in one statement (`return { a: await f(), b: await g() }`). */
+  readonly spread?: true
 }
 
 export interface CaughtAssignment {
@@ -59,25 +62,10 @@ export interface JoinedAll {
   readonly slots: readonly AnyNode[]
 }
 
-export interface MemberOptions {
-  readonly keys: Readonly<Record<string, readonly string[] | undefined>>
-  /** Callee texts matching one of these are never grouped. */
-  readonly ignore: readonly RegExp[]
-  /** Callee texts the user declares reads, writes or gates (gates win, then writes). */
-  readonly reads: readonly RegExp[]
-  readonly writes: readonly RegExp[]
-  readonly gates: readonly RegExp[]
-  readonly text: (node: AnyNode) => string
-  /** Is nothing bound by this declarator ever read? (An `*OrThrow` read kept only for its throw is a check.) */
-  readonly unused: (declarator: AnyNode) => boolean
-}
-
 /** The `let`s of one statement list, with their type annotations. */
 export type Lets = ReadonlyMap<string, AnyNode | null>
 
-const MOVABLE = new Set(['read', 'request'])
 const LOGGERS = /^(console|logger|log)$/
-const COMBINATORS = /^Promise\.(all|allSettled|race|any)$/
 /**
  * Keys that tie a lookup to its owner (`{ id, ownerId: user.id }`): an `*OrThrow` lookup with one
  * beside another key is an ownership check, and what follows it is what it guards.
@@ -85,42 +73,38 @@ const COMBINATORS = /^Promise\.(all|allSettled|race|any)$/
 const OWNER_KEY =
   /^(owner|user|author|creator|createdBy|tenant|org|organi[sz]ation|team|workspace|account|member|company|customer)(_?id)?$/i
 
-/** The operation an await's argument is, with the user's own classes applied; null if never moved. */
-function operationOf(argument: AnyNode, opts: MemberOptions): Operation | null {
-  const op = classifyAwaited(argument)
-  if (!op?.call) return op
-  const callee = opts.text(calleeOf(op.call))
-  if (COMBINATORS.test(callee) || opts.ignore.some((re) => re.test(callee))) return null
-  if (opts.gates.some((re) => re.test(callee))) return { ...op, effect: 'gate' }
-  if (opts.writes.some((re) => re.test(callee))) return { ...op, effect: 'write' }
-  if (opts.reads.some((re) => re.test(callee))) return { ...op, effect: 'read' }
-  return op
-}
-
 export function asMember(
   stmt: AnyNode,
   opts: MemberOptions,
   lets: Lets,
-): Member | 'pure' | 'barrier' {
+): Member | Member[] | 'pure' | 'barrier' {
   if (stmt.type === 'EmptyStatement') return 'pure'
   if (stmt.type === 'TryStatement') return asCaughtMember(stmt, opts, lets) ?? 'barrier'
-  if (stmt.type !== 'VariableDeclaration' && stmt.type !== 'ExpressionStatement') return 'barrier'
+  if (
+    stmt.type !== 'VariableDeclaration' &&
+    stmt.type !== 'ExpressionStatement' &&
+    stmt.type !== 'ReturnStatement'
+  )
+    return 'barrier'
   const facts = statementFacts(stmt, opts.keys)
   if (facts.mutates) return 'barrier'
-  if (stmt.type === 'ExpressionStatement')
+  if (stmt.type !== 'VariableDeclaration') {
     // A bare log line may stay between members (only for suggestions); `await f()` with its
     // result discarded is a gate or an effect, never moved.
-    return facts.awaits.length === 0 && isLogLine(stmt, facts) ? 'pure' : 'barrier'
+    if (facts.awaits.length === 0)
+      return stmt.type === 'ExpressionStatement' && isLogLine(stmt, facts) ? 'pure' : 'barrier'
+    return asSpreadMembers(stmt, facts, opts) ?? 'barrier'
+  }
   const kind = stmt['kind']
   const decls = stmt['declarations'] as AnyNode[]
   if (facts.awaits.length === 0) return callsOnlyPure(stmt, opts.keys) ? 'pure' : 'barrier'
   if ((kind !== 'const' && kind !== 'let') || decls.length !== 1) return 'barrier'
   const decl = decls[0]!
-  if (facts.awaits.length === 2) {
-    const either = asEitherMember(decl, facts, opts)
-    return either ? { ...either, stmt, kind } : 'barrier'
+  if (facts.awaits.length >= 2) {
+    const either = facts.awaits.length === 2 ? asEitherMember(decl, facts, opts) : null
+    if (either) return { ...either, stmt, kind }
+    return asSpreadMembers(stmt, facts, opts) ?? 'barrier'
   }
-  if (facts.awaits.length !== 1) return 'barrier'
   const init = decl['init'] as AnyNode | null
   const awaitNode = facts.awaits[0]!
   if (!init) return 'barrier'
@@ -187,37 +171,6 @@ function isCheck(op: Operation, decl: AnyNode, opts: MemberOptions): boolean {
     for (const p of props) stack.push(p['value'] as AnyNode)
   }
   return false
-}
-
-/**
- * Is the await evaluated only under a condition? `undefined`: no. The initialiser itself when it
- * is `cond ? await f() : value` or `a && await f()` (`||`, `??`): the element can keep the
- * condition. 'nested': any other conditional position (deeper in a branch, after `?.`), which no
- * rewrite can keep, so the statement stays where it is.
- */
-function conditionOf(awaitNode: AnyNode, init: AnyNode): AnyNode | 'nested' | undefined {
-  let child = awaitNode
-  let conditional: AnyNode | undefined
-  for (let n = awaitNode.parent; n && child !== init; child = n, n = n.parent) {
-    const branch =
-      (n.type === 'ConditionalExpression' && n['test'] !== child) ||
-      (n.type === 'LogicalExpression' && n['right'] === child) ||
-      (n.type === 'ChainExpression' && !leftmostContains(n, awaitNode))
-    if (!branch) continue
-    if (conditional || n !== init || child !== awaitNode) return 'nested'
-    conditional = n
-  }
-  return conditional
-}
-
-/** Is `node` inside the object an optional chain starts from (evaluated unconditionally)? */
-function leftmostContains(chain: AnyNode, node: AnyNode): boolean {
-  let n = unwrapTs(chain['expression'] as AnyNode)
-  while (n.type === 'MemberExpression' || n.type === 'CallExpression')
-    n = unwrapTs((n.type === 'MemberExpression' ? n['object'] : n['callee']) as AnyNode)
-  const [s, e] = rangeOf(n)
-  const [ns, ne] = rangeOf(node)
-  return ns >= s && ne <= e
 }
 
 /**
@@ -373,24 +326,4 @@ function asCaughtMember(stmt: AnyNode, opts: MemberOptions, lets: Lets): Member 
       type: lets.get(tried.target) ?? null,
     },
   }
-}
-
-function isGateCall(call: AnyNode, opts: MemberOptions): boolean {
-  if (call.type !== 'CallExpression') return false
-  const callee = unwrapTs(call['callee'] as AnyNode)
-  const text = opts.text(callee)
-  if (opts.gates.some((re) => re.test(text))) return true
-  if (
-    /^(JSON\.parse|String|Number|Boolean|Object\.(keys|values|entries|fromEntries)|Array\.from)$/.test(
-      text,
-    )
-  )
-    return false
-  const name =
-    callee.type === 'Identifier'
-      ? (callee['name'] as string)
-      : callee.type === 'MemberExpression' && !callee['computed']
-        ? ((callee['property'] as AnyNode)['name'] as string)
-        : ''
-  return classifyName(name) === 'gate'
 }

@@ -240,15 +240,21 @@ function afterLines(
   const ordered = [...members.map((m) => m.stmt), ...between].sort(
     (a, b) => rangeOf(a)[0] - rangeOf(b)[0],
   )
-  for (const stmt of ordered) {
-    const m = members.find((x) => x.stmt === stmt)
+  for (const stmt of new Set(ordered)) {
+    const own = members.filter((x) => x.stmt === stmt)
+    const m = own[0]
     if (m && !temps.has(m)) continue
     if (m?.caught) {
       lines.push(`${indent}${m.caught.target} = ${temps.get(m)!}${semi}`)
     } else if (m) {
-      const [as, ae] = rangeOf(m.await)
-      const [ss, se] = rangeOf(stmt)
-      lines.push(`${indent}${text.slice(ss, as)}${temps.get(m)!}${text.slice(ae, se)}`)
+      // Each await (several when they were nested in one statement) gives way to its result.
+      let line = ''
+      let at = rangeOf(stmt)[0]
+      for (const x of own) {
+        line += text.slice(at, rangeOf(x.await)[0]) + temps.get(x)!
+        at = rangeOf(x.await)[1]
+      }
+      lines.push(`${indent}${line}${text.slice(at, rangeOf(stmt)[1])}`)
     } else {
       lines.push(`${indent}${text.slice(...rangeOf(stmt))}`)
     }

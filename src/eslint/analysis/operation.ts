@@ -1,0 +1,86 @@
+/**
+ * The operation behind one `await` and what the user said about it: shared by the kinds of
+ * member (a plain await, a conditional one, several in one statement, an existing Promise.all).
+ */
+import { calleeOf, classifyAwaited, type Operation } from './classify.js'
+import { rangeOf, unwrapTs, type AnyNode } from './node.js'
+import { classifyName } from './words.js'
+
+export interface MemberOptions {
+  readonly keys: Readonly<Record<string, readonly string[] | undefined>>
+  /** Callee texts matching one of these are never grouped. */
+  readonly ignore: readonly RegExp[]
+  /** Callee texts the user declares reads, writes or gates (gates win, then writes). */
+  readonly reads: readonly RegExp[]
+  readonly writes: readonly RegExp[]
+  readonly gates: readonly RegExp[]
+  readonly text: (node: AnyNode) => string
+  /** Is nothing bound by this declarator ever read? (An `*OrThrow` read kept only for its throw is a check.) */
+  readonly unused: (declarator: AnyNode) => boolean
+}
+
+export const MOVABLE: ReadonlySet<string> = new Set(['read', 'request'])
+const COMBINATORS = /^Promise\.(all|allSettled|race|any)$/
+
+/** The operation an await's argument is, with the user's own classes applied; null if never moved. */
+export function operationOf(argument: AnyNode, opts: MemberOptions): Operation | null {
+  const op = classifyAwaited(argument)
+  if (!op?.call) return op
+  const callee = opts.text(calleeOf(op.call))
+  if (COMBINATORS.test(callee) || opts.ignore.some((re) => re.test(callee))) return null
+  if (opts.gates.some((re) => re.test(callee))) return { ...op, effect: 'gate' }
+  if (opts.writes.some((re) => re.test(callee))) return { ...op, effect: 'write' }
+  if (opts.reads.some((re) => re.test(callee))) return { ...op, effect: 'read' }
+  return op
+}
+
+/**
+ * Is the await evaluated only under a condition? `undefined`: no. The initialiser itself when it
+ * is `cond ? await f() : value` or `a && await f()` (`||`, `??`): the element can keep the
+ * condition. 'nested': any other conditional position (deeper in a branch, after `?.`), which no
+ * rewrite can keep, so the statement stays where it is.
+ */
+export function conditionOf(awaitNode: AnyNode, init: AnyNode): AnyNode | 'nested' | undefined {
+  let child = awaitNode
+  let conditional: AnyNode | undefined
+  for (let n = awaitNode.parent; n && child !== init; child = n, n = n.parent) {
+    const branch =
+      (n.type === 'ConditionalExpression' && n['test'] !== child) ||
+      (n.type === 'LogicalExpression' && n['right'] === child) ||
+      (n.type === 'ChainExpression' && !leftmostContains(n, awaitNode))
+    if (!branch) continue
+    if (conditional || n !== init || child !== awaitNode) return 'nested'
+    conditional = n
+  }
+  return conditional
+}
+
+/** Is `node` inside the object an optional chain starts from (evaluated unconditionally)? */
+function leftmostContains(chain: AnyNode, node: AnyNode): boolean {
+  let n = unwrapTs(chain['expression'] as AnyNode)
+  while (n.type === 'MemberExpression' || n.type === 'CallExpression')
+    n = unwrapTs((n.type === 'MemberExpression' ? n['object'] : n['callee']) as AnyNode)
+  const [s, e] = rangeOf(n)
+  const [ns, ne] = rangeOf(node)
+  return ns >= s && ne <= e
+}
+
+export function isGateCall(call: AnyNode, opts: MemberOptions): boolean {
+  if (call.type !== 'CallExpression') return false
+  const callee = unwrapTs(call['callee'] as AnyNode)
+  const text = opts.text(callee)
+  if (opts.gates.some((re) => re.test(text))) return true
+  if (
+    /^(JSON\.parse|String|Number|Boolean|Object\.(keys|values|entries|fromEntries)|Array\.from)$/.test(
+      text,
+    )
+  )
+    return false
+  const name =
+    callee.type === 'Identifier'
+      ? (callee['name'] as string)
+      : callee.type === 'MemberExpression' && !callee['computed']
+        ? ((callee['property'] as AnyNode)['name'] as string)
+        : ''
+  return classifyName(name) === 'gate'
+}
