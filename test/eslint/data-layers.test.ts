@@ -55,6 +55,9 @@ const READS = [
   "fetch(url, { method: 'GET', headers })",
   'api.axios.get(url)',
   'api.ky.get(url).json()',
+  // GraphQL
+  'api.client.request(gql`query Viewer { viewer { id } }`)',
+  'api.apollo.query({ query: VIEWER, variables: { id } })',
   // AWS SDK v3
   's3.send(new GetObjectCommand({ Bucket, Key }))',
   's3.send(new ListObjectsV2Command({ Bucket }))',
@@ -84,6 +87,8 @@ const NOT_READS = [
   'fetch(url, init)',
   'api.axios.post(url, body)',
   's3.send(new PutObjectCommand({ Bucket, Key, Body }))',
+  'api.client.request(gql`mutation Rename { rename(id: 1) { id } }`)',
+  'api.client.request(DOCUMENT)',
   's3.send(new DeleteItemCommand({ TableName, Key }))',
   // calls that cannot be vouched for
   'db.query(text)',

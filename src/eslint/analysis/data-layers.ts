@@ -138,6 +138,31 @@ function sqlText(call: AnyNode): string | null {
   return null
 }
 
+/**
+ * GraphQL: a document written out in a `gql`/`graphql` template as the first argument
+ * (`client.request(gql\`query …\`)`) reads unless it is a mutation; Apollo's
+ * `client.query({ query })` always reads (its writes are `client.mutate`).
+ */
+function graphqlEffect(call: AnyNode, last: string): Effect | null {
+  if (call.type !== 'CallExpression') return null
+  const first = (call['arguments'] as AnyNode[])[0]
+  const arg = first ? unwrapTs(first) : null
+  if (!arg) return null
+  if (last === 'query' && arg.type === 'ObjectExpression') {
+    const keys = (arg['properties'] as AnyNode[]).map(
+      (p) => (p['key'] as AnyNode | undefined)?.['name'],
+    )
+    if (keys.includes('query')) return 'read'
+  }
+  if (arg.type !== 'TaggedTemplateExpression') return null
+  if (!['gql', 'graphql'].includes(identifierName(unwrapTs(arg['tag'] as AnyNode)))) return null
+  const text = (((arg['quasi'] as AnyNode)['quasis'] as AnyNode[])[0]?.['value'] as { raw: string })
+    .raw
+  if (/^\s*(query\b|\{)/.test(text)) return 'read'
+  if (/^\s*(mutation|subscription)\b/.test(text)) return 'write'
+  return null
+}
+
 /** `fetch(url, { method: 'POST' })`, `axios({ url, method })`: GET and HEAD read, anything else writes, an init we cannot see is unknown. */
 export function httpMethodEffect(call: AnyNode): Effect {
   const args = call['arguments'] as AnyNode[]
@@ -212,6 +237,8 @@ export function classifyChain(call: AnyNode): ChainClass {
   const sql = sqlText(call)
   const bySql = sql === null ? null : sqlEffect(sql)
   if (bySql) return { effect: bySql, orThrow }
+  const byGraphql = graphqlEffect(call, steps[steps.length - 1]?.name ?? '')
+  if (byGraphql) return { effect: byGraphql, orThrow }
   if (steps[steps.length - 1]?.name === 'send' && call.type === 'CallExpression') {
     const byCommand = commandEffect(call)
     if (byCommand) return { effect: byCommand, orThrow }
