@@ -650,7 +650,7 @@ describe.skipIf(problem !== undefined && !required)(
       const bin = join(consumer.dir, 'node_modules', 'fanout', 'dist', 'cli', 'main.js')
       const lint = await run(
         process.execPath,
-        [bin, 'lint', '--format', 'json', '.'],
+        [bin, 'lint', '--format', 'fanout-json', '.'],
         consumer.dir,
         120_000,
       )
