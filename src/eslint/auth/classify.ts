@@ -21,7 +21,6 @@ import {
   DEFAULT_TASK_PATTERNS,
 } from '../auth-patterns.js'
 import {
-  callLabel,
   calleeSegments,
   chainStrings,
   nameMatcher,
@@ -32,6 +31,7 @@ import {
 } from '../rule-utils.js'
 import { patternFinder, segmentFinder, suffixSplitter } from './match.js'
 import type { NoParallelAuthOptions } from './options.js'
+import { shortLabel } from './label.js'
 import { sessionTypeDetector } from './session-type.js'
 
 export type Call = ESTree.CallExpression & Node
@@ -129,7 +129,7 @@ export function authClassifier(
 
   function gateReason(segments: string[]): string | undefined {
     const direct = gatePattern(segments)
-    if (direct !== undefined) return `its name matches \`${direct}\``
+    if (direct !== undefined) return nameReason(direct, segments, 'gate')
     // `getSessionOrThrow`, `requireUserOrFail`: an auth call that throws when there is no user.
     const last = segments[segments.length - 1] ?? ''
     const split = splitSuffix(last)
@@ -159,16 +159,17 @@ export function authClassifier(
     const gate = gateReason(segments)
     if (gate !== undefined) return gate
     const session = sessionPattern(segments)
-    if (session !== undefined) return `it looks up the session (its name matches \`${session}\`)`
+    if (session !== undefined)
+      return `it looks up the caller's ${/Membership/.test(session) ? 'membership' : 'session'} (${nameReason(session, segments, 'session')})`
     const orThrow = orThrowPattern(segments)
     if (orThrow !== undefined) return `it throws when nothing matches (\`${orThrow}\`)`
     const type = sessionByType(call)
-    return type !== undefined ? `it looks up the session (it returns \`${type}\`)` : ''
+    return type !== undefined ? `it looks up the caller's session (it returns \`${type}\`)` : ''
   }
 
   function evidence(rawCall: Call): string | undefined {
     const call = baseCall(rawCall)
-    const label = `\`${callLabel(call)}\``
+    const label = `\`${shortLabel(call)}\``
     const segments = calleeSegments(call.callee as Node)
     if (isMutation(segments[segments.length - 1] ?? '')) return `${label} is a write`
     if (segments.some((segment) => isPrivateName(segment)))
@@ -197,6 +198,12 @@ export function authClassifier(
     isWrite,
     isOwnerKey,
   }
+}
+
+/** "its name matches `verify*Token`"; a regex pattern is not shown (it reads badly in a sentence). */
+function nameReason(pattern: string, segments: string[], list: 'gate' | 'session'): string {
+  if (!pattern.startsWith('/')) return `its name matches \`${pattern}\``
+  return `its name \`${segments[segments.length - 1] ?? ''}\` matches a ${list} pattern`
 }
 
 /**

@@ -12,8 +12,17 @@
  * An ownership lookup beside a write scoped by the same key is a check whatever its result is
  * used for: the write happens even when the caller does not own the resource.
  */
-import { callLabel, children, isFunction, propertyName, unwrap, type Node } from '../rule-utils.js'
+import {
+  calleeSegments,
+  chainStrings,
+  children,
+  isFunction,
+  propertyName,
+  unwrap,
+  type Node,
+} from '../rule-utils.js'
 import { baseCall, type AuthClassifier, type Call, type Member } from './classify.js'
+import { shortLabel } from './label.js'
 import type { Guard } from './report.js'
 import { resultUse, type ResultUse } from './result-use.js'
 
@@ -21,7 +30,14 @@ import { resultUse, type ResultUse } from './result-use.js'
 export interface LookupFilter {
   owners: string[]
   keys: Set<string>
+  /** The values of each owner key, as written. */
+  ownerValues: Map<string, string[]>
+  /** True for a membership row: a tenant paired with a person. */
+  membership: boolean
 }
+
+/** Owner keys that name the person (not the tenant) in a membership row (`{ orgId, userId }`). */
+const PERSON_KEY = /^(user|member|members)(Id|ID|Ids|_id)?$/
 
 /** Decides whether `check` (an `orThrow` member) guards `others`; undefined when it is data here. */
 export function orThrowGuard(
@@ -43,7 +59,7 @@ export function orThrowGuard(
   for (const member of others) {
     const key = sharedKey(member.call, filter.keys)
     const write = classifier.isWrite(member.call)
-    const label = `\`${callLabel(baseCall(member.call))}\``
+    const label = `\`${shortLabel(baseCall(member.call))}\``
     const scoped = key === undefined ? '' : ` scoped by the same \`${key}\``
     if (write) reasons.push({ member, why: `${label} is a write${scoped}` })
     else if (checkOnly && key !== undefined) reasons.push({ member, why: `${label} is${scoped}` })
@@ -51,7 +67,12 @@ export function orThrowGuard(
   // An ownership lookup read as data still guards a write on the same resource.
   const guarded = checkOnly ? reasons : reasons.filter((r) => r.why.includes('scoped by'))
   if (guarded.length === 0) return undefined
-  const own = ownership ? `it checks ownership (\`${filter.owners.join('`, `')}\`)` : ''
+  const names = [...calleeSegments(check.call.callee as Node), ...chainStrings(check.call)]
+  const what =
+    filter.membership || [...filter.owners, ...names].some((n) => /member/i.test(n))
+      ? 'membership'
+      : 'ownership'
+  const own = ownership ? `it checks ${what} (\`${filter.owners.join('`, `')}\`)` : ''
   const how = useReason(use, check.discarded === true)
   const why = [[own, how].filter(Boolean).join(' and '), ...guarded.map((r) => r.why)]
   return { data: guarded.map((r) => r.member), why: why.join('; ') }
@@ -72,7 +93,12 @@ function useReason(use: ResultUse, discarded: boolean): string {
  * `.where('column', '=', value)` calls (Kysely, Knex), through every call of the chain.
  */
 export function lookupFilter(call: Call, isOwnerKey: (key: string) => boolean): LookupFilter {
-  const filter: LookupFilter = { owners: [], keys: new Set() }
+  const filter: LookupFilter = {
+    owners: [],
+    keys: new Set(),
+    ownerValues: new Map(),
+    membership: false,
+  }
   let current: Node | undefined = call
   while (current && current.type === 'CallExpression') {
     const callee = unwrap(current.callee as Node)
@@ -98,6 +124,13 @@ export function lookupFilter(call: Call, isOwnerKey: (key: string) => boolean): 
     }
     current = callee.type === 'MemberExpression' ? unwrap(callee.object as Node) : undefined
   }
+  // A membership row pairs a tenant with a person (`{ orgId, userId }`): the tenant is the resource.
+  if (filter.keys.size === 0 && filter.owners.some((o) => PERSON_KEY.test(o)))
+    for (const owner of filter.owners.filter((o) => !PERSON_KEY.test(o))) {
+      for (const path of filter.ownerValues.get(owner) ?? []) filter.keys.add(path)
+      filter.owners.splice(filter.owners.indexOf(owner), 1)
+      filter.membership = true
+    }
   return filter
 }
 
@@ -133,6 +166,7 @@ function addKey(
   if (paths.length === 0) return // a literal (`deletedAt: null`, `include: { members: true }`)
   if (isOwnerKey(key)) {
     if (!filter.owners.includes(key)) filter.owners.push(key)
+    filter.ownerValues.set(key, [...(filter.ownerValues.get(key) ?? []), ...paths])
   } else for (const path of paths) filter.keys.add(path)
 }
 

@@ -3,8 +3,9 @@
  * classifier, and the wording of a list of calls in a message.
  */
 import type { Rule } from 'eslint'
-import { callLabel, type Node } from '../rule-utils.js'
+import type { Node } from '../rule-utils.js'
 import { baseCall, type Call, type Kind, type Member } from './classify.js'
+import { shortLabel } from './label.js'
 
 /** The data calls a check guards, and why the call is treated as a check, in words. */
 export interface Guard {
@@ -24,10 +25,10 @@ export interface AuthRule {
 
 /** "`a()`", "`a()` and `b()`", "`a()`, `b()` and `c()`". */
 export function callList(members: readonly { call: Call }[]): string {
-  const labels = members.map((m) => `\`${callLabel(baseCall(m.call))}\``)
+  const labels = members.map((m) => authLabel(m.call))
   if (labels.length <= 1) return labels.join('')
   return `${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1] ?? ''}`
 }
 
 /** "`verify()`" for a message. */
-export const authLabel = (call: Call): string => `\`${callLabel(baseCall(call))}\``
+export const authLabel = (call: Call): string => `\`${shortLabel(baseCall(call))}\``

@@ -5,7 +5,6 @@
  * pending).
  */
 import {
-  callLabel,
   callOf,
   patternNames,
   promiseCombinator,
@@ -15,6 +14,7 @@ import {
   type Node,
 } from '../rule-utils.js'
 import { baseCall, isAuthKind, isDataKind, type Call, type Kind, type Member } from './classify.js'
+import { shortLabel } from './label.js'
 import { authLabel, callList, type AuthRule, type Guard } from './report.js'
 
 /** A call bound to a `const` without awaiting it, awaited in a later statement. */
@@ -123,7 +123,7 @@ function reportEarly(rule: AuthRule, auth: Call, guard: Guard): void {
     messageId: 'startedEarly',
     data: {
       auth: authLabel(auth),
-      awaitAuth: `\`await ${callLabel(baseCall(auth))}\``,
+      awaitAuth: `\`await ${shortLabel(baseCall(auth))}\``,
       data: callList(guard.data),
       is: one ? 'is' : 'are',
       it: one ? 'it' : 'they',
