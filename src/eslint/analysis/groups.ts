@@ -9,6 +9,7 @@
  */
 import type { Facts } from './facts.js'
 import { statementFacts } from './facts.js'
+import { fuse } from './chain.js'
 import { asMember, type Lets, type Member } from './member.js'
 import type { MemberOptions } from './operation.js'
 import type { AnyNode } from './node.js'
@@ -63,6 +64,7 @@ interface Pure {
 
 /** The open group while the list is walked. */
 class OpenGroup {
+  constructor(private readonly opts: MemberOptions) {}
   members: Member[] = []
   after: Pure[] = []
   hoisted: Pure[] = []
@@ -85,6 +87,7 @@ class OpenGroup {
    * one depends on the group (the caller starts a new one).
    */
   add(batch: readonly Member[]): boolean {
+    let rest = batch
     if (this.members.length > 0) {
       const after: Pure[] = []
       const hoisted: Pure[] = []
@@ -93,12 +96,23 @@ class OpenGroup {
       const produced = [...this.after, ...after].map((a) => a.facts)
       // A gate around an await (`schema.parse(await req.json())`) can end a group, never sit
       // before another member.
-      if (last.gateWrapped || batch.some((m) => dependsOn(m, this.members, produced))) return false
+      if (last.gateWrapped) return false
+      if (batch.some((m) => dependsOn(m, this.members, produced))) {
+        // `res.json()` after `const res = await fetch(a)`: a chain, when that is all it needs.
+        const others = this.members.slice(0, -1)
+        const chained =
+          batch.length === 1 && !dependsOn(batch[0]!, others, produced)
+            ? fuse(last, batch[0]!, this.opts)
+            : null
+        if (!chained) return false
+        this.members[this.members.length - 1] = chained
+        rest = []
+      }
       this.after.push(...after)
       this.hoisted.push(...hoisted)
       this.pending = []
     }
-    this.members.push(...batch)
+    this.members.push(...rest)
     return true
   }
 }
@@ -111,7 +125,7 @@ export function findGroups(statements: readonly AnyNode[], opts: GroupOptions): 
   const lets = statements.some((stmt) => stmt.type === 'TryStatement')
     ? letsOf(statements)
     : NO_LETS
-  let open = new OpenGroup()
+  let open = new OpenGroup(opts)
   const close = (): void => {
     if (open.members.length >= 2)
       groups.push({
@@ -119,7 +133,7 @@ export function findGroups(statements: readonly AnyNode[], opts: GroupOptions): 
         between: open.after.map((p) => p.stmt),
         hoisted: open.hoisted.map((p) => p.stmt),
       })
-    open = new OpenGroup()
+    open = new OpenGroup(opts)
   }
   for (const stmt of statements) {
     const m = asMember(stmt, opts, lets)

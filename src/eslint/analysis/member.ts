@@ -40,6 +40,11 @@ export interface Member {
   readonly joined?: JoinedAll
   /** One of several awaits nested in one statement (`return { a: await f(), b: await g() }`). */
   readonly spread?: true
+  /**
+   * The read whose result this one needs and nothing else does (`const res = await fetch(a)`
+   * before `const user = await res.json()`): the element is `fetch(a).then((res) => res.json())`.
+   */
+  readonly then?: Member
 }
 
 export interface CaughtAssignment {

@@ -17,6 +17,8 @@ export interface MemberOptions {
   readonly text: (node: AnyNode) => string
   /** Is nothing bound by this declarator ever read? (An `*OrThrow` read kept only for its throw is a check.) */
   readonly unused: (declarator: AnyNode) => boolean
+  /** Is everything the declarator binds read only inside `node`? (Then a chain may hide it.) */
+  readonly usedOnlyIn: (declarator: AnyNode, node: AnyNode) => boolean
 }
 
 export const MOVABLE: ReadonlySet<string> = new Set(['read', 'request'])

@@ -6,6 +6,7 @@
  * shape: adjacent single declarations of one kind, each `= await <call>`, nothing between.
  * Everything else becomes a suggestion, with the list of behaviour changes it implies.
  */
+import { statementsOf } from './chain.js'
 import type { Group, Member } from './groups.js'
 import { rangeOf, type AnyNode } from './node.js'
 
@@ -68,6 +69,13 @@ function elementTexts(m: Member, text: string): string[] {
   if (m.joined) return m.joined.elements.map((e) => text.slice(...rangeOf(e)))
   const argument = m.await['argument'] as AnyNode
   const own = text.slice(...rangeOf(argument))
+  if (m.then) {
+    // `const res = await fetch(a)` + `const user = await res.json()` → `fetch(a).then((res) => res.json())`.
+    const prev = elementTexts(m.then, text)[0]!
+    const param = text.slice(...rangeOf(m.then.pattern))
+    const body = argument.type === 'ObjectExpression' ? `(${own})` : own
+    return [`${prev}.then((${param}) => ${body})`]
+  }
   if (m.conditional) {
     // `cond ? await f() : null` → `cond ? f() : null`: each call still runs only under its condition.
     const [cs, ce] = rangeOf(m.conditional)
@@ -97,7 +105,7 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
   const { members, between, hoisted } = group
   const first = members[0]!
   const last = members[members.length - 1]!
-  const range: [number, number] = [rangeOf(first.stmt)[0], rangeOf(last.stmt)[1]]
+  const range: [number, number] = [rangeOf(statementsOf(first)[0]!)[0], rangeOf(last.stmt)[1]]
   const annotated = members.filter((m) => annotationOf(m.pattern) !== null).length
   const allAnnotated = annotated === members.length
   const noneAnnotated = annotated === 0
@@ -114,7 +122,7 @@ export function buildRewrite(group: Group, src: SourceView): Rewrite {
   const autoFixable =
     between.length === 0 &&
     hoisted.length === 0 &&
-    members.every((m) => inSlot(m) && m.conditional === undefined) &&
+    members.every((m) => inSlot(m) && m.conditional === undefined && m.then === undefined) &&
     (allAnnotated || noneAnnotated)
   const layout: Layout = { group, src, range, inSlot, allAnnotated }
   const text = promiseAllLines(layout, commentOwners(layout)).join('\n')
@@ -147,6 +155,12 @@ function commentOwners({ group, src, range, inSlot }: Layout): CommentOwners {
   const text = src.text
   const last = members[members.length - 1]!
   const kept: [number, number][] = [
+    // A chain's earlier steps: their calls and names are kept in the element.
+    ...members.flatMap((m) =>
+      statementsOf(m)
+        .slice(0, -1)
+        .map((stmt) => rangeOf(stmt)),
+    ),
     ...members.flatMap((m) =>
       m.joined
         ? m.joined.elements.map(rangeOf)
@@ -272,6 +286,10 @@ function changesOf({ members, between, hoisted }: Group): string[] {
   if (between.length > 0)
     changes.push(
       'the statements between the awaits that use a result run after all of the calls have settled',
+    )
+  if (members.some((m) => m.then))
+    changes.push(
+      'a call that needs the result of the one before it runs in `.then` on it, as soon as that one settles',
     )
   if (members.some((m) => m.conditional))
     changes.push(

@@ -32,6 +32,10 @@ export interface NoSequentialAwaitOptions {
 }
 
 function label(m: Member, text: (n: AnyNode) => string): string {
+  if (m.then) {
+    const { then: prev, ...step } = m
+    return `${label(prev, text)} → ${label(step, text)}`
+  }
   const raw = m.joined
     ? `Promise.all([${m.joined.elements.map((e) => `${text(calleeOf(e))}()`).join(', ')}])`
     : m.op.call?.type === 'CallExpression'
@@ -100,6 +104,17 @@ export const noSequentialAwait: Rule.RuleModule = {
       sourceCode
         .getDeclaredVariables(declarator as never)
         .every((v) => v.references.every((r) => !r.isRead()))
+    const usedOnlyIn = (declarator: AnyNode, node: AnyNode): boolean => {
+      const [start, end] = rangeOf(node)
+      return sourceCode
+        .getDeclaredVariables(declarator as never)
+        .every((v) =>
+          v.references.every(
+            (r) =>
+              !r.isRead() || (r.identifier.range![0] >= start && r.identifier.range![1] <= end),
+          ),
+        )
+    }
 
     function analysable(block: AnyNode): boolean {
       let n = block.parent ?? null
@@ -122,6 +137,7 @@ export const noSequentialAwait: Rule.RuleModule = {
         gates,
         text,
         unused,
+        usedOnlyIn,
       })
       for (const group of groups) {
         const network = group.members.filter((m) => m.op.effect === 'read').length
@@ -138,7 +154,8 @@ export const noSequentialAwait: Rule.RuleModule = {
         const rewrite = buildRewrite(group, { text: sourceCode.text, comments })
         const fix = (fixer: Rule.RuleFixer): Rule.Fix =>
           fixer.replaceTextRange(rewrite.range, rewrite.text)
-        const first = group.members[0]!
+        let first = group.members[0]!
+        while (first.then) first = first.then
         const last = group.members[group.members.length - 1]!
         // From the first await to the last: the whole group is what the finding is about.
         const loc = {
