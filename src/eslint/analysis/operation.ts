@@ -3,7 +3,8 @@
  * member (a plain await, a conditional one, several in one statement, an existing Promise.all).
  */
 import { calleeOf, classifyAwaited, type Operation } from './classify.js'
-import { rangeOf, unwrapTs, type AnyNode } from './node.js'
+import { children, rangeOf, unwrapTs, type AnyNode } from './node.js'
+import { isPureCall } from './pure.js'
 import { classifyName } from './words.js'
 
 export interface MemberOptions {
@@ -33,7 +34,51 @@ export function operationOf(argument: AnyNode, opts: MemberOptions): Operation |
   if (opts.gates.some((re) => re.test(callee))) return { ...op, effect: 'gate' }
   if (opts.writes.some((re) => re.test(callee))) return { ...op, effect: 'write' }
   if (opts.reads.some((re) => re.test(callee))) return { ...op, effect: 'read' }
+  if (MOVABLE.has(op.effect) && !handlersOnlyRead(op.element, opts))
+    return { ...op, effect: 'unknown' }
   return op
+}
+
+const LOGGER = /^(console|logger|log)\./
+
+/**
+ * `getDoc(id).then((doc) => doc.save())`: a handler chained on the call runs with it, so what it
+ * calls moves too. Only reads, pure code and log lines may (`res.json()`, `.catch(() => null)`).
+ */
+function handlersOnlyRead(element: AnyNode, opts: MemberOptions): boolean {
+  for (let n = unwrapTs(element); n.type === 'CallExpression';) {
+    const callee = unwrapTs(n['callee'] as AnyNode)
+    if (callee.type !== 'MemberExpression') return true
+    for (const arg of n['arguments'] as AnyNode[]) {
+      if (arg.type !== 'ArrowFunctionExpression' && arg.type !== 'FunctionExpression') continue
+      if (!callsIn(arg, opts).every((c) => isReadOrPure(c, opts))) return false
+    }
+    n = unwrapTs(callee['object'] as AnyNode)
+  }
+  return true
+}
+
+function isReadOrPure(call: AnyNode, opts: MemberOptions): boolean {
+  if (isPureCall(call) || LOGGER.test(opts.text(calleeOf(call)))) return true
+  const op = call.type === 'NewExpression' ? null : classifyAwaited(call)
+  return op !== null && MOVABLE.has(op.effect)
+}
+
+/** Every call, `new` and tagged template inside a node (nested functions included). */
+function callsIn(node: AnyNode, opts: MemberOptions): AnyNode[] {
+  const out: AnyNode[] = []
+  const stack = [node]
+  while (stack.length > 0) {
+    const n = stack.pop()!
+    if (
+      n.type === 'CallExpression' ||
+      n.type === 'NewExpression' ||
+      n.type === 'TaggedTemplateExpression'
+    )
+      out.push(n)
+    stack.push(...children(n, opts.keys))
+  }
+  return out
 }
 
 /**

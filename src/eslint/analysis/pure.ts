@@ -113,7 +113,7 @@ const PURE_CONSTRUCTORS = new Set([
   'Array',
 ])
 
-function isPureCall(call: AnyNode): boolean {
+export function isPureCall(call: AnyNode): boolean {
   if (call.type === 'TaggedTemplateExpression') return false
   const callee = unwrapTs(call['callee'] as AnyNode)
   if (call.type === 'NewExpression') {
