@@ -8,7 +8,7 @@
  * and nowhere else, both statements are plain `const x = await call()` declarations, and the
  * second depends on nothing else in the group.
  */
-import type { Member } from './member.js'
+import type { Member } from './member-types.js'
 import { unwrapTs, type AnyNode } from './node.js'
 import type { MemberOptions } from './operation.js'
 

@@ -10,11 +10,12 @@
 import type { Facts } from './facts.js'
 import { statementFacts } from './facts.js'
 import { fuse } from './chain.js'
-import { asMember, type Lets, type Member } from './member.js'
+import { asMember, type Lets } from './member.js'
+import type { Member } from './member-types.js'
 import type { MemberOptions } from './operation.js'
 import type { AnyNode } from './node.js'
 
-export type { CaughtAssignment, JoinedAll, Member } from './member.js'
+export type { CaughtAssignment, JoinedAll, Member } from './member-types.js'
 export type GroupOptions = MemberOptions
 
 export interface Group {

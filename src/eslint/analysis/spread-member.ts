@@ -11,7 +11,7 @@
  */
 import type { Operation } from './classify.js'
 import { statementFacts, type Facts } from './facts.js'
-import type { Member } from './member.js'
+import type { Member } from './member-types.js'
 import { rangeOf, type AnyNode } from './node.js'
 import { conditionOf, isGateCall, MOVABLE, operationOf, type MemberOptions } from './operation.js'
 import { callsOnlyPure } from './pure.js'
