@@ -262,11 +262,12 @@ export async function amqpMeasurements(
   const progress = options.progress ?? (() => {})
   if (!(await amqpUp()))
     return { measurements: [], notes: [`amqp skipped: RabbitMQ is not answering at ${URL_}.`] }
-  const lib: Lib = {
-    queue: await load('queue/index.js'),
-    amqpLib: await load('queue-amqp/index.js'),
-    redisLib: await load('redis/index.js'),
-  }
+  const [queue, amqpLib, redisLib] = await Promise.all([
+    load<Lib['queue']>('queue/index.js'),
+    load<Lib['amqpLib']>('queue-amqp/index.js'),
+    load<Lib['redisLib']>('redis/index.js'),
+  ])
+  const lib: Lib = { queue, amqpLib, redisLib }
   const withRedis = await pingRedis()
   const kinds: Records[] = withRedis ? ['memory', 'redis'] : ['memory']
   const runs = new Map<string, number[]>()

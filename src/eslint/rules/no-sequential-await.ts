@@ -39,10 +39,18 @@ function label(m: Member, text: (n: AnyNode) => string): string {
   const raw = m.joined
     ? `Promise.all([${m.joined.elements.map((e) => `${text(calleeOf(e))}()`).join(', ')}])`
     : m.op.call?.type === 'CallExpression'
-      ? `${text(calleeOf(m.op.call))}()`
+      ? `${text(calleeOf(m.op.call))}(${shortLiteral(m.op.call, text)})`
       : text(m.op.element)
   const flat = raw.replace(/\s+/g, ' ')
   return flat.length > 48 ? `${flat.slice(0, 45)}...` : flat
+}
+
+/** A short literal first argument tells calls of one function apart: `load('queue/index.js')`. */
+function shortLiteral(call: AnyNode, text: (n: AnyNode) => string): string {
+  const first = (call['arguments'] as AnyNode[])[0]
+  if (!first || (first.type !== 'Literal' && first.type !== 'TemplateLiteral')) return ''
+  const raw = text(first)
+  return raw.length <= 24 && !raw.includes('\n') ? raw : ''
 }
 
 function describeWaits(group: Group, text: (n: AnyNode) => string): string {
