@@ -227,17 +227,6 @@ describe('fanout lint', () => {
   })
 
   it('ranks the findings with the largest estimated savings first, across files', async () => {
-    const THREE = `export async function dashboard(id: string, companyId: string) {
-  const user = await fetchUser(id)
-  const settings = await fetchSettings(companyId)
-  const orders = await fetchOrders(id)
-  return { user, settings, orders }
-}
-
-declare function fetchUser(id: string): Promise<{ name: string }>
-declare function fetchSettings(id: string): Promise<{ theme: string }>
-declare function fetchOrders(id: string): Promise<string[]>
-`
     const root = project({ 'src/a-small.ts': WATERFALL, 'src/b-large.ts': THREE })
     const { code, out } = await lint(root)
     expect(code).toBe(1)
