@@ -30,6 +30,7 @@ export function operationOf(argument: AnyNode, opts: MemberOptions): Operation |
   const op = classifyAwaited(argument)
   if (!op?.call) return op
   const callee = opts.text(calleeOf(op.call))
+  if (callee === 'Promise.all' && mapsReads(op.call, opts)) return { ...op, effect: 'read' }
   if (COMBINATORS.test(callee) || opts.ignore.some((re) => re.test(callee))) return null
   if (opts.gates.some((re) => re.test(callee))) return { ...op, effect: 'gate' }
   if (opts.writes.some((re) => re.test(callee))) return { ...op, effect: 'write' }
@@ -40,6 +41,27 @@ export function operationOf(argument: AnyNode, opts: MemberOptions): Operation |
 }
 
 const LOGGER = /^(console|logger|log)\./
+
+/**
+ * `Promise.all(ids.map((id) => getUser(id)))`: one read per item, started together. As a whole it
+ * is a read beside other reads, when its callback only reads (and computes).
+ */
+function mapsReads(call: AnyNode, opts: MemberOptions): boolean {
+  const args = call['arguments'] as AnyNode[]
+  const mapped = args.length === 1 ? unwrapTs(args[0]!) : null
+  if (mapped?.type !== 'CallExpression') return false
+  const callee = unwrapTs(mapped['callee'] as AnyNode)
+  const fn = (mapped['arguments'] as AnyNode[])[0]
+  if (
+    callee.type !== 'MemberExpression' ||
+    (callee['property'] as AnyNode)['name'] !== 'map' ||
+    !fn ||
+    (fn.type !== 'ArrowFunctionExpression' && fn.type !== 'FunctionExpression')
+  )
+    return false
+  const calls = callsIn(fn, opts)
+  return calls.length > 0 && calls.every((c) => isReadOrPure(c, opts))
+}
 
 /**
  * `getDoc(id).then((doc) => doc.save())`: a handler chained on the call runs with it, so what it
