@@ -1,10 +1,12 @@
 /**
  * Synchronous statements that may sit between the members of a group: they call nothing but
  * well-known side-effect-free functions (`rows.map(r => r.id)`, `new URL(req.url)`, a `Map.get`,
- * `Number(…)`, `JSON.stringify`). A statement that calls anything else (a logger aside) might do
- * I/O or change state a later call reads, so it stays a barrier.
+ * `Number(…)`, `JSON.stringify`), or functions of the same module that only compute. A statement
+ * that calls anything else (a logger aside) might do I/O or change state a later call reads, so it
+ * stays a barrier.
  */
 import { children, isNode, unwrapTs, type AnyNode } from './node.js'
+import { classifyName } from './words.js'
 
 /** Methods that read their receiver and return a new value: arrays, strings, maps, URLs, dates, regexps. */
 const PURE_METHODS = new Set([
@@ -150,10 +152,72 @@ export function callsOnlyPure(
       (node.type === 'CallExpression' ||
         node.type === 'NewExpression' ||
         node.type === 'TaggedTemplateExpression') &&
-      !isPureCall(node)
+      !isPureCall(node) &&
+      !isPureHelperCall(node, keys)
     )
       return false
     for (const c of children(node, keys)) if (isNode(c)) stack.push(c)
   }
   return true
+}
+
+type Keys = Readonly<Record<string, readonly string[] | undefined>>
+
+/** Per helper function: does it only compute? (false while being checked: recursion is not pure.) */
+const helpers = new WeakMap<AnyNode, boolean>()
+
+/**
+ * `buildWhere(filters)`, `toSlug(name)`: a call of a function declared at the top of this module
+ * that only computes — not async, nothing assigned (its own locals included), no `throw` (a
+ * function that throws is a check), no name that reads as a gate, and only pure calls inside.
+ */
+function isPureHelperCall(call: AnyNode, keys: Keys): boolean {
+  const fn = call.type === 'CallExpression' ? localFunction(call) : null
+  if (!fn || fn['async'] || fn['generator']) return false
+  const known = helpers.get(fn)
+  if (known !== undefined) return known
+  helpers.set(fn, false)
+  const body = fn['body'] as AnyNode
+  const pure =
+    !hasAny(body, keys, ['ThrowStatement', 'AssignmentExpression', 'UpdateExpression']) &&
+    callsOnlyPure(body, keys)
+  helpers.set(fn, pure)
+  return pure
+}
+
+/** The top-level `function name` or `const name = (…) => …` of this module that a call calls. */
+function localFunction(call: AnyNode): AnyNode | null {
+  const callee = unwrapTs(call['callee'] as AnyNode)
+  if (callee.type !== 'Identifier') return null
+  const name = callee['name'] as string
+  if (classifyName(name) === 'gate') return null
+  let program = call
+  while (program.parent) program = program.parent
+  for (const top of (program['body'] as AnyNode[] | undefined) ?? []) {
+    const stmt =
+      top.type === 'ExportNamedDeclaration' && top['declaration']
+        ? (top['declaration'] as AnyNode)
+        : top
+    if (stmt.type === 'FunctionDeclaration' && (stmt['id'] as AnyNode | null)?.['name'] === name)
+      return stmt
+    if (stmt.type !== 'VariableDeclaration' || stmt['kind'] !== 'const') continue
+    for (const d of stmt['declarations'] as AnyNode[]) {
+      const init = d['init'] as AnyNode | null
+      if ((d['id'] as AnyNode)['name'] !== name || !init) continue
+      const fn = unwrapTs(init)
+      return fn.type === 'ArrowFunctionExpression' || fn.type === 'FunctionExpression' ? fn : null
+    }
+  }
+  return null
+}
+
+function hasAny(node: AnyNode, keys: Keys, types: readonly string[]): boolean {
+  const stack = [node]
+  while (stack.length > 0) {
+    const n = stack.pop()!
+    if (types.includes(n.type)) return true
+    if (n.type === 'UnaryExpression' && n['operator'] === 'delete') return true
+    stack.push(...children(n, keys))
+  }
+  return false
 }
