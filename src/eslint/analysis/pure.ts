@@ -185,7 +185,34 @@ function isPureHelperCall(call: AnyNode, keys: Keys): boolean {
   return pure
 }
 
-/** The top-level `function name` or `const name = (…) => …` of this module that a call calls. */
+/** Per module: its top-level functions by name (`function f` and `const f = (…) => …`). */
+const moduleFunctions = new WeakMap<AnyNode, ReadonlyMap<string, AnyNode>>()
+
+function functionsOf(program: AnyNode): ReadonlyMap<string, AnyNode> {
+  let found = moduleFunctions.get(program)
+  if (found) return found
+  const map = new Map<string, AnyNode>()
+  for (const top of (program['body'] as AnyNode[] | undefined) ?? []) {
+    const stmt =
+      top.type === 'ExportNamedDeclaration' && top['declaration']
+        ? (top['declaration'] as AnyNode)
+        : top
+    const id = stmt['id'] as AnyNode | null | undefined
+    if (stmt.type === 'FunctionDeclaration' && id) map.set(id['name'] as string, stmt)
+    if (stmt.type !== 'VariableDeclaration' || stmt['kind'] !== 'const') continue
+    for (const d of stmt['declarations'] as AnyNode[]) {
+      const init = d['init'] as AnyNode | null
+      const fn = init ? unwrapTs(init) : null
+      if (fn && (fn.type === 'ArrowFunctionExpression' || fn.type === 'FunctionExpression'))
+        map.set((d['id'] as AnyNode)['name'] as string, fn)
+    }
+  }
+  found = map
+  moduleFunctions.set(program, found)
+  return found
+}
+
+/** The top-level function of this module that a call calls, unless its name reads as a gate. */
 function localFunction(call: AnyNode): AnyNode | null {
   const callee = unwrapTs(call['callee'] as AnyNode)
   if (callee.type !== 'Identifier') return null
@@ -193,22 +220,7 @@ function localFunction(call: AnyNode): AnyNode | null {
   if (classifyName(name) === 'gate') return null
   let program = call
   while (program.parent) program = program.parent
-  for (const top of (program['body'] as AnyNode[] | undefined) ?? []) {
-    const stmt =
-      top.type === 'ExportNamedDeclaration' && top['declaration']
-        ? (top['declaration'] as AnyNode)
-        : top
-    if (stmt.type === 'FunctionDeclaration' && (stmt['id'] as AnyNode | null)?.['name'] === name)
-      return stmt
-    if (stmt.type !== 'VariableDeclaration' || stmt['kind'] !== 'const') continue
-    for (const d of stmt['declarations'] as AnyNode[]) {
-      const init = d['init'] as AnyNode | null
-      if ((d['id'] as AnyNode)['name'] !== name || !init) continue
-      const fn = unwrapTs(init)
-      return fn.type === 'ArrowFunctionExpression' || fn.type === 'FunctionExpression' ? fn : null
-    }
-  }
-  return null
+  return functionsOf(program).get(name) ?? null
 }
 
 function hasAny(node: AnyNode, keys: Keys, types: readonly string[]): boolean {
