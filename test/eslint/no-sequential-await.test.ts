@@ -201,6 +201,35 @@ describe('no-sequential-await output', () => {
     )
   })
 
+  it('spans the whole group, from its first await to its last', () => {
+    const [m] = lint(seed, RULE)
+    expect([m?.line, m?.endLine]).toEqual([10, 12])
+  })
+
+  it('a conditional await keeps its condition on the element', () => {
+    const source = readFileSync(join(DIR, 'conditional-ternary-org.ts'), 'utf8')
+    const [m] = lint(source, RULE)
+    expect(m?.fix).toBeUndefined()
+    expect(m?.suggestions?.[0]?.desc).toMatch(/a call still runs only when its condition holds/)
+    expect(m?.suggestions?.[0]?.fix.text).toMatch(/orgId \? db\.org\.findUnique\(/)
+  })
+
+  it('a read joins the Promise.all next to it, as a fix', () => {
+    const source = readFileSync(join(DIR, 'join-promise-all-after.ts'), 'utf8')
+    const { output } = applyFix(source, RULE)
+    expect(output).toMatch(/const \[\w+, \w+, \w+\] = await Promise\.all\(\[/)
+    expect(output.match(/= await /g)).toHaveLength(1)
+  })
+
+  it('a fetch and its body ride together as a chain', () => {
+    const source = readFileSync(join(DIR, 'fetch-json-chains.ts'), 'utf8')
+    const [m] = lint(source, RULE)
+    expect(m?.message).toContain('`fetch(`${api}/feed?user=${id}`) → feedRes.json()`')
+    expect(m?.suggestions?.[0]?.fix.text).toContain(
+      'fetch(`${api}/users/${id}`).then((userRes) => userRes.json()),',
+    )
+  })
+
   it('reports request-scoped APIs at low priority, or not at all with reportRequestApis: false', () => {
     const source = readFileSync(join(DIR, 'seed-headers-body.ts'), 'utf8')
     expect(lint(source, RULE)[0]?.message).toMatch(
