@@ -261,12 +261,14 @@ function afterLines(
     if (m?.caught) {
       lines.push(`${indent}${m.caught.target} = ${temps.get(m)!}${semi}`)
     } else if (m) {
-      // Each await (several when they were nested in one statement) gives way to its result.
+      // Each await (several when they were nested in one statement) gives way to its result; a
+      // conditional one with its condition, which its element already holds.
       let line = ''
       let at = rangeOf(stmt)[0]
       for (const x of own) {
-        line += text.slice(at, rangeOf(x.await)[0]) + temps.get(x)!
-        at = rangeOf(x.await)[1]
+        const [start, end] = rangeOf(x.conditional ?? x.await)
+        line += text.slice(at, start) + temps.get(x)!
+        at = end
       }
       lines.push(`${indent}${line}${text.slice(at, rangeOf(stmt)[1])}`)
     } else {
