@@ -55,8 +55,9 @@ const READS = [
   "fetch(url, { method: 'GET', headers })",
   'api.axios.get(url)',
   'api.ky.get(url).json()',
-  // GraphQL
+  // GraphQL, routes
   'api.client.request(gql`query Viewer { viewer { id } }`)',
+  "api.octokit.request('GET /repos/{owner}/{repo}/pulls', { owner, repo })",
   'api.apollo.query({ query: VIEWER, variables: { id } })',
   // AWS SDK v3
   's3.send(new GetObjectCommand({ Bucket, Key }))',
@@ -89,6 +90,7 @@ const NOT_READS = [
   's3.send(new PutObjectCommand({ Bucket, Key, Body }))',
   'api.client.request(gql`mutation Rename { rename(id: 1) { id } }`)',
   'api.client.request(DOCUMENT)',
+  "api.octokit.request('POST /repos/{owner}/{repo}/issues', { owner, repo, title })",
   's3.send(new DeleteItemCommand({ TableName, Key }))',
   // calls that cannot be vouched for
   'db.query(text)',

@@ -163,6 +163,17 @@ function graphqlEffect(call: AnyNode, last: string): Effect | null {
   return null
 }
 
+/** Octokit-style routes: `octokit.request('GET /repos/{owner}/{repo}', …)`. */
+function routeEffect(call: AnyNode): Effect | null {
+  if (call.type !== 'CallExpression') return null
+  const first = (call['arguments'] as AnyNode[])[0]
+  const arg = first ? unwrapTs(first) : null
+  if (arg?.type !== 'Literal' || typeof arg['value'] !== 'string') return null
+  const method = /^(GET|HEAD|POST|PUT|PATCH|DELETE) \//.exec(arg['value'])?.[1]
+  if (!method) return null
+  return method === 'GET' || method === 'HEAD' ? 'read' : 'write'
+}
+
 /** `fetch(url, { method: 'POST' })`, `axios({ url, method })`: GET and HEAD read, anything else writes, an init we cannot see is unknown. */
 export function httpMethodEffect(call: AnyNode): Effect {
   const args = call['arguments'] as AnyNode[]
@@ -239,6 +250,8 @@ export function classifyChain(call: AnyNode): ChainClass {
   if (bySql) return { effect: bySql, orThrow }
   const byGraphql = graphqlEffect(call, steps[steps.length - 1]?.name ?? '')
   if (byGraphql) return { effect: byGraphql, orThrow }
+  const byRoute = routeEffect(call)
+  if (byRoute) return { effect: byRoute, orThrow }
   if (steps[steps.length - 1]?.name === 'send' && call.type === 'CallExpression') {
     const byCommand = commandEffect(call)
     if (byCommand) return { effect: byCommand, orThrow }
