@@ -42,7 +42,9 @@ export function asMember(
     // A bare log line may stay between members (only for suggestions); `await f()` with its
     // result discarded is a gate or an effect, never moved.
     if (facts.awaits.length === 0)
-      return stmt.type === 'ExpressionStatement' && isLogLine(stmt, facts) ? 'pure' : 'barrier'
+      return stmt.type === 'ExpressionStatement' && isLogLine(stmt, facts, opts)
+        ? 'pure'
+        : 'barrier'
     return asSpreadMembers(stmt, facts, opts) ?? 'barrier'
   }
   const kind = stmt['kind']
@@ -91,14 +93,22 @@ export function asMember(
   }
 }
 
-function isLogLine(stmt: AnyNode, facts: Facts): boolean {
-  if (facts.calls.length !== 1) return false
+/** `console.log(…)`, `logger.info(…)`, `this.logger.debug(…)`, Fastify's `request.log.info(…)`. */
+function isLogLine(stmt: AnyNode, facts: Facts, opts: MemberOptions): boolean {
   const call = unwrapTs(stmt['expression'] as AnyNode)
   if (call.type !== 'CallExpression') return false
   const callee = unwrapTs(call['callee'] as AnyNode)
   if (callee.type !== 'MemberExpression') return false
   const object = unwrapTs(callee['object'] as AnyNode)
-  return object.type === 'Identifier' && LOGGERS.test(object['name'] as string)
+  const name =
+    object.type === 'Identifier'
+      ? object['name']
+      : object.type === 'MemberExpression' && !object['computed']
+        ? (object['property'] as AnyNode)['name']
+        : undefined
+  if (typeof name !== 'string' || !LOGGERS.test(name)) return false
+  // What it logs is computed, not fetched: `logger.info(JSON.stringify(x))` is fine, `log(await …)` is not.
+  return facts.calls.every((c) => c === call || callsOnlyPure(c, opts.keys))
 }
 
 /**
