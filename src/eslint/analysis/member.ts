@@ -8,7 +8,7 @@ import { calleeOf, type Operation } from './classify.js'
 import { statementFacts, type Facts } from './facts.js'
 import { rangeOf, unwrapTs, type AnyNode } from './node.js'
 import type { Member } from './member-types.js'
-import { callsOnlyPure } from './pure.js'
+import { callsOnlyPure, isPureCallee } from './pure.js'
 import { asSpreadMembers } from './spread-member.js'
 import { conditionOf, isGateCall, MOVABLE, operationOf, type MemberOptions } from './operation.js'
 
@@ -79,6 +79,10 @@ export function asMember(
     return 'barrier'
   const condition = conditionOf(awaitNode, init)
   if (condition === 'nested' || (condition && outside.length > 0)) return 'barrier'
+  // A call around the await that does more than compute must run after it, as it did: one that
+  // runs before it (`f(track(), await g())`) would now run after every call of the group.
+  const effects = outside.filter((c) => !isPureCallee(c, opts.keys))
+  if (effects.some((c) => !(rangeOf(c)[0] <= as && rangeOf(c)[1] >= ae))) return 'barrier'
   return {
     stmt,
     facts,
@@ -88,7 +92,8 @@ export function asMember(
     pattern,
     direct: unwrapTs(init) === awaitNode && init === awaitNode,
     wrapped: outside.length > 0,
-    gateWrapped: outside.some((c) => isGateCall(c, opts)),
+    // Nothing may start before a gate passes, or before an effect that used to run first.
+    gateWrapped: effects.length > 0 || outside.some((c) => isGateCall(c, opts)),
     ...(condition ? { conditional: condition } : {}),
   }
 }

@@ -163,6 +163,11 @@ export function callsOnlyPure(
 
 type Keys = Readonly<Record<string, readonly string[] | undefined>>
 
+/** Does this call itself (not its arguments) only compute? */
+export function isPureCallee(call: AnyNode, keys: Keys): boolean {
+  return isPureCall(call) || isPureHelperCall(call, keys)
+}
+
 /** Per helper function: does it only compute? (false while being checked: recursion is not pure.) */
 const helpers = new WeakMap<AnyNode, boolean>()
 

@@ -14,7 +14,7 @@ import { statementFacts, type Facts } from './facts.js'
 import type { Member } from './member-types.js'
 import { rangeOf, type AnyNode } from './node.js'
 import { conditionOf, isGateCall, MOVABLE, operationOf, type MemberOptions } from './operation.js'
-import { callsOnlyPure } from './pure.js'
+import { callsOnlyPure, isPureCallee } from './pure.js'
 
 const within = (inner: AnyNode, outer: AnyNode): boolean =>
   rangeOf(inner)[0] >= rangeOf(outer)[0] && rangeOf(inner)[1] <= rangeOf(outer)[1]
@@ -62,7 +62,9 @@ export function asSpreadMembers(stmt: AnyNode, facts: Facts, opts: MemberOptions
     )
   )
     return null
-  const gateWrapped = outside.some((c) => isGateCall(c, opts))
+  // A consumer that does more than compute (`res.json(…)`) runs after the calls, as it did, but a
+  // later read must not start before it: nothing may join after it.
+  const gateWrapped = outside.some((c) => isGateCall(c, opts) || !isPureCallee(c, opts.keys))
   return awaits.map((a, i) => ({
     stmt,
     facts: { ...parts[i]!, binds: facts.binds },
