@@ -34,10 +34,11 @@ export function operationOf(argument: AnyNode, opts: MemberOptions): Operation |
   if (COMBINATORS.test(callee) || opts.ignore.some((re) => re.test(callee))) return null
   if (opts.gates.some((re) => re.test(callee))) return { ...op, effect: 'gate' }
   if (opts.writes.some((re) => re.test(callee))) return { ...op, effect: 'write' }
-  if (opts.reads.some((re) => re.test(callee))) return { ...op, effect: 'read' }
-  if (MOVABLE.has(op.effect) && !handlersOnlyRead(op.element, opts))
+  const effect = opts.reads.some((re) => re.test(callee)) ? 'read' : op.effect
+  // Whoever says the call reads, a handler chained on it still moves with it.
+  if (MOVABLE.has(effect) && !handlersOnlyRead(op.element, opts))
     return { ...op, effect: 'unknown' }
-  return op
+  return effect === op.effect ? op : { ...op, effect }
 }
 
 const LOGGER = /^(console|logger|log)\./
