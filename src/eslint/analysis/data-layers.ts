@@ -241,7 +241,7 @@ export interface ChainClass {
   readonly orThrow: boolean
 }
 
-/** Classify a call (or tagged template) by its data layer; null when no table applies. */
+/** Classify a call (or tagged template) by its data layer, else by its steps' names (`unknown` when nothing says). */
 export function classifyChain(call: AnyNode): ChainClass {
   const { root, rootCall, steps } = chainOf(call)
   const orThrow = steps.some((s) => s.called && OR_THROW.test(s.name))
