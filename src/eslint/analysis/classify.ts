@@ -4,7 +4,7 @@
  * (auth, validation, `*OrThrow`, rate limit), a write, part of a transaction, or unknown.
  * Only reads and request-scoped reads may ever be grouped; everything else keeps its place.
  */
-import { isNode, unwrapTs, type AnyNode } from './node.js'
+import { memberName, unwrapTs, type AnyNode } from './node.js'
 import { classifyChain } from './data-layers.js'
 import type { Effect } from './words.js'
 
@@ -132,13 +132,6 @@ export function calleeOf(call: AnyNode): AnyNode {
   return unwrapTs(
     (call.type === 'TaggedTemplateExpression' ? call['tag'] : call['callee']) as AnyNode,
   )
-}
-
-function memberName(member: AnyNode): string {
-  const p = member['property'] as AnyNode
-  if (!member['computed'] && p.type === 'Identifier') return p['name'] as string
-  if (isNode(p) && p.type === 'Literal' && typeof p['value'] === 'string') return p['value']
-  return ''
 }
 
 /** Is this function the callback of an interactive transaction (`db.$transaction(async (tx) => ...)`)? */

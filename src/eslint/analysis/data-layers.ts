@@ -9,7 +9,7 @@
  * Prisma's `$queryRaw`), HTTP clients by method (fetch, axios, got, ky, ofetch, undici's
  * `request`) and AWS SDK v3 commands (`s3.send(new GetObjectCommand(…))`).
  */
-import { unwrapTs, type AnyNode } from './node.js'
+import { memberName, unwrapTs, type AnyNode } from './node.js'
 import { classifyName, OR_THROW, type Effect } from './words.js'
 
 /** One step of a chain from its root: a property read (`user` in `db.user`) or a call. */
@@ -61,10 +61,10 @@ function chainOf(call: AnyNode): { root: AnyNode; rootCall: AnyNode | null; step
         steps.unshift({ name: identifierName(callee), called: true, node: n })
         return { root: callee, rootCall: n, steps }
       }
-      steps.unshift({ name: propertyName(callee), called: true, node: n })
+      steps.unshift({ name: memberName(callee), called: true, node: n })
       n = unwrapTs(callee['object'] as AnyNode)
     } else if (n.type === 'MemberExpression') {
-      steps.unshift({ name: propertyName(n), called: false, node: null })
+      steps.unshift({ name: memberName(n), called: false, node: null })
       n = unwrapTs(n['object'] as AnyNode)
     } else {
       return { root: n, rootCall: null, steps }
@@ -74,13 +74,6 @@ function chainOf(call: AnyNode): { root: AnyNode; rootCall: AnyNode | null; step
 
 function identifierName(n: AnyNode): string {
   return n.type === 'Identifier' ? (n['name'] as string) : ''
-}
-
-function propertyName(member: AnyNode): string {
-  const p = member['property'] as AnyNode
-  if (!member['computed'] && p.type === 'Identifier') return p['name'] as string
-  if (p.type === 'Literal' && typeof p['value'] === 'string') return p['value']
-  return ''
 }
 
 /** What one step says: 'neutral' when nothing we can rely on. */

@@ -8,7 +8,6 @@
  * others run after the calls settle, and a member that needs them ends the group.
  */
 import type { Facts } from './facts.js'
-import { statementFacts } from './facts.js'
 import { fuse } from './chain.js'
 import { asMember, type Lets } from './member.js'
 import type { Member } from './member-types.js'
@@ -40,6 +39,10 @@ function dependsOn(m: Member, members: readonly Member[], after: readonly Facts[
 }
 
 const NO_LETS: Lets = new Map()
+
+function isFacts(m: Member | Member[] | Facts): m is Facts {
+  return !Array.isArray(m) && 'binds' in m
+}
 
 function letsOf(statements: readonly AnyNode[]): Lets {
   const lets = new Map<string, AnyNode | null>()
@@ -140,9 +143,9 @@ export function findGroups(statements: readonly AnyNode[], opts: GroupOptions): 
     const m = asMember(stmt, opts, lets)
     if (m === 'barrier') {
       close()
-    } else if (m === 'pure') {
-      if (open.members.length > 0)
-        open.pending.push({ stmt, facts: statementFacts(stmt, opts.keys) })
+    } else if (isFacts(m)) {
+      // A pure statement (its facts): between members, or after the last one so far.
+      if (open.members.length > 0) open.pending.push({ stmt, facts: m })
     } else {
       const batch = Array.isArray(m) ? m : [m]
       if (!open.add(batch)) {

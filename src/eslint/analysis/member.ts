@@ -1,21 +1,21 @@
 /**
  * What one statement is to a group: a *member* (one await of a read, a read with its own
  * try/catch fallback, or an existing `Promise.all` of reads a new read may join), a *pure*
- * statement that may sit between members, or a *barrier* (a gate, a write, a guard, a loop, an
+ * statement that may sit between members (returned as its facts, which the group needs), or a
+ * *barrier* (a gate, a write, a guard, a loop, an
  * unknown call, a mutation: anything whose order we cannot prove irrelevant).
  */
 import { calleeOf, type Operation } from './classify.js'
 import { statementFacts, type Facts } from './facts.js'
 import { rangeOf, unwrapTs, type AnyNode } from './node.js'
 import type { Member } from './member-types.js'
-import { callsOnlyPure, isPureCallee } from './pure.js'
+import { callsOnlyPure, isLogCall, isPureCallee } from './pure.js'
 import { asSpreadMembers } from './spread-member.js'
 import { conditionOf, isGateCall, MOVABLE, operationOf, type MemberOptions } from './operation.js'
 
 /** The `let`s of one statement list, with their type annotations. */
 export type Lets = ReadonlyMap<string, AnyNode | null>
 
-const LOGGERS = /^(console|logger|log)$/
 /**
  * Keys that tie a lookup to its owner (`{ id, ownerId: user.id }`): an `*OrThrow` lookup with one
  * beside another key is an ownership check, and what follows it is what it guards.
@@ -27,8 +27,8 @@ export function asMember(
   stmt: AnyNode,
   opts: MemberOptions,
   lets: Lets,
-): Member | Member[] | 'pure' | 'barrier' {
-  if (stmt.type === 'EmptyStatement') return 'pure'
+): Member | Member[] | Facts | 'barrier' {
+  if (stmt.type === 'EmptyStatement') return statementFacts(stmt, opts.keys)
   if (stmt.type === 'TryStatement') return asCaughtMember(stmt, opts, lets) ?? 'barrier'
   if (
     stmt.type !== 'VariableDeclaration' &&
@@ -42,14 +42,12 @@ export function asMember(
     // A bare log line may stay between members (only for suggestions); `await f()` with its
     // result discarded is a gate or an effect, never moved.
     if (facts.awaits.length === 0)
-      return stmt.type === 'ExpressionStatement' && isLogLine(stmt, facts, opts)
-        ? 'pure'
-        : 'barrier'
+      return stmt.type === 'ExpressionStatement' && isLogLine(stmt, facts, opts) ? facts : 'barrier'
     return asSpreadMembers(stmt, facts, opts) ?? 'barrier'
   }
   const kind = stmt['kind']
   const decls = stmt['declarations'] as AnyNode[]
-  if (facts.awaits.length === 0) return callsOnlyPure(stmt, opts.keys) ? 'pure' : 'barrier'
+  if (facts.awaits.length === 0) return callsOnlyPure(stmt, opts.keys) ? facts : 'barrier'
   if ((kind !== 'const' && kind !== 'let') || decls.length !== 1) return 'barrier'
   const decl = decls[0]!
   if (facts.awaits.length >= 2) {
@@ -98,21 +96,10 @@ export function asMember(
   }
 }
 
-/** `console.log(…)`, `logger.info(…)`, `this.logger.debug(…)`, Fastify's `request.log.info(…)`. */
+/** A log line: `logger.info(…)` of computed values (`log(await …)` is not one). */
 function isLogLine(stmt: AnyNode, facts: Facts, opts: MemberOptions): boolean {
   const call = unwrapTs(stmt['expression'] as AnyNode)
-  if (call.type !== 'CallExpression') return false
-  const callee = unwrapTs(call['callee'] as AnyNode)
-  if (callee.type !== 'MemberExpression') return false
-  const object = unwrapTs(callee['object'] as AnyNode)
-  const name =
-    object.type === 'Identifier'
-      ? object['name']
-      : object.type === 'MemberExpression' && !object['computed']
-        ? (object['property'] as AnyNode)['name']
-        : undefined
-  if (typeof name !== 'string' || !LOGGERS.test(name)) return false
-  // What it logs is computed, not fetched: `logger.info(JSON.stringify(x))` is fine, `log(await …)` is not.
+  if (call.type !== 'CallExpression' || !isLogCall(call)) return false
   return facts.calls.every((c) => c === call || callsOnlyPure(c, opts.keys))
 }
 
@@ -122,7 +109,8 @@ function isLogLine(stmt: AnyNode, facts: Facts, opts: MemberOptions): boolean {
  */
 function isCheck(op: Operation, decl: AnyNode, opts: MemberOptions): boolean {
   if (!op.orThrow || !op.call) return false
-  if (opts.unused(decl)) return true
+  // Read nowhere but in its own declaration: kept only for its throw.
+  if (opts.usedOnlyIn(decl, decl)) return true
   const stack = [...((op.call['arguments'] as AnyNode[] | undefined) ?? [])]
   while (stack.length > 0) {
     const n = unwrapTs(stack.pop()!)

@@ -68,6 +68,14 @@ export function rangeOf(node: AnyNode): [number, number] {
   return r
 }
 
+/** A member's property name (`b` in `a.b`, `a['b']`), '' when computed. */
+export function memberName(member: AnyNode): string {
+  const p = member['property'] as AnyNode
+  if (!member['computed'] && p.type === 'Identifier') return p['name'] as string
+  if (isNode(p) && p.type === 'Literal' && typeof p['value'] === 'string') return p['value']
+  return ''
+}
+
 /** TS wrappers that keep a runtime expression: `x!`, `x as T`, `x satisfies T`, `<T>x`. */
 export function unwrapTs(node: AnyNode): AnyNode {
   let n = node

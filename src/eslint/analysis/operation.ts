@@ -4,7 +4,7 @@
  */
 import { calleeOf, classifyAwaited, type Operation } from './classify.js'
 import { children, rangeOf, unwrapTs, type AnyNode } from './node.js'
-import { isPureCall } from './pure.js'
+import { isLogCall, isPureCall } from './pure.js'
 import { classifyName } from './words.js'
 
 export interface MemberOptions {
@@ -16,8 +16,6 @@ export interface MemberOptions {
   readonly writes: readonly RegExp[]
   readonly gates: readonly RegExp[]
   readonly text: (node: AnyNode) => string
-  /** Is nothing bound by this declarator ever read? (An `*OrThrow` read kept only for its throw is a check.) */
-  readonly unused: (declarator: AnyNode) => boolean
   /** Is everything the declarator binds read only inside `node`? (Then a chain may hide it.) */
   readonly usedOnlyIn: (declarator: AnyNode, node: AnyNode) => boolean
 }
@@ -41,8 +39,6 @@ export function operationOf(argument: AnyNode, opts: MemberOptions): Operation |
   return effect === op.effect ? op : { ...op, effect }
 }
 
-const LOGGER = /^(console|logger|log)\./
-
 /**
  * `Promise.all(ids.map((id) => getUser(id)))`: one read per item, started together. As a whole it
  * is a read beside other reads, when its callback only reads (and computes).
@@ -61,7 +57,7 @@ function mapsReads(call: AnyNode, opts: MemberOptions): boolean {
   )
     return false
   const calls = callsIn(fn, opts)
-  return calls.length > 0 && calls.every((c) => isReadOrPure(c, opts))
+  return calls.length > 0 && calls.every((c) => isReadOrPure(c))
 }
 
 /**
@@ -74,15 +70,15 @@ function handlersOnlyRead(element: AnyNode, opts: MemberOptions): boolean {
     if (callee.type !== 'MemberExpression') return true
     for (const arg of n['arguments'] as AnyNode[]) {
       if (arg.type !== 'ArrowFunctionExpression' && arg.type !== 'FunctionExpression') continue
-      if (!callsIn(arg, opts).every((c) => isReadOrPure(c, opts))) return false
+      if (!callsIn(arg, opts).every((c) => isReadOrPure(c))) return false
     }
     n = unwrapTs(callee['object'] as AnyNode)
   }
   return true
 }
 
-function isReadOrPure(call: AnyNode, opts: MemberOptions): boolean {
-  if (isPureCall(call) || LOGGER.test(opts.text(calleeOf(call)))) return true
+function isReadOrPure(call: AnyNode): boolean {
+  if (isPureCall(call) || isLogCall(call)) return true
   const op = call.type === 'NewExpression' ? null : classifyAwaited(call)
   return op !== null && MOVABLE.has(op.effect)
 }

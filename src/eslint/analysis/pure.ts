@@ -5,7 +5,7 @@
  * that calls anything else (a logger aside) might do I/O or change state a later call reads, so it
  * stays a barrier.
  */
-import { children, isNode, unwrapTs, type AnyNode } from './node.js'
+import { children, isNode, memberName, unwrapTs, type AnyNode } from './node.js'
 import { classifyName } from './words.js'
 
 /** Methods that read their receiver and return a new value: arrays, strings, maps, URLs, dates, regexps. */
@@ -162,6 +162,22 @@ export function callsOnlyPure(
 }
 
 type Keys = Readonly<Record<string, readonly string[] | undefined>>
+
+const LOGGERS = /^(console|logger|log)$/
+
+/** `console.log(…)`, `logger.info(…)`, `this.logger.debug(…)`, Fastify's `request.log.info(…)`. */
+export function isLogCall(call: AnyNode): boolean {
+  const callee = unwrapTs(call['callee'] as AnyNode)
+  if (callee.type !== 'MemberExpression') return false
+  const object = unwrapTs(callee['object'] as AnyNode)
+  const name =
+    object.type === 'Identifier'
+      ? object['name']
+      : object.type === 'MemberExpression'
+        ? memberName(object)
+        : undefined
+  return typeof name === 'string' && LOGGERS.test(name)
+}
 
 /** Does this call itself (not its arguments) only compute? */
 export function isPureCallee(call: AnyNode, keys: Keys): boolean {

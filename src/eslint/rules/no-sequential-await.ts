@@ -107,11 +107,7 @@ export const noSequentialAwait: Rule.RuleModule = {
     const text = (n: AnyNode): string => sourceCode.text.slice(...rangeOf(n))
     const keys = sourceCode.visitorKeys as Readonly<Record<string, readonly string[] | undefined>>
     let comments: AnyNode[] | null = null
-    // Nothing the declarator binds is read anywhere (its scope's references, not names).
-    const unused = (declarator: AnyNode): boolean =>
-      sourceCode
-        .getDeclaredVariables(declarator as never)
-        .every((v) => v.references.every((r) => !r.isRead()))
+    // Everything the declarator binds is read only inside `node` (its scope's references, not names).
     const usedOnlyIn = (declarator: AnyNode, node: AnyNode): boolean => {
       const [start, end] = rangeOf(node)
       return sourceCode
@@ -144,7 +140,6 @@ export const noSequentialAwait: Rule.RuleModule = {
         writes,
         gates,
         text,
-        unused,
         usedOnlyIn,
       })
       for (const group of groups) {
